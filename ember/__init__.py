@@ -1,0 +1,34 @@
+"""ember: TensorFlow 2 and Keras on NumPy.
+
+    import ember as tf
+    x = tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        y = x ** 2
+    tape.gradient(y, x)      # 6.0
+
+This module only re-exports; the code lives in ember.framework and ember.ops.
+"""
+from ember.framework import dtypes as dtypes  # noqa: F401
+from ember.framework.dtypes import (  # noqa: F401
+    DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
+    half, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,
+)
+from ember.framework.tensor_shape import TensorShape  # noqa: F401
+from ember.framework.tensor import (  # noqa: F401
+    Tensor, constant, convert_to_tensor, is_tensor, register_tensor_conversion_function,
+)
+from ember.framework.variables import (  # noqa: F401
+    Variable, VariableAggregation, VariableSynchronization,
+)
+from ember.framework.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
+from ember.framework.context import executing_eagerly  # noqa: F401
+from ember.framework import nest  # noqa: F401
+from ember import ops as _ops  # noqa: F401  (installs the Tensor operators)
+from ember.ops.math_ops import *  # noqa: F401,F403
+from ember.ops.array_ops import *  # noqa: F401,F403
+from ember.ops.reduce_ops import *  # noqa: F401,F403
+from ember.ops.linalg_ops import *  # noqa: F401,F403
+from ember import errors, linalg, math, nn, random, test  # noqa: F401,E402
+
+__version__ = "0.1.0"
+newaxis = None

@@ -1,0 +1,1 @@
+"""The engine: dtypes, shapes, tensors, variables, the op contract and dispatcher, tapes."""

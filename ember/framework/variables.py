@@ -1,0 +1,228 @@
+"""ember.Variable: mutable state that ops read like a tensor and tapes watch."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework import dtypes
+from ember.framework.context import context
+from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
+from ember.framework.tensor_shape import TensorShape
+
+__all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+
+
+class VariableSynchronization:
+    AUTO, NONE, ON_WRITE, ON_READ = 0, 1, 2, 3
+
+
+class VariableAggregation:
+    NONE, SUM, MEAN, ONLY_FIRST_REPLICA = 0, 1, 2, 3
+
+
+class Variable:
+    """A tensor-valued variable: ``assign``, ``assign_add``, ``assign_sub``, and usable
+    wherever a tensor is.
+
+    >>> v = ember.Variable([1.0, 2.0], name="v")
+    >>> v.assign_add([1.0, 1.0]).numpy()
+    array([2., 3.], dtype=float32)
+    """
+
+    _is_ember_variable = True
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None, synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The initial_value must be specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype)
+        if isinstance(initial_value, Tensor) and not isinstance(initial_value, EagerTensor):
+            raise TypeError("ember.Variable needs a concrete initial value; got a symbolic "
+                            "tensor. Create variables outside traced functions.")
+        t = convert_to_tensor(initial_value, dtype_hint=dtype) if dtype is None or \
+            isinstance(initial_value, (Tensor, np.ndarray)) else \
+            convert_to_tensor(initial_value, dtype=dtype)
+        arr = np.array(t._value, copy=True)
+        if dtype is not None and arr.dtype != dtype.np:
+            arr = arr.astype(dtype.np)
+        self._array = arr
+        self._shape = TensorShape(shape) if shape is not None else TensorShape(arr.shape)
+        if validate_shape and not self._shape.is_compatible_with(arr.shape):
+            raise ValueError(f"Variable {name}: initial value shape {arr.shape} is incompatible "
+                             f"with shape {self._shape}")
+        self._dtype = dtypes.from_numpy(arr.dtype)
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        self._trainable = bool(trainable)
+        base = name if name is not None else "Variable"
+        self._name = base if base.endswith(":0") else base + ":0"
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+
+    # -- identity ----------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._array.ndim
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def device(self):
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    @property
+    def initial_value(self):
+        return EagerTensor(self._array)
+
+    def get_shape(self):
+        return self.shape
+
+    def ref(self):
+        from ember.framework.tensor import _Ref
+        return _Ref(self)
+
+    experimental_ref = ref
+
+    def __hash__(self):
+        return id(self)
+
+    # -- reading -----------------------------------------------------------------------
+    def value(self):
+        """The current value as a tensor (recorded on tapes that watch this variable)."""
+        graph = context.graph
+        if graph is not None:
+            return graph.read_variable(self)
+        t = EagerTensor(self._array)
+        if context.tapes:
+            for tape in context.tapes:
+                tape._variable_read(self, t)
+        return t
+
+    def read_value(self):
+        return self.value()
+
+    def numpy(self):
+        a = self._array
+        return a[()] if a.ndim == 0 else a.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and self._array.dtype != dtype:
+            return self._array.astype(dtype)
+        return self._array.copy() if copy else self._array
+
+    def __bool__(self):
+        return bool(self._array)
+
+    def __float__(self):
+        return float(self._array)
+
+    def __int__(self):
+        return int(self._array)
+
+    def __index__(self):
+        return self.value().__index__()
+
+    def __len__(self):
+        return len(self._array)
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __repr__(self):
+        v = self._array
+        text = repr(v[()] if v.ndim == 0 else v)
+        return (f"<ember.Variable '{self._name}' shape={TensorShape(v.shape)} "
+                f"dtype={self._dtype.name}, numpy={text}>")
+
+    # -- writing -----------------------------------------------------------------------
+    def _coerce(self, value, what):
+        """``value`` as an array of this variable's dtype and shape (None if symbolic)."""
+        if isinstance(value, Tensor) and not isinstance(value, EagerTensor):
+            return None
+        if getattr(value, "_is_ember_variable", False):
+            value = value.value()
+        if isinstance(value, Tensor):
+            if value.dtype is not self._dtype:
+                raise ValueError(f"Cannot {what} a {value.dtype.name} tensor to variable "
+                                 f"'{self._name}' of dtype {self._dtype.name}")
+            arr = np.asarray(value._value)
+        else:
+            arr = convert_to_tensor(value, dtype=self._dtype)._value
+        if arr.shape != self._array.shape and (
+                self._shape.is_fully_defined() or not self._shape.is_compatible_with(arr.shape)):
+            raise ValueError(
+                f"Cannot {what} value to variable '{self._name}': Shape mismatch. The "
+                f"variable shape {TensorShape(self._array.shape)}, and the assigned value "
+                f"shape {TensorShape(arr.shape)} are incompatible.")
+        return arr
+
+    def _graph_assign(self, kind, value):
+        return context.graph.assign_variable(self, kind, value)
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Sets the value; returns the variable (or None when ``read_value=False``)."""
+        if context.graph is not None:
+            return self._graph_assign("assign", value)
+        arr = self._coerce(value, "assign")
+        if arr is None:
+            return self._graph_assign("assign", value)
+        self._array = np.array(arr, copy=True)
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        if context.graph is not None:
+            return self._graph_assign("assign_add", delta)
+        arr = self._coerce(delta, "assign_add")
+        if arr is None:
+            return self._graph_assign("assign_add", delta)
+        self._array = self._array + arr
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        if context.graph is not None:
+            return self._graph_assign("assign_sub", delta)
+        arr = self._coerce(delta, "assign_sub")
+        if arr is None:
+            return self._graph_assign("assign_sub", delta)
+        self._array = self._array - arr
+        return self if read_value else None
+
+    def _set_array(self, arr):
+        """Replaces the value without checks (optimizers and executors that own the math)."""
+        self._array = arr

@@ -1,0 +1,1 @@
+"""ember.random: seeded random tensors with TensorFlow's global/op seed rules."""

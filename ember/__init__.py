@@ -26,6 +26,7 @@ from ember.framework import nest  # noqa: F401
 from ember import ops as _ops  # noqa: F401  (installs the Tensor operators)
 from ember.ops.math_ops import *  # noqa: F401,F403
 from ember.ops.array_ops import *  # noqa: F401,F403
+from ember.ops.creation_ops import *  # noqa: F401,F403
 from ember.ops.reduce_ops import *  # noqa: F401,F403
 from ember.ops.linalg_ops import *  # noqa: F401,F403
 from ember import errors, linalg, math, nn, random, test  # noqa: F401,E402

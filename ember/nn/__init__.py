@@ -1,2 +1,4 @@
 """ember.nn: activations, softmax and cross-entropies, dropout, normalization, as tf.nn."""
 from ember.ops.math_ops import sigmoid, tanh  # noqa: F401
+from ember.ops.nn_ops import *  # noqa: F401,F403
+from ember.ops.random_ops import dropout  # noqa: F401

@@ -14,6 +14,30 @@ from ember.ops._base import (
     shape_value, static_axes, static_int, tensor,
 )
 
+__all__ = [
+    "broadcast_to",
+    "concat",
+    "expand_dims",
+    "fill",
+    "identity",
+    "ones",
+    "ones_like",
+    "rank",
+    "reshape",
+    "shape",
+    "size",
+    "split",
+    "squeeze",
+    "stack",
+    "stop_gradient",
+    "transpose",
+    "unstack",
+    "where",
+    "where_v2",
+    "zeros",
+    "zeros_like",
+]
+
 # ------------------------------------------------------------------- identity & friends ---
 
 

@@ -10,6 +10,10 @@ from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import array_ops, math_ops
 from ember.ops._base import COMPLEX, FLOATS, INTS, binary_args, check_dtype, mismatch_error
 
+__all__ = [
+    "matmul",
+]
+
 _MATMUL_TYPES = FLOATS | COMPLEX | INTS
 
 

@@ -12,6 +12,16 @@ from ember.ops._base import (
     BOOL, NUMERIC, REAL, check_dtype, dtype_error, static_axes, tensor,
 )
 
+__all__ = [
+    "reduce_all",
+    "reduce_any",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_prod",
+    "reduce_sum",
+]
+
 
 def _axes(axis, rank, op_name):
     """Normalized, sorted, de-duplicated axes (all axes when None)."""

@@ -33,3 +33,20 @@ from ember import errors, linalg, math, nn, random, test  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None
+
+
+def install_as_tensorflow() -> None:
+    """Makes ``import tensorflow`` (and ``import keras`` once ember.keras exists) give ember,
+    so an unchanged TensorFlow script runs on ember."""
+    import importlib
+    import sys
+    this = sys.modules[__name__]
+    sys.modules["tensorflow"] = this
+    for name in ("math", "nn", "linalg", "random", "errors", "test"):
+        sys.modules[f"tensorflow.{name}"] = importlib.import_module(f"{__name__}.{name}")
+    try:
+        keras = importlib.import_module(f"{__name__}.keras")
+    except ImportError:
+        return
+    sys.modules["keras"] = keras
+    sys.modules["tensorflow.keras"] = keras

@@ -164,12 +164,12 @@ class EagerTensor(Tensor):
 
 
 def _numpy_text(v, fmt):
+    """The value's text as TensorFlow prints it: plain scalars, arrays on their own lines."""
     if v.ndim == 0:
         v = v[()] if isinstance(v, np.ndarray) else v
-        return fmt(v.item() if isinstance(v, np.generic) and v.dtype.kind == "f"
-                   and v.dtype.itemsize >= 4 and fmt is str else v)
+        return repr(v) if isinstance(v, bytes) else str(v)
     text = fmt(v)
-    return ("\n" + text) if fmt is repr and v.ndim > 0 and "\n" in text else text
+    return ("\n" + text) if "\n" in text else text
 
 
 def is_tensor(x) -> bool:
@@ -240,7 +240,7 @@ def _to_bytes_array(arr):
     flat = out.reshape(-1)
     for i, s in enumerate(arr.reshape(-1)):
         flat[i] = s.encode("utf-8") if isinstance(s, str) else (
-            s if isinstance(s, bytes) else str(s).encode("utf-8"))
+            bytes(s) if isinstance(s, bytes) else str(s).encode("utf-8"))
     return out
 
 

@@ -165,10 +165,10 @@ class Variable:
         return iter(self.value())
 
     def __repr__(self):
+        from ember.framework.tensor import _numpy_text
         v = self._array
-        text = repr(v[()] if v.ndim == 0 else v)
         return (f"<ember.Variable '{self._name}' shape={TensorShape(v.shape)} "
-                f"dtype={self._dtype.name}, numpy={text}>")
+                f"dtype={self._dtype.name}, numpy={_numpy_text(v, repr)}>")
 
     # -- writing -----------------------------------------------------------------------
     def _coerce(self, value, what):

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import ember as tf
+
+
+@pytest.mark.parametrize("name,np_dtype", [
+    ("float16", np.float16), ("float32", np.float32), ("float64", np.float64),
+    ("int8", np.int8), ("int16", np.int16), ("int32", np.int32), ("int64", np.int64),
+    ("uint8", np.uint8), ("uint16", np.uint16), ("bool", np.bool_),
+    ("complex64", np.complex64),
+])
+def test_dtype_round_trips(name, np_dtype):
+    d = tf.as_dtype(name)
+    assert d is getattr(tf, name)
+    assert d.as_numpy_dtype is np_dtype
+    assert tf.as_dtype(np_dtype) is d
+    assert tf.as_dtype(np.dtype(np_dtype)) is d
+    assert repr(d) == f"ember.{name}"
+    assert tf.constant(np.zeros(2, np_dtype)).dtype is d
+
+
+def test_dtype_properties():
+    assert tf.float32.is_floating and not tf.float32.is_integer
+    assert tf.int32.is_integer and not tf.int32.is_unsigned and tf.uint8.is_unsigned
+    assert tf.bool.is_bool and tf.complex64.is_complex
+    assert tf.float32.size == 4 and tf.float64.size == 8
+    assert tf.int8.min == -128 and tf.uint8.max == 255
+    assert tf.as_dtype(float) is tf.float32 and tf.as_dtype(int) is tf.int32
+    assert tf.float32 != tf.float64 and tf.float32 == "float32"
+    assert tf.string.name == "string"
+
+
+def test_unknown_dtype_name_lists_choices():
+    with pytest.raises(TypeError, match="float32"):
+        tf.as_dtype("floaty")
+
+
+def test_bfloat16_via_ml_dtypes():
+    pytest.importorskip("ml_dtypes")
+    x = tf.cast(tf.constant([1.0, 2.5, -3.0]), tf.bfloat16)
+    assert x.dtype is tf.bfloat16
+    y = x * x
+    assert y.dtype is tf.bfloat16
+    np.testing.assert_allclose(np.asarray(tf.cast(y, tf.float32)), [1.0, 6.25, 9.0])
+
+
+def test_cast_truncates_toward_zero():
+    np.testing.assert_array_equal(tf.cast([1.7, -1.7, 2.5], tf.int32).numpy(), [1, -1, 2])
+    assert tf.cast(tf.constant([1, 0]), tf.bool).numpy().tolist() == [True, False]
+    assert tf.cast(tf.constant([True, False]), tf.float32).numpy().tolist() == [1.0, 0.0]
+
+
+def test_tensor_shape_behaviour():
+    s = tf.TensorShape([None, 784])
+    assert s.rank == 2 and s[1] == 784 and s[0] is None
+    assert not s.is_fully_defined()
+    assert s.is_compatible_with([32, 784]) and not s.is_compatible_with([32, 10])
+    assert s.merge_with([32, None]).as_list() == [32, 784]
+    assert tf.TensorShape(None).rank is None
+    assert str(tf.TensorShape([2, 3])) == "(2, 3)" and str(tf.TensorShape([5])) == "(5,)"
+    assert repr(s) == "TensorShape([None, 784])"
+    assert s[1:] == tf.TensorShape([784])
+    assert tf.TensorShape([2]).concatenate([3]).as_list() == [2, 3]
+    assert tf.TensorShape([2, 3]).num_elements() == 6
+    with pytest.raises(ValueError):
+        tf.TensorShape([2]).merge_with([3])

@@ -23,12 +23,15 @@ from ember.framework.variables import (  # noqa: F401
 from ember.framework.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
 from ember.framework.context import executing_eagerly  # noqa: F401
 from ember.framework import nest  # noqa: F401
+from ember.framework.function import TensorSpec, function  # noqa: F401
+from ember.framework.graph import Graph, Operation, init_scope, name_scope  # noqa: F401
 from ember import ops as _ops  # noqa: F401  (installs the Tensor operators)
 from ember.ops.math_ops import *  # noqa: F401,F403
 from ember.ops.array_ops import *  # noqa: F401,F403
 from ember.ops.creation_ops import *  # noqa: F401,F403
 from ember.ops.reduce_ops import *  # noqa: F401,F403
 from ember.ops.linalg_ops import *  # noqa: F401,F403
+from ember.ops.control_flow_ops import case, cond, group, no_op, switch_case, while_loop  # noqa
 from ember import errors, linalg, math, nn, random, test  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -48,6 +48,9 @@ class Op:
         if self.name in _REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
         _REGISTRY[self.name] = self
+        # Multi-output ops return a list (their kernels return tuples); others one tensor.
+        self.multi_output = self.num_outputs != 1 or \
+            type(self).output_count is not Op.output_count
 
     def output_count(self, attrs) -> int:
         return self.num_outputs
@@ -119,7 +122,7 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             raise
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
             raise _kernel_error(op, inputs, attrs, e) from None
-        if op.num_outputs == 1 and type(out) is not tuple:
+        if type(out) is not tuple:
             result = EagerTensor(out)
             outputs = (result,)
         else:

@@ -37,13 +37,30 @@ class Variable:
                  aggregation=VariableAggregation.NONE, shape=None, experimental_enable_variable_lifting=True):
         if initial_value is None:
             raise ValueError("The initial_value must be specified.")
+        graph = context.graph
         if callable(initial_value):
-            initial_value = initial_value()
+            if graph is not None and graph.is_function_graph:
+                from ember.framework.graph import init_scope
+                with init_scope():
+                    initial_value = initial_value()
+            else:
+                initial_value = initial_value()
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
+        self._initializer_op = None
         if isinstance(initial_value, Tensor) and not isinstance(initial_value, EagerTensor):
-            raise TypeError("ember.Variable needs a concrete initial value; got a symbolic "
-                            "tensor. Create variables outside traced functions.")
+            known = getattr(initial_value, "_constant_value", None)
+            if known is not None:
+                initial_value = known
+            elif graph is not None and not graph.is_function_graph:
+                self._init_deferred(graph, initial_value, trainable, name, dtype, constraint,
+                                    synchronization, aggregation, shape)
+                return
+            else:
+                raise TypeError(
+                    "ember.Variable needs a concrete initial value; got a symbolic tensor "
+                    "computed inside a traced function. Create the variable outside the "
+                    "function, or pass a callable (e.g. an initializer) as initial_value.")
         t = convert_to_tensor(initial_value, dtype_hint=dtype) if dtype is None or \
             isinstance(initial_value, (Tensor, np.ndarray)) else \
             convert_to_tensor(initial_value, dtype=dtype)
@@ -56,6 +73,11 @@ class Variable:
             raise ValueError(f"Variable {name}: initial value shape {arr.shape} is incompatible "
                              f"with shape {self._shape}")
         self._dtype = dtypes.from_numpy(arr.dtype)
+        self._set_identity(trainable, name, constraint, synchronization, aggregation)
+        if graph is not None and not graph.is_function_graph:
+            self._register_in_graph(graph, EagerTensor(arr))
+
+    def _set_identity(self, trainable, name, constraint, synchronization, aggregation):
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         self._trainable = bool(trainable)
@@ -64,6 +86,37 @@ class Variable:
         self._constraint = constraint
         self._synchronization = synchronization
         self._aggregation = aggregation
+
+    def _init_deferred(self, graph, initial_value, trainable, name, dtype, constraint,
+                       synchronization, aggregation, shape):
+        """A v1 graph variable whose value exists once its initializer has run."""
+        from ember.ops.math_ops import cast
+        if dtype is not None and initial_value.dtype is not dtype:
+            initial_value = cast(initial_value, dtype)
+        self._array = None
+        self._dtype = initial_value.dtype
+        self._shape = TensorShape(shape) if shape is not None else initial_value.shape
+        self._set_identity(trainable, name, constraint, synchronization, aggregation)
+        self._register_in_graph(graph, initial_value)
+
+    def _register_in_graph(self, graph, initial_value):
+        self._graph = graph
+        self._name = graph.unique_name(self._name[:-2]) + ":0"
+        self._initial_value = initial_value
+        self._initializer_op = graph.assign_variable(self, "assign", initial_value).op
+        graph.variables.append(self)
+        graph.add_to_collection("variables", self)
+        if self._trainable:
+            graph.add_to_collection("trainable_variables", self)
+
+    @property
+    def initializer(self):
+        """The v1 graph operation that (re)sets the initial value."""
+        return self._initializer_op
+
+    @property
+    def graph(self):
+        return getattr(self, "_graph", None)
 
     # -- identity ----------------------------------------------------------------------
     @property
@@ -108,7 +161,8 @@ class Variable:
 
     @property
     def initial_value(self):
-        return EagerTensor(self._array)
+        init = getattr(self, "_initial_value", None)
+        return init if init is not None else EagerTensor(self._array)
 
     def get_shape(self):
         return self.shape
@@ -139,6 +193,9 @@ class Variable:
 
     def numpy(self):
         a = self._array
+        if a is None:
+            from ember.framework.graph import _uninitialized
+            raise _uninitialized(self)
         return a[()] if a.ndim == 0 else a.copy()
 
     def __array__(self, dtype=None, copy=None):

@@ -81,12 +81,23 @@ def mismatch_error(op_name, d0, d1):
         f"tensor but is a {d1.name} tensor [Op:{op_name}]")
 
 
+def _ufunc(fn):
+    """The NumPy ufunc a kernel function is (or wraps via ``__wrapped_ufunc__``), else None.
+
+    The compiler calls ufuncs directly, with ``out=`` to compute in place; dtype checks
+    were already made by ``infer`` when the graph was built."""
+    if isinstance(fn, np.ufunc):
+        return fn
+    return getattr(fn, "__wrapped_ufunc__", None)
+
+
 class UnaryOp(Op):
     """Elementwise ``y = fn(x)``; ``grad_fn(x, y, g)`` gives dx with public ops."""
 
     def __init__(self, name, fn, grad_fn=None, allowed=NUMERIC, out_dtype=None):
         super().__init__(name)
         self.fn = fn
+        self.ufunc = _ufunc(fn)
         self.grad_fn = grad_fn
         self.allowed = allowed
         self.out_dtype = out_dtype
@@ -117,6 +128,7 @@ class BinaryOp(Op):
     def __init__(self, name, fn, grad_fn=None, allowed=NUMERIC, out_dtype=None):
         super().__init__(name)
         self.fn = fn
+        self.ufunc = _ufunc(fn)
         self.grad_fn = grad_fn
         self.allowed = allowed
         self.out_dtype = out_dtype

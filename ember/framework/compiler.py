@@ -1,0 +1,512 @@
+"""The graph compiler: optimization passes, then a flat plan of kernel calls.
+
+``compile_plan(graph, fetches, feeds, targets)`` lowers the part of ``graph`` that the
+fetches and targets need into a small IR (``Node``s over integer value ids), runs the
+passes in order — constant folding, arithmetic simplification, common-subexpression
+elimination, dead-code elimination, elementwise fusion, buffer reuse — and returns a
+``Plan`` whose ``run`` executes kernels on NumPy arrays with no Tensor objects and no tape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework.errors import InvalidArgumentError, OpError
+from ember.framework.op import Op
+
+__all__ = ["compile_plan", "Plan", "Node", "PASSES"]
+
+
+class Node:
+    """One IR node: op applied to value ids, producing value ids."""
+
+    __slots__ = ("op", "inputs", "outputs", "attrs", "name", "inplace", "shapes")
+
+    def __init__(self, op, inputs, outputs, attrs, name, shapes=()):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.attrs = attrs
+        self.name = name
+        self.inplace = None      # input position whose buffer the output may overwrite
+        self.shapes = shapes     # static output shapes (TensorShape), for the passes
+
+    def __repr__(self):
+        return f"Node({self.op.name} {self.inputs}->{self.outputs})"
+
+
+class IR:
+    """The program being optimized: nodes in execution order over integer value ids."""
+
+    def __init__(self):
+        self.nodes = []
+        self.consts = {}      # value id -> array known before running
+        self.feeds = []       # value ids supplied at run time
+        self.fetches = []     # value ids returned
+        self.shapes = {}      # value id -> static TensorShape
+        self.dtypes = {}
+        self.protected = set()   # ids that must not be overwritten in place (feeds, consts)
+
+    def resolve(self, alias, v):
+        while v in alias:
+            v = alias[v]
+        return v
+
+    def apply_aliases(self, alias):
+        if not alias:
+            return
+        for n in self.nodes:
+            n.inputs = [self.resolve(alias, v) for v in n.inputs]
+        self.fetches = [self.resolve(alias, v) for v in self.fetches]
+
+    def consumers(self):
+        count = {}
+        for n in self.nodes:
+            for v in n.inputs:
+                count[v] = count.get(v, 0) + 1
+        for v in self.fetches:
+            count[v] = count.get(v, 0) + 1
+        return count
+
+
+def lower(graph, fetches, feeds, targets=()):
+    """The IR for what ``fetches`` (tensors) and ``targets`` (operations) need, with
+    ``feeds`` (tensors) supplied from outside."""
+    ir = IR()
+    ids = {}
+
+    def vid(t):
+        k = id(t)
+        if k not in ids:
+            ids[k] = len(ids)
+            ir.shapes[ids[k]] = t.shape
+            ir.dtypes[ids[k]] = t.dtype
+        return ids[k]
+
+    fed = {id(t) for t in feeds}
+    for t in feeds:
+        ir.feeds.append(vid(t))
+    # Operations needed: backward from fetches and targets, stopping at fed tensors.
+    needed = set()
+    stack = [t.op for t in fetches if id(t) not in fed] + list(targets)
+    while stack:
+        op = stack.pop()
+        if id(op) in needed:
+            continue
+        needed.add(id(op))
+        for t in op.inputs:
+            if id(t) not in fed:
+                stack.append(t.op)
+        stack.extend(op.control_inputs)
+    for op in graph._operations:
+        if id(op) not in needed:
+            continue
+        outs = [vid(t) for t in op.outputs]
+        if op.op_def.name == "Const":
+            ir.consts[outs[0]] = op.attrs["value"]
+            continue
+        if all(id(t) in fed for t in op.outputs) and op.outputs:
+            continue
+        known = [t._constant_value for t in op.outputs]
+        if op.outputs and all(v is not None for v in known) and not op.op_def.stateful:
+            for o, v in zip(outs, known):
+                ir.consts[o] = v
+            continue
+        ir.nodes.append(Node(op.op_def, [vid(t) for t in op.inputs], outs, op.attrs, op.name,
+                             [t.shape for t in op.outputs]))
+    ir.fetches = [vid(t) for t in fetches]
+    ir.protected = set(ir.feeds) | set(ir.consts)
+    return ir
+
+
+# ------------------------------------------------------------------------------ passes ---
+
+def fold_constants(ir):
+    """Runs, now, every stateless node whose inputs are all known (with its own kernel)."""
+    kept = []
+    for n in ir.nodes:
+        if not n.op.stateful and n.inputs and all(v in ir.consts for v in n.inputs):
+            try:
+                out = n.op.kernel(np, *[ir.consts[v] for v in n.inputs], **n.attrs)
+            except Exception:
+                kept.append(n)    # report the error when the plan runs, in context
+                continue
+            outs = out if isinstance(out, tuple) else (out,)
+            for v, a in zip(n.outputs, outs):
+                ir.consts[v] = a
+            continue
+        kept.append(n)
+    ir.nodes = kept
+    ir.protected |= set(ir.consts)
+
+
+def _const_scalar(ir, v):
+    a = ir.consts.get(v)
+    if a is None or np.ndim(a) != 0 and np.size(a) != 1:
+        return None
+    try:
+        return float(np.asarray(a).reshape(()))
+    except (TypeError, ValueError):
+        return None
+
+
+def _same_static(a, b):
+    return a is not None and b is not None and a.rank is not None and a == b and \
+        a.is_fully_defined()
+
+
+def simplify_arithmetic(ir):
+    """x*1, 1*x, x+0, 0+x, x-0, x/1, identity, double transposes, no-op reshapes."""
+    alias = {}
+    kept = []
+    producer = {}
+    for n in ir.nodes:
+        n.inputs = [ir.resolve(alias, v) for v in n.inputs]
+        name = n.op.name
+        out = n.outputs[0] if n.outputs else None
+        target = None
+        if name in ("Identity", "StopGradient"):
+            target = n.inputs[0]
+        elif name in ("Mul", "AddV2", "Sub", "RealDiv", "TrueDiv") and len(n.inputs) == 2:
+            a, b = n.inputs
+            neutral = 1.0 if name in ("Mul", "RealDiv", "TrueDiv") else 0.0
+            if _const_scalar(ir, b) == neutral and ir.shapes.get(a) == ir.shapes.get(out) \
+                    and ir.dtypes.get(a) is ir.dtypes.get(out):
+                target = a
+            elif name in ("Mul", "AddV2") and _const_scalar(ir, a) == neutral and \
+                    ir.shapes.get(b) == ir.shapes.get(out) and \
+                    ir.dtypes.get(b) is ir.dtypes.get(out):
+                target = b
+        elif name == "Transpose":
+            src = producer.get(n.inputs[0])
+            if src is not None and src.op.name == "Transpose":
+                p1, p2 = src.attrs["perm"], n.attrs["perm"]
+                if [p1[p] for p in p2] == list(range(len(p2))):
+                    target = src.inputs[0]
+        elif name in ("Reshape", "BroadcastTo", "SumToShape"):
+            if _same_static(ir.shapes.get(n.inputs[0]), ir.shapes.get(out)):
+                target = n.inputs[0]
+        if target is not None:
+            alias[out] = target
+            continue
+        for v in n.outputs:
+            producer[v] = n
+        kept.append(n)
+    ir.nodes = kept
+    ir.apply_aliases(alias)
+
+
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, np.ndarray):
+        raise TypeError
+    hash(value)
+    return value
+
+
+def eliminate_common_subexpressions(ir):
+    """Merges stateless nodes that apply the same op with the same attrs to the same inputs."""
+    seen = {}
+    alias = {}
+    kept = []
+    for n in ir.nodes:
+        n.inputs = [ir.resolve(alias, v) for v in n.inputs]
+        if n.op.stateful:
+            kept.append(n)
+            continue
+        try:
+            key = (n.op.name, tuple(n.inputs), _freeze(n.attrs))
+        except TypeError:
+            kept.append(n)
+            continue
+        prev = seen.get(key)
+        if prev is not None:
+            for a, b in zip(n.outputs, prev.outputs):
+                alias[a] = b
+            continue
+        seen[key] = n
+        kept.append(n)
+    ir.nodes = kept
+    ir.apply_aliases(alias)
+
+
+def eliminate_dead_code(ir):
+    """Drops nodes whose outputs nothing needs (stateful nodes always stay)."""
+    live = set(ir.fetches)
+    kept = []
+    for n in reversed(ir.nodes):
+        if n.op.stateful or any(v in live for v in n.outputs):
+            kept.append(n)
+            live.update(n.inputs)
+    kept.reverse()
+    ir.nodes = kept
+
+
+def _ufunc_of(op):
+    return getattr(op, "ufunc", None)
+
+
+def _can_overwrite(ir, donor, out, other_shapes):
+    """True when the donor value's buffer can hold the output: same static shape and
+    dtype, and every other operand broadcasts into it without growing it."""
+    ds, os_ = ir.shapes.get(donor), ir.shapes.get(out)
+    if ds is None or os_ is None or ds.rank is None or ds != os_:
+        return False
+    if ir.dtypes.get(donor) is not ir.dtypes.get(out):
+        return False
+    dims = ds.as_list()
+    for s in other_shapes:
+        if s is None or s.rank is None or s.rank > len(dims):
+            return False
+        for d_other, d_own in zip(reversed(s.as_list()), reversed(dims)):
+            if d_other == 1:
+                continue
+            if d_other is None or d_own is None or d_other != d_own:
+                return False
+    return True
+
+
+def fuse_elementwise(ir):
+    """Chains of elementwise ops, each feeding only the next, become one fused node that
+    runs the chain in one step, computing in place in the chain's own buffer."""
+    count = ir.consumers()
+    fused_nodes = []
+    i = 0
+    nodes = ir.nodes
+    while i < len(nodes):
+        n = nodes[i]
+        if _ufunc_of(n.op) is None:
+            fused_nodes.append(n)
+            i += 1
+            continue
+        chain = [n]
+        j = i + 1
+        while j < len(nodes):
+            m = nodes[j]
+            last = chain[-1].outputs[0]
+            if _ufunc_of(m.op) is None or last not in m.inputs or count.get(last, 0) != 1 \
+                    or last in ir.fetches or m.inputs.count(last) != 1:
+                break
+            chain.append(m)
+            j += 1
+        if len(chain) == 1:
+            fused_nodes.append(n)
+            i += 1
+            continue
+        fused_nodes.append(_fuse(ir, chain))
+        i = j
+    ir.nodes = fused_nodes
+
+
+class FusedElementwise(Op):
+    """Several elementwise ufuncs run as one plan step (built by the fusion pass)."""
+
+    name = "FusedElementwise"
+
+    def infer(self, inputs, steps):
+        raise NotImplementedError("FusedElementwise exists only inside compiled plans")
+
+    def kernel(self, xp, *arrays, steps):
+        env = list(arrays)
+        for ufunc, args, inplace in steps:
+            vals = [env[a] for a in args]
+            if inplace is not None:
+                buf = vals[inplace]
+                if type(buf) is np.ndarray:
+                    env.append(ufunc(*vals, out=buf))
+                    continue
+            env.append(ufunc(*vals))
+        return env[-1]
+
+
+FUSED = FusedElementwise()
+
+
+def _fuse(ir, chain):
+    external = []
+    index = {}
+    steps = []
+    produced = {}
+    for k, n in enumerate(chain):
+        args = []
+        for v in n.inputs:
+            if v in produced:
+                args.append(produced[v])
+            else:
+                if v not in index:
+                    index[v] = len(external)
+                    external.append(v)
+                args.append(("ext", index[v]))
+        steps.append((n, args))
+        produced[n.outputs[0]] = ("step", k)
+    n_ext = len(external)
+    compiled = []
+    for k, (n, args) in enumerate(steps):
+        positions = [a[1] if a[0] == "ext" else n_ext + a[1] for a in args]
+        inplace = None
+        if k > 0:
+            for p, a in enumerate(args):
+                if a[0] == "step":
+                    others = [ir.shapes.get(v) for q, v in enumerate(n.inputs) if q != p]
+                    if _can_overwrite(ir, chain[a[1]].outputs[0], n.outputs[0], others):
+                        inplace = p
+                        break
+        compiled.append((_ufunc_of(n.op), tuple(positions), inplace))
+    last = chain[-1]
+    fused = Node(FUSED, external, last.outputs, {"steps": tuple(compiled)},
+                 "+".join(n.name for n in chain), last.shapes)
+    return fused
+
+
+def reuse_buffers(ir):
+    """An elementwise node may write into an input buffer that no one else reads: an
+    intermediate made fresh by its producer (never a feed, constant or variable value)."""
+    count = ir.consumers()
+    fresh = set()
+    for n in ir.nodes:
+        if n.op.name == "FusedElementwise":
+            steps = n.attrs["steps"]
+            ufunc, args, inplace = steps[0]
+            if inplace is None:
+                first_in = [a for a in args if a < len(n.inputs)]
+                for p, a in enumerate(args):
+                    v = n.inputs[a] if a < len(n.inputs) else None
+                    if v is not None and v in fresh and count.get(v, 0) == 1 and \
+                            v not in ir.protected and n.inputs.count(v) == 1:
+                        others = [ir.shapes.get(n.inputs[b]) for q, b in enumerate(args)
+                                  if q != p and b < len(n.inputs)]
+                        if _can_overwrite(ir, v, _first_step_output(n), others):
+                            n.attrs = dict(n.attrs)
+                            n.attrs["steps"] = ((ufunc, args, p),) + tuple(steps[1:])
+                            break
+                del first_in
+        elif _ufunc_of(n.op) is not None:
+            for p, v in enumerate(n.inputs):
+                if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
+                        n.inputs.count(v) == 1:
+                    others = [ir.shapes.get(w) for q, w in enumerate(n.inputs) if q != p]
+                    if _can_overwrite(ir, v, n.outputs[0], others):
+                        n.inplace = p
+                        break
+        if getattr(n.op, "fresh_output", False) or _ufunc_of(n.op) is not None or \
+                n.op.name == "FusedElementwise":
+            fresh.update(n.outputs)
+
+
+def _first_step_output(node):
+    # The first step's output has the fused node's static shape only when the chain keeps
+    # one shape; _can_overwrite checks against the final output shape, which is stricter.
+    return node.outputs[0]
+
+
+PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
+          eliminate_dead_code, fuse_elementwise, reuse_buffers]
+
+
+# -------------------------------------------------------------------------------- plan ---
+
+class Plan:
+    """A flat list of kernel calls over a list of value slots."""
+
+    def __init__(self, ir):
+        slots = {}
+
+        def slot(v):
+            if v not in slots:
+                slots[v] = len(slots)
+            return slots[v]
+
+        for v in ir.feeds:
+            slot(v)
+        for v in ir.consts:
+            slot(v)
+        steps = []
+        for n in ir.nodes:
+            ins = tuple(slot(v) for v in n.inputs)
+            outs = tuple(slot(v) for v in n.outputs)
+            kernel = n.op.kernel
+            attrs = n.attrs
+            if n.inplace is not None:
+                steps.append((_inplace_call(n.op.ufunc, n.inplace), ins, outs, n))
+            elif attrs:
+                steps.append((_bind(kernel, attrs), ins, outs, n))
+            else:
+                steps.append((_bind(kernel, None), ins, outs, n))
+        for v in ir.fetches:
+            slot(v)
+        self.n_slots = len(slots)
+        template = [None] * self.n_slots
+        for v, a in ir.consts.items():
+            template[slots[v]] = a
+        self.template = template
+        self.feed_slots = tuple(slots[v] for v in ir.feeds)
+        self.fetch_slots = tuple(slots[v] for v in ir.fetches)
+        self.steps = [(fn, ins, outs[0] if len(outs) == 1 and not n.op.multi_output
+                       else outs, n) for fn, ins, outs, n in steps]
+        self.nodes = list(ir.nodes)
+        self.consts = dict(ir.consts)
+
+    def run(self, feeds):
+        vals = self.template.copy()
+        for s, a in zip(self.feed_slots, feeds):
+            vals[s] = a
+        try:
+            with np.errstate(all="ignore"):
+                self._loop(vals)
+        except OpError:
+            raise
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            node = self._failed_node(vals, e)
+            raise InvalidArgumentError(f"{e} (while running node '{node.name}', op "
+                                       f"{node.op.name})") from None
+        return [vals[i] for i in self.fetch_slots]
+
+    def _loop(self, vals):
+        for step in self.steps:
+            fn, ins, out = step[0], step[1], step[2]
+            r = fn(*[vals[i] for i in ins])
+            if type(out) is int:
+                vals[out] = r
+            else:
+                for o, v in zip(out, r):
+                    vals[o] = v
+
+    def _failed_node(self, vals, err):
+        """The first step whose output is missing: the one that raised."""
+        for fn, ins, out, node in self.steps:
+            first = out if type(out) is int else (out[0] if out else None)
+            if first is not None and vals[first] is None:
+                return node
+        return self.steps[-1][3] if self.steps else Node(FUSED, [], [], {}, "?")
+
+    def describe(self):
+        return [(n.op.name, n.name) for n in self.nodes]
+
+
+def _bind(kernel, attrs):
+    if attrs:
+        def call(*arrays):
+            return kernel(np, *arrays, **attrs)
+    else:
+        def call(*arrays):
+            return kernel(np, *arrays)
+    return call
+
+
+def _inplace_call(ufunc, position):
+    def call(*arrays):
+        buf = arrays[position]
+        if type(buf) is np.ndarray:
+            return ufunc(*arrays, out=buf)
+        return ufunc(*arrays)
+    return call
+
+
+def compile_plan(graph, fetches, feeds=(), targets=(), passes=None):
+    """Optimizes and lowers the needed part of ``graph`` into a runnable Plan."""
+    ir = lower(graph, fetches, feeds, targets)
+    for p in (PASSES if passes is None else passes):
+        p(ir)
+    return Plan(ir)

@@ -1,0 +1,123 @@
+"""Sub-functions: branch and loop bodies traced into their own graphs inside an enclosing
+graph, compiled to plans, and differentiated (the gradient graph is built on demand in the
+body's own graph, from a tape that recorded the body while it was traced)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework import dtypes, nest
+from ember.framework.context import context
+from ember.framework.graph import FuncGraph, SymbolicTensor
+from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
+from ember.framework.tensor_shape import TensorShape
+
+__all__ = ["SubFunction"]
+
+
+class SubFunction:
+    """``fn(*inputs)`` traced into a FuncGraph nested in ``outer``.
+
+    ``captures`` lists the enclosing graph's tensors the body uses; they are extra inputs
+    of the op that runs the body. ``run(inputs, captures)`` executes the compiled body;
+    ``grad_run(inputs, captures, upstream)`` returns the gradients with respect to the
+    inputs and to the captures.
+    """
+
+    def __init__(self, fn, input_specs, outer, name):
+        from ember.framework.tape import GradientTape
+        self.name = name
+        graph = FuncGraph(name, outer=outer)
+        tape = GradientTape(persistent=True, watch_accessed_variables=False)
+        graph._capture_tapes = [tape]
+        graph._outer_tapes = list(context.tapes)
+        prev_graph, prev_tapes = context.graph, context.tapes
+        context.graph = graph
+        context.tapes = [tape]
+        tape._recording = True
+        try:
+            self.inputs = [graph.placeholder(d, s, name=f"{name}_in{i}")
+                           for i, (s, d) in enumerate(input_specs)]
+            tape.watch(self.inputs)
+            result = fn(*self.inputs)
+            self.structure = result
+            flat = []
+            for o in nest.flatten(result):
+                if o is None:
+                    raise ValueError(f"{name}: a branch or loop body returned None; every "
+                                     f"output must be a tensor")
+                if getattr(o, "_is_ember_variable", False):
+                    o = o.value()
+                if not isinstance(o, Tensor):
+                    o = convert_to_tensor(o)
+                flat.append(graph._bring_in(o))
+            self.outputs = flat
+        finally:
+            tape._recording = False
+            context.graph = prev_graph
+            context.tapes = prev_tapes
+        self.graph = graph
+        self.tape = tape
+        self.captures = [outer_t for outer_t, _ in graph.captures]
+        self.capture_placeholders = [ph for _, ph in graph.captures]
+        self.stateful = any(op.op_def.stateful and op.op_def.name == "AssignVariable"
+                            for op in graph._operations)
+        self._plan = None
+        self._grad_plan = None
+
+    def output_specs(self):
+        return [(t.shape, t.dtype) for t in self.outputs]
+
+    def _compiled(self):
+        if self._plan is None:
+            from ember.framework.compiler import compile_plan
+            targets = [op for op in self.graph._operations
+                       if op.op_def.name == "AssignVariable"]
+            self._plan = compile_plan(self.graph, self.outputs,
+                                      self.inputs + self.capture_placeholders, targets)
+        return self._plan
+
+    def run(self, inputs, captures):
+        return self._compiled().run(list(inputs) + list(captures))
+
+    def _grad_compiled(self):
+        if self._grad_plan is None:
+            from ember.framework.compiler import compile_plan
+            from ember.framework.tape import UnconnectedGradients
+            graph = self.graph
+            prev_graph, prev_tapes = context.graph, context.tapes
+            context.graph = graph
+            context.tapes = []
+            try:
+                self.upstream = [graph.placeholder(t.dtype, t.shape, name=f"{self.name}_up{i}")
+                                 for i, t in enumerate(self.outputs)]
+                sources = self.inputs + self.capture_placeholders
+                float_out = [(t, u) for t, u in zip(self.outputs, self.upstream)
+                             if t.dtype.is_floating or t.dtype.is_complex]
+                self.tape._used = False
+                if float_out:
+                    grads = self.tape.gradient([t for t, _ in float_out], sources,
+                                               output_gradients=[u for _, u in float_out],
+                                               unconnected_gradients=UnconnectedGradients.ZERO)
+                else:
+                    from ember.ops.array_ops import zeros_like
+                    grads = [zeros_like(s) for s in sources]
+                grads = [graph._bring_in(g) for g in grads]
+            finally:
+                context.graph = prev_graph
+                context.tapes = prev_tapes
+            self._grad_outputs = grads
+            self._grad_plan = compile_plan(graph, grads, self.inputs +
+                                           self.capture_placeholders + self.upstream)
+        return self._grad_plan
+
+    def grad_run(self, inputs, captures, upstream):
+        """(gradients for inputs, gradients for captures) as arrays."""
+        out = self._grad_compiled().run(list(inputs) + list(captures) + list(upstream))
+        n = len(self.inputs)
+        return out[:n], out[n:]
+
+
+def zeros_for(t_shape, dtype, like=None):
+    if like is not None:
+        return np.zeros(np.shape(like), dtype=dtype.np)
+    return np.zeros([d or 0 for d in t_shape.as_list()], dtype=dtype.np)

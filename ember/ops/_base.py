@@ -1,6 +1,8 @@
 """Shared pieces for op definitions: dtype groups, argument conversion, op templates."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ember.framework import dtypes
@@ -242,7 +244,7 @@ def shape_arg(shape, op_name="shape"):
             return array_ops.stack([array_ops.cast(tensor(d), dtypes.int32)
                                     if isinstance(d, Tensor) else d for d in shape])
         try:
-            vals = [int(d) for d in shape]
+            vals = [operator.index(d) if not isinstance(d, Tensor) else int(d) for d in shape]
         except TypeError:
             raise TypeError(f"{op_name}: shape must contain only integers, got {shape!r}") \
                 from None

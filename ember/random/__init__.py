@@ -1,2 +1,34 @@
-"""ember.random: seeded random tensors with TensorFlow's global/op seed rules."""
-from ember.ops.random_ops import *  # noqa: F401,F403
+"""ember.random: seeded random tensors with TensorFlow's global/op seed rules.
+
+>>> import ember as tf
+>>> tf.random.set_seed(1)
+>>> tf.random.normal([2]).shape
+TensorShape([2])
+"""
+import sys as _sys
+import types as _types
+
+from ember.ops import random_ops as _random_ops
+from ember.ops.random_ops import (  # noqa: F401
+    Algorithm, Generator, categorical, create_rng_state, gamma, get_global_generator,
+    get_seed, normal, poisson, set_global_generator, set_seed, shuffle,
+    stateless_categorical, stateless_normal, stateless_truncated_normal, stateless_uniform,
+    truncated_normal, uniform,
+)
+
+experimental = _types.ModuleType(
+    __name__ + ".experimental", "ember.random.experimental: Generator and stateless seed "
+    "helpers, as tf.random.experimental.")
+for _name in ("Algorithm", "Generator", "create_rng_state", "get_global_generator",
+              "set_global_generator", "stateless_split", "stateless_fold_in"):
+    setattr(experimental, _name, getattr(_random_ops, _name))
+experimental.__all__ = [n for n in vars(experimental) if not n.startswith("_")]
+_sys.modules[experimental.__name__] = experimental
+del _name
+
+__all__ = [
+    "Algorithm", "Generator", "categorical", "create_rng_state", "experimental", "gamma",
+    "get_global_generator", "get_seed", "normal", "poisson", "set_global_generator",
+    "set_seed", "shuffle", "stateless_categorical", "stateless_normal",
+    "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform",
+]

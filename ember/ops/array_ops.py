@@ -1,6 +1,9 @@
 """Array ops: creation, shape manipulation, joining and splitting, selection."""
 from __future__ import annotations
 
+import builtins
+import collections
+
 import numpy as np
 
 from ember.framework import dtypes
@@ -9,28 +12,45 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import math_ops
+from ember.ops.math_ops import cast  # noqa: F401  (_base.shape_arg uses array_ops.cast)
 from ember.ops._base import (
     ANY, EMPTY, NUMERIC, check_dtype, normalize_axis, shape_arg, shape_from_spec,
     shape_value, static_axes, static_int, tensor,
 )
 
 __all__ = [
+    "boolean_mask",
     "broadcast_to",
     "concat",
     "expand_dims",
     "fill",
+    "gather",
+    "gather_nd",
     "identity",
+    "one_hot",
     "ones",
     "ones_like",
+    "pad",
     "rank",
+    "repeat",
     "reshape",
+    "reverse",
+    "roll",
+    "scatter_nd",
     "shape",
     "size",
+    "slice",
     "split",
     "squeeze",
     "stack",
     "stop_gradient",
+    "strided_slice",
+    "tensor_scatter_nd_add",
+    "tensor_scatter_nd_sub",
+    "tensor_scatter_nd_update",
+    "tile",
     "transpose",
+    "unique",
     "unstack",
     "where",
     "where_v2",
@@ -227,7 +247,16 @@ class _Reshape(Op):
                     known *= d
             if n is None:
                 return TensorShape([None if d == -1 else d for d in want]), x.dtype
-            if known == 0 or n % known:
+            if known == 0:
+                if n == 0:
+                    raise InvalidArgumentError(
+                        f"Reshape cannot infer the missing input size for an empty tensor "
+                        f"unless all specified input sizes are non-zero (requested shape "
+                        f"{want}) [Op:Reshape]")
+                raise InvalidArgumentError(
+                    f"Input to reshape is a tensor with {n} values, but the requested shape "
+                    f"{want} has 0 [Op:Reshape]")
+            if n % known:
                 raise InvalidArgumentError(
                     f"Input to reshape is a tensor with {n} values, but the requested shape "
                     f"requires a multiple of {known} [Op:Reshape]")
@@ -245,6 +274,7 @@ class _Reshape(Op):
         try:
             return np.reshape(a, tuple(int(d) for d in target))
         except ValueError:
+            self.infer([_spec(a), _spec(target)])
             raise InvalidArgumentError(
                 f"Input to reshape is a tensor with {np.size(a)} values, but the requested "
                 f"shape {target.tolist()} does not fit them (input shape {list(np.shape(a))}) "
@@ -609,6 +639,8 @@ class _Unpack(Op):
 
     def infer(self, inputs, num, axis):
         x = inputs[0]
+        if x.shape.rank is None:
+            return [(TensorShape(None), x.dtype)] * num
         dims = x.shape.as_list()
         a = normalize_axis(axis, len(dims), self.name)
         if dims[a] is not None and dims[a] != num:
@@ -688,6 +720,7 @@ class _Concat(Op):
         for i, x in enumerate(arrays[1:], 1):
             if np.ndim(x) != r or any(p != q for k, (p, q) in
                                       enumerate(zip(np.shape(first), np.shape(x))) if k != a):
+                self.infer([_spec(t) for t in arrays], axis=axis)
                 raise InvalidArgumentError(
                     f"ConcatOp : Dimensions of inputs should match: shape[0] = "
                     f"{list(np.shape(first))} vs. shape[{i}] = {list(np.shape(x))} "
@@ -749,6 +782,7 @@ class _Split(Op):
         if -1 in sizes:
             sizes[sizes.index(-1)] = n - sum(s for s in sizes if s != -1)
         if sum(sizes) != n or any(s < 0 for s in sizes):
+            self.infer([_spec(a)], sizes=tuple(sizes), axis=axis)
             raise InvalidArgumentError(
                 f"split: sizes {list(sizes)} do not add up to dimension {axis} of size {n} "
                 f"(input shape {list(a.shape)}) [Op:SplitV]")
@@ -798,3 +832,1332 @@ def one_hot_rows(j, per, batch, dtype, shape_):
     arr = np.zeros((batch, per), dtype=dtype.np)
     arr[:, j] = 1
     return EagerTensor(arr.reshape(shape_))
+
+
+# =========================================================== indexing, gather & scatter ===
+
+_PySlice = builtins.slice
+_INDEX_DTYPES = frozenset({np.dtype(np.int32), np.dtype(np.int64)})
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _check_index_dtype(op_name, dt, what):
+    if dt._np not in _INDEX_DTYPES:
+        raise InvalidArgumentError(f"{op_name}: {what} must be int32 or int64, got "
+                                   f"{dt.name} [Op:{op_name}]")
+
+
+def _int_tensor(value, what, op_name):
+    """An int32/int64 tensor from a Python int, list, array or integer tensor."""
+    if isinstance(value, Tensor) or getattr(value, "_is_ember_variable", False):
+        t = tensor(value)
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "b" or arr.dtype == object or (
+                arr.size and arr.dtype.kind not in "iu"):
+            raise TypeError(f"{op_name}: `{what}` must contain integers, got {value!r}")
+        if arr.dtype not in (np.int32, np.int64):
+            big = arr.size and (arr.max() >= 2 ** 31 or arr.min() < -2 ** 31)
+            arr = arr.astype(np.int64 if big else np.int32)
+        t = convert_to_tensor(arr)
+    if t.dtype._np not in _INDEX_DTYPES:
+        raise TypeError(f"{op_name}: `{what}` must be an int32 or int64 tensor, got "
+                        f"{t.dtype.name}")
+    return t
+
+
+def _index_str(pos):
+    return ",".join(str(int(p)) for p in pos)
+
+
+def _check_bounds(op_name, idx, n):
+    """TensorFlow's error for an index outside [0, n)."""
+    bad = (idx < 0) | (idx >= n)
+    if np.any(bad):
+        pos = np.argwhere(bad)[0]
+        raise InvalidArgumentError(f"{op_name}: indices[{_index_str(pos)}] = "
+                                   f"{int(idx[tuple(pos)])} is not in [0, {n}) [Op:{op_name}]")
+
+
+# --------------------------------------------------------------------------------- tile ---
+
+class _Tile(Op):
+    name = "Tile"
+
+    def infer(self, inputs):
+        x, m = inputs
+        _check_index_dtype(self.name, m.dtype, "multiples")
+        if m.shape.rank not in (None, 1):
+            raise InvalidArgumentError(f"Expected multiples to be 1-D, but got shape "
+                                       f"{m.shape} [Op:Tile]")
+        n = m.shape[0] if m.shape.rank == 1 else None
+        r = x.shape.rank
+        if r is not None and n is not None and n != r:
+            raise InvalidArgumentError(f"Expected multiples argument to be a vector of length "
+                                       f"{r} but got length {n} [Op:Tile]")
+        if r is None:
+            return TensorShape(None if n is None else [None] * n), x.dtype
+        mv = shape_value(m)
+        if mv is None:
+            return TensorShape([None] * r), x.dtype
+        for i, k in enumerate(mv):
+            if k < 0:
+                raise InvalidArgumentError(f"Expected multiples[{i}] >= 0, but got {k} "
+                                           f"[Op:Tile]")
+        return TensorShape([None if d is None else d * k
+                            for d, k in zip(x.shape.as_list(), mv)]), x.dtype
+
+    def kernel(self, xp, a, m):
+        if m.shape != (np.ndim(a),) or np.any(m < 0):
+            self.infer([_spec(a), _spec(m)])
+        return np.tile(a, tuple(int(k) for k in m)) if np.ndim(a) else a.copy()
+
+    def grad(self, call, g):
+        x, m = call.inputs
+        r = x.shape.rank
+        if r == 0:
+            return g, None
+        pairs = stack([math_ops.cast(m, dtypes.int32), shape(x)], axis=1)
+        split_g = reshape(g, reshape(pairs, [-1]))
+        from ember.ops.reduce_ops import reduce_sum
+        return reduce_sum(split_g, axis=list(range(0, 2 * r, 2))), None
+
+
+TILE = _Tile()
+
+
+def _spec(a):
+    from ember.framework.op import Spec
+    return Spec(TensorShape(np.shape(a)), dtypes.from_numpy(np.asarray(a).dtype), a)
+
+
+def tile(input, multiples, name=None):  # noqa: A002
+    """Repeats ``input`` ``multiples[i]`` times along each axis ``i``.
+
+    >>> ember.tile([[1, 2]], [2, 2]).numpy()
+    array([[1, 2, 1, 2],
+           [1, 2, 1, 2]], dtype=int32)
+    """
+    return execute(TILE, (tensor(input), _int_tensor(multiples, "multiples", "Tile")),
+                   EMPTY, name)
+
+
+# ---------------------------------------------------------------------------------- pad ---
+
+_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
+
+
+def _pad_check(op_name, dims, pv, mode):
+    for i, (d, (b, e)) in enumerate(zip(dims, pv)):
+        if b < 0 or e < 0:
+            raise InvalidArgumentError(f"Paddings must be non-negative: {b} {e} "
+                                       f"[Op:{op_name}]")
+        if d is None:
+            continue
+        if mode == "REFLECT" and (b >= d or e >= d) and (b or e):
+            raise InvalidArgumentError(f"paddings must be less than the dimension size: {b}, "
+                                       f"{e} not less than {d} (dimension {i}) [Op:{op_name}]")
+        if mode == "SYMMETRIC" and (b > d or e > d):
+            raise InvalidArgumentError(f"paddings must be no greater than the dimension size: "
+                                       f"{b}, {e} greater than {d} (dimension {i}) "
+                                       f"[Op:{op_name}]")
+
+
+def _paddings_of(spec, rank, op_name):
+    _check_index_dtype(op_name, spec.dtype, "paddings")
+    ps = spec.shape
+    if ps.rank is not None and (ps.rank != 2 or (ps[1] is not None and ps[1] != 2)):
+        raise InvalidArgumentError(f"paddings must be a matrix with 2 columns: {ps} "
+                                   f"[Op:{op_name}]")
+    if rank is not None and ps.rank == 2 and ps[0] is not None and ps[0] != rank:
+        raise InvalidArgumentError(f"The first dimension of paddings must be the rank of "
+                                   f"inputs ({rank}), got paddings of shape {ps} "
+                                   f"[Op:{op_name}]")
+    if spec.value is None:
+        return None
+    return np.asarray(spec.value).reshape(-1, 2).tolist()
+
+
+class _Pad(Op):
+    name = "PadV2"
+
+    def infer(self, inputs, mode):
+        x, p, c = inputs
+        r = x.shape.rank
+        pv = _paddings_of(p, r, self.name)
+        if c.shape.rank not in (None, 0):
+            raise InvalidArgumentError(f"constant_values must be a scalar. Shape of "
+                                       f"constant_values is {c.shape} [Op:PadV2]")
+        if c.dtype is not x.dtype:
+            raise InvalidArgumentError(f"pad: constant_values has dtype {c.dtype.name} but the "
+                                       f"input has {x.dtype.name} [Op:PadV2]")
+        if r is None:
+            return TensorShape(None), x.dtype
+        if pv is None:
+            return TensorShape([None] * r), x.dtype
+        dims = x.shape.as_list()
+        _pad_check(self.name, dims, pv, mode)
+        return TensorShape([None if d is None else d + b + e
+                            for d, (b, e) in zip(dims, pv)]), x.dtype
+
+    def kernel(self, xp, a, p, c, mode):
+        self.infer([_spec(a), _spec(p), _spec(c)], mode=mode)
+        pads = [(int(b), int(e)) for b, e in p.reshape(-1, 2)]
+        if not pads:
+            return a.copy()
+        if mode == "CONSTANT":
+            return np.pad(a, pads, mode="constant", constant_values=c[()])
+        return np.pad(a, pads, mode=mode.lower())
+
+    def grad(self, call, g):
+        x, p, c = call.inputs
+        mode = call.attrs["mode"]
+        if mode == "CONSTANT":
+            begin = reshape(slice(p, [0, 0], [-1, 1]), [-1])
+            dx = slice(g, begin, shape(x, out_type=p.dtype))
+            from ember.ops.reduce_ops import reduce_sum
+            return dx, None, reduce_sum(g) - reduce_sum(dx)
+        return execute(MIRROR_PAD_GRAD, (g, p), {"mode": mode}), None, None
+
+
+PAD = _Pad()
+
+
+class _MirrorPadGrad(Op):
+    """Folds the gradient of a REFLECT/SYMMETRIC pad back onto the unpadded input."""
+
+    name = "MirrorPadGrad"
+
+    def infer(self, inputs, mode):
+        g, p = inputs
+        r = g.shape.rank
+        pv = _paddings_of(p, r, self.name)
+        if r is None:
+            return TensorShape(None), g.dtype
+        if pv is None:
+            return TensorShape([None] * r), g.dtype
+        return TensorShape([None if d is None else d - b - e
+                            for d, (b, e) in zip(g.shape.as_list(), pv)]), g.dtype
+
+    def kernel(self, xp, g, p, mode):
+        out = g
+        for ax, (b, e) in enumerate(p.reshape(-1, 2)):
+            b, e = int(b), int(e)
+            if not b and not e:
+                continue
+            n = out.shape[ax] - b - e
+            src = np.arange(out.shape[ax]) - b
+            if mode == "REFLECT":
+                src = np.where(src < 0, -src, np.where(src >= n, 2 * (n - 1) - src, src))
+            else:
+                src = np.where(src < 0, -src - 1, np.where(src >= n, 2 * n - 1 - src, src))
+            moved = np.moveaxis(out, ax, 0)
+            acc = np.zeros((n,) + moved.shape[1:], dtype=g.dtype)
+            np.add.at(acc, src, moved)
+            out = np.moveaxis(acc, 0, ax)
+        return np.ascontiguousarray(out)
+
+    def grad(self, call, gg):
+        return pad(gg, call.inputs[1], mode=call.attrs["mode"]), None
+
+
+MIRROR_PAD_GRAD = _MirrorPadGrad()
+
+
+def pad(tensor_, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """Pads a tensor: ``paddings[i] = [before, after]`` for dimension ``i``.
+
+    ``mode`` is CONSTANT (with ``constant_values``), REFLECT or SYMMETRIC.
+
+    >>> ember.pad([[1, 2]], [[1, 0], [0, 1]]).numpy()
+    array([[0, 0, 0],
+           [1, 2, 0]], dtype=int32)
+    """
+    m = str(mode).upper()
+    if m not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of CONSTANT, REFLECT, SYMMETRIC, got {mode!r}")
+    x = tensor(tensor_)
+    c = tensor(constant_values, dtype_hint=x.dtype)
+    if c.dtype is not x.dtype and not isinstance(constant_values, Tensor):
+        c = math_ops.cast(c, x.dtype)
+    return execute(PAD, (x, _int_tensor(paddings, "paddings", "PadV2"), c), {"mode": m}, name)
+
+
+# ------------------------------------------------------------------------------- gather ---
+
+def _gather_axes(op_name, prank, irank, axis, batch_dims):
+    if irank is not None and batch_dims < 0:
+        batch_dims += irank
+    if prank is not None and axis < 0:
+        axis += prank
+    if prank is not None and not 0 <= axis < max(prank, 1):
+        raise InvalidArgumentError(f"Expected axis in the range [{-prank}, {prank}), but got "
+                                   f"{axis} [Op:{op_name}]")
+    if prank == 0:
+        raise InvalidArgumentError(f"{op_name}: params must be at least 1-D, got a scalar "
+                                   f"[Op:{op_name}]")
+    if batch_dims < 0 or (irank is not None and batch_dims > irank):
+        raise InvalidArgumentError(f"Expected batch_dims in the range [{-(irank or 0)}, "
+                                   f"{irank}], but got {batch_dims} [Op:{op_name}]")
+    if batch_dims > axis:
+        raise InvalidArgumentError(f"batch_dims ({batch_dims}) must be less than or equal to "
+                                   f"axis ({axis}) [Op:{op_name}]")
+    return axis, batch_dims
+
+
+class _Gather(Op):
+    name = "GatherV2"
+
+    def infer(self, inputs, axis, batch_dims):
+        p, i = inputs
+        _check_index_dtype(self.name, i.dtype, "indices")
+        pr, ir = p.shape.rank, i.shape.rank
+        if pr is None or ir is None:
+            return TensorShape(None), p.dtype
+        axis, bd = _gather_axes(self.name, pr, ir, axis, batch_dims)
+        pd, idd = p.shape.as_list(), i.shape.as_list()
+        for k in range(bd):
+            if pd[k] is not None and idd[k] is not None and pd[k] != idd[k]:
+                raise InvalidArgumentError(
+                    f"params.shape[{k}]: {pd[k]} should be equal to indices.shape[{k}]: "
+                    f"{idd[k]} [Op:GatherV2]")
+        return TensorShape(pd[:axis] + idd[bd:] + pd[axis + 1:]), p.dtype
+
+    def kernel(self, xp, p, idx, axis, batch_dims):
+        axis, bd = _gather_axes(self.name, p.ndim, idx.ndim, axis, batch_dims)
+        self.infer([_spec(p), _spec(idx)], axis=axis, batch_dims=bd)
+        _check_bounds(self.name, idx, p.shape[axis])
+        if bd == 0:
+            return np.take(p, idx, axis=axis)
+        bi, ai, ir, shape4 = _gather_index(p.shape, idx, axis, bd)
+        out = p.reshape(shape4)[bi, ai, ir]
+        return out.reshape(p.shape[:axis] + idx.shape[bd:] + p.shape[axis + 1:])
+
+    def grad(self, call, g):
+        p, i = call.inputs
+        a = call.attrs
+        dp = execute(GATHER_GRAD, (g, i, shape(p)), {"axis": a["axis"],
+                                                     "batch_dims": a["batch_dims"]})
+        return dp, None
+
+
+def _gather_index(pshape, idx, axis, bd):
+    """Broadcastable index arrays into params viewed as [batch, outer, n, inner]."""
+    nb = _prod(pshape[:bd])
+    na = _prod(pshape[bd:axis])
+    shape4 = (nb, na, pshape[axis], _prod(pshape[axis + 1:]))
+    ir = idx.reshape(nb, _prod(idx.shape[bd:]))
+    return (np.arange(nb)[:, None, None], np.arange(na)[None, :, None], ir[:, None, :],
+            shape4)
+
+
+GATHER = _Gather()
+
+
+class _GatherGrad(Op):
+    """The gradient of gather w.r.t. params: the incoming gradient scatter-added densely."""
+
+    name = "GatherGrad"
+
+    def infer(self, inputs, axis, batch_dims):
+        return shape_from_spec(inputs[2]), inputs[0].dtype
+
+    def kernel(self, xp, g, idx, pshape, axis, batch_dims):
+        pshape = tuple(int(d) for d in pshape)
+        axis, bd = _gather_axes(self.name, len(pshape), idx.ndim, axis, batch_dims)
+        bi, ai, ir, shape4 = _gather_index(pshape, idx, axis, bd)
+        out = np.zeros(shape4, dtype=g.dtype)
+        np.add.at(out, (bi, ai, ir), g.reshape(shape4[:2] + (ir.shape[-1], shape4[3])))
+        return out.reshape(pshape)
+
+    def grad(self, call, gg):
+        a = call.attrs
+        return (gather(gg, call.inputs[1], axis=a["axis"], batch_dims=a["batch_dims"]),
+                None, None)
+
+
+GATHER_GRAD = _GatherGrad()
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """Gathers slices of ``params`` along ``axis`` at ``indices``.
+
+    >>> ember.gather([10, 20, 30], [2, 0]).numpy()
+    array([30, 10], dtype=int32)
+    """
+    bd = static_int(batch_dims, "batch_dims", "GatherV2")
+    ax = bd if axis is None else static_int(axis, "axis", "GatherV2")
+    return execute(GATHER, (tensor(params), _int_tensor(indices, "indices", "GatherV2")),
+                   {"axis": ax, "batch_dims": bd}, name)
+
+
+# ---------------------------------------------------------------------------- gather_nd ---
+
+def _nd_index(idx):
+    return tuple(np.moveaxis(idx, -1, 0))
+
+
+def _check_nd_bounds(op_name, idx, dims, what="param shape"):
+    k = idx.shape[-1]
+    bad = np.any((idx < 0) | (idx >= np.asarray(dims[:k], dtype=np.int64)), axis=-1)
+    if np.any(bad):
+        pos = np.argwhere(bad)[0]
+        raise InvalidArgumentError(
+            f"{op_name}: indices[{_index_str(pos)}] = {idx[tuple(pos)].tolist()} does not "
+            f"index into {what} {list(dims)} [Op:{op_name}]")
+
+
+class _GatherNd(Op):
+    name = "GatherNd"
+
+    def infer(self, inputs):
+        p, i = inputs
+        _check_index_dtype(self.name, i.dtype, "indices")
+        if p.shape.rank is None or i.shape.rank is None:
+            return TensorShape(None), p.dtype
+        if i.shape.rank == 0:
+            raise InvalidArgumentError("indices must be at least a vector, got a scalar "
+                                       "[Op:GatherNd]")
+        k = i.shape[-1]
+        if k is None:
+            return TensorShape(None), p.dtype
+        if k > p.shape.rank:
+            raise InvalidArgumentError(
+                f"index innermost dimension length must be <= params rank; saw: {k} vs. "
+                f"{p.shape.rank} [Op:GatherNd]")
+        return TensorShape(i.shape.as_list()[:-1] + p.shape.as_list()[k:]), p.dtype
+
+    def kernel(self, xp, p, idx):
+        self.infer([_spec(p), _spec(idx)])
+        k = idx.shape[-1]
+        lead = idx.shape[:-1]
+        if k == 0:
+            return np.array(np.broadcast_to(p, lead + p.shape))
+        _check_nd_bounds(self.name, idx, p.shape)
+        return p[_nd_index(idx)]
+
+    def grad(self, call, g):
+        p, i = call.inputs
+        return scatter_nd(i, g, shape(p, out_type=i.dtype)), None
+
+
+GATHER_ND = _GatherNd()
+
+
+def gather_nd(params, indices, batch_dims=0, name=None):
+    """Gathers slices of ``params`` at the index tuples in the last axis of ``indices``.
+
+    >>> ember.gather_nd([[1, 2], [3, 4]], [[1, 0], [0, 1]]).numpy()
+    array([3, 2], dtype=int32)
+    """
+    p = tensor(params)
+    i = _int_tensor(indices, "indices", "GatherNd")
+    bd = static_int(batch_dims, "batch_dims", "GatherNd")
+    if bd == 0:
+        return execute(GATHER_ND, (p, i), EMPTY, name)
+    ps, is_ = p.shape, i.shape
+    if not (ps.is_fully_defined() and is_.is_fully_defined()):
+        raise ValueError("gather_nd: batch_dims > 0 needs fully known shapes")
+    ps, is_ = ps.as_list(), is_.as_list()
+    if bd < 0 or bd >= len(is_) or bd > len(ps) or ps[:bd] != is_[:bd]:
+        raise InvalidArgumentError(f"gather_nd: batch_dims={bd} needs params and indices to "
+                                   f"share their first {bd} dimensions, got {ps} and {is_} "
+                                   f"[Op:GatherNd]")
+    nb = _prod(ps[:bd])
+    k = is_[-1]
+    flat_p = reshape(p, [nb] + ps[bd:])
+    flat_i = reshape(i, [nb, -1, k])
+    m = _prod(is_[bd:-1])
+    batch = EagerTensor(np.broadcast_to(np.arange(nb, dtype=i.dtype.np)[:, None, None],
+                                        (nb, m, 1)).copy())
+    out = execute(GATHER_ND, (flat_p, concat([batch, flat_i], axis=-1)), EMPTY, name)
+    return reshape(out, is_[:-1] + ps[bd + k:])
+
+
+# --------------------------------------------------------------------------- scatter_nd ---
+
+def _scatter_updates_check(op_name, i, u, out_dims):
+    """updates must have shape indices.shape[:-1] + out_shape[K:]."""
+    if i.shape.rank is None or u.shape.rank is None or out_dims is None:
+        return
+    if i.shape.rank == 0:
+        raise InvalidArgumentError(f"{op_name}: indices must be at least a vector, got a "
+                                   f"scalar [Op:{op_name}]")
+    k = i.shape[-1]
+    if k is None:
+        return
+    if k > len(out_dims):
+        raise InvalidArgumentError(
+            f"{op_name}: index innermost dimension length must be <= output rank; saw: {k} "
+            f"vs. {len(out_dims)} [Op:{op_name}]")
+    want = TensorShape(i.shape.as_list()[:-1] + list(out_dims[k:]))
+    if not u.shape.is_compatible_with(want):
+        raise InvalidArgumentError(
+            f"{op_name}: updates must have shape indices.shape[:-1] + shape[{k}:] = {want}, "
+            f"got updates of shape {u.shape} (indices {i.shape}, output shape "
+            f"{list(out_dims)}) [Op:{op_name}]")
+
+
+class _ScatterNd(Op):
+    name = "ScatterNd"
+
+    def infer(self, inputs):
+        i, u, s = inputs
+        _check_index_dtype(self.name, i.dtype, "indices")
+        out = shape_from_spec(s)
+        sv = shape_value(s)
+        if sv is not None and any(d < 0 for d in sv):
+            raise InvalidArgumentError(f"ScatterNd: shape must be non-negative, got {sv} "
+                                       f"[Op:ScatterNd]")
+        _scatter_updates_check(self.name, i, u, sv)
+        return out, u.dtype
+
+    def kernel(self, xp, idx, u, s):
+        self.infer([_spec(idx), _spec(u), _spec(s)])
+        dims = tuple(int(d) for d in s)
+        k = idx.shape[-1]
+        out = np.zeros(dims, dtype=u.dtype)
+        if k == 0:
+            return out + np.sum(u.reshape((-1,) + dims), axis=0, dtype=u.dtype)
+        _check_nd_bounds(self.name, idx, dims, "shape")
+        np.add.at(out, _nd_index(idx), u)
+        return out
+
+    def grad(self, call, g):
+        return None, gather_nd(g, call.inputs[0]), None
+
+
+SCATTER_ND = _ScatterNd()
+
+
+def scatter_nd(indices, updates, shape, name=None):  # noqa: A002
+    """A zero tensor of ``shape`` with ``updates`` added at ``indices`` (duplicates add).
+
+    >>> ember.scatter_nd([[1], [3]], [5, 7], [4]).numpy()
+    array([0, 5, 0, 7], dtype=int32)
+    """
+    return execute(SCATTER_ND, (_int_tensor(indices, "indices", "ScatterNd"), tensor(updates),
+                                shape_arg(shape, "scatter_nd")), EMPTY, name)
+
+
+class _TensorScatter(Op):
+    """tensor_scatter_nd_update / _add: a copy of ``tensor`` changed at ``indices``."""
+
+    def __init__(self, name, add):
+        super().__init__(name)
+        self.add = add
+
+    def infer(self, inputs):
+        t, i, u = inputs
+        _check_index_dtype(self.name, i.dtype, "indices")
+        if u.dtype is not t.dtype:
+            raise InvalidArgumentError(f"{self.name}: updates has dtype {u.dtype.name} but "
+                                       f"tensor has {t.dtype.name} [Op:{self.name}]")
+        _scatter_updates_check(self.name, i, u,
+                               t.shape.as_list() if t.shape.rank is not None else None)
+        return t.shape, t.dtype
+
+    def kernel(self, xp, a, idx, u):
+        self.infer([_spec(a), _spec(idx), _spec(u)])
+        k = idx.shape[-1]
+        if k == 0:
+            rows = u.reshape((-1,) + a.shape)
+            if self.add:
+                return a + np.sum(rows, axis=0, dtype=a.dtype)
+            return rows[-1].copy() if rows.shape[0] else a.copy()
+        _check_nd_bounds(self.name, idx, a.shape, "tensor shape")
+        out = a.copy()
+        if self.add:
+            np.add.at(out, _nd_index(idx), u)
+        else:
+            out[_nd_index(idx)] = u
+        return out
+
+    def grad(self, call, g):
+        t, i, u = call.inputs
+        du = gather_nd(g, i)
+        if self.add:
+            return g, None, du
+        return tensor_scatter_nd_update(g, i, zeros_like(du)), None, du
+
+
+TENSOR_SCATTER_UPDATE = _TensorScatter("TensorScatterUpdate", add=False)
+TENSOR_SCATTER_ADD = _TensorScatter("TensorScatterAdd", add=True)
+
+
+def _tensor_scatter_args(tensor_, indices, updates, op_name):
+    t = tensor(tensor_)
+    u = tensor(updates, dtype_hint=t.dtype)
+    return t, _int_tensor(indices, "indices", op_name), u
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None):  # noqa: F811
+    """A copy of ``tensor`` with the slices at ``indices`` replaced by ``updates``.
+
+    >>> ember.tensor_scatter_nd_update([1, 2, 3], [[0]], [9]).numpy()
+    array([9, 2, 3], dtype=int32)
+    """
+    return execute(TENSOR_SCATTER_UPDATE,
+                   _tensor_scatter_args(tensor, indices, updates, "TensorScatterUpdate"),
+                   EMPTY, name)
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, name=None):  # noqa: F811
+    """A copy of ``tensor`` with ``updates`` added at ``indices`` (duplicates add).
+
+    >>> ember.tensor_scatter_nd_add([1, 2, 3], [[0], [0]], [5, 5]).numpy()
+    array([11,  2,  3], dtype=int32)
+    """
+    return execute(TENSOR_SCATTER_ADD,
+                   _tensor_scatter_args(tensor, indices, updates, "TensorScatterAdd"),
+                   EMPTY, name)
+
+
+def tensor_scatter_nd_sub(tensor, indices, updates, name=None):  # noqa: F811
+    """A copy of ``tensor`` with ``updates`` subtracted at ``indices``."""
+    t, i, u = _tensor_scatter_args(tensor, indices, updates, "TensorScatterSub")
+    return execute(TENSOR_SCATTER_ADD, (t, i, math_ops.negative(u)), EMPTY, name)
+
+
+# -------------------------------------------------------------------------------- slice ---
+
+class _Slice(Op):
+    name = "Slice"
+
+    def infer(self, inputs):
+        x, b, s = inputs
+        _check_index_dtype(self.name, b.dtype, "begin")
+        _check_index_dtype(self.name, s.dtype, "size")
+        r = x.shape.rank
+        for what, sp in (("begin", b), ("size", s)):
+            if sp.shape.rank not in (None, 1) or (
+                    r is not None and sp.shape.rank == 1 and sp.shape[0] not in (None, r)):
+                raise InvalidArgumentError(
+                    f"Expected {what} to be a vector of length {r} (the input's rank), but got "
+                    f"shape {sp.shape} [Op:Slice]")
+        if r is None:
+            return TensorShape(None), x.dtype
+        bv, sv = shape_value(b), shape_value(s)
+        out = []
+        for i, d in enumerate(x.shape.as_list()):
+            bi = None if bv is None else bv[i]
+            si = None if sv is None else sv[i]
+            if d is None or bi is None:
+                out.append(si if si is not None and si >= 0 else None)
+                continue
+            if not 0 <= bi <= d:
+                raise InvalidArgumentError(f"Expected begin[{i}] in [0, {d}], but got {bi} "
+                                           f"[Op:Slice]")
+            if si is None:
+                out.append(None)
+                continue
+            if si == -1:
+                si = d - bi
+            if not 0 <= si <= d - bi:
+                raise InvalidArgumentError(f"Expected size[{i}] in [0, {d - bi}], but got "
+                                           f"{si} [Op:Slice]")
+            out.append(si)
+        return TensorShape(out), x.dtype
+
+    def kernel(self, xp, a, b, s):
+        shp = self.infer([_spec(a), _spec(b), _spec(s)])[0]
+        return a[tuple(_PySlice(int(bi), int(bi) + n) for bi, n in zip(b, shp.as_list()))].copy()
+
+    def grad(self, call, g):
+        x, b, _ = call.inputs
+        after = shape(x, out_type=b.dtype) - b - shape(g, out_type=b.dtype)
+        return pad(g, stack([b, after], axis=1)), None, None
+
+
+SLICE = _Slice()
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's public name
+    """Extracts ``size[i]`` elements from ``begin[i]`` along each axis (-1: to the end).
+
+    >>> ember.slice([[1, 2, 3], [4, 5, 6]], [0, 1], [2, -1]).numpy()
+    array([[2, 3],
+           [5, 6]], dtype=int32)
+    """
+    return execute(SLICE, (tensor(input_), _int_tensor(begin, "begin", "Slice"),
+                           _int_tensor(size, "size", "Slice")), EMPTY, name)
+
+
+# ------------------------------------------------------------------------ strided slice ---
+
+_UNKNOWN = object()
+
+
+def _ss_resolve(op_name, dims, begin, end, strides, masks):
+    """Output dims and the NumPy index of a strided-slice spec over an input of ``dims``.
+
+    ``begin``/``end``/``strides`` hold ints or _UNKNOWN; ``dims`` ints or None.
+    """
+    bm, em, elm, nam, sam = masks
+    n = len(strides)
+    rank = len(dims)
+    kinds = []
+    for i in range(n):
+        if elm >> i & 1:
+            if "..." in kinds:
+                raise InvalidArgumentError(f"Multiple ellipses in slice spec not allowed "
+                                           f"[Op:{op_name}]")
+            kinds.append("...")
+        elif nam >> i & 1:
+            kinds.append("new")
+        elif sam >> i & 1:
+            kinds.append("int")
+        else:
+            kinds.append("slice")
+    consumed = sum(k in ("int", "slice") for k in kinds)
+    if consumed > rank:
+        raise InvalidArgumentError(f"Index out of range using input dim {rank}; input has "
+                                   f"only {rank} dims [Op:{op_name}]")
+    out, index = [], []
+    d = 0
+    for i, kind in enumerate(kinds):
+        if kind == "...":
+            span = rank - consumed
+            out.extend(dims[d:d + span])
+            index.append(Ellipsis)
+            d += span
+        elif kind == "new":
+            out.append(1)
+            index.append(None)
+        elif kind == "int":
+            b = 0 if bm >> i & 1 else begin[i]
+            size = dims[d]
+            if b is not _UNKNOWN and size is not None and not -size <= b < size:
+                raise InvalidArgumentError(f"slice index {b} of dimension {d} out of bounds "
+                                           f"(dimension {d} has size {size}) [Op:{op_name}]")
+            index.append(b)
+            d += 1
+        else:
+            s = strides[i]
+            if s == 0:
+                raise InvalidArgumentError(f"strides[{i}] must be non-zero [Op:{op_name}]")
+            b = None if bm >> i & 1 else begin[i]
+            e = None if em >> i & 1 else end[i]
+            size = dims[d]
+            if _UNKNOWN in (b, e, s) or size is None:
+                full = b is None and e is None and s in (1, -1)
+                out.append(size if full else None)
+            else:
+                out.append(len(builtins.range(size)[_PySlice(b, e, s)]))
+            index.append(_PySlice(b, e, s))
+            d += 1
+    out.extend(dims[d:])
+    if "..." not in kinds:
+        index.append(Ellipsis)
+    return out, tuple(index)
+
+
+_SS_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+
+
+def _ss_lengths(op_name, specs):
+    n = None
+    for sp in specs:
+        _check_index_dtype(op_name, sp.dtype, "begin, end and strides")
+        if sp.shape.rank not in (None, 1):
+            raise InvalidArgumentError(f"Expected begin, end, and strides to be 1D equal size "
+                                       f"tensors, but got shapes "
+                                       f"{', '.join(str(q.shape) for q in specs)} instead. "
+                                       f"[Op:{op_name}]")
+        if sp.shape.rank == 1 and sp.shape[0] is not None:
+            if n is not None and sp.shape[0] != n:
+                raise InvalidArgumentError(
+                    f"Expected begin, end, and strides to be 1D equal size tensors, but got "
+                    f"shapes {', '.join(str(q.shape) for q in specs)} instead. [Op:{op_name}]")
+            n = sp.shape[0]
+    return n
+
+
+def _ss_values(specs, n):
+    out = []
+    for sp in specs:
+        v = shape_value(sp)
+        out.append(v if v is not None else [_UNKNOWN] * n)
+    return out
+
+
+def _masks(attrs):
+    return tuple(attrs[k] for k in _SS_MASKS)
+
+
+class _StridedSlice(Op):
+    name = "StridedSlice"
+
+    def infer(self, inputs, **attrs):
+        x = inputs[0]
+        n = _ss_lengths(self.name, inputs[1:])
+        if x.shape.rank is None or n is None:
+            return TensorShape(None), x.dtype
+        b, e, s = _ss_values(inputs[1:], n)
+        out, _ = _ss_resolve(self.name, x.shape.as_list(), b, e, s, _masks(attrs))
+        return TensorShape(out), x.dtype
+
+    def kernel(self, xp, a, b, e, s, **attrs):
+        _ss_lengths(self.name, [_spec(b), _spec(e), _spec(s)])
+        _, index = _ss_resolve(self.name, list(a.shape), b.tolist(), e.tolist(), s.tolist(),
+                               _masks(attrs))
+        return np.array(a[index])
+
+    def grad(self, call, g):
+        x, b, e, s = call.inputs
+        dx = execute(STRIDED_SLICE_GRAD, (shape(x, out_type=b.dtype), b, e, s, g), call.attrs)
+        return dx, None, None, None
+
+
+STRIDED_SLICE = _StridedSlice()
+
+
+class _StridedSliceGrad(Op):
+    """Places the gradient of a strided slice into zeros of the input's shape."""
+
+    name = "StridedSliceGrad"
+
+    def infer(self, inputs, **attrs):
+        _ss_lengths(self.name, inputs[1:4])
+        return shape_from_spec(inputs[0]), inputs[4].dtype
+
+    def kernel(self, xp, shp, b, e, s, dy, **attrs):
+        dims = [int(d) for d in shp]
+        _, index = _ss_resolve(self.name, dims, b.tolist(), e.tolist(), s.tolist(),
+                               _masks(attrs))
+        out = np.zeros(dims, dtype=dy.dtype)
+        out[index] = dy
+        return out
+
+    def grad(self, call, gg):
+        _, b, e, s, _ = call.inputs
+        return None, None, None, None, execute(STRIDED_SLICE, (gg, b, e, s), call.attrs)
+
+
+STRIDED_SLICE_GRAD = _StridedSliceGrad()
+
+
+def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
+                  new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
+    """Extracts a strided slice, as ``input_[begin:end:strides]`` per dimension.
+
+    The masks are bit fields over the entries of ``begin``: ``begin_mask``/``end_mask``
+    ignore that begin/end, ``ellipsis_mask`` marks ``...``, ``new_axis_mask`` a new axis of
+    size 1 and ``shrink_axis_mask`` an integer index that removes the dimension.
+
+    >>> ember.strided_slice([[1, 2, 3], [4, 5, 6]], [0, 2], [2, 0], [1, -1]).numpy()
+    array([[3, 2],
+           [6, 5]], dtype=int32)
+    """
+    b = _int_tensor(begin, "begin", "StridedSlice")
+    e = _int_tensor(end, "end", "StridedSlice")
+    s = ones_like(b) if strides is None else _int_tensor(strides, "strides", "StridedSlice")
+    attrs = dict(zip(_SS_MASKS, (int(begin_mask), int(end_mask), int(ellipsis_mask),
+                                 int(new_axis_mask), int(shrink_axis_mask))))
+    return execute(STRIDED_SLICE, (tensor(input_), b, e, s), attrs, name)
+
+
+# ------------------------------------------------------------------------------ getitem ---
+
+def _is_int_scalar(k):
+    if isinstance(k, (bool, np.bool_)):
+        return False
+    if isinstance(k, (int, np.integer)):
+        return True
+    if isinstance(k, (Tensor, np.ndarray)) or getattr(k, "_is_ember_variable", False):
+        return k.shape is not None and len(k.shape) == 0 and \
+            dtypes.as_dtype(k.dtype).is_integer
+    return False
+
+
+def _static_or_tensor(v):
+    """A Python int for ints and eager scalars; symbolic tensors stay tensors."""
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, np.ndarray) or isinstance(v, EagerTensor):
+        return int(v)
+    t = tensor(v)
+    if isinstance(t, EagerTensor):
+        return int(t)
+    return t
+
+
+def _slice_part(v, what):
+    if v is None:
+        return None
+    if _is_int_scalar(v):
+        return _static_or_tensor(v)
+    raise TypeError(f"slice {what} must be an integer or a scalar integer tensor, got {v!r}")
+
+
+def _pack_index(values):
+    if all(isinstance(v, int) for v in values):
+        big = any(not -2 ** 31 <= v < 2 ** 31 for v in values)
+        return EagerTensor(np.array(values, dtype=np.int64 if big else np.int32)
+                           .reshape(len(values)))
+    return stack([math_ops.cast(v, dtypes.int32) if isinstance(v, Tensor) else v
+                  for v in values])
+
+
+_BAD_INDEX = ("Only integers, slices (`:`), ellipsis (`...`), ember.newaxis (`None`), scalar "
+              "int32/int64 tensors, 1-D integer tensors or lists, and boolean tensors are "
+              "valid indices, got {!r}")
+
+
+def getitem(x, key):
+    """``x[key]``: NumPy-style indexing, differentiable with respect to ``x``.
+
+    Supports ints, slices with steps, ``...``, ``None``, scalar integer tensors, one
+    integer list/tensor (gathered along its axis) or one boolean mask tensor.
+
+    >>> ember.constant([[1, 2, 3], [4, 5, 6]])[:, ::-1][0].numpy()
+    array([3, 2, 1], dtype=int32)
+    """
+    x = tensor(x)
+    if not isinstance(key, tuple):
+        key = (key,)
+    begin, end, strides, kinds = [], [], [], []
+    masks = dict.fromkeys(_SS_MASKS, 0)
+    advanced = None
+
+    def add(kind, b=0, e=0, s=1, **bits):
+        i = len(begin)
+        for m, on in bits.items():
+            if on:
+                masks[m] |= 1 << i
+        begin.append(b)
+        end.append(e)
+        strides.append(s)
+        kinds.append(kind)
+
+    for k in key:
+        if k is Ellipsis:
+            if "..." in kinds:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            add("...", ellipsis_mask=True)
+        elif k is None:
+            add("new", new_axis_mask=True)
+        elif isinstance(k, _PySlice):
+            b, e = _slice_part(k.start, "start"), _slice_part(k.stop, "stop")
+            s = 1 if k.step is None else _slice_part(k.step, "step")
+            if isinstance(s, int) and s == 0:
+                raise ValueError("slice step cannot be zero")
+            add("slice", 0 if b is None else b, 0 if e is None else e, s,
+                begin_mask=b is None, end_mask=e is None)
+        elif _is_int_scalar(k):
+            v = _static_or_tensor(k)
+            add("int", v, v + 1 if isinstance(v, int) else v, 1, shrink_axis_mask=True)
+        else:
+            if isinstance(k, (float, str, bytes, bool, np.bool_, np.floating)):
+                raise TypeError(_BAD_INDEX.format(k))
+            if isinstance(k, list) and not k:
+                k = np.zeros(0, np.int32)
+            t = tensor(k) if isinstance(k, Tensor) or getattr(
+                k, "_is_ember_variable", False) else convert_to_tensor(np.asarray(k))
+            if not (t.dtype.is_bool or t.dtype.is_integer) or t.shape.rank is None:
+                raise TypeError(_BAD_INDEX.format(k))
+            if advanced is not None:
+                raise TypeError("getitem supports only one integer-list/tensor or boolean "
+                                "mask index per subscript; index in two steps instead")
+            advanced = (len(kinds), t)
+            for _ in range(t.shape.rank if t.dtype.is_bool else 1):
+                add("full", begin_mask=True, end_mask=True)
+
+    trivial = all(kd == "full" or (kd == "slice" and isinstance(s, int) and s == 1
+                                   and masks["begin_mask"] >> i & 1
+                                   and masks["end_mask"] >> i & 1)
+                  for i, (kd, s) in enumerate(zip(kinds, strides)))
+    if trivial and x.shape.rank is not None and len(kinds) <= x.shape.rank:
+        result = x
+    else:
+        result = execute(STRIDED_SLICE, (x, _pack_index(begin), _pack_index(end),
+                                         _pack_index(strides)), masks)
+    if advanced is None:
+        return result
+    pos, t = advanced
+    ell = 0
+    if "..." in kinds[:pos]:
+        if x.shape.rank is None:
+            raise ValueError("getitem: an ellipsis before a tensor index needs a known rank")
+        ell = x.shape.rank - sum(kd in ("int", "slice", "full") for kd in kinds)
+    axis = sum({"...": ell, "new": 1, "int": 0}.get(kd, 1) for kd in kinds[:pos])
+    if t.dtype.is_bool:
+        return boolean_mask(result, t, axis=axis)
+    if isinstance(t, EagerTensor):
+        n = result.shape[axis]
+        if n is not None and np.any(t._value < 0):
+            t = EagerTensor(np.where(t._value < 0, t._value + n, t._value)
+                            .astype(t._value.dtype))
+    else:
+        n = math_ops.cast(shape(result)[axis], t.dtype)
+        t = where(math_ops.less(t, zeros_like(t)), t + n, t)
+    return gather(result, t, axis=axis)
+
+
+# ------------------------------------------------------------------------- boolean_mask ---
+
+def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):  # noqa: F811
+    """The elements (or slices along ``axis``) of ``tensor`` where ``mask`` is true.
+
+    >>> ember.boolean_mask([1, 2, 3, 4], [True, False, True, False]).numpy()
+    array([1, 3], dtype=int32)
+    """
+    t = _as_tensor(tensor)
+    m = _as_tensor(mask, dtype_hint=dtypes.bool)
+    if m.dtype is dtypes.string:
+        raise TypeError("boolean_mask: mask must be a bool (or numeric) tensor, got string")
+    k = m.shape.rank
+    if k is None:
+        raise ValueError("Number of mask dimensions must be specified, even if some "
+                         "dimensions are None.  E.g. shape=[None] is ok, but shape=None is "
+                         "not.")
+    if k == 0:
+        raise ValueError("mask cannot be scalar.")
+    axis = 0 if axis is None else static_int(axis, "axis", "boolean_mask")
+    r = t.shape.rank
+    if r is not None:
+        if axis < 0:
+            axis += r
+        if not 0 <= axis or axis + k > r:
+            raise ValueError(f"boolean_mask: a mask of rank {k} at axis {axis} does not fit a "
+                             f"tensor of shape {t.shape}")
+        part = TensorShape(t.shape.as_list()[axis:axis + k])
+        if not part.is_compatible_with(m.shape):
+            raise ValueError(f"Shapes {part} and {m.shape} are incompatible (boolean_mask: "
+                             f"tensor dimensions {axis}..{axis + k - 1} must match the mask)")
+    dims = t.shape.as_list() if r is not None else None
+    if dims is not None and None not in dims:
+        flat_shape = dims[:axis] + [_prod(dims[axis:axis + k])] + dims[axis + k:]
+    elif dims is not None and None not in dims[:axis] + dims[axis + k:]:
+        flat_shape = dims[:axis] + [-1] + dims[axis + k:]
+    else:
+        ts = shape(t)
+        flat_shape = concat([ts[:axis], [-1], ts[axis + k:]], axis=0)
+    flat = reshape(t, flat_shape)
+    idx = reshape(where(reshape(m, [-1])), [-1])
+    return gather(flat, idx, axis=axis, name=name)
+
+
+_as_tensor = tensor
+
+
+# ------------------------------------------------------------------------------ one_hot ---
+
+_ONE_HOT_INDEX = frozenset({np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int32),
+                            np.dtype(np.int64)})
+
+
+class _OneHot(Op):
+    name = "OneHot"
+    differentiable = False
+
+    def infer(self, inputs, axis):
+        i, depth, on, off = inputs
+        if i.dtype._np not in _ONE_HOT_INDEX:
+            raise InvalidArgumentError(f"one_hot: indices must be uint8, int8, int32 or int64, "
+                                       f"got {i.dtype.name} [Op:OneHot]")
+        if depth.shape.rank not in (None, 0) or not depth.dtype.is_integer:
+            raise InvalidArgumentError(f"depth must be a scalar integer, but got shape "
+                                       f"{depth.shape} {depth.dtype.name} [Op:OneHot]")
+        for what, sp in (("on_value", on), ("off_value", off)):
+            if sp.shape.rank not in (None, 0):
+                raise InvalidArgumentError(f"{what} must be a scalar, but got shape "
+                                           f"{sp.shape} [Op:OneHot]")
+        if on.dtype is not off.dtype:
+            raise InvalidArgumentError(f"one_hot: on_value ({on.dtype.name}) and off_value "
+                                       f"({off.dtype.name}) must have one dtype [Op:OneHot]")
+        d = None if depth.value is None else int(depth.value)
+        if d is not None and d < 0:
+            raise InvalidArgumentError(f"depth must be non-negative, got: {d} [Op:OneHot]")
+        r = i.shape.rank
+        if r is None:
+            return TensorShape(None), on.dtype
+        if not -1 <= axis <= r:
+            raise InvalidArgumentError(f"Expected axis to be -1 or between [0, {r + 1}).  But "
+                                       f"received: {axis} [Op:OneHot]")
+        dims = i.shape.as_list()
+        a = r if axis == -1 else axis
+        return TensorShape(dims[:a] + [d] + dims[a:]), on.dtype
+
+    def kernel(self, xp, idx, depth, on, off, axis):
+        self.infer([_spec(idx), _spec(depth), _spec(on), _spec(off)], axis=axis)
+        hot = idx[..., None] == np.arange(int(depth), dtype=np.int64)
+        out = np.where(hot, on, off).astype(on.dtype, copy=False)
+        if axis != -1:
+            out = np.moveaxis(out, -1, axis)
+        return np.ascontiguousarray(out)
+
+
+ONE_HOT = _OneHot()
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    """A one-hot tensor: ``on_value`` where the new axis equals the index, else ``off_value``.
+
+    Out-of-range (including negative) indices give a row of ``off_value``.
+
+    >>> ember.one_hot([0, 2], 3).numpy()
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    i = tensor(indices)
+    if dtype is not None:
+        dt = dtypes.as_dtype(dtype)
+    elif on_value is not None and not _python_number(on_value):
+        dt = tensor(on_value).dtype
+    elif off_value is not None and not _python_number(off_value):
+        dt = tensor(off_value).dtype
+    elif on_value is not None or off_value is not None:
+        v = on_value if on_value is not None else off_value
+        dt = tensor(v).dtype
+    else:
+        dt = dtypes.float32
+    on = _scalar(1, dt) if on_value is None else tensor(on_value, dtype_hint=dt)
+    off = _scalar(0, dt) if off_value is None else tensor(off_value, dtype_hint=dt)
+    for what, v in (("on_value", on), ("off_value", off)):
+        if v.dtype is not dt:
+            raise TypeError(f"one_hot: dtype {v.dtype.name} of {what} does not match dtype "
+                            f"{dt.name}")
+    ax = -1 if axis is None else static_int(axis, "axis", "OneHot")
+    return execute(ONE_HOT, (i, tensor(depth, dtype_hint=dtypes.int32), on, off),
+                   {"axis": ax}, name)
+
+
+def _python_number(v):
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, np.ndarray)
+
+
+# ------------------------------------------------------------------------------ reverse ---
+
+def _unique_axes(op_name, axes, rank):
+    out = []
+    for a in axes:
+        n = normalize_axis(a, rank, op_name)
+        if n in out:
+            raise InvalidArgumentError(f"{op_name}: axis {n} specified more than once "
+                                       f"[Op:{op_name}]")
+        out.append(n)
+    return tuple(out)
+
+
+class _Reverse(Op):
+    name = "ReverseV2"
+
+    def infer(self, inputs, axis):
+        x = inputs[0]
+        if x.shape.rank is not None:
+            _unique_axes(self.name, axis, x.shape.rank)
+        return x.shape, x.dtype
+
+    def kernel(self, xp, a, axis):
+        return np.flip(a, _unique_axes(self.name, axis, a.ndim)).copy()
+
+    def grad(self, call, g):
+        return (execute(REVERSE, (g,), call.attrs),)
+
+
+REVERSE = _Reverse()
+
+
+def reverse(tensor, axis, name=None):  # noqa: F811
+    """Reverses ``tensor`` along each dimension in ``axis``.
+
+    >>> ember.reverse([[1, 2], [3, 4]], [1]).numpy()
+    array([[2, 1],
+           [4, 3]], dtype=int32)
+    """
+    return execute(REVERSE, (_as_tensor(tensor),),
+                   {"axis": static_axes(axis, "axis", "ReverseV2") or ()}, name)
+
+
+# --------------------------------------------------------------------------------- roll ---
+
+class _Roll(Op):
+    name = "Roll"
+
+    def infer(self, inputs, axis):
+        x, shift = inputs
+        _check_index_dtype(self.name, shift.dtype, "shift")
+        n = 1 if shift.shape.rank == 0 else (shift.shape[0] if shift.shape.rank == 1 else -1)
+        if n is not None and n != len(axis):
+            raise InvalidArgumentError(f"shift and axis must have the same size, got shift of "
+                                       f"shape {shift.shape} and axis {list(axis)} [Op:Roll]")
+        if x.shape.rank is not None:
+            for a in axis:
+                normalize_axis(a, x.shape.rank, self.name)
+        return x.shape, x.dtype
+
+    def kernel(self, xp, a, shift, axis):
+        self.infer([_spec(a), _spec(shift)], axis=axis)
+        if a.ndim == 0:
+            return a.copy()
+        return np.roll(a, tuple(int(s) for s in shift.reshape(-1)), axis)
+
+    def grad(self, call, g):
+        return execute(ROLL, (g, math_ops.negative(call.inputs[1])), call.attrs), None
+
+
+ROLL = _Roll()
+
+
+def roll(input, shift, axis, name=None):  # noqa: A002
+    """Shifts elements cyclically by ``shift`` along ``axis`` (repeated axes add up).
+
+    >>> ember.roll([1, 2, 3, 4], 1, 0).numpy()
+    array([4, 1, 2, 3], dtype=int32)
+    """
+    return execute(ROLL, (tensor(input), _int_tensor(shift, "shift", "Roll")),
+                   {"axis": static_axes(axis, "axis", "Roll")}, name)
+
+
+# ------------------------------------------------------------------------------- repeat ---
+
+def _repeats_for(op_name, reps, n):
+    reps = np.asarray(reps).reshape(-1)
+    if reps.size not in (1, n) and n is not None:
+        raise InvalidArgumentError(f"{op_name}: repeats must be a scalar or have one entry per "
+                                   f"element along the axis ({n}), got {reps.size} entries "
+                                   f"[Op:{op_name}]")
+    if np.any(reps < 0):
+        raise InvalidArgumentError(f"{op_name}: repeats must be non-negative, got "
+                                   f"{reps.tolist()} [Op:{op_name}]")
+    return reps
+
+
+class _Repeat(Op):
+    name = "Repeat"
+
+    def infer(self, inputs, axis):
+        x, reps = inputs
+        _check_index_dtype(self.name, reps.dtype, "repeats")
+        if reps.shape.rank not in (None, 0, 1):
+            raise InvalidArgumentError(f"Repeat: repeats must be a scalar or 1-D, got shape "
+                                       f"{reps.shape} [Op:Repeat]")
+        if x.shape.rank is None:
+            return TensorShape(None), x.dtype
+        dims = x.shape.as_list()
+        a = normalize_axis(axis, len(dims), self.name)
+        n = dims[a]
+        if reps.value is None:
+            dims[a] = None
+        else:
+            rv = _repeats_for(self.name, reps.value, n)
+            dims[a] = None if n is None else (int(rv.sum()) if rv.size == n
+                                              else n * int(rv[0]))
+        return TensorShape(dims), x.dtype
+
+    def kernel(self, xp, a, reps, axis):
+        self.infer([_spec(a), _spec(reps)], axis=axis)
+        ax = normalize_axis(axis, a.ndim, self.name)
+        rv = _repeats_for(self.name, reps, a.shape[ax])
+        return np.repeat(a, rv if rv.size != 1 else int(rv[0]), axis=ax)
+
+    def grad(self, call, g):
+        x, reps = call.inputs
+        n = shape(x)[call.attrs["axis"]]
+        return execute(REPEAT_GRAD, (g, reps, n), call.attrs), None
+
+
+REPEAT = _Repeat()
+
+
+class _RepeatGrad(Op):
+    """Sums the gradient of a repeat over each element's copies."""
+
+    name = "RepeatGrad"
+
+    def infer(self, inputs, axis):
+        g, _, n = inputs
+        if g.shape.rank is None:
+            return TensorShape(None), g.dtype
+        dims = g.shape.as_list()
+        dims[normalize_axis(axis, len(dims), self.name)] = \
+            None if n.value is None else int(n.value)
+        return TensorShape(dims), g.dtype
+
+    def kernel(self, xp, g, reps, n, axis):
+        ax = normalize_axis(axis, g.ndim, self.name)
+        n = int(n)
+        rv = _repeats_for(self.name, reps, n)
+        seg = np.repeat(np.arange(n), rv if rv.size != 1 else int(rv[0]))
+        moved = np.moveaxis(g, ax, 0)
+        acc = np.zeros((n,) + moved.shape[1:], dtype=g.dtype)
+        np.add.at(acc, seg, moved)
+        return np.ascontiguousarray(np.moveaxis(acc, 0, ax))
+
+    def grad(self, call, gg):
+        return execute(REPEAT, (gg, call.inputs[1]), call.attrs), None, None
+
+
+REPEAT_GRAD = _RepeatGrad()
+
+
+def repeat(input, repeats, axis=None, name=None):  # noqa: A002
+    """Repeats each element ``repeats`` times along ``axis`` (flattened when None).
+
+    >>> ember.repeat([1, 2], [2, 3], axis=0).numpy()
+    array([1, 1, 2, 2, 2], dtype=int32)
+    """
+    x = tensor(input)
+    if axis is None:
+        x = reshape(x, [-1])
+        axis = 0
+    return execute(REPEAT, (x, _int_tensor(repeats, "repeats", "Repeat")),
+                   {"axis": static_int(axis, "axis", "Repeat")}, name)
+
+
+# ------------------------------------------------------------------------------- unique ---
+
+UniqueOutput = collections.namedtuple("Unique", ["y", "idx"])
+
+
+def _unique_np(a):
+    uniq, first, inverse = np.unique(a, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank_of = np.empty_like(order)
+    rank_of[order] = np.arange(order.size)
+    return uniq[order], rank_of[inverse.reshape(-1)]
+
+
+class _Unique(Op):
+    name = "Unique"
+    num_outputs = 2
+    differentiable = False
+    data_dependent_shape = True
+
+    def infer(self, inputs, out_idx):
+        x = inputs[0]
+        if x.shape.rank not in (None, 1):
+            raise InvalidArgumentError(f"unique expects a 1D vector, got shape {x.shape} "
+                                       f"[Op:Unique]")
+        if out_idx._np not in _INDEX_DTYPES:
+            raise InvalidArgumentError(f"unique: out_idx must be int32 or int64, got "
+                                       f"{out_idx.name} [Op:Unique]")
+        n = None if x.value is None else len(np.unique(x.value))
+        return [(TensorShape([n]), x.dtype), (x.shape if x.shape.rank else [None], out_idx)]
+
+    def kernel(self, xp, a, out_idx):
+        self.infer([_spec(a)], out_idx=out_idx)
+        y, idx = _unique_np(a)
+        return y, idx.astype(out_idx.np)
+
+
+UNIQUE = _Unique()
+
+
+def unique(x, out_idx=dtypes.int32, name=None):
+    """The distinct elements of 1-D ``x`` in order of first appearance, and for each
+    element of ``x`` the position of its value in ``y``.
+
+    >>> y, idx = ember.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])
+    >>> y.numpy(), idx.numpy()
+    (array([1, 2, 4, 7, 8], dtype=int32), array([0, 0, 1, 2, 2, 2, 3, 4, 4], dtype=int32))
+    """
+    y, idx = execute(UNIQUE, (tensor(x),), {"out_idx": dtypes.as_dtype(out_idx)}, name)
+    return UniqueOutput(y, idx)

@@ -1,0 +1,172 @@
+"""Session: runs fetches of a v1 Graph with a feed_dict, through compiled plans."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework import dtypes, nest
+from ember.framework.context import context
+from ember.framework.errors import InvalidArgumentError
+from ember.framework.graph import Graph, Operation, SymbolicTensor
+from ember.framework.tensor import EagerTensor, convert_to_tensor
+from ember.framework.tensor_shape import TensorShape
+
+__all__ = ["Session", "InteractiveSession", "get_default_session"]
+
+_default_sessions = []
+
+
+def get_default_session():
+    return _default_sessions[-1] if _default_sessions else None
+
+
+class Session:
+    """Runs parts of a graph: ``sess.run(fetches, feed_dict={placeholder: value})``.
+
+    Fetches may be tensors, operations, variables, tensor names or any nesting of them
+    in lists, tuples and dicts; the result has the same structure.
+    """
+
+    def __init__(self, target="", graph=None, config=None):
+        from ember.compat.v1 import get_default_graph
+        self.graph = graph if graph is not None else get_default_graph()
+        self._plans = {}
+        self._closed = False
+        self._variable_reads = {}
+        self._context = None
+
+    # -- context management ------------------------------------------------------------
+    def __enter__(self):
+        self._context = self.graph.as_default()
+        self._context.__enter__()
+        _default_sessions.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        if _default_sessions and _default_sessions[-1] is self:
+            _default_sessions.pop()
+        if self._context is not None:
+            self._context.__exit__(*exc)
+            self._context = None
+        self.close()
+        return False
+
+    def as_default(self):
+        session = self
+
+        class _Default:
+            def __enter__(self):
+                _default_sessions.append(session)
+                return session
+
+            def __exit__(self, *exc):
+                _default_sessions.remove(session)
+                return False
+        return _Default()
+
+    def close(self):
+        self._closed = True
+        self._plans.clear()
+
+    # -- running -----------------------------------------------------------------------
+    def _element(self, f):
+        if isinstance(f, str):
+            return self.graph.as_graph_element(f)
+        if getattr(f, "_is_ember_variable", False):
+            read = self._variable_reads.get(id(f))
+            if read is None:
+                prev = context.graph
+                context.graph = self.graph
+                try:
+                    read = self.graph.read_variable(f)
+                finally:
+                    context.graph = prev
+                self._variable_reads[id(f)] = read
+            return read
+        if isinstance(f, (SymbolicTensor, Operation)):
+            if f.graph is not self.graph:
+                raise ValueError(f"Fetch {f.name} is not an element of this session's graph")
+            return f
+        if isinstance(f, EagerTensor):
+            return f
+        raise TypeError(f"Fetch argument {f!r} has invalid type {type(f).__name__}; it must "
+                        f"be a tensor, an operation, a variable or a name")
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Computes ``fetches``, feeding ``feed_dict`` values for the keyed tensors."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat = [self._element(f) for f in nest.flatten(fetches)]
+        tensors = [f for f in flat if isinstance(f, SymbolicTensor)]
+        targets = [f for f in flat if isinstance(f, Operation)]
+        feed_keys, feed_vals = [], []
+        for key, value in (feed_dict or {}).items():
+            t = self._element(key)
+            if not isinstance(t, SymbolicTensor):
+                raise TypeError(f"Cannot feed {key!r}: feed keys must be tensors of the graph")
+            arr = _feed_array(t, value)
+            feed_keys.append(t)
+            feed_vals.append(arr)
+        plan_key = (tuple(id(t) for t in tensors), tuple(id(o) for o in targets),
+                    tuple(id(t) for t in feed_keys))
+        plan = self._plans.get(plan_key)
+        if plan is None:
+            from ember.framework.compiler import compile_plan
+            plan = compile_plan(self.graph, tensors, feed_keys, targets)
+            self._plans[plan_key] = plan
+        results = iter(plan.run(feed_vals))
+        out = []
+        for f in flat:
+            if isinstance(f, SymbolicTensor):
+                out.append(_as_output(next(results)))
+            elif isinstance(f, EagerTensor):
+                out.append(f.numpy())
+            else:
+                out.append(None)
+        return nest.pack_sequence_as(fetches, out)
+
+    def make_callable(self, fetches, feed_list=None):
+        feed_list = list(feed_list or [])
+
+        def call(*values):
+            return self.run(fetches, dict(zip(feed_list, values)))
+        return call
+
+    def list_devices(self):
+        return []
+
+
+def _as_output(value):
+    arr = np.asarray(value)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _feed_array(t, value):
+    if isinstance(value, EagerTensor):
+        arr = value._value
+    else:
+        arr = np.asarray(value)
+    want = t.dtype
+    if want is dtypes.string:
+        arr = convert_to_tensor(arr, dtype=dtypes.string)._value
+    elif arr.dtype != want.np:
+        if arr.dtype.kind == "f" and want.is_integer:
+            raise InvalidArgumentError(f"Cannot feed a float value to the {want.name} tensor "
+                                       f"{t.name}")
+        arr = arr.astype(want.np)
+    if not t.shape.is_compatible_with(arr.shape):
+        raise ValueError(f"Cannot feed value of shape {arr.shape} for Tensor {t.name!r}, which "
+                         f"has shape {str(t.shape)!r}")
+    return arr
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default (for ``Tensor.eval()`` in a shell)."""
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        _default_sessions.append(self)
+
+    def close(self):
+        if self in _default_sessions:
+            _default_sessions.remove(self)
+        super().close()

@@ -1,0 +1,314 @@
+"""compat.v1.train: TF1 optimizers (minimize builds update ops) and the Saver."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ember.framework import dtypes
+from ember.framework.context import context
+from ember.framework.graph import Operation, SymbolicTensor
+
+__all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer",
+           "RMSPropOptimizer", "AdagradOptimizer", "Saver", "latest_checkpoint",
+           "get_global_step", "get_or_create_global_step", "create_global_step"]
+
+
+class Optimizer:
+    """TF1 optimizer: ``minimize(loss)`` = ``apply_gradients(compute_gradients(loss))``.
+
+    In a graph these return operations to run in a Session; eagerly, ``loss`` must be a
+    callable and the update happens at once.
+    """
+
+    GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
+
+    def __init__(self, use_locking=False, name=None):
+        self._name = name or type(self).__name__.replace("Optimizer", "")
+        self._slots = {}
+
+    def get_name(self):
+        return self._name
+
+    # -- gradients ---------------------------------------------------------------------
+    def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
+                          aggregation_method=None, colocate_gradients_with_ops=False,
+                          grad_loss=None):
+        from ember.framework.tape import GradientTape
+        if callable(loss) and context.graph is None:
+            with GradientTape() as tape:
+                value = loss()
+            variables = list(var_list) if var_list is not None else \
+                list(tape.watched_variables())
+            grads = tape.gradient(value, variables, output_gradients=grad_loss)
+            return list(zip(grads, variables))
+        from ember.compat.v1 import gradients, trainable_variables
+        variables = list(var_list) if var_list is not None else trainable_variables()
+        if not variables:
+            raise ValueError("No variables to optimize.")
+        grads = gradients(loss, variables, grad_ys=grad_loss)
+        return list(zip(grads, variables))
+
+    def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
+                 aggregation_method=None, colocate_gradients_with_ops=False, name=None,
+                 grad_loss=None):
+        grads_and_vars = self.compute_gradients(loss, var_list=var_list, grad_loss=grad_loss)
+        if all(g is None for g, _ in grads_and_vars):
+            raise ValueError(f"No gradients provided for any variable: "
+                             f"{[v.name for _, v in grads_and_vars]}")
+        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        self._prepare()
+        updates = [self._apply_dense(g, v) for g, v in pairs]
+        finish = self._finish(updates)
+        if global_step is not None:
+            updates.append(global_step.assign_add(1))
+        if context.graph is None:
+            return None
+        from ember.ops.control_flow_ops import group
+        return group(*(updates + finish), name=name or self._name)
+
+    # -- slots -------------------------------------------------------------------------
+    def _slot(self, var, slot_name, init=0.0):
+        from ember.framework.variables import Variable
+        key = (id(var), slot_name)
+        slot = self._slots.get(key)
+        if slot is None:
+            shape = var.shape.as_list()
+            slot = Variable(np.full(shape, init, dtype=var.dtype.np), trainable=False,
+                            name=f"{var.name[:-2]}/{self._name}/{slot_name}")
+            self._slots[key] = slot
+        return slot
+
+    def get_slot(self, var, name):
+        return self._slots.get((id(var), name))
+
+    def get_slot_names(self):
+        return sorted({k[1] for k in self._slots})
+
+    def variables(self):
+        return list(self._slots.values())
+
+    def _scalar_var(self, name, value):
+        from ember.framework.variables import Variable
+        key = (None, name)
+        if key not in self._slots:
+            self._slots[key] = Variable(np.float32(value), trainable=False,
+                                        name=f"{self._name}/{name}")
+        return self._slots[key]
+
+    def _prepare(self):
+        pass
+
+    def _finish(self, updates):
+        return []
+
+    def _lr(self, var):
+        lr = self._learning_rate
+        if callable(lr):
+            lr = lr()
+        from ember.ops.math_ops import cast
+        from ember.framework.tensor import convert_to_tensor
+        return cast(convert_to_tensor(lr), var.dtype)
+
+
+class GradientDescentOptimizer(Optimizer):
+    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+
+    def _apply_dense(self, grad, var):
+        return var.assign_sub(self._lr(var) * grad)
+
+
+class MomentumOptimizer(Optimizer):
+    def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
+                 use_nesterov=False):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._momentum = momentum
+        self._nesterov = use_nesterov
+
+    def _apply_dense(self, grad, var):
+        accum = self._slot(var, "momentum")
+        lr = self._lr(var)
+        new_accum = accum.assign(accum * self._momentum + grad)
+        if self._nesterov:
+            return var.assign_sub(lr * grad + lr * self._momentum * new_accum)
+        return var.assign_sub(lr * new_accum)
+
+
+class AdamOptimizer(Optimizer):
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 use_locking=False, name="Adam"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._beta1, self._beta2, self._epsilon = beta1, beta2, epsilon
+
+    def _prepare(self):
+        self._b1p = self._scalar_var("beta1_power", self._beta1)
+        self._b2p = self._scalar_var("beta2_power", self._beta2)
+
+    def _apply_dense(self, grad, var):
+        from ember.ops.math_ops import cast, sqrt
+        m = self._slot(var, "m")
+        v = self._slot(var, "v")
+        b1p, b2p = cast(self._b1p, var.dtype), cast(self._b2p, var.dtype)
+        lr = self._lr(var) * sqrt(1.0 - b2p) / (1.0 - b1p)
+        m_t = m.assign(m * self._beta1 + grad * (1.0 - self._beta1))
+        v_t = v.assign(v * self._beta2 + grad * grad * (1.0 - self._beta2))
+        return var.assign_sub(lr * m_t / (sqrt(v_t) + self._epsilon))
+
+    def _finish(self, updates):
+        graph = context.graph
+        if graph is None:
+            self._b1p.assign(self._b1p * self._beta1)
+            self._b2p.assign(self._b2p * self._beta2)
+            return []
+        with graph.control_dependencies(updates):
+            return [self._b1p.assign(self._b1p * self._beta1),
+                    self._b2p.assign(self._b2p * self._beta2)]
+
+
+class RMSPropOptimizer(Optimizer):
+    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10,
+                 use_locking=False, centered=False, name="RMSProp"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._decay, self._momentum, self._epsilon = decay, momentum, epsilon
+        self._centered = centered
+
+    def _apply_dense(self, grad, var):
+        from ember.ops.math_ops import sqrt
+        ms = self._slot(var, "rms", init=1.0)
+        mom = self._slot(var, "momentum")
+        ms_t = ms.assign(ms * self._decay + grad * grad * (1.0 - self._decay))
+        denom = ms_t
+        if self._centered:
+            mg = self._slot(var, "mg")
+            mg_t = mg.assign(mg * self._decay + grad * (1.0 - self._decay))
+            denom = ms_t - mg_t * mg_t
+        mom_t = mom.assign(mom * self._momentum + self._lr(var) * grad /
+                           sqrt(denom + self._epsilon))
+        return var.assign_sub(mom_t)
+
+
+class AdagradOptimizer(Optimizer):
+    def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
+                 name="Adagrad"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._init = initial_accumulator_value
+
+    def _apply_dense(self, grad, var):
+        from ember.ops.math_ops import rsqrt
+        acc = self._slot(var, "accumulator", init=self._init)
+        acc_t = acc.assign(acc + grad * grad)
+        return var.assign_sub(self._lr(var) * grad * rsqrt(acc_t))
+
+
+# ------------------------------------------------------------------------ global step ---
+
+def get_global_step(graph=None):
+    from ember.compat.v1 import get_default_graph
+    g = graph or get_default_graph()
+    steps = g.get_collection("global_step")
+    return steps[0] if steps else None
+
+
+def create_global_step(graph=None):
+    from ember.compat.v1 import get_default_graph
+    from ember.framework.variables import Variable
+    g = graph or get_default_graph()
+    if get_global_step(g) is not None:
+        raise ValueError("global_step already exists.")
+    with g.as_default():
+        step = Variable(np.int64(0), trainable=False, name="global_step")
+    g.add_to_collection("global_step", step)
+    return step
+
+
+def get_or_create_global_step(graph=None):
+    return get_global_step(graph) or create_global_step(graph)
+
+
+# ------------------------------------------------------------------------------ Saver ---
+
+class Saver:
+    """Saves and restores variables: ``save(sess, path)`` writes ``path.npz`` (arrays by
+    variable name) and a ``checkpoint`` index file beside it; ``restore`` reads them."""
+
+    def __init__(self, var_list=None, max_to_keep=5, **kwargs):
+        self._var_list = var_list
+        self._max_to_keep = max_to_keep
+        self._kept = []
+
+    def _variables(self):
+        if self._var_list is None:
+            from ember.compat.v1 import global_variables
+            return {v.name[:-2]: v for v in global_variables()}
+        if isinstance(self._var_list, dict):
+            return dict(self._var_list)
+        return {v.name[:-2]: v for v in self._var_list}
+
+    def save(self, sess, save_path, global_step=None, latest_filename=None,
+             meta_graph_suffix="meta", write_meta_graph=True, write_state=True):
+        if global_step is not None:
+            step = global_step if isinstance(global_step, int) else int(
+                np.asarray(sess.run(global_step) if not isinstance(global_step, int)
+                           else global_step))
+            save_path = f"{save_path}-{step}"
+        arrays = {}
+        for name, v in self._variables().items():
+            if v._array is None:
+                from ember.framework.graph import _uninitialized
+                raise _uninitialized(v)
+            arrays[name] = np.asarray(v._array)
+        directory = os.path.dirname(os.path.abspath(save_path))
+        os.makedirs(directory, exist_ok=True)
+        with open(save_path + ".npz", "wb") as f:
+            np.savez(f, **arrays)
+        self._kept.append(save_path)
+        while self._max_to_keep and len(self._kept) > self._max_to_keep:
+            old = self._kept.pop(0)
+            if os.path.exists(old + ".npz"):
+                os.remove(old + ".npz")
+        if write_state:
+            with open(os.path.join(directory, latest_filename or "checkpoint"), "w") as f:
+                json.dump({"model_checkpoint_path": os.path.basename(save_path),
+                           "all_model_checkpoint_paths": [os.path.basename(p)
+                                                          for p in self._kept]}, f)
+        return save_path
+
+    def restore(self, sess, save_path):
+        path = save_path + ".npz"
+        if not os.path.exists(path):
+            from ember.framework.errors import NotFoundError
+            raise NotFoundError(f"Failed to find any matching files for {save_path}")
+        with np.load(path, allow_pickle=False) as data:
+            stored = {k: data[k] for k in data.files}
+        for name, v in self._variables().items():
+            if name not in stored:
+                from ember.framework.errors import NotFoundError
+                raise NotFoundError(f"Key {name} not found in checkpoint {save_path}")
+            value = stored[name]
+            if tuple(value.shape) != tuple(v.shape.as_list()):
+                from ember.framework.errors import InvalidArgumentError
+                raise InvalidArgumentError(f"Checkpoint value for {name} has shape "
+                                           f"{value.shape}, variable has {v.shape}")
+            v._array = value.astype(v.dtype.np)
+
+
+def latest_checkpoint(checkpoint_dir, latest_filename=None):
+    path = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        state = json.load(f)
+    return os.path.join(checkpoint_dir, state["model_checkpoint_path"])
+
+
+_ = (dtypes, Operation, SymbolicTensor)

@@ -1,0 +1,60 @@
+"""keras.backend basics: float type, epsilon, image data format, clear_session."""
+from __future__ import annotations
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def floatx():
+    return _FLOATX
+
+
+def set_floatx(value):
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx type: {value!r}; expected float16, bfloat16, "
+                         f"float32 or float64")
+    _FLOATX = str(value)
+
+
+def epsilon():
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format():
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    global _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: {data_format}")
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def backend():
+    return "ember"
+
+
+_uid_counts = {}
+
+
+def get_uid(prefix=""):
+    _uid_counts[prefix] = _uid_counts.get(prefix, 0) + 1
+    return _uid_counts[prefix]
+
+
+def reset_uids():
+    _uid_counts.clear()
+
+
+def clear_session(free_memory=True):
+    """Resets layer-name counters (``dense``, ``dense_1`` ... start again)."""
+    reset_uids()

@@ -1,0 +1,139 @@
+"""Object (de)serialization shared by every Keras object: layers, losses, metrics,
+optimizers, initializers, regularizers, constraints, activations.
+
+A serialized object is ``{"module": ..., "class_name": ..., "config": {...},
+"registered_name": ...}`` as Keras 3 writes it; plain strings name built-ins.
+"""
+from __future__ import annotations
+
+import inspect
+
+__all__ = ["register_keras_serializable", "get_registered_object", "get_registered_name",
+           "serialize_keras_object", "deserialize_keras_object", "custom_object_scope",
+           "CustomObjectScope", "get_custom_objects"]
+
+_GLOBAL_CUSTOM_OBJECTS = {}
+_GLOBAL_CUSTOM_NAMES = {}
+_scope_stack = []
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator registering a class or function under ``"package>name"`` for loading."""
+    def decorator(obj):
+        key = f"{package}>{name or obj.__name__}"
+        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
+            raise ValueError(f"Cannot register {obj.__name__}: a registered class needs "
+                             f"get_config()")
+        _GLOBAL_CUSTOM_OBJECTS[key] = obj
+        _GLOBAL_CUSTOM_NAMES[obj] = key
+        return obj
+    return decorator
+
+
+def get_registered_name(obj):
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def get_custom_objects():
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    for scope in reversed(_scope_stack):
+        if name in scope:
+            return scope[name]
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in _GLOBAL_CUSTOM_OBJECTS:
+        return _GLOBAL_CUSTOM_OBJECTS[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
+
+
+class CustomObjectScope:
+    """``with custom_object_scope({"MyLayer": MyLayer}):`` makes names resolvable."""
+
+    def __init__(self, *custom_objects):
+        self.objects = {}
+        for d in custom_objects:
+            self.objects.update(d or {})
+
+    def __enter__(self):
+        _scope_stack.append(self.objects)
+        return self
+
+    def __exit__(self, *exc):
+        _scope_stack.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def serialize_keras_object(obj):
+    """A JSON-ready description of ``obj`` (None, plain values, functions or objects)."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        registered = _GLOBAL_CUSTOM_NAMES.get(obj)
+        return {"module": getattr(obj, "__module__", None), "class_name": "function",
+                "config": registered or obj.__name__,
+                "registered_name": registered or obj.__name__}
+    if hasattr(obj, "get_config"):
+        cls = type(obj)
+        registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+        return {"module": cls.__module__, "class_name": cls.__name__,
+                "config": obj.get_config(),
+                "registered_name": registered or cls.__name__}
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"Cannot serialize {obj!r}: it has no get_config()")
+
+
+def deserialize_keras_object(config, module_objects=None, custom_objects=None,
+                             printable_module_name="object", **kwargs):
+    """Rebuilds an object from ``serialize_keras_object`` output or a name."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        obj = get_registered_object(config, custom_objects, module_objects)
+        if obj is None:
+            raise ValueError(_unknown(printable_module_name, config, module_objects))
+        return obj
+    if not isinstance(config, dict):
+        return config
+    class_name = config.get("class_name")
+    inner = config.get("config", {})
+    if class_name == "function":
+        name = config.get("registered_name") or inner
+        obj = get_registered_object(name, custom_objects, module_objects) or \
+            get_registered_object(inner, custom_objects, module_objects)
+        if obj is None:
+            raise ValueError(_unknown(printable_module_name, name, module_objects))
+        return obj
+    cls = None
+    for name in (config.get("registered_name"), class_name):
+        if name:
+            cls = get_registered_object(name, custom_objects, module_objects)
+            if cls is not None:
+                break
+    if cls is None:
+        raise ValueError(_unknown(printable_module_name, class_name, module_objects))
+    if hasattr(cls, "from_config"):
+        return cls.from_config(inner)
+    return cls(**inner)
+
+
+def _unknown(kind, name, module_objects):
+    choices = ""
+    if module_objects:
+        names = sorted(k for k in module_objects if not k.startswith("_"))
+        choices = f" Valid choices: {', '.join(names)}."
+    return (f"Unknown {kind}: '{name}'.{choices} If it is a custom object, pass it in "
+            f"`custom_objects={{'{name}': {name}}}` or decorate it with "
+            f"@keras.saving.register_keras_serializable().")

@@ -1054,13 +1054,8 @@ def log_sigmoid(x, name=None):
     >>> ember.math.log_sigmoid([0., -100.]).numpy()
     array([  -0.6931472, -100.       ], dtype=float32)
     """
-    x = tensor(x)
-    return -softplus_stable(-x)
-
-
-def softplus_stable(x):
-    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
-    return maximum(x, zeros_like(x)) + log1p(exp(-abs(x)))
+    from ember.ops.nn_ops import softplus
+    return -softplus(-tensor(x))
 
 
 def erf(x, name=None):

@@ -53,3 +53,11 @@ def install_as_tensorflow() -> None:
         return
     sys.modules["keras"] = keras
     sys.modules["tensorflow.keras"] = keras
+
+
+def __getattr__(name):
+    """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
+    import importlib
+    if name in ("compat", "keras"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -62,6 +62,22 @@ class SymbolicTensor(Tensor):
     def set_shape(self, shape):
         self._shape = self._shape.merge_with(as_shape(shape))
 
+    def __hash__(self):
+        # Graph tensors are feed_dict keys in TF1 code, so they hash by identity.
+        return id(self)
+
+    def __eq__(self, other):
+        if not context.eager_default:
+            return self is other
+        from ember.ops.math_ops import equal_any
+        return equal_any(self, other)
+
+    def __ne__(self, other):
+        if not context.eager_default:
+            return self is not other
+        from ember.ops.math_ops import not_equal_any
+        return not_equal_any(self, other)
+
     def consumers(self):
         return [op for op in self.op.graph._operations if self in op.inputs]
 

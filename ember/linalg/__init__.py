@@ -1,2 +1,12 @@
-"""ember.linalg: matrix products, norms, inverses and determinants, as tf.linalg."""
+"""ember.linalg: matrix products, norms, inverses, determinants and decompositions, as
+tf.linalg."""
 from ember.ops.linalg_ops import *  # noqa: F401,F403
+from ember.ops import creation_ops as _creation_ops, nn_ops as _nn_ops
+
+for _name, _module in (("eye", _creation_ops), ("l2_normalize", _nn_ops)):
+    if getattr(_module, _name, None) is not None:
+        globals()[_name] = getattr(_module, _name)
+del _name, _module
+
+tensor_diag = diag  # noqa: F405
+tensor_diag_part = diag_part  # noqa: F405

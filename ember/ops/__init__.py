@@ -5,5 +5,6 @@ math_ops is imported first: the other families build their gradients on it.
 from ember.ops import math_ops  # noqa: F401  (first: array_ops and the rest import it)
 from ember.ops import array_ops, creation_ops, reduce_ops, linalg_ops  # noqa: F401
 from ember.ops import nn_ops, random_ops  # noqa: F401
+from ember.ops import conv_ops, pool_ops, normalization_ops, image_ops  # noqa: F401
 from ember.ops import control_flow_ops  # noqa: F401
 from ember.ops import operators  # noqa: F401

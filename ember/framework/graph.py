@@ -412,6 +412,11 @@ class Graph:
         if not op.stateful and inputs and all(s.value is not None for s in specs) and \
                 all(np.size(s.value) <= _FOLD_LIMIT for s in specs) and op.name != "Const":
             self._fold(node, specs)
+        elif not op.stateful:
+            static = op.fold_static(specs, **attrs)
+            if static is not None:
+                for t, v in zip(outs, static if isinstance(static, tuple) else (static,)):
+                    t._constant_value = np.asarray(v)
         if context.tapes and op.differentiable:
             from ember.framework.tape import record
             record(op, tuple(inputs), tuple(outs), attrs)

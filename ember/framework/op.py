@@ -39,6 +39,7 @@ class Op:
     differentiable = True
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
+    grad_accepts_none = False      # grad() takes None for outputs that received no gradient
 
     def __init__(self, name=None):
         if name is not None:
@@ -60,6 +61,11 @@ class Op:
 
     def kernel(self, xp, *arrays, **attrs):
         raise UnimplementedError(f"op {self.name} has no kernel")
+
+    def fold_static(self, inputs, **attrs):
+        """The output value(s) when they follow from static shapes and dtypes alone
+        (``shape(x)`` of a fully known shape); None otherwise. Used while building graphs."""
+        return None
 
     def grad(self, call, *grads):
         raise LookupError(f"No gradient defined for operation '{self.name}' "

@@ -300,9 +300,10 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
         if not any(id(inp) in live for inp in c.inputs):
             continue
         out_grads = []
+        fill = not c.op.grad_accepts_none
         for o in c.outputs:
             g = grads.get(id(o))
-            if g is None and _float_like(o):
+            if g is None and fill and _float_like(o):
                 g = array_ops.zeros_like(o)
             out_grads.append(g)
         in_grads = c.op.grad(c, *out_grads)
@@ -322,7 +323,8 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
     for s in sources:
         g = grads.get(id(s))
         if g is None and unconnected == UnconnectedGradients.ZERO:
-            g = array_ops.zeros(s.shape.as_list(), s.dtype)
+            g = array_ops.zeros_like(s) if hasattr(s, "op") or type(s).__name__ == \
+                "EagerTensor" else array_ops.zeros(s.shape.as_list(), s.dtype)
         elif g is not None and not _float_like(s):
             g = None
         result.append(g)

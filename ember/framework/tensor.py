@@ -324,6 +324,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
         elif arr.dtype.kind in "USO":
             arr = _to_bytes_array(arr)
         return EagerTensor(arr)
+    if value is None:
+        raise ValueError("Attempt to convert a value (None) with an unsupported type "
+                         "(<class 'NoneType'>) to a Tensor.")
     if dtype is None and hint is not None:
         try:
             return EagerTensor(_python_to_array(value, dtypes.as_dtype(hint)))

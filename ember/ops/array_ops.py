@@ -164,6 +164,14 @@ class _LikeOp(Op):
             return np.full(np.shape(a), b"", dtype=object)
         return np.full(np.shape(a), self.value, dtype=d)
 
+    def fold_static(self, inputs, dtype=None):
+        s = inputs[0].shape
+        n = s.num_elements()
+        if n is None or n > 4096 or (dtype or inputs[0].dtype).is_bool is None:
+            return None
+        d = (dtype or inputs[0].dtype).np
+        return None if d == np.dtype(object) else np.full(s.as_list(), self.value, dtype=d)
+
 
 ZEROS_LIKE = _LikeOp("ZerosLike", 0)
 ONES_LIKE = _LikeOp("OnesLike", 1)
@@ -192,6 +200,12 @@ class _Shape(Op):
     def kernel(self, xp, a, out_type):
         return np.array(np.shape(a), dtype=out_type.np)
 
+    def fold_static(self, inputs, out_type):
+        s = inputs[0].shape
+        if s.is_fully_defined():
+            return np.array(s.as_list(), dtype=out_type.np)
+        return None
+
 
 SHAPE = _Shape()
 
@@ -219,6 +233,10 @@ class _Size(Op):
 
     def kernel(self, xp, a, out_type):
         return np.array(np.size(a), dtype=out_type.np)
+
+    def fold_static(self, inputs, out_type):
+        n = inputs[0].shape.num_elements()
+        return None if n is None else np.array(n, dtype=out_type.np)
 
 
 SIZE = _Size()
@@ -510,6 +528,8 @@ def sum_to_shape_of(g, x):
     gs, xs = g.shape, x.shape
     if gs.is_fully_defined() and gs == xs:
         return g
+    if xs.is_fully_defined():
+        return execute(SUM_TO_SHAPE, (g, EagerTensor(np.array(xs.as_list(), dtype=np.int32))))
     return execute(SUM_TO_SHAPE, (g, shape(x)))
 
 

@@ -50,6 +50,7 @@ class _MatMul(Op):
     """Batched matrix product ``a @ b`` with optional transposes (adjoints for complex)."""
 
     name = "BatchMatMulV2"
+    fresh_output = True   # always a new array: the compiler may compute in place in it
 
     def infer(self, inputs, transpose_a, transpose_b):
         a, b = inputs

@@ -189,6 +189,8 @@ def _quiet(fn):
     def run(*args):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return fn(*args)
+    if isinstance(fn, np.ufunc):
+        run.__wrapped_ufunc__ = fn   # compiled plans call the ufunc directly (under errstate)
     return run
 
 

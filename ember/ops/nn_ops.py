@@ -100,7 +100,7 @@ class _PiecewiseLinear(Op):
 
 
 def _relu_slope(g, x):
-    return np.where(x > 0, g, np.zeros((), g.dtype))
+    return np.multiply(g, x > 0, dtype=g.dtype)
 
 
 def _relu6_slope(g, x):
@@ -397,8 +397,11 @@ class _SoftmaxXent(Op):
                 f"[Op:{self.name}]") from None
         return [(_drop_axis(full, axis), logits.dtype), (logits.shape, logits.dtype)]
 
+    grad_accepts_none = True
+
     def kernel(self, xp, logits, labels, axis):
-        self.infer([_ArraySpec(logits), _ArraySpec(labels)], axis)
+        if logits.ndim != labels.ndim or logits.dtype != labels.dtype:
+            self.infer([_ArraySpec(logits), _ArraySpec(labels)], axis)
         axis = axis % logits.ndim
         w, z = _work(logits), _work(labels)
         if w.size == 0 or z.size == 0:
@@ -412,14 +415,17 @@ class _SoftmaxXent(Op):
     def grad(self, call, g_loss, g_log_sm):
         labels = call.inputs[1]
         axis = call.attrs["axis"]
-        ge = array_ops.expand_dims(g_loss, axis)
         log_sm = call.outputs[1]
         sm = math_ops.exp(log_sm)
-        d_logits = ge * (sm - labels)
-        d_labels = -ge * log_sm
+        if g_loss is not None:
+            ge = array_ops.expand_dims(g_loss, axis)
+            d_logits = ge * (sm - labels)
+            d_labels = -ge * log_sm
+        else:
+            d_logits = d_labels = None
         if _is_nonzero(g_log_sm):
-            d_logits = d_logits + (g_log_sm - sm * reduce_ops.reduce_sum(
-                g_log_sm, axis, keepdims=True))
+            extra = g_log_sm - sm * reduce_ops.reduce_sum(g_log_sm, axis, keepdims=True)
+            d_logits = extra if d_logits is None else d_logits + extra
         return d_logits, d_labels
 
 
@@ -469,8 +475,12 @@ class _SparseSoftmaxXent(Op):
                 else TensorShape(batch)
         return [(loss_shape, logits.dtype), (logits.shape, logits.dtype)]
 
+    grad_accepts_none = True
+
     def kernel(self, xp, logits, labels):
-        self.infer([_ArraySpec(logits), _ArraySpec(labels)])
+        if labels.ndim != logits.ndim - 1 or labels.dtype not in _INDEX or \
+                labels.shape != logits.shape[:-1]:
+            self.infer([_ArraySpec(logits), _ArraySpec(labels)])
         n = logits.shape[-1]
         if labels.size:
             bad = (labels < 0) | (labels >= n)
@@ -492,11 +502,13 @@ class _SparseSoftmaxXent(Op):
 
     def grad(self, call, g_loss, g_backprop):
         logits = call.inputs[0]
-        d_logits = array_ops.expand_dims(g_loss, -1) * call.outputs[1]
+        d_logits = None if g_loss is None else \
+            array_ops.expand_dims(g_loss, -1) * call.outputs[1]
         if _is_nonzero(g_backprop):
             sm = softmax(logits, -1)
-            d_logits = d_logits + sm * (g_backprop - reduce_ops.reduce_sum(
-                g_backprop * sm, -1, keepdims=True))
+            extra = sm * (g_backprop - reduce_ops.reduce_sum(g_backprop * sm, -1,
+                                                             keepdims=True))
+            d_logits = extra if d_logits is None else d_logits + extra
         return d_logits, None
 
 

@@ -175,7 +175,9 @@ def _euclidean_grad(call, g):
 
 
 def _np_sum(a, axes, keepdims):
-    return np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    if a.dtype.kind == "b":
+        return np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    return np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
 
 
 def _np_mean(a, axes, keepdims):
@@ -193,7 +195,12 @@ def _np_mean(a, axes, keepdims):
         with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.mean(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
-    return np.mean(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    total = np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    return np.true_divide(total, a.dtype.type(n), dtype=a.dtype) if a.dtype.kind != "V" \
+        else (total / n).astype(a.dtype)
 
 
 def _np_max(a, axes, keepdims):

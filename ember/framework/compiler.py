@@ -401,8 +401,68 @@ def _first_step_output(node):
     return node.outputs[0]
 
 
+def _fresh_values(ir):
+    """Values whose arrays the plan itself allocated (no one outside holds them)."""
+    fresh = set()
+    for n in ir.nodes:
+        if getattr(n.op, "fresh_output", False) or _ufunc_of(n.op) is not None or \
+                n.op.name == "FusedElementwise":
+            fresh.update(n.outputs)
+    return fresh
+
+
+def update_variables_in_place(ir):
+    """Variable updates overwrite the variable's buffer (assign_add/sub) or take over a
+    fresh value's buffer (assign) when nothing read from the variable before the update is
+    still needed afterwards. At run time the update still copies if the variable's array
+    has been handed out (an eager read), so earlier reads stay snapshots."""
+    position = {}
+    for i, n in enumerate(ir.nodes):
+        for v in n.outputs:
+            position[v] = i
+    last_use = {}
+    for i, n in enumerate(ir.nodes):
+        for v in n.inputs:
+            last_use[v] = i
+    for v in ir.fetches:
+        last_use[v] = len(ir.nodes) + 1
+    fresh = _fresh_values(ir)
+    # values that may share a variable's buffer: its reads, its updates' outputs, and
+    # anything computed from them by ops that may return views
+    aliases = {}
+    for i, n in enumerate(ir.nodes):
+        name = n.op.name
+        if name in ("ReadVariable", "AssignVariable"):
+            aliases.setdefault(id(n.attrs["variable"]), set()).update(n.outputs)
+            continue
+        if set(n.outputs) & fresh:
+            continue
+        for key, vals in aliases.items():
+            if any(v in vals for v in n.inputs):
+                vals.update(n.outputs)
+    count = ir.consumers()
+    for i, n in enumerate(ir.nodes):
+        if n.op.name != "AssignVariable":
+            continue
+        var_aliases = aliases.get(id(n.attrs["variable"]), set())
+        value = n.inputs[0]
+        if value in var_aliases and position.get(value, -1) < i:
+            continue
+        clobbered = any(position.get(v, -1) < i and last_use.get(v, -1) > i
+                        for v in var_aliases)
+        if clobbered:
+            continue
+        attrs = dict(n.attrs)
+        if attrs["kind"] == "assign":
+            if value in fresh and count.get(value, 0) == 1 and value not in ir.protected:
+                attrs["own_value"] = True
+        else:
+            attrs["in_place"] = True
+        n.attrs = attrs
+
+
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
-          eliminate_dead_code, fuse_elementwise, reuse_buffers]
+          eliminate_dead_code, fuse_elementwise, reuse_buffers, update_variables_in_place]
 
 
 # -------------------------------------------------------------------------------- plan ---

@@ -240,22 +240,36 @@ class _AssignVariable(Op):
                 f"are incompatible.")
         return variable.shape, variable.dtype
 
-    def kernel(self, xp, value, variable, kind):
+    def kernel(self, xp, value, variable, kind, in_place=False, own_value=False):
+        old = variable._array
         if kind == "assign":
-            new = np.array(value, dtype=variable.dtype.np, copy=True)
-        elif variable._array is None:
+            if own_value and type(value) is np.ndarray and value.dtype == variable.dtype.np:
+                new = value
+            else:
+                new = np.array(value, dtype=variable.dtype.np, copy=True)
+        elif old is None:
             raise _uninitialized(variable)
+        elif in_place and not variable._exposed and type(old) is np.ndarray and \
+                _fits_into(value, old):
+            (np.add if kind == "assign_add" else np.subtract)(old, value, out=old)
+            return old
         elif kind == "assign_add":
-            new = variable._array + value
+            new = old + value
         else:
-            new = variable._array - value
-        if variable._array is not None and new.shape != variable._array.shape and \
-                variable.shape.is_fully_defined():
+            new = old - value
+        if old is not None and new.shape != old.shape and variable.shape.is_fully_defined():
             raise InvalidArgumentError(
                 f"Cannot {kind} value of shape {new.shape} to variable '{variable.name}' of "
                 f"shape {variable.shape}")
         variable._array = new
+        variable._exposed = False
         return new
+
+
+def _fits_into(value, buf):
+    shape = np.shape(value)
+    return shape == buf.shape or (len(shape) <= buf.ndim and
+                                  np.broadcast_shapes(shape, buf.shape) == buf.shape)
 
 
 def _uninitialized(variable):

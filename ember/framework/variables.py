@@ -30,6 +30,7 @@ class Variable:
 
     _is_ember_variable = True
     __array_priority__ = 100
+    _exposed = True   # the current array may be held outside (reads): update by replacing it
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
@@ -68,6 +69,7 @@ class Variable:
         if dtype is not None and arr.dtype != dtype.np:
             arr = arr.astype(dtype.np)
         self._array = arr
+        self._exposed = False
         self._shape = TensorShape(shape) if shape is not None else TensorShape(arr.shape)
         if validate_shape and not self._shape.is_compatible_with(arr.shape):
             raise ValueError(f"Variable {name}: initial value shape {arr.shape} is incompatible "
@@ -183,6 +185,7 @@ class Variable:
         if graph is not None:
             return graph.read_variable(self)
         t = EagerTensor(self._array)
+        self._exposed = True
         if context.tapes:
             for tape in context.tapes:
                 tape._variable_read(self, t)
@@ -201,7 +204,10 @@ class Variable:
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and self._array.dtype != dtype:
             return self._array.astype(dtype)
-        return self._array.copy() if copy else self._array
+        if copy:
+            return self._array.copy()
+        self._exposed = True
+        return self._array
 
     def __bool__(self):
         return bool(self._array)
@@ -260,6 +266,7 @@ class Variable:
         if arr is None:
             return self._graph_assign("assign", value)
         self._array = np.array(arr, copy=True)
+        self._exposed = False
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
@@ -269,6 +276,7 @@ class Variable:
         if arr is None:
             return self._graph_assign("assign_add", delta)
         self._array = self._array + arr
+        self._exposed = False
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
@@ -278,8 +286,10 @@ class Variable:
         if arr is None:
             return self._graph_assign("assign_sub", delta)
         self._array = self._array - arr
+        self._exposed = False
         return self if read_value else None
 
     def _set_array(self, arr):
         """Replaces the value without checks (optimizers and executors that own the math)."""
         self._array = arr
+        self._exposed = True

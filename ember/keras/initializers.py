@@ -125,7 +125,7 @@ class Initializer:
 class Zeros(Initializer):
     """All zeros (any numeric or bool dtype).
 
-    >>> Zeros()((2, 2)).numpy().sum()
+    >>> float(Zeros()((2, 2)).numpy().sum())
     0.0
     """
 
@@ -136,7 +136,7 @@ class Zeros(Initializer):
 class Ones(Initializer):
     """All ones (any numeric or bool dtype).
 
-    >>> Ones()((2, 2)).numpy().sum()
+    >>> float(Ones()((2, 2)).numpy().sum())
     4.0
     """
 

@@ -69,7 +69,8 @@ class Progbar:
 
     >>> bar = Progbar(3)
     >>> for i in range(3):
-    ...     bar.update(i + 1, values=[("loss", 0.5)])
+    ...     bar.update(i + 1, values=[("loss", 0.5)])  # doctest: +ELLIPSIS
+    3/3 ━━━━━━━━━━━━━━━━━━━━ ...s/step - loss: 0.5000
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
@@ -123,7 +124,7 @@ class Progbar:
         todo = self.width - done
         if colour:
             out = f"\x1b[32m{_BAR * done}\x1b[0m" if done else ""
-            return out + f"\x1b[37m{_BAR * todo}\x1b[0m"
+            return out + (f"\x1b[37m{_BAR * todo}\x1b[0m" if todo else "")
         return _BAR * done + _BAR_TODO * todo
 
     def _line(self, current, now, per_unit, finalize, colour):

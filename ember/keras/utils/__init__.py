@@ -1,0 +1,22 @@
+"""keras.utils: one-hot labels, normalization, seeding, progress bars, cached downloads and
+the serialization registry.
+
+>>> ember.keras.utils.to_categorical([1, 0], num_classes=2).tolist()
+[[0.0, 1.0], [1.0, 0.0]]
+"""
+from ember.keras.saving.serialization import (  # noqa: F401
+    CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects,
+    get_registered_name, get_registered_object, register_keras_serializable,
+    serialize_keras_object,
+)
+from ember.keras.utils.file_utils import get_file  # noqa: F401
+from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
+from ember.keras.utils.progbar import Progbar  # noqa: F401
+from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
+
+__all__ = [
+    "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
+    "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
+    "normalize", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
+    "to_categorical",
+]

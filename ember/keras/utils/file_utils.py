@@ -1,0 +1,237 @@
+"""get_file: download-once caching of data files under ``~/.keras`` (or ``$KERAS_HOME``)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import warnings
+
+__all__ = ["get_file", "hash_file", "validate_file", "extract_archive"]
+
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.bz", ".tar.xz", ".tgz", ".tbz", ".tar",
+                     ".zip")
+
+
+def _resolve_hasher(algorithm, file_hash=""):
+    if algorithm == "sha256" or (algorithm == "auto" and len(file_hash) == 64):
+        return hashlib.sha256()
+    if algorithm in ("md5", "auto"):
+        return hashlib.md5()
+    raise ValueError(f"get_file: unknown hash_algorithm {algorithm!r}; expected 'auto', "
+                     f"'sha256' or 'md5'")
+
+
+def hash_file(fpath, algorithm="sha256", chunk_size=65535):
+    """The hex digest of a file ('sha256' or 'md5').
+
+    >>> len(hash_file(__file__))
+    64
+    """
+    hasher = _resolve_hasher(algorithm) if isinstance(algorithm, str) else algorithm
+    with open(fpath, "rb") as f:
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def validate_file(fpath, file_hash, algorithm="auto", chunk_size=65535):
+    """Whether the file's hash equals ``file_hash`` ('auto' picks sha256 for 64 hex digits,
+    md5 otherwise).
+
+    >>> validate_file(__file__, hash_file(__file__))
+    True
+    """
+    hasher = _resolve_hasher(algorithm, file_hash)
+    return hash_file(fpath, hasher, chunk_size) == str(file_hash).lower()
+
+
+def _archive_kind(path, archive_format):
+    import tarfile
+    import zipfile
+    if archive_format is None:
+        return None
+    if isinstance(archive_format, str):
+        formats = ["tar", "zip"] if archive_format == "auto" else [archive_format]
+    else:
+        formats = list(archive_format)
+    for kind in formats:
+        if kind == "tar" and tarfile.is_tarfile(path):
+            return "tar"
+        if kind == "zip" and zipfile.is_zipfile(path):
+            return "zip"
+    return None
+
+
+def _inside(base, target):
+    base = os.path.realpath(base)
+    return os.path.commonpath([base, os.path.realpath(target)]) == base
+
+
+def extract_archive(file_path, path=".", archive_format="auto"):
+    """Extracts a tar (plain, gz, bz2, xz) or zip archive into ``path``; returns whether the
+    file was an archive of an accepted format. Members escaping ``path`` are refused.
+
+    >>> extract_archive(__file__, "/tmp")
+    False
+    """
+    import tarfile
+    import zipfile
+    kind = _archive_kind(file_path, archive_format)
+    if kind is None:
+        return False
+    os.makedirs(path, exist_ok=True)
+    try:
+        if kind == "tar":
+            with tarfile.open(file_path) as archive:
+                for member in archive.getmembers():
+                    if not _inside(path, os.path.join(path, member.name)):
+                        raise ValueError(f"extract_archive: refusing to extract {member.name!r} "
+                                         f"from {file_path}: it points outside {path}")
+                if hasattr(tarfile, "data_filter"):
+                    archive.extractall(path, filter="data")
+                else:
+                    archive.extractall(path)
+        else:
+            with zipfile.ZipFile(file_path) as archive:
+                for name in archive.namelist():
+                    if not _inside(path, os.path.join(path, name)):
+                        raise ValueError(f"extract_archive: refusing to extract {name!r} "
+                                         f"from {file_path}: it points outside {path}")
+                archive.extractall(path)
+    except (tarfile.TarError, zipfile.BadZipFile, RuntimeError, KeyboardInterrupt):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return True
+
+
+def _cache_root(cache_dir):
+    if cache_dir is None:
+        cache_dir = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".keras")
+    root = os.path.expanduser(cache_dir)
+    os.makedirs(root, exist_ok=True)
+    if not os.access(root, os.W_OK):
+        root = os.path.join("/tmp", ".keras")
+    return root
+
+
+def _strip_archive_suffix(name):
+    lower = name.lower()
+    for suffix in _ARCHIVE_SUFFIXES:
+        if lower.endswith(suffix):
+            return name[:-len(suffix)], name[-len(suffix):]
+    return name, ""
+
+
+def _download(origin, fpath):
+    import urllib.error
+    import urllib.request
+
+    from ember.keras.utils.progbar import Progbar
+
+    state = {"bar": None}
+
+    def report(blocks, block_size, total_size):
+        if state["bar"] is None:
+            state["bar"] = Progbar(total_size if total_size > 0 else None, unit_name="byte")
+        done = blocks * block_size
+        if total_size > 0:
+            done = min(done, total_size)
+        state["bar"].update(done, finalize=bool(total_size > 0 and done >= total_size))
+
+    print(f"Downloading data from {origin}")
+    partial = fpath + ".part"
+    try:
+        urllib.request.urlretrieve(origin, partial, report)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        if os.path.exists(partial):
+            os.remove(partial)
+        if isinstance(e, urllib.error.HTTPError):
+            reason = f"HTTP {e.code} {e.msg}"
+        elif isinstance(e, urllib.error.URLError):
+            reason = str(e.reason)
+        else:
+            reason = str(e)
+        raise Exception(f"Could not download {origin}: URL fetch failure ({reason}). Check "
+                        f"the URL and your network connection, or place the file at "
+                        f"{fpath}.") from e
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    os.replace(partial, fpath)
+
+
+def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None,
+             cache_subdir="datasets", hash_algorithm="auto", extract=False,
+             archive_format="auto", cache_dir=None, force_download=False):
+    """Downloads ``origin`` into ``<cache_dir>/<cache_subdir>/<fname>`` unless it is already
+    there, and returns the local path.
+
+    ``cache_dir`` defaults to ``$KERAS_HOME`` or ``~/.keras``. A given ``file_hash`` (sha256 or
+    md5) is checked on the cached copy (a mismatch triggers a new download) and on the
+    download (a mismatch raises ValueError). With ``extract=True`` a tar/zip archive is
+    unpacked next to it and the extraction directory is returned: ``<fname>`` itself when
+    ``fname`` has no archive suffix, else ``<fname without suffix>_extracted``.
+
+    >>> path = get_file("mnist.npz", "https://example.com/mnist.npz")  # doctest: +SKIP
+    """
+    if origin is None:
+        raise ValueError('get_file: please specify the "origin" argument (URL of the file to '
+                         'download).')
+    if untar:
+        extract = True
+        if archive_format == "auto":
+            archive_format = "tar"
+    if md5_hash is not None and file_hash is None:
+        file_hash = md5_hash
+        hash_algorithm = "md5"
+    if not fname:
+        from urllib.parse import urlsplit
+        fname = os.path.basename(urlsplit(origin).path)
+        if not fname:
+            raise ValueError(f"get_file: cannot infer a file name from origin={origin!r}; "
+                             f"pass fname=")
+    fname = os.fspath(fname)
+
+    datadir = os.path.join(_cache_root(cache_dir), cache_subdir)
+    os.makedirs(datadir, exist_ok=True)
+
+    extract_dir = None
+    fpath = os.path.join(datadir, fname)
+    if extract:
+        stem, suffix = _strip_archive_suffix(fname)
+        if suffix:
+            extract_dir = os.path.join(datadir, stem + "_extracted")
+        else:
+            extract_dir = fpath
+            from urllib.parse import urlsplit
+            _, origin_suffix = _strip_archive_suffix(os.path.basename(urlsplit(origin).path))
+            fpath = fpath + (origin_suffix or (".tar.gz" if untar else ".archive"))
+
+    download = force_download or not os.path.exists(fpath)
+    if not download and file_hash is not None and \
+            not validate_file(fpath, file_hash, algorithm=hash_algorithm):
+        warnings.warn(f"get_file: the cached file {fpath} does not match the expected "
+                      f"{hash_algorithm} hash {file_hash}; downloading it again.", stacklevel=2)
+        download = True
+
+    if download:
+        _download(origin, fpath)
+        if file_hash is not None and not validate_file(fpath, file_hash,
+                                                       algorithm=hash_algorithm):
+            raise ValueError(f"get_file: incomplete or corrupted file detected: the "
+                             f"{hash_algorithm} hash of {fpath} (downloaded from {origin}) does "
+                             f"not match the expected value {file_hash}.")
+        if extract_dir is not None and os.path.isdir(extract_dir):
+            shutil.rmtree(extract_dir)
+
+    if extract_dir is not None:
+        if not os.path.isdir(extract_dir):
+            if not extract_archive(fpath, extract_dir, archive_format):
+                raise ValueError(f"get_file: {fpath} is not a {archive_format} archive that "
+                                 f"can be extracted")
+        return extract_dir
+    return fpath
+

@@ -144,6 +144,9 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
 
 
 def _symbolic_input(op, inputs, attrs, name):
+    if any(getattr(t, "_is_keras_tensor", False) for t in inputs):
+        from ember.keras.keras_tensor import op_on_keras_tensors
+        return op_on_keras_tensors(op, inputs, attrs, name)
     for t in inputs:
         g = getattr(t, "graph", None)
         if g is not None and getattr(g, "_building", False):

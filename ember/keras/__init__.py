@@ -1,2 +1,14 @@
-"""ember.keras: the Keras 3 API on ember's ops."""
+"""ember.keras: the Keras 3 API on ember's ops.
+
+    from ember import keras
+    model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+"""
 from ember.keras import backend, saving  # noqa: F401
+from ember.keras import (  # noqa: F401
+    activations, callbacks, constraints, initializers, layers, losses, metrics, models,
+    optimizers, regularizers, utils,
+)
+from ember.keras.layers import Input  # noqa: F401
+from ember.keras.models import Model, Sequential  # noqa: F401
+
+__version__ = "3.0.0-ember"

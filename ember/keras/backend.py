@@ -58,3 +58,22 @@ def reset_uids():
 def clear_session(free_memory=True):
     """Resets layer-name counters (``dense``, ``dense_1`` ... start again)."""
     reset_uids()
+
+
+def unique_layer_name(base):
+    """``dense``, ``dense_1``, ``dense_2`` ... (reset by clear_session)."""
+    n = get_uid(base) - 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def standardize_dtype(dtype):
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, dict):   # a serialized DTypePolicy
+        dtype = dtype.get("config", {}).get("name", floatx())
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        dtype = dtype.name
+    if dtype in ("mixed_float16", "mixed_bfloat16"):
+        return "float32"
+    import ember
+    return ember.as_dtype(dtype).name

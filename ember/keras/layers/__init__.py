@@ -1,0 +1,27 @@
+"""keras.layers."""
+from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401
+from ember.keras.layers.input_layer import Input, InputLayer  # noqa: F401
+from ember.keras.layers.layer import InputSpec, Layer  # noqa: F401
+
+
+def _layer_classes():
+    import sys
+    mod = sys.modules[__name__]
+    return {k: v for k, v in vars(mod).items() if isinstance(v, type) and issubclass(v, Layer)}
+
+
+def serialize(layer):
+    from ember.keras.saving.serialization import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """A layer from its serialized config (built-in classes and registered custom ones)."""
+    from ember.keras.saving.serialization import deserialize_keras_object
+    objects = _layer_classes()
+    from ember.keras import models
+    objects.update({"Sequential": models.Sequential, "Functional": models.Functional,
+                    "Model": models.Model})
+    return deserialize_keras_object(config, module_objects=objects,
+                                    custom_objects=custom_objects,
+                                    printable_module_name="layer")

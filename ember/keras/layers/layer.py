@@ -1,0 +1,533 @@
+"""Layer: the base of every Keras layer and model.
+
+A layer owns weights (``add_weight``), builds itself on first call from the input shape,
+tracks sub-layers and variables assigned as attributes, and captures its constructor
+arguments so ``get_config`` works for subclasses without boilerplate.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+
+import ember
+from ember.framework.tensor import EagerTensor, Tensor
+from ember.framework.tensor_shape import TensorShape
+from ember.keras import backend
+
+__all__ = ["Layer", "InputSpec"]
+
+
+def to_snake_case(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return s
+
+
+class InputSpec:
+    """What a layer accepts: rank (``ndim``/``min_ndim``/``max_ndim``), ``axes``
+    (axis -> required size), ``shape`` and ``dtype``."""
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, allow_last_axis_squeeze=False, name=None):
+        self.dtype = dtype
+        self.shape = tuple(shape) if shape is not None else None
+        self.ndim = len(shape) if shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = dict(axes or {})
+        self.name = name
+
+    def get_config(self):
+        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim,
+                "max_ndim": self.max_ndim, "min_ndim": self.min_ndim,
+                "axes": dict(self.axes)}
+
+
+def _shape_text(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_input_spec(layer, specs, inputs):
+    if specs is None:
+        return
+    specs = specs if isinstance(specs, (list, tuple)) else [specs]
+    flat = ember.nest.flatten(inputs)
+    for i, (spec, x) in enumerate(zip(specs, flat)):
+        if spec is None or not hasattr(x, "shape"):
+            continue
+        shape = tuple(x.shape.as_list()) if isinstance(x.shape, TensorShape) else \
+            tuple(x.shape)
+        prefix = f'Input {i} of layer "{layer.name}" is incompatible with the layer: '
+        if spec.ndim is not None and len(shape) != spec.ndim:
+            raise ValueError(f"{prefix}expected ndim={spec.ndim}, found ndim={len(shape)}. "
+                             f"Full shape received: {_shape_text(shape)}")
+        if spec.min_ndim is not None and len(shape) < spec.min_ndim:
+            raise ValueError(f"{prefix}expected min_ndim={spec.min_ndim}, found "
+                             f"ndim={len(shape)}. Full shape received: {_shape_text(shape)}")
+        if spec.max_ndim is not None and len(shape) > spec.max_ndim:
+            raise ValueError(f"{prefix}expected max_ndim={spec.max_ndim}, found "
+                             f"ndim={len(shape)}. Full shape received: {_shape_text(shape)}")
+        for axis, value in spec.axes.items():
+            if value is None:
+                continue
+            try:
+                got = shape[axis]
+            except IndexError:
+                got = None
+            if got is not None and got != value:
+                raise ValueError(f"{prefix}expected axis {axis} of input shape to have value "
+                                 f"{value}, but received input with shape "
+                                 f"{_shape_text(shape)}")
+        if spec.shape is not None:
+            for want, got in zip(spec.shape, shape):
+                if want is not None and got is not None and want != got:
+                    raise ValueError(f"{prefix}expected shape={_shape_text(spec.shape)}, "
+                                     f"found shape={_shape_text(shape)}")
+
+
+_CALL_ARGS_CACHE = {}
+
+
+def _call_signature(cls):
+    """(accepts training, accepts mask, accepts **kwargs) for ``cls.call``; cached."""
+    info = _CALL_ARGS_CACHE.get(cls)
+    if info is None:
+        params = inspect.signature(cls.call).parameters
+        var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        info = ("training" in params or var_kw, "mask" in params or var_kw, var_kw)
+        _CALL_ARGS_CACHE[cls] = info
+    return info
+
+
+class Layer:
+    """Base class of layers: weights, build-on-first-call, config, sub-layer tracking.
+
+    Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``) and
+    ``call(inputs, training=None, mask=None)``.
+
+    >>> class Scale(ember.keras.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, x):
+    ...         return x * self.w
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        try:
+            bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+            cfg = dict(bound.arguments)
+            cfg.pop("self", None)
+            extra = cfg.pop("kwargs", None)
+            for name, p in inspect.signature(cls.__init__).parameters.items():
+                if p.kind == p.VAR_KEYWORD and name in cfg:
+                    extra = cfg.pop(name)
+                if p.kind == p.VAR_POSITIONAL and name in cfg:
+                    cfg.pop(name)
+            if extra:
+                cfg.update(extra)
+        except TypeError:
+            cfg = None
+        object.__setattr__(obj, "_auto_config", cfg)
+        return obj
+
+    def __init__(self, trainable=True, name=None, dtype=None, autocast=True,
+                 input_dim=None, input_shape=None, batch_input_shape=None, batch_size=None,
+                 input_length=None, activity_regularizer=None, weights=None, **kwargs):
+        known = {"dynamic", "input_spec_", "_build_shapes_dict"}
+        unknown = set(kwargs) - known
+        if unknown:
+            raise TypeError(f"Unrecognized keyword arguments passed to "
+                            f"{type(self).__name__}: {sorted(unknown)}")
+        object.__setattr__(self, "_tracking", True)
+        self._layers = []
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._trainable = bool(trainable)
+        self.built = False
+        self._name = name or backend.unique_layer_name(to_snake_case(type(self).__name__))
+        self._dtype = backend.standardize_dtype(dtype) if dtype is not None else \
+            backend.floatx()
+        self.autocast = autocast
+        self.input_spec = None
+        self.supports_masking = False
+        self._losses = []
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._initial_weights = weights
+        from ember.keras import regularizers
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        shape = None
+        if batch_input_shape is not None:
+            shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            shape = (batch_size,) + tuple(input_shape)
+        elif input_dim is not None:
+            shape = (batch_size, input_dim) if input_length is None else \
+                (batch_size, input_length, input_dim)
+        self._batch_input_shape = shape
+
+    # -- attribute tracking -----------------------------------------------------------
+    def __setattr__(self, name, value):
+        if getattr(self, "_tracking", False) and not name.startswith("_"):
+            self._track(value)
+        object.__setattr__(self, name, value)
+
+    def _track(self, value):
+        if isinstance(value, Layer):
+            if not any(value is l for l in self._layers):
+                self._layers.append(value)
+        elif getattr(value, "_is_ember_variable", False):
+            if not any(value is w for w in self._trainable_weights + self._non_trainable_weights):
+                (self._trainable_weights if value.trainable else
+                 self._non_trainable_weights).append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                if isinstance(v, Layer) or getattr(v, "_is_ember_variable", False) or \
+                        isinstance(v, (list, tuple, dict)):
+                    self._track(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                self._track(v)
+
+    # -- identity ---------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        return self._dtype
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        seen = set()
+        out = []
+
+        def visit(layer, top):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            if include_self or not top:
+                out.append(layer)
+            if recursive or top:
+                for sub in layer._layers:
+                    visit(sub, False)
+        visit(self, True)
+        return out
+
+    # -- weights ----------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   synchronization="auto", name=None, **kwargs):
+        """Creates and tracks a weight variable (Glorot uniform for float kernels by
+        default, zeros otherwise)."""
+        from ember.keras import constraints, initializers, regularizers
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = backend.standardize_dtype(dtype) if dtype is not None else self._dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if ember.as_dtype(dtype).is_floating else "zeros"
+        init = initializers.get(initializer)
+        with ember.init_scope():
+            value = init(shape, dtype=dtype)
+        var = ember.Variable(value, trainable=trainable, name=name or "variable",
+                             dtype=dtype)
+        var.regularizer = regularizers.get(regularizer)
+        var.constraint_fn = constraints.get(constraint)
+        var.path = f"{self.name}/{name or 'variable'}"
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
+        return var
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        out = list(self._trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.trainable_weights)
+        return _dedupe(out)
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            out = list(self._trainable_weights) + list(self._non_trainable_weights)
+            for layer in self._layers:
+                out.extend(layer.weights)
+            return _dedupe(out)
+        out = list(self._non_trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.non_trainable_weights)
+        return _dedupe(out)
+
+    @property
+    def weights(self):
+        out = list(self._trainable_weights) + list(self._non_trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.weights)
+        return _dedupe(out)
+
+    variables = weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self):
+        """The weights' values as NumPy arrays, in ``weights`` order."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(params)} "
+                f"weights.")
+        for v, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(v.shape.as_list()) != w.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {tuple(v.shape.as_list())} is not "
+                    f"compatible with provided weight shape {w.shape}.")
+            v.assign(w.astype(v.dtype.np))
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but "
+                             f"the layer isn't built. You can build it manually via: "
+                             f"`layer.build(input_shape)`.")
+        return int(sum(np.prod(v.shape.as_list(), dtype=np.int64) for v in self.weights))
+
+    # -- losses -----------------------------------------------------------------------
+    def add_loss(self, loss):
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Regularization penalties of the weights plus losses added during the last call."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for v in layer._trainable_weights + layer._non_trainable_weights:
+                reg = getattr(v, "regularizer", None)
+                if reg is not None:
+                    out.append(reg(v))
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # -- building and calling ---------------------------------------------------------
+    def build(self, input_shape=None):
+        self.built = True
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        shapes = ember.nest.map_structure(
+            lambda t: tuple(t.shape.as_list()) if hasattr(t, "shape") and
+            isinstance(t.shape, TensorShape) and t.shape.rank is not None else
+            (tuple(np.shape(t)) if not hasattr(t, "shape") else tuple(t.shape)), inputs)
+        if isinstance(shapes, list) and not isinstance(inputs, dict):
+            shapes = list(shapes)
+        with ember.init_scope():
+            self.build(shapes)
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        from ember.keras.keras_tensor import any_keras_tensor, call_symbolically
+        if any_keras_tensor(inputs):
+            return call_symbolically(self, inputs, args, kwargs)
+        inputs = self._convert_inputs(inputs)
+        if not self.built:
+            check_input_spec(self, self.input_spec, inputs)
+            self._maybe_build(inputs)
+        check_input_spec(self, self.input_spec, inputs)
+        accepts_training, accepts_mask, _ = _call_signature(type(self))
+        if not accepts_training:
+            kwargs.pop("training", None)
+        elif "training" in kwargs and kwargs["training"] is None:
+            kwargs.pop("training")
+        if not accepts_mask:
+            kwargs.pop("mask", None)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            for o in ember.nest.flatten(outputs):
+                self.add_loss(self.activity_regularizer(o) /
+                              ember.cast(ember.shape(o)[0], o.dtype))
+        return outputs
+
+    def _convert_inputs(self, inputs):
+        if type(inputs) is EagerTensor:
+            if self.autocast and inputs._value.dtype.kind == "f" and \
+                    inputs.dtype.name != self._dtype and \
+                    ember.as_dtype(self._dtype).is_floating:
+                return ember.cast(inputs, self._dtype)
+            return inputs
+
+        def convert(x):
+            if isinstance(x, np.ndarray) or isinstance(x, (float, int, list)):
+                arr = np.asarray(x)
+                if arr.dtype.kind == "f" and self.autocast:
+                    arr = arr.astype(self._dtype if ember.as_dtype(self._dtype).is_floating
+                                     else arr.dtype)
+                return ember.constant(arr)
+            if isinstance(x, Tensor) and self.autocast and x.dtype.is_floating and \
+                    x.dtype.name != self._dtype and ember.as_dtype(self._dtype).is_floating:
+                return ember.cast(x, self._dtype)
+            return x
+        if isinstance(inputs, (list, tuple, dict)):
+            return ember.nest.map_structure(convert, inputs)
+        return convert(inputs)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape`` (traced with the layer's own ops)."""
+        from ember.keras.keras_tensor import KerasTensor
+        spec = ember.nest.map_structure(
+            lambda s: KerasTensor(tuple(s), self._dtype), _as_shape_structure(input_shape))
+        out = call_output_spec(self, spec)
+        return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), out)
+
+    def compute_output_spec(self, *args, **kwargs):
+        return call_output_spec(self, *args, **kwargs)
+
+    # -- serialization ----------------------------------------------------------------
+    def get_config(self):
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self._batch_input_shape is not None:
+            base["batch_input_shape"] = self._batch_input_shape
+        if type(self).get_config is not Layer.get_config:
+            return base
+        auto = self._auto_config
+        if auto is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} could not capture its constructor arguments; "
+                f"override get_config().")
+        from ember.keras.saving.serialization import serialize_keras_object
+        cfg = dict(base)
+        for k, v in auto.items():
+            if k in ("input_shape", "input_dim", "batch_size", "batch_input_shape"):
+                continue
+            try:
+                cfg[k] = serialize_keras_object(v)
+            except TypeError:
+                raise NotImplementedError(
+                    f"Layer {type(self).__name__} has a constructor argument {k}={v!r} that "
+                    f"cannot be serialized; override get_config().") from None
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # -- functional-API bookkeeping -----------------------------------------------------
+    @property
+    def input(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has never been called and thus has no "
+                                 f"defined input.")
+        return self._inbound_nodes[0].input_structure
+
+    @property
+    def output(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has no inbound nodes.")
+        return self._inbound_nodes[0].output_structure
+
+    @property
+    def input_shape(self):
+        return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), self.input)
+
+    @property
+    def output_shape(self):
+        return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), self.output)
+
+
+def _dedupe(items):
+    seen = set()
+    out = []
+    for v in items:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _as_shape_structure(shape):
+    if isinstance(shape, TensorShape):
+        return tuple(shape.as_list())
+    if isinstance(shape, (list, tuple)) and shape and all(
+            isinstance(s, (list, tuple, TensorShape)) for s in shape):
+        return [tuple(s.as_list()) if isinstance(s, TensorShape) else tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def call_output_spec(layer, inputs, *args, **kwargs):
+    """Output KerasTensors of calling ``layer`` on KerasTensors ``inputs``: the call is
+    traced into a scratch graph, so shapes and dtypes come from the ops' own inference."""
+    from ember.framework.context import context
+    from ember.framework.graph import FuncGraph, SymbolicTensor
+    from ember.keras.keras_tensor import KerasTensor
+    graph = FuncGraph(f"{layer.name}_spec")
+    prev_graph, prev_tapes = context.graph, context.tapes
+    context.graph, context.tapes = graph, []
+    try:
+        placeholders = ember.nest.map_structure(
+            lambda k: graph.placeholder(k.dtype, k.shape) if isinstance(k, KerasTensor) else k,
+            inputs)
+        if not layer.built:
+            layer._maybe_build(placeholders)
+        accepts_training, accepts_mask, _ = _call_signature(type(layer))
+        if not accepts_training:
+            kwargs.pop("training", None)
+        if not accepts_mask:
+            kwargs.pop("mask", None)
+        out = layer.call(placeholders, *args, **kwargs)
+    finally:
+        context.graph, context.tapes = prev_graph, prev_tapes
+    layer._losses = [l for l in layer._losses if not isinstance(l, SymbolicTensor)]
+    return ember.nest.map_structure(
+        lambda t: KerasTensor(t.shape, t.dtype) if isinstance(t, Tensor) else t, out)

@@ -1,0 +1,114 @@
+"""Model: a Layer that trains (compile/fit/evaluate/predict), summarizes and saves.
+
+``Model(inputs, outputs)`` makes a functional model; subclasses define ``call``.
+"""
+from __future__ import annotations
+
+import ember
+from ember.keras.layers.layer import Layer, call_output_spec
+from ember.keras.trainers.trainer import Trainer
+
+__all__ = ["Model"]
+
+
+class Model(Trainer, Layer):
+    """A layer with training and inference loops.
+
+    >>> inputs = keras.Input(shape=(784,))
+    >>> outputs = keras.layers.Dense(10, activation="softmax")(inputs)
+    >>> model = keras.Model(inputs, outputs)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or
+                             (len(args) == 1 and "outputs" in kwargs)):
+            from ember.keras.models.functional import Functional
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is Model or (args and _looks_functional(args, kwargs)):
+            from ember.keras.models.functional import Functional
+            if isinstance(self, Functional):
+                return
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+        Trainer.__init__(self)
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model by tracing ``call`` on symbolic inputs."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError(f"Model {self.name}: build() needs an input_shape")
+        from ember.keras.keras_tensor import KerasTensor
+        spec = ember.nest.map_structure(lambda s: KerasTensor(tuple(s), self._dtype),
+                                        _shape_structure(input_shape))
+        self.built = True
+        try:
+            call_output_spec(self, spec)
+        except Exception:
+            self.built = False
+            raise
+        self._build_input_shape = input_shape
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints the layers, their output shapes and parameter counts (Keras's table)."""
+        from ember.keras.utils.summary_utils import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def get_layer(self, name=None, index=None):
+        layers = self.layers
+        if index is not None:
+            if index >= len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[l.name for l in layers]}.")
+
+    def get_config(self):
+        if type(self).get_config is not Model.get_config:
+            return super().get_config()
+        return Layer.get_config(self)
+
+    # saving entry points (formats live in ember.keras.saving)
+    def save(self, filepath, overwrite=True, **kwargs):
+        from ember.keras.saving import saving_api
+        return saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        from ember.keras.saving import saving_api
+        return saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        from ember.keras.saving import saving_api
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        import json
+        from ember.keras.saving.serialization import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def _looks_functional(args, kwargs):
+    return len(args) >= 2 or "outputs" in kwargs
+
+
+def _shape_structure(shape):
+    if isinstance(shape, ember.TensorShape):
+        return tuple(shape.as_list())
+    if isinstance(shape, dict):
+        return {k: tuple(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and all(
+            isinstance(s, (list, tuple, ember.TensorShape)) for s in shape):
+        return [tuple(s.as_list()) if isinstance(s, ember.TensorShape) else tuple(s)
+                for s in shape]
+    return tuple(shape)

@@ -1,0 +1,210 @@
+"""Turning fit/evaluate/predict inputs into batches: arrays, tensors, lists and dicts of them,
+Python generators, keras PyDatasets and ember.data Datasets."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import ember
+
+__all__ = ["unpack_x_y_sample_weight", "pack_x_y_sample_weight", "DataHandler",
+           "train_validation_split"]
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> the three parts (None if absent)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found: {data}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _is_array_like(x):
+    if x is None:
+        return True
+    if isinstance(x, (np.ndarray, ember.Tensor)) or getattr(x, "_is_ember_variable", False):
+        return True
+    if isinstance(x, (list, tuple)):
+        return all(_is_array_like(v) and not isinstance(v, (int, float)) for v in x) and \
+            len(x) > 0 and not all(isinstance(v, (int, float)) for v in x)
+    if isinstance(x, dict):
+        return all(_is_array_like(v) for v in x.values())
+    return False
+
+
+def _to_array(x):
+    if x is None:
+        return None
+    if isinstance(x, ember.Tensor):
+        return np.asarray(x)
+    if getattr(x, "_is_ember_variable", False):
+        return x.numpy()
+    arr = np.asarray(x)
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return arr
+
+
+def _map(fn, structure):
+    if structure is None:
+        return None
+    return ember.nest.map_structure(fn, structure)
+
+
+def _num_samples(structure):
+    sizes = {int(np.shape(a)[0]) for a in ember.nest.flatten(structure) if a is not None}
+    if len(sizes) > 1:
+        raise ValueError(f"Data cardinality is ambiguous: the arrays have different numbers "
+                         f"of samples {sorted(sizes)}. Make sure all arrays contain the same "
+                         f"number of samples.")
+    return sizes.pop() if sizes else 0
+
+
+def train_validation_split(arrays, validation_split):
+    """Splits (x, y, sample_weight) arrays: the last ``validation_split`` fraction is held
+    out, before any shuffling (as Keras does)."""
+    n = _num_samples(arrays)
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"Training data contains {n} samples, which is not sufficient to "
+                         f"split it into a validation and training set as specified by "
+                         f"`validation_split={validation_split}`.")
+    train = _map(lambda a: a[:split_at], arrays)
+    val = _map(lambda a: a[split_at:], arrays)
+    return train, val
+
+
+def class_weight_to_sample_weight(y, class_weight):
+    y = np.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        labels = np.argmax(y, axis=-1)
+    else:
+        labels = y.reshape(y.shape[0], -1)[:, 0] if y.ndim > 1 else y
+    labels = labels.astype(np.int64)
+    table = np.ones(int(max(max(class_weight) + 1, labels.max() + 1 if labels.size else 1)),
+                    np.float32)
+    for k, w in class_weight.items():
+        table[int(k)] = w
+    return table[labels]
+
+
+class DataHandler:
+    """Epochs of batches for fit/evaluate/predict."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
+                 shuffle=False, class_weight=None, seed=None):
+        self._generator = None
+        self._steps_per_epoch = steps_per_epoch
+        if _is_array_like(x):
+            x = _map(_to_array, x)
+            y = _map(_to_array, y)
+            sample_weight = _map(_to_array, sample_weight)
+            if class_weight is not None and y is not None:
+                if isinstance(y, (list, tuple, dict)) and len(ember.nest.flatten(y)) > 1:
+                    raise ValueError("`class_weight` is only supported for models with a "
+                                     "single output.")
+                cw = class_weight_to_sample_weight(ember.nest.flatten(y)[0], class_weight)
+                sample_weight = cw if sample_weight is None else sample_weight * cw
+            self._arrays = (x, y, sample_weight)
+            self._n = _num_samples(self._arrays)
+            self._batch_size = batch_size or 32
+            self._shuffle = shuffle
+            self._rng = np.random.default_rng(seed)
+            n_batches = int(math.ceil(self._n / self._batch_size)) if self._n else 0
+            self.steps = n_batches if steps_per_epoch is None else min(steps_per_epoch,
+                                                                       n_batches) \
+                if steps_per_epoch <= n_batches else steps_per_epoch
+            self._kind = "arrays"
+        else:
+            self._source = x
+            self._kind = "iterable"
+            if hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
+                    not isinstance(x, (list, tuple, dict)):
+                self._kind = "sequence"
+                self.steps = len(x) if steps_per_epoch is None else steps_per_epoch
+            else:
+                self.steps = steps_per_epoch
+                if self.steps is None and hasattr(x, "cardinality"):
+                    card = int(x.cardinality())
+                    self.steps = card if card >= 0 else None
+            if y is not None:
+                raise ValueError("`y` argument is not supported when using a generator, a "
+                                 "Dataset or a PyDataset as input: yield (x, y) from it.")
+            self._iterator = None
+
+    @property
+    def num_samples(self):
+        return self._n if self._kind == "arrays" else None
+
+    def epoch_batches(self):
+        """Batches of one epoch, as (x, y, sample_weight) tuples."""
+        if self._kind == "arrays":
+            yield from self._array_batches()
+        elif self._kind == "sequence":
+            for i in range(self.steps):
+                yield _normalize_batch(self._source[i % len(self._source)])
+            if hasattr(self._source, "on_epoch_end"):
+                self._source.on_epoch_end()
+        else:
+            yield from self._iterable_batches()
+
+    def _array_batches(self):
+        n, bs = self._n, self._batch_size
+        if self._shuffle == "batch":
+            starts = self._rng.permutation(int(math.ceil(n / bs))) * bs
+            order = np.concatenate([np.arange(s, min(s + bs, n)) for s in starts])
+        elif self._shuffle:
+            order = self._rng.permutation(n)
+        else:
+            order = None
+        x, y, sw = self._arrays
+        steps = self.steps
+        for step in range(steps):
+            start = (step * bs) % max(n, 1)
+            stop = min(start + bs, n)
+            idx = order[start:stop] if order is not None else slice(start, stop)
+            take = (lambda a: a[idx])
+            yield (_map(take, x), _map(take, y), _map(take, sw))
+
+    def _iterable_batches(self):
+        if self._iterator is None or self._steps_per_epoch is None:
+            self._iterator = iter(self._source)
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                self._iterator = None
+                if self.steps is None:
+                    self.steps = count
+                return
+            count += 1
+            yield _normalize_batch(batch)
+
+
+def _normalize_batch(batch):
+    x, y, sw = unpack_x_y_sample_weight(batch)
+    return (_map(_to_array_keep, x), _map(_to_array_keep, y), _map(_to_array_keep, sw))
+
+
+def _to_array_keep(a):
+    if isinstance(a, ember.Tensor):
+        return a
+    return _to_array(a)

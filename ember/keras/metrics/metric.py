@@ -136,11 +136,25 @@ class Metric:
         self._variables.append(var)
         return var
 
-    def add_weight(self, shape=(), initializer=None, dtype=None, name=None, **kwargs):
-        """Backwards-compatible alias of ``add_variable`` (also accepts the tf.keras form
-        ``add_weight(name, shape=(), initializer=None, dtype=None)``)."""
-        if isinstance(shape, str):
-            name, shape = shape, kwargs.pop("shape", ())
+    def add_weight(self, *args, **kwargs):
+        """Backwards-compatible alias of ``add_variable``: Keras 3's
+        ``add_weight(shape=(), initializer=None, dtype=None, name=None)`` and tf.keras's
+        ``add_weight(name, shape=(), aggregation=..., synchronization=..., initializer=None,
+        dtype=None)``."""
+        if args and isinstance(args[0], str):
+            names = ("name", "shape", "aggregation", "synchronization", "initializer", "dtype")
+        else:
+            names = ("shape", "initializer", "dtype", "name")
+        if len(args) > len(names):
+            raise TypeError(f"add_weight: too many positional arguments ({len(args)})")
+        for key, value in zip(names, args):
+            if key in kwargs:
+                raise TypeError(f"add_weight: got multiple values for argument '{key}'")
+            kwargs[key] = value
+        shape = kwargs.pop("shape", ())
+        initializer = kwargs.pop("initializer", None)
+        dtype = kwargs.pop("dtype", None)
+        name = kwargs.pop("name", None)
         kwargs.pop("synchronization", None)
         kwargs.pop("trainable", None)
         aggregation = kwargs.pop("aggregation", "sum")

@@ -312,6 +312,7 @@ class Graph:
         self._scope = []
         self._const_cache = {}
         self._variable_reads = {}
+        self._assigned = set()       # ids of variables this graph assigns
         self._collections = {}
         self._control_stack = []
         self._building = True
@@ -479,6 +480,7 @@ class Graph:
             t = convert_to_tensor(value, dtype=variable.dtype) if not isinstance(value, Tensor) \
                 else value
         t = self._bring_in(t)
+        self._assigned.add(id(variable))
         specs = [Spec(t._shape, t._dtype, t._constant_value)]
         attrs = {"variable": variable, "kind": kind}
         inferred = normalize_inferred(ASSIGN_VARIABLE.infer(specs, **attrs))
@@ -585,7 +587,8 @@ class FuncGraph(Graph):
     def read_variable(self, variable):
         """In a nested body, variables are read in the enclosing graph and captured, so the
         enclosing op depends on them (and enclosing tapes see the read)."""
-        if self.outer is None:
+        if self.outer is None or id(variable) in self._assigned:
+            # assigned earlier in this body: read it here, after the assignment
             return super().read_variable(variable)
         prev_graph, prev_tapes = context.graph, context.tapes
         context.graph, context.tapes = self.outer, self._outer_tapes

@@ -27,7 +27,7 @@ def _known_bool(pred):
     if isinstance(pred, EagerTensor):
         return bool(pred._value)
     if getattr(pred, "_is_ember_variable", False):
-        return bool(np.asarray(pred))
+        return bool(np.asarray(pred)) if context.graph is None else None
     cv = getattr(pred, "_constant_value", None)
     if cv is not None:
         return bool(cv)

@@ -30,7 +30,8 @@ class ProgbarLogger(Callback):
         from ember.keras.utils import Progbar
         verbose = self.params.get("verbose", 1)
         self._bar = Progbar(target=self.params.get("steps"), verbose=verbose,
-                            unit_name="step", stateful_metrics=_EVERY_METRIC)
+                            unit_name="step")
+        self._bar.stateful_metrics = _EVERY_METRIC
         self._seen = 0
 
     def on_epoch_begin(self, epoch, logs=None):

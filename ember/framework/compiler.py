@@ -97,9 +97,13 @@ def lower(graph, fetches, feeds, targets=()):
             if id(t) not in fed:
                 stack.append(t.op)
         stack.extend(op.control_inputs)
+    tainted = set(fed)    # tensors whose value depends on a feed: never known in advance
     for op in graph._operations:
         if id(op) not in needed:
             continue
+        depends_on_feed = any(id(t) in tainted for t in op.inputs)
+        if depends_on_feed:
+            tainted.update(id(t) for t in op.outputs)
         outs = [vid(t) for t in op.outputs]
         if op.op_def.name == "Const":
             ir.consts[outs[0]] = op.attrs["value"]
@@ -107,7 +111,8 @@ def lower(graph, fetches, feeds, targets=()):
         if all(id(t) in fed for t in op.outputs) and op.outputs:
             continue
         known = [t._constant_value for t in op.outputs]
-        if op.outputs and all(v is not None for v in known) and not op.op_def.stateful:
+        if op.outputs and all(v is not None for v in known) and not op.op_def.stateful \
+                and not depends_on_feed:
             for o, v in zip(outs, known):
                 ir.consts[o] = v
             continue

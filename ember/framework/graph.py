@@ -148,6 +148,7 @@ class Operation:
         self.attrs = attrs
         self.control_inputs = list(control_inputs)
         self.outputs = []
+        self.needs = None   # set by the backward walker: which inputs want gradients
 
     @property
     def type(self):

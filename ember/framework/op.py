@@ -105,13 +105,14 @@ class Spec:
 class OpCall:
     """One recorded execution of an op: what a gradient function receives."""
 
-    __slots__ = ("op", "inputs", "outputs", "attrs")
+    __slots__ = ("op", "inputs", "outputs", "attrs", "needs")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        self.needs = None   # per input: does the backward pass want its gradient?
 
 
 def execute(op: Op, inputs, attrs=_EMPTY, name=None):

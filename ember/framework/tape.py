@@ -306,6 +306,7 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
             if g is None and fill and _float_like(o):
                 g = array_ops.zeros_like(o)
             out_grads.append(g)
+        c.needs = tuple(id(inp) in live and _float_like(inp) for inp in c.inputs)
         in_grads = c.op.grad(c, *out_grads)
         if not isinstance(in_grads, (list, tuple)):
             in_grads = (in_grads,)

@@ -330,8 +330,9 @@ class _Conv(_ConvBase):
     def grad(self, call, g):
         x, w = call.inputs
         ops = _CONV_OPS[self.rank]
-        dx = execute(ops[1], (array_ops.shape(x), w, g), call.attrs)
-        dw = execute(ops[2], (x, array_ops.shape(w), g), call.attrs)
+        needs = call.needs or (True, True)
+        dx = execute(ops[1], (array_ops.shape(x), w, g), call.attrs) if needs[0] else None
+        dw = execute(ops[2], (x, array_ops.shape(w), g), call.attrs) if needs[1] else None
         return dx, dw
 
 

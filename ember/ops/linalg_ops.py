@@ -95,19 +95,20 @@ class _MatMul(Op):
     def grad(self, call, g):
         a, b = call.inputs
         ta, tb = call.attrs["transpose_a"], call.attrs["transpose_b"]
+        need_a, need_b = call.needs or (True, True)
         if not ta and not tb:
-            ga = matmul(g, b, transpose_b=True)
-            gb = matmul(a, g, transpose_a=True)
+            ga = need_a and matmul(g, b, transpose_b=True)
+            gb = need_b and matmul(a, g, transpose_a=True)
         elif not ta and tb:
-            ga = matmul(g, b)
-            gb = matmul(g, a, transpose_a=True)
+            ga = need_a and matmul(g, b)
+            gb = need_b and matmul(g, a, transpose_a=True)
         elif ta and not tb:
-            ga = matmul(b, g, transpose_b=True)
-            gb = matmul(a, g)
+            ga = need_a and matmul(b, g, transpose_b=True)
+            gb = need_b and matmul(a, g)
         else:
-            ga = matmul(b, g, transpose_a=True, transpose_b=True)
-            gb = matmul(g, a, transpose_a=True, transpose_b=True)
-        return ga, gb
+            ga = need_a and matmul(b, g, transpose_a=True, transpose_b=True)
+            gb = need_b and matmul(g, a, transpose_a=True, transpose_b=True)
+        return (ga if need_a else None), (gb if need_b else None)
 
 
 def _dims(s):

@@ -99,7 +99,7 @@ def _set_graph_counter(graph, value):
 
 def _global_seed():
     graph = context.graph
-    if graph is not None and hasattr(graph, "seed"):
+    if graph is not None and getattr(graph, "seed", None) is not None:
         return graph.seed
     return context.global_seed
 

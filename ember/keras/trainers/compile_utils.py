@@ -117,13 +117,14 @@ def _resolve_metric(identifier, y_true, y_pred, loss_fn):
         return metrics.CategoricalAccuracy(name=identifier) if accuracy else \
             metrics.CategoricalCrossentropy(name=identifier)
     m = metrics.get(identifier)
-    if isinstance(m, metrics.Metric):
-        return m
-    if callable(m):
-        name = getattr(m, "__name__", "metric")
-        return metrics.MeanMetricWrapper(m, name=name)
+    if not isinstance(m, metrics.Metric):
+        if not callable(m):
+            raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+        m = metrics.MeanMetricWrapper(m, name=getattr(m, "__name__", "metric"))
+    if isinstance(identifier, str):
+        m.name = identifier     # logs use the name as written in compile ("mae")
     del losses
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    return m
 
 
 def _target_kind(y_true, y_pred, loss_fn):
@@ -183,7 +184,7 @@ class CompileMetrics:
                     m = _resolve_metric(item, flat_true[i], flat_pred[i], loss_fns[i]
                                         if i < len(loss_fns) else None)
                     if multi:
-                        m._name = f"{names[i]}_{m.name}"
+                        m.name = f"{names[i]}_{m.name}"
                     self.entries.append((i, m, weighted))
         self.flat = [m for _, m, _ in self.entries]
         self.built = True

@@ -65,7 +65,7 @@ def _to_array(x):
 def _map(fn, structure):
     if structure is None:
         return None
-    return ember.nest.map_structure(fn, structure)
+    return ember.nest.map_structure(lambda a: None if a is None else fn(a), structure)
 
 
 def _num_samples(structure):

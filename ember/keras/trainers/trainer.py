@@ -220,8 +220,11 @@ class Trainer:
                                     model=self, verbose=verbose, epochs=epochs,
                                     steps=data.steps)
         self.stop_training = False
+        self._initial_epoch = None     # BackupAndRestore sets it in on_train_begin
         train_fn = self.make_train_function()
         callbacks.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
+        self._initial_epoch = None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()

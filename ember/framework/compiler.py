@@ -19,7 +19,7 @@ __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
 class Node:
     """One IR node: op applied to value ids, producing value ids."""
 
-    __slots__ = ("op", "inputs", "outputs", "attrs", "name", "inplace", "shapes")
+    __slots__ = ("op", "inputs", "outputs", "attrs", "name", "inplace", "shapes", "quiet")
 
     def __init__(self, op, inputs, outputs, attrs, name, shapes=()):
         self.op = op
@@ -29,6 +29,7 @@ class Node:
         self.name = name
         self.inplace = None      # input position whose buffer the output may overwrite
         self.shapes = shapes     # static output shapes (TensorShape), for the passes
+        self.quiet = False       # runs raw ufuncs whose eager kernels silence warnings
 
     def __repr__(self):
         return f"Node({self.op.name} {self.inputs}->{self.outputs})"
@@ -362,6 +363,7 @@ def _fuse(ir, chain):
     last = chain[-1]
     fused = Node(FUSED, external, last.outputs, {"steps": tuple(compiled)},
                  "+".join(n.name for n in chain), last.shapes)
+    fused.quiet = any(getattr(n.op, "ufunc_quiet", False) for n in chain)
     return fused
 
 
@@ -512,13 +514,20 @@ class Plan:
                        else outs, n) for fn, ins, outs, n in steps]
         self.nodes = list(ir.nodes)
         self.consts = dict(ir.consts)
+        # Raw ufuncs standing in for kernels that run under np.errstate eagerly need it too.
+        self._errstate = any(n.quiet or (n.inplace is not None and
+                                         getattr(n.op, "ufunc_quiet", False))
+                             for n in ir.nodes)
 
     def run(self, feeds):
         vals = self.template.copy()
         for s, a in zip(self.feed_slots, feeds):
             vals[s] = a
         try:
-            with np.errstate(all="ignore"):
+            if self._errstate:
+                with np.errstate(all="ignore"):
+                    self._loop(vals)
+            else:
                 self._loop(vals)
         except OpError:
             raise

@@ -275,6 +275,10 @@ class Function:
         return concrete
 
     def _lookup(self, args, kwargs):
+        if not kwargs and self._input_signature is None:
+            fast = self._fast_lookup(args)
+            if fast is not None:
+                return fast
         flat = nest.flatten((args, kwargs))
         leaves = []
         tensors = []
@@ -290,6 +294,9 @@ class Function:
                 tensors.append(v)
         if self._input_signature is not None:
             return self._signature_lookup(args, kwargs, leaves, tensors), tensors
+        return self._lookup_general(args, kwargs, flat, leaves, tensors)
+
+    def _lookup_general(self, args, kwargs, flat, leaves, tensors):
         key = tuple((lf.kind, lf.key if lf.kind != "tensor" else lf.spec) for lf in leaves)
         concrete = self._cache.get(key)
         if concrete is not None:
@@ -321,6 +328,35 @@ class Function:
             self._relaxed.setdefault(struct, []).append(concrete)
         self._cache[key] = concrete
         return concrete, tensors
+
+    def _fast_lookup(self, args):
+        """Calls whose arguments are only eager tensors (or tuples of them, as Keras's steps
+        pass): the cache key is their shapes and dtypes."""
+        flat = []
+        for a in args:
+            if type(a) is EagerTensor:
+                flat.append(a)
+            elif type(a) is tuple and all(type(b) is EagerTensor for b in a):
+                flat.extend(a)
+            else:
+                return None
+        key = ("fast", len(args), tuple(type(a) is tuple and len(a) for a in args),
+               tuple((b._value.shape, b._value.dtype) for b in flat))
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete, _ = self._lookup_slow(args)
+            self._cache[key] = concrete
+        return concrete, flat
+
+    def _lookup_slow(self, args):
+        flat = nest.flatten((args, {}))
+        leaves = [_describe_leaf(v) for v in flat]
+        tensors = [v for v, lf in zip(flat, leaves) if lf.kind == "tensor"]
+        key = tuple((lf.kind, lf.key if lf.kind != "tensor" else lf.spec) for lf in leaves)
+        concrete = self._cache.get(key)
+        if concrete is not None:
+            return concrete, tensors
+        return self._lookup_general(args, {}, flat, leaves, tensors)
 
     def _signature_lookup(self, args, kwargs, leaves, tensors):
         sig = self._input_signature

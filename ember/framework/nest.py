@@ -28,11 +28,21 @@ def flatten(structure, expand_composites=False):
 
 
 def _flatten_into(x, out):
-    if is_nested(x):
-        for c in _children(x):
+    for c in (x.values() if type(x) is dict and _sorted_keys(x) else
+              [x[k] for k in sorted(x, key=_sort_key)] if isinstance(x, dict) else x):
+        if isinstance(c, (list, tuple, dict)):
             _flatten_into(c, out)
-    else:
-        out.append(x)
+        else:
+            out.append(c)
+
+
+def _sorted_keys(d):
+    """True when a dict's insertion order is already nest's (sorted) order."""
+    keys = list(d)
+    try:
+        return keys == sorted(keys)
+    except TypeError:
+        return False
 
 
 def _rebuild(like, items):

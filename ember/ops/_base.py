@@ -100,6 +100,7 @@ class UnaryOp(Op):
         super().__init__(name)
         self.fn = fn
         self.ufunc = _ufunc(fn)
+        self.ufunc_quiet = hasattr(fn, "__wrapped_ufunc__")   # eager runs it under errstate
         self.grad_fn = grad_fn
         self.allowed = allowed
         self.out_dtype = out_dtype
@@ -131,6 +132,7 @@ class BinaryOp(Op):
         super().__init__(name)
         self.fn = fn
         self.ufunc = _ufunc(fn)
+        self.ufunc_quiet = hasattr(fn, "__wrapped_ufunc__")   # eager runs it under errstate
         self.grad_fn = grad_fn
         self.allowed = allowed
         self.out_dtype = out_dtype

@@ -286,8 +286,12 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x``, batch by batch, concatenated as NumPy arrays."""
         from ember.keras import callbacks as cb
-        data = DataHandler(x, batch_size=batch_size, steps_per_epoch=steps)
         verbose = _verbosity(verbose)
+        if verbose == 0 and callbacks is None and steps is None:
+            fast = self._predict_one_batch(x, batch_size or 32)
+            if fast is not None:
+                return fast
+        data = DataHandler(x, batch_size=batch_size, steps_per_epoch=steps)
         callbacks = cb.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                     verbose=verbose, epochs=1, steps=data.steps,
                                     mode="predict")
@@ -310,6 +314,25 @@ class Trainer:
             return outputs[0]
         return ember.nest.map_structure(lambda *parts: np.concatenate(parts, axis=0),
                                         *outputs)
+
+    def _predict_one_batch(self, x, batch_size):
+        """predict() on one array that fits in one batch: no batching machinery."""
+        if type(x) is np.ndarray:
+            if x.ndim == 0 or x.shape[0] > batch_size:
+                return None
+            if x.dtype == np.float64:
+                x = x.astype(np.float32)
+            t = ember.framework.tensor.EagerTensor(x)
+        elif type(x) is ember.framework.tensor.EagerTensor:
+            if x.ndim == 0 or x._value.shape[0] > batch_size:
+                return None
+            t = x
+        else:
+            return None
+        out = self.make_predict_function()((t,))
+        if type(out) is ember.framework.tensor.EagerTensor:
+            return np.asarray(out._value)
+        return ember.nest.map_structure(np.asarray, out)
 
     # -- single batches -----------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,

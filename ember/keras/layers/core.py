@@ -55,7 +55,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        rank = inputs.shape.rank
+        rank = inputs.ndim
         if rank == 2:
             x = ember.matmul(inputs, self.kernel)
         else:

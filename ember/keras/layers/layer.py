@@ -53,12 +53,18 @@ def check_input_spec(layer, specs, inputs):
     if specs is None:
         return
     specs = specs if isinstance(specs, (list, tuple)) else [specs]
-    flat = ember.nest.flatten(inputs)
+    flat = [inputs] if type(inputs) is EagerTensor else ember.nest.flatten(inputs)
     for i, (spec, x) in enumerate(zip(specs, flat)):
         if spec is None or not hasattr(x, "shape"):
             continue
-        shape = tuple(x.shape.as_list()) if isinstance(x.shape, TensorShape) else \
-            tuple(x.shape)
+        if type(x) is EagerTensor:
+            shape = x._value.shape
+        else:
+            shape = tuple(x.shape.as_list()) if isinstance(x.shape, TensorShape) and \
+                x.shape.rank is not None else tuple(x.shape) if not isinstance(
+                    x.shape, TensorShape) else None
+            if shape is None:
+                continue
         prefix = f'Input {i} of layer "{layer.name}" is incompatible with the layer: '
         if spec.ndim is not None and len(shape) != spec.ndim:
             raise ValueError(f"{prefix}expected ndim={spec.ndim}, found ndim={len(shape)}. "
@@ -374,21 +380,25 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        from ember.keras.keras_tensor import any_keras_tensor, call_symbolically
-        if any_keras_tensor(inputs):
-            return call_symbolically(self, inputs, args, kwargs)
+        if type(inputs) is not EagerTensor:
+            from ember.keras.keras_tensor import any_keras_tensor, call_symbolically
+            if any_keras_tensor(inputs):
+                return call_symbolically(self, inputs, args, kwargs)
         inputs = self._convert_inputs(inputs)
         if not self.built:
             check_input_spec(self, self.input_spec, inputs)
             self._maybe_build(inputs)
-        check_input_spec(self, self.input_spec, inputs)
-        accepts_training, accepts_mask, _ = _call_signature(type(self))
-        if not accepts_training:
-            kwargs.pop("training", None)
-        elif "training" in kwargs and kwargs["training"] is None:
-            kwargs.pop("training")
-        if not accepts_mask:
-            kwargs.pop("mask", None)
+        if self.input_spec is not None:
+            check_input_spec(self, self.input_spec, inputs)
+        if kwargs:
+            accepts_training, accepts_mask, _ = _CALL_ARGS_CACHE.get(type(self)) or \
+                _call_signature(type(self))
+            if not accepts_training:
+                kwargs.pop("training", None)
+            elif "training" in kwargs and kwargs["training"] is None:
+                kwargs.pop("training")
+            if not accepts_mask:
+                kwargs.pop("mask", None)
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
             for o in ember.nest.flatten(outputs):

@@ -162,6 +162,7 @@ class Layer:
         self._losses = []
         self._inbound_nodes = []
         self._outbound_nodes = []
+        self._output_shape_seen = None   # output shape (batch dim None) of the first call
         self._initial_weights = weights
         from ember.keras import regularizers
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -400,6 +401,10 @@ class Layer:
             if not accepts_mask:
                 kwargs.pop("mask", None)
         outputs = self.call(inputs, *args, **kwargs)
+        if self._output_shape_seen is None:
+            self._output_shape_seen = ember.nest.map_structure(
+                lambda t: (None,) + tuple(t.shape.as_list()[1:]) if isinstance(t, Tensor) and
+                t.shape.rank else None, outputs)
         if self.activity_regularizer is not None:
             for o in ember.nest.flatten(outputs):
                 self.add_loss(self.activity_regularizer(o) /
@@ -431,10 +436,8 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (traced with the layer's own ops)."""
-        from ember.keras.keras_tensor import KerasTensor
-        spec = ember.nest.map_structure(
-            lambda s: KerasTensor(tuple(s), self._dtype), _as_shape_structure(input_shape))
-        out = call_output_spec(self, spec)
+        from ember.keras.models.model import _specs_for_shapes
+        out = call_output_spec(self, _specs_for_shapes(input_shape, self._dtype))
         return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), out)
 
     def compute_output_spec(self, *args, **kwargs):
@@ -506,15 +509,6 @@ def _dedupe(items):
     return out
 
 
-def _as_shape_structure(shape):
-    if isinstance(shape, TensorShape):
-        return tuple(shape.as_list())
-    if isinstance(shape, (list, tuple)) and shape and all(
-            isinstance(s, (list, tuple, TensorShape)) for s in shape):
-        return [tuple(s.as_list()) if isinstance(s, TensorShape) else tuple(s) for s in shape]
-    return tuple(shape)
-
-
 def call_output_spec(layer, inputs, *args, **kwargs):
     """Output KerasTensors of calling ``layer`` on KerasTensors ``inputs``: the call is
     traced into a scratch graph, so shapes and dtypes come from the ops' own inference."""
@@ -536,6 +530,10 @@ def call_output_spec(layer, inputs, *args, **kwargs):
         if not accepts_mask:
             kwargs.pop("mask", None)
         out = layer.call(placeholders, *args, **kwargs)
+        if layer._output_shape_seen is None:
+            layer._output_shape_seen = ember.nest.map_structure(
+                lambda t: (None,) + tuple(t.shape.as_list()[1:]) if isinstance(t, Tensor) and
+                t.shape.rank else None, out)
     finally:
         context.graph, context.tapes = prev_graph, prev_tapes
     layer._losses = [l for l in layer._losses if not isinstance(l, SymbolicTensor)]

@@ -44,8 +44,7 @@ class Model(Trainer, Layer):
         if input_shape is None:
             raise ValueError(f"Model {self.name}: build() needs an input_shape")
         from ember.keras.keras_tensor import KerasTensor
-        spec = ember.nest.map_structure(lambda s: KerasTensor(tuple(s), self._dtype),
-                                        _shape_structure(input_shape))
+        spec = _specs_for_shapes(input_shape, self._dtype)
         self.built = True
         try:
             call_output_spec(self, spec)
@@ -102,13 +101,18 @@ def _looks_functional(args, kwargs):
     return len(args) >= 2 or "outputs" in kwargs
 
 
-def _shape_structure(shape):
-    if isinstance(shape, ember.TensorShape):
-        return tuple(shape.as_list())
+def _is_single_shape(shape):
+    return isinstance(shape, ember.TensorShape) or (
+        isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int)
+                                                 for d in shape))
+
+
+def _specs_for_shapes(shape, dtype):
+    """KerasTensors for a shape, or a list/dict of shapes."""
+    from ember.keras.keras_tensor import KerasTensor
+    if _is_single_shape(shape):
+        dims = shape.as_list() if isinstance(shape, ember.TensorShape) else list(shape)
+        return KerasTensor(tuple(dims), dtype)
     if isinstance(shape, dict):
-        return {k: tuple(v) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)) and shape and all(
-            isinstance(s, (list, tuple, ember.TensorShape)) for s in shape):
-        return [tuple(s.as_list()) if isinstance(s, ember.TensorShape) else tuple(s)
-                for s in shape]
-    return tuple(shape)
+        return {k: _specs_for_shapes(v, dtype) for k, v in shape.items()}
+    return [_specs_for_shapes(s, dtype) for s in shape]

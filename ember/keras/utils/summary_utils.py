@@ -33,7 +33,7 @@ def _shape_text(layer):
     except Exception:
         out = None
     if out is None:
-        shape = getattr(layer, "_summary_output_shape", None)
+        shape = getattr(layer, "_output_shape_seen", None)
         if shape is None:
             return "?"
         out = shape

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ember
+from ember.keras.optimizers.rmsprop import _smallest_normal
 from ember.keras.optimizers.base_optimizer import Optimizer, _cast
 
 __all__ = ["Adam"]
@@ -63,7 +64,9 @@ class Adam(Optimizer):
         m = self._momentums[index]
         v = self._velocities[index]
         self.assign_add(m, (gradient - m) * (1 - self.beta_1))
-        self.assign_add(v, (ember.square(gradient) - v) * (1 - self.beta_2))
+        # v stays at or above the smallest normal float (see RMSprop): no subnormals.
+        self.assign(v, ember.maximum(v + (ember.square(gradient) - v) * (1 - self.beta_2),
+                                     _smallest_normal(dtype)))
         if self.amsgrad:
             v_hat = self._velocity_hats[index]
             self.assign(v_hat, ember.maximum(v_hat, v))

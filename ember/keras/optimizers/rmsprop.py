@@ -56,7 +56,10 @@ class RMSprop(Optimizer):
         index = self._get_variable_index(variable)
         velocity = self._velocities[index]
         rho = self.rho
-        self.assign(velocity, rho * velocity + (1 - rho) * ember.square(gradient))
+        # Clamped at the smallest normal float: where gradients stay 0 (dead units) the
+        # average would decay into subnormals, which x86 computes many times slower.
+        self.assign(velocity, ember.maximum(rho * velocity + (1 - rho) * ember.square(gradient),
+                                            _smallest_normal(dtype)))
         if self.centered:
             average_grad = self._average_gradients[index]
             self.assign(average_grad, rho * average_grad + (1 - rho) * gradient)
@@ -76,3 +79,8 @@ class RMSprop(Optimizer):
         config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
                        "centered": self.centered})
         return config
+
+
+def _smallest_normal(dtype):
+    import numpy as np
+    return ember.constant(np.finfo(dtype.np).tiny, dtype=dtype)

@@ -250,8 +250,16 @@ def eliminate_dead_code(ir):
     ir.nodes = kept
 
 
-def _ufunc_of(op):
-    return getattr(op, "ufunc", None)
+def _ufunc_of(op, dtype=None):
+    """The NumPy ufunc that computes ``op`` (for float outputs, ``float_ufunc`` too)."""
+    u = getattr(op, "ufunc", None)
+    if u is None and dtype is not None and dtype.is_floating:
+        u = getattr(op, "float_ufunc", None)
+    return u
+
+
+def _node_ufunc(ir, n):
+    return _ufunc_of(n.op, ir.dtypes.get(n.outputs[0]) if n.outputs else None)
 
 
 def _can_overwrite(ir, donor, out, other_shapes):
@@ -283,7 +291,7 @@ def fuse_elementwise(ir):
     nodes = ir.nodes
     while i < len(nodes):
         n = nodes[i]
-        if _ufunc_of(n.op) is None:
+        if _node_ufunc(ir, n) is None:
             fused_nodes.append(n)
             i += 1
             continue
@@ -292,7 +300,7 @@ def fuse_elementwise(ir):
         while j < len(nodes):
             m = nodes[j]
             last = chain[-1].outputs[0]
-            if _ufunc_of(m.op) is None or last not in m.inputs or count.get(last, 0) != 1 \
+            if _node_ufunc(ir, m) is None or last not in m.inputs or count.get(last, 0) != 1 \
                     or last in ir.fetches or m.inputs.count(last) != 1:
                 break
             chain.append(m)
@@ -359,7 +367,7 @@ def _fuse(ir, chain):
                     if _can_overwrite(ir, chain[a[1]].outputs[0], n.outputs[0], others):
                         inplace = p
                         break
-        compiled.append((_ufunc_of(n.op), tuple(positions), inplace))
+        compiled.append((_node_ufunc(ir, n), tuple(positions), inplace))
     last = chain[-1]
     fused = Node(FUSED, external, last.outputs, {"steps": tuple(compiled)},
                  "+".join(n.name for n in chain), last.shapes)
@@ -389,7 +397,7 @@ def reuse_buffers(ir):
                             n.attrs["steps"] = ((ufunc, args, p),) + tuple(steps[1:])
                             break
                 del first_in
-        elif _ufunc_of(n.op) is not None:
+        elif _node_ufunc(ir, n) is not None:
             for p, v in enumerate(n.inputs):
                 if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
                         n.inputs.count(v) == 1:
@@ -397,7 +405,7 @@ def reuse_buffers(ir):
                     if _can_overwrite(ir, v, n.outputs[0], others):
                         n.inplace = p
                         break
-        if getattr(n.op, "fresh_output", False) or _ufunc_of(n.op) is not None or \
+        if getattr(n.op, "fresh_output", False) or _node_ufunc(ir, n) is not None or \
                 n.op.name == "FusedElementwise":
             fresh.update(n.outputs)
 
@@ -412,7 +420,7 @@ def _fresh_values(ir):
     """Values whose arrays the plan itself allocated (no one outside holds them)."""
     fresh = set()
     for n in ir.nodes:
-        if getattr(n.op, "fresh_output", False) or _ufunc_of(n.op) is not None or \
+        if getattr(n.op, "fresh_output", False) or _node_ufunc(ir, n) is not None or \
                 n.op.name == "FusedElementwise":
             fresh.update(n.outputs)
     return fresh
@@ -496,7 +504,7 @@ class Plan:
             kernel = n.op.kernel
             attrs = n.attrs
             if n.inplace is not None:
-                steps.append((_inplace_call(n.op.ufunc, n.inplace), ins, outs, n))
+                steps.append((_inplace_call(_node_ufunc(ir, n), n.inplace), ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))
             else:

@@ -176,16 +176,4 @@ def get(identifier):
     >>> type(get("max_norm")).__name__
     'MaxNorm'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if isinstance(obj, type):
-            obj = obj()
-        return obj
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return _ser.get_object(identifier, deserialize, "constraint")

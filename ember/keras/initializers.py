@@ -533,16 +533,4 @@ def get(identifier):
     >>> type(get("he_normal")).__name__
     'HeNormal'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if isinstance(obj, type):
-            obj = obj()
-        return obj
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return _ser.get_object(identifier, deserialize, "initializer")

@@ -207,16 +207,4 @@ def get(identifier):
     >>> get("l1").l1
     0.01
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if isinstance(obj, type):
-            obj = obj()
-        return obj
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return _ser.get_object(identifier, deserialize, "regularizer")

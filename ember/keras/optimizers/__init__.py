@@ -54,14 +54,6 @@ def get(identifier):
     >>> type(get("adam")).__name__
     'Adam'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if isinstance(obj, Optimizer):
-        return obj
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier}")
+    from ember.keras.saving.serialization import get_object
+    return get_object(identifier, deserialize, "optimizer",
+                      accept=lambda o: isinstance(o, Optimizer))

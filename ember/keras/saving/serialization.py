@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["register_keras_serializable", "get_registered_object", "get_registered_name",
+__all__ = ["get_object", "register_keras_serializable", "get_registered_object", "get_registered_name",
            "serialize_keras_object", "deserialize_keras_object", "custom_object_scope",
            "CustomObjectScope", "get_custom_objects"]
 
@@ -137,3 +137,22 @@ def _unknown(kind, name, module_objects):
     return (f"Unknown {kind}: '{name}'.{choices} If it is a custom object, pass it in "
             f"`custom_objects={{'{name}': {name}}}` or decorate it with "
             f"@keras.saving.register_keras_serializable().")
+
+
+def get_object(identifier, deserialize, kind, accept=callable):
+    """The ``get()`` of each Keras family: None stays None; a name or a config dict goes
+    through ``deserialize``; a class is instantiated; anything ``accept`` allows is returned.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = deserialize({"class_name": identifier, "config": {}})
+    else:
+        obj = identifier
+    if isinstance(obj, type) and accept(obj):
+        obj = obj()
+    if accept(obj):
+        return obj
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")

@@ -384,9 +384,8 @@ def custom_gradient(f=None):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        if context.graph is not None:
-            from ember.framework import graph_gradients
-            return graph_gradients.custom_gradient_call(f, args, kwargs)
+        # The same eagerly and while tracing: f's own ops run (or join the graph) unrecorded,
+        # and active tapes record one call whose gradient is grad_fn.
         inputs = [_as_tensor(a) if _is_tensorlike(a) else a for a in args]
         outer = list(context.tapes)
         probe = GradientTape(watch_accessed_variables=True)

@@ -272,3 +272,18 @@ def test_compute_gradient_matches_tensorflow_layout():
     np.testing.assert_allclose(t[0], np.diag([3.0, 4.0]))
     np.testing.assert_allclose(t[1], np.diag([1.0, 2.0]))
     assert tf.test.max_error(t, n) < 1e-6
+
+
+def test_custom_gradient_inside_a_traced_function():
+    @tf.custom_gradient
+    def clip_gradient(x):
+        return tf.identity(x), lambda dy: tf.clip_by_value(dy, -0.5, 0.5)
+
+    @tf.function
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(clip_gradient(x) * 10.0)
+        return tape.gradient(y, x)
+
+    np.testing.assert_allclose(grad(tf.constant([1.0, 2.0])).numpy(), [0.5, 0.5])

@@ -1,7 +1,15 @@
 """keras.layers."""
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401
 from ember.keras.layers.input_layer import Input, InputLayer  # noqa: F401
+from ember.keras.layers.lambda_layer import Lambda  # noqa: F401
 from ember.keras.layers.layer import InputSpec, Layer  # noqa: F401
+from ember.keras.layers.merging import (  # noqa: F401
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+    concatenate, dot, maximum, minimum, multiply, subtract,
+)
+from ember.keras.layers.preprocessing_core import Rescaling  # noqa: F401
+from ember.keras.layers.regularization import ActivityRegularization  # noqa: F401
+from ember.keras.layers.reshaping import Permute, RepeatVector, Reshape  # noqa: F401
 
 
 def _layer_classes():

@@ -411,7 +411,7 @@ class Lambda(Layer):
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
             try:
-                return self._traced_output_shape(input_shape)
+                return super().compute_output_shape(input_shape)
             except Exception as e:
                 raise NotImplementedError(
                     f"We could not automatically infer the shape of the Lambda's output "
@@ -425,25 +425,6 @@ class Lambda(Layer):
         if isinstance(self._output_shape, list):
             return [(batch,) + s for s in self._output_shape]
         return (batch,) + self._output_shape
-
-    def _traced_output_shape(self, input_shape):
-        from ember.keras.keras_tensor import KerasTensor
-        from ember.keras.layers.layer import call_output_spec
-
-        def spec(shape):
-            if isinstance(shape, ember.TensorShape):
-                shape = shape.as_list()
-            return KerasTensor(tuple(shape), self.compute_dtype)
-        if _is_shape_tuple(input_shape) or isinstance(input_shape, ember.TensorShape):
-            inputs = spec(input_shape)
-        elif isinstance(input_shape, dict):
-            inputs = {k: spec(v) for k, v in input_shape.items()}
-        else:
-            inputs = [spec(s) for s in input_shape]
-        out = call_output_spec(self, inputs)
-        if isinstance(out, KerasTensor):
-            return tuple(out.shape.as_list())
-        return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), out)
 
     def compute_mask(self, inputs, mask=None):
         if callable(self.mask):

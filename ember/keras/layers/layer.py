@@ -94,6 +94,7 @@ def check_input_spec(layer, specs, inputs):
 
 
 _CALL_ARGS_CACHE = {}
+_CALL_DEPTH = 0      # nesting of Layer.__call__ (the outermost call resets losses)
 
 
 def _call_signature(cls):
@@ -385,6 +386,16 @@ class Layer:
             from ember.keras.keras_tensor import any_keras_tensor, call_symbolically
             if any_keras_tensor(inputs):
                 return call_symbolically(self, inputs, args, kwargs)
+        global _CALL_DEPTH
+        if _CALL_DEPTH == 0:
+            self._clear_losses()    # losses describe the latest outermost call only
+        _CALL_DEPTH += 1
+        try:
+            return self._call_inner(inputs, args, kwargs)
+        finally:
+            _CALL_DEPTH -= 1
+
+    def _call_inner(self, inputs, args, kwargs):
         inputs = self._convert_inputs(inputs)
         if not self.built:
             check_input_spec(self, self.input_spec, inputs)
@@ -407,8 +418,7 @@ class Layer:
                 t.shape.rank else None, outputs)
         if self.activity_regularizer is not None:
             for o in ember.nest.flatten(outputs):
-                self.add_loss(self.activity_regularizer(o) /
-                              ember.cast(ember.shape(o)[0], o.dtype))
+                self.add_loss(self.activity_regularizer(o))
         return outputs
 
     def _convert_inputs(self, inputs):

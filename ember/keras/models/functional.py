@@ -67,8 +67,8 @@ class Functional(Model):
         for layer in layers:
             self._track(layer)
         self.built = True
-        self._input_names = [t._keras_history[0].name for t in flat_in]
-        self._output_names = [t._keras_history[0].name for t in flat_out]
+        self._input_layer_names = [t._keras_history[0].name for t in flat_in]
+        self._output_layer_names = [t._keras_history[0].name for t in flat_out]
 
     @property
     def layers(self):
@@ -92,11 +92,11 @@ class Functional(Model):
 
     @property
     def input_names(self):
-        return list(self._input_names)
+        return list(self._input_layer_names)
 
     @property
     def output_names(self):
-        return list(self._output_names)
+        return list(self._output_layer_names)
 
     def _flatten_inputs(self, inputs):
         if isinstance(inputs, dict):
@@ -107,10 +107,10 @@ class Functional(Model):
                                      f"keys {list(self._inputs_struct)}")
                 return ember.nest.flatten({k: inputs[k] for k in self._inputs_struct})
             try:
-                return [inputs[n] for n in self._input_names]
+                return [inputs[n] for n in self._input_layer_names]
             except KeyError as e:
                 raise ValueError(f"Model {self.name}: no input named {e.args[0]!r}; inputs "
-                                 f"are {self._input_names}") from None
+                                 f"are {self._input_layer_names}") from None
         flat = ember.nest.flatten(inputs)
         if len(flat) != len(self._flat_inputs):
             raise ValueError(f'Layer "{self.name}" expects {len(self._flat_inputs)} input(s), '

@@ -124,9 +124,10 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
                 break
     if cls is None:
         raise ValueError(_unknown(printable_module_name, class_name, module_objects))
-    if hasattr(cls, "from_config"):
-        return cls.from_config(inner)
-    return cls(**inner)
+    with CustomObjectScope(custom_objects or {}):
+        if hasattr(cls, "from_config"):
+            return cls.from_config(inner)
+        return cls(**inner)
 
 
 def _unknown(kind, name, module_objects):

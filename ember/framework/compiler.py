@@ -46,6 +46,7 @@ class IR:
         self.shapes = {}      # value id -> static TensorShape
         self.dtypes = {}
         self.protected = set()   # ids that must not be overwritten in place (feeds, consts)
+        self.exposed_variables = []   # variables whose buffers the fetches return
 
     def resolve(self, alias, v):
         while v in alias:
@@ -155,6 +156,12 @@ def _const_scalar(ir, v):
         return None
 
 
+def _same_rank_shape(ir, a, b):
+    """Static shapes that are equal with a known rank (a neutral operand changed nothing)."""
+    sa, sb = ir.shapes.get(a), ir.shapes.get(b)
+    return sa is not None and sb is not None and sa.rank is not None and sa == sb
+
+
 def _same_static(a, b):
     return a is not None and b is not None and a.rank is not None and a == b and \
         a.is_fully_defined()
@@ -175,12 +182,11 @@ def simplify_arithmetic(ir):
         elif name in ("Mul", "AddV2", "Sub", "RealDiv", "TrueDiv") and len(n.inputs) == 2:
             a, b = n.inputs
             neutral = 1.0 if name in ("Mul", "RealDiv", "TrueDiv") else 0.0
-            if _const_scalar(ir, b) == neutral and ir.shapes.get(a) == ir.shapes.get(out) \
+            if _const_scalar(ir, b) == neutral and _same_rank_shape(ir, a, out) \
                     and ir.dtypes.get(a) is ir.dtypes.get(out):
                 target = a
             elif name in ("Mul", "AddV2") and _const_scalar(ir, a) == neutral and \
-                    ir.shapes.get(b) == ir.shapes.get(out) and \
-                    ir.dtypes.get(b) is ir.dtypes.get(out):
+                    _same_rank_shape(ir, b, out) and ir.dtypes.get(b) is ir.dtypes.get(out):
                 target = b
         elif name == "Transpose":
             src = producer.get(n.inputs[0])
@@ -213,9 +219,19 @@ def _freeze(value):
 
 
 def eliminate_common_subexpressions(ir):
-    """Merges stateless nodes that apply the same op with the same attrs to the same inputs."""
+    """Merges equal small constants, then stateless nodes that apply the same op with the
+    same attrs to the same inputs."""
     seen = {}
     alias = {}
+    by_value = {}
+    for v, arr in list(ir.consts.items()):
+        a = np.asarray(arr)
+        if a.size > 64 or a.dtype == object:
+            continue
+        key = (a.dtype.str, a.shape, a.tobytes())
+        first = by_value.setdefault(key, v)
+        if first != v:
+            alias[v] = first
     kept = []
     for n in ir.nodes:
         n.inputs = [ir.resolve(alias, v) for v in n.inputs]
@@ -455,6 +471,12 @@ def update_variables_in_place(ir):
         for key, vals in aliases.items():
             if any(v in vals for v in n.inputs):
                 vals.update(n.outputs)
+    fetched = set(ir.fetches)
+    variables = {}
+    for n in ir.nodes:
+        if n.op.name in ("ReadVariable", "AssignVariable"):
+            variables[id(n.attrs["variable"])] = n.attrs["variable"]
+    ir.exposed_variables = [variables[k] for k, vals in aliases.items() if vals & fetched]
     count = ir.consumers()
     for i, n in enumerate(ir.nodes):
         if n.op.name != "AssignVariable":
@@ -522,6 +544,7 @@ class Plan:
                        else outs, n) for fn, ins, outs, n in steps]
         self.nodes = list(ir.nodes)
         self.consts = dict(ir.consts)
+        self.exposed_variables = list(ir.exposed_variables)
         # Raw ufuncs standing in for kernels that run under np.errstate eagerly need it too.
         self._errstate = any(n.quiet or (n.inplace is not None and
                                          getattr(n.op, "ufunc_quiet", False))
@@ -537,6 +560,8 @@ class Plan:
                     self._loop(vals)
             else:
                 self._loop(vals)
+            for v in self.exposed_variables:
+                v._exposed = True     # the caller now holds its buffer: copy on next update
         except OpError:
             raise
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:

@@ -139,9 +139,13 @@ class ConcreteFunction:
             if arr.dtype != ph.dtype.np and ph.dtype is not dtypes.string:
                 raise TypeError(f"{self.name}: argument for {ph.name} must be "
                                 f"{ph.dtype.name}, got {dtypes.from_numpy(arr.dtype).name}")
+            if not ph.shape.is_compatible_with(arr.shape):
+                raise ValueError(f"{self.name}: argument for {ph.name} must have shape "
+                                 f"{ph.shape}, got {tuple(arr.shape)}")
             arrays.append(arr)
         if context.tapes:
-            outs = self._interpret(arrays)
+            outs = self._interpret([a if type(a) is EagerTensor else EagerTensor(arr)
+                                    for a, arr in zip(flat_args, arrays)])
         else:
             outs = [EagerTensor(a) for a in self._compiled().run(arrays)]
         return self._pack(outs)
@@ -152,11 +156,12 @@ class ConcreteFunction:
                   for o in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, leaves)
 
-    def _interpret(self, arrays):
+    def _interpret(self, args):
         """Runs the graph op by op through the eager dispatcher, so active tapes record it
-        (gradients of a traced function called under a tape)."""
+        (gradients of a traced function called under a tape, w.r.t. the very argument
+        tensors the tape watches)."""
         from ember.framework.op import execute
-        env = {id(ph): EagerTensor(a) for ph, a in zip(self.inputs, arrays)}
+        env = {id(ph): a for ph, a in zip(self.inputs, args)}
         for node in _needed_ops(self.graph, self.outputs):
             name = node.op_def.name
             if name == "Placeholder":
@@ -419,6 +424,7 @@ class Function:
         finally:
             context.graph = prev_graph
             context.tapes = prev_tapes
+        graph.finalize()   # tensors that leak out of the trace cannot join it later
         specs = [TensorSpec(ph.shape, ph.dtype) for ph in placeholders]
         graph.inputs = placeholders
         graph.outputs = flat_outputs

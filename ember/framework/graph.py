@@ -563,6 +563,8 @@ class FuncGraph(Graph):
         self.captures = []           # (outer tensor, placeholder here)
         self._capture_map = {}
         self._capture_tapes = []     # tapes that watch each new capture (body gradients)
+        self._lifted_variables = set()   # variables read in the enclosing graph
+        self._local_variables = set()    # variables to read inside (the body assigns them)
         self._outer_tapes = []       # tapes of the enclosing graph (for variable reads)
 
     def capture(self, t):
@@ -588,9 +590,11 @@ class FuncGraph(Graph):
     def read_variable(self, variable):
         """In a nested body, variables are read in the enclosing graph and captured, so the
         enclosing op depends on them (and enclosing tapes see the read)."""
-        if self.outer is None or id(variable) in self._assigned:
-            # assigned earlier in this body: read it here, after the assignment
+        if self.outer is None or id(variable) in self._assigned or \
+                id(variable) in self._local_variables:
+            # assigned in this body: read it here, each time the body runs
             return super().read_variable(variable)
+        self._lifted_variables.add(id(variable))
         prev_graph, prev_tapes = context.graph, context.tapes
         context.graph, context.tapes = self.outer, self._outer_tapes
         try:

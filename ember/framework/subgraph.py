@@ -24,9 +24,28 @@ class SubFunction:
     """
 
     def __init__(self, fn, input_specs, outer, name):
-        from ember.framework.tape import GradientTape
         self.name = name
+        local = set()
+        while True:
+            graph = self._trace(fn, input_specs, outer, name, local)
+            # A variable the body assigns must be read inside the body, not once before it:
+            # trace again reading those inside.
+            conflict = graph._lifted_variables & graph._assigned
+            if not conflict:
+                break
+            local |= conflict
+        self.graph = graph
+        self.captures = [outer_t for outer_t, _ in graph.captures]
+        self.capture_placeholders = [ph for _, ph in graph.captures]
+        self.stateful = any(op.op_def.stateful and op.op_def.name == "AssignVariable"
+                            for op in graph._operations)
+        self._plan = None
+        self._grad_plan = None
+
+    def _trace(self, fn, input_specs, outer, name, local_variables):
+        from ember.framework.tape import GradientTape
         graph = FuncGraph(name, outer=outer)
+        graph._local_variables = set(local_variables)
         tape = GradientTape(persistent=True, watch_accessed_variables=False)
         graph._capture_tapes = [tape]
         graph._outer_tapes = list(context.tapes)
@@ -55,14 +74,8 @@ class SubFunction:
             tape._recording = False
             context.graph = prev_graph
             context.tapes = prev_tapes
-        self.graph = graph
         self.tape = tape
-        self.captures = [outer_t for outer_t, _ in graph.captures]
-        self.capture_placeholders = [ph for _, ph in graph.captures]
-        self.stateful = any(op.op_def.stateful and op.op_def.name == "AssignVariable"
-                            for op in graph._operations)
-        self._plan = None
-        self._grad_plan = None
+        return graph
 
     def output_specs(self):
         return [(t.shape, t.dtype) for t in self.outputs]

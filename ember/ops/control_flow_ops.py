@@ -167,13 +167,13 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         list(pred_fn_pairs)
     if not pairs and default is None:
         raise ValueError("case: pred_fn_pairs is empty and there is no default")
-    if default is None:
-        *pairs, (_, default) = pairs
     if exclusive:
         known = [_known_bool(p) for p, _ in pairs]
         if all(k is not None for k in known) and sum(known) > 1:
             raise InvalidArgumentError("case: more than one predicate is true with "
                                        "exclusive=True")
+    if default is None:
+        *pairs, (_, default) = pairs
 
     def build(i):
         if i == len(pairs):
@@ -342,8 +342,24 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     else:
         inv = [v.shape for v in vals]
     specs = [(s, v.dtype) for s, v in zip(inv, vals)]
-    cond_fn = SubFunction(lambda *xs: call(cond, xs), specs, graph, "while_cond")
-    body_fn = SubFunction(lambda *xs: normalize(call(body, xs)), specs, graph, "while_body")
+    limit = maximum_iterations
+    counted = isinstance(limit, Tensor) and not isinstance(limit, EagerTensor) and \
+        limit._constant_value is None
+    if counted:
+        # A limit known only at run time: count iterations in an extra loop variable.
+        from ember.ops import math_ops
+        vals = [convert_to_tensor(np.zeros((), limit.dtype.np))] + vals
+        specs = [(TensorShape([]), limit.dtype)] + specs
+        cond_fn = SubFunction(lambda i, *xs: math_ops.logical_and(
+            math_ops.less(i, limit), convert_to_tensor(call(cond, xs))), specs, graph,
+            "while_cond")
+        body_fn = SubFunction(lambda i, *xs: [i + 1] + normalize(call(body, xs)), specs,
+                              graph, "while_body")
+        maximum_iterations = None
+    else:
+        cond_fn = SubFunction(lambda *xs: call(cond, xs), specs, graph, "while_cond")
+        body_fn = SubFunction(lambda *xs: normalize(call(body, xs)), specs, graph,
+                              "while_body")
     for i, (out, (shape, dtype), v) in enumerate(zip(body_fn.outputs, specs, vals)):
         if out.dtype is not dtype:
             raise TypeError(f"while_loop: loop variable {i} enters as {dtype.name} but the "
@@ -368,6 +384,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     "n_vars": len(vals), "maximum_iterations": max_it,
                     "var_specs": tuple(specs)}, name)
     outs = outs if isinstance(outs, list) else [outs]
+    if counted:
+        outs = outs[1:]
     return nest.pack_sequence_as(structure, outs)
 
 

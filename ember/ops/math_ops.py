@@ -219,8 +219,8 @@ def add(x, y, name=None):
     """
     if type(x) is not EagerTensor or type(y) is not EagerTensor:
         x, y = binary_args(x, y)
-        if x.dtype is dtypes.string:
-            return execute(STRING_JOIN2, (x, y), EMPTY, name)
+    if x.dtype is dtypes.string:
+        return execute(STRING_JOIN2, (x, y), EMPTY, name)
     return execute(ADD, (x, y), EMPTY, name)
 
 

@@ -37,7 +37,8 @@ def _invert(self):
 
 
 def _add(self, other):
-    if type(self) is EagerTensor and type(other) is EagerTensor:
+    if type(self) is EagerTensor and type(other) is EagerTensor and \
+            self._value.dtype.kind != "O":
         return execute(math_ops.ADD, (self, other), EMPTY)
     return math_ops.add(self, other)
 

@@ -14,7 +14,6 @@ import os
 import numpy as np
 import pytest
 
-import ember
 from ember import keras
 from ember.keras.layers.convolutional import Conv2D
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten

@@ -368,4 +368,7 @@ def constant(value, dtype=None, shape=None, name="Const"):
                             f"elements, but got `shape` {tuple(shape)} with "
                             f"{int(np.prod(shape))} elements).")
         t = EagerTensor(arr)
+    from ember.framework.context import context
+    if context.graph is not None:
+        return context.graph.constant(t._value, name=name or "Const")
     return t

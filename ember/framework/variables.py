@@ -51,6 +51,12 @@ class Variable:
         self._initializer_op = None
         if isinstance(initial_value, Tensor) and not isinstance(initial_value, EagerTensor):
             known = getattr(initial_value, "_constant_value", None)
+            if graph is not None and not graph.is_function_graph and \
+                    initial_value.graph is graph:
+                # TF1: a graph variable has no value until its initializer runs
+                self._init_deferred(graph, initial_value, trainable, name, dtype, constraint,
+                                    synchronization, aggregation, shape)
+                return
             if known is not None:
                 initial_value = known
             elif graph is not None and not graph.is_function_graph:
@@ -193,6 +199,21 @@ class Variable:
 
     def read_value(self):
         return self.value()
+
+    def eval(self, session=None):
+        """TF1: the value, through ``session`` or the default session (eagerly: numpy())."""
+        from ember.compat.v1.session import get_default_session
+        session = session or get_default_session()
+        if session is None:
+            return self.numpy()
+        return session.run(self)
+
+    def initialized_value(self):
+        return self.value()
+
+    def load(self, value, session=None):
+        self.assign(value) if context.graph is None else setattr(
+            self, "_array", np.array(value, dtype=self._dtype.np))
 
     def numpy(self):
         a = self._array

@@ -488,10 +488,13 @@ class _SumToShape(Op):
 
     name = "SumToShape"
 
-    def infer(self, inputs):
-        return shape_from_spec(inputs[1]), inputs[0].dtype
+    def infer(self, inputs, static_shape=None):
+        shape = shape_from_spec(inputs[1])
+        if static_shape is not None and shape.is_compatible_with(static_shape):
+            shape = shape.merge_with(static_shape)
+        return shape, inputs[0].dtype
 
-    def kernel(self, xp, g, target):
+    def kernel(self, xp, g, target, static_shape=None):
         return _sum_to(g, tuple(int(d) for d in target))
 
     def grad(self, call, gg):
@@ -530,7 +533,7 @@ def sum_to_shape_of(g, x):
         return g
     if xs.is_fully_defined():
         return execute(SUM_TO_SHAPE, (g, EagerTensor(np.array(xs.as_list(), dtype=np.int32))))
-    return execute(SUM_TO_SHAPE, (g, shape(x)))
+    return execute(SUM_TO_SHAPE, (g, shape(x)), {"static_shape": xs})
 
 
 # ------------------------------------------------------------------------------- where ---

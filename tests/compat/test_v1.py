@@ -146,9 +146,6 @@ def test_placeholder_with_default_can_be_fed(graph_mode):
         assert sess.run(y, {keep_prob: 0.5}) == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="framework.tensor.constant returns an EagerTensor even "
-                   "in v1 graph mode, so tf.constant(...) is not a graph tensor (no .graph/.op) "
-                   "and cannot be a feed_dict key ('Tensor is unhashable')")
 def test_constant_is_a_graph_tensor_that_can_be_fed(graph_mode):
     c = tf.constant(5.0)
     z = c * 2.0
@@ -224,8 +221,6 @@ def test_interactive_session_eval_and_run(graph_mode):
     assert tf.get_default_session() is None
 
 
-@pytest.mark.xfail(strict=True, reason="ember.Variable has no eval() (TF1 Variable.eval("
-                   "session=None) reads the value through the default session)")
 def test_variable_eval_in_interactive_session(graph_mode):
     v = tf.Variable([1.0, 2.0])
     sess = tf.InteractiveSession()
@@ -254,10 +249,6 @@ def test_uninitialized_variable_error_and_initializers(graph_mode):
         np.testing.assert_array_equal(sess.run(a), [1.0, 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="variables.Variable initializes a v1 graph variable at "
-                   "construction when its initial value is constant-foldable (e.g. "
-                   "tf.zeros), so reading it before its initializer ran does not raise "
-                   "FailedPreconditionError as TF does")
 def test_constant_initialized_variable_is_uninitialized_until_init_runs(graph_mode):
     w = tf.Variable(tf.zeros([2]), name="w")
     with tf.Session() as sess:
@@ -278,10 +269,6 @@ def test_trainable_and_collections(graph_mode):
         tf.train.create_global_step()
 
 
-@pytest.mark.xfail(strict=True, reason="compat.v1.train.get_or_create_global_step does "
-                   "'get_global_step(g) or create_global_step(g)'; the global step Variable "
-                   "is falsy while its value is 0 (Variable.__bool__), so the second call "
-                   "tries to create it again and raises 'global_step already exists.'")
 def test_get_or_create_global_step_twice(graph_mode):
     gs = tf.train.get_or_create_global_step()
     assert tf.train.get_or_create_global_step() is gs
@@ -319,9 +306,6 @@ def test_gradients_with_grad_ys_and_multiple_ys(graph_mode):
     np.testing.assert_allclose(got, 2 * xv * [1.0, 2.0] + np.cos(xv), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="the gradient w.r.t. a [None, 3] placeholder through "
-                   "matmul has static shape (None, None): the SumToShape gradient node loses "
-                   "the known inner dimension (TF infers (None, 3))")
 def test_gradient_keeps_the_static_shape_of_x(graph_mode):
     x = tf.placeholder(tf.float32, [None, 3])
     w = tf.Variable(np.ones((3, 2), np.float32))
@@ -566,10 +550,6 @@ def test_get_variable_and_variable_scope_reuse(graph_mode):
     assert w.dtype == tf.float32 and w in tf.trainable_variables()
 
 
-@pytest.mark.xfail(strict=True, reason="get_variable builds 'layer/w' from the variable-scope "
-                   "stack, then Variable._register_in_graph prefixes the graph name scope "
-                   "(opened by variable_scope) again: the name is 'layer/layer/w:0' instead of "
-                   "'layer/w:0'")
 def test_get_variable_names(graph_mode):
     with tf.variable_scope("layer"):
         w = tf.get_variable("w", [2, 3])

@@ -195,7 +195,11 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         value = lambda: initializer(list(shape), dtype=dtype)  # noqa: E731
     else:
         value = initializer
-    v = Variable(value, trainable=trainable, name=full, dtype=dtype)
+    saved_scope, g._scope = g._scope, []     # `full` already holds the variable scope
+    try:
+        v = Variable(value, trainable=trainable, name=full, dtype=dtype)
+    finally:
+        g._scope = saved_scope
     registry[full] = v
     if regularizer is not None:
         g.add_to_collection("regularization_losses", regularizer(v))

@@ -39,20 +39,42 @@ newaxis = None
 
 
 def install_as_tensorflow() -> None:
-    """Makes ``import tensorflow`` (and ``import keras`` once ember.keras exists) give ember,
-    so an unchanged TensorFlow script runs on ember."""
+    """Makes ``import tensorflow`` (and ``tensorflow.keras``, ``keras``) give ember, so an
+    unchanged TensorFlow script runs on ember: ``tensorflow.X`` is ``ember.X`` and
+    ``keras.X`` is ``ember.keras.X``, module objects included."""
     import importlib
+    import importlib.abc
+    import importlib.util
     import sys
-    this = sys.modules[__name__]
-    sys.modules["tensorflow"] = this
-    for name in ("math", "nn", "linalg", "random", "errors", "test"):
-        sys.modules[f"tensorflow.{name}"] = importlib.import_module(f"{__name__}.{name}")
-    try:
-        keras = importlib.import_module(f"{__name__}.keras")
-    except ImportError:
-        return
-    sys.modules["keras"] = keras
-    sys.modules["tensorflow.keras"] = keras
+
+    aliases = {"tensorflow": __name__, "keras": f"{__name__}.keras",
+               "tensorflow.keras": f"{__name__}.keras"}
+
+    class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, fullname, path=None, target=None):
+            for prefix in sorted(aliases, key=len, reverse=True):
+                if fullname == prefix or fullname.startswith(prefix + "."):
+                    real = aliases[prefix] + fullname[len(prefix):]
+                    return importlib.util.spec_from_loader(fullname, self,
+                                                           origin=real)
+            return None
+
+        def create_module(self, spec):
+            module = importlib.import_module(spec.origin)
+            sys.modules[spec.name] = module
+            return module
+
+        def exec_module(self, module):
+            pass
+
+    if not any(getattr(f, "_ember_alias", False) for f in sys.meta_path):
+        finder = _AliasFinder()
+        finder._ember_alias = True
+        sys.meta_path.insert(0, finder)
+    for alias, real in aliases.items():
+        for name in [n for n in list(sys.modules) if n == alias or n.startswith(alias + ".")]:
+            if not sys.modules[name].__name__.startswith(__name__):
+                del sys.modules[name]
 
 
 def __getattr__(name):

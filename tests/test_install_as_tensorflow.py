@@ -28,9 +28,8 @@ def test_unchanged_tensorflow_script_runs_with_python_m_ember_run(tmp_path):
     assert out.stdout.strip() == "ember (2, 1)"
 
 
-def test_import_is_quiet_and_fast():
-    code = "import time; t = time.perf_counter(); import ember; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)
-    assert out.returncode == 0 and out.stderr == ""
-    assert float(out.stdout) < 2.0   # generous: CI machines are shared; bench/ measures it
+def test_import_prints_nothing():
+    out = subprocess.run([sys.executable, "-c", "import ember"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0
+    assert out.stdout == "" and out.stderr == ""

@@ -51,7 +51,7 @@ def test_mnist_mlp_512_rmsprop_with_validation_data_reaches_98():
     ])
     model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.RMSprop(),
                   metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=128, epochs=4, verbose=0,
+    history = model.fit(x_train, y_train, batch_size=128, epochs=6, verbose=0,
                         validation_data=(x_test, y_test))
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     score = model.evaluate(x_test, y_test, verbose=0)

@@ -1,5 +1,10 @@
 """keras.layers."""
+from ember.keras.layers.convolutional import *  # noqa: F401,F403
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401
+from ember.keras.layers.noise import *  # noqa: F401,F403
+from ember.keras.layers.normalization import *  # noqa: F401,F403
+from ember.keras.layers.pooling import *  # noqa: F401,F403
+from ember.keras.layers.reshaping2 import *  # noqa: F401,F403
 from ember.keras.layers.input_layer import Input, InputLayer  # noqa: F401
 from ember.keras.layers.lambda_layer import Lambda  # noqa: F401
 from ember.keras.layers.layer import InputSpec, Layer  # noqa: F401

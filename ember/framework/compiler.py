@@ -99,7 +99,9 @@ def lower(graph, fetches, feeds, targets=()):
             if id(t) not in fed:
                 stack.append(t.op)
         stack.extend(op.control_inputs)
-    tainted = set(fed)    # tensors whose value depends on a feed: never known in advance
+    # Values folded while the graph was built stay valid unless they were computed from a
+    # tensor whose known value is now overridden by a feed.
+    tainted = {id(t) for t in feeds if t._constant_value is not None}
     for op in graph._operations:
         if id(op) not in needed:
             continue

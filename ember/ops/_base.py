@@ -128,12 +128,15 @@ class BinaryOp(Op):
     sums them back to each input's shape.
     """
 
-    def __init__(self, name, fn, grad_fn=None, allowed=NUMERIC, out_dtype=None):
+    def __init__(self, name, fn, grad_fn=None, allowed=NUMERIC, out_dtype=None,
+                 lazy_grad=None):
         super().__init__(name)
         self.fn = fn
         self.ufunc = _ufunc(fn)
         self.ufunc_quiet = hasattr(fn, "__wrapped_ufunc__")   # eager runs it under errstate
         self.grad_fn = grad_fn
+        # lazy_grad(x, y, z, g, needs): computes only the gradients ``needs`` asks for
+        self.lazy_grad = lazy_grad
         self.allowed = allowed
         self.out_dtype = out_dtype
         if grad_fn is None:
@@ -158,6 +161,8 @@ class BinaryOp(Op):
 
     def grad(self, call, g):
         x, y = call.inputs
+        if self.lazy_grad is not None and call.needs is not None and not all(call.needs):
+            return self.lazy_grad(x, y, call.outputs[0], g, call.needs)
         return self.grad_fn(x, y, call.outputs[0], g)
 
 

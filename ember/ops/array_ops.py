@@ -524,7 +524,9 @@ def sum_to_shape(g, target_shape):
 def sum_to_shape_of(g, x):
     """``g`` summed to ``x``'s shape when broadcasting made it larger."""
     if type(g) is EagerTensor:
-        xs = x._value.shape if type(x) is EagerTensor else tuple(x.shape)
+        xs = x._value.shape if type(x) is EagerTensor else (
+            x._array.shape if getattr(x, "_is_ember_variable", False) and x._array is not None
+            else tuple(x.shape))
         if g._value.shape == xs:
             return g
         return execute(SUM_TO_SHAPE, (g, EagerTensor(np.array(xs, dtype=np.int32))))

@@ -194,9 +194,17 @@ def _quiet(fn):
     return run
 
 
+def _sub_lazy(x, y, z, g, needs):
+    return (g if needs[0] else None), (-g if needs[1] else None)
+
+
+def _mul_lazy(x, y, z, g, needs):
+    return (g * conj(y) if needs[0] else None), (g * conj(x) if needs[1] else None)
+
+
 ADD = BinaryOp("AddV2", np.add, _add_grad, NUMERIC)
-SUB = BinaryOp("Sub", np.subtract, _sub_grad, NUMERIC)
-MUL = BinaryOp("Mul", np.multiply, _mul_grad, NUMERIC)
+SUB = BinaryOp("Sub", np.subtract, _sub_grad, NUMERIC, lazy_grad=_sub_lazy)
+MUL = BinaryOp("Mul", np.multiply, _mul_grad, NUMERIC, lazy_grad=_mul_lazy)
 REALDIV = BinaryOp("RealDiv", _quiet(np.divide), _div_grad, FLOATS | COMPLEX)
 TRUEDIV = _TrueDiv("TrueDiv", _np_truediv, _div_grad, NUMERIC)
 TRUEDIV.float_ufunc = np.true_divide      # float inputs: the compiler may fuse it

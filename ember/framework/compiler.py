@@ -301,39 +301,58 @@ def _can_overwrite(ir, donor, out, other_shapes):
 
 
 def fuse_elementwise(ir):
-    """Chains of elementwise ops, each feeding only the next, become one fused node that
-    runs the chain in one step, computing in place in the chain's own buffer."""
+    """Trees of elementwise ops (each inner value used only inside the tree) become one
+    fused node that computes in place in its own temporaries (the optimizer updates of
+    big weights are such trees: one allocation instead of one per op)."""
     count = ir.consumers()
+    position = {}
+    for i, n in enumerate(ir.nodes):
+        for v in n.outputs:
+            position[v] = i
+    producer = {v: n for n in ir.nodes for v in n.outputs}
+    absorbed = set()
+    clusters = {}
+    for root in reversed(ir.nodes):
+        if id(root) in absorbed or _node_ufunc(ir, root) is None:
+            continue
+        members = [root]
+        frontier = [root]
+        while frontier:
+            node = frontier.pop()
+            for v in node.inputs:
+                p = producer.get(v)
+                if p is None or id(p) in absorbed or any(p is m for m in members):
+                    continue
+                if _node_ufunc(ir, p) is None or v in ir.fetches or len(p.outputs) != 1:
+                    continue
+                uses = sum(m.inputs.count(v) for m in members)
+                if count.get(v, 0) != uses:
+                    continue
+                members.append(p)
+                frontier.append(p)
+        if len(members) > 1:
+            for m in members:
+                absorbed.add(id(m))
+            clusters[id(root)] = members
+    if not clusters:
+        return
     fused_nodes = []
-    i = 0
-    nodes = ir.nodes
-    while i < len(nodes):
-        n = nodes[i]
-        if _node_ufunc(ir, n) is None:
+    for n in ir.nodes:
+        if id(n) in clusters:
+            members = sorted(clusters[id(n)], key=lambda m: position[m.outputs[0]])
+            fused_nodes.append(_fuse(ir, members))
+        elif id(n) not in absorbed:
             fused_nodes.append(n)
-            i += 1
-            continue
-        chain = [n]
-        j = i + 1
-        while j < len(nodes):
-            m = nodes[j]
-            last = chain[-1].outputs[0]
-            if _node_ufunc(ir, m) is None or last not in m.inputs or count.get(last, 0) != 1 \
-                    or last in ir.fetches or m.inputs.count(last) != 1:
-                break
-            chain.append(m)
-            j += 1
-        if len(chain) == 1:
-            fused_nodes.append(n)
-            i += 1
-            continue
-        fused_nodes.append(_fuse(ir, chain))
-        i = j
     ir.nodes = fused_nodes
 
 
 class FusedElementwise(Op):
-    """Several elementwise ufuncs run as one plan step (built by the fusion pass)."""
+    """A tree of elementwise ufuncs run as one plan step (built by the fusion pass).
+
+    ``steps`` are ``(ufunc, argument refs, inplace)``; a ref is an input index (< number of
+    inputs) or a step's result (number of inputs + step index); ``inplace`` names the
+    argument whose buffer receives the result (a step result read for the last time, or
+    a fresh input nobody else reads), so a tree allocates about once."""
 
     name = "FusedElementwise"
 
@@ -344,52 +363,59 @@ class FusedElementwise(Op):
         env = list(arrays)
         for ufunc, args, inplace in steps:
             vals = [env[a] for a in args]
-            if inplace is not None:
-                buf = vals[inplace]
-                if type(buf) is np.ndarray:
-                    env.append(ufunc(*vals, out=buf))
-                    continue
-            env.append(ufunc(*vals))
+            if inplace is not None and type(vals[inplace]) is np.ndarray:
+                env.append(ufunc(*vals, out=vals[inplace]))
+            else:
+                env.append(ufunc(*vals))
         return env[-1]
 
 
 FUSED = FusedElementwise()
 
 
-def _fuse(ir, chain):
+def _fuse(ir, members):
+    """One FusedElementwise node for ``members`` (in execution order; the last is the root)."""
     external = []
     index = {}
-    steps = []
     produced = {}
-    for k, n in enumerate(chain):
+    steps = []
+    for k, n in enumerate(members):
         args = []
         for v in n.inputs:
             if v in produced:
-                args.append(produced[v])
+                args.append(("step", produced[v]))
             else:
                 if v not in index:
                     index[v] = len(external)
                     external.append(v)
                 args.append(("ext", index[v]))
         steps.append((n, args))
-        produced[n.outputs[0]] = ("step", k)
+        produced[n.outputs[0]] = k
     n_ext = len(external)
+    last_use = {}
+    for k, (n, args) in enumerate(steps):
+        for a in args:
+            if a[0] == "step":
+                last_use[a[1]] = k
     compiled = []
     for k, (n, args) in enumerate(steps):
-        positions = [a[1] if a[0] == "ext" else n_ext + a[1] for a in args]
         inplace = None
-        if k > 0:
-            for p, a in enumerate(args):
-                if a[0] == "step":
-                    others = [ir.shapes.get(v) for q, v in enumerate(n.inputs) if q != p]
-                    if _can_overwrite(ir, chain[a[1]].outputs[0], n.outputs[0], others):
-                        inplace = p
-                        break
-        compiled.append((_node_ufunc(ir, n), tuple(positions), inplace))
-    last = chain[-1]
-    fused = Node(FUSED, external, last.outputs, {"steps": tuple(compiled)},
-                 "+".join(n.name for n in chain), last.shapes)
-    fused.quiet = any(getattr(n.op, "ufunc_quiet", False) for n in chain)
+        for p, a in enumerate(args):
+            # a step result read for the last time here, of the output's shape and dtype,
+            # can hold this step's result (unchunked runs)
+            if a[0] == "step" and last_use.get(a[1]) == k and \
+                    sum(1 for b in args if b == a) == 1:
+                others = [ir.shapes.get(n.inputs[q]) for q in range(len(args)) if q != p]
+                if _can_overwrite(ir, members[a[1]].outputs[0], n.outputs[0], others):
+                    inplace = p
+                    break
+        compiled.append((_node_ufunc(ir, n), tuple(a[1] if a[0] == "ext" else n_ext + a[1]
+                                                   for a in args), inplace))
+    compiled = tuple(compiled)
+    root = members[-1]
+    fused = Node(FUSED, external, root.outputs, {"steps": compiled},
+                 "+".join(n.name for n in members), root.shapes)
+    fused.quiet = any(getattr(n.op, "ufunc_quiet", False) for n in members)
     return fused
 
 
@@ -400,21 +426,7 @@ def reuse_buffers(ir):
     fresh = set()
     for n in ir.nodes:
         if n.op.name == "FusedElementwise":
-            steps = n.attrs["steps"]
-            ufunc, args, inplace = steps[0]
-            if inplace is None:
-                first_in = [a for a in args if a < len(n.inputs)]
-                for p, a in enumerate(args):
-                    v = n.inputs[a] if a < len(n.inputs) else None
-                    if v is not None and v in fresh and count.get(v, 0) == 1 and \
-                            v not in ir.protected and n.inputs.count(v) == 1:
-                        others = [ir.shapes.get(n.inputs[b]) for q, b in enumerate(args)
-                                  if q != p and b < len(n.inputs)]
-                        if _can_overwrite(ir, v, _first_step_output(n), others):
-                            n.attrs = dict(n.attrs)
-                            n.attrs["steps"] = ((ufunc, args, p),) + tuple(steps[1:])
-                            break
-                del first_in
+            _reuse_in_fused(ir, n, fresh, count)
         elif _node_ufunc(ir, n) is not None:
             for p, v in enumerate(n.inputs):
                 if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
@@ -426,12 +438,6 @@ def reuse_buffers(ir):
         if getattr(n.op, "fresh_output", False) or _node_ufunc(ir, n) is not None or \
                 n.op.name == "FusedElementwise":
             fresh.update(n.outputs)
-
-
-def _first_step_output(node):
-    # The first step's output has the fused node's static shape only when the chain keeps
-    # one shape; _can_overwrite checks against the final output shape, which is stricter.
-    return node.outputs[0]
 
 
 def _fresh_values(ir):
@@ -498,6 +504,26 @@ def update_variables_in_place(ir):
         else:
             attrs["in_place"] = True
         n.attrs = attrs
+
+
+def _reuse_in_fused(ir, node, fresh, count):
+    """The first step of a fused node may write into a fresh input nobody else reads."""
+    steps = node.attrs["steps"]
+    ufunc, args, inplace = steps[0]
+    if inplace is not None:
+        return
+    for p, a in enumerate(args):
+        v = node.inputs[a] if a < len(node.inputs) else None
+        if v is None or v not in fresh or count.get(v, 0) != 1 or v in ir.protected or \
+                node.inputs.count(v) != 1:
+            continue
+        first_out = ir.shapes.get(node.outputs[0])
+        others = [ir.shapes.get(node.inputs[b]) for q, b in enumerate(args)
+                  if q != p and b < len(node.inputs)]
+        if first_out is not None and _can_overwrite(ir, v, node.outputs[0], others):
+            node.attrs = dict(node.attrs)
+            node.attrs["steps"] = ((ufunc, args, p),) + tuple(steps[1:])
+            return
 
 
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,

@@ -279,9 +279,9 @@ def test_fusion_stops_at_shared_or_fetched_intermediates_and_non_elementwise_ops
     g, fetches, feeds = build(fn, *specs)
     plan = compiled(g, fetches, feeds, [FUSE])
     t = types(plan)
-    # exp*2 | sin(a)+a | sum | c*3+1
-    assert t == ["FusedElementwise", "FusedElementwise", "Sum", "FusedElementwise"]
-    assert [len(n.attrs["steps"]) for n in plan.nodes if n.op.name != "Sum"] == [2, 2, 2]
+    # a's two uses are both inside the tree b = sin(a) + a: exp*2+sin+add | sum | c*3+1
+    assert t == ["FusedElementwise", "Sum", "FusedElementwise"]
+    assert [len(n.attrs["steps"]) for n in plan.nodes if n.op.name != "Sum"] == [4, 2]
     assert_same_results(g, fetches, feeds, [FUSE], rand_inputs(specs))
 
 
@@ -293,8 +293,9 @@ def test_fusion_with_broadcasting_and_dtype_changes():
         return tf.logical_not(tf.greater(z * z, 2.0))
     g, fetches, feeds = build(fn, *specs)
     plan = compiled(g, fetches, feeds, [FUSE, REUSE])
-    # z is used twice (z * z): exp+add | mul+greater+not
-    assert types(plan) == ["FusedElementwise", "FusedElementwise"]
+    # z's two uses (z * z) are inside one tree: the whole expression is one node
+    assert types(plan) == ["FusedElementwise"]
+    assert len(plan.nodes[0].attrs["steps"]) == 5
     out = assert_same_results(g, fetches, feeds, [FUSE, REUSE], rand_inputs(specs, n=4))
     assert out.run(rand_inputs(specs)[0])[0].dtype == np.bool_
 
@@ -342,6 +343,25 @@ def test_reuse_buffers_never_overwrites_feeds_constants_or_shared_values():
         assert_same_results(g, fetches, feeds, [REUSE], rand_inputs(specs))
     np.testing.assert_array_equal(plan.consts[[k for k, v in plan.consts.items()
                                                if v.shape == (6,)][0]], c)
+
+
+def test_fusion_of_a_tree_computes_in_place_with_the_same_results():
+    specs = [([60, 60], F32), ([60, 60], F32)]
+
+    def fn(v, grad):    # an RMSprop-like update: a tree, not a chain
+        new_v = tf.maximum(v * 0.9 + tf.square(grad) * 0.1, 1e-30)
+        return grad * 0.01 / tf.sqrt(new_v + 1e-7)
+    g, fetches, feeds = build(fn, *specs)
+    plan = compiled(g, fetches, feeds, [FUSE])
+    assert types(plan) == ["FusedElementwise"]
+    steps = plan.nodes[0].attrs["steps"]
+    # only the three leaves reading inputs allocate; every other step reuses a buffer
+    assert sum(inplace is None for _, _, inplace in steps) == 3
+    for args in rand_inputs(specs, n=3):
+        args = [np.abs(a) for a in args]
+        np.testing.assert_allclose(plan.run(list(args))[0],
+                                   compiled(g, fetches, feeds, []).run(list(args))[0],
+                                   rtol=1e-6)
 
 
 def test_reuse_buffers_inside_fused_chains_after_a_fresh_producer():

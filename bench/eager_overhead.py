@@ -31,9 +31,16 @@ def bench_add():
     a = tf.constant(np.ones((2, 2), np.float32))
     b = tf.constant(np.ones((2, 2), np.float32))
     na, nb = np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)
-    t_ember = median_time(lambda: a + b, 20000)
-    t_numpy = median_time(lambda: na + nb, 20000)
-    return t_ember, t_numpy
+    return interleaved(lambda: a + b, lambda: na + nb, 5000)
+
+
+def interleaved(f, g, number, rounds=15):
+    """Medians of f and g timed in alternating rounds (the machine's speed drifts)."""
+    tf_, tg = [], []
+    for _ in range(rounds):
+        tf_.append(median_time(f, number, repeat=1))
+        tg.append(median_time(g, number, repeat=1))
+    return statistics.median(tf_), statistics.median(tg)
 
 
 def bench_mlp():
@@ -72,7 +79,7 @@ def bench_mlp():
     gn = numpy_step()
     for a, b in zip(ge, gn):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
-    return median_time(ember_step, 50), median_time(numpy_step, 50)
+    return interleaved(ember_step, numpy_step, 20)
 
 
 def main():

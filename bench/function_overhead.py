@@ -118,17 +118,20 @@ def main():
     tx, ty = tf.constant(x), tf.constant(y)
 
     eager_vars = ember_variables(params)
-    t_eager = median_time(lambda: step_fn(eager_vars, tx, ty))
-
     traced_vars = ember_variables(params)
     traced = tf.function(lambda a, b: step_fn(traced_vars, a, b))
-    t_func = median_time(lambda: traced(tx, ty))
-
     run_session, _ = session_step_runner(params, x, y)
-    t_sess = median_time(run_session)
-
     np_params = [p.copy() for p in params]
-    t_numpy = median_time(lambda: numpy_step(np_params, x, y))
+    runners = {"eager": lambda: step_fn(eager_vars, tx, ty),
+               "function": lambda: traced(tx, ty),
+               "session": run_session,
+               "numpy": lambda: numpy_step(np_params, x, y)}
+    # Interleaved rounds: machine speed drifts, so every method sees the same conditions.
+    samples = {k: [] for k in runners}
+    for _ in range(15):
+        for k, fn in runners.items():
+            samples[k].append(median_time(fn, number=20, repeat=1))
+    t_eager, t_func, t_sess, t_numpy = (statistics.median(samples[k]) for k in runners)
 
     print(f"MLP train step, batch {BATCH}, {IN}-{HIDDEN}-{OUT} (median per step):")
     print(f"  eager (GradientTape)   {t_eager * 1e6:8.1f} us")

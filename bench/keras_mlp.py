@@ -85,19 +85,45 @@ def run_ember(epochs):
             "call_1": statistics.median(lat_call)}
 
 
-def run_reference(python, impl, workload):
-    """One workload through ../shared/bench/bench.py in another interpreter (JSON out)."""
-    cmd = [python, os.path.join(SHARED_BENCH, "bench.py"), "--impl", impl,
+def run_reference(python, module, workload, epochs=None, env=None):
+    """One workload through ../shared/bench/bench.py in an interpreter (JSON out)."""
+    cmd = [python, os.path.join(SHARED_BENCH, "bench.py"), "--module", module,
            "--workload", workload]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=SHARED_BENCH, timeout=3600)
+    if epochs:
+        cmd += ["--epochs", str(epochs)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=SHARED_BENCH, timeout=3600,
+                         env=dict(os.environ, **(env or {})))
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:] or ["failed"]}
-    for line in reversed(out.stdout.strip().splitlines()):
-        try:
-            return json.loads(line)
-        except json.JSONDecodeError:
-            continue
-    return {"error": ["no JSON result"]}
+    try:
+        return json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return {"error": ["no JSON result"]}
+
+
+def compare(args):
+    """ember and the given references through the same shared scripts, interleaved."""
+    impls = [("ember", sys.executable, "impl_keras",
+              {"BENCH_TF_MODULE": "ember", "BENCH_KERAS_MODULE": "ember.keras"})]
+    if args.tf_python:
+        impls.append(("TF-Keras", args.tf_python, "impl_keras", {}))
+    if args.torch_python:
+        impls.append(("PyTorch", args.torch_python, "impl_torch", {}))
+    w1 = {name: [] for name, *_ in impls}
+    w4 = {name: [] for name, *_ in impls}
+    for _ in range(args.repeats):
+        for name, python, module, env in impls:
+            w1[name].append(run_reference(python, module, "w1", args.epochs, env))
+            w4[name].append(run_reference(python, module, "w4", None, env))
+    print(f"W1 steady epoch [s] and W4 latencies, median of {args.repeats} interleaved runs:")
+    for name, *_ in impls:
+        steady = [r.get("steady_epoch_s") for r in w1[name] if "steady_epoch_s" in r]
+        first = [r.get("epoch1_s") for r in w1[name] if "epoch1_s" in r]
+        lat = {k: statistics.median([r[k] for r in w4[name] if k in r])
+               for k in w4[name][0] if k.endswith("_ms") and "median" in k} \
+            if w4[name] and "error" not in w4[name][0] else w4[name][:1]
+        print(f"  {name:9s} epoch1 {statistics.median(first) if first else float('nan'):6.2f}"
+              f"  steady {statistics.median(steady) if steady else float('nan'):6.2f}  {lat}")
 
 
 def main():
@@ -105,6 +131,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--tf-python")
     parser.add_argument("--torch-python")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (epoch 1 includes tracing)")
@@ -115,13 +142,8 @@ def main():
           f"({60000 / r['steady_epoch']:,.0f} samples/s)")
     print(f"  predict, 1 sample (median of 200): {r['predict_1'] * 1e6:8.1f} us")
     print(f"  model(x), 1 sample (median of 200): {r['call_1'] * 1e6:8.1f} us")
-    for name, python, impl in (("TF-Keras", args.tf_python, "keras"),
-                               ("PyTorch", args.torch_python, "torch")):
-        if not python:
-            continue
-        ref_w1 = run_reference(python, impl, "w1")
-        ref_w4 = run_reference(python, impl, "w4")
-        print(f"{name}: W1 {ref_w1}\n{name}: W4 {ref_w4}")
+    if args.tf_python or args.torch_python:
+        compare(args)
 
 
 if __name__ == "__main__":

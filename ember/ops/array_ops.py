@@ -508,8 +508,11 @@ def _sum_to(g, target):
     if lead < 0:
         raise InvalidArgumentError(f"SumToShape: gradient of shape {np.shape(g)} cannot be "
                                    f"summed to shape {target}")
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(target) if d == 1 and g.shape[lead + i] != 1)
+    ones = tuple(lead + i for i, d in enumerate(target) if d == 1 and g.shape[lead + i] != 1)
+    if not ones and g.dtype.kind != "b":
+        # the common case (a bias gradient): only leading axes go
+        return np.add.reduce(g, axis=tuple(range(lead)), dtype=g.dtype) if lead else g
+    axes = tuple(range(lead)) + ones
     out = np.sum(g, axis=axes, keepdims=True, dtype=g.dtype) if axes else g
     return np.reshape(out, target)
 

@@ -29,7 +29,7 @@ class Session:
     def __init__(self, target="", graph=None, config=None):
         from ember.compat.v1 import get_default_graph
         self.graph = graph if graph is not None else get_default_graph()
-        self._plans = {}
+        self._calls = {}          # (fetch ids, feed ids) -> elements, feeds, compiled plan
         self._closed = False
         self._variable_reads = {}
         self._context = None
@@ -65,7 +65,7 @@ class Session:
 
     def close(self):
         self._closed = True
-        self._plans.clear()
+        self._calls.clear()
 
     # -- running -----------------------------------------------------------------------
     def _element(self, f):
@@ -95,24 +95,28 @@ class Session:
         """Computes ``fetches``, feeding ``feed_dict`` values for the keyed tensors."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        flat = [self._element(f) for f in nest.flatten(fetches)]
-        tensors = [f for f in flat if isinstance(f, SymbolicTensor)]
-        targets = [f for f in flat if isinstance(f, Operation)]
-        feed_keys, feed_vals = [], []
-        for key, value in (feed_dict or {}).items():
-            t = self._element(key)
-            if not isinstance(t, SymbolicTensor):
-                raise TypeError(f"Cannot feed {key!r}: feed keys must be tensors of the graph")
-            arr = _feed_array(t, value)
-            feed_keys.append(t)
-            feed_vals.append(arr)
-        plan_key = (tuple(id(t) for t in tensors), tuple(id(o) for o in targets),
-                    tuple(id(t) for t in feed_keys))
-        plan = self._plans.get(plan_key)
-        if plan is None:
+        raw = nest.flatten(fetches)
+        feed_dict = feed_dict or {}
+        call_key = (tuple(map(id, raw)), tuple(map(id, feed_dict)))
+        cached = self._calls.get(call_key)
+        if cached is None:
+            flat = [self._element(f) for f in raw]
+            tensors = [f for f in flat if isinstance(f, SymbolicTensor)]
+            targets = [f for f in flat if isinstance(f, Operation)]
+            feed_keys = []
+            for key in feed_dict:
+                t = self._element(key)
+                if not isinstance(t, SymbolicTensor):
+                    raise TypeError(f"Cannot feed {key!r}: feed keys must be tensors of the "
+                                    f"graph")
+                feed_keys.append(t)
             from ember.framework.compiler import compile_plan
             plan = compile_plan(self.graph, tensors, feed_keys, targets)
-            self._plans[plan_key] = plan
+            # keep the fetched objects alive: the cache is keyed by their ids
+            cached = (flat, feed_keys, plan, raw, list(feed_dict))
+            self._calls[call_key] = cached
+        flat, feed_keys, plan, _, _ = cached
+        feed_vals = [_feed_array(t, v) for t, v in zip(feed_keys, feed_dict.values())]
         results = iter(plan.run(feed_vals))
         out = []
         for f in flat:
@@ -146,6 +150,11 @@ def _feed_array(t, value):
     else:
         arr = np.asarray(value)
     want = t.dtype
+    if arr.dtype == want._np and want is not dtypes.string:
+        dims = t._shape._dims
+        if dims is not None and len(dims) == arr.ndim and all(
+                d is None or d == s for d, s in zip(dims, arr.shape)):
+            return arr
     if want is dtypes.string:
         arr = convert_to_tensor(arr, dtype=dtypes.string)._value
     elif arr.dtype != want.np:

@@ -101,7 +101,52 @@ class TruePositives(_ConfusionMatrixConditionCount):
     _condition = ConfusionMatrix.TRUE_POSITIVES
 
 
-class Precision(Metric):
+class _RatioAtThresholds(Metric):
+    """``TP / (TP + other)`` at each threshold, where ``other`` is false positives
+    (precision) or false negatives (recall); ``top_k`` keeps only the k highest scores per
+    sample as positives, ``class_id`` restricts to one class column."""
+
+    _other = None          # (ConfusionMatrix condition, variable name)
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self._direction = "up"
+        self.init_thresholds = thresholds
+        self.top_k = top_k
+        self.class_id = class_id
+        default = 0.5 if top_k is None else metrics_utils.NEG_INF
+        self.thresholds = metrics_utils.parse_init_thresholds(thresholds,
+                                                              default_threshold=default)
+        self._thresholds_distributed_evenly = \
+            metrics_utils.is_evenly_distributed_thresholds(self.thresholds)
+        n = len(self.thresholds)
+        self.true_positives = self.add_variable((n,), "zeros", name="true_positives")
+        condition, var_name = self._other
+        setattr(self, var_name, self.add_variable((n,), "zeros", name=var_name))
+        self._other_variable = getattr(self, var_name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates the two confusion counts at every threshold."""
+        metrics_utils.update_confusion_matrix_variables(
+            {ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
+             self._other[0]: self._other_variable},
+            y_true, y_pred, thresholds=self.thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            top_k=self.top_k, class_id=self.class_id, sample_weight=sample_weight)
+
+    def result(self):
+        tp = ember.identity(self.true_positives)
+        res = ember.math.divide_no_nan(tp, tp + self._other_variable)
+        return _first_or_all(res, len(self.thresholds))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"thresholds": self.init_thresholds, "top_k": self.top_k,
+                       "class_id": self.class_id})
+        return config
+
+
+class Precision(_RatioAtThresholds):
     """``TP / (TP + FP)`` at each threshold; ``top_k`` keeps only the k highest scores per
     sample as positives, ``class_id`` restricts to one class column.
 
@@ -111,43 +156,10 @@ class Precision(Metric):
     0.6667
     """
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
-        self.init_thresholds = thresholds
-        self.top_k = top_k
-        self.class_id = class_id
-        default = 0.5 if top_k is None else metrics_utils.NEG_INF
-        self.thresholds = metrics_utils.parse_init_thresholds(thresholds,
-                                                              default_threshold=default)
-        self._thresholds_distributed_evenly = \
-            metrics_utils.is_evenly_distributed_thresholds(self.thresholds)
-        n = len(self.thresholds)
-        self.true_positives = self.add_variable((n,), "zeros", name="true_positives")
-        self.false_positives = self.add_variable((n,), "zeros", name="false_positives")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        """Accumulates true and false positives at every threshold."""
-        metrics_utils.update_confusion_matrix_variables(
-            {ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
-             ConfusionMatrix.FALSE_POSITIVES: self.false_positives},
-            y_true, y_pred, thresholds=self.thresholds,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
-            top_k=self.top_k, class_id=self.class_id, sample_weight=sample_weight)
-
-    def result(self):
-        tp = ember.identity(self.true_positives)
-        res = ember.math.divide_no_nan(tp, tp + self.false_positives)
-        return _first_or_all(res, len(self.thresholds))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"thresholds": self.init_thresholds, "top_k": self.top_k,
-                       "class_id": self.class_id})
-        return config
+    _other = (ConfusionMatrix.FALSE_POSITIVES, "false_positives")
 
 
-class Recall(Metric):
+class Recall(_RatioAtThresholds):
     """``TP / (TP + FN)`` at each threshold; ``top_k``/``class_id`` as in ``Precision``.
 
     >>> m = ember.keras.metrics.Recall()
@@ -156,40 +168,7 @@ class Recall(Metric):
     0.6667
     """
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
-        self.init_thresholds = thresholds
-        self.top_k = top_k
-        self.class_id = class_id
-        default = 0.5 if top_k is None else metrics_utils.NEG_INF
-        self.thresholds = metrics_utils.parse_init_thresholds(thresholds,
-                                                              default_threshold=default)
-        self._thresholds_distributed_evenly = \
-            metrics_utils.is_evenly_distributed_thresholds(self.thresholds)
-        n = len(self.thresholds)
-        self.true_positives = self.add_variable((n,), "zeros", name="true_positives")
-        self.false_negatives = self.add_variable((n,), "zeros", name="false_negatives")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        """Accumulates true positives and false negatives at every threshold."""
-        metrics_utils.update_confusion_matrix_variables(
-            {ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
-             ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives},
-            y_true, y_pred, thresholds=self.thresholds,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
-            top_k=self.top_k, class_id=self.class_id, sample_weight=sample_weight)
-
-    def result(self):
-        tp = ember.identity(self.true_positives)
-        res = ember.math.divide_no_nan(tp, tp + self.false_negatives)
-        return _first_or_all(res, len(self.thresholds))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"thresholds": self.init_thresholds, "top_k": self.top_k,
-                       "class_id": self.class_id})
-        return config
+    _other = (ConfusionMatrix.FALSE_NEGATIVES, "false_negatives")
 
 
 class _SensitivitySpecificityBase(Metric):

@@ -367,7 +367,7 @@ class _Squeeze(Op):
                         f"[Op:Squeeze]")
             return TensorShape([d for i, d in enumerate(dims) if i not in ax]), x.dtype
         if None in dims:
-            raise ValueError("squeeze without axis needs a fully known shape in a graph")
+            return TensorShape(None), x.dtype   # an unknown dim may be 1: rank unknown
         return TensorShape([d for d in dims if d != 1]), x.dtype
 
     def kernel(self, xp, a, axis):

@@ -310,8 +310,6 @@ KNOWN_BUGS = {}
 # Ops that refuse to trace when every input dimension is unknown (TF's shape functions
 # accept unknown dimensions and leave the output partly unknown).
 KNOWN_UNKNOWN_DIM_BUGS = {
-    "array.squeeze_all": "array_ops.squeeze without axis raises 'needs a fully known shape "
-                         "in a graph' when input dims are unknown",
     "array.gather_nd_batch": "array_ops.gather_nd with batch_dims > 0 raises 'needs fully "
                              "known shapes' when dims are unknown",
     "array.linspace_f64": "array_ops.linspace with a broadcast start/stop calls broadcast_to "

@@ -430,17 +430,6 @@ def get(identifier):
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            obj = _serialization.get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(f"Unknown activation function: {identifier!r}. Valid choices: "
-                             f"{', '.join(sorted(ALL_OBJECTS_DICT))}")
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+    return _serialization.get_object(identifier, deserialize, "activation function",
+                                     names=ALL_OBJECTS_DICT, instantiate=False,
+                                     unknown_name="Unknown activation function")

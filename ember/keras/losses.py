@@ -12,7 +12,6 @@ Everything is written with ember's public ops, so it runs eagerly, under
 """
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 
@@ -1048,21 +1047,4 @@ def get(identifier):
     >>> ember.keras.losses.get("categorical_crossentropy").__name__
     'categorical_crossentropy'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            obj = _serialization.get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(f"Could not interpret loss identifier: {identifier!r}. Valid "
-                             f"choices: {', '.join(sorted(ALL_OBJECTS_DICT))}")
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    return _serialization.get_object(identifier, deserialize, "loss", names=ALL_OBJECTS_DICT)

@@ -140,19 +140,27 @@ def _unknown(kind, name, module_objects):
             f"@keras.saving.register_keras_serializable().")
 
 
-def get_object(identifier, deserialize, kind, accept=callable):
-    """The ``get()`` of each Keras family: None stays None; a name or a config dict goes
-    through ``deserialize``; a class is instantiated; anything ``accept`` allows is returned.
-    """
+def get_object(identifier, deserialize, kind, accept=callable, names=None,
+               unknown_name=None, instantiate=True):
+    """The ``get()`` of each Keras family: None stays None; a config dict goes through
+    ``deserialize``; a name is looked up in ``names`` (then the registry) when given, else
+    deserialized; a class is instantiated; anything ``accept`` allows is returned."""
     if identifier is None:
         return None
     if isinstance(identifier, dict):
         obj = deserialize(identifier)
+    elif isinstance(identifier, str) and names is not None:
+        obj = names.get(identifier)
+        if obj is None:
+            obj = get_registered_object(identifier)
+        if obj is None:
+            raise ValueError(f"{unknown_name or f'Could not interpret {kind} identifier'}: "
+                             f"{identifier!r}. Valid choices: {', '.join(sorted(names))}")
     elif isinstance(identifier, str):
         obj = deserialize({"class_name": identifier, "config": {}})
     else:
         obj = identifier
-    if isinstance(obj, type) and accept(obj):
+    if instantiate and isinstance(obj, type) and accept(obj):
         obj = obj()
     if accept(obj):
         return obj

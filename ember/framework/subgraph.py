@@ -3,13 +3,11 @@ graph, compiled to plans, and differentiated (the gradient graph is built on dem
 body's own graph, from a tape that recorded the body while it was traced)."""
 from __future__ import annotations
 
-import numpy as np
 
-from ember.framework import dtypes, nest
+from ember.framework import nest
 from ember.framework.context import context
-from ember.framework.graph import FuncGraph, SymbolicTensor
-from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
-from ember.framework.tensor_shape import TensorShape
+from ember.framework.graph import FuncGraph
+from ember.framework.tensor import Tensor, convert_to_tensor
 
 __all__ = ["SubFunction"]
 
@@ -129,8 +127,3 @@ class SubFunction:
         n = len(self.inputs)
         return out[:n], out[n:]
 
-
-def zeros_for(t_shape, dtype, like=None):
-    if like is not None:
-        return np.zeros(np.shape(like), dtype=dtype.np)
-    return np.zeros([d or 0 for d in t_shape.as_list()], dtype=dtype.np)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ember.framework import nest
 from ember.framework.context import context
-from ember.framework.op import Op, OpCall, execute
+from ember.framework.op import Op, OpCall
 
 __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "backward", "record"]
 
@@ -16,10 +16,6 @@ __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "backward"
 class UnconnectedGradients:
     NONE = "none"
     ZERO = "zero"
-
-
-def _key(t):
-    return id(t)
 
 
 def record(op, inputs, outputs, attrs):

@@ -6,9 +6,8 @@ import numpy as np
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.graph import Graph, Operation, SymbolicTensor
+from ember.framework.graph import Operation, SymbolicTensor
 from ember.framework.tensor import EagerTensor, convert_to_tensor
-from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
 

@@ -6,9 +6,7 @@ import os
 
 import numpy as np
 
-from ember.framework import dtypes
 from ember.framework.context import context
-from ember.framework.graph import Operation, SymbolicTensor
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer",
            "RMSPropOptimizer", "AdagradOptimizer", "Saver", "latest_checkpoint",
@@ -311,5 +309,3 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
         state = json.load(f)
     return os.path.join(checkpoint_dir, state["model_checkpoint_path"])
 
-
-_ = (dtypes, Operation, SymbolicTensor)

@@ -43,7 +43,6 @@ class Model(Trainer, Layer):
             return
         if input_shape is None:
             raise ValueError(f"Model {self.name}: build() needs an input_shape")
-        from ember.keras.keras_tensor import KerasTensor
         spec = _specs_for_shapes(input_shape, self._dtype)
         self.built = True
         try:

@@ -103,7 +103,7 @@ def _apply_custom(fn, y_true, y_pred, sample_weight):
 
 def _resolve_metric(identifier, y_true, y_pred, loss_fn):
     """A metric object; "accuracy"/"crossentropy" pick the variant that fits the targets."""
-    from ember.keras import losses, metrics
+    from ember.keras import metrics
     if isinstance(identifier, str) and identifier in ("accuracy", "acc", "crossentropy",
                                                        "ce"):
         kind = _target_kind(y_true, y_pred, loss_fn)
@@ -123,7 +123,6 @@ def _resolve_metric(identifier, y_true, y_pred, loss_fn):
         m = metrics.MeanMetricWrapper(m, name=getattr(m, "__name__", "metric"))
     if isinstance(identifier, str):
         m.name = identifier     # logs use the name as written in compile ("mae")
-    del losses
     return m
 
 

@@ -1471,7 +1471,7 @@ class _AddN(Op):
         first = arrays[0]
         for a in arrays[1:]:
             if a.shape != first.shape or a.dtype != first.dtype:
-                raise InvalidArgumentError(f"add_n: inputs must have one shape and dtype")
+                raise InvalidArgumentError("add_n: inputs must have one shape and dtype")
         out = np.array(first, copy=True)
         for a in arrays[1:]:
             out += a

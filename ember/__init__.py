@@ -8,7 +8,10 @@
 
 This module only re-exports; the code lives in ember.framework and ember.ops.
 """
-from ember.framework import dtypes as dtypes  # noqa: F401
+from ember.framework import memory as _memory
+
+_memory.tune_malloc()
+from ember.framework import dtypes as dtypes  # noqa: F401,E402
 from ember.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
     half, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,

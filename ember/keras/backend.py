@@ -56,8 +56,12 @@ def reset_uids():
 
 
 def clear_session(free_memory=True):
-    """Resets layer-name counters (``dense``, ``dense_1`` ... start again)."""
+    """Resets layer-name counters (``dense``, ``dense_1`` ... start again); with
+    ``free_memory`` also drops the kernels' cached scratch buffers."""
     reset_uids()
+    if free_memory:
+        from ember.framework.memory import release_scratch
+        release_scratch()
 
 
 def unique_layer_name(base):

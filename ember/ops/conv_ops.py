@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.memory import scratch
 from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -147,8 +148,13 @@ def _patches(x, ksize, strides, dilations, outs, pads, groups):
     p = x.shape[0] * math.prod(outs)
     k = math.prod(ksize) * (x.shape[-1] // groups)
     if groups == 1:
-        return win.reshape(p, k)
-    return np.ascontiguousarray(np.moveaxis(win, -2, 0)).reshape(groups, p, k)
+        cols = scratch("conv.patches", win.shape, win.dtype)
+        np.copyto(cols, win)
+        return cols.reshape(p, k)
+    win = np.moveaxis(win, -2, 0)
+    cols = scratch("conv.patches", win.shape, win.dtype)
+    np.copyto(cols, win)
+    return cols.reshape(groups, p, k)
 
 
 def conv_forward(x, w, strides, dilations, padding):

@@ -553,8 +553,12 @@ class Plan:
             outs = tuple(slot(v) for v in n.outputs)
             kernel = n.op.kernel
             attrs = n.attrs
+            ufunc = _node_ufunc(ir, n)
             if n.inplace is not None:
-                steps.append((_inplace_call(_node_ufunc(ir, n), n.inplace), ins, outs, n))
+                steps.append((_inplace_call(ufunc, n.inplace), ins, outs, n))
+            elif ufunc is not None and not attrs:
+                # dtypes were checked when the graph was built: the bare ufunc will do
+                steps.append((ufunc, ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))
             else:
@@ -574,7 +578,7 @@ class Plan:
         self.consts = dict(ir.consts)
         self.exposed_variables = list(ir.exposed_variables)
         # Raw ufuncs standing in for kernels that run under np.errstate eagerly need it too.
-        self._errstate = any(n.quiet or (n.inplace is not None and
+        self._errstate = any(n.quiet or (_node_ufunc(ir, n) is not None and
                                          getattr(n.op, "ufunc_quiet", False))
                              for n in ir.nodes)
 

@@ -115,7 +115,7 @@ RELU_GRAD = _MaskedGrad("ReluGrad", _relu_slope)
 RELU6_GRAD = _MaskedGrad("Relu6Grad", _relu6_slope)
 LEAKY_RELU_GRAD = _MaskedGrad("LeakyReluGrad", _leaky_slope)
 
-RELU = _PiecewiseLinear("Relu", lambda a: np.maximum(a, np.zeros((), a.dtype)), RELU_GRAD, REAL)
+RELU = _PiecewiseLinear("Relu", lambda a: np.maximum(a, a.dtype.type(0)), RELU_GRAD, REAL)
 RELU6 = _PiecewiseLinear("Relu6", lambda a: np.clip(a, np.zeros((), a.dtype),
                                                     np.full((), 6, a.dtype)), RELU6_GRAD, REAL)
 LEAKY_RELU = _PiecewiseLinear(
@@ -288,7 +288,7 @@ class _SoftmaxBase(Op):
         if a.size == 0:
             return a.copy()
         w = _work(a)
-        shifted = w - np.max(w, axis=axis, keepdims=True)
+        shifted = np.subtract(w, np.maximum.reduce(w, axis=axis, keepdims=True))
         return self.finish(shifted, axis).astype(a.dtype, copy=False)
 
 
@@ -296,8 +296,8 @@ class _Softmax(_SoftmaxBase):
     name = "Softmax"
 
     def finish(self, shifted, axis):
-        e = np.exp(shifted)
-        e /= np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(shifted, out=shifted)
+        e /= np.add.reduce(e, axis=axis, keepdims=True)
         return e
 
     def grad(self, call, g):
@@ -310,7 +310,8 @@ class _LogSoftmax(_SoftmaxBase):
     name = "LogSoftmax"
 
     def finish(self, shifted, axis):
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted -= np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+        return shifted
 
     def grad(self, call, g):
         y = call.outputs[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
+from ember.framework.fastpath import widen_operands
 from ember.framework.op import Op
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
@@ -360,13 +361,16 @@ class FusedElementwise(Op):
         raise NotImplementedError("FusedElementwise exists only inside compiled plans")
 
     def kernel(self, xp, *arrays, steps):
-        env = list(arrays)
+        wide = widen_operands(arrays) if len(arrays) > 1 else None
+        env = list(arrays) if wide is None else wide[0]
         for ufunc, args, inplace in steps:
             vals = [env[a] for a in args]
             if inplace is not None and type(vals[inplace]) is np.ndarray:
                 env.append(ufunc(*vals, out=vals[inplace]))
             else:
                 env.append(ufunc(*vals))
+        if wide is not None:
+            return env[-1].reshape(wide[1])
         return env[-1]
 
 
@@ -554,7 +558,9 @@ class Plan:
             kernel = n.op.kernel
             attrs = n.attrs
             ufunc = _node_ufunc(ir, n)
-            if n.inplace is not None:
+            if ufunc is not None and _channel_broadcast(ir, n):
+                steps.append((_widening_call(ufunc, n.inplace), ins, outs, n))
+            elif n.inplace is not None:
                 steps.append((_inplace_call(ufunc, n.inplace), ins, outs, n))
             elif ufunc is not None and not attrs:
                 # dtypes were checked when the graph was built: the bare ufunc will do
@@ -631,6 +637,35 @@ def _bind(kernel, attrs):
     else:
         def call(*arrays):
             return kernel(np, *arrays)
+    return call
+
+
+def _channel_broadcast(ir, n):
+    """True when the static shapes say a node combines a large array with a narrow last axis
+    and per-channel values (a bias add), so widen_operands may pay off."""
+    shapes = [ir.shapes.get(v) for v in n.inputs]
+    if len(shapes) < 2 or any(s is None or s.rank is None for s in shapes):
+        return False
+    big = max(shapes, key=lambda s: s.rank)
+    last = big[-1] if big.rank else None
+    if big.rank < 2 or last is None or last >= 256:
+        return False
+    return any(s.rank < big.rank or (s.rank and s[-1] == last and
+                                       all(d == 1 for d in s.as_list()[:-1]))
+               for s in shapes if s is not big)
+
+
+def _widening_call(ufunc, position):
+    def call(*arrays):
+        wide = widen_operands(arrays)
+        if wide is None:
+            if position is not None and type(arrays[position]) is np.ndarray:
+                return ufunc(*arrays, out=arrays[position])
+            return ufunc(*arrays)
+        ops, shape = wide
+        if position is not None and type(arrays[position]) is np.ndarray:
+            return ufunc(*ops, out=ops[position]).reshape(shape)
+        return ufunc(*ops).reshape(shape)
     return call
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.fastpath import add_reduce, widen_operands  # noqa: F401
 from ember.framework.op import Op, execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -157,6 +158,11 @@ class BinaryOp(Op):
             raise mismatch_error(self.name, a.dtype, b.dtype)
         if a.dtype not in self.allowed:
             raise dtype_error(self.name, a.dtype, self.allowed)
+        if self.ufunc is not None and a.shape != b.shape and (a.size >= 65536 or
+                                                               b.size >= 65536):
+            wide = widen_operands((a, b))
+            if wide is not None:
+                return self.fn(*wide[0]).reshape(wide[1])
         return self.fn(a, b)
 
     def grad(self, call, g):
@@ -263,3 +269,4 @@ def shape_arg(shape, op_name="shape"):
     if not t.dtype.is_integer:
         raise TypeError(f"{op_name}: shape must be an integer tensor, got {t.dtype.name}")
     return t
+

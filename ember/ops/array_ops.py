@@ -14,7 +14,7 @@ from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import math_ops
 from ember.ops.math_ops import cast  # noqa: F401  (_base.shape_arg uses array_ops.cast)
 from ember.ops._base import (
-    ANY, EMPTY, NUMERIC, check_dtype, normalize_axis, shape_arg, shape_from_spec,
+    ANY, EMPTY, NUMERIC, add_reduce, check_dtype, normalize_axis, shape_arg, shape_from_spec,
     shape_value, static_axes, static_int, tensor,
 )
 
@@ -511,7 +511,7 @@ def _sum_to(g, target):
     ones = tuple(lead + i for i, d in enumerate(target) if d == 1 and g.shape[lead + i] != 1)
     if not ones and g.dtype.kind != "b":
         # the common case (a bias gradient): only leading axes go
-        return np.add.reduce(g, axis=tuple(range(lead)), dtype=g.dtype) if lead else g
+        return add_reduce(g, tuple(range(lead))) if lead else g
     axes = tuple(range(lead)) + ones
     out = np.sum(g, axis=axes, keepdims=True, dtype=g.dtype) if axes else g
     return np.reshape(out, target)

@@ -9,7 +9,7 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.ops._base import FLOATS, check_dtype, tensor
+from ember.ops._base import FLOATS, add_reduce, check_dtype, tensor, widen_operands
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
 __all__ = [
@@ -79,59 +79,142 @@ class _FusedBatchNorm(Op):
 
     def kernel(self, xp, x, scale, offset, epsilon, axis):
         self.infer([_ArraySpec(x), _ArraySpec(scale), _ArraySpec(offset)], epsilon, axis)
-        w = x.astype(np.float32) if x.dtype.itemsize < 4 else x
-        axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
-        shape = _param_shape(x.ndim, axis, x.shape[axis])
-        mean = np.mean(w, axis=axes, keepdims=True)
-        centered = w - mean
-        var = np.mean(np.square(centered), axis=axes, keepdims=True)
-        mul = (scale.astype(w.dtype).reshape(shape) / np.sqrt(var + w.dtype.type(epsilon)))
-        centered *= mul
-        centered += offset.astype(w.dtype).reshape(shape)
-        return (centered.astype(x.dtype, copy=False), mean.reshape(-1).astype(scale.dtype),
-                var.reshape(-1).astype(scale.dtype))
+        w, restore = _channels_last(x, axis)
+        c = w.shape[-1]
+        x2 = w.reshape(-1, c)
+        p = max(x2.shape[0], 1)
+        mean = add_reduce(x2, (0,)) / w.dtype.type(p)
+        y = _per_channel(np.subtract, x2, mean)            # centred, then scaled in place
+        var = add_reduce(np.square(y), (0,)) / w.dtype.type(p)
+        mul = scale.astype(w.dtype) / np.sqrt(var + w.dtype.type(epsilon))
+        _per_channel(np.multiply, y, mul, out=y)
+        _per_channel(np.add, y, offset.astype(w.dtype), out=y)
+        y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
+        return y, mean.astype(scale.dtype), var.astype(scale.dtype)
 
     def grad(self, call, gy, gmean, gvar):
         x, scale, offset = call.inputs
         _, mean, var = call.outputs
-        axis = call.attrs["axis"]
-        r = x.shape.rank
-        axes = [i for i in range(r) if i != axis % r]
-        c = x.shape[axis]
-        pshape = _param_shape(r, axis, -1 if c is None else c)
-        wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
-        m = math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
-        mean_b = array_ops.reshape(math_ops.cast(mean, wx.dtype), pshape)
-        inv = math_ops.rsqrt(array_ops.reshape(math_ops.cast(var, wx.dtype), pshape) +
-                             convert_to_tensor(call.attrs["epsilon"], dtype=wx.dtype))
-        xhat = (wx - mean_b) * inv
-        dx = None
-        dscale = doffset = None
+        attrs = {"epsilon": call.attrs["epsilon"], "axis": call.attrs["axis"]}
+        dx = dscale = doffset = None
         if gy is not None:
-            g = math_ops.cast(gy, wx.dtype)
-            sum_g = reduce_ops.reduce_sum(g, axes, keepdims=True)
-            sum_gx = reduce_ops.reduce_sum(g * xhat, axes, keepdims=True)
-            sc = array_ops.reshape(math_ops.cast(scale, wx.dtype), pshape)
-            dx = (sc * inv) * (g - (sum_g + xhat * sum_gx) / m)
-            dscale = math_ops.cast(array_ops.reshape(sum_gx, [-1]), scale.dtype)
-            doffset = math_ops.cast(array_ops.reshape(sum_g, [-1]), offset.dtype)
-        if gmean is not None:
-            t = array_ops.broadcast_to(
-                array_ops.reshape(math_ops.cast(gmean, wx.dtype), pshape) / m,
-                array_ops.shape(wx))
-            dx = t if dx is None else dx + t
-        if gvar is not None:
-            t = array_ops.reshape(math_ops.cast(gvar, wx.dtype), pshape) * \
-                (2.0 * (wx - mean_b) / m)
-            dx = t if dx is None else dx + t
-        if dx is not None:
-            dx = math_ops.cast(dx, x.dtype)
+            dx, dscale, doffset = execute(FUSED_BATCH_NORM_GRAD, (gy, x, scale, mean, var),
+                                          attrs)
+        if gmean is not None or gvar is not None:
+            axis = attrs["axis"]
+            r = x.shape.rank
+            c = x.shape[axis]
+            pshape = _param_shape(r, axis, -1 if c is None else c)
+            wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
+            m = math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
+            extra = None
+            if gmean is not None:
+                extra = array_ops.broadcast_to(
+                    array_ops.reshape(math_ops.cast(gmean, wx.dtype), pshape) / m,
+                    array_ops.shape(wx))
+            if gvar is not None:
+                mean_b = array_ops.reshape(math_ops.cast(mean, wx.dtype), pshape)
+                t = array_ops.reshape(math_ops.cast(gvar, wx.dtype), pshape) * \
+                    (2.0 * (wx - mean_b) / m)
+                extra = t if extra is None else extra + t
+            extra = math_ops.cast(extra, x.dtype)
+            dx = extra if dx is None else dx + extra
         return dx, dscale, doffset
 
     grad_accepts_none = True
 
 
+def _channels_last(x, axis):
+    """x as a C-contiguous float32/float64 array with the channel axis last, and the function
+    that puts an array of that layout back into x's."""
+    w = x.astype(np.float32) if x.dtype.itemsize < 4 else x
+    axis %= x.ndim
+    if axis == x.ndim - 1:
+        return np.ascontiguousarray(w), lambda a: a
+    w = np.ascontiguousarray(np.moveaxis(w, axis, -1))
+    return w, lambda a: np.ascontiguousarray(np.moveaxis(a, -1, axis))
+
+
+def _per_channel(ufunc, a, v, out=None):
+    """ufunc(a, v) for a (P, C) array and a (C,) vector, over long rows where that helps."""
+    wide = widen_operands((a, v))
+    if wide is None:
+        return ufunc(a, v, out=out)
+    (wa, wv), shape = wide
+    return ufunc(wa, wv, out=None if out is None else out.reshape(wa.shape)).reshape(shape)
+
+
+class _FusedBatchNormGrad(Op):
+    """Gradients (dx, dscale, doffset) of training-mode batch norm, given dy, x, scale and the
+    batch mean and biased variance the forward pass returned."""
+
+    name = "FusedBatchNormGradV3"
+    num_outputs = 3
+
+    def infer(self, inputs, epsilon, axis):
+        gy, x, scale = inputs[:3]
+        return [(x.shape, x.dtype), (scale.shape, scale.dtype), (scale.shape, scale.dtype)]
+
+    def kernel(self, xp, gy, x, scale, mean, var, epsilon, axis):
+        w, restore = _channels_last(x, axis)
+        g, _ = _channels_last(gy, axis)
+        c = w.shape[-1]
+        x2, g2 = w.reshape(-1, c), g.reshape(-1, c).astype(w.dtype, copy=False)
+        p = w.dtype.type(max(x2.shape[0], 1))
+        mean = mean.astype(w.dtype)
+        inv = 1 / np.sqrt(var.astype(w.dtype) + w.dtype.type(epsilon))
+        xc = _per_channel(np.subtract, x2, mean)
+        sum_g = add_reduce(g2, (0,))
+        sum_gxhat = add_reduce(np.multiply(g2, xc), (0,)) * inv
+        k = scale.astype(w.dtype) * inv
+        # dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = xc * inv
+        dx = _per_channel(np.multiply, g2, k)
+        _per_channel(np.multiply, xc, -k * inv * sum_gxhat / p, out=xc)
+        dx += xc
+        _per_channel(np.subtract, dx, k * sum_g / p, out=dx)
+        dx = restore(dx.reshape(w.shape)).astype(x.dtype, copy=False)
+        return dx, sum_gxhat.astype(scale.dtype), sum_g.astype(scale.dtype)
+
+    def grad(self, call, gdx, gdscale, gdoffset):
+        # second order: differentiate the same formula written in ops
+        from ember.framework.tape import GradientTape
+        inputs = list(call.inputs)
+        with GradientTape(persistent=False, watch_accessed_variables=False) as tape:
+            for t in inputs:
+                tape.watch(t)
+            outs = _bn_grad_in_ops(*inputs, **call.attrs)
+        pairs = [(o, g) for o, g in zip(outs, (gdx, gdscale, gdoffset)) if g is not None]
+        if not pairs:
+            return [None] * len(inputs)
+        return tape.gradient([o for o, _ in pairs], inputs,
+                             output_gradients=[g for _, g in pairs])
+
+    grad_accepts_none = True
+
+
+def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
+    """FusedBatchNormGradV3's outputs from differentiable ops (for its own gradient)."""
+    r = x.shape.rank
+    axes = [i for i in range(r) if i != axis % r]
+    c = x.shape[axis]
+    pshape = _param_shape(r, axis, -1 if c is None else c)
+    wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
+    m = math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
+    mean_b = array_ops.reshape(math_ops.cast(mean, wx.dtype), pshape)
+    inv = math_ops.rsqrt(array_ops.reshape(math_ops.cast(var, wx.dtype), pshape) +
+                         convert_to_tensor(epsilon, dtype=wx.dtype))
+    xhat = (wx - mean_b) * inv
+    g = math_ops.cast(gy, wx.dtype)
+    sum_g = reduce_ops.reduce_sum(g, axes, keepdims=True)
+    sum_gx = reduce_ops.reduce_sum(g * xhat, axes, keepdims=True)
+    sc = array_ops.reshape(math_ops.cast(scale, wx.dtype), pshape)
+    dx = (sc * inv) * (g - (sum_g + xhat * sum_gx) / m)
+    return (math_ops.cast(dx, x.dtype), math_ops.cast(array_ops.reshape(sum_gx, [-1]), scale.dtype),
+            math_ops.cast(array_ops.reshape(sum_g, [-1]), scale.dtype))
+
+
 FUSED_BATCH_NORM = _FusedBatchNorm()
+FUSED_BATCH_NORM_GRAD = _FusedBatchNormGrad()
 
 
 def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,

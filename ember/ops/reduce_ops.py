@@ -13,7 +13,7 @@ from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops
 from ember.ops._base import (
-    BOOL, FLOATS, INTS, NUMERIC, REAL, check_dtype, dtype_error, normalize_axis,
+    BOOL, FLOATS, INTS, NUMERIC, REAL, add_reduce, check_dtype, dtype_error, normalize_axis,
     static_axes, static_int, tensor,
 )
 
@@ -177,7 +177,7 @@ def _euclidean_grad(call, g):
 def _np_sum(a, axes, keepdims):
     if a.dtype.kind == "b":
         return np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
-    return np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    return add_reduce(a, axes, keepdims)
 
 
 def _np_mean(a, axes, keepdims):
@@ -198,7 +198,7 @@ def _np_mean(a, axes, keepdims):
     n = 1
     for ax in axes:
         n *= a.shape[ax]
-    total = np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
+    total = add_reduce(a, axes, keepdims)
     return np.true_divide(total, a.dtype.type(n), dtype=a.dtype) if a.dtype.kind != "V" \
         else (total / n).astype(a.dtype)
 

@@ -141,3 +141,52 @@ def test_lrn(r, bias, alpha, beta):
 def test_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+@pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
+def test_fused_batch_norm_large_batch_values_and_gradients(fmt):
+    # large enough for the BLAS channel sums; checked against float64 NumPy formulas
+    shape = (16, 12, 10, 8) if fmt == "NHWC" else (16, 8, 12, 10)
+    axis = -1 if fmt == "NHWC" else 1
+    x = (rand(*shape) * 2 + 5).astype(np.float32)
+    scale, offset = rand(8, seed=1).astype(np.float32), rand(8, seed=2).astype(np.float32)
+    dy = rand(*shape, seed=3).astype(np.float32)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        s, o = tf.constant(scale), tf.constant(offset)
+        tape.watch([s, o])
+        y, m, v = tf.nn.fused_batch_norm(xt, s, o, epsilon=0.01, data_format=fmt)
+    dx, ds, do = tape.gradient(y, [xt, s, o], output_gradients=tf.constant(dy))
+    wy, wm, wv = np_bn_train(x.astype(np.float64), scale, offset, 0.01, axis)
+    np.testing.assert_allclose(np.asarray(y), wy, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(m), wm, rtol=1e-5)
+    axes = tuple(i for i in range(4) if i != axis % 4)
+    pshape = [1] * 4
+    pshape[axis] = -1
+    x64, g64 = x.astype(np.float64), dy.astype(np.float64)
+    inv = 1 / np.sqrt(x64.var(axes) + 0.01)
+    xhat = (x64 - x64.mean(axes).reshape(pshape)) * inv.reshape(pshape)
+    n = x.size // 8
+    want_ds = (g64 * xhat).sum(axes)
+    want_do = g64.sum(axes)
+    want_dx = (scale * inv).reshape(pshape) * (
+        g64 - want_do.reshape(pshape) / n - xhat * want_ds.reshape(pshape) / n)
+    np.testing.assert_allclose(np.asarray(ds), want_ds, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(do), want_do, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(dx), want_dx, rtol=1e-3, atol=1e-4)
+
+
+def test_fused_batch_norm_gradient_traced_equals_eager():
+    x = rand(8, 6, 6, 4).astype(np.float32) * 3 + 1
+    s, o = rand(4, seed=1).astype(np.float32), rand(4, seed=2).astype(np.float32)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.fused_batch_norm(x, s, o)[0]
+            loss = tf.reduce_sum(y * y * tf.range(4.0))
+        return tape.gradient(loss, x)
+    eager = step(tf.constant(x))
+    traced = tf.function(step)(tf.constant(x))
+    np.testing.assert_allclose(np.asarray(traced), np.asarray(eager), rtol=1e-5, atol=1e-6)

@@ -565,6 +565,8 @@ class Plan:
             elif ufunc is not None and not attrs:
                 # dtypes were checked when the graph was built: the bare ufunc will do
                 steps.append((ufunc, ins, outs, n))
+            elif n.op.name == "ReadVariable" and not ins:
+                steps.append((_read_variable(kernel, attrs["variable"]), ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))
             else:
@@ -588,24 +590,63 @@ class Plan:
                                          getattr(n.op, "ufunc_quiet", False))
                              for n in ir.nodes)
 
+        if len(set(self.feed_slots)) == len(self.feed_slots):
+            self._code = self._generate()
+        else:       # one value fed twice: run step by step
+            self._code = lambda *feeds: self.run_interpreted(feeds)
+
+    def _generate(self):
+        """The plan as one generated Python function: each step a line ``sK = fN(sI, sJ)``
+        over local variables, so running it costs one call per kernel and nothing else."""
+        produced = set()
+        for _, _, out, _ in self.steps:
+            produced.update((out,) if type(out) is int else out)
+        params = [f"s{i}" for i in self.feed_slots]
+        env = {}
+        lines = [f"def plan({', '.join(params)}):"]
+        for i, value in enumerate(self.template):
+            if value is not None:
+                env[f"s{i}"] = value
+            elif f"s{i}" not in params and i not in produced:
+                lines.append(f"    s{i} = None")
+        self._first_step_line = len(lines) + 1
+        for k, (fn, ins, out, _) in enumerate(self.steps):
+            env[f"f{k}"] = fn
+            call = f"f{k}({', '.join(f's{i}' for i in ins)})"
+            if type(out) is int:
+                lines.append(f"    s{out} = {call}")
+            elif out:
+                lines.append(f"    {', '.join(f's{o}' for o in out)}, = {call}")
+            else:
+                lines.append(f"    {call}")
+        lines.append(f"    return [{', '.join(f's{i}' for i in self.fetch_slots)}]")
+        namespace = {}
+        exec(compile("\n".join(lines), "<ember plan>", "exec"), env, namespace)
+        return namespace["plan"]
+
     def run(self, feeds):
-        vals = self.template.copy()
-        for s, a in zip(self.feed_slots, feeds):
-            vals[s] = a
         try:
             if self._errstate:
                 with np.errstate(all="ignore"):
-                    self._loop(vals)
+                    out = self._code(*feeds)
             else:
-                self._loop(vals)
+                out = self._code(*feeds)
             for v in self.exposed_variables:
                 v._exposed = True     # the caller now holds its buffer: copy on next update
         except OpError:
             raise
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            node = self._failed_node(vals, e)
+            node = self._failed_step(e)
             raise InvalidArgumentError(f"{e} (while running node '{node.name}', op "
                                        f"{node.op.name})") from None
+        return out
+
+    def run_interpreted(self, feeds):
+        """The same as run, one step at a time over a list of slots (for profiling)."""
+        vals = self.template.copy()
+        for s, a in zip(self.feed_slots, feeds):
+            vals[s] = a
+        self._loop(vals)
         return [vals[i] for i in self.fetch_slots]
 
     def _loop(self, vals):
@@ -618,16 +659,28 @@ class Plan:
                 for o, v in zip(out, r):
                     vals[o] = v
 
-    def _failed_node(self, vals, err):
-        """The first step whose output is missing: the one that raised."""
-        for fn, ins, out, node in self.steps:
-            first = out if type(out) is int else (out[0] if out else None)
-            if first is not None and vals[first] is None:
-                return node
+    def _failed_step(self, err):
+        """The step whose line of the generated function raised."""
+        tb = err.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code is self._code.__code__:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        k = -1 if line is None else line - self._first_step_line
+        if 0 <= k < len(self.steps):
+            return self.steps[k][3]
         return self.steps[-1][3] if self.steps else Node(FUSED, [], [], {}, "?")
 
     def describe(self):
         return [(n.op.name, n.name) for n in self.nodes]
+
+
+def _read_variable(kernel, variable):
+    def call():
+        arr = variable._array
+        return arr if arr is not None else kernel(np, variable)
+    return call
 
 
 def _bind(kernel, attrs):

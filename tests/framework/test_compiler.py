@@ -431,3 +431,37 @@ def test_plan_run_reports_the_failing_node():
                                             np.array([1, 0], np.int32)])[0], [6, 5])
     with pytest.raises(tf.errors.InvalidArgumentError):
         plan.run([np.array([5, 6], np.int32), np.array([7], np.int32)])
+
+
+from ember.framework.op import Op  # noqa: E402
+from ember.framework.errors import InvalidArgumentError  # noqa: E402
+
+
+class _FailsOnNegative(Op):
+    """Test op: identity whose kernel raises a bare ValueError on negative input."""
+
+    name = "FailsOnNegative"
+
+    def infer(self, inputs):
+        return inputs[0].shape, inputs[0].dtype
+
+    def kernel(self, xp, a):
+        if (a < 0).any():
+            raise ValueError("negative input")
+        return a
+
+
+def test_plan_error_names_the_failing_node():
+    from ember.framework.op import execute as run_op
+    op = _FailsOnNegative()
+
+    @tf.function
+    def f(x):
+        y = x * 2.0
+        z = run_op(op, (y + 1.0,), {}, "checker")
+        return z - 1.0
+
+    np.testing.assert_allclose(f(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
+    with pytest.raises(InvalidArgumentError, match=r"negative input \(while running node "
+                                                   r"'checker', op FailsOnNegative\)"):
+        f(tf.constant([1.0, -2.0]))

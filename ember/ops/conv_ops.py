@@ -184,7 +184,7 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
-    if all(s == 1 for s in strides) and o <= c:
+    if all(s == 1 for s in strides) and (o <= c or c >= 16):
         full = _full_pads(ksize, dilations, pads)
         if full is not None:
             return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
-from ember.framework.fastpath import widen_operands
+from ember.framework.fastpath import channel_ufunc, widen_operands
 from ember.framework.op import Op
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
@@ -710,15 +710,9 @@ def _channel_broadcast(ir, n):
 
 def _widening_call(ufunc, position):
     def call(*arrays):
-        wide = widen_operands(arrays)
-        if wide is None:
-            if position is not None and type(arrays[position]) is np.ndarray:
-                return ufunc(*arrays, out=arrays[position])
-            return ufunc(*arrays)
-        ops, shape = wide
         if position is not None and type(arrays[position]) is np.ndarray:
-            return ufunc(*ops, out=ops[position]).reshape(shape)
-        return ufunc(*ops).reshape(shape)
+            return channel_ufunc(ufunc, arrays, out=arrays[position])
+        return channel_ufunc(ufunc, arrays)
     return call
 
 

@@ -99,3 +99,15 @@ def widen_operands(arrays):
         else:
             return None
     return out, shape
+
+
+def channel_ufunc(ufunc, arrays, out=None):
+    """``ufunc(*arrays, out=out)``, run over long rows when ``widen_operands`` applies."""
+    wide = widen_operands(arrays)
+    if wide is None:
+        return ufunc(*arrays) if out is None else ufunc(*arrays, out=out)
+    ops, shape = wide
+    if out is None:
+        return ufunc(*ops).reshape(shape)
+    return ufunc(*ops, out=out.reshape(np.broadcast_shapes(*[np.shape(a) for a in ops]))
+                 ).reshape(shape)

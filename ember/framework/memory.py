@@ -18,6 +18,7 @@ patch matrices), which glibc always maps fresh.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -67,10 +68,7 @@ def scratch(slot, shape, dtype):
     that asked for it and must never be returned to a caller. Buffers below the heap
     threshold come straight from NumPy."""
     dtype = np.dtype(dtype)
-    n = 1
-    for d in shape:
-        n *= d
-    nbytes = n * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MMAP_THRESHOLD:
         return np.empty(shape, dtype)
     pool = getattr(_local, "pool", None)

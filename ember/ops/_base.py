@@ -7,7 +7,7 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import add_reduce, widen_operands  # noqa: F401
+from ember.framework.fastpath import add_reduce, channel_ufunc  # noqa: F401
 from ember.framework.op import Op, execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -160,9 +160,7 @@ class BinaryOp(Op):
             raise dtype_error(self.name, a.dtype, self.allowed)
         if self.ufunc is not None and a.shape != b.shape and (a.size >= 65536 or
                                                                b.size >= 65536):
-            wide = widen_operands((a, b))
-            if wide is not None:
-                return self.fn(*wide[0]).reshape(wide[1])
+            return channel_ufunc(self.fn, (a, b))
         return self.fn(a, b)
 
     def grad(self, call, g):
@@ -269,4 +267,3 @@ def shape_arg(shape, op_name="shape"):
     if not t.dtype.is_integer:
         raise TypeError(f"{op_name}: shape must be an integer tensor, got {t.dtype.name}")
     return t
-

@@ -9,7 +9,7 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.ops._base import FLOATS, add_reduce, check_dtype, tensor, widen_operands
+from ember.ops._base import FLOATS, add_reduce, channel_ufunc, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
 __all__ = [
@@ -84,11 +84,11 @@ class _FusedBatchNorm(Op):
         x2 = w.reshape(-1, c)
         p = max(x2.shape[0], 1)
         mean = add_reduce(x2, (0,)) / w.dtype.type(p)
-        y = _per_channel(np.subtract, x2, mean)            # centred, then scaled in place
+        y = channel_ufunc(np.subtract, (x2, mean))     # centred, then scaled in place
         var = add_reduce(np.square(y), (0,)) / w.dtype.type(p)
         mul = scale.astype(w.dtype) / np.sqrt(var + w.dtype.type(epsilon))
-        _per_channel(np.multiply, y, mul, out=y)
-        _per_channel(np.add, y, offset.astype(w.dtype), out=y)
+        channel_ufunc(np.multiply, (y, mul), out=y)
+        channel_ufunc(np.add, (y, offset.astype(w.dtype)), out=y)
         y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
         return y, mean.astype(scale.dtype), var.astype(scale.dtype)
 
@@ -101,12 +101,7 @@ class _FusedBatchNorm(Op):
             dx, dscale, doffset = execute(FUSED_BATCH_NORM_GRAD, (gy, x, scale, mean, var),
                                           attrs)
         if gmean is not None or gvar is not None:
-            axis = attrs["axis"]
-            r = x.shape.rank
-            c = x.shape[axis]
-            pshape = _param_shape(r, axis, -1 if c is None else c)
-            wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
-            m = math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
+            pshape, wx, m = _stat_frame(x, mean, attrs["axis"])
             extra = None
             if gmean is not None:
                 extra = array_ops.broadcast_to(
@@ -135,15 +130,6 @@ def _channels_last(x, axis):
     return w, lambda a: np.ascontiguousarray(np.moveaxis(a, -1, axis))
 
 
-def _per_channel(ufunc, a, v, out=None):
-    """ufunc(a, v) for a (P, C) array and a (C,) vector, over long rows where that helps."""
-    wide = widen_operands((a, v))
-    if wide is None:
-        return ufunc(a, v, out=out)
-    (wa, wv), shape = wide
-    return ufunc(wa, wv, out=None if out is None else out.reshape(wa.shape)).reshape(shape)
-
-
 class _FusedBatchNormGrad(Op):
     """Gradients (dx, dscale, doffset) of training-mode batch norm, given dy, x, scale and the
     batch mean and biased variance the forward pass returned."""
@@ -163,15 +149,15 @@ class _FusedBatchNormGrad(Op):
         p = w.dtype.type(max(x2.shape[0], 1))
         mean = mean.astype(w.dtype)
         inv = 1 / np.sqrt(var.astype(w.dtype) + w.dtype.type(epsilon))
-        xc = _per_channel(np.subtract, x2, mean)
+        xc = channel_ufunc(np.subtract, (x2, mean))
         sum_g = add_reduce(g2, (0,))
         sum_gxhat = add_reduce(np.multiply(g2, xc), (0,)) * inv
         k = scale.astype(w.dtype) * inv
         # dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = xc * inv
-        dx = _per_channel(np.multiply, g2, k)
-        _per_channel(np.multiply, xc, -k * inv * sum_gxhat / p, out=xc)
+        dx = channel_ufunc(np.multiply, (g2, k))
+        channel_ufunc(np.multiply, (xc, -k * inv * sum_gxhat / p), out=xc)
         dx += xc
-        _per_channel(np.subtract, dx, k * sum_g / p, out=dx)
+        channel_ufunc(np.subtract, (dx, k * sum_g / p), out=dx)
         dx = restore(dx.reshape(w.shape)).astype(x.dtype, copy=False)
         return dx, sum_gxhat.astype(scale.dtype), sum_g.astype(scale.dtype)
 
@@ -192,14 +178,20 @@ class _FusedBatchNormGrad(Op):
     grad_accepts_none = True
 
 
+def _stat_frame(x, mean, axis):
+    """For op-level batch-norm formulas: the shape per-channel statistics broadcast in, x in
+    its working float dtype, and the number of values per channel in that dtype."""
+    c = x.shape[axis]
+    pshape = _param_shape(x.shape.rank, axis, -1 if c is None else c)
+    wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
+    return pshape, wx, math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
+
+
 def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
     """FusedBatchNormGradV3's outputs from differentiable ops (for its own gradient)."""
     r = x.shape.rank
     axes = [i for i in range(r) if i != axis % r]
-    c = x.shape[axis]
-    pshape = _param_shape(r, axis, -1 if c is None else c)
-    wx = math_ops.cast(x, dtypes.float32) if x.dtype.size < 4 else x
-    m = math_ops.cast(array_ops.size(wx) // array_ops.size(mean), wx.dtype)
+    pshape, wx, m = _stat_frame(x, mean, axis)
     mean_b = array_ops.reshape(math_ops.cast(mean, wx.dtype), pshape)
     inv = math_ops.rsqrt(array_ops.reshape(math_ops.cast(var, wx.dtype), pshape) +
                          convert_to_tensor(epsilon, dtype=wx.dtype))
@@ -209,7 +201,8 @@ def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
     sum_gx = reduce_ops.reduce_sum(g * xhat, axes, keepdims=True)
     sc = array_ops.reshape(math_ops.cast(scale, wx.dtype), pshape)
     dx = (sc * inv) * (g - (sum_g + xhat * sum_gx) / m)
-    return (math_ops.cast(dx, x.dtype), math_ops.cast(array_ops.reshape(sum_gx, [-1]), scale.dtype),
+    return (math_ops.cast(dx, x.dtype),
+            math_ops.cast(array_ops.reshape(sum_gx, [-1]), scale.dtype),
             math_ops.cast(array_ops.reshape(sum_g, [-1]), scale.dtype))
 
 

@@ -73,3 +73,17 @@ def test_bias_add_eager_and_compiled_plan_match_numpy():
     got, biased = f(tf.constant(x))
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(biased), x + b, rtol=1e-6)
+
+
+def test_channel_ufunc_writes_into_out():
+    from ember.framework.fastpath import channel_ufunc
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 16, 16, 24)).astype(np.float32)
+    v = rng.standard_normal(24).astype(np.float32)
+    want = x * v
+    out = np.empty_like(x)
+    got = channel_ufunc(np.multiply, (x, v), out=out)
+    assert np.shares_memory(got, out)
+    np.testing.assert_array_equal(out, want)
+    small = np.ones((2, 3), np.float32)         # too small to widen: plain NumPy
+    np.testing.assert_array_equal(channel_ufunc(np.add, (small, v[:3])), small + v[:3])

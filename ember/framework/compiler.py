@@ -13,6 +13,7 @@ import numpy as np
 from ember.framework.errors import InvalidArgumentError, OpError
 from ember.framework.fastpath import channel_ufunc, widen_operands
 from ember.framework.op import Op
+from ember.framework.parallel import single_threaded_blas
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
 
@@ -530,8 +531,15 @@ def _reuse_in_fused(ir, node, fresh, count):
             return
 
 
+def fuse_layers(ir):
+    """Conv, batch-norm and ReLU sequences become fused kernels (ember.framework.patterns)."""
+    from ember.framework.patterns import fuse_layer_patterns
+    fuse_layer_patterns(ir)
+
+
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
-          eliminate_dead_code, fuse_elementwise, reuse_buffers, update_variables_in_place]
+          eliminate_dead_code, fuse_layers, fuse_elementwise, reuse_buffers,
+          update_variables_in_place]
 
 
 # -------------------------------------------------------------------------------- plan ---
@@ -626,11 +634,12 @@ class Plan:
 
     def run(self, feeds):
         try:
-            if self._errstate:
-                with np.errstate(all="ignore"):
+            with single_threaded_blas():
+                if self._errstate:
+                    with np.errstate(all="ignore"):
+                        out = self._code(*feeds)
+                else:
                     out = self._code(*feeds)
-            else:
-                out = self._code(*feeds)
             for v in self.exposed_variables:
                 v._exposed = True     # the caller now holds its buffer: copy on next update
         except OpError:

@@ -111,3 +111,102 @@ def channel_ufunc(ufunc, arrays, out=None):
         return ufunc(*ops).reshape(shape)
     return ufunc(*ops, out=out.reshape(np.broadcast_shapes(*[np.shape(a) for a in ops]))
                  ).reshape(shape)
+
+
+class ChannelBlocks:
+    """Cache-sized blocks of the rows of a C-contiguous (P, C) array, for kernels that make
+    several passes with per-channel values (batch norm).
+
+    Each block has a multiple of ``k`` rows and is viewed as wide rows of ``k * C``
+    elements, so per-channel vectors (tiled ``k`` times by ``tile``) broadcast along long
+    inner loops; only a last, shorter block may keep its (rows, C) shape. ``shares`` cuts
+    the blocks into one contiguous run per thread."""
+
+    BLOCK_BYTES = 1 << 20
+
+    def __init__(self, p, c, itemsize):
+        self.p, self.c = p, c
+        self.k = k = max(1, -(-2048 // max(c, 1)))
+        self.rows = k * max(1, self.BLOCK_BYTES // (k * max(c, 1) * itemsize))
+
+    def tile(self, v):
+        return np.tile(v, self.k)
+
+    def shares(self):
+        """Row ranges (lo, hi), one per thread, on wide-row boundaries."""
+        from ember.framework import parallel
+        k = self.k
+        return [(lo * k, min(hi * k, self.p))
+                for lo, hi in parallel.split(-(-self.p // k), k * self.c)]
+
+    def ranges(self, lo, hi):
+        """Blocks of equal size (multiples of k rows, at most ``rows``) covering lo:hi."""
+        n = -(-(hi - lo) // self.rows)
+        step = -(-(-(-(hi - lo) // max(n, 1))) // self.k) * self.k
+        return [(r, min(r + step, hi)) for r in range(lo, hi, step)] if hi > lo else []
+
+    def view(self, a, r0, r1):
+        """Rows r0:r1 of a (P, C) array, as wide rows when their count allows."""
+        b = a[r0:r1]
+        n = r1 - r0
+        return b.reshape(n // self.k, self.k * self.c) if n % self.k == 0 else b
+
+    def vec(self, tiled, b):
+        """The tiled per-channel vector that broadcasts against block view ``b``."""
+        return tiled if b.shape[-1] == tiled.shape[0] else tiled[:self.c]
+
+    def sum_rows(self, b, acc):
+        """Adds the column sums of a block view ``b`` to ``acc`` (float64, k * C long)."""
+        s = np.add.reduce(b, axis=0)
+        if s.shape[0] == acc.shape[0]:
+            acc += s
+        else:
+            acc[:self.c] += s
+
+    def fold(self, acc):
+        """A k * C accumulator summed to one value per channel."""
+        return acc.reshape(self.k, self.c).sum(axis=0)
+
+
+_FACTORS = {}
+
+
+def wide_factor(p, c):
+    """k dividing p with k * c between 1024 and 16384 (the widest such), or 1: rows of a
+    (p, c) array grouped k at a time make inner loops long enough for NumPy."""
+    key = (p, c)
+    k = _FACTORS.get(key)
+    if k is None:
+        k = 1
+        if 0 < c < 1024:
+            for cand in range(max(1, 16384 // c), -(-1024 // c) - 1, -1):
+                if p % cand == 0:
+                    k = cand
+                    break
+        if len(_FACTORS) > 512:
+            _FACTORS.clear()
+        _FACTORS[key] = k
+    return k
+
+
+class PerChannel:
+    """A per-channel vector applied with a ufunc to C-contiguous (P, C) blocks in place,
+    with the vector tiled along wide rows (tiles cached per width)."""
+
+    __slots__ = ("v", "_tiles")
+
+    def __init__(self, v):
+        self.v = v
+        self._tiles = {}
+
+    def apply(self, ufunc, a2):
+        p, c = a2.shape
+        k = wide_factor(p, c)
+        if k == 1:
+            ufunc(a2, self.v, out=a2)
+            return
+        t = self._tiles.get(k)
+        if t is None:
+            t = self._tiles[k] = np.tile(self.v, k)
+        w = a2.reshape(p // k, k * c)
+        ufunc(w, t, out=w)

@@ -15,9 +15,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ember.framework import dtypes
+from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.memory import scratch
+from ember.framework.fastpath import PerChannel
 from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -140,38 +140,134 @@ def from_last(a, cf):
 
 
 # -------------------------------------------------------------------------- kernels ---
+#
+# Each kernel splits the batch into one share per thread (ember.framework.parallel) and
+# walks its share in blocks whose patch matrix holds about BLOCK_BYTES, so the patches are
+# written and read again while they are still in the core's cache: a few images at a time,
+# or a few output rows of one large image.
 
-def _patches(x, ksize, strides, dilations, outs, pads, groups):
-    """Contiguous patch matrix: (P, K) for one group, (G, P, K) for several."""
-    xpad = pad_spatial(np.ascontiguousarray(x), pads)
-    win = windows(xpad, ksize, strides, dilations, outs, groups)
-    p = x.shape[0] * math.prod(outs)
-    k = math.prod(ksize) * (x.shape[-1] // groups)
-    if groups == 1:
-        cols = scratch("conv.patches", win.shape, win.dtype)
+BLOCK_BYTES = 1 << 20
+
+
+def _block_shape(outs, k, itemsize):
+    """(images, output rows) per block for patch rows of k values."""
+    per_row = math.prod(outs[1:]) * k * itemsize
+    per_image = per_row * outs[0]
+    if per_image <= BLOCK_BYTES:
+        return max(1, BLOCK_BYTES // max(per_image, 1)), outs[0]
+    return 1, max(1, BLOCK_BYTES // max(per_row, 1))
+
+
+def _blocks(n, outs, k, itemsize):
+    """(s, e, r0, r1): images s:e, output rows r0:r1 of a share of n images."""
+    images, rows = _block_shape(outs, k, itemsize)
+    for s in range(0, n, images):
+        e = min(s + images, n)
+        for r0 in range(0, outs[0], rows):
+            yield s, e, r0, min(r0 + rows, outs[0])
+
+
+class _Patches:
+    """The patch matrices of one share of images (lo:hi of x), block by block.
+
+    Iterating yields ``(s, e, r0, r1, cols)``: images lo+s:lo+e, output rows r0:r1 and
+    their patch matrix, (P, K) for one group or (G, P, K) for several. The buffers are
+    made once per share: a block's images are copied into a padded buffer whose zero
+    border stays as it is, the window view over that buffer is made once, and every patch
+    matrix is written into the same memory (valid until the next block)."""
+
+    def __init__(self, x, lo, hi, ksize, strides, dilations, outs, pads, groups):
+        self.x, self.lo, self.hi, self.outs, self.groups = x, lo, hi, outs, groups
+        r = len(ksize)
+        c = x.shape[-1]
+        k = math.prod(ksize) * (c // groups)
+        images, self.rows = _block_shape(outs, k, x.itemsize)
+        self.images = min(images, hi - lo)
+        self.padded = any(a or b for a, b in pads)
+        if self.padded:
+            sizes = x.shape[1:1 + r]
+            self.buf = np.zeros((self.images,) + tuple(n + a + b for n, (a, b) in
+                                                       zip(sizes, pads)) + (c,), x.dtype)
+            self.interior = tuple(slice(a, a + n) for n, (a, _) in zip(sizes, pads))
+            src = self.buf
+        else:
+            src = np.ascontiguousarray(x[lo:hi])
+        self.win = windows(src, ksize, strides, dilations, outs, groups)
+        self.cols = np.empty(self.images * self.rows * math.prod(outs[1:]) * k * groups,
+                             x.dtype)
+
+    def __iter__(self):
+        n = self.hi - self.lo
+        for s in range(0, n, self.images):
+            e = min(s + self.images, n)
+            if self.padded:
+                self.buf[(slice(0, e - s),) + self.interior] = self.x[self.lo + s:self.lo + e]
+                win = self.win[:e - s]
+            else:
+                win = self.win[s:e]
+            for r0 in range(0, self.outs[0], self.rows):
+                r1 = min(r0 + self.rows, self.outs[0])
+                yield s, e, r0, r1, self._copy(win[:, r0:r1])
+
+    def _copy(self, win):
+        p = math.prod(win.shape[:(win.ndim - 1) // 2])
+        if self.groups > 1:
+            win = np.moveaxis(win, -2, 0)
+        cols = self.cols[:win.size].reshape(win.shape)
         np.copyto(cols, win)
-        return cols.reshape(p, k)
-    win = np.moveaxis(win, -2, 0)
-    cols = scratch("conv.patches", win.shape, win.dtype)
-    np.copyto(cols, win)
-    return cols.reshape(groups, p, k)
+        return cols.reshape(p, -1) if self.groups == 1 else cols.reshape(self.groups, p, -1)
 
 
-def conv_forward(x, w, strides, dilations, padding):
-    """Channels-last convolution of x (N, *S, C) with w (*K, C // G, O)."""
+def _share_images(n, outs, k, o):
+    """The batch's shares: multiply-adds per image decide how many threads pay off."""
+    return parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)
+
+
+def conv_forward(x, w, strides, dilations, padding, bias=None):
+    """Channels-last convolution of x (N, *S, C) with w (*K, C // G, O), plus ``bias`` (O,)
+    when given (added to each block of the output while it is in cache)."""
     r = x.ndim - 2
     ksize = w.shape[:r]
     cg, o = w.shape[r], w.shape[r + 1]
     groups = x.shape[-1] // cg
+    og = o // groups
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
-    cols = _patches(x, ksize, strides, dilations, outs, pads, groups)
     n = x.shape[0]
+    k = math.prod(ksize) * cg
+    y = np.empty((n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype))
     if groups == 1:
-        y = cols @ w.reshape(-1, o)
-        return y.reshape((n,) + tuple(outs) + (o,))
-    wg = np.ascontiguousarray(w.reshape(-1, groups, o // groups).transpose(1, 0, 2))
-    y = np.matmul(cols, wg)
-    return np.ascontiguousarray(y.transpose(1, 0, 2)).reshape((n,) + tuple(outs) + (o,))
+        wm = w.reshape(k, o)
+    else:
+        wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
+    if y.size == 0:
+        return y
+    add = None if bias is None else PerChannel(bias.astype(y.dtype, copy=False))
+
+    def share(lo, hi):
+        for s, e, r0, r1, cols in _Patches(x, lo, hi, ksize, strides, dilations, outs, pads,
+                                           groups):
+            yb = y[lo + s:lo + e, r0:r1].reshape(-1, o)
+            if groups == 1:
+                np.matmul(cols, wm, out=yb)
+            else:
+                yg = np.matmul(cols, wm)                                   # (G, P, Og)
+                np.copyto(yb.reshape(-1, groups, og), yg.transpose(1, 0, 2))
+            if add is not None:
+                add.apply(np.add, yb)
+
+    parallel.run(share, _share_images(n, outs, k, o), blas=True)
+    return y
+
+
+def _row_slices(tap, strides, dilations, outs, r0, r1):
+    """Positions tap reads for output rows r0:r1 (first spatial axis) and all of the others,
+    within an input block whose first row is output row r0's first."""
+    out = []
+    for i, (t, s, d, o) in enumerate(zip(tap, strides, dilations, outs)):
+        if i == 0:
+            o = r1 - r0
+        out.append(slice(t * d, t * d + s * (o - 1) + 1, s))
+    return tuple(out)
 
 
 def conv_input_grad(in_shape, w, g, strides, dilations, padding):
@@ -181,6 +277,7 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     cg, o = w.shape[r], w.shape[r + 1]
     c = in_shape[-1]
     groups = c // cg
+    og = o // groups
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
@@ -188,23 +285,39 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
         full = _full_pads(ksize, dilations, pads)
         if full is not None:
             return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
-    p = n * math.prod(outs)
+    dtype = np.result_type(w.dtype, g.dtype)
+    dx = np.empty(tuple(in_shape), dtype)
+    if dx.size == 0:
+        return dx
+    k = math.prod(ksize) * cg
     if groups == 1:
-        dcols = g.reshape(p, o) @ w.reshape(-1, o).T
-        dcols = dcols.reshape((n,) + tuple(outs) + tuple(ksize) + (1, cg))
+        wt = w.reshape(k, o).T                                            # (O, K)
     else:
-        og = o // groups
-        wg = w.reshape(-1, groups, og).transpose(1, 2, 0)          # (G, Og, K)
-        gg = g.reshape(p, groups, og).transpose(1, 0, 2)           # (G, P, Og)
-        dcols = np.matmul(gg, wg).reshape((groups, n) + tuple(outs) + tuple(ksize) + (cg,))
-        dcols = np.moveaxis(dcols, 0, -2)
-    padded = (n,) + tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads)) + (groups, cg)
-    dx = np.zeros(padded, dtype=dcols.dtype)
+        wt = w.reshape(-1, groups, og).transpose(1, 2, 0)                 # (G, Og, K)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
     lead = (slice(None),) * (1 + r)
-    for tap in taps(ksize):
-        dx[(slice(None),) + _tap_slices(tap, strides, dilations, outs)] += dcols[lead + tap]
-    dx = crop_spatial(dx, pads, sizes)
-    return np.ascontiguousarray(dx).reshape(tuple(in_shape))
+
+    def share(lo, hi):
+        dxpad = np.zeros((hi - lo,) + padded + (groups, cg), dtype)
+        for s, e, r0, r1 in _blocks(hi - lo, outs, k, dtype.itemsize):
+            gb = g[lo + s:lo + e, r0:r1]
+            p = gb.size // o
+            if groups == 1:
+                dcols = (gb.reshape(p, o) @ wt).reshape(
+                    gb.shape[:-1] + tuple(ksize) + (1, cg))
+            else:
+                dcols = np.matmul(gb.reshape(p, groups, og).transpose(1, 0, 2), wt)
+                dcols = np.moveaxis(dcols.reshape((groups,) + gb.shape[:-1] + tuple(ksize) +
+                                                  (cg,)), 0, -2)
+            top = r0 * strides[0]
+            for tap in taps(ksize):
+                sl = _row_slices(tap, strides, dilations, outs, r0, r1)
+                dxpad[(slice(s, e), slice(top + sl[0].start, top + sl[0].stop, sl[0].step))
+                      + sl[1:]] += dcols[lead + tap]
+        dx[lo:hi] = crop_spatial(dxpad, pads, sizes).reshape((hi - lo,) + sizes + (c,))
+
+    parallel.run(share, _share_images(n, outs, k, o), blas=True)
+    return dx
 
 
 def _full_pads(ksize, dilations, pads):
@@ -234,15 +347,34 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     ksize = tuple(w_shape[:r])
     cg, o = w_shape[r], w_shape[r + 1]
     groups = x.shape[-1] // cg
-    outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
-    cols = _patches(x, ksize, strides, dilations, outs, pads, groups)
-    p = x.shape[0] * math.prod(outs)
-    if groups == 1:
-        return (cols.T @ g.reshape(p, o)).reshape(tuple(w_shape))
     og = o // groups
-    gg = g.reshape(p, groups, og).transpose(1, 0, 2)
-    dw = np.matmul(cols.transpose(0, 2, 1), gg)                     # (G, K, Og)
-    return np.ascontiguousarray(dw.transpose(1, 0, 2)).reshape(tuple(w_shape))
+    outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
+    n = x.shape[0]
+    k = math.prod(ksize) * cg
+    dtype = np.result_type(x.dtype, g.dtype)
+
+    def share(lo, hi):
+        acc = np.zeros((k, o) if groups == 1 else (groups, k, og), dtype)
+        for s, e, r0, r1, cols in _Patches(x, lo, hi, ksize, strides, dilations, outs, pads,
+                                           groups):
+            gb = g[lo + s:lo + e, r0:r1]
+            p = gb.size // o
+            if groups == 1:
+                acc += cols.T @ gb.reshape(p, o)
+            else:
+                acc += np.matmul(cols.transpose(0, 2, 1),
+                                 gb.reshape(p, groups, og).transpose(1, 0, 2))
+        return acc
+
+    if n == 0 or math.prod(outs) == 0:
+        return np.zeros(tuple(w_shape), dtype)
+    parts = parallel.run(share, _share_images(n, outs, k, o), blas=True)
+    dw = parts[0]
+    for part in parts[1:]:
+        dw += part
+    if groups > 1:
+        dw = np.ascontiguousarray(dw.transpose(1, 0, 2))                 # (K, G, Og)
+    return dw.reshape(tuple(w_shape))
 
 
 # ------------------------------------------------------------------------------ ops ---
@@ -424,6 +556,24 @@ class _ConvBackpropFilter(_ConvBase):
         return dx, None, dg
 
 
+class _FusedConvBias(_ConvBase):
+    """Conv followed by a per-channel bias add, as one kernel; made only by the compiler
+    (ember.framework.patterns) from a channels-last Conv whose one consumer adds a bias.
+    Inputs (x, w, bias)."""
+
+    fresh_output = True
+    differentiable = False
+
+    def infer(self, inputs, **attrs):
+        return _CONV_OPS[self.rank][0].infer(inputs[:2], **attrs)
+
+    def kernel(self, xp, x, w, bias, **attrs):
+        cf = channels_first(attrs["data_format"])
+        y = conv_forward(_work(to_last(x, cf)), _work(w), *self._geom(attrs),
+                         bias=_work(bias))
+        return from_last(y, cf).astype(x.dtype, copy=False)
+
+
 class _ArraySpec:
     """A Spec for a kernel-time array (kernels run infer for their own checks)."""
 
@@ -443,6 +593,8 @@ for _r, _names in {1: ("Conv1D", "Conv1DBackpropInput", "Conv1DBackpropFilter"),
                      _ConvBackpropFilter(_names[2], _r))
 
 CONV2D, CONV2D_BACKPROP_INPUT, CONV2D_BACKPROP_FILTER = _CONV_OPS[2]
+FUSED_CONV_BIAS = {op.name: _FusedConvBias(f"_Fused{op.name}Bias", r)
+                   for r, (op, _, _) in _CONV_OPS.items()}
 
 
 # ------------------------------------------------------------------ argument handling ---

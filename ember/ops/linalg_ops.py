@@ -6,7 +6,7 @@ import string
 
 import numpy as np
 
-from ember.framework import dtypes
+from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -90,7 +90,7 @@ class _MatMul(Op):
             raise InvalidArgumentError(
                 f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)} "
                 f"[Op:MatMul]")
-        return np.matmul(a, b)
+        return matmul_kernel(a, b)
 
     def grad(self, call, g):
         a, b = call.inputs
@@ -113,6 +113,27 @@ class _MatMul(Op):
 
 def _dims(s):
     return list(s.as_list()) if s.rank is not None else s
+
+
+def matmul_kernel(a, b):
+    """``np.matmul(a, b)``; a large product of two matrices is split by rows (or columns)
+    across ember's threads, each running BLAS on one thread."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or parallel.num_threads() < 2:
+        return np.matmul(a, b)
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n < 2 * parallel.MIN_MACS:
+        return np.matmul(a, b)
+    out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
+    if m >= n:
+        def rows(lo, hi):
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+        parallel.run(rows, parallel.split(m, k * n, parallel.MIN_MACS), blas=True)
+    else:
+        def cols(lo, hi):
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+        parallel.run(cols, parallel.split(n, k * m, parallel.MIN_MACS), blas=True)
+    return out
 
 
 MATMUL = _MatMul()

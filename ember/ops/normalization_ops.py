@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework import dtypes
+from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.ops._base import FLOATS, add_reduce, channel_ufunc, check_dtype, tensor
+from ember.framework.fastpath import ChannelBlocks
+from ember.ops._base import FLOATS, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
 __all__ = [
@@ -82,13 +83,8 @@ class _FusedBatchNorm(Op):
         w, restore = _channels_last(x, axis)
         c = w.shape[-1]
         x2 = w.reshape(-1, c)
-        p = max(x2.shape[0], 1)
-        mean = add_reduce(x2, (0,)) / w.dtype.type(p)
-        y = channel_ufunc(np.subtract, (x2, mean))     # centred, then scaled in place
-        var = add_reduce(np.square(y), (0,)) / w.dtype.type(p)
-        mul = scale.astype(w.dtype) / np.sqrt(var + w.dtype.type(epsilon))
-        channel_ufunc(np.multiply, (y, mul), out=y)
-        channel_ufunc(np.add, (y, offset.astype(w.dtype)), out=y)
+        y, mean, var = batch_norm_forward(x2, scale.astype(w.dtype), offset.astype(w.dtype),
+                                          epsilon)
         y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
         return y, mean.astype(scale.dtype), var.astype(scale.dtype)
 
@@ -119,6 +115,116 @@ class _FusedBatchNorm(Op):
     grad_accepts_none = True
 
 
+def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
+    """Training-mode batch norm of a C-contiguous (P, C) array: (y, mean, biased variance);
+    with ``relu``, y is max(y, 0).
+
+    Two passes over x, each split across threads and walked in cache-sized blocks: one
+    for the statistics (sums of x - s and (x - s)^2 in float64, s being x's first row, so
+    the variance does not lose precision to a large mean), one for y."""
+    p, c = x2.shape
+    dt = x2.dtype
+    blocks = ChannelBlocks(p, c, x2.itemsize)
+    shift = blocks.tile(x2[0]) if p else np.zeros(blocks.k * c, dt)
+
+    def stats(lo, hi):
+        s1 = np.zeros(blocks.k * c)
+        s2 = np.zeros(blocks.k * c)
+        for r0, r1 in blocks.ranges(lo, hi):
+            b = blocks.view(x2, r0, r1)
+            t = np.subtract(b, blocks.vec(shift, b))
+            blocks.sum_rows(t, s1)
+            np.square(t, out=t)
+            blocks.sum_rows(t, s2)
+        return s1, s2
+
+    parts = parallel.run(stats, blocks.shares())
+    s1 = sum(s for s, _ in parts)
+    s2 = sum(s for _, s in parts)
+    n = max(p, 1)
+    d = blocks.fold(s1) / n
+    mean = shift[:c] + d
+    var = np.maximum(blocks.fold(s2) / n - d * d, 0.0)
+    mul = scale / np.sqrt(var.astype(dt) + dt.type(epsilon))
+    mean_t, mul_t, off_t = (blocks.tile(v.astype(dt)) for v in (mean, mul, offset))
+    y = np.empty_like(x2)
+
+    def normalize(lo, hi):
+        for r0, r1 in blocks.ranges(lo, hi):
+            b, yb = blocks.view(x2, r0, r1), blocks.view(y, r0, r1)
+            np.subtract(b, blocks.vec(mean_t, b), out=yb)
+            np.multiply(yb, blocks.vec(mul_t, b), out=yb)
+            np.add(yb, blocks.vec(off_t, b), out=yb)
+            if relu:
+                np.maximum(yb, 0, out=yb)
+
+    parallel.run(normalize, blocks.shares())
+    return y, mean.astype(dt), var.astype(dt)
+
+
+def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_sum=False):
+    """Gradients (dx, dscale, doffset) of training-mode batch norm of a (P, C) array, given
+    dy; two passes like batch_norm_forward:
+
+    dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mean) * inv,
+    k = scale * inv, inv = 1 / sqrt(var + epsilon).
+
+    ``features`` (P, C): dy is first masked where features <= 0 (the gradient of a ReLU
+    that followed the batch norm). ``with_sum`` adds a fourth result: dx summed over rows
+    (the gradient of a bias added before the batch norm)."""
+    p, c = x2.shape
+    dt = x2.dtype
+    blocks = ChannelBlocks(p, c, x2.itemsize)
+    mean_t = blocks.tile(mean)
+    dx = np.empty_like(x2)
+    source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
+
+    def stats(lo, hi):
+        sg = np.zeros(blocks.k * c)
+        sgx = np.zeros(blocks.k * c)
+        for r0, r1 in blocks.ranges(lo, hi):
+            b, gb = blocks.view(x2, r0, r1), blocks.view(g2, r0, r1)
+            if features is not None:
+                db = blocks.view(dx, r0, r1)
+                np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
+                gb = db
+            blocks.sum_rows(gb, sg)
+            t = np.subtract(b, blocks.vec(mean_t, b))
+            np.multiply(t, gb, out=t)
+            blocks.sum_rows(t, sgx)
+        return sg, sgx
+
+    parts = parallel.run(stats, blocks.shares())
+    sum_g = blocks.fold(sum(s for s, _ in parts))
+    sum_gxc = blocks.fold(sum(s for _, s in parts))
+    inv = 1.0 / np.sqrt(var.astype(np.float64) + epsilon)
+    n = max(p, 1)
+    k = scale * inv
+    sum_gxhat = sum_gxc * inv
+    k_t = blocks.tile(k.astype(dt))
+    c1_t = blocks.tile((k * inv * sum_gxhat / n).astype(dt))
+    c2_t = blocks.tile((k * sum_g / n).astype(dt))
+
+    def backward(lo, hi):
+        sdx = np.zeros(blocks.k * c) if with_sum else None
+        for r0, r1 in blocks.ranges(lo, hi):
+            b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))
+            np.multiply(gb, blocks.vec(k_t, b), out=db)
+            t = np.subtract(b, blocks.vec(mean_t, b))
+            np.multiply(t, blocks.vec(c1_t, b), out=t)
+            np.subtract(db, t, out=db)
+            np.subtract(db, blocks.vec(c2_t, b), out=db)
+            if with_sum:
+                blocks.sum_rows(db, sdx)
+        return sdx
+
+    parts = parallel.run(backward, blocks.shares())
+    out = dx, sum_gxhat.astype(dt), sum_g.astype(dt)
+    if with_sum:
+        out += (blocks.fold(sum(parts)).astype(dt),)
+    return out
+
+
 def _channels_last(x, axis):
     """x as a C-contiguous float32/float64 array with the channel axis last, and the function
     that puts an array of that layout back into x's."""
@@ -146,18 +252,8 @@ class _FusedBatchNormGrad(Op):
         g, _ = _channels_last(gy, axis)
         c = w.shape[-1]
         x2, g2 = w.reshape(-1, c), g.reshape(-1, c).astype(w.dtype, copy=False)
-        p = w.dtype.type(max(x2.shape[0], 1))
-        mean = mean.astype(w.dtype)
-        inv = 1 / np.sqrt(var.astype(w.dtype) + w.dtype.type(epsilon))
-        xc = channel_ufunc(np.subtract, (x2, mean))
-        sum_g = add_reduce(g2, (0,))
-        sum_gxhat = add_reduce(np.multiply(g2, xc), (0,)) * inv
-        k = scale.astype(w.dtype) * inv
-        # dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = xc * inv
-        dx = channel_ufunc(np.multiply, (g2, k))
-        channel_ufunc(np.multiply, (xc, -k * inv * sum_gxhat / p), out=xc)
-        dx += xc
-        channel_ufunc(np.subtract, (dx, k * sum_g / p), out=dx)
+        dx, sum_gxhat, sum_g = batch_norm_backward(
+            g2, x2, scale.astype(w.dtype), mean.astype(w.dtype), var.astype(w.dtype), epsilon)
         dx = restore(dx.reshape(w.shape)).astype(x.dtype, copy=False)
         return dx, sum_gxhat.astype(scale.dtype), sum_g.astype(scale.dtype)
 
@@ -206,8 +302,68 @@ def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
             math_ops.cast(array_ops.reshape(sum_g, [-1]), scale.dtype))
 
 
+class _FusedBatchNormRelu(Op):
+    """FusedBatchNormV3 followed by a ReLU of its y, as one kernel; made only by the
+    compiler (ember.framework.patterns). Outputs (relu(y), mean, biased variance)."""
+
+    name = "_FusedBatchNormRelu"
+    num_outputs = 3
+    fresh_output = True
+    differentiable = False
+
+    def infer(self, inputs, epsilon, axis):
+        return FUSED_BATCH_NORM.infer(inputs, epsilon, axis)
+
+    def kernel(self, xp, x, scale, offset, epsilon, axis):
+        w, restore = _channels_last(x, axis)
+        c = w.shape[-1]
+        y, mean, var = batch_norm_forward(w.reshape(-1, c), scale.astype(w.dtype),
+                                          offset.astype(w.dtype), epsilon, relu=True)
+        y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
+        return y, mean.astype(scale.dtype), var.astype(scale.dtype)
+
+
+class _FusedBatchNormGradEx(Op):
+    """FusedBatchNormGradV3 with what surrounds it in a conv block, as one kernel; made only
+    by the compiler (ember.framework.patterns).
+
+    Inputs (dy, x, scale, mean, var[, features]): with ``relu``, dy is first masked where
+    ``features`` (the ReLU's output) is not positive (the ReluGrad before the batch norm's
+    gradient). With ``with_sum`` a fourth output is dx summed to one value per channel
+    (the gradient of a bias added before the batch norm)."""
+
+    name = "_FusedBatchNormGradEx"
+    fresh_output = True
+    differentiable = False
+
+    def output_count(self, attrs):
+        return 4 if attrs.get("with_sum") else 3
+
+    def infer(self, inputs, epsilon, axis, relu=False, with_sum=False):
+        out = FUSED_BATCH_NORM_GRAD.infer(inputs[:5], epsilon, axis)
+        if with_sum:
+            out = list(out) + [out[1]]
+        return out
+
+    def kernel(self, xp, gy, x, scale, mean, var, *features, epsilon, axis, relu=False,
+               with_sum=False):
+        w, restore = _channels_last(x, axis)
+        c = w.shape[-1]
+        x2 = w.reshape(-1, c)
+        g2 = _channels_last(gy, axis)[0].reshape(-1, c).astype(w.dtype, copy=False)
+        f2 = _channels_last(features[0], axis)[0].reshape(-1, c) if relu else None
+        out = batch_norm_backward(g2, x2, scale.astype(w.dtype), mean.astype(w.dtype),
+                                  var.astype(w.dtype), epsilon, features=f2,
+                                  with_sum=with_sum)
+        dx = restore(out[0].reshape(w.shape)).astype(x.dtype, copy=False)
+        return (dx,) + tuple(v.astype(scale.dtype) for v in out[1:3]) + \
+            tuple(v.astype(x.dtype) for v in out[3:])
+
+
 FUSED_BATCH_NORM = _FusedBatchNorm()
 FUSED_BATCH_NORM_GRAD = _FusedBatchNormGrad()
+FUSED_BATCH_NORM_RELU = _FusedBatchNormRelu()
+FUSED_BATCH_NORM_GRAD_EX = _FusedBatchNormGradEx()
 
 
 def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,

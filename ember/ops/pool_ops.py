@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.framework import parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
 from ember.framework.tensor_shape import TensorShape
@@ -46,6 +47,11 @@ def _geometry(op_name, shape, attrs, r):
     return _full(n, outs, c, cf), outs, pads
 
 
+def _item_bytes(a):
+    """Bytes of one batch item of a."""
+    return a.itemsize * (a.size // max(a.shape[0], 1))
+
+
 def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
@@ -57,11 +63,12 @@ def _work(a):
 def _first_max_masks(xpad, y, attrs, outs):
     """For each tap: where that tap is the first maximum of its window (as a bool array)."""
     taken = np.zeros(y.shape, dtype=bool)
+    hit = np.empty(y.shape, dtype=bool)
     lead = (slice(None),)
     for tap in taps(attrs["ksize"]):
         sl = lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
-        hit = np.equal(xpad[sl], y)
-        np.logical_and(hit, np.logical_not(taken), out=hit)
+        np.equal(xpad[sl], y, out=hit)
+        np.greater(hit, taken, out=hit)           # hit and not taken
         np.logical_or(taken, hit, out=taken)
         yield sl, hit
 
@@ -84,13 +91,23 @@ class _MaxPool(_PoolBase):
         self.infer([_ArraySpec(x)], **attrs)
         cf = channels_first(attrs["data_format"])
         xl = to_last(x, cf)
-        _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
-        xpad = pad_spatial(xl, pads, _lowest(x.dtype))
-        y = None
-        for tap in taps(attrs["ksize"]):
-            v = xpad[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["dilations"],
-                                                 outs)]
-            y = v.copy() if y is None else np.maximum(y, v, out=y)
+        shape, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
+        y = np.empty(shape, x.dtype)
+        lowest = _lowest(x.dtype)
+
+        def block(s, e):
+            xpad = pad_spatial(xl[s:e], pads, lowest)
+            yb = y[s:e]
+            for i, tap in enumerate(taps(attrs["ksize"])):
+                v = xpad[(slice(None),) + _tap_slices(tap, attrs["strides"],
+                                                     attrs["dilations"], outs)]
+                if i:
+                    np.maximum(yb, v, out=yb)
+                else:
+                    np.copyto(yb, v)
+
+        if y.size:
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
         return from_last(y, cf)
 
     def grad(self, call, g):
@@ -115,17 +132,32 @@ class _MaxPoolGrad(_PoolBase):
         cf = channels_first(attrs["data_format"])
         xl, yl, gl = to_last(x, cf), to_last(y, cf), to_last(g, cf)
         _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
-        xpad = pad_spatial(xl, pads, _lowest(x.dtype))
-        dx = np.zeros(xpad.shape, dtype=g.dtype)
+        sizes = xl.shape[1:-1]
+        lowest = _lowest(x.dtype)
         disjoint = all(s >= k for s, k in zip(attrs["strides"], attrs["ksize"]))
-        for sl, hit in _first_max_masks(xpad, yl, attrs, outs):
-            routed = hit.astype(g.dtype)
-            if disjoint:
-                np.multiply(routed, gl, out=dx[sl])
+        dx = np.empty(xl.shape, g.dtype)
+
+        padded = any(lo or hi for lo, hi in pads)
+
+        def block(s, e):
+            xpad = pad_spatial(xl[s:e], pads, lowest)
+            if padded:
+                dxb = np.zeros(xpad.shape, g.dtype)
             else:
-                routed *= gl
-                dx[sl] += routed
-        return from_last(np.ascontiguousarray(crop_spatial(dx, pads, xl.shape[1:-1])), cf)
+                dxb = dx[s:e]
+                dxb.fill(0)
+            gb = gl[s:e]
+            for sl, hit in _first_max_masks(xpad, yl[s:e], attrs, outs):
+                if disjoint:
+                    np.multiply(gb, hit, out=dxb[sl])
+                else:
+                    dxb[sl] += np.multiply(gb, hit)
+            if padded:
+                dx[s:e] = crop_spatial(dxb, pads, sizes)
+
+        if dx.size:
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
+        return from_last(dx, cf)
 
     def grad(self, call, gg):
         x, y, g = call.inputs

@@ -1,0 +1,277 @@
+"""Intra-op parallelism: ember's worker threads, and the BLAS library's own threads.
+
+NumPy runs every ufunc, copy and reduction on one core. Its BLAS runs a large matrix
+product on all cores, but loses much of that on the skinny products convolutions make, and
+its threads keep spinning for a while after each product, slowing whatever runs next. So
+ember's heavy kernels split their work themselves: a batch or a range of rows is cut into
+one share per thread, each thread runs NumPy on its share (NumPy releases the GIL inside
+its loops), and while shares do matrix products the BLAS library is held to one thread,
+so the two kinds of threads never compete for the cores.
+
+Results do not depend on timing: each share always covers the same rows, and partial
+results are combined in share order. They can differ in the last bits between different
+thread counts (sums are split differently).
+
+The number of threads is the number of cores this process may run on, capped by
+``OMP_NUM_THREADS`` when that is set, or what ``set_num_threads`` (also
+``ember.config.threading.set_intra_op_parallelism_threads``) sets. With one thread every
+kernel runs in the calling thread.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import sys
+import threading
+
+__all__ = ["num_threads", "set_num_threads", "split", "run", "blas_controllable",
+           "single_threaded_blas"]
+
+# Least work worth handing to a thread of its own (waking one costs tens of microseconds):
+MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
+MIN_MACS = 1 << 22          # multiply-adds of matrix products
+
+_requested = 0           # 0: the default
+_local = threading.local()
+
+
+def _default_threads() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        n = min(n, int(env))
+    return max(1, n)
+
+
+def num_threads() -> int:
+    """The number of threads ember's kernels split their work across."""
+    return _requested or _default_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets that number; 0 restores the default (the cores this process may use)."""
+    global _requested
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"set_num_threads: the number of threads must be >= 0, got {n}")
+    _requested = n
+
+
+def split(n: int, work_per_item: int = 1, min_work: int = MIN_ELEMENTS,
+          threads: int | None = None):
+    """``range(n)`` as a list of (lo, hi) shares, one per thread, each with at least
+    ``min_work`` units of work (one share when the whole is small)."""
+    t = num_threads() if threads is None else threads
+    if t > 1 and n > 1:
+        t = min(t, n, max(1, (n * max(work_per_item, 1)) // max(min_work, 1)))
+    if t <= 1 or n <= 1:
+        return [(0, n)]
+    return [(n * i // t, n * (i + 1) // t) for i in range(t)]
+
+
+# ------------------------------------------------------------------------ the workers ---
+
+class _Worker:
+    """One daemon thread that runs a task each time ``go`` is released."""
+
+    def __init__(self):
+        self.go = threading.Lock()
+        self.go.acquire()
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.task = None
+        self.result = None
+        self.error = None
+        threading.Thread(target=self._loop, name="ember-worker", daemon=True).start()
+
+    def _loop(self):
+        _local.in_worker = True
+        while True:
+            self.go.acquire()
+            fn, args = self.task
+            self.task = None
+            try:
+                self.result = fn(*args)
+            except BaseException as e:   # handed to the caller, which re-raises it
+                self.result = None
+                self.error = e
+            self.done.release()
+
+
+_workers = []
+_region = threading.Lock()       # one parallel region at a time; others run serially
+
+
+def _reset_after_fork():
+    global _workers, _region, _blas_depth
+    _workers = []
+    _region = threading.Lock()
+    _blas_depth = 0
+    _local.__dict__.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def run(fn, shares, blas: bool = False):
+    """``[fn(lo, hi) for lo, hi in shares]``, the shares run by different threads (the first
+    by the caller). ``blas=True``: the shares do matrix products, so the BLAS library is
+    held to one thread meanwhile; where ember cannot do that, the shares run one after
+    another in the caller, with BLAS using its own threads."""
+    if len(shares) == 1 or getattr(_local, "in_worker", False) or \
+            (blas and not blas_controllable()):
+        return [fn(lo, hi) for lo, hi in shares]
+    if not _region.acquire(blocking=False):     # another thread's region is running
+        return [fn(lo, hi) for lo, hi in shares]
+    try:
+        while len(_workers) < len(shares) - 1:
+            _workers.append(_Worker())
+        if blas:
+            _blas_enter()
+        try:
+            used = _workers[:len(shares) - 1]
+            for w, share in zip(used, shares[1:]):
+                w.task = (fn, share)
+                w.error = None
+                w.go.release()
+            results = [None] * len(shares)
+            try:
+                results[0] = fn(*shares[0])
+            finally:
+                for w in used:
+                    w.done.acquire()
+            for i, w in enumerate(used, 1):
+                if w.error is not None:
+                    err, w.error = w.error, None
+                    raise err
+                results[i], w.result = w.result, None
+            return results
+        finally:
+            if blas:
+                _blas_exit()
+    finally:
+        _region.release()
+
+
+# --------------------------------------------------------------------------- the BLAS ---
+
+_SET_NAMES = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
+              "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+              "MKL_Set_Num_Threads", "bli_thread_set_num_threads")
+_GET_NAMES = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
+              "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+              "MKL_Get_Max_Threads", "bli_thread_get_num_threads")
+
+_blas = None              # (set, get) once looked up; () when not found
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_saved = 1
+
+
+def _candidate_libraries():
+    """Paths of loaded shared libraries that may be NumPy's BLAS."""
+    import numpy
+    base = os.path.dirname(numpy.__file__)
+    paths = []
+    for pattern in ("../numpy.libs/*", ".dylibs/*", "../numpy/.libs/*"):
+        paths.extend(sorted(glob.glob(os.path.join(base, pattern))))
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.rsplit(None, 1)[-1] if "/" in line else ""
+                if p.startswith("/") and p not in paths:
+                    paths.append(p)
+    except OSError:
+        pass
+    words = ("blas", "mkl_rt", "blis")
+    return [p for p in paths if any(w in os.path.basename(p).lower() for w in words)]
+
+
+def _find_blas():
+    if os.environ.get("EMBER_BLAS_THREADS", "").strip().lower() in ("off", "0", "no"):
+        return ()
+    for path in _candidate_libraries():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for set_name, get_name in zip(_SET_NAMES, _GET_NAMES):
+            setter = getattr(lib, set_name, None)
+            getter = getattr(lib, get_name, None)
+            if setter is None or getter is None:
+                continue
+            setter.argtypes = (ctypes.c_int,)
+            setter.restype = None
+            getter.argtypes = ()
+            getter.restype = ctypes.c_int
+            return setter, getter
+    return ()
+
+
+def blas_controllable() -> bool:
+    """True when ember can hold NumPy's BLAS library to one thread."""
+    global _blas
+    if _blas is None:
+        with _blas_lock:
+            if _blas is None:
+                _blas = _find_blas() if sys.platform != "emscripten" else ()
+    return bool(_blas)
+
+
+def _blas_enter():
+    global _blas_depth, _blas_saved
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_saved = _blas[1]()
+            if _blas_saved != 1:
+                _blas[0](1)
+        _blas_depth += 1
+
+
+def _blas_exit():
+    global _blas_depth
+    with _blas_lock:
+        _blas_depth -= 1
+        if _blas_depth == 0 and _blas_saved != 1:
+            _blas[0](_blas_saved)
+
+
+class single_threaded_blas:
+    """A context in which NumPy's BLAS uses one thread (nothing happens where ember cannot
+    control it); contexts nest, and the outermost restores the previous setting."""
+
+    __slots__ = ("_on",)
+
+    def __enter__(self):
+        self._on = blas_controllable()
+        if self._on:
+            _blas_enter()
+        return self
+
+    def __exit__(self, *exc):
+        if self._on:
+            _blas_exit()
+        return False
+
+
+BLOCK_BYTES = 1 << 20
+
+
+def for_blocks(fn, n: int, item_bytes: int, blas: bool = False,
+               block_bytes: int = BLOCK_BYTES):
+    """Calls ``fn(s, e)`` over blocks of items ``s:e`` covering ``range(n)``, each block
+    holding about ``block_bytes`` (at least one item) so that a kernel's passes over it
+    stay in the core's cache; the blocks are shared out across threads. Returns fn's
+    results in block order."""
+    per = max(1, block_bytes // max(int(item_bytes), 1))
+
+    def share(lo, hi):
+        return [fn(s, min(s + per, hi)) for s in range(lo, hi, per)]
+
+    parts = run(share, split(n, max(int(item_bytes) // 4, 1)), blas)
+    return [r for part in parts for r in part]

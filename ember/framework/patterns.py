@@ -1,0 +1,176 @@
+"""Compiler pass: the op sequences of a convolutional block become fused kernels.
+
+A Keras conv block (Conv -> bias -> BatchNormalization -> ReLU) and its gradient run as a
+few long passes over large activations; each pass NumPy makes costs a trip through memory.
+These rewrites let one kernel do the work of several while a block of the data is in the
+core's cache (the fused ops live beside the ops they replace):
+
+- ``Conv`` whose only consumer adds a per-channel bias (channels-last)
+  -> ``_Fused{Conv}Bias``: the bias is added to each block of the output as it is made;
+- ``FusedBatchNormV3`` whose y feeds only a ``Relu`` (and the ``ReluGrad``s of that ReLU,
+  which may read the ReLU's output instead: relu(y) > 0 exactly where y > 0)
+  -> ``_FusedBatchNormRelu``;
+- ``ReluGrad`` whose only consumer is ``FusedBatchNormGradV3`` (as dy)
+  -> ``_FusedBatchNormGradEx`` with ``relu``;
+- ``SumToShape`` of a batch-norm gradient's dx to one value per channel (the bias gradient)
+  -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``).
+
+Each rewrite keeps every value's meaning, so plans compute the same numbers as before
+up to float rounding.
+"""
+from __future__ import annotations
+
+from ember.framework.op import get_op
+
+__all__ = ["fuse_layer_patterns"]
+
+_CONVS = ("Conv1D", "Conv2D", "Conv3D")
+
+
+class _Graph:
+    """Producers and consumers of the IR's values."""
+
+    def __init__(self, ir):
+        self.ir = ir
+        self.producer = {}
+        self.users = {}
+        self.position = {}
+        for i, n in enumerate(ir.nodes):
+            self.position[id(n)] = i
+            for v in n.outputs:
+                self.producer[v] = n
+            for v in n.inputs:
+                self.users.setdefault(v, []).append(n)
+        self.fetched = set(ir.fetches)
+
+    def only_user(self, v, node):
+        """True when node is the one consumer of v (and v is not fetched)."""
+        users = self.users.get(v, [])
+        return v not in self.fetched and len(users) == 1 and users[0] is node and \
+            node.inputs.count(v) == 1
+
+
+def _static(ir, v):
+    s = ir.shapes.get(v)
+    return s.as_list() if s is not None and s.rank is not None else None
+
+
+def _channels_last(fmt):
+    return fmt is None or not str(fmt).upper().startswith("NC")
+
+
+def _last_axis(ir, v, axis):
+    s = ir.shapes.get(v)
+    return s is not None and s.rank is not None and axis % s.rank == s.rank - 1
+
+
+def _rebuild(ir, replace, drop):
+    """Nodes in order with ``replace`` (id -> new node) and without ``drop`` (ids)."""
+    ir.nodes = [replace.get(id(n), n) for n in ir.nodes if id(n) not in drop]
+
+
+def _node(op, inputs, outputs, attrs, name, shapes):
+    from ember.framework.compiler import Node
+    return Node(op, inputs, outputs, attrs, name, shapes)
+
+
+def fuse_conv_bias(ir):
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for n in ir.nodes:
+        if n.op.name not in ("AddV2", "BiasAdd") or len(n.inputs) != 2:
+            continue
+        if n.op.name == "BiasAdd" and n.attrs.get("axis", -1) != -1:
+            continue
+        for i in (0, 1):
+            v, b = n.inputs[i], n.inputs[1 - i]
+            conv = g.producer.get(v)
+            if conv is None or conv.op.name not in _CONVS or id(conv) in drop or \
+                    not _channels_last(conv.attrs.get("data_format")) or \
+                    not g.only_user(v, n):
+                continue
+            out, bs = _static(ir, v), _static(ir, b)
+            if out is None or bs is None or len(bs) != 1 or bs[0] is None or \
+                    bs[0] != out[-1] or ir.dtypes.get(b) is not ir.dtypes.get(v) or \
+                    _static(ir, n.outputs[0]) != out:
+                continue
+            fused = get_op(f"_Fused{conv.op.name}Bias")
+            # at the add's place: the bias may be read after the convolution ran
+            replace[id(n)] = _node(fused, conv.inputs + [b], n.outputs, conv.attrs,
+                                   f"{conv.name}+{n.name}", n.shapes)
+            drop.add(id(conv))
+            break
+    _rebuild(ir, replace, drop)
+
+
+def fuse_batch_norm_relu(ir):
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for relu in ir.nodes:
+        if relu.op.name != "Relu":
+            continue
+        y = relu.inputs[0]
+        bn = g.producer.get(y)
+        if bn is None or bn.op.name != "FusedBatchNormV3" or bn.outputs[0] != y or \
+                y in g.fetched or id(bn) in drop:
+            continue
+        users = g.users.get(y, [])
+        grads = [u for u in users if u is not relu]
+        if users.count(relu) != 1 or relu.inputs.count(y) != 1 or any(
+                u.op.name != "ReluGrad" or u.inputs[0] == y or
+                g.position[id(u)] < g.position[id(relu)] for u in grads):
+            continue
+        for u in grads:
+            u.inputs[1] = relu.outputs[0]
+        replace[id(bn)] = _node(get_op("_FusedBatchNormRelu"), bn.inputs,
+                                [relu.outputs[0]] + bn.outputs[1:], bn.attrs,
+                                f"{bn.name}+{relu.name}", [relu.shapes[0]] + bn.shapes[1:])
+        drop.add(id(relu))
+    _rebuild(ir, replace, drop)
+
+
+def fuse_batch_norm_grad(ir):
+    """ReluGrad into the batch-norm gradient after it, then the bias gradient (SumToShape)
+    of its dx into it."""
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    ex = get_op("_FusedBatchNormGradEx")
+    for h in ir.nodes:
+        if h.op.name != "FusedBatchNormGradV3":
+            continue
+        d = h.inputs[0]
+        rg = g.producer.get(d)
+        attrs = dict(h.attrs, relu=False, with_sum=False)
+        inputs = list(h.inputs)
+        if rg is not None and rg.op.name == "ReluGrad" and g.only_user(d, h) and \
+                id(rg) not in drop:
+            inputs = [rg.inputs[0]] + inputs[1:] + [rg.inputs[1]]
+            attrs["relu"] = True
+            drop.add(id(rg))
+        replace[id(h)] = _node(ex, inputs, list(h.outputs), attrs, h.name, list(h.shapes))
+    _rebuild(ir, replace, drop)
+    g = _Graph(ir)
+    drop = set()
+    for s in ir.nodes:
+        if s.op.name != "SumToShape":
+            continue
+        dx = s.inputs[0]
+        h = g.producer.get(dx)
+        if h is None or h.op is not ex or h.outputs[0] != dx or h.attrs["with_sum"] or \
+                not _last_axis(ir, dx, h.attrs["axis"]):
+            continue
+        target, full = _static(ir, s.outputs[0]), _static(ir, dx)
+        if target is None or full is None or len(target) != 1 or target[0] != full[-1] or \
+                ir.dtypes.get(s.outputs[0]) is not ir.dtypes.get(dx):
+            continue
+        h.attrs = dict(h.attrs, with_sum=True)
+        h.outputs = h.outputs + [s.outputs[0]]
+        h.shapes = list(h.shapes) + [s.shapes[0]]
+        drop.add(id(s))
+    _rebuild(ir, {}, drop)
+
+
+def fuse_layer_patterns(ir):
+    fuse_conv_bias(ir)
+    fuse_batch_norm_relu(ir)
+    fuse_batch_norm_grad(ir)

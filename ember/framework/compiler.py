@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
-from ember.framework.fastpath import channel_ufunc, widen_operands
+from ember.framework.fastpath import channel_ufunc, run_in_chunks, widen_operands
 from ember.framework.op import Op
 from ember.framework.parallel import single_threaded_blas
 
@@ -362,6 +362,10 @@ class FusedElementwise(Op):
         raise NotImplementedError("FusedElementwise exists only inside compiled plans")
 
     def kernel(self, xp, *arrays, steps):
+        if len(steps) > 1:
+            out = run_in_chunks(arrays, steps)
+            if out is not None:
+                return out
         wide = widen_operands(arrays) if len(arrays) > 1 else None
         env = list(arrays) if wide is None else wide[0]
         for ufunc, args, inplace in steps:

@@ -132,18 +132,27 @@ class ChannelBlocks:
     def tile(self, v):
         return np.tile(v, self.k)
 
-    def shares(self):
-        """Row ranges (lo, hi), one per thread, on wide-row boundaries."""
-        from ember.framework import parallel
-        k = self.k
-        return [(lo * k, min(hi * k, self.p))
-                for lo, hi in parallel.split(-(-self.p // k), k * self.c)]
+    def blocks(self):
+        """Row ranges (r0, r1): blocks of about equal size, each a multiple of k rows (at
+        most ``rows``), then the last p % k rows on their own, so every block but that
+        short one is viewed as wide rows and summed along short columns."""
+        whole = self.p - self.p % self.k
+        n = -(-whole // self.rows)
+        out = []
+        if whole:
+            step = -(-(-(-whole // n)) // self.k) * self.k
+            out = [(r, min(r + step, whole)) for r in range(0, whole, step)]
+        if whole < self.p:
+            out.append((whole, self.p))
+        return out
 
-    def ranges(self, lo, hi):
-        """Blocks of equal size (multiples of k rows, at most ``rows``) covering lo:hi."""
-        n = -(-(hi - lo) // self.rows)
-        step = -(-(-(-(hi - lo) // max(n, 1))) // self.k) * self.k
-        return [(r, min(r + step, hi)) for r in range(lo, hi, step)] if hi > lo else []
+    def run(self, fn):
+        """``fn(r0, r1)`` for every block, across threads when the array is large enough;
+        the results in block order."""
+        from ember.framework import parallel
+        blocks = self.blocks()
+        threads = 1 if len(parallel.split(self.p, self.c)) == 1 else None
+        return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks), threads=threads)
 
     def view(self, a, r0, r1):
         """Rows r0:r1 of a (P, C) array, as wide rows when their count allows."""
@@ -155,13 +164,30 @@ class ChannelBlocks:
         """The tiled per-channel vector that broadcasts against block view ``b``."""
         return tiled if b.shape[-1] == tiled.shape[0] else tiled[:self.c]
 
-    def sum_rows(self, b, acc):
-        """Adds the column sums of a block view ``b`` to ``acc`` (float64, k * C long)."""
-        s = np.add.reduce(b, axis=0)
-        if s.shape[0] == acc.shape[0]:
-            acc += s
-        else:
-            acc[:self.c] += s
+    @staticmethod
+    def sum_rows(b):
+        """The column sums of a block view."""
+        return np.add.reduce(b, axis=0)
+
+    @staticmethod
+    def dot_rows(a, b):
+        """The column sums of a * b (block views of one shape)."""
+        return np.einsum("ij,ij->j", a, b)
+
+    def per_channel(self, s):
+        """Column sums of a block view (wide or not) as float64, one value per channel."""
+        s = s.astype(np.float64)
+        return s.reshape(-1, self.c).sum(axis=0) if s.shape[0] != self.c else s
+
+    def total(self, sums):
+        """Per-block column sums (wide or not) added up in float64, one value per channel."""
+        acc = np.zeros(self.k * self.c)
+        for s in sums:
+            if s.shape[0] == acc.shape[0]:
+                acc += s
+            else:
+                acc[:self.c] += s
+        return self.fold(acc)
 
     def fold(self, acc):
         """A k * C accumulator summed to one value per channel."""
@@ -210,3 +236,61 @@ class PerChannel:
             t = self._tiles[k] = np.tile(self.v, k)
         w = a2.reshape(p // k, k * c)
         ufunc(w, t, out=w)
+
+
+CHUNK = 1 << 16             # elements per chunk of a chunked elementwise tree
+MIN_CHUNKED = 1 << 18       # arrays smaller than this run whole
+
+
+def run_in_chunks(arrays, steps):
+    """A tree of elementwise ufunc steps (FusedElementwise's ``steps``) run chunk by chunk,
+    so its temporaries stay in cache and each input is read once from memory; None
+    when the operands are not all one large C-contiguous shape or scalars."""
+    shape = None
+    for a in arrays:
+        if type(a) is np.ndarray and a.size >= MIN_CHUNKED:
+            shape = a.shape
+            break
+    if shape is None:
+        return None
+    flat = []
+    for a in arrays:
+        if type(a) is np.ndarray and a.shape == shape:
+            if not a.flags.c_contiguous:
+                return None
+            flat.append(a.reshape(-1))
+        elif np.ndim(a) == 0 or (type(a) is np.ndarray and a.size == 1 and
+                                 a.ndim <= len(shape)):
+            flat.append(a.reshape(()) if type(a) is np.ndarray else a)
+        else:
+            return None
+    n = flat[0].shape[0] if np.ndim(flat[0]) else next(f.shape[0] for f in flat if np.ndim(f))
+    probe = _run_steps([f[:1] if np.ndim(f) else f for f in flat], steps, None)
+    out = np.empty(n, probe.dtype)
+
+    def chunk(i):
+        a = i * CHUNK
+        b = min(a + CHUNK, n)
+        _run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
+
+    for i in range(-(-n // CHUNK)):     # one thread: short ufunc calls lose more to the GIL
+        chunk(i)                        # than a second thread gains on memory-bound work
+    return out.reshape(shape)
+
+
+def _run_steps(env, steps, out):
+    """Runs the steps on chunk operands, the last one into ``out``; a step computes in
+    place only in an earlier step's temporary, never in an input."""
+    env = list(env)
+    n_in = len(env)
+    last = len(steps) - 1
+    for k, (ufunc, args, inplace) in enumerate(steps):
+        vals = [env[a] for a in args]
+        if k == last and out is not None:
+            env.append(ufunc(*vals, out=out))
+        elif inplace is not None and args[inplace] >= n_in and \
+                type(vals[inplace]) is np.ndarray:
+            env.append(ufunc(*vals, out=vals[inplace]))
+        else:
+            env.append(ufunc(*vals))
+    return env[-1]

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import itertools
 import os
 import sys
 import threading
 
-__all__ = ["num_threads", "set_num_threads", "split", "run", "blas_controllable",
-           "single_threaded_blas"]
+import numpy as np
+
+__all__ = ["num_threads", "set_num_threads", "split", "run", "map_items", "for_blocks",
+           "blas_controllable", "single_threaded_blas"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -61,10 +64,13 @@ def set_num_threads(n: int) -> None:
     _requested = n
 
 
-def split(n: int, work_per_item: int = 1, min_work: int = MIN_ELEMENTS,
+def split(n: int, work_per_item: int = 1, min_work: int | None = None,
           threads: int | None = None):
-    """``range(n)`` as a list of (lo, hi) shares, one per thread, each with at least
-    ``min_work`` units of work (one share when the whole is small)."""
+    """``range(n)`` as a list of (lo, hi) shares, one per thread, with ``min_work`` units of
+    work per share on average (``MIN_ELEMENTS`` by default; one share when the whole is
+    small)."""
+    if min_work is None:
+        min_work = MIN_ELEMENTS
     t = num_threads() if threads is None else threads
     if t > 1 and n > 1:
         t = min(t, n, max(1, (n * max(work_per_item, 1)) // max(min_work, 1)))
@@ -92,10 +98,11 @@ class _Worker:
         _local.in_worker = True
         while True:
             self.go.acquire()
-            fn, args = self.task
+            fn, args, err = self.task
             self.task = None
             try:
-                self.result = fn(*args)
+                with np.errstate(**err):         # the caller's floating-point settings
+                    self.result = fn(*args)
             except BaseException as e:   # handed to the caller, which re-raises it
                 self.result = None
                 self.error = e
@@ -135,8 +142,9 @@ def run(fn, shares, blas: bool = False):
             _blas_enter()
         try:
             used = _workers[:len(shares) - 1]
+            err = np.geterr()
             for w, share in zip(used, shares[1:]):
-                w.task = (fn, share)
+                w.task = (fn, share, err)
                 w.error = None
                 w.go.release()
             results = [None] * len(shares)
@@ -158,6 +166,26 @@ def run(fn, shares, blas: bool = False):
         _region.release()
 
 
+def map_items(fn, n: int, blas: bool = False, threads: int | None = None):
+    """``[fn(i) for i in range(n)]``, each thread taking the next item as soon as it is
+    free (a thread that starts late or runs slow takes fewer). The result list does not
+    depend on which thread ran what."""
+    t = min(num_threads() if threads is None else threads, n)
+    if t <= 1:
+        return [fn(i) for i in range(n)]
+    results = [None] * n
+    counter = itertools.count()
+
+    def drain(_lo, _hi):
+        for i in counter:             # next() on a count is atomic under the GIL
+            if i >= n:
+                return
+            results[i] = fn(i)
+
+    run(drain, [(0, 0)] * t, blas)
+    return results
+
+
 # --------------------------------------------------------------------------- the BLAS ---
 
 _SET_NAMES = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
@@ -175,8 +203,7 @@ _blas_saved = 1
 
 def _candidate_libraries():
     """Paths of loaded shared libraries that may be NumPy's BLAS."""
-    import numpy
-    base = os.path.dirname(numpy.__file__)
+    base = os.path.dirname(np.__file__)
     paths = []
     for pattern in ("../numpy.libs/*", ".dylibs/*", "../numpy/.libs/*"):
         paths.extend(sorted(glob.glob(os.path.join(base, pattern))))
@@ -263,15 +290,17 @@ BLOCK_BYTES = 1 << 20
 
 
 def for_blocks(fn, n: int, item_bytes: int, blas: bool = False,
-               block_bytes: int = BLOCK_BYTES):
+               block_bytes: int | None = None, threads: int | None = None):
     """Calls ``fn(s, e)`` over blocks of items ``s:e`` covering ``range(n)``, each block
     holding about ``block_bytes`` (at least one item) so that a kernel's passes over it
-    stay in the core's cache; the blocks are shared out across threads. Returns fn's
+    stay in the core's cache; the blocks are shared out across threads (a block is worth
+    a thread of its own when it holds ``MIN_ELEMENTS`` or more; ``threads=1`` keeps them
+    in the calling thread; ``block_bytes`` is ``BLOCK_BYTES`` by default). Returns fn's
     results in block order."""
-    per = max(1, block_bytes // max(int(item_bytes), 1))
-
-    def share(lo, hi):
-        return [fn(s, min(s + per, hi)) for s in range(lo, hi, per)]
-
-    parts = run(share, split(n, max(int(item_bytes) // 4, 1)), blas)
-    return [r for part in parts for r in part]
+    per = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) //
+              max(int(item_bytes), 1))
+    starts = range(0, n, per)
+    if len(split(n, max(int(item_bytes) // 4, 1))) == 1:
+        threads = 1
+    return map_items(lambda i: fn(starts[i], min(starts[i] + per, n)), len(starts), blas,
+                     threads)

@@ -25,6 +25,7 @@ from ember.framework.op import get_op
 __all__ = ["fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
+_SHAPE_ONLY = ("Shape", "Size", "Rank")
 
 
 class _Graph:
@@ -43,11 +44,24 @@ class _Graph:
                 self.users.setdefault(v, []).append(n)
         self.fetched = set(ir.fetches)
 
-    def only_user(self, v, node):
-        """True when node is the one consumer of v (and v is not fetched)."""
-        users = self.users.get(v, [])
-        return v not in self.fetched and len(users) == 1 and users[0] is node and \
-            node.inputs.count(v) == 1
+    def only_user(self, v, node, after=None):
+        """True when node is the one consumer of v that reads its values (and v is not
+        fetched); ops reading only v's shape may read it too if they run after the node at
+        position ``after`` (they are then moved to the value that replaces v)."""
+        if v in self.fetched or node.inputs.count(v) != 1:
+            return False
+        for u in self.users.get(v, []):
+            if u is node:
+                continue
+            if u.op.name not in _SHAPE_ONLY or (after is not None and
+                                                self.position[id(u)] <= after):
+                return False
+        return True
+
+    def move_shape_users(self, v, new):
+        for u in self.users.get(v, []):
+            if u.op.name in _SHAPE_ONLY:
+                u.inputs = [new if w == v else w for w in u.inputs]
 
 
 def _static(ir, v):
@@ -87,7 +101,7 @@ def fuse_conv_bias(ir):
             conv = g.producer.get(v)
             if conv is None or conv.op.name not in _CONVS or id(conv) in drop or \
                     not _channels_last(conv.attrs.get("data_format")) or \
-                    not g.only_user(v, n):
+                    not g.only_user(v, n, after=g.position[id(n)]):
                 continue
             out, bs = _static(ir, v), _static(ir, b)
             if out is None or bs is None or len(bs) != 1 or bs[0] is None or \
@@ -98,6 +112,7 @@ def fuse_conv_bias(ir):
             # at the add's place: the bias may be read after the convolution ran
             replace[id(n)] = _node(fused, conv.inputs + [b], n.outputs, conv.attrs,
                                    f"{conv.name}+{n.name}", n.shapes)
+            g.move_shape_users(v, n.outputs[0])
             drop.add(id(conv))
             break
     _rebuild(ir, replace, drop)
@@ -114,7 +129,7 @@ def fuse_batch_norm_relu(ir):
         if bn is None or bn.op.name != "FusedBatchNormV3" or bn.outputs[0] != y or \
                 y in g.fetched or id(bn) in drop:
             continue
-        users = g.users.get(y, [])
+        users = [u for u in g.users.get(y, []) if u.op.name not in _SHAPE_ONLY]
         grads = [u for u in users if u is not relu]
         if users.count(relu) != 1 or relu.inputs.count(y) != 1 or any(
                 u.op.name != "ReluGrad" or u.inputs[0] == y or
@@ -122,6 +137,7 @@ def fuse_batch_norm_relu(ir):
             continue
         for u in grads:
             u.inputs[1] = relu.outputs[0]
+        g.move_shape_users(y, relu.outputs[0])
         replace[id(bn)] = _node(get_op("_FusedBatchNormRelu"), bn.inputs,
                                 [relu.outputs[0]] + bn.outputs[1:], bn.attrs,
                                 f"{bn.name}+{relu.name}", [relu.shapes[0]] + bn.shapes[1:])
@@ -142,8 +158,8 @@ def fuse_batch_norm_grad(ir):
         rg = g.producer.get(d)
         attrs = dict(h.attrs, relu=False, with_sum=False)
         inputs = list(h.inputs)
-        if rg is not None and rg.op.name == "ReluGrad" and g.only_user(d, h) and \
-                id(rg) not in drop:
+        if rg is not None and rg.op.name == "ReluGrad" and \
+                g.only_user(d, h, after=g.position[id(h)]) and id(rg) not in drop:
             inputs = [rg.inputs[0]] + inputs[1:] + [rg.inputs[1]]
             attrs["relu"] = True
             drop.add(id(rg))
@@ -152,13 +168,20 @@ def fuse_batch_norm_grad(ir):
     g = _Graph(ir)
     drop = set()
     for s in ir.nodes:
-        if s.op.name != "SumToShape":
+        if s.op.name not in ("SumToShape", "Sum"):
             continue
         dx = s.inputs[0]
         h = g.producer.get(dx)
         if h is None or h.op is not ex or h.outputs[0] != dx or h.attrs["with_sum"] or \
                 not _last_axis(ir, dx, h.attrs["axis"]):
             continue
+        if s.op.name == "Sum":
+            rank = ir.shapes[dx].rank
+            axis = s.attrs.get("axis")
+            axis = tuple(sorted(a % rank for a in axis)) if isinstance(axis, (tuple, list)) \
+                else None
+            if s.attrs.get("keepdims") or axis != tuple(range(rank - 1)):
+                continue
         target, full = _static(ir, s.outputs[0]), _static(ir, dx)
         if target is None or full is None or len(target) != 1 or target[0] != full[-1] or \
                 ir.dtypes.get(s.outputs[0]) is not ir.dtypes.get(dx):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -141,10 +142,10 @@ def from_last(a, cf):
 
 # -------------------------------------------------------------------------- kernels ---
 #
-# Each kernel splits the batch into one share per thread (ember.framework.parallel) and
-# walks its share in blocks whose patch matrix holds about BLOCK_BYTES, so the patches are
-# written and read again while they are still in the core's cache: a few images at a time,
-# or a few output rows of one large image.
+# Each kernel cuts the batch into groups of images whose patch matrix holds about
+# BLOCK_BYTES (or, for a large image, into blocks of a few output rows), so the patches are
+# written and read again while they are still in the core's cache; the threads of
+# ember.framework.parallel take the groups one after another.
 
 BLOCK_BYTES = 1 << 20
 
@@ -158,59 +159,72 @@ def _block_shape(outs, k, itemsize):
     return 1, max(1, BLOCK_BYTES // max(per_row, 1))
 
 
-def _blocks(n, outs, k, itemsize):
-    """(s, e, r0, r1): images s:e, output rows r0:r1 of a share of n images."""
-    images, rows = _block_shape(outs, k, itemsize)
-    for s in range(0, n, images):
-        e = min(s + images, n)
-        for r0 in range(0, outs[0], rows):
-            yield s, e, r0, min(r0 + rows, outs[0])
+def _row_blocks(outs, rows):
+    return [(r0, min(r0 + rows, outs[0])) for r0 in range(0, outs[0], rows)]
+
+
+_scratch = threading.local()
 
 
 class _Patches:
-    """The patch matrices of one share of images (lo:hi of x), block by block.
+    """Patch matrices of groups of images of one convolution's geometry, in buffers made once
+    per thread: a group's images are copied into a padded buffer whose zero border stays as
+    it is, the window view over that buffer is made once, and every patch matrix is
+    written into the same memory."""
 
-    Iterating yields ``(s, e, r0, r1, cols)``: images lo+s:lo+e, output rows r0:r1 and
-    their patch matrix, (P, K) for one group or (G, P, K) for several. The buffers are
-    made once per share: a block's images are copied into a padded buffer whose zero
-    border stays as it is, the window view over that buffer is made once, and every patch
-    matrix is written into the same memory (valid until the next block)."""
+    @classmethod
+    def get(cls, x, ksize, strides, dilations, outs, pads, groups):
+        key = (x.shape[1:], x.dtype.str, tuple(ksize), tuple(strides), tuple(dilations),
+               tuple(outs), tuple(pads), groups, BLOCK_BYTES)
+        cache = getattr(_scratch, "patches", None)
+        if cache is None:
+            cache = _scratch.patches = {}
+        patches = cache.get(key)
+        if patches is None:
+            if len(cache) >= 16:
+                cache.clear()
+            patches = cache[key] = cls(x, ksize, strides, dilations, outs, pads, groups)
+        return patches
 
-    def __init__(self, x, lo, hi, ksize, strides, dilations, outs, pads, groups):
-        self.x, self.lo, self.hi, self.outs, self.groups = x, lo, hi, outs, groups
+    def __init__(self, x, ksize, strides, dilations, outs, pads, groups):
+        self.geometry = (ksize, strides, dilations, outs, groups)
         r = len(ksize)
         c = x.shape[-1]
         k = math.prod(ksize) * (c // groups)
-        images, self.rows = _block_shape(outs, k, x.itemsize)
-        self.images = min(images, hi - lo)
+        self.images, rows = _block_shape(outs, k, x.itemsize)
+        self.rows = _row_blocks(outs, rows)
+        self.groups = groups
         self.padded = any(a or b for a, b in pads)
         if self.padded:
             sizes = x.shape[1:1 + r]
             self.buf = np.zeros((self.images,) + tuple(n + a + b for n, (a, b) in
                                                        zip(sizes, pads)) + (c,), x.dtype)
             self.interior = tuple(slice(a, a + n) for n, (a, _) in zip(sizes, pads))
-            src = self.buf
-        else:
-            src = np.ascontiguousarray(x[lo:hi])
-        self.win = windows(src, ksize, strides, dilations, outs, groups)
-        self.cols = np.empty(self.images * self.rows * math.prod(outs[1:]) * k * groups,
-                             x.dtype)
+            self.win = windows(self.buf, ksize, strides, dilations, outs, groups)
+        self.cols = np.empty(self.images * rows * math.prod(outs[1:]) * k * groups, x.dtype)
+        # Few channels per window row: copying window by window would move a few values
+        # per step, so the patches are laid out tap-major, (K, P), and used transposed.
+        self.tap_major = groups == 1 and ksize[-1] * c < 32
 
-    def __iter__(self):
-        n = self.hi - self.lo
-        for s in range(0, n, self.images):
-            e = min(s + self.images, n)
-            if self.padded:
-                self.buf[(slice(0, e - s),) + self.interior] = self.x[self.lo + s:self.lo + e]
-                win = self.win[:e - s]
-            else:
-                win = self.win[s:e]
-            for r0 in range(0, self.outs[0], self.rows):
-                r1 = min(r0 + self.rows, self.outs[0])
-                yield s, e, r0, r1, self._copy(win[:, r0:r1])
+    def blocks(self, x, s, e):
+        """(r0, r1, cols) for output rows r0:r1 of images s:e of x (C-contiguous); cols is
+        (P, K) for one group, (G, P, K) for several, valid until the next block."""
+        if self.padded:
+            self.buf[(slice(0, e - s),) + self.interior] = x[s:e]
+            win = self.win[:e - s]
+        else:
+            win = windows(x[s:e], *self.geometry)
+        for r0, r1 in self.rows:
+            yield r0, r1, self._copy(win[:, r0:r1])
 
     def _copy(self, win):
         p = math.prod(win.shape[:(win.ndim - 1) // 2])
+        if self.tap_major:
+            r = (win.ndim - 3) // 2
+            win = win.transpose(tuple(range(1 + r, win.ndim)) + tuple(range(1 + r)))
+            cols = self.cols[:win.size].reshape(win.shape)
+            np.copyto(cols, win)
+            return cols.reshape(-1, p).T
         if self.groups > 1:
             win = np.moveaxis(win, -2, 0)
         cols = self.cols[:win.size].reshape(win.shape)
@@ -218,9 +232,16 @@ class _Patches:
         return cols.reshape(p, -1) if self.groups == 1 else cols.reshape(self.groups, p, -1)
 
 
-def _share_images(n, outs, k, o):
-    """The batch's shares: multiply-adds per image decide how many threads pay off."""
-    return parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)
+def _image_groups(x, ksize, outs, groups, o, fn):
+    """Runs ``fn(s, e)`` over groups of images s:e of x across threads (one thread when the
+    whole convolution is small); the results in group order."""
+    n = x.shape[0]
+    k = math.prod(ksize) * (x.shape[-1] // groups)
+    images = _block_shape(outs, k, x.itemsize)[0]
+    starts = range(0, n, images)
+    small = len(parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)) == 1
+    return parallel.map_items(lambda i: fn(starts[i], min(starts[i] + images, n)),
+                              len(starts), blas=True, threads=1 if small else None)
 
 
 def conv_forward(x, w, strides, dilations, padding, bias=None):
@@ -241,12 +262,13 @@ def conv_forward(x, w, strides, dilations, padding, bias=None):
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
     if y.size == 0:
         return y
+    x = np.ascontiguousarray(x)
     add = None if bias is None else PerChannel(bias.astype(y.dtype, copy=False))
 
-    def share(lo, hi):
-        for s, e, r0, r1, cols in _Patches(x, lo, hi, ksize, strides, dilations, outs, pads,
-                                           groups):
-            yb = y[lo + s:lo + e, r0:r1].reshape(-1, o)
+    def group(s, e):
+        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
+        for r0, r1, cols in patches.blocks(x, s, e):
+            yb = y[s:e, r0:r1].reshape(-1, o)
             if groups == 1:
                 np.matmul(cols, wm, out=yb)
             else:
@@ -255,7 +277,7 @@ def conv_forward(x, w, strides, dilations, padding, bias=None):
             if add is not None:
                 add.apply(np.add, yb)
 
-    parallel.run(share, _share_images(n, outs, k, o), blas=True)
+    _image_groups(x, ksize, outs, groups, o, group)
     return y
 
 
@@ -296,11 +318,12 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
         wt = w.reshape(-1, groups, og).transpose(1, 2, 0)                 # (G, Og, K)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
     lead = (slice(None),) * (1 + r)
+    rows = _row_blocks(outs, _block_shape(outs, k, dtype.itemsize)[1])
 
-    def share(lo, hi):
-        dxpad = np.zeros((hi - lo,) + padded + (groups, cg), dtype)
-        for s, e, r0, r1 in _blocks(hi - lo, outs, k, dtype.itemsize):
-            gb = g[lo + s:lo + e, r0:r1]
+    def group(s, e):
+        dxpad = np.zeros((e - s,) + padded + (groups, cg), dtype)
+        for r0, r1 in rows:
+            gb = g[s:e, r0:r1]
             p = gb.size // o
             if groups == 1:
                 dcols = (gb.reshape(p, o) @ wt).reshape(
@@ -312,11 +335,11 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
             top = r0 * strides[0]
             for tap in taps(ksize):
                 sl = _row_slices(tap, strides, dilations, outs, r0, r1)
-                dxpad[(slice(s, e), slice(top + sl[0].start, top + sl[0].stop, sl[0].step))
+                dxpad[(slice(None), slice(top + sl[0].start, top + sl[0].stop, sl[0].step))
                       + sl[1:]] += dcols[lead + tap]
-        dx[lo:hi] = crop_spatial(dxpad, pads, sizes).reshape((hi - lo,) + sizes + (c,))
+        dx[s:e] = crop_spatial(dxpad, pads, sizes).reshape((e - s,) + sizes + (c,))
 
-    parallel.run(share, _share_images(n, outs, k, o), blas=True)
+    _image_groups(dx, ksize, outs, groups, o, group)
     return dx
 
 
@@ -353,23 +376,28 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     k = math.prod(ksize) * cg
     dtype = np.result_type(x.dtype, g.dtype)
 
-    def share(lo, hi):
-        acc = np.zeros((k, o) if groups == 1 else (groups, k, og), dtype)
-        for s, e, r0, r1, cols in _Patches(x, lo, hi, ksize, strides, dilations, outs, pads,
-                                           groups):
-            gb = g[lo + s:lo + e, r0:r1]
+    def group(s, e):
+        acc = None
+        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
+        for r0, r1, cols in patches.blocks(x, s, e):
+            gb = g[s:e, r0:r1]
             p = gb.size // o
             if groups == 1:
-                acc += cols.T @ gb.reshape(p, o)
+                part = cols.T @ gb.reshape(p, o)
             else:
-                acc += np.matmul(cols.transpose(0, 2, 1),
+                part = np.matmul(cols.transpose(0, 2, 1),
                                  gb.reshape(p, groups, og).transpose(1, 0, 2))
+            if acc is None:
+                acc = part
+            else:
+                acc += part
         return acc
 
     if n == 0 or math.prod(outs) == 0:
         return np.zeros(tuple(w_shape), dtype)
-    parts = parallel.run(share, _share_images(n, outs, k, o), blas=True)
-    dw = parts[0]
+    x = np.ascontiguousarray(x)
+    parts = _image_groups(x, ksize, outs, groups, o, group)
+    dw = parts[0].astype(dtype, copy=True)
     for part in parts[1:]:
         dw += part
     if groups > 1:

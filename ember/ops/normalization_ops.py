@@ -119,46 +119,46 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     """Training-mode batch norm of a C-contiguous (P, C) array: (y, mean, biased variance);
     with ``relu``, y is max(y, 0).
 
-    Two passes over x, each split across threads and walked in cache-sized blocks: one
-    for the statistics (sums of x - s and (x - s)^2 in float64, s being x's first row, so
-    the variance does not lose precision to a large mean), one for y."""
+    Two passes over x in cache-sized blocks shared out across threads: one for the
+    statistics, one for y. Each block's sum of squares is taken around the block's own
+    mean and the blocks are combined in float64 (Chan's parallel formula), so the variance
+    keeps its precision next to a large mean."""
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
-    shift = blocks.tile(x2[0]) if p else np.zeros(blocks.k * c, dt)
 
-    def stats(lo, hi):
-        s1 = np.zeros(blocks.k * c)
-        s2 = np.zeros(blocks.k * c)
-        for r0, r1 in blocks.ranges(lo, hi):
-            b = blocks.view(x2, r0, r1)
-            t = np.subtract(b, blocks.vec(shift, b))
-            blocks.sum_rows(t, s1)
-            np.square(t, out=t)
-            blocks.sum_rows(t, s2)
-        return s1, s2
+    def stats(r0, r1):
+        b = blocks.view(x2, r0, r1)
+        n = r1 - r0
+        m = (blocks.per_channel(blocks.sum_rows(b)) / n).astype(dt)   # about the mean
+        t = np.subtract(b, blocks.vec(blocks.tile(m), b))
+        d = blocks.per_channel(blocks.sum_rows(t)) / n                 # what m missed
+        return n, m.astype(np.float64), d, blocks.per_channel(blocks.dot_rows(t, t)) - n * d * d
 
-    parts = parallel.run(stats, blocks.shares())
-    s1 = sum(s for s, _ in parts)
-    s2 = sum(s for _, s in parts)
+    parts = blocks.run(stats)
     n = max(p, 1)
-    d = blocks.fold(s1) / n
-    mean = shift[:c] + d
-    var = np.maximum(blocks.fold(s2) / n - d * d, 0.0)
-    mul = scale / np.sqrt(var.astype(dt) + dt.type(epsilon))
-    mean_t, mul_t, off_t = (blocks.tile(v.astype(dt)) for v in (mean, mul, offset))
+    if not parts:
+        parts = [(0, np.zeros(c), np.zeros(c), np.zeros(c))]
+    # block means m + d as offsets from the first block's (m - m0 is exact: close floats)
+    m0, d0 = parts[0][1], parts[0][2]
+    offsets = [(k, (m - m0) + (d - d0), m2) for k, m, d, m2 in parts]
+    shift = sum(k * o for k, o, _ in offsets) / n
+    mean = m0 + (d0 + shift)
+    var = np.maximum(sum(m2 + k * (o - shift) ** 2 for k, o, m2 in offsets) / n, 0.0)
+    mul = scale / np.sqrt(var + epsilon)
+    # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
+    # with mean in float32, one pass fewer
+    mul_t, add_t = (blocks.tile(v.astype(dt)) for v in (mul, offset - mean * mul))
     y = np.empty_like(x2)
 
-    def normalize(lo, hi):
-        for r0, r1 in blocks.ranges(lo, hi):
-            b, yb = blocks.view(x2, r0, r1), blocks.view(y, r0, r1)
-            np.subtract(b, blocks.vec(mean_t, b), out=yb)
-            np.multiply(yb, blocks.vec(mul_t, b), out=yb)
-            np.add(yb, blocks.vec(off_t, b), out=yb)
-            if relu:
-                np.maximum(yb, 0, out=yb)
+    def normalize(r0, r1):
+        b, yb = blocks.view(x2, r0, r1), blocks.view(y, r0, r1)
+        np.multiply(b, blocks.vec(mul_t, b), out=yb)
+        np.add(yb, blocks.vec(add_t, b), out=yb)
+        if relu:
+            np.maximum(yb, 0, out=yb)
 
-    parallel.run(normalize, blocks.shares())
+    blocks.run(normalize)
     return y, mean.astype(dt), var.astype(dt)
 
 
@@ -179,49 +179,45 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     dx = np.empty_like(x2)
     source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
 
-    def stats(lo, hi):
-        sg = np.zeros(blocks.k * c)
-        sgx = np.zeros(blocks.k * c)
-        for r0, r1 in blocks.ranges(lo, hi):
-            b, gb = blocks.view(x2, r0, r1), blocks.view(g2, r0, r1)
-            if features is not None:
-                db = blocks.view(dx, r0, r1)
-                np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
-                gb = db
-            blocks.sum_rows(gb, sg)
-            t = np.subtract(b, blocks.vec(mean_t, b))
-            np.multiply(t, gb, out=t)
-            blocks.sum_rows(t, sgx)
-        return sg, sgx
+    def stats(r0, r1):
+        b, gb = blocks.view(x2, r0, r1), blocks.view(g2, r0, r1)
+        if features is not None:
+            db = blocks.view(dx, r0, r1)
+            np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
+            gb = db
+        t = np.subtract(b, blocks.vec(mean_t, b))
+        return (blocks.sum_rows(gb), blocks.dot_rows(t, gb),
+                blocks.sum_rows(t) if with_sum else np.zeros(0))
 
-    parts = parallel.run(stats, blocks.shares())
-    sum_g = blocks.fold(sum(s for s, _ in parts))
-    sum_gxc = blocks.fold(sum(s for _, s in parts))
+    parts = blocks.run(stats)
+    sum_g, sum_gxc = (blocks.total(part[i] for part in parts) for i in range(2))
+    sum_xc = blocks.total(part[2] for part in parts) if with_sum else None
     inv = 1.0 / np.sqrt(var.astype(np.float64) + epsilon)
     n = max(p, 1)
     k = scale * inv
     sum_gxhat = sum_gxc * inv
-    k_t = blocks.tile(k.astype(dt))
-    c1_t = blocks.tile((k * inv * sum_gxhat / n).astype(dt))
-    c2_t = blocks.tile((k * sum_g / n).astype(dt))
+    c1 = k * inv * sum_gxhat / n
+    c2 = k * sum_g / n
+    # dx = k * dy - c1 * (x - mean) - c2 = k * dy - c1 * (x - m2), m2 = mean - c2 / c1
+    safe = np.abs(c2) < np.abs(c1) * 1e20                    # m2 stays a finite float32
+    m2 = np.where(safe, mean - c2 / np.where(safe, c1, 1.0), 0.0)
+    k_t, c1_t, m2_t = (blocks.tile(v.astype(dt)) for v in (k, c1, m2))
+    c2_t = None if safe.all() else blocks.tile(np.where(safe, 0.0, c2).astype(dt))
 
-    def backward(lo, hi):
-        sdx = np.zeros(blocks.k * c) if with_sum else None
-        for r0, r1 in blocks.ranges(lo, hi):
-            b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))
-            np.multiply(gb, blocks.vec(k_t, b), out=db)
-            t = np.subtract(b, blocks.vec(mean_t, b))
-            np.multiply(t, blocks.vec(c1_t, b), out=t)
-            np.subtract(db, t, out=db)
+    def backward(r0, r1):
+        b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))
+        np.multiply(gb, blocks.vec(k_t, b), out=db)
+        t = np.subtract(b, blocks.vec(m2_t, b))
+        np.multiply(t, blocks.vec(c1_t, b), out=t)
+        np.subtract(db, t, out=db)
+        if c2_t is not None:
             np.subtract(db, blocks.vec(c2_t, b), out=db)
-            if with_sum:
-                blocks.sum_rows(db, sdx)
-        return sdx
 
-    parts = parallel.run(backward, blocks.shares())
+    blocks.run(backward)
     out = dx, sum_gxhat.astype(dt), sum_g.astype(dt)
     if with_sum:
-        out += (blocks.fold(sum(parts)).astype(dt),)
+        # the sum of dx over rows, from the same sums: k * sum(dy) - c1 * sum(x - mean) - n * c2
+        out += ((k * sum_g - c1 * sum_xc - n * c2).astype(dt),)
     return out
 
 

@@ -94,7 +94,6 @@ class _MaxPool(_PoolBase):
         shape, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
         y = np.empty(shape, x.dtype)
         lowest = _lowest(x.dtype)
-
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
             yb = y[s:e]
@@ -107,7 +106,7 @@ class _MaxPool(_PoolBase):
                     np.copyto(yb, v)
 
         if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), threads=1)
         return from_last(y, cf)
 
     def grad(self, call, g):
@@ -156,7 +155,7 @@ class _MaxPoolGrad(_PoolBase):
                 dx[s:e] = crop_spatial(dxb, pads, sizes)
 
         if dx.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), threads=1)
         return from_last(dx, cf)
 
     def grad(self, call, gg):

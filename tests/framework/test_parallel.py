@@ -1,0 +1,526 @@
+"""ember.framework.parallel (work shares, worker threads, BLAS thread control) and
+ember.config.threading."""
+import itertools
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import ember as tf
+from ember.config import threading as config_threading
+from ember.framework import parallel
+from ember.ops import conv_ops
+
+TIMEOUT = 20        # seconds a thread may take before the test calls it a deadlock
+
+
+@pytest.fixture(autouse=True)
+def _restore_settings():
+    """Every test leaves the thread settings as it found them."""
+    requested = parallel._requested
+    inter = config_threading.get_inter_op_parallelism_threads()
+    try:
+        yield
+    finally:
+        parallel.set_num_threads(requested)
+        config_threading.set_inter_op_parallelism_threads(inter)
+
+
+def _check_cover(shares, n):
+    """Shares are contiguous (lo, hi) pairs that cover range(n) exactly, in order."""
+    assert shares, "split returned no shares"
+    assert shares[0][0] == 0
+    assert shares[-1][1] == n
+    for (lo, hi), (lo2, _) in zip(shares, shares[1:]):
+        assert hi == lo2, f"shares {shares} are not contiguous"
+    covered = [i for lo, hi in shares for i in range(lo, hi)]
+    assert covered == list(range(n))
+
+
+def _in_thread(fn, *args):
+    """Runs fn(*args) in a fresh thread; returns its result, or fails on a hang/exception."""
+    box = {}
+
+    def target():
+        try:
+            box["result"] = fn(*args)
+        except BaseException as e:         # re-raised below in the test's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(TIMEOUT)
+    assert not t.is_alive(), "the call did not finish (deadlock?)"
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+# ------------------------------------------------------------------------------ split ---
+
+def test_split_shares_cover_the_range():
+    for n, work, min_work, threads in itertools.product(
+            [0, 1, 2, 3, 7, 64, 1001], [1, 3, 1000], [1, 50, 1 << 16], [1, 2, 3, 8]):
+        case = f"split({n}, {work}, {min_work}, {threads})"
+        shares = parallel.split(n, work, min_work, threads)
+        _check_cover(shares, n)
+        assert len(shares) <= max(threads, 1), case
+        assert len(shares) <= max(n, 1), case
+        if n > 0:
+            assert all(hi > lo for lo, hi in shares), f"empty share in {case} = {shares}"
+        sizes = [hi - lo for lo, hi in shares]
+        assert max(sizes) - min(sizes) <= 1, f"unbalanced shares {case} = {shares}"
+        if len(shares) > 1:
+            # a split only happens when each thread gets min_work on average
+            assert n * work // len(shares) >= min_work, case
+
+
+def test_split_uses_every_thread_when_the_work_is_large():
+    assert parallel.split(12, 1000, 10, threads=4) == [(0, 3), (3, 6), (6, 9), (9, 12)]
+    assert parallel.split(10, 1000, 10, threads=3) == [(0, 3), (3, 6), (6, 10)]
+
+
+def test_split_gives_one_share_when_the_work_is_small():
+    assert parallel.split(100, 1, 1 << 16, threads=8) == [(0, 100)]
+    assert parallel.split(5, 10, 51, threads=8) == [(0, 5)]
+    # just enough work for two threads, not for three
+    assert len(parallel.split(4, 25, 50, threads=8)) == 2
+
+
+def test_split_never_has_more_shares_than_items():
+    assert parallel.split(3, 1 << 20, 1, threads=8) == [(0, 1), (1, 2), (2, 3)]
+    assert parallel.split(1, 1 << 20, 1, threads=8) == [(0, 1)]
+    assert parallel.split(0, 1 << 20, 1, threads=8) == [(0, 0)]
+
+
+def test_split_defaults_to_num_threads():
+    parallel.set_num_threads(3)
+    assert parallel.split(9, 1, 1) == [(0, 3), (3, 6), (6, 9)]
+    parallel.set_num_threads(1)
+    assert parallel.split(9, 1, 1) == [(0, 9)]
+
+
+def test_module_constants_are_read_when_called(monkeypatch):
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "BLOCK_BYTES", 8)
+    assert parallel.split(8) == [(0, 4), (4, 8)]
+    blocks = parallel.for_blocks(lambda s, e: (s, e), 4, 4)
+    assert blocks == [(0, 2), (2, 4)]
+
+
+# -------------------------------------------------------------------------------- run ---
+
+def test_run_returns_results_in_share_order():
+    parallel.set_num_threads(4)
+    shares = parallel.split(40, 1, 1)
+    assert len(shares) == 4
+
+    def fn(lo, hi):
+        # later shares finish first: the order must not come from completion times
+        time.sleep(0.004 * (40 - lo) / 10)
+        return (lo, hi, sum(range(lo, hi)))
+
+    out = parallel.run(fn, shares)
+    assert out == [(lo, hi, sum(range(lo, hi))) for lo, hi in shares]
+
+
+def test_run_uses_several_threads_at_once():
+    parallel.set_num_threads(3)
+    shares = parallel.split(3, 1, 1)
+    assert len(shares) == 3
+    # every share waits for all the others: only possible if they run at the same time
+    barrier = threading.Barrier(len(shares), timeout=TIMEOUT)
+    names, idents = {}, {}
+
+    def fn(lo, hi):
+        barrier.wait()
+        names[lo] = threading.current_thread().name
+        idents[lo] = threading.get_ident()
+        return lo
+
+    assert parallel.run(fn, shares) == [0, 1, 2]
+    assert names[0] == threading.current_thread().name          # the caller runs share 0
+    assert names[1] == names[2] == "ember-worker"
+    assert len(set(idents.values())) == 3
+
+
+def test_run_with_one_share_runs_in_the_caller():
+    me = threading.get_ident()
+    seen = []
+    assert parallel.run(lambda lo, hi: seen.append(threading.get_ident()) or hi,
+                        [(0, 5)]) == [5]
+    assert seen == [me]
+
+
+class _ShareError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("bad", [0, 1, 2])
+def test_run_reraises_a_share_error_with_its_type(bad):
+    parallel.set_num_threads(3)
+    shares = parallel.split(3, 1, 1)
+
+    def fn(lo, hi):
+        if lo == bad:
+            raise _ShareError(f"share {lo} failed")
+        return lo
+
+    with pytest.raises(_ShareError, match=f"share {bad} failed"):
+        parallel.run(fn, shares)
+    # the pool still works, with the same number of threads, and no stale error or result
+    barrier = threading.Barrier(3, timeout=TIMEOUT)
+
+    def ok(lo, hi):
+        barrier.wait()
+        return (lo, threading.current_thread().name)
+
+    out = parallel.run(ok, shares)
+    assert [lo for lo, _ in out] == [0, 1, 2]
+    assert [name for _, name in out[1:]] == ["ember-worker", "ember-worker"]
+    assert parallel.run(lambda lo, hi: -lo, shares) == [0, -1, -2]
+
+
+def test_run_shares_run_under_the_callers_floating_point_settings():
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+
+    def fn(lo, hi):
+        return np.float64(1.0) / np.float64(lo)        # divides by zero in share 0 only
+
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            parallel.run(lambda lo, hi: fn(1 - lo, hi), shares)   # the worker's share
+        with pytest.raises(FloatingPointError):
+            parallel.run(fn, shares)                              # the caller's share
+    with np.errstate(divide="ignore"):
+        out = parallel.run(lambda lo, hi: fn(1 - lo, hi), shares)
+    assert out[0] == 1.0 and out[1] == np.inf
+
+
+def test_run_reraises_the_first_share_error_when_several_fail():
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+
+    def fn(lo, hi):
+        if lo == 0:
+            time.sleep(0.01)
+            raise KeyError("caller")
+        raise _ShareError("worker")
+
+    with pytest.raises(KeyError, match="caller"):
+        parallel.run(fn, shares)
+    # the worker's error of that call is not reported by the next call
+    assert parallel.run(lambda lo, hi: hi, shares) == [1, 2]
+
+
+def test_run_waits_for_the_workers_before_raising():
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+    finished = []
+
+    def fn(lo, hi):
+        if lo == 0:
+            raise _ShareError("caller share")
+        time.sleep(0.05)
+        finished.append(lo)
+        return lo
+
+    with pytest.raises(_ShareError):
+        parallel.run(fn, shares)
+    assert finished == [1]
+
+
+def test_nested_run_runs_serially_without_deadlock():
+    parallel.set_num_threads(2)
+    outer = parallel.split(4, 1, 1)
+    assert len(outer) == 2
+
+    def inner_fn(lo, hi):
+        return (lo, hi, threading.get_ident())
+
+    def outer_fn(lo, hi):
+        me = threading.get_ident()
+        inner = parallel.run(inner_fn, parallel.split(hi - lo, 1, 1))
+        assert len(inner) == 2
+        assert all(ident == me for _, _, ident in inner), "a nested share changed thread"
+        return [(lo + a, lo + b) for a, b, _ in inner]
+
+    out = _in_thread(parallel.run, outer_fn, outer)
+    assert out == [[(0, 1), (1, 2)], [(2, 3), (3, 4)]]
+
+
+def test_nested_blas_run_restores_the_blas_threads():
+    parallel.set_num_threads(2)
+    before = parallel._blas[1]() if parallel.blas_controllable() else None
+
+    def outer_fn(lo, hi):
+        return sum(parallel.run(lambda a, b: b - a, parallel.split(5, 1, 1), blas=True))
+
+    assert _in_thread(parallel.run, outer_fn, parallel.split(2, 1, 1), True) == [5, 5]
+    if before is not None:
+        assert parallel._blas[1]() == before
+
+
+def test_run_from_two_user_threads_at_once():
+    parallel.set_num_threads(2)
+    shares = parallel.split(6, 1, 1)
+    errors = []
+    results = {}
+
+    def user(tag):
+        try:
+            out = []
+            for i in range(200):
+                out.append(parallel.run(lambda lo, hi: (tag, i, sum(range(lo, hi))), shares))
+            results[tag] = out
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=user, args=(tag,), daemon=True) for tag in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a user thread did not finish"
+    assert not errors, errors
+    for tag in "ab":
+        assert results[tag] == [[(tag, i, 3), (tag, i, 12)] for i in range(200)]
+
+
+def test_blas_run_holds_blas_to_one_thread_in_every_share():
+    if not parallel.blas_controllable():
+        pytest.skip("NumPy's BLAS thread count cannot be controlled here")
+    parallel.set_num_threads(2)
+    before = parallel._blas[1]()
+    seen = parallel.run(lambda lo, hi: parallel._blas[1](), parallel.split(2, 1, 1), blas=True)
+    assert seen == [1, 1]
+    assert parallel._blas[1]() == before
+
+
+def test_blas_run_without_blas_control_runs_in_the_caller(monkeypatch):
+    monkeypatch.setattr(parallel, "_blas", None)
+    monkeypatch.setenv("EMBER_BLAS_THREADS", "off")
+    assert parallel.blas_controllable() is False
+    parallel.set_num_threads(2)
+    me = threading.get_ident()
+    out = parallel.run(lambda lo, hi: (lo, threading.get_ident()), parallel.split(4, 1, 1),
+                       blas=True)
+    assert out == [(0, me), (2, me)]
+    # without blas the same shares do use a worker
+    out = parallel.run(lambda lo, hi: (lo, threading.get_ident()), parallel.split(4, 1, 1))
+    assert out[0] == (0, me) and out[1][1] != me
+    with parallel.single_threaded_blas():       # does nothing, and does not fail
+        pass
+
+
+# ------------------------------------------------------------------------- for_blocks ---
+
+@pytest.mark.parametrize("n,item_bytes,block_bytes", [
+    (10, 4, 12), (7, 100, 10), (1, 8, 1 << 20), (0, 4, 16), (1000, 4, 64), (33, 3, 10),
+    (8, 4 << 16, 8 << 16), (9, 4 << 16, 1)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_for_blocks_covers_the_range_in_order(n, item_bytes, block_bytes, threads):
+    parallel.set_num_threads(threads)
+    calls = []
+    lock = threading.Lock()
+
+    def fn(s, e):
+        with lock:
+            calls.append((s, e))
+        return (s, e)
+
+    out = parallel.for_blocks(fn, n, item_bytes, block_bytes=block_bytes)
+    per = max(1, block_bytes // item_bytes)
+    assert sorted(calls) == out                       # results in block order
+    assert [i for s, e in out for i in range(s, e)] == list(range(n))
+    assert all(0 < e - s <= per for s, e in out)
+    if n:
+        assert len(out) >= -(-n // per)
+
+
+def test_for_blocks_shares_blocks_across_threads():
+    parallel.set_num_threads(2)
+    # every block waits for a block on another thread: only possible with two threads
+    barrier = threading.Barrier(2, timeout=TIMEOUT)
+    idents = set()
+
+    def fn(s, e):
+        barrier.wait()
+        idents.add(threading.get_ident())
+        return (s, e)
+
+    # 65536 elements' work per item (item_bytes // 4): enough for two threads
+    out = _in_thread(parallel.for_blocks, fn, 4, 4 << 16, False, 4 << 16)
+    assert out == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert len(idents) == 2
+
+
+# -------------------------------------------------------------------- thread settings ---
+
+def test_set_num_threads():
+    parallel.set_num_threads(3)
+    assert parallel.num_threads() == 3
+    parallel.set_num_threads(1)
+    assert parallel.num_threads() == 1
+    parallel.set_num_threads(0)
+    assert parallel.num_threads() == parallel._default_threads() >= 1
+
+
+def test_negative_num_threads_raises_and_keeps_the_setting():
+    parallel.set_num_threads(2)
+    with pytest.raises(ValueError):
+        parallel.set_num_threads(-1)
+    assert parallel.num_threads() == 2
+
+
+def test_default_threads_follow_omp_num_threads(monkeypatch):
+    parallel.set_num_threads(0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert parallel.num_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+    assert parallel.num_threads() == parallel._default_threads() < 100000
+
+
+def test_one_thread_runs_everything_in_the_caller():
+    parallel.set_num_threads(1)
+    me = threading.get_ident()
+    seen = []
+    lock = threading.Lock()
+
+    def fn(lo, hi):
+        with lock:
+            seen.append(threading.get_ident())
+        return hi - lo
+
+    assert parallel.run(fn, parallel.split(100, 1 << 20, 1)) == [100]
+    parallel.for_blocks(fn, 50, 4 << 20, block_bytes=4 << 20)
+    assert len(seen) == 51 and set(seen) == {me}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_thread_runs_kernels_in_the_caller(monkeypatch, threads):
+    """With one thread a kernel never hands work to a worker; with two (the control) the
+    same kernel does."""
+    parallel.set_num_threads(threads)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 256)     # several blocks of images
+    created = []
+
+    class Worker(parallel._Worker):
+        def __init__(self):
+            created.append(self)
+            super().__init__()
+
+    monkeypatch.setattr(parallel, "_workers", [])       # a fresh pool, restored afterwards
+    monkeypatch.setattr(parallel, "_Worker", Worker)
+    x = tf.constant(np.ones((4, 5, 5, 2), np.float32))
+    w = tf.constant(np.ones((3, 3, 2, 3), np.float32))
+    y = tf.nn.conv2d(x, w, 1, "VALID")
+    np.testing.assert_array_equal(y.numpy(), np.full((4, 3, 3, 3), 18.0, np.float32))
+    if threads == 1:
+        assert not created
+    elif parallel.blas_controllable():
+        assert created
+
+
+# -------------------------------------------------------------------------- the BLAS ---
+
+def test_blas_controllable_is_a_stable_bool():
+    a = parallel.blas_controllable()
+    assert isinstance(a, bool) and parallel.blas_controllable() is a
+    assert a == bool(parallel._blas)
+    if a:
+        setter, getter = parallel._blas
+        assert isinstance(getter(), int) and getter() >= 1
+
+
+@pytest.fixture
+def blas_threads():
+    """NumPy's BLAS at 2 threads for the test (so 'one thread' is a change), restored after."""
+    if not parallel.blas_controllable():
+        pytest.skip("NumPy's BLAS thread count cannot be controlled here")
+    setter, getter = parallel._blas
+    original = getter()
+    setter(2)
+    if getter() != 2:
+        setter(original)
+        pytest.skip("this BLAS does not accept 2 threads")
+    try:
+        yield getter
+    finally:
+        setter(original)
+
+
+def test_single_threaded_blas_sets_one_thread_and_restores(blas_threads):
+    with parallel.single_threaded_blas():
+        assert blas_threads() == 1
+    assert blas_threads() == 2
+
+
+def test_single_threaded_blas_contexts_nest(blas_threads):
+    with parallel.single_threaded_blas():
+        with parallel.single_threaded_blas():
+            assert blas_threads() == 1
+        assert blas_threads() == 1            # the inner context does not restore early
+    assert blas_threads() == 2
+
+
+def test_single_threaded_blas_restores_after_an_exception(blas_threads):
+    with pytest.raises(_ShareError):
+        with parallel.single_threaded_blas():
+            raise _ShareError()
+    assert blas_threads() == 2
+
+
+def test_blas_run_restores_after_a_share_error(blas_threads):
+    parallel.set_num_threads(2)
+
+    def fn(lo, hi):
+        assert blas_threads() == 1
+        if lo:
+            raise _ShareError()
+        return lo
+
+    with pytest.raises(_ShareError):
+        parallel.run(fn, parallel.split(2, 1, 1), blas=True)
+    assert blas_threads() == 2
+    with parallel.single_threaded_blas():     # a run inside the context keeps it at one
+        assert parallel.run(lambda lo, hi: blas_threads(), parallel.split(2, 1, 1),
+                            blas=True) == [1, 1]
+        assert blas_threads() == 1
+    assert blas_threads() == 2
+
+
+# ---------------------------------------------------------------- config.threading ---
+
+def test_config_threading_is_ember_config_threading():
+    assert tf.config.threading is config_threading
+
+
+def test_intra_op_parallelism_threads():
+    config_threading.set_intra_op_parallelism_threads(3)
+    assert config_threading.get_intra_op_parallelism_threads() == 3
+    assert parallel.num_threads() == 3
+    parallel.set_num_threads(2)
+    assert config_threading.get_intra_op_parallelism_threads() == 2
+    config_threading.set_intra_op_parallelism_threads(0)
+    assert config_threading.get_intra_op_parallelism_threads() == 0
+    assert parallel.num_threads() == parallel._default_threads()
+    with pytest.raises(ValueError):
+        config_threading.set_intra_op_parallelism_threads(-2)
+    assert config_threading.get_intra_op_parallelism_threads() == 0
+
+
+def test_inter_op_parallelism_threads():
+    assert config_threading.get_inter_op_parallelism_threads() == 0     # the default
+    config_threading.set_inter_op_parallelism_threads(4)
+    assert config_threading.get_inter_op_parallelism_threads() == 4
+    assert parallel._requested == 0            # no effect on the intra-op setting
+    with pytest.raises(ValueError):
+        config_threading.set_inter_op_parallelism_threads(-1)
+    assert config_threading.get_inter_op_parallelism_threads() == 4
+    config_threading.set_inter_op_parallelism_threads(0)
+    assert config_threading.get_inter_op_parallelism_threads() == 0

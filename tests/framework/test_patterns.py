@@ -1,0 +1,367 @@
+"""The compiler's layer-pattern pass (ember.framework.patterns): which nodes a compiled plan
+holds for conv / bias / batch-norm / ReLU blocks and their gradients, and that the fused
+plans compute what the same code computes eagerly."""
+import numpy as np
+import pytest
+
+import ember as tf
+
+FUSED_CONV = "_FusedConv2DBias"
+FUSED_BN_RELU = "_FusedBatchNormRelu"
+FUSED_BN_GRAD = "_FusedBatchNormGradEx"
+
+
+def plan_of(fn, *args):
+    """The compiled plan of ember.function(fn) for these arguments."""
+    return tf.function(fn).get_concrete_function(*args)._compiled()
+
+
+def ops(plan):
+    return [op for op, _ in plan.describe()]
+
+
+def nodes(plan, op_name):
+    return [n for n in plan.nodes if n.op.name == op_name]
+
+
+def arrays(out):
+    return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+
+def assert_traced_equals_eager(fn, args, rtol=1e-5, atol=1e-5):
+    """ember.function(fn)(*args) equals fn(*args) run eagerly, output by output."""
+    eager = arrays(fn(*args))
+    traced = arrays(tf.function(fn)(*args))
+    assert len(eager) == len(traced)
+    for i, (e, t) in enumerate(zip(eager, traced)):
+        assert e.shape == t.shape and e.dtype == t.dtype, i
+        scale = max(1.0, float(np.abs(e).max())) if e.size else 1.0
+        np.testing.assert_allclose(t, e, rtol=rtol, atol=atol * scale,
+                                   err_msg=f"output {i}: traced vs eager")
+    return traced
+
+
+@pytest.fixture
+def block_args():
+    """x (NHWC), filter, bias, scale, offset, and an output weight for a non-trivial loss."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    return [tf.constant(rng.standard_normal((3, 6, 5, 3)).astype(f32)),
+            tf.constant(rng.standard_normal((3, 3, 3, 4)).astype(f32)),
+            tf.constant(rng.standard_normal(4).astype(f32)),
+            tf.constant(rng.uniform(0.5, 1.5, 4).astype(f32)),
+            tf.constant(rng.standard_normal(4).astype(f32)),
+            tf.constant(rng.standard_normal((3, 6, 5, 4)).astype(f32))]
+
+
+def conv_block(x, w, b, scale, offset, wy, add=lambda y, b: y + b):
+    """conv2d -> bias -> fused batch norm -> relu, a loss, and its gradients w.r.t. every
+    input but the loss weight."""
+    with tf.GradientTape() as tape:
+        tape.watch([x, w, b, scale, offset])
+        y = add(tf.nn.conv2d(x, w, 1, "SAME"), b)
+        z, _, _ = tf.nn.fused_batch_norm(y, scale, offset)
+        r = tf.nn.relu(z)
+        loss = tf.reduce_sum(r * wy)
+    return [r, loss] + tape.gradient(loss, [x, w, b, scale, offset])
+
+
+# ------------------------------------------------------------------ the full block ---
+
+ADDS = {"y+b": lambda y, b: y + b, "b+y": lambda y, b: b + y,
+        "bias_add": lambda y, b: tf.nn.bias_add(y, b)}
+
+
+@pytest.mark.parametrize("add_name", list(ADDS))
+def test_conv_block_and_its_gradient_are_fused(block_args, add_name):
+    add = ADDS[add_name]
+
+    def fn(*args):
+        return conv_block(*args, add=add)
+
+    plan = plan_of(fn, *block_args)
+    names = ops(plan)
+    assert names.count(FUSED_CONV) == 1
+    assert names.count(FUSED_BN_RELU) == 1
+    assert names.count(FUSED_BN_GRAD) == 1
+    for replaced in ("Conv2D", "AddV2", "BiasAdd", "FusedBatchNormV3", "Relu", "ReluGrad",
+                     "FusedBatchNormGradV3", "SumToShape"):
+        assert replaced not in names, f"{replaced} left in {names}"
+    (grad,) = nodes(plan, FUSED_BN_GRAD)
+    assert grad.attrs["relu"] is True
+    # the bias gradient (the tape's SumToShape for y + b, BiasAdd's Sum over the leading
+    # axes for bias_add) became a fourth output
+    assert grad.attrs["with_sum"] is True
+    assert len(grad.outputs) == 4                  # dx, dscale, doffset, the bias gradient
+    # the fused conv reads x, the filter and the bias
+    (conv,) = nodes(plan, FUSED_CONV)
+    assert len(conv.inputs) == 3
+    traced = assert_traced_equals_eager(fn, block_args)
+    # the bias before a training-mode batch norm has no effect: its gradient is ~0
+    np.testing.assert_allclose(traced[4], 0.0, atol=1e-4)
+    assert np.abs(traced[2]).max() > 1e-2 and np.abs(traced[3]).max() > 1e-2
+
+
+def test_conv_block_values_against_numpy(block_args):
+    """The fused plan's forward values against a float64 NumPy reference."""
+    x, w, b, scale, offset, wy = [np.asarray(a, np.float64) for a in block_args]
+    xp = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    y = np.zeros(x.shape[:3] + (w.shape[-1],))
+    for i, j in np.ndindex(3, 3):
+        y += xp[:, i:i + x.shape[1], j:j + x.shape[2]] @ w[i, j]
+    y += b
+    mean, var = y.mean((0, 1, 2)), y.var((0, 1, 2))
+    r = np.maximum((y - mean) / np.sqrt(var + 0.001) * scale + offset, 0)
+    out = tf.function(conv_block)(*block_args)
+    np.testing.assert_allclose(out[0], r, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out[1], (r * wy).sum(), rtol=1e-5)
+
+
+def test_forward_only_block_is_fused(block_args):
+    def fn(x, w, b, scale, offset):
+        z, mean, var = tf.nn.fused_batch_norm(tf.nn.conv2d(x, w, 1, "SAME") + b, scale, offset)
+        return tf.nn.relu(z), mean, var
+
+    args = block_args[:5]
+    names = ops(plan_of(fn, *args))
+    assert FUSED_CONV in names and FUSED_BN_RELU in names
+    assert "Relu" not in names and "Conv2D" not in names
+    assert_traced_equals_eager(fn, args)
+
+
+@pytest.mark.parametrize("rank", [1, 3])
+def test_conv1d_and_conv3d_with_bias_are_fused(rank):
+    rng = np.random.default_rng(rank)
+    xs = (2, 7, 3) if rank == 1 else (2, 4, 5, 3, 2)
+    ws = (3, 3, 4) if rank == 1 else (2, 2, 2, 2, 4)
+    x = tf.constant(rng.standard_normal(xs).astype(np.float32))
+    w = tf.constant(rng.standard_normal(ws).astype(np.float32))
+    b = tf.constant(rng.standard_normal(4).astype(np.float32))
+    conv = tf.nn.conv1d if rank == 1 else tf.nn.conv3d
+
+    def fn(x, w, b):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b])
+            y = conv(x, w, 1, "SAME") + b
+            loss = tf.reduce_sum(y * y)
+        return [y] + tape.gradient(loss, [x, w, b])
+
+    names = ops(plan_of(fn, x, w, b))
+    assert f"_FusedConv{rank}DBias" in names and f"Conv{rank}D" not in names
+    assert_traced_equals_eager(fn, [x, w, b])
+
+
+def test_conv_block_with_an_unknown_batch_size(block_args):
+    """Traced with a None batch dimension (as Keras's relaxed traces are), the block's plan
+    computes what eager code does, for every batch size."""
+    specs = [tf.TensorSpec([None] + a.shape.as_list()[1:], tf.float32) if a.shape.rank == 4
+             else tf.TensorSpec(a.shape, tf.float32) for a in block_args]
+    f = tf.function(conv_block, input_signature=specs)
+    names = ops(f.get_concrete_function()._compiled())
+    # the shape-only reads of the fused values (Shape nodes) do not block the fusions
+    for fused in (FUSED_CONV, FUSED_BN_RELU, FUSED_BN_GRAD):
+        assert fused in names, names
+    for n in (3, 1, 2):
+        args = [a[:n] if a.shape.rank == 4 else a for a in block_args]
+        eager = arrays(conv_block(*args))
+        traced = arrays(f(*args))
+        for i, (e, t) in enumerate(zip(eager, traced)):
+            assert e.shape == t.shape
+            np.testing.assert_allclose(t, e, rtol=1e-5, atol=1e-5 * max(1, np.abs(e).max()),
+                                       err_msg=f"batch {n}, output {i}")
+
+
+# ---------------------------------------------------------------- negative cases ---
+
+def block_reading_conv_output(fetch, extra):
+    """The block with its conv output also fetched (``fetch``) or also read by the loss
+    (``extra``): fn(x, w, b, scale, offset, wy)."""
+    def fn(x, w, b, scale, offset, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset])
+            c = tf.nn.conv2d(x, w, 1, "SAME")
+            z, _, _ = tf.nn.fused_batch_norm(c + b, scale, offset)
+            loss = tf.reduce_sum(tf.nn.relu(z) * wy)
+            if extra:
+                loss = loss + 0.1 * tf.reduce_sum(c * c)
+        return ([c] if fetch else []) + [loss] + tape.gradient(loss, [x, w, b, scale, offset])
+    return fn
+
+
+def test_fetched_conv_output_is_not_fused(block_args):
+    fn = block_reading_conv_output(fetch=True, extra=False)
+
+    names = ops(plan_of(fn, *block_args))
+    assert FUSED_CONV not in names
+    assert "Conv2D" in names
+    assert FUSED_BN_RELU in names                   # the rest of the block still is
+    assert_traced_equals_eager(fn, block_args)
+
+
+def test_conv_output_used_elsewhere_is_not_fused(block_args):
+    fn = block_reading_conv_output(fetch=False, extra=True)
+
+    names = ops(plan_of(fn, *block_args))
+    assert FUSED_CONV not in names and "Conv2D" in names
+    assert_traced_equals_eager(fn, block_args)
+
+
+def test_conv_plus_non_bias_is_not_fused(block_args):
+    x, w, _, _, _, wy = block_args
+
+    def fn(x, w, wy):
+        return tf.nn.conv2d(x, w, 1, "SAME") + wy        # a full-shape addend, not a bias
+
+    names = ops(plan_of(fn, x, w, wy))
+    assert FUSED_CONV not in names and "Conv2D" in names
+    assert_traced_equals_eager(fn, [x, w, wy])
+
+
+@pytest.mark.parametrize("use", ["fetched", "square", "sigmoid"])
+def test_batch_norm_output_used_otherwise_is_not_fused(block_args, use):
+    def fn(x, w, b, scale, offset, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset])
+            z, _, _ = tf.nn.fused_batch_norm(tf.nn.conv2d(x, w, 1, "SAME") + b, scale, offset)
+            r = tf.nn.relu(z)
+            loss = tf.reduce_sum(r * wy)
+            if use == "square":
+                loss = loss + 0.1 * tf.reduce_sum(z * z)
+            elif use == "sigmoid":
+                loss = loss + tf.reduce_sum(tf.sigmoid(z) * x[..., :1])
+        extra = [z] if use == "fetched" else []
+        return extra + [r, loss] + tape.gradient(loss, [x, w, b, scale, offset])
+
+    plan = plan_of(fn, *block_args)
+    names = ops(plan)
+    assert FUSED_BN_RELU not in names
+    assert "FusedBatchNormV3" in names and "Relu" in names
+    # the batch-norm gradient is still a (possibly ReLU-fused) _FusedBatchNormGradEx
+    assert "FusedBatchNormGradV3" not in names
+    assert_traced_equals_eager(fn, block_args)
+
+
+def test_channels_first_conv_bias_is_not_fused_but_correct(block_args):
+    x, w, b, scale, offset, wy = block_args
+    xcf = tf.transpose(x, [0, 3, 1, 2])
+    wycf = tf.transpose(wy, [0, 3, 1, 2])
+
+    def fn(x, w, b, scale, offset, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset])
+            y = tf.nn.bias_add(tf.nn.conv2d(x, w, 1, "SAME", data_format="NCHW"), b,
+                               data_format="NCHW")
+            z, _, _ = tf.nn.fused_batch_norm(y, scale, offset, data_format="NCHW")
+            r = tf.nn.relu(z)
+            loss = tf.reduce_sum(r * wy)
+        return [r, loss] + tape.gradient(loss, [x, w, b, scale, offset])
+
+    def fn_reshaped_bias(x, w, b, scale, offset, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset])
+            y = tf.nn.conv2d(x, w, 1, "SAME", data_format="NCHW") + tf.reshape(b, [1, -1, 1, 1])
+            z, _, _ = tf.nn.fused_batch_norm(y, scale, offset, data_format="NCHW")
+            loss = tf.reduce_sum(tf.nn.relu(z) * wy)
+        return [loss] + tape.gradient(loss, [x, w, b, scale, offset])
+
+    args = [xcf, w, b, scale, offset, wycf]
+    for f in (fn, fn_reshaped_bias):
+        names = ops(plan_of(f, *args))
+        assert FUSED_CONV not in names and "Conv2D" in names
+        assert_traced_equals_eager(f, args)
+    # and the channels-first results are the channels-last block's
+    cl = tf.function(conv_block)(*block_args)
+    cf = tf.function(fn)(*args)
+    np.testing.assert_allclose(np.transpose(cf[0], [0, 2, 3, 1]), cl[0], rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(cf[1], cl[1], rtol=1e-5)
+    np.testing.assert_allclose(np.transpose(cf[2], [0, 2, 3, 1]), cl[2], rtol=1e-4,
+                               atol=1e-4)
+    for i in (3, 5, 6):
+        np.testing.assert_allclose(cf[i], cl[i], rtol=1e-4, atol=1e-4)
+
+
+def test_relu_grad_not_feeding_a_batch_norm_gradient_is_kept():
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((4, 5)).astype(np.float32))
+
+    def fn(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.nn.relu(x * 2.0) ** 2)
+        return loss, tape.gradient(loss, x)
+
+    names = ops(plan_of(fn, x))
+    assert "Relu" in names and "ReluGrad" in names
+    assert not {FUSED_BN_RELU, FUSED_BN_GRAD} & set(names)
+    out = assert_traced_equals_eager(fn, [x])
+    np.testing.assert_allclose(out[1], 8 * np.maximum(np.asarray(x), 0), rtol=1e-6)
+
+
+def test_batch_norm_gradient_without_relu_or_bias():
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.standard_normal((7, 3, 5)).astype(np.float32))
+    s = tf.constant(rng.uniform(0.5, 1.5, 5).astype(np.float32))
+    o = tf.constant(rng.standard_normal(5).astype(np.float32))
+    wy = tf.constant(rng.standard_normal((7, 3, 5)).astype(np.float32))
+
+    def fn(x, s, o, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, s, o])
+            z, _, _ = tf.nn.fused_batch_norm(x, s, o, data_format="NWC")
+            loss = tf.reduce_sum(tf.tanh(z) * wy)
+        return [loss] + tape.gradient(loss, [x, s, o])
+
+    plan = plan_of(fn, x, s, o, wy)
+    (grad,) = nodes(plan, FUSED_BN_GRAD)
+    assert grad.attrs["relu"] is False and grad.attrs["with_sum"] is False
+    assert len(grad.outputs) == 3
+    assert_traced_equals_eager(fn, [x, s, o, wy])
+
+
+# --------------------------------------------------------------------------- Keras ---
+
+def _keras_model(run_eagerly):
+    from ember import keras
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([
+        keras.Input((6, 6, 3)),
+        keras.layers.Conv2D(4, 3, padding="same"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", run_eagerly=run_eagerly)
+    return model
+
+
+def _train(run_eagerly):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 6, 6, 3)).astype(np.float32)
+    y = rng.standard_normal((12, 2)).astype(np.float32)
+    model = _keras_model(run_eagerly)
+    initial = [np.array(v) for v in model.get_weights()]
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return model, initial, [np.array(v) for v in model.get_weights()], history.history["loss"]
+
+
+def test_keras_conv_block_trains_like_eager():
+    eager_model, eager_init, eager_w, eager_loss = _train(True)
+    model, init, weights, loss = _train(False)
+    for a, b in zip(init, eager_init):
+        np.testing.assert_array_equal(a, b)                 # the same starting point
+    assert len(weights) == len(eager_w) == 8   # conv k, b; bn gamma, beta, mean, var; dense
+    for i, (w, e, w0) in enumerate(zip(weights, eager_w, init)):
+        assert not np.array_equal(e, w0), f"weight {i} did not change in training"
+        np.testing.assert_allclose(w, e, rtol=1e-4, atol=1e-4, err_msg=f"weight {i}")
+    np.testing.assert_allclose(loss, eager_loss, rtol=1e-4)
+    # the compiled training step really used the fused kernels
+    fn = model.train_function
+    concretes = list(fn._cache.values()) + [c for cs in fn._relaxed.values() for c in cs]
+    assert concretes
+    names = set()
+    for c in concretes:
+        names.update(ops(c._compiled()))
+    assert {FUSED_CONV, FUSED_BN_RELU, FUSED_BN_GRAD} <= names, sorted(names)

@@ -174,11 +174,6 @@ class ChannelBlocks:
         """The column sums of a * b (block views of one shape)."""
         return np.einsum("ij,ij->j", a, b)
 
-    def per_channel(self, s):
-        """Column sums of a block view (wide or not) as float64, one value per channel."""
-        s = s.astype(np.float64)
-        return s.reshape(-1, self.c).sum(axis=0) if s.shape[0] != self.c else s
-
     def total(self, sums):
         """Per-block column sums (wide or not) added up in float64, one value per channel."""
         acc = np.zeros(self.k * self.c)
@@ -238,13 +233,14 @@ class PerChannel:
         ufunc(w, t, out=w)
 
 
-CHUNK = 1 << 16             # elements per chunk of a chunked elementwise tree
+CHUNK = 1 << 17             # elements per chunk of a chunked elementwise tree
 MIN_CHUNKED = 1 << 18       # arrays smaller than this run whole
 
 
 def run_in_chunks(arrays, steps):
-    """A tree of elementwise ufunc steps (FusedElementwise's ``steps``) run chunk by chunk,
-    so its temporaries stay in cache and each input is read once from memory; None
+    """A tree of elementwise ufunc steps (FusedElementwise's ``steps``) run chunk by chunk
+    across threads, so its temporaries stay in cache and each input is read once from
+    memory; None
     when the operands are not all one large C-contiguous shape or scalars."""
     shape = None
     for a in arrays:
@@ -273,8 +269,8 @@ def run_in_chunks(arrays, steps):
         b = min(a + CHUNK, n)
         _run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
 
-    for i in range(-(-n // CHUNK)):     # one thread: short ufunc calls lose more to the GIL
-        chunk(i)                        # than a second thread gains on memory-bound work
+    from ember.framework import parallel
+    parallel.map_items(chunk, -(-n // CHUNK))
     return out.reshape(shape)
 
 
@@ -294,3 +290,40 @@ def _run_steps(env, steps, out):
         else:
             env.append(ufunc(*vals))
     return env[-1]
+
+
+def moments(b2):
+    """Per-channel moments of the rows of a C-contiguous (P, C) block: (P, m, d, m2) with
+    the block mean m + d (m rounded to the block's dtype, d in float64) and m2 the sum of
+    squared deviations from it, taken around m and corrected by d, so neither loses
+    precision next to a large mean. ``combine_moments`` joins blocks."""
+    p, c = b2.shape
+    k = wide_factor(p, c)
+    w = b2.reshape(p // k, k * c)
+    acc = np.float64 if k == 1 else None     # narrow rows: sum long columns in float64
+
+    def per_channel(s):
+        return s.reshape(k, c).sum(axis=0, dtype=np.float64)
+
+    m = (per_channel(np.add.reduce(w, axis=0, dtype=acc)) / p).astype(b2.dtype)
+    t = np.subtract(w, np.tile(m, k) if k > 1 else m)
+    d = per_channel(np.add.reduce(t, axis=0, dtype=acc)) / p
+    if k == 1:
+        sq = np.einsum("ij,ij->j", t, t, dtype=np.float64)
+    else:
+        sq = np.einsum("ij,ij->j", t, t)
+    return p, m.astype(np.float64), d, per_channel(sq) - p * d * d
+
+
+def combine_moments(parts, c):
+    """(mean, biased variance) in float64 of blocks' ``moments`` (Chan's formula, with the
+    block means taken as offsets from the first: close floats subtract exactly)."""
+    parts = [q for q in parts if q[0]]
+    if not parts:
+        return np.zeros(c), np.zeros(c)
+    n = sum(q[0] for q in parts)
+    m0, d0 = parts[0][1], parts[0][2]
+    offsets = [(k, (m - m0) + (d - d0), m2) for k, m, d, m2 in parts]
+    shift = sum(k * o for k, o, _ in offsets) / n
+    var = sum(m2 + k * (o - shift) ** 2 for k, o, m2 in offsets) / n
+    return m0 + (d0 + shift), np.maximum(var, 0.0)

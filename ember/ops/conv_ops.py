@@ -207,15 +207,18 @@ class _Patches:
         self.tap_major = groups == 1 and ksize[-1] * c < 32
 
     def blocks(self, x, s, e):
-        """(r0, r1, cols) for output rows r0:r1 of images s:e of x (C-contiguous); cols is
-        (P, K) for one group, (G, P, K) for several, valid until the next block."""
-        if self.padded:
-            self.buf[(slice(0, e - s),) + self.interior] = x[s:e]
-            win = self.win[:e - s]
-        else:
-            win = windows(x[s:e], *self.geometry)
-        for r0, r1 in self.rows:
-            yield r0, r1, self._copy(win[:, r0:r1])
+        """(s2, e2, r0, r1, cols) for output rows r0:r1 of images s2:e2 of x (C-contiguous),
+        covering images s:e; cols is (P, K) for one group, (G, P, K) for several, valid
+        until the next block."""
+        for s2 in range(s, e, self.images):
+            e2 = min(s2 + self.images, e)
+            if self.padded:
+                self.buf[(slice(0, e2 - s2),) + self.interior] = x[s2:e2]
+                win = self.win[:e2 - s2]
+            else:
+                win = windows(x[s2:e2], *self.geometry)
+            for r0, r1 in self.rows:
+                yield s2, e2, r0, r1, self._copy(win[:, r0:r1])
 
     def _copy(self, win):
         p = math.prod(win.shape[:(win.ndim - 1) // 2])
@@ -233,8 +236,9 @@ class _Patches:
 
 
 def _image_groups(x, ksize, outs, groups, o, fn):
-    """Runs ``fn(s, e)`` over groups of images s:e of x across threads (one thread when the
-    whole convolution is small); the results in group order."""
+    """Runs ``fn(s, e)`` over groups of images s:e of x (one block of patches each) across
+    threads (one thread when the whole convolution is small); the results in group
+    order."""
     n = x.shape[0]
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
@@ -267,8 +271,8 @@ def conv_forward(x, w, strides, dilations, padding, bias=None):
 
     def group(s, e):
         patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
-        for r0, r1, cols in patches.blocks(x, s, e):
-            yb = y[s:e, r0:r1].reshape(-1, o)
+        for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
+            yb = y[s2:e2, r0:r1].reshape(-1, o)
             if groups == 1:
                 np.matmul(cols, wm, out=yb)
             else:
@@ -379,11 +383,11 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     def group(s, e):
         acc = None
         patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
-        for r0, r1, cols in patches.blocks(x, s, e):
-            gb = g[s:e, r0:r1]
+        for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
+            gb = g[s2:e2, r0:r1]
             p = gb.size // o
             if groups == 1:
-                part = cols.T @ gb.reshape(p, o)
+                part = np.matmul(cols.T, gb.reshape(p, o))
             else:
                 part = np.matmul(cols.transpose(0, 2, 1),
                                  gb.reshape(p, groups, og).transpose(1, 0, 2))

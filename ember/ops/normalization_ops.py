@@ -9,7 +9,7 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.framework.fastpath import ChannelBlocks
+from ember.framework.fastpath import ChannelBlocks, combine_moments, moments
 from ember.ops._base import FLOATS, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
@@ -120,31 +120,11 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     with ``relu``, y is max(y, 0).
 
     Two passes over x in cache-sized blocks shared out across threads: one for the
-    statistics, one for y. Each block's sum of squares is taken around the block's own
-    mean and the blocks are combined in float64 (Chan's parallel formula), so the variance
-    keeps its precision next to a large mean."""
+    statistics (``moments`` of each block, combined in float64), one for y."""
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
-
-    def stats(r0, r1):
-        b = blocks.view(x2, r0, r1)
-        n = r1 - r0
-        m = (blocks.per_channel(blocks.sum_rows(b)) / n).astype(dt)   # about the mean
-        t = np.subtract(b, blocks.vec(blocks.tile(m), b))
-        d = blocks.per_channel(blocks.sum_rows(t)) / n                 # what m missed
-        return n, m.astype(np.float64), d, blocks.per_channel(blocks.dot_rows(t, t)) - n * d * d
-
-    parts = blocks.run(stats)
-    n = max(p, 1)
-    if not parts:
-        parts = [(0, np.zeros(c), np.zeros(c), np.zeros(c))]
-    # block means m + d as offsets from the first block's (m - m0 is exact: close floats)
-    m0, d0 = parts[0][1], parts[0][2]
-    offsets = [(k, (m - m0) + (d - d0), m2) for k, m, d, m2 in parts]
-    shift = sum(k * o for k, o, _ in offsets) / n
-    mean = m0 + (d0 + shift)
-    var = np.maximum(sum(m2 + k * (o - shift) ** 2 for k, o, m2 in offsets) / n, 0.0)
+    mean, var = combine_moments(blocks.run(lambda r0, r1: moments(x2[r0:r1])), c)
     mul = scale / np.sqrt(var + epsilon)
     # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
     # with mean in float32, one pass fewer

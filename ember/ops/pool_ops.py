@@ -106,7 +106,7 @@ class _MaxPool(_PoolBase):
                     np.copyto(yb, v)
 
         if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), threads=1)
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
         return from_last(y, cf)
 
     def grad(self, call, g):
@@ -155,7 +155,7 @@ class _MaxPoolGrad(_PoolBase):
                 dx[s:e] = crop_spatial(dxb, pads, sizes)
 
         if dx.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), threads=1)
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
         return from_last(dx, cf)
 
     def grad(self, call, gg):

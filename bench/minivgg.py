@@ -1,7 +1,7 @@
 """MiniVGGNet on MNIST: the issue's acceptance run, plus training-step time beside PyTorch.
 
     python bench/minivgg.py [--epochs 2] [--threads N] [--torch-python /tmp/torchvenv/bin/python]
-                            [--timing-only] [--timing-steps 15]
+                            [--timing-only] [--timing-steps 15] [--rounds 3]
 
 1. Trains the user's MiniVGGNet (Conv2D 32 -> BN -> ReLU -> Conv2D 32 -> BN -> ReLU -> MaxPool
    -> Dropout 0.25, the same with 64 filters, Flatten -> Dense 512 -> BN -> ReLU -> Dropout 0.5
@@ -10,11 +10,13 @@
    after 2 epochs) and the median time per training step.
 2. Times the same training step (batch 64) on random 28x28x1 and 32x32x3 (CIFAR-sized) inputs,
    and, when PyTorch is importable here or through ``--torch-python``, PyTorch's time for the
-   same network and step (conv+BN+ReLU blocks, SGD momentum 0.9) in the same run.
+   same network and step (conv+BN+ReLU blocks, SGD momentum 0.9) in the same run, in
+   ``--rounds`` interleaved rounds; the summary is the median of the rounds' ratios.
 
 ``--threads N`` sets OPENBLAS/OMP/MKL thread counts (and torch.set_num_threads) before
-anything is imported, so both libraries use the same number of cores; on a shared, loaded
-machine ``--threads 1`` gives steadier numbers.
+anything is imported, so both libraries use the same number of cores (ember's own kernel
+threads follow OMP_NUM_THREADS); on a shared, loaded machine ``--threads 1`` gives steadier
+numbers.
 """
 from __future__ import annotations
 
@@ -41,6 +43,9 @@ def parse_args():
     p.add_argument("--timing-only", action="store_true",
                    help="skip the MNIST training run; only time training steps")
     p.add_argument("--timing-steps", type=int, default=15)
+    p.add_argument("--rounds", type=int, default=3,
+                   help="interleaved ember/PyTorch rounds (the machine's speed drifts; each "
+                        "round's ratio compares runs made minutes apart at most)")
     p.add_argument("--mnist", default=MNIST)
     return p.parse_args()
 
@@ -121,17 +126,20 @@ def train_mnist(epochs, path):
             "steps": len(timer.times)}
 
 
-def ember_step_ms(shape, steps):
+def ember_step_ms(shape, steps, model=None):
+    """Median training-step time (ms) of MiniVGGNet on random data, and the model (built
+    and compiled on the first call, reused by later rounds)."""
     rng = np.random.default_rng(0)
     n = BATCH * (steps + 3)
     x = rng.random((n,) + shape).astype("float32")
     y = rng.integers(0, 10, n).astype("int32")
-    model = mini_vgg(shape)
-    model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
+    if model is None:
+        model = mini_vgg(shape)
+        model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
     timer = StepTimer()
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[timer],
               shuffle=False)
-    return 1000 * float(np.median(timer.times[2:]))
+    return 1000 * float(np.median(timer.times[2:])), model
 
 
 TORCH_SCRIPT = r"""
@@ -209,18 +217,37 @@ def main():
                   flush=True)
         else:
             print(f"MNIST not found at {os.path.normpath(ARGS.mnist)}: skipping training")
-    print(f"\ntraining step, batch {BATCH} (median of {ARGS.timing_steps}):", flush=True)
-    ember_ms = {}
-    for shape in TIMING_SHAPES:
-        ember_ms["%dx%dx%d" % shape] = ember_step_ms(shape, ARGS.timing_steps)
-    torch_res, why = torch_step_ms(ARGS.torch_python, threads, ARGS.timing_steps)
-    print(f"{'input':>10} {'ember ms':>10} {'torch ms':>10} {'ember/torch':>12}")
-    for key, ms in ember_ms.items():
-        t = torch_res["ms"].get(key) if torch_res else None
-        print(f"{key:>10} {ms:10.1f} {t if t is None else round(t, 1)!s:>10} "
+    print(f"\ntraining step, batch {BATCH} (median of {ARGS.timing_steps} steps; "
+          f"{ARGS.rounds} interleaved round(s)):", flush=True)
+    models = {shape: None for shape in TIMING_SHAPES}
+    rows = []
+    torch_info, why = None, None
+    for r in range(ARGS.rounds):
+        ember_ms = {}
+        for shape in TIMING_SHAPES:
+            ms, models[shape] = ember_step_ms(shape, ARGS.timing_steps, models[shape])
+            ember_ms["%dx%dx%d" % shape] = ms
+        torch_res, why = torch_step_ms(ARGS.torch_python, threads, ARGS.timing_steps)
+        torch_info = torch_res or torch_info
+        for key, ms in ember_ms.items():
+            t = torch_res["ms"].get(key) if torch_res else None
+            rows.append((r + 1, key, ms, t))
+    print(f"{'round':>5} {'input':>10} {'ember ms':>10} {'torch ms':>10} {'ember/torch':>12}")
+    for r, key, ms, t in rows:
+        print(f"{r:5d} {key:>10} {ms:10.1f} {t if t is None else round(t, 1)!s:>10} "
               f"{'' if t is None else f'{ms / t:.2f}':>12}")
-    if torch_res:
-        print(f"(torch {torch_res['version']}, {torch_res['threads']} thread(s))")
+    for shape in TIMING_SHAPES:
+        key = "%dx%dx%d" % shape
+        mine = [ms for _, k, ms, _ in rows if k == key]
+        ratios = [ms / t for _, k, ms, t in rows if k == key and t]
+        line = f"median {key:>10} {float(np.median(mine)):10.1f}"
+        if ratios:
+            theirs = [t for _, k, _, t in rows if k == key and t]
+            line += f" {float(np.median(theirs)):10.1f} {float(np.median(ratios)):12.2f}"
+        print(line)
+    if torch_info:
+        print(f"(torch {torch_info['version']}, {torch_info['threads']} thread(s); the median "
+              f"ratio is the median of the rounds' ratios)")
     else:
         print(f"(no PyTorch figures: {why})")
 

@@ -294,9 +294,10 @@ def _run_steps(env, steps, out):
 
 def moments(b2):
     """Per-channel moments of the rows of a C-contiguous (P, C) block: (P, m, d, m2) with
-    the block mean m + d (m rounded to the block's dtype, d in float64) and m2 the sum of
-    squared deviations from it, taken around m and corrected by d, so neither loses
-    precision next to a large mean. ``combine_moments`` joins blocks."""
+    the block mean m + d (m the block's first row, d in float64) and m2 the sum of squared
+    deviations from it, taken around m and corrected by d: m is one of the block's values,
+    so d is of the order of the spread and neither loses precision next to a large mean.
+    ``combine_moments`` joins blocks."""
     p, c = b2.shape
     k = wide_factor(p, c)
     w = b2.reshape(p // k, k * c)
@@ -305,7 +306,7 @@ def moments(b2):
     def per_channel(s):
         return s.reshape(k, c).sum(axis=0, dtype=np.float64)
 
-    m = (per_channel(np.add.reduce(w, axis=0, dtype=acc)) / p).astype(b2.dtype)
+    m = b2[0]
     t = np.subtract(w, np.tile(m, k) if k > 1 else m)
     d = per_channel(np.add.reduce(t, axis=0, dtype=acc)) / p
     if k == 1:

@@ -166,12 +166,10 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
             np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
             gb = db
         t = np.subtract(b, blocks.vec(mean_t, b))
-        return (blocks.sum_rows(gb), blocks.dot_rows(t, gb),
-                blocks.sum_rows(t) if with_sum else np.zeros(0))
+        return blocks.sum_rows(gb), blocks.dot_rows(t, gb)
 
     parts = blocks.run(stats)
     sum_g, sum_gxc = (blocks.total(part[i] for part in parts) for i in range(2))
-    sum_xc = blocks.total(part[2] for part in parts) if with_sum else None
     inv = 1.0 / np.sqrt(var.astype(np.float64) + epsilon)
     n = max(p, 1)
     k = scale * inv
@@ -196,8 +194,10 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     blocks.run(backward)
     out = dx, sum_gxhat.astype(dt), sum_g.astype(dt)
     if with_sum:
-        # the sum of dx over rows, from the same sums: k * sum(dy) - c1 * sum(x - mean) - n * c2
-        out += ((k * sum_g - c1 * sum_xc - n * c2).astype(dt),)
+        # the sum of dx over rows, from the same sums: k * sum(dy) - c1 * sum(x - mean) - n * c2,
+        # where sum(x - mean) is 0 (mean is x's mean) and n * c2 = k * sum(dy): zero up to
+        # rounding, as the gradient of a bias before a batch norm is
+        out += ((k * sum_g - n * c2).astype(dt),)
     return out
 
 

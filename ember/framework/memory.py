@@ -13,17 +13,14 @@ heap size instead of shrinking after it, as TensorFlow's own allocator does.
 Set the environment variable ``EMBER_MALLOC=system`` before importing ember to leave the C
 library's settings alone. Nothing happens on systems without glibc.
 
-``scratch`` hands kernels reusable temporaries for the buffers above 32 MiB (convolution
-patch matrices), which glibc always maps fresh.
+``thread_cache`` keeps buffers a kernel reuses call after call (the convolutions' padded
+images and patch matrices) per thread.
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 import threading
-
-import numpy as np
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -58,28 +55,26 @@ def tune_malloc() -> bool:
 
 
 _local = threading.local()
+_generation = 0
 
 
-def scratch(slot, shape, dtype):
-    """An uninitialised array of ``shape`` and ``dtype`` for a kernel's temporary use.
-
-    The buffer behind ``slot`` (a string naming the use) is kept per thread and handed out
-    again by the next call with the same slot, so the array must not outlive the kernel
-    that asked for it and must never be returned to a caller. Buffers below the heap
-    threshold come straight from NumPy."""
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < MMAP_THRESHOLD:
-        return np.empty(shape, dtype)
-    pool = getattr(_local, "pool", None)
-    if pool is None:
-        pool = _local.pool = {}
-    buf = pool.get(slot)
-    if buf is None or buf.nbytes < nbytes:
-        buf = pool[slot] = np.empty(nbytes, np.uint8)
-    return buf[:nbytes].view(dtype).reshape(shape)
+def thread_cache(name: str) -> dict:
+    """This thread's dict for the kernel buffers kept under ``name`` (convolution patch
+    buffers), reused by later calls in the same thread; ``release_scratch`` empties every
+    thread's. A kernel must not return these buffers to its caller."""
+    if getattr(_local, "generation", None) != _generation:
+        _local.caches = {}
+        _local.generation = _generation
+    cache = _local.caches.get(name)
+    if cache is None:
+        cache = _local.caches[name] = {}
+    return cache
 
 
 def release_scratch():
-    """Frees this thread's scratch buffers (``keras.backend.clear_session`` calls this)."""
-    _local.pool = {}
+    """Drops every thread's cached kernel buffers (``keras.backend.clear_session`` calls
+    this); each thread lets go of its own the next time it asks for them."""
+    global _generation
+    _generation += 1
+    _local.caches = {}
+    _local.generation = _generation

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -19,6 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.fastpath import PerChannel
+from ember.framework.memory import thread_cache
 from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -163,9 +163,6 @@ def _row_blocks(outs, rows):
     return [(r0, min(r0 + rows, outs[0])) for r0 in range(0, outs[0], rows)]
 
 
-_scratch = threading.local()
-
-
 class _Patches:
     """Patch matrices of groups of images of one convolution's geometry, in buffers made once
     per thread: a group's images are copied into a padded buffer whose zero border stays as
@@ -176,9 +173,7 @@ class _Patches:
     def get(cls, x, ksize, strides, dilations, outs, pads, groups):
         key = (x.shape[1:], x.dtype.str, tuple(ksize), tuple(strides), tuple(dilations),
                tuple(outs), tuple(pads), groups, BLOCK_BYTES)
-        cache = getattr(_scratch, "patches", None)
-        if cache is None:
-            cache = _scratch.patches = {}
+        cache = thread_cache("conv.patches")
         patches = cache.get(key)
         if patches is None:
             if len(cache) >= 16:

@@ -54,38 +54,56 @@ def test_environment_variable_leaves_the_c_library_alone():
     assert faults > 1000          # glibc's defaults: each buffer mapped and zeroed again
 
 
-def test_scratch_reuses_one_buffer_per_slot():
-    n = memory.MMAP_THRESHOLD // 4 + 16
-    a = memory.scratch("test.a", (n,), np.float32)
-    a[:3] = [1, 2, 3]
-    b = memory.scratch("test.a", (n // 2, 2), np.float32)
-    assert np.shares_memory(a, b) and b.shape == (n // 2, 2) and b.dtype == np.float32
-    c = memory.scratch("test.b", (n,), np.float32)
-    assert not np.shares_memory(a, c)
-    d = memory.scratch("test.a", (n + 100,), np.float64)    # larger: a new buffer
-    assert d.shape == (n + 100,) and d.dtype == np.float64 and not np.shares_memory(a, d)
-    memory.release_scratch()
-    e = memory.scratch("test.a", (n,), np.float32)
-    assert not np.shares_memory(d, e)
-    memory.release_scratch()
-
-
-def test_small_scratch_is_a_fresh_array():
-    a = memory.scratch("test.small", (10, 10), np.float32)
-    b = memory.scratch("test.small", (10, 10), np.float32)
-    assert a.shape == (10, 10) and not np.shares_memory(a, b)
-
-
-def test_scratch_is_per_thread():
-    n = memory.MMAP_THRESHOLD // 4 + 16
-    main = memory.scratch("test.t", (n,), np.float32)
+def test_thread_cache_is_kept_per_thread_and_name():
+    a = memory.thread_cache("test.a")
+    a["k"] = 1
+    assert memory.thread_cache("test.a") is a
+    assert memory.thread_cache("test.b") is not a
     seen = []
-    t = threading.Thread(target=lambda: seen.append(memory.scratch("test.t", (n,),
-                                                                   np.float32)))
+    t = threading.Thread(target=lambda: seen.append(memory.thread_cache("test.a")))
     t.start()
     t.join()
-    assert not np.shares_memory(main, seen[0])
+    assert seen[0] is not a and "k" not in seen[0]
     memory.release_scratch()
+
+
+def test_release_scratch_empties_every_threads_cache():
+    import queue
+    requests, answers = queue.Queue(), queue.Queue()
+
+    def worker():
+        while True:
+            if requests.get() is None:
+                return
+            cache = memory.thread_cache("test.w")
+            answers.put(dict(cache))
+            cache["k"] = "kept"
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        requests.put(1)
+        assert answers.get(timeout=10) == {}
+        requests.put(1)
+        assert answers.get(timeout=10) == {"k": "kept"}      # kept between calls
+        memory.thread_cache("test.w")["k"] = "main"
+        memory.release_scratch()                              # from another thread
+        assert memory.thread_cache("test.w") == {}
+        requests.put(1)
+        assert answers.get(timeout=10) == {}                  # the worker's went too
+    finally:
+        requests.put(None)
+        t.join()
+
+
+def test_convolution_buffers_are_released_by_clear_session():
+    import ember
+    from ember.keras import backend
+    x = ember.ones([2, 6, 6, 3])
+    ember.nn.conv2d(x, ember.ones([3, 3, 3, 4]), 1, "SAME")
+    assert memory.thread_cache("conv.patches")
+    backend.clear_session(free_memory=True)
+    assert not memory.thread_cache("conv.patches")
 
 
 def test_convolution_on_scratch_matches_direct_sum():

@@ -601,6 +601,9 @@ class Plan:
         self._errstate = any(n.quiet or (_node_ufunc(ir, n) is not None and
                                          getattr(n.op, "ufunc_quiet", False))
                              for n in ir.nodes)
+        # Kernels on ember's threads (convolutions, batch norm, pooling): BLAS stays on one
+        # thread for the whole plan, so its spinning threads never compete with them.
+        self._hold_blas = any(getattr(n.op, "uses_threads", False) for n in ir.nodes)
 
         if len(set(self.feed_slots)) == len(self.feed_slots):
             self._code = self._generate()
@@ -638,12 +641,11 @@ class Plan:
 
     def run(self, feeds):
         try:
-            with single_threaded_blas():
-                if self._errstate:
-                    with np.errstate(all="ignore"):
-                        out = self._code(*feeds)
-                else:
-                    out = self._code(*feeds)
+            if self._hold_blas:
+                with single_threaded_blas():
+                    out = self._call(feeds)
+            else:
+                out = self._call(feeds)
             for v in self.exposed_variables:
                 v._exposed = True     # the caller now holds its buffer: copy on next update
         except OpError:
@@ -653,6 +655,12 @@ class Plan:
             raise InvalidArgumentError(f"{e} (while running node '{node.name}', op "
                                        f"{node.op.name})") from None
         return out
+
+    def _call(self, feeds):
+        if self._errstate:
+            with np.errstate(all="ignore"):
+                return self._code(*feeds)
+        return self._code(*feeds)
 
     def run_interpreted(self, feeds):
         """The same as run, one step at a time over a list of slots (for profiling)."""

@@ -29,7 +29,7 @@ import threading
 import numpy as np
 
 __all__ = ["num_threads", "set_num_threads", "split", "run", "map_items", "for_blocks",
-           "blas_controllable", "single_threaded_blas"]
+           "blas_controllable", "blas_held", "single_threaded_blas"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -266,6 +266,12 @@ def _blas_exit():
         _blas_depth -= 1
         if _blas_depth == 0 and _blas_saved != 1:
             _blas[0](_blas_saved)
+
+
+def blas_held() -> bool:
+    """True while some thread holds NumPy's BLAS to one thread (inside a compiled plan with
+    threaded kernels, or a parallel region doing matrix products)."""
+    return _blas_depth > 0
 
 
 class single_threaded_blas:

@@ -13,7 +13,8 @@ core's cache (the fused ops live beside the ops they replace):
 - ``ReluGrad`` whose only consumer is ``FusedBatchNormGradV3`` (as dy)
   -> ``_FusedBatchNormGradEx`` with ``relu``;
 - ``SumToShape`` of a batch-norm gradient's dx to one value per channel (the bias gradient)
-  -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``).
+  -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``);
+- ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -193,7 +194,34 @@ def fuse_batch_norm_grad(ir):
     _rebuild(ir, {}, drop)
 
 
+def multiply_by_masks(ir):
+    """``x * cast(mask, float)`` reads the bool mask itself (NumPy multiplies a float by a
+    bool exactly), so the cast's pass and buffer go and the comparison can join the
+    multiplications in one elementwise tree (dropout's keep mask)."""
+    from ember.framework import dtypes
+    g = _Graph(ir)
+    drop = set()
+    for cast in ir.nodes:
+        if cast.op.name != "Cast" or len(cast.inputs) != 1:
+            continue
+        src, out = cast.inputs[0], cast.outputs[0]
+        to = ir.dtypes.get(out)
+        if ir.dtypes.get(src) is not dtypes.bool or to is None or not to.is_floating or \
+                out in g.fetched:
+            continue
+        users = g.users.get(out, [])
+        if not users or any(u.op.name != "Mul" or len(u.inputs) != 2 or u.inputs.count(out) != 1
+                            or ir.dtypes.get(u.inputs[1 - u.inputs.index(out)]) is not to or
+                            ir.dtypes.get(u.outputs[0]) is not to for u in users):
+            continue
+        for u in users:
+            u.inputs = [src if v == out else v for v in u.inputs]
+        drop.add(id(cast))
+    _rebuild(ir, {}, drop)
+
+
 def fuse_layer_patterns(ir):
+    multiply_by_masks(ir)
     fuse_conv_bias(ir)
     fuse_batch_norm_relu(ir)
     fuse_batch_norm_grad(ir)

@@ -302,7 +302,7 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
-    if all(s == 1 for s in strides) and (o <= c or c >= 16):
+    if all(s == 1 for s in strides) and (o <= c or c >= 3):
         full = _full_pads(ksize, dilations, pads)
         if full is not None:
             return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
@@ -466,6 +466,8 @@ def _dims(spec, rank):
 
 
 class _ConvBase(Op):
+    uses_threads = True      # kernels run on ember's threads (see compiler.Plan)
+
     def __init__(self, name, rank):
         super().__init__(name)
         self.rank = rank

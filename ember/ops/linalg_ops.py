@@ -116,9 +116,11 @@ def _dims(s):
 
 
 def matmul_kernel(a, b):
-    """``np.matmul(a, b)``; a large product of two matrices is split by rows (or columns)
-    across ember's threads, each running BLAS on one thread."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or parallel.num_threads() < 2:
+    """``np.matmul(a, b)``. Inside a plan whose kernels run on ember's threads (BLAS held
+    to one thread there), a large product of two matrices is split by rows (or columns)
+    across those threads; elsewhere BLAS uses its own threads as usual."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or not parallel.blas_held() \
+            or parallel.num_threads() < 2:
         return np.matmul(a, b)
     m, k = a.shape
     n = b.shape[1]

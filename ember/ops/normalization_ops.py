@@ -52,6 +52,7 @@ class _FusedBatchNorm(Op):
 
     name = "FusedBatchNormV3"
     num_outputs = 3
+    uses_threads = True
 
     def infer(self, inputs, epsilon, axis):
         x, scale, offset = inputs
@@ -218,6 +219,7 @@ class _FusedBatchNormGrad(Op):
 
     name = "FusedBatchNormGradV3"
     num_outputs = 3
+    uses_threads = True
 
     def infer(self, inputs, epsilon, axis):
         gy, x, scale = inputs[:3]
@@ -284,6 +286,7 @@ class _FusedBatchNormRelu(Op):
 
     name = "_FusedBatchNormRelu"
     num_outputs = 3
+    uses_threads = True
     fresh_output = True
     differentiable = False
 
@@ -309,6 +312,7 @@ class _FusedBatchNormGradEx(Op):
     (the gradient of a bias added before the batch norm)."""
 
     name = "_FusedBatchNormGradEx"
+    uses_threads = True
     fresh_output = True
     differentiable = False
 

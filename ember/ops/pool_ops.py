@@ -74,6 +74,8 @@ def _first_max_masks(xpad, y, attrs, outs):
 
 
 class _PoolBase(Op):
+    uses_threads = True      # kernels run on ember's threads (see compiler.Plan)
+
     def __init__(self, name, rank):
         super().__init__(name)
         self.rank = rank

@@ -524,3 +524,32 @@ def test_inter_op_parallelism_threads():
     assert config_threading.get_inter_op_parallelism_threads() == 4
     config_threading.set_inter_op_parallelism_threads(0)
     assert config_threading.get_inter_op_parallelism_threads() == 0
+
+
+def test_matmul_splits_large_products_only_while_blas_is_held(monkeypatch):
+    """Inside a plan with threaded kernels a large product is cut by rows or by columns
+    across ember's threads; the pieces give NumPy's product exactly (each is the same
+    BLAS product on a slice)."""
+    from ember.ops.linalg_ops import matmul_kernel
+    rng = np.random.default_rng(0)
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    calls = []
+    real_run = parallel.run
+
+    def run(fn, shares, *args, **kwargs):
+        calls.append(len(shares))
+        return real_run(fn, shares, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run", run)
+    for shape_a, shape_b in [((40, 7), (7, 5)), ((3, 9), (9, 50))]:   # by rows, by columns
+        a = rng.standard_normal(shape_a).astype(np.float32)
+        b = rng.standard_normal(shape_b).astype(np.float32)
+        calls.clear()
+        np.testing.assert_array_equal(matmul_kernel(a, b), np.matmul(a, b))
+        assert calls == []                                   # BLAS not held: NumPy's own
+        with parallel.single_threaded_blas():
+            out = matmul_kernel(a, b)
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-6, atol=1e-6)
+        if parallel.blas_controllable():
+            assert calls and calls[0] == 2

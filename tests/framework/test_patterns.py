@@ -365,3 +365,53 @@ def test_keras_conv_block_trains_like_eager():
     for c in concretes:
         names.update(ops(c._compiled()))
     assert {FUSED_CONV, FUSED_BN_RELU, FUSED_BN_GRAD} <= names, sorted(names)
+
+
+# ------------------------------------------------------------ masks, BLAS holding ---
+
+def test_multiplying_by_a_cast_mask_reads_the_mask():
+    """x * cast(mask, float) (dropout's keep mask) multiplies by the bool mask itself: the
+    Cast leaves the plan and the values do not change."""
+    def fn(x, noise):
+        keep = tf.cast(tf.greater_equal(noise, 0.25), tf.float32)
+        return x * 4.0 / 3.0 * keep, tf.reduce_sum(x * keep)
+
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.standard_normal((64, 9, 9, 8)).astype(np.float32))
+    noise = tf.constant(rng.random((64, 9, 9, 8)).astype(np.float32))
+    names = ops(plan_of(fn, x, noise))
+    assert "Cast" not in names, names
+    traced = arrays(tf.function(fn)(x, noise))
+    keep = (noise.numpy() >= 0.25).astype(np.float32)
+    np.testing.assert_array_equal(traced[0], x.numpy() * np.float32(4) / np.float32(3) * keep)
+    np.testing.assert_allclose(traced[1], (x.numpy() * keep).sum(), rtol=1e-5)
+
+
+def test_a_cast_used_otherwise_stays():
+    def fn(x, noise):
+        keep = tf.cast(tf.greater_equal(noise, 0.5), tf.float32)
+        return x * keep, keep + 1.0
+
+    rng = np.random.default_rng(6)
+    x = tf.constant(rng.standard_normal((8, 8)).astype(np.float32))
+    noise = tf.constant(rng.random((8, 8)).astype(np.float32))
+    assert "Cast" in ops(plan_of(fn, x, noise))
+    assert_traced_equals_eager(fn, [x, noise])
+
+
+def test_plans_with_threaded_kernels_hold_blas_to_one_thread():
+    from ember.framework import parallel
+
+    def conv(x, w):
+        return tf.nn.conv2d(x, w, 1, "SAME")
+
+    def dense(x, w):
+        return tf.nn.relu(tf.matmul(x, w))
+
+    x = tf.constant(np.ones((2, 5, 5, 3), np.float32))
+    w = tf.constant(np.ones((3, 3, 3, 4), np.float32))
+    assert plan_of(conv, x, w)._hold_blas
+    a = tf.constant(np.ones((4, 6), np.float32))
+    b = tf.constant(np.ones((6, 3), np.float32))
+    assert not plan_of(dense, a, b)._hold_blas
+    assert not parallel.blas_held()          # outside any plan nothing is held

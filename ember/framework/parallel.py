@@ -3,14 +3,18 @@
 NumPy runs every ufunc, copy and reduction on one core. Its BLAS runs a large matrix
 product on all cores, but loses much of that on the skinny products convolutions make, and
 its threads keep spinning for a while after each product, slowing whatever runs next. So
-ember's heavy kernels split their work themselves: a batch or a range of rows is cut into
-one share per thread, each thread runs NumPy on its share (NumPy releases the GIL inside
-its loops), and while shares do matrix products the BLAS library is held to one thread,
-so the two kinds of threads never compete for the cores.
+ember's heavy kernels split their work themselves into cache-sized items (groups of images,
+blocks of rows) that the threads take one after another (``map_items``, ``for_blocks``;
+``run`` runs one function per share on several threads). Each thread runs NumPy on its item
+(NumPy releases the GIL inside its loops), and while items do matrix products the BLAS
+library is held to one thread (``single_threaded_blas``), so the two kinds of threads never
+compete for the cores. ember finds NumPy's OpenBLAS, MKL or BLIS among the loaded libraries
+through ctypes; ``EMBER_BLAS_THREADS=off`` leaves BLAS alone (threaded kernels then do
+their matrix products in the calling thread).
 
-Results do not depend on timing: each share always covers the same rows, and partial
-results are combined in share order. They can differ in the last bits between different
-thread counts (sums are split differently).
+Results do not depend on timing: an item always covers the same data, whichever thread
+runs it, and partial results are combined in item order. They can differ in the last bits
+between different thread counts when shares are cut per thread (``split``).
 
 The number of threads is the number of cores this process may run on, capped by
 ``OMP_NUM_THREADS`` when that is set, or what ``set_num_threads`` (also

@@ -33,7 +33,8 @@ import threading
 import numpy as np
 
 __all__ = ["num_threads", "set_num_threads", "split", "run", "map_items", "for_blocks",
-           "blas_controllable", "blas_held", "single_threaded_blas"]
+           "blas_controllable", "blas_held", "single_threaded_blas", "quiet_blas",
+           "threaded_kernels_ran"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -136,6 +137,9 @@ def run(fn, shares, blas: bool = False):
     another in the caller, with BLAS using its own threads."""
     if len(shares) == 1 or getattr(_local, "in_worker", False) or \
             (blas and not blas_controllable()):
+        if blas:
+            with quiet_blas():
+                return [fn(lo, hi) for lo, hi in shares]
         return [fn(lo, hi) for lo, hi in shares]
     if not _region.acquire(blocking=False):     # another thread's region is running
         return [fn(lo, hi) for lo, hi in shares]
@@ -176,6 +180,9 @@ def map_items(fn, n: int, blas: bool = False, threads: int | None = None):
     depend on which thread ran what."""
     t = min(num_threads() if threads is None else threads, n)
     if t <= 1:
+        if blas:
+            with quiet_blas():
+                return [fn(i) for i in range(n)]
         return [fn(i) for i in range(n)]
     results = [None] * n
     counter = itertools.count()
@@ -203,6 +210,7 @@ _blas = None              # (set, get) once looked up; () when not found
 _blas_lock = threading.Lock()
 _blas_depth = 0
 _blas_saved = 1
+_held_once = False
 
 
 def _candidate_libraries():
@@ -255,7 +263,8 @@ def blas_controllable() -> bool:
 
 
 def _blas_enter():
-    global _blas_depth, _blas_saved
+    global _blas_depth, _blas_saved, _held_once
+    _held_once = True
     with _blas_lock:
         if _blas_depth == 0:
             _blas_saved = _blas[1]()
@@ -276,6 +285,32 @@ def blas_held() -> bool:
     """True while some thread holds NumPy's BLAS to one thread (inside a compiled plan with
     threaded kernels, or a parallel region doing matrix products)."""
     return _blas_depth > 0
+
+
+def threaded_kernels_ran() -> bool:
+    """True once ember has held BLAS to one thread for its own threads (a convolution, a
+    batch norm, a plan with such kernels): from then on ember's other BLAS calls keep
+    BLAS's threads asleep too, since their spinning would slow those kernels."""
+    return _held_once
+
+
+class quiet_blas:
+    """``single_threaded_blas`` once ember's threaded kernels are in use, so that ember's own
+    BLAS calls (bias gradients, middling matrix products) do not wake BLAS's threads;
+    nothing before that."""
+
+    __slots__ = ("_ctx",)
+
+    def __enter__(self):
+        self._ctx = single_threaded_blas() if _held_once else None
+        if self._ctx is not None:
+            self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.__exit__(*exc)
+        return False
 
 
 class single_threaded_blas:

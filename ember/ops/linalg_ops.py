@@ -116,16 +116,22 @@ def _dims(s):
 
 
 def matmul_kernel(a, b):
-    """``np.matmul(a, b)``. Inside a plan whose kernels run on ember's threads (BLAS held
-    to one thread there), a large product of two matrices is split by rows (or columns)
-    across those threads; elsewhere BLAS uses its own threads as usual."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or not parallel.blas_held() \
-            or parallel.num_threads() < 2:
+    """``np.matmul(a, b)``. Once ember's threaded kernels are in use (a convolutional
+    network, eager or compiled), BLAS's own threads are kept asleep: a large product of two
+    matrices is split by rows (or columns) across ember's threads, a middling one runs on
+    one thread, for BLAS's threads keep spinning after a call and would slow the next
+    convolution. Until then (a dense network, one-sample predictions) BLAS uses its own
+    threads as usual."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or \
+            not (parallel.blas_held() or parallel.threaded_kernels_ran()):
         return np.matmul(a, b)
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n < 2 * parallel.MIN_MACS:
-        return np.matmul(a, b)
+    if m * k * n < 1 << 16:
+        return np.matmul(a, b)            # BLAS runs a product this small on one thread
+    if m * k * n < 2 * parallel.MIN_MACS or parallel.num_threads() < 2:
+        with parallel.quiet_blas():
+            return np.matmul(a, b)
     out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
     if m >= n:
         def rows(lo, hi):

@@ -526,14 +526,15 @@ def test_inter_op_parallelism_threads():
     assert config_threading.get_inter_op_parallelism_threads() == 0
 
 
-def test_matmul_splits_large_products_only_while_blas_is_held(monkeypatch):
-    """Inside a plan with threaded kernels a large product is cut by rows or by columns
-    across ember's threads; the pieces give NumPy's product exactly (each is the same
-    BLAS product on a slice)."""
+def test_matmul_splits_large_products_once_threaded_kernels_ran(monkeypatch):
+    """Once ember's threaded kernels are in use (or inside a plan holding BLAS) a large
+    product is cut by rows or by columns across ember's threads; the pieces give NumPy's
+    product (each is the same BLAS product on a slice). Before, NumPy's own."""
     from ember.ops.linalg_ops import matmul_kernel
     rng = np.random.default_rng(0)
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(parallel, "_held_once", False)
     calls = []
     real_run = parallel.run
 
@@ -542,14 +543,31 @@ def test_matmul_splits_large_products_only_while_blas_is_held(monkeypatch):
         return real_run(fn, shares, *args, **kwargs)
 
     monkeypatch.setattr(parallel, "run", run)
-    for shape_a, shape_b in [((40, 7), (7, 5)), ((3, 9), (9, 50))]:   # by rows, by columns
+    for shape_a, shape_b in [((400, 70), (70, 50)), ((3, 300), (300, 500))]:   # rows, cols
         a = rng.standard_normal(shape_a).astype(np.float32)
         b = rng.standard_normal(shape_b).astype(np.float32)
         calls.clear()
+        monkeypatch.setattr(parallel, "_held_once", False)
         np.testing.assert_array_equal(matmul_kernel(a, b), np.matmul(a, b))
         assert calls == []                                   # BLAS not held: NumPy's own
         with parallel.single_threaded_blas():
             out = matmul_kernel(a, b)
-        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
         if parallel.blas_controllable():
             assert calls and calls[0] == 2
+
+
+def test_quiet_blas_holds_blas_only_after_threaded_kernels_ran(monkeypatch):
+    if not parallel.blas_controllable():
+        pytest.skip("NumPy's BLAS cannot be controlled here")
+    get = parallel._blas[1]
+    before = get()
+    monkeypatch.setattr(parallel, "_held_once", False)
+    with parallel.quiet_blas():
+        assert get() == before and not parallel.threaded_kernels_ran()
+    with parallel.single_threaded_blas():
+        assert get() == 1
+    assert parallel.threaded_kernels_ran() and get() == before
+    with parallel.quiet_blas():
+        assert get() == 1
+    assert get() == before

@@ -87,3 +87,60 @@ def test_channel_ufunc_writes_into_out():
     np.testing.assert_array_equal(out, want)
     small = np.ones((2, 3), np.float32)         # too small to widen: plain NumPy
     np.testing.assert_array_equal(channel_ufunc(np.add, (small, v[:3])), small + v[:3])
+
+
+# ------------------------------------------------------ chunked elementwise trees ---
+
+def test_chunked_tree_matches_whole_arrays(monkeypatch):
+    """A FusedElementwise tree on large arrays runs chunk by chunk (several chunks, a short
+    last one) with the same values as running each ufunc on the whole arrays."""
+    from ember.framework import fastpath
+    monkeypatch.setattr(fastpath, "CHUNK", 1000)
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal((700, 401)).astype(np.float32)       # 280700: not a multiple
+    g = rng.standard_normal((700, 401)).astype(np.float32)
+    steps = ((np.multiply, (0, 1), None),          # v * m
+             (np.multiply, (2, 3), None),          # g * lr
+             (np.subtract, (4, 5), 0))             # in place in the first temporary
+    m, lr = np.float32(0.9), np.float32(0.01)
+    out = fastpath.run_in_chunks((v, m, g, lr), steps)
+    np.testing.assert_array_equal(out, v * m - g * lr)
+    assert out.shape == v.shape and out.dtype == np.float32
+    assert not np.shares_memory(out, v) and not np.shares_memory(out, g)
+
+
+def test_chunked_tree_declines_broadcast_operands():
+    from ember.framework import fastpath
+    a = np.ones((600, 600), np.float32)
+    assert fastpath.run_in_chunks((a, np.ones(600, np.float32)),
+                                  ((np.add, (0, 1), None), (np.negative, (2,), None))) is None
+    assert fastpath.run_in_chunks((np.ones((10, 10), np.float32), np.float32(1)),
+                                  ((np.add, (0, 1), None), (np.negative, (2,), None))) is None
+    assert fastpath.run_in_chunks((a.T, np.float32(1)),
+                                  ((np.add, (0, 1), None), (np.negative, (2,), None))) is None
+
+
+def test_compiled_optimizer_style_update_on_large_arrays_matches_eager():
+    def update(v, g):
+        return v * 0.9 - g * 0.01, tf.reduce_sum(g * g * 0.5)
+
+    rng = np.random.default_rng(1)
+    v = tf.constant(rng.standard_normal((640, 512)).astype(np.float32))
+    g = tf.constant(rng.standard_normal((640, 512)).astype(np.float32))
+    eager = [np.asarray(t) for t in update(v, g)]
+    traced = [np.asarray(t) for t in tf.function(update)(v, g)]
+    np.testing.assert_array_equal(traced[0], eager[0])
+    np.testing.assert_allclose(traced[1], eager[1], rtol=1e-5)
+
+
+def test_moments_keep_precision_next_to_a_large_mean():
+    from ember.framework import fastpath
+    rng = np.random.default_rng(2)
+    x = (1000 + 0.01 * rng.standard_normal((3000, 16))).astype(np.float32)
+    parts = [fastpath.moments(x[i:i + 512]) for i in range(0, 3000, 512)]
+    mean, var = fastpath.combine_moments(parts, 16)
+    xd = x.astype(np.float64)
+    np.testing.assert_allclose(mean, xd.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(var, xd.var(0), rtol=1e-6)
+    empty_mean, empty_var = fastpath.combine_moments([], 4)
+    assert empty_mean.shape == empty_var.shape == (4,) and not empty_var.any()

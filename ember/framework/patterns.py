@@ -14,7 +14,8 @@ core's cache (the fused ops live beside the ops they replace):
   -> ``_FusedBatchNormGradEx`` with ``relu``;
 - ``SumToShape`` of a batch-norm gradient's dx to one value per channel (the bias gradient)
   -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``);
-- ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask).
+- ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask);
+- a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it.
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -220,8 +221,58 @@ def multiply_by_masks(ir):
     _rebuild(ir, {}, drop)
 
 
+def relu_mask_before_max_pool_grad(ir):
+    """A ReLU's gradient after a max pooling's gradient, both reading the ReLU's output z:
+    the pooling routes each dy to a position where z equals the window's maximum y, so
+    masking there by z > 0 is masking dy by y > 0 before routing (the same values, bit for
+    bit). That runs on the pooled array, a quarter of the size for 2x2 windows, and joins
+    the elementwise work before it; the batch-norm gradient then needs no mask."""
+    import numpy as np
+    from ember.framework import dtypes
+    g = _Graph(ir)
+    ex = get_op("_FusedBatchNormGradEx")
+    greater, mul = get_op("Greater"), get_op("Mul")
+    next_id = max([v for n in ir.nodes for v in n.inputs + n.outputs] + list(ir.shapes) +
+                  list(ir.consts) + [-1]) + 1
+    insert = {}
+    for h in ir.nodes:
+        if h.op is not ex or not h.attrs["relu"]:
+            continue
+        d, features = h.inputs[0], h.inputs[5]
+        pool = g.producer.get(d)
+        if pool is None or not (pool.op.name.startswith("MaxPool") and
+                                pool.op.name.endswith("Grad")) or \
+                pool.inputs[0] != features or not g.only_user(d, h) or id(pool) in insert:
+            continue
+        y, dy = pool.inputs[1], pool.inputs[2]
+        dt = ir.dtypes.get(y)
+        if dt is None or not dt.is_floating or ir.dtypes.get(dy) is not dt:
+            continue
+        zero, mask, masked = next_id, next_id + 1, next_id + 2
+        next_id += 3
+        ir.consts[zero] = np.zeros((), dt.np)
+        ir.protected.add(zero)
+        ir.shapes[zero], ir.dtypes[zero] = None, dt
+        ir.shapes[mask], ir.dtypes[mask] = ir.shapes.get(y), dtypes.bool
+        ir.shapes[masked], ir.dtypes[masked] = ir.shapes.get(dy), dt
+        insert[id(pool)] = [
+            _node(greater, [y, zero], [mask], {}, f"{pool.name}/relu_mask",
+                  [ir.shapes.get(y)]),
+            _node(mul, [dy, mask], [masked], {}, f"{pool.name}/masked", [ir.shapes.get(dy)])]
+        pool.inputs = [pool.inputs[0], y, masked]
+        h.inputs = h.inputs[:5]
+        h.attrs = dict(h.attrs, relu=False)
+    if insert:
+        nodes = []
+        for n in ir.nodes:
+            nodes.extend(insert.get(id(n), []))
+            nodes.append(n)
+        ir.nodes = nodes
+
+
 def fuse_layer_patterns(ir):
     multiply_by_masks(ir)
     fuse_conv_bias(ir)
     fuse_batch_norm_relu(ir)
     fuse_batch_norm_grad(ir)
+    relu_mask_before_max_pool_grad(ir)

@@ -415,3 +415,26 @@ def test_plans_with_threaded_kernels_hold_blas_to_one_thread():
     b = tf.constant(np.ones((6, 3), np.float32))
     assert not plan_of(dense, a, b)._hold_blas
     assert not parallel.blas_held()          # outside any plan nothing is held
+
+
+def test_relu_mask_moves_before_the_max_pool_gradient():
+    """conv -> batch norm -> ReLU -> 2x2 max pool: the ReLU's gradient mask is taken on
+    the pooled gradient (y > 0) before routing, the batch-norm gradient takes no mask, and
+    values and gradients (ties at zero included) equal eager ones."""
+    def fn(x, w, b, scale, offset, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset])
+            z, _, _ = tf.nn.fused_batch_norm(tf.nn.conv2d(x, w, 1, "SAME") + b, scale, offset)
+            p = tf.nn.max_pool2d(tf.nn.relu(z), 2, 2, "VALID")
+            loss = tf.reduce_sum(p * wy)
+        return [loss] + tape.gradient(loss, [x, w, b, scale, offset])
+
+    rng = np.random.default_rng(8)
+    args = [tf.constant(rng.standard_normal(s).astype(np.float32)) for s in
+            [(4, 8, 8, 3), (3, 3, 3, 6), (6,), (6,), (6,), (4, 4, 4, 6)]]
+    plan = plan_of(fn, *args)
+    (grad,) = nodes(plan, FUSED_BN_GRAD)
+    assert grad.attrs["relu"] is False and len(grad.inputs) == 5
+    assert any("relu_mask" in name for _, name in plan.describe())
+    assert "ReluGrad" not in ops(plan)
+    assert_traced_equals_eager(fn, args)

@@ -38,7 +38,7 @@ __all__ = ["num_threads", "set_num_threads", "split", "run", "map_items", "for_b
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
-MIN_MACS = 1 << 22          # multiply-adds of matrix products
+MIN_MACS = 1 << 23          # multiply-adds of matrix products
 
 _requested = 0           # 0: the default
 _local = threading.local()

@@ -237,8 +237,10 @@ def _image_groups(x, ksize, outs, groups, o, fn):
     n = x.shape[0]
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
-    starts = range(0, n, images)
     small = len(parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)) == 1
+    if not small:             # a few groups per thread, so they finish close together
+        images = max(1, min(images, -(-n // (4 * parallel.num_threads()))))
+    starts = range(0, n, images)
     return parallel.map_items(lambda i: fn(starts[i], min(starts[i] + images, n)),
                               len(starts), blas=True, threads=1 if small else None)
 

@@ -139,6 +139,10 @@ class _MaxPoolGrad(_PoolBase):
         dx = np.empty(xl.shape, g.dtype)
 
         padded = any(lo or hi for lo, hi in pads)
+        # windows that tile the input write every position of dx once: no zeroing first
+        tiled = not padded and tuple(attrs["strides"]) == tuple(attrs["ksize"]) and \
+            all(d == 1 for d in attrs["dilations"]) and \
+            all(o * k == n for o, k, n in zip(outs, attrs["ksize"], sizes))
 
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
@@ -146,7 +150,8 @@ class _MaxPoolGrad(_PoolBase):
                 dxb = np.zeros(xpad.shape, g.dtype)
             else:
                 dxb = dx[s:e]
-                dxb.fill(0)
+                if not tiled:
+                    dxb.fill(0)
             gb = gl[s:e]
             for sl, hit in _first_max_masks(xpad, yl[s:e], attrs, outs):
                 if disjoint:

@@ -13,12 +13,35 @@ __all__ = [
 ]
 
 
-def _bfloat16_numpy():
+_bfloat16_hooks = []
+_bfloat16_tried = False
+
+
+def _resolve_bfloat16():
+    """bfloat16's NumPy dtype from the optional package ml_dtypes, looked up the first time
+    something needs it (importing ml_dtypes takes about half a second, so ``import ember``
+    does not); None without ml_dtypes. Registered hooks then learn the dtype."""
+    global _bfloat16_tried
+    if bfloat16._np is not None or _bfloat16_tried:
+        return bfloat16._np
+    _bfloat16_tried = True
     try:
         import ml_dtypes
     except ImportError:
         return None
-    return np.dtype(ml_dtypes.bfloat16)
+    npd = np.dtype(ml_dtypes.bfloat16)
+    bfloat16._np = npd
+    _BY_NUMPY[npd] = bfloat16
+    for hook in _bfloat16_hooks:
+        hook(npd)
+    return npd
+
+
+def on_bfloat16(hook):
+    """Calls ``hook(numpy_dtype)`` once bfloat16's NumPy dtype is known (now, if it is)."""
+    _bfloat16_hooks.append(hook)
+    if bfloat16._np is not None:
+        hook(bfloat16._np)
 
 
 class DType:
@@ -31,7 +54,7 @@ class DType:
     __slots__ = ("name", "_np", "is_floating", "is_integer", "is_complex", "is_bool",
                  "is_unsigned", "size")
 
-    def __init__(self, name, np_dtype, kind):
+    def __init__(self, name, np_dtype, kind, size=None):
         self.name = name
         self._np = np_dtype
         self.is_floating = kind == "f"
@@ -39,20 +62,19 @@ class DType:
         self.is_unsigned = kind == "u"
         self.is_complex = kind == "c"
         self.is_bool = kind == "b"
-        self.size = np_dtype.itemsize if np_dtype is not None else 0
+        self.size = np_dtype.itemsize if np_dtype is not None else size
 
     @property
     def as_numpy_dtype(self):
-        if self._np is None:
-            raise TypeError(
-                f"dtype {self.name} needs the optional package ml_dtypes: pip install ml_dtypes")
-        return self._np.type
+        return self.np.type
 
     @property
     def np(self):
-        """The NumPy dtype (raises for bfloat16 without ml_dtypes)."""
-        if self._np is None:
-            self.as_numpy_dtype
+        """The NumPy dtype (for bfloat16 from ml_dtypes, imported on first use; raises
+        without it)."""
+        if self._np is None and (self is not bfloat16 or _resolve_bfloat16() is None):
+            raise TypeError(
+                f"dtype {self.name} needs the optional package ml_dtypes: pip install ml_dtypes")
         return self._np
 
     @property
@@ -112,7 +134,7 @@ class DType:
 
 
 float16 = half = DType("float16", np.dtype(np.float16), "f")
-bfloat16 = DType("bfloat16", _bfloat16_numpy(), "f")
+bfloat16 = DType("bfloat16", None, "f", size=2)     # NumPy dtype resolved on first use
 float32 = DType("float32", np.dtype(np.float32), "f")
 float64 = double = DType("float64", np.dtype(np.float64), "f")
 int8 = DType("int8", np.dtype(np.int8), "i")
@@ -147,8 +169,21 @@ def from_numpy(np_dtype) -> DType:
     if d is None:
         if np_dtype.kind in "US":
             return string
+        if np_dtype.name == "bfloat16" and _resolve_bfloat16() == np_dtype:
+            return bfloat16
         raise TypeError(f"ember has no dtype for NumPy dtype {np_dtype}")
     return d
+
+
+def known_numpy(np_dtype) -> bool:
+    """True when ember has a dtype for this NumPy dtype (bfloat16's looked up if need be)."""
+    if np_dtype in _BY_NUMPY:
+        return True
+    try:
+        from_numpy(np_dtype)
+    except TypeError:
+        return False
+    return True
 
 
 def as_dtype(value) -> DType:

@@ -314,7 +314,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
             arr = _cast_array(arr, dtype)
         elif arr.dtype.kind in "USO":
             arr = _to_bytes_array(arr)
-        elif arr.dtype not in dtypes._BY_NUMPY:
+        elif arr.dtype not in dtypes._BY_NUMPY and not dtypes.known_numpy(arr.dtype):
             raise TypeError(f"Cannot convert an array of dtype {arr.dtype} to a tensor")
         return EagerTensor(arr.copy() if arr is value else arr)
     if isinstance(value, np.generic):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+import weakref
 
 import numpy as np
 
@@ -15,8 +16,43 @@ from ember.framework.tensor_shape import TensorShape, broadcast_static
 EMPTY = {}
 
 
+class DTypeSet(set):
+    """A set of NumPy dtypes that ops accept. bfloat16's dtype joins the sets that name it
+    when it becomes known (ember imports ml_dtypes only on first use), and every set made
+    from those with ``|`` (directly or through other unions) joins it too."""
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self._roots = (self,)     # the sets this one was made from with |
+        self._derived = []        # weak references to the unions made from this root
+
+    def __or__(self, other):
+        out = DTypeSet(set.__or__(self, set(other)))
+        roots = {id(r): r for part in (self, other) if isinstance(part, DTypeSet)
+                 for r in part._roots}
+        out._roots = tuple(roots.values())
+        for root in out._roots:
+            if len(root._derived) > 64:           # unions made in kernels come and go
+                root._derived = [ref for ref in root._derived if ref() is not None]
+            root._derived.append(weakref.ref(out))
+        return out
+
+    __ror__ = __or__
+
+    def include(self, np_dtype):
+        """Adds a dtype here and to every union made from this set."""
+        self.add(np_dtype)
+        for ref in self._derived:
+            u = ref()
+            if u is not None:
+                u.add(np_dtype)
+
+
 def _np_set(*ds):
-    return frozenset(d._np for d in ds if d._np is not None)
+    out = DTypeSet(d._np for d in ds if d._np is not None)
+    if dtypes.bfloat16 in ds:
+        dtypes.on_bfloat16(out.include)
+    return out
 
 
 FLOATS = _np_set(dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)

@@ -9,7 +9,7 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import array_ops, math_ops
-from ember.ops._base import EMPTY, static_int, tensor
+from ember.ops._base import EMPTY, _np_set, static_int, tensor
 
 __all__ = [
     "eye",
@@ -19,9 +19,8 @@ __all__ = [
 ]
 
 _RANGE_TYPES = (dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64)
-_RANGE_ALLOWED = frozenset(d.np for d in _RANGE_TYPES) | frozenset(
-    d.np for d in (dtypes.bfloat16, dtypes.float16, dtypes.int8, dtypes.int16)
-    if d.np is not None)
+_RANGE_ALLOWED = _np_set(*_RANGE_TYPES, dtypes.bfloat16, dtypes.float16, dtypes.int8,
+                         dtypes.int16)
 
 
 def _range_length(start, limit, delta, np_dtype):

@@ -65,3 +65,51 @@ def test_tensor_shape_behaviour():
     assert tf.TensorShape([2, 3]).num_elements() == 6
     with pytest.raises(ValueError):
         tf.TensorShape([2]).merge_with([3])
+
+
+def _run(code):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_import_does_not_load_ml_dtypes():
+    """ml_dtypes (half a second to import) loads on the first use of bfloat16 only."""
+    out = _run("import sys, ember\n"
+               "print('ml_dtypes' in sys.modules)\n"
+               "print(ember.bfloat16.size, ember.bfloat16.is_floating)\n")
+    assert out.split() == ["False", "2", "True"]
+
+
+def test_ember_works_without_ml_dtypes():
+    """NumPy is the only hard dependency: without ml_dtypes everything but bfloat16 works,
+    and bfloat16 says what it needs."""
+    out = _run("import sys\n"
+               "sys.modules['ml_dtypes'] = None\n"          # as if it were not installed
+               "import ember as tf\n"
+               "print(float(tf.reduce_sum(tf.constant([1.0, 2.0]) * 2)))\n"
+               "try:\n"
+               "    tf.cast(tf.constant([1.0]), tf.bfloat16)\n"
+               "except Exception as e:\n"
+               "    print(type(e).__name__, 'ml_dtypes' in str(e))\n")
+    assert out.split() == ["6.0", "InvalidArgumentError", "True"]
+
+
+def test_bfloat16_arrays_made_before_ember_knows_the_dtype():
+    """An ml_dtypes array handed to ember first: its dtype is recognized, and ops whose
+    dtype sets were built before (unions of unions included) accept it."""
+    pytest.importorskip("ml_dtypes")
+    out = _run("import numpy as np, ml_dtypes, ember as tf\n"
+               "a = np.array([1.5, -2.0], dtype=ml_dtypes.bfloat16)\n"
+               "t = tf.constant(a)\n"
+               "print(t.dtype.name, (t * t).numpy().astype(np.float32).tolist(),\n"
+               "      tf.nn.relu(t).numpy().astype(np.float32).tolist(),\n"
+               "      float(tf.matmul(tf.reshape(t, [1, 2]), tf.reshape(t, [2, 1]))[0, 0]))\n")
+    assert out.split(None, 1)[0] == "bfloat16"
+    assert "[2.25, 4.0]" in out and "[1.5, 0.0]" in out and out.strip().endswith("6.25")

@@ -148,6 +148,7 @@ def from_last(a, cf):
 # ember.framework.parallel take the groups one after another.
 
 BLOCK_BYTES = 1 << 20
+PATCH_CACHE_BYTES = 1 << 28     # kept buffers per thread, least recently used dropped
 
 
 def _block_shape(outs, k, itemsize):
@@ -174,11 +175,13 @@ class _Patches:
         key = (x.shape[1:], x.dtype.str, tuple(ksize), tuple(strides), tuple(dilations),
                tuple(outs), tuple(pads), groups, BLOCK_BYTES)
         cache = thread_cache("conv.patches")
-        patches = cache.get(key)
+        patches = cache.pop(key, None)
         if patches is None:
-            if len(cache) >= 16:
-                cache.clear()
-            patches = cache[key] = cls(x, ksize, strides, dilations, outs, pads, groups)
+            patches = cls(x, ksize, strides, dilations, outs, pads, groups)
+            total = patches.nbytes + sum(p.nbytes for p in cache.values())
+            while cache and total > PATCH_CACHE_BYTES:     # least recently used first
+                total -= cache.pop(next(iter(cache))).nbytes
+        cache[key] = patches
         return patches
 
     def __init__(self, x, ksize, strides, dilations, outs, pads, groups):
@@ -197,6 +200,7 @@ class _Patches:
             self.interior = tuple(slice(a, a + n) for n, (a, _) in zip(sizes, pads))
             self.win = windows(self.buf, ksize, strides, dilations, outs, groups)
         self.cols = np.empty(self.images * rows * math.prod(outs[1:]) * k * groups, x.dtype)
+        self.nbytes = self.cols.nbytes + (self.buf.nbytes if self.padded else 0)
         # Few channels per window row: copying window by window would move a few values
         # per step, so the patches are laid out tap-major, (K, P), and used transposed.
         self.tap_major = groups == 1 and ksize[-1] * c < 32

@@ -15,7 +15,8 @@ core's cache (the fused ops live beside the ops they replace):
 - ``SumToShape`` of a batch-norm gradient's dx to one value per channel (the bias gradient)
   -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``);
 - ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask);
-- a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it.
+- a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it;
+- a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -270,9 +271,64 @@ def relu_mask_before_max_pool_grad(ir):
         ir.nodes = nodes
 
 
+_BACKPROPS = {"Conv1DBackpropInput": ("Conv1DBackpropFilter", "Conv1D"),
+              "Conv2DBackpropInput": ("Conv2DBackpropFilter", "Conv2D"),
+              "Conv3DBackpropInputV2": ("Conv3DBackpropFilterV2", "Conv3D")}
+
+
+def fuse_conv_backprops(ir):
+    """A convolution's input and filter gradients (one reading dy and the filter, the other
+    x and dy) become one ``_Fused{Conv}Backprop`` node that makes both in one pass over
+    dy, at the place of the first of the two."""
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    by_dy = {}
+    for n in ir.nodes:
+        if n.op.name in ("Conv1DBackpropFilter", "Conv2DBackpropFilter",
+                         "Conv3DBackpropFilterV2"):
+            by_dy.setdefault(n.inputs[2], []).append(n)
+    for a in ir.nodes:
+        pair = _BACKPROPS.get(a.op.name)
+        if pair is None or id(a) in drop:
+            continue
+        sizes, w, dy = a.inputs
+        for b in by_dy.get(dy, []):
+            if b.op.name != pair[0] or id(b) in drop or id(b) in replace or \
+                    b.attrs != a.attrs:
+                continue
+            x = b.inputs[0]
+            xs, known = _static(ir, x), ir.consts.get(sizes)
+            shape_of = g.producer.get(sizes)
+            if not ((shape_of is not None and shape_of.op.name == "Shape" and
+                     shape_of.inputs[0] == x) or
+                    (known is not None and xs is not None and None not in xs and
+                     list(map(int, known)) == xs)):
+                continue                      # a's input sizes must be x's shape
+            pa, pb = g.position[id(a)], g.position[id(b)]
+            first, second = (a, b) if pa < pb else (b, a)
+            # at the first one's place if the second's inputs exist there, else at the
+            # second's if nothing in between reads the first's output
+            if all(v in ir.consts or v in ir.feeds or
+                   g.position.get(id(g.producer.get(v)), -1) < g.position[id(first)]
+                   for v in second.inputs):
+                at, gone = first, second
+            elif not any(min(pa, pb) < g.position[id(u)] < max(pa, pb)
+                         for v in first.outputs for u in g.users.get(v, [])):
+                at, gone = second, first
+            else:
+                continue
+            replace[id(at)] = _node(get_op(f"_Fused{pair[1]}Backprop"), [x, w, dy],
+                                    a.outputs + b.outputs, a.attrs, f"{a.name}+{b.name}",
+                                    list(a.shapes) + list(b.shapes))
+            drop.add(id(gone))
+            break
+    _rebuild(ir, replace, drop)
+
+
 def fuse_layer_patterns(ir):
     multiply_by_masks(ir)
     fuse_conv_bias(ir)
     fuse_batch_norm_relu(ir)
     fuse_batch_norm_grad(ir)
     relu_mask_before_max_pool_grad(ir)
+    fuse_conv_backprops(ir)

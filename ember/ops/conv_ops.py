@@ -234,24 +234,32 @@ class _Patches:
         return cols.reshape(p, -1) if self.groups == 1 else cols.reshape(self.groups, p, -1)
 
 
-def _image_groups(x, ksize, outs, groups, o, fn):
-    """Runs ``fn(s, e)`` over groups of images s:e of x (one block of patches each) across
-    threads (one thread when the whole convolution is small); the results in group
-    order."""
+def _group_size(x, ksize, outs, groups, o):
+    """(images per group, whether the convolution is small enough for one thread): a group
+    is one block of patches, and a few groups per thread so they finish close together."""
     n = x.shape[0]
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
     small = len(parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)) == 1
-    if not small:             # a few groups per thread, so they finish close together
+    if not small:
         images = max(1, min(images, -(-n // (4 * parallel.num_threads()))))
+    return images, small
+
+
+def _run_groups(n, size, fn):
+    """``fn(s, e)`` over groups of images s:e across threads; the results in group order."""
+    images, small = size
     starts = range(0, n, images)
     return parallel.map_items(lambda i: fn(starts[i], min(starts[i] + images, n)),
                               len(starts), blas=True, threads=1 if small else None)
 
 
-def conv_forward(x, w, strides, dilations, padding, bias=None):
-    """Channels-last convolution of x (N, *S, C) with w (*K, C // G, O), plus ``bias`` (O,)
-    when given (added to each block of the output while it is in cache)."""
+def _image_groups(x, ksize, outs, groups, o, fn):
+    return _run_groups(x.shape[0], _group_size(x, ksize, outs, groups, o), fn)
+
+
+def _forward_job(x, w, strides, dilations, padding, bias=None):
+    """(y, fn, group size): ``fn(s, e)`` computes images s:e of the convolution into y."""
     r = x.ndim - 2
     ksize = w.shape[:r]
     cg, o = w.shape[r], w.shape[r + 1]
@@ -265,8 +273,6 @@ def conv_forward(x, w, strides, dilations, padding, bias=None):
         wm = w.reshape(k, o)
     else:
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
-    if y.size == 0:
-        return y
     x = np.ascontiguousarray(x)
     add = None if bias is None else PerChannel(bias.astype(y.dtype, copy=False))
 
@@ -282,7 +288,15 @@ def conv_forward(x, w, strides, dilations, padding, bias=None):
             if add is not None:
                 add.apply(np.add, yb)
 
-    _image_groups(x, ksize, outs, groups, o, group)
+    return y, group, _group_size(x, ksize, outs, groups, o)
+
+
+def conv_forward(x, w, strides, dilations, padding, bias=None):
+    """Channels-last convolution of x (N, *S, C) with w (*K, C // G, O), plus ``bias`` (O,)
+    when given (added to each block of the output while it is in cache)."""
+    y, group, size = _forward_job(x, w, strides, dilations, padding, bias)
+    if y.size:
+        _run_groups(x.shape[0], size, group)
     return y
 
 
@@ -308,10 +322,9 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
-    if all(s == 1 for s in strides) and (o <= c or c >= 3):
-        full = _full_pads(ksize, dilations, pads)
-        if full is not None:
-            return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
+    full = _flipped_pads(in_shape, w, strides, dilations, pads)
+    if full is not None:
+        return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
     dtype = np.result_type(w.dtype, g.dtype)
     dx = np.empty(tuple(in_shape), dtype)
     if dx.size == 0:
@@ -348,6 +361,17 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     return dx
 
 
+def _flipped_pads(in_shape, w, strides, dilations, pads):
+    """The pads of the stride-1 'full' convolution of dy with the flipped filter that gives
+    the input gradient, when that way applies (and pays: not for 1-2 input channels with
+    more output channels); None otherwise."""
+    r = len(in_shape) - 2
+    c, o = in_shape[-1], w.shape[r + 1]
+    if any(s != 1 for s in strides) or not (o <= c or c >= 3):
+        return None
+    return _full_pads(w.shape[:r], dilations, pads)
+
+
 def _full_pads(ksize, dilations, pads):
     """Pads turning a stride-1 input gradient into a 'full' convolution, None if cropping
     would be needed."""
@@ -369,17 +393,17 @@ def flipped_filter(w, groups):
     return np.ascontiguousarray(np.swapaxes(wf, r, r + 1)).reshape(w.shape[:r] + (og, groups * cg))
 
 
-def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
-    """Gradient w.r.t. the filter (shape w_shape) of conv_forward, given dy = g."""
+def _filter_job(x, w_shape, g, strides, dilations, padding):
+    """(fn, finish, group size): ``fn(s, e)`` gives images s:e's part of the filter
+    gradient, ``finish(parts)`` adds the parts up in order."""
     r = x.ndim - 2
     ksize = tuple(w_shape[:r])
     cg, o = w_shape[r], w_shape[r + 1]
     groups = x.shape[-1] // cg
     og = o // groups
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
-    n = x.shape[0]
-    k = math.prod(ksize) * cg
     dtype = np.result_type(x.dtype, g.dtype)
+    x = np.ascontiguousarray(x)
 
     def group(s, e):
         acc = None
@@ -398,16 +422,50 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
                 acc += part
         return acc
 
-    if n == 0 or math.prod(outs) == 0:
-        return np.zeros(tuple(w_shape), dtype)
-    x = np.ascontiguousarray(x)
-    parts = _image_groups(x, ksize, outs, groups, o, group)
-    dw = parts[0].astype(dtype, copy=True)
-    for part in parts[1:]:
-        dw += part
-    if groups > 1:
-        dw = np.ascontiguousarray(dw.transpose(1, 0, 2))                 # (K, G, Og)
-    return dw.reshape(tuple(w_shape))
+    def finish(parts):
+        if not parts or x.shape[0] == 0 or math.prod(outs) == 0:
+            return np.zeros(tuple(w_shape), dtype)
+        dw = parts[0].astype(dtype, copy=True)
+        for part in parts[1:]:
+            dw += part
+        if groups > 1:
+            dw = np.ascontiguousarray(dw.transpose(1, 0, 2))             # (K, G, Og)
+        return dw.reshape(tuple(w_shape))
+
+    return group, finish, _group_size(x, ksize, outs, groups, o)
+
+
+def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
+    """Gradient w.r.t. the filter (shape w_shape) of conv_forward, given dy = g."""
+    group, finish, size = _filter_job(x, w_shape, g, strides, dilations, padding)
+    if x.shape[0] == 0 or g.size == 0:
+        return finish([])
+    return finish(_run_groups(x.shape[0], size, group))
+
+
+def conv_backprop(x, w, g, strides, dilations, padding):
+    """(dx, dw) of conv_forward, given dy = g: when the input gradient is the flipped-filter
+    convolution, both gradients run in one pass over groups of images, so dy's block is
+    still in cache for the second and the threads meet once."""
+    r = x.ndim - 2
+    outs, pads = window_geometry("Conv", x.shape[1:1 + r], w.shape[:r], strides, dilations,
+                                 padding)
+    groups = x.shape[-1] // w.shape[r]
+    full = _flipped_pads(x.shape, w, strides, dilations, pads)
+    if full is None or x.shape[0] == 0 or g.size == 0:
+        return (conv_input_grad(x.shape, w, g, strides, dilations, padding),
+                conv_filter_grad(x, w.shape, g, strides, dilations, padding))
+    g = np.ascontiguousarray(g)
+    dx, dx_group, dx_size = _forward_job(g, flipped_filter(w, groups), strides, dilations,
+                                         full)
+    dw_group, finish, dw_size = _filter_job(x, w.shape, g, strides, dilations, padding)
+    size = (min(dx_size[0], dw_size[0]), dx_size[1] and dw_size[1])
+
+    def group(s, e):
+        dx_group(s, e)
+        return dw_group(s, e)
+
+    return dx, finish(_run_groups(x.shape[0], size, group))
 
 
 # ------------------------------------------------------------------------------ ops ---
@@ -609,6 +667,26 @@ class _FusedConvBias(_ConvBase):
         return from_last(y, cf).astype(x.dtype, copy=False)
 
 
+class _FusedConvBackprop(_ConvBase):
+    """A Conv's input and filter gradients from one pass over dy (``conv_backprop``); made
+    only by the compiler (ember.framework.patterns) from the two gradient ops of one
+    convolution. Inputs (x, w, dy); outputs (dx, dw)."""
+
+    num_outputs = 2
+    fresh_output = True
+    differentiable = False
+
+    def infer(self, inputs, **attrs):
+        x, w, g = inputs
+        return [(x.shape, x.dtype), (w.shape, w.dtype)]
+
+    def kernel(self, xp, x, w, g, **attrs):
+        cf = channels_first(attrs["data_format"])
+        dx, dw = conv_backprop(_work(to_last(x, cf)), _work(w), _work(to_last(g, cf)),
+                               *self._geom(attrs))
+        return from_last(dx, cf).astype(x.dtype, copy=False), dw.astype(w.dtype, copy=False)
+
+
 class _ArraySpec:
     """A Spec for a kernel-time array (kernels run infer for their own checks)."""
 
@@ -630,6 +708,8 @@ for _r, _names in {1: ("Conv1D", "Conv1DBackpropInput", "Conv1DBackpropFilter"),
 CONV2D, CONV2D_BACKPROP_INPUT, CONV2D_BACKPROP_FILTER = _CONV_OPS[2]
 FUSED_CONV_BIAS = {op.name: _FusedConvBias(f"_Fused{op.name}Bias", r)
                    for r, (op, _, _) in _CONV_OPS.items()}
+FUSED_CONV_BACKPROP = {op.name: _FusedConvBackprop(f"_Fused{op.name}Backprop", r)
+                       for r, (op, _, _) in _CONV_OPS.items()}
 
 
 # ------------------------------------------------------------------ argument handling ---

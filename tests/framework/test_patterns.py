@@ -159,7 +159,7 @@ def test_conv_block_with_an_unknown_batch_size(block_args):
     f = tf.function(conv_block, input_signature=specs)
     names = ops(f.get_concrete_function()._compiled())
     # the shape-only reads of the fused values (Shape nodes) do not block the fusions
-    for fused in (FUSED_CONV, FUSED_BN_RELU, FUSED_BN_GRAD):
+    for fused in (FUSED_CONV, FUSED_BN_RELU, FUSED_BN_GRAD, "_FusedConv2DBackprop"):
         assert fused in names, names
     for n in (3, 1, 2):
         args = [a[:n] if a.shape.rank == 4 else a for a in block_args]
@@ -438,3 +438,29 @@ def test_relu_mask_moves_before_the_max_pool_gradient():
     assert any("relu_mask" in name for _, name in plan.describe())
     assert "ReluGrad" not in ops(plan)
     assert_traced_equals_eager(fn, args)
+
+
+@pytest.mark.parametrize("rank,strides,padding", [(2, 1, "SAME"), (2, 2, "SAME"),
+                                                  (1, 1, "VALID"), (3, 1, "SAME")])
+def test_a_convolutions_two_gradients_run_as_one_node(rank, strides, padding):
+    """The input and filter gradients of one convolution become one node making both
+    from one pass over dy (the flipped-filter form for stride 1, the two separate kernels
+    otherwise), with the values of the separate ops."""
+    conv = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}[rank]
+
+    def fn(x, w, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            loss = tf.reduce_sum(conv(x, w, strides, padding) * wy)
+        return [loss] + tape.gradient(loss, [x, w])
+
+    rng = np.random.default_rng(9)
+    spatial = {1: (9,), 2: (7, 6), 3: (5, 5, 4)}[rank]
+    x = tf.constant(rng.standard_normal((3,) + spatial + (4,)).astype(np.float32))
+    w = tf.constant(rng.standard_normal((3,) * rank + (4, 5)).astype(np.float32))
+    y = conv(x, w, strides, padding)
+    wy = tf.constant(rng.standard_normal(y.shape.as_list()).astype(np.float32))
+    names = ops(plan_of(fn, x, w, wy))
+    assert f"_FusedConv{rank}DBackprop" in names, names
+    assert not any("BackpropInput" in n or "BackpropFilter" in n for n in names), names
+    assert_traced_equals_eager(fn, [x, w, wy])

@@ -41,10 +41,15 @@ MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
 MIN_MACS = 1 << 23          # multiply-adds of matrix products
 
 _requested = 0           # 0: the default
+_default = None
 _local = threading.local()
 
 
 def _default_threads() -> int:
+    """The cores this process may run on, capped by OMP_NUM_THREADS (read once)."""
+    global _default
+    if _default is not None:
+        return _default
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -52,7 +57,8 @@ def _default_threads() -> int:
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         n = min(n, int(env))
-    return max(1, n)
+    _default = max(1, n)
+    return _default
 
 
 def num_threads() -> int:

@@ -377,10 +377,14 @@ def test_negative_num_threads_raises_and_keeps_the_setting():
 
 
 def test_default_threads_follow_omp_num_threads(monkeypatch):
+    """The default is read once (as a process starts); OMP_NUM_THREADS caps it."""
     parallel.set_num_threads(0)
+    monkeypatch.setattr(parallel, "_default", None)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert parallel.num_threads() == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+    assert parallel.num_threads() == 1                      # read once
+    monkeypatch.setattr(parallel, "_default", None)
     assert parallel.num_threads() == parallel._default_threads() < 100000
 
 

@@ -21,7 +21,7 @@ def get_intra_op_parallelism_threads() -> int:
     >>> ember.config.threading.get_intra_op_parallelism_threads()
     0
     """
-    return parallel._requested
+    return parallel.requested_threads()
 
 
 def set_intra_op_parallelism_threads(num_threads: int) -> None:

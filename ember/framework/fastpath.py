@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ember.framework import parallel
+
 
 _ONES = {}
 
@@ -31,8 +33,7 @@ def add_reduce(a, axes, keepdims=False):
                 if len(_ONES) > 64:
                     _ONES.clear()
                 ones = _ONES[key] = np.ones(m, a.dtype)
-            from ember.framework.parallel import quiet_blas
-            with quiet_blas():
+            with parallel.quiet_blas():
                 out = ones @ a.reshape(m, -1)
             return out.reshape(((1,) * n if keepdims else ()) + a.shape[n:])
     return np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)
@@ -121,8 +122,8 @@ class ChannelBlocks:
 
     Each block has a multiple of ``k`` rows and is viewed as wide rows of ``k * C``
     elements, so per-channel vectors (tiled ``k`` times by ``tile``) broadcast along long
-    inner loops; only a last, shorter block may keep its (rows, C) shape. ``shares`` cuts
-    the blocks into one contiguous run per thread."""
+    inner loops; only a last block of fewer than k rows keeps its (rows, C) shape. ``run``
+    hands the blocks to ember's threads."""
 
     BLOCK_BYTES = 1 << 20
 
@@ -151,9 +152,8 @@ class ChannelBlocks:
     def run(self, fn):
         """``fn(r0, r1)`` for every block, across threads when the array is large enough;
         the results in block order."""
-        from ember.framework import parallel
         blocks = self.blocks()
-        threads = 1 if len(parallel.split(self.p, self.c)) == 1 else None
+        threads = None if parallel.worth_threads(self.p, self.c) else 1
         return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks), threads=threads)
 
     def view(self, a, r0, r1):
@@ -242,8 +242,7 @@ MIN_CHUNKED = 1 << 18       # arrays smaller than this run whole
 def run_in_chunks(arrays, steps):
     """A tree of elementwise ufunc steps (FusedElementwise's ``steps``) run chunk by chunk
     across threads, so its temporaries stay in cache and each input is read once from
-    memory; None
-    when the operands are not all one large C-contiguous shape or scalars."""
+    memory; None when the operands are not all one large C-contiguous shape or scalars."""
     shape = None
     for a in arrays:
         if type(a) is np.ndarray and a.size >= MIN_CHUNKED:
@@ -262,7 +261,7 @@ def run_in_chunks(arrays, steps):
             flat.append(a.reshape(()) if type(a) is np.ndarray else a)
         else:
             return None
-    n = flat[0].shape[0] if np.ndim(flat[0]) else next(f.shape[0] for f in flat if np.ndim(f))
+    n = math.prod(shape)
     probe = _run_steps([f[:1] if np.ndim(f) else f for f in flat], steps, None)
     out = np.empty(n, probe.dtype)
 
@@ -271,7 +270,6 @@ def run_in_chunks(arrays, steps):
         b = min(a + CHUNK, n)
         _run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
 
-    from ember.framework import parallel
     parallel.map_items(chunk, -(-n // CHUNK))
     return out.reshape(shape)
 
@@ -311,11 +309,8 @@ def moments(b2):
     m = b2[0]
     t = np.subtract(w, np.tile(m, k) if k > 1 else m)
     d = per_channel(np.add.reduce(t, axis=0, dtype=acc)) / p
-    if k == 1:
-        sq = np.einsum("ij,ij->j", t, t, dtype=np.float64)
-    else:
-        sq = np.einsum("ij,ij->j", t, t)
-    return p, m.astype(np.float64), d, per_channel(sq) - p * d * d
+    sq = per_channel(np.einsum("ij,ij->j", t, t, dtype=acc))
+    return p, m.astype(np.float64), d, sq - p * d * d
 
 
 def combine_moments(parts, c):

@@ -32,7 +32,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["num_threads", "set_num_threads", "split", "run", "map_items", "for_blocks",
+__all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
+           "run", "map_items", "for_blocks",
            "blas_controllable", "blas_held", "single_threaded_blas", "quiet_blas",
            "threaded_kernels_ran"]
 
@@ -66,6 +67,11 @@ def num_threads() -> int:
     return _requested or _default_threads()
 
 
+def requested_threads() -> int:
+    """The number set by ``set_num_threads`` (0: the default)."""
+    return _requested
+
+
 def set_num_threads(n: int) -> None:
     """Sets that number; 0 restores the default (the cores this process may use)."""
     global _requested
@@ -88,6 +94,12 @@ def split(n: int, work_per_item: int = 1, min_work: int | None = None,
     if t <= 1 or n <= 1:
         return [(0, n)]
     return [(n * i // t, n * (i + 1) // t) for i in range(t)]
+
+
+def worth_threads(n: int, work_per_item: int = 1, min_work: int | None = None) -> bool:
+    """True when n items of this much work are worth more than one thread (``split``
+    would cut them into several shares)."""
+    return len(split(n, work_per_item, min_work)) > 1
 
 
 # ------------------------------------------------------------------------ the workers ---
@@ -142,13 +154,9 @@ def run(fn, shares, blas: bool = False):
     held to one thread meanwhile; where ember cannot do that, the shares run one after
     another in the caller, with BLAS using its own threads."""
     if len(shares) == 1 or getattr(_local, "in_worker", False) or \
-            (blas and not blas_controllable()):
-        if blas:
-            with quiet_blas():
-                return [fn(lo, hi) for lo, hi in shares]
-        return [fn(lo, hi) for lo, hi in shares]
-    if not _region.acquire(blocking=False):     # another thread's region is running
-        return [fn(lo, hi) for lo, hi in shares]
+            (blas and not blas_controllable()) or \
+            not _region.acquire(blocking=False):     # or another thread's region runs
+        return _serially(fn, shares, blas)
     try:
         while len(_workers) < len(shares) - 1:
             _workers.append(_Worker())
@@ -180,16 +188,21 @@ def run(fn, shares, blas: bool = False):
         _region.release()
 
 
+def _serially(fn, shares, blas):
+    """The shares one after another in the caller (BLAS kept quiet for matrix products)."""
+    if blas:
+        with quiet_blas():
+            return [fn(lo, hi) for lo, hi in shares]
+    return [fn(lo, hi) for lo, hi in shares]
+
+
 def map_items(fn, n: int, blas: bool = False, threads: int | None = None):
     """``[fn(i) for i in range(n)]``, each thread taking the next item as soon as it is
     free (a thread that starts late or runs slow takes fewer). The result list does not
     depend on which thread ran what."""
     t = min(num_threads() if threads is None else threads, n)
     if t <= 1:
-        if blas:
-            with quiet_blas():
-                return [fn(i) for i in range(n)]
-        return [fn(i) for i in range(n)]
+        return _serially(lambda i, _: fn(i), [(i, i + 1) for i in range(n)], blas)
     results = [None] * n
     counter = itertools.count()
 
@@ -351,7 +364,7 @@ def for_blocks(fn, n: int, item_bytes: int, blas: bool = False,
     per = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) //
               max(int(item_bytes), 1))
     starts = range(0, n, per)
-    if len(split(n, max(int(item_bytes) // 4, 1))) == 1:
+    if not worth_threads(n, max(int(item_bytes) // 4, 1)):
         threads = 1
     return map_items(lambda i: fn(starts[i], min(starts[i] + per, n)), len(starts), blas,
                      threads)

@@ -23,6 +23,7 @@ up to float rounding.
 """
 from __future__ import annotations
 
+from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
 __all__ = ["fuse_layer_patterns"]
@@ -87,7 +88,6 @@ def _rebuild(ir, replace, drop):
 
 
 def _node(op, inputs, outputs, attrs, name, shapes):
-    from ember.framework.compiler import Node
     return Node(op, inputs, outputs, attrs, name, shapes)
 
 
@@ -282,10 +282,10 @@ def fuse_conv_backprops(ir):
     dy, at the place of the first of the two."""
     g = _Graph(ir)
     replace, drop = {}, set()
+    filters = {name for name, _ in _BACKPROPS.values()}
     by_dy = {}
     for n in ir.nodes:
-        if n.op.name in ("Conv1DBackpropFilter", "Conv2DBackpropFilter",
-                         "Conv3DBackpropFilterV2"):
+        if n.op.name in filters:
             by_dy.setdefault(n.inputs[2], []).append(n)
     for a in ir.nodes:
         pair = _BACKPROPS.get(a.op.name)

@@ -240,7 +240,7 @@ def _group_size(x, ksize, outs, groups, o):
     n = x.shape[0]
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
-    small = len(parallel.split(n, math.prod(outs) * k * o, parallel.MIN_MACS)) == 1
+    small = not parallel.worth_threads(n, math.prod(outs) * k * o, parallel.MIN_MACS)
     if not small:
         images = max(1, min(images, -(-n // (4 * parallel.num_threads()))))
     return images, small
@@ -252,10 +252,6 @@ def _run_groups(n, size, fn):
     starts = range(0, n, images)
     return parallel.map_items(lambda i: fn(starts[i], min(starts[i] + images, n)),
                               len(starts), blas=True, threads=1 if small else None)
-
-
-def _image_groups(x, ksize, outs, groups, o, fn):
-    return _run_groups(x.shape[0], _group_size(x, ksize, outs, groups, o), fn)
 
 
 def _forward_job(x, w, strides, dilations, padding, bias=None):
@@ -357,7 +353,7 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
                       + sl[1:]] += dcols[lead + tap]
         dx[s:e] = crop_spatial(dxpad, pads, sizes).reshape((e - s,) + sizes + (c,))
 
-    _image_groups(dx, ksize, outs, groups, o, group)
+    _run_groups(n, _group_size(dx, ksize, outs, groups, o), group)
     return dx
 
 

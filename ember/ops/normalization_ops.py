@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework import dtypes, parallel
+from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
@@ -81,13 +81,7 @@ class _FusedBatchNorm(Op):
 
     def kernel(self, xp, x, scale, offset, epsilon, axis):
         self.infer([_ArraySpec(x), _ArraySpec(scale), _ArraySpec(offset)], epsilon, axis)
-        w, restore = _channels_last(x, axis)
-        c = w.shape[-1]
-        x2 = w.reshape(-1, c)
-        y, mean, var = batch_norm_forward(x2, scale.astype(w.dtype), offset.astype(w.dtype),
-                                          epsilon)
-        y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
-        return y, mean.astype(scale.dtype), var.astype(scale.dtype)
+        return _forward_kernel(x, scale, offset, epsilon, axis, relu=False)
 
     def grad(self, call, gy, gmean, gvar):
         x, scale, offset = call.inputs
@@ -202,6 +196,32 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     return out
 
 
+def _forward_kernel(x, scale, offset, epsilon, axis, relu):
+    """FusedBatchNormV3's (and with ``relu`` _FusedBatchNormRelu's) outputs in x's layout
+    and dtypes."""
+    w, restore = _channels_last(x, axis)
+    c = w.shape[-1]
+    y, mean, var = batch_norm_forward(w.reshape(-1, c), scale.astype(w.dtype),
+                                      offset.astype(w.dtype), epsilon, relu=relu)
+    y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
+    return y, mean.astype(scale.dtype), var.astype(scale.dtype)
+
+
+def _backward_kernel(gy, x, scale, mean, var, features, epsilon, axis, with_sum):
+    """FusedBatchNormGradV3's (and _FusedBatchNormGradEx's) outputs in x's layout and
+    dtypes: (dx, dscale, doffset[, the sum of dx per channel])."""
+    w, restore = _channels_last(x, axis)
+    c = w.shape[-1]
+    g2 = _channels_last(gy, axis)[0].reshape(-1, c).astype(w.dtype, copy=False)
+    f2 = None if features is None else _channels_last(features, axis)[0].reshape(-1, c)
+    out = batch_norm_backward(g2, w.reshape(-1, c), scale.astype(w.dtype),
+                              mean.astype(w.dtype), var.astype(w.dtype), epsilon,
+                              features=f2, with_sum=with_sum)
+    dx = restore(out[0].reshape(w.shape)).astype(x.dtype, copy=False)
+    return (dx,) + tuple(v.astype(scale.dtype) for v in out[1:3]) + \
+        tuple(v.astype(x.dtype) for v in out[3:])
+
+
 def _channels_last(x, axis):
     """x as a C-contiguous float32/float64 array with the channel axis last, and the function
     that puts an array of that layout back into x's."""
@@ -226,14 +246,7 @@ class _FusedBatchNormGrad(Op):
         return [(x.shape, x.dtype), (scale.shape, scale.dtype), (scale.shape, scale.dtype)]
 
     def kernel(self, xp, gy, x, scale, mean, var, epsilon, axis):
-        w, restore = _channels_last(x, axis)
-        g, _ = _channels_last(gy, axis)
-        c = w.shape[-1]
-        x2, g2 = w.reshape(-1, c), g.reshape(-1, c).astype(w.dtype, copy=False)
-        dx, sum_gxhat, sum_g = batch_norm_backward(
-            g2, x2, scale.astype(w.dtype), mean.astype(w.dtype), var.astype(w.dtype), epsilon)
-        dx = restore(dx.reshape(w.shape)).astype(x.dtype, copy=False)
-        return dx, sum_gxhat.astype(scale.dtype), sum_g.astype(scale.dtype)
+        return _backward_kernel(gy, x, scale, mean, var, None, epsilon, axis, False)
 
     def grad(self, call, gdx, gdscale, gdoffset):
         # second order: differentiate the same formula written in ops
@@ -294,12 +307,7 @@ class _FusedBatchNormRelu(Op):
         return FUSED_BATCH_NORM.infer(inputs, epsilon, axis)
 
     def kernel(self, xp, x, scale, offset, epsilon, axis):
-        w, restore = _channels_last(x, axis)
-        c = w.shape[-1]
-        y, mean, var = batch_norm_forward(w.reshape(-1, c), scale.astype(w.dtype),
-                                          offset.astype(w.dtype), epsilon, relu=True)
-        y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
-        return y, mean.astype(scale.dtype), var.astype(scale.dtype)
+        return _forward_kernel(x, scale, offset, epsilon, axis, relu=True)
 
 
 class _FusedBatchNormGradEx(Op):
@@ -327,17 +335,8 @@ class _FusedBatchNormGradEx(Op):
 
     def kernel(self, xp, gy, x, scale, mean, var, *features, epsilon, axis, relu=False,
                with_sum=False):
-        w, restore = _channels_last(x, axis)
-        c = w.shape[-1]
-        x2 = w.reshape(-1, c)
-        g2 = _channels_last(gy, axis)[0].reshape(-1, c).astype(w.dtype, copy=False)
-        f2 = _channels_last(features[0], axis)[0].reshape(-1, c) if relu else None
-        out = batch_norm_backward(g2, x2, scale.astype(w.dtype), mean.astype(w.dtype),
-                                  var.astype(w.dtype), epsilon, features=f2,
-                                  with_sum=with_sum)
-        dx = restore(out[0].reshape(w.shape)).astype(x.dtype, copy=False)
-        return (dx,) + tuple(v.astype(scale.dtype) for v in out[1:3]) + \
-            tuple(v.astype(x.dtype) for v in out[3:])
+        return _backward_kernel(gy, x, scale, mean, var, features[0] if relu else None,
+                                epsilon, axis, with_sum)
 
 
 FUSED_BATCH_NORM = _FusedBatchNorm()

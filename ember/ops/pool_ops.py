@@ -96,6 +96,7 @@ class _MaxPool(_PoolBase):
         shape, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
         y = np.empty(shape, x.dtype)
         lowest = _lowest(x.dtype)
+
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
             yb = y[s:e]

@@ -292,6 +292,21 @@ def _run_steps(env, steps, out):
     return env[-1]
 
 
+# Batch statistics from raw sums (sum x, sum x * x) lose precision to cancellation when the
+# mean is large next to the spread: the variance's relative error grows by a factor of
+# 1 + mean**2 / variance. Up to mean**2 <= RAW_SPREAD * variance (at most 4 bits of float32's
+# 24 lost) the kernels use raw sums, which need no pass over x to subtract a shift;
+# activations after ReLUs sit well inside that. Beyond it they take the statistics around
+# a shift.
+RAW_SPREAD = 16.0
+
+
+def raw_sums_fit(mean, var):
+    """True when raw sums keep batch statistics with these (float64) means and variances
+    precise (see RAW_SPREAD)."""
+    return bool(np.all(mean * mean <= RAW_SPREAD * var))
+
+
 def moments(b2):
     """Per-channel moments of the rows of a C-contiguous (P, C) block: (P, m, d, m2) with
     the block mean m + d (m the block's first row, d in float64) and m2 the sum of squared

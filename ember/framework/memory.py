@@ -22,6 +22,8 @@ import os
 import sys
 import threading
 
+import numpy as np
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20        # glibc's upper limit for this setting on 64-bit systems
@@ -78,3 +80,17 @@ def release_scratch():
     _generation += 1
     _local.caches = {}
     _local.generation = _generation
+
+
+def aligned(a, alignment: int = 64):
+    """A C-contiguous copy of ``a`` whose data starts on an ``alignment``-byte boundary
+    (``a`` itself when it already is one): BLAS kernels that read a small operand in place
+    run slower when its rows straddle cache lines."""
+    a = np.asarray(a)
+    if a.flags.c_contiguous and a.ctypes.data % alignment == 0:
+        return a
+    raw = np.empty(a.nbytes + alignment, np.uint8)
+    start = -raw.ctypes.data % alignment
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    np.copyto(out, a)
+    return out

@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",
-           "blas_controllable", "blas_held", "single_threaded_blas", "quiet_blas",
+           "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas", "quiet_blas",
            "threaded_kernels_ran"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
@@ -267,7 +267,7 @@ def _find_blas():
             setter.restype = None
             getter.argtypes = ()
             getter.restype = ctypes.c_int
-            return setter, getter
+            return setter, getter, lib
     return ()
 
 
@@ -298,6 +298,37 @@ def _blas_exit():
         _blas_depth -= 1
         if _blas_depth == 0 and _blas_saved != 1:
             _blas[0](_blas_saved)
+
+
+# OpenBLAS cores whose float32 products of at most SMALL_GEMM_MACS multiply-adds (M*N*K)
+# run in a kernel that reads the operands in place instead of packing them first: on the
+# skinny blocks convolutions make (N = 32 or 64 channels) about a third faster
+_SMALL_GEMM_CORES = ("skylakex", "cooperlake", "sapphirerapids")
+_CORE_NAMES = ("openblas_get_corename", "scipy_openblas_get_corename64_",
+               "scipy_openblas_get_corename", "openblas_get_corename64_")
+SMALL_GEMM_MACS = 1_000_000
+_small_gemm = None
+
+
+def small_gemm_macs() -> int:
+    """The size (M*N*K) up to which NumPy's BLAS multiplies float32 matrices without
+    packing them (OpenBLAS on AVX-512 cores), 0 when it has no such kernel or is not
+    known; kernels cut large products into a stack of such small ones."""
+    global _small_gemm
+    if _small_gemm is None:
+        limit = 0
+        if blas_controllable():
+            lib = _blas[2]
+            for name in _CORE_NAMES:
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    fn.argtypes = ()
+                    fn.restype = ctypes.c_char_p
+                    core = (fn() or b"").decode("ascii", "replace").lower()
+                    limit = SMALL_GEMM_MACS if core in _SMALL_GEMM_CORES else 0
+                    break
+        _small_gemm = limit
+    return _small_gemm
 
 
 def blas_held() -> bool:

@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.fastpath import PerChannel
-from ember.framework.memory import thread_cache
+from ember.framework.memory import aligned, thread_cache
 from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -144,10 +144,15 @@ def from_last(a, cf):
 #
 # Each kernel cuts the batch into groups of images whose patch matrix holds about
 # BLOCK_BYTES (or, for a large image, into blocks of a few output rows), so the patches are
-# written and read again while they are still in the core's cache; the threads of
-# ember.framework.parallel take the groups one after another.
+# written and read again while they are still in the cache shared by the cores; the
+# threads of ember.framework.parallel take the groups one after another. Blocks of 1 MiB
+# would stay in a core's own cache, but the few calls each thread makes per block then
+# hand the interpreter lock back and forth often enough to cost more than that saves
+# (measured on the MiniVGG training step: 4 MiB about 2% faster than 1 MiB or 2 MiB).
+# Each block's product runs as a stack of small products where BLAS reads those in place
+# (``_product``).
 
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 22
 PATCH_CACHE_BYTES = 1 << 28     # kept buffers per thread, least recently used dropped
 
 
@@ -234,6 +239,52 @@ class _Patches:
         return cols.reshape(p, -1) if self.groups == 1 else cols.reshape(self.groups, p, -1)
 
 
+MIN_SMALL_ROWS = 40     # rows below which a stack of small products loses to one product
+
+
+def _small_rows(m, k, n, dtype):
+    """Rows per product when an (m, k) @ (k, n) product pays to run as a stack of products
+    that BLAS's unpacked small-matrix kernel takes (see parallel.small_gemm_macs), else 0."""
+    limit = parallel.small_gemm_macs()
+    if not limit or dtype != np.float32 or m * k * n <= limit:
+        return 0
+    r = limit // (k * n)
+    if r < MIN_SMALL_ROWS:
+        return 0
+    return m // -(-m // r)
+
+
+def _product(a, b, out):
+    """out = a @ b for a C-contiguous (M, K) a and an (M, N) out with contiguous rows,
+    as a stack of small products where BLAS runs those faster."""
+    m, k = a.shape
+    n = b.shape[1]
+    r = _small_rows(m, k, n, a.dtype)
+    if not r:
+        np.matmul(a, b, out=out)
+        return
+    whole = m - m % r
+    np.matmul(a[:whole].reshape(-1, r, k), b, out=out[:whole].reshape(-1, r, n))
+    if whole < m:
+        np.matmul(a[whole:], b, out=out[whole:])
+
+
+def _product_t(a, g):
+    """a.T @ g for C-contiguous (M, K) a and (M, N) g, as the sum of a stack of small
+    products where BLAS runs those faster."""
+    m, k = a.shape
+    n = g.shape[1]
+    r = _small_rows(m, k, n, a.dtype) if n <= 32 else 0
+    if not r:
+        return np.matmul(a.T, g)
+    whole = m - m % r
+    acc = np.add.reduce(np.matmul(a[:whole].reshape(-1, r, k).transpose(0, 2, 1),
+                                  g[:whole].reshape(-1, r, n)), axis=0)
+    if whole < m:
+        acc += np.matmul(a[whole:].T, g[whole:])
+    return acc
+
+
 def _group_size(x, ksize, outs, groups, o):
     """(images per group, whether the convolution is small enough for one thread): a group
     is one block of patches, and a few groups per thread so they finish close together."""
@@ -266,7 +317,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None):
     k = math.prod(ksize) * cg
     y = np.empty((n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype))
     if groups == 1:
-        wm = w.reshape(k, o)
+        wm = aligned(w.reshape(k, o))
     else:
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
     x = np.ascontiguousarray(x)
@@ -277,7 +328,10 @@ def _forward_job(x, w, strides, dilations, padding, bias=None):
         for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
             yb = y[s2:e2, r0:r1].reshape(-1, o)
             if groups == 1:
-                np.matmul(cols, wm, out=yb)
+                if patches.tap_major:
+                    np.matmul(cols, wm, out=yb)
+                else:
+                    _product(cols, wm, yb)
             else:
                 yg = np.matmul(cols, wm)                                   # (G, P, Og)
                 np.copyto(yb.reshape(-1, groups, og), yg.transpose(1, 0, 2))
@@ -408,7 +462,8 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
             gb = g[s2:e2, r0:r1]
             p = gb.size // o
             if groups == 1:
-                part = np.matmul(cols.T, gb.reshape(p, o))
+                part = np.matmul(cols.T, gb.reshape(p, o)) if patches.tap_major else \
+                    _product_t(cols, gb.reshape(p, o))
             else:
                 part = np.matmul(cols.transpose(0, 2, 1),
                                  gb.reshape(p, groups, og).transpose(1, 0, 2))

@@ -9,7 +9,7 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.framework.fastpath import ChannelBlocks, combine_moments, moments
+from ember.framework.fastpath import ChannelBlocks, combine_moments, moments, raw_sums_fit
 from ember.ops._base import FLOATS, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
@@ -115,11 +115,26 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     with ``relu``, y is max(y, 0).
 
     Two passes over x in cache-sized blocks shared out across threads: one for the
-    statistics (``moments`` of each block, combined in float64), one for y."""
+    statistics, one for y. The statistics come from raw sums of x and x * x in float32 per
+    block (added up in float64), or, when those would lose precision to a large mean
+    (``raw_sums_fit``), from a second pass taking each block's ``moments`` around a value
+    of the block."""
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
-    mean, var = combine_moments(blocks.run(lambda r0, r1: moments(x2[r0:r1])), c)
+    mean = var = None
+    if p:
+        def sums(r0, r1):
+            b = blocks.view(x2, r0, r1)
+            return blocks.sum_rows(b), blocks.dot_rows(b, b)
+
+        parts = blocks.run(sums)
+        mean, sq = (blocks.total(part[i] for part in parts) / p for i in range(2))
+        var = np.maximum(sq - mean * mean, 0.0)
+        if not raw_sums_fit(mean, var):
+            mean = None
+    if mean is None:
+        mean, var = combine_moments(blocks.run(lambda r0, r1: moments(x2[r0:r1])), c)
     mul = scale / np.sqrt(var + epsilon)
     # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
     # with mean in float32, one pass fewer
@@ -150,7 +165,9 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
-    mean_t = blocks.tile(mean)
+    # sum(dy * (x - mean)) as sum(dy * x) - mean * sum(dy) where that keeps its precision
+    raw = raw_sums_fit(mean.astype(np.float64), var.astype(np.float64))
+    mean_t = None if raw else blocks.tile(mean)
     dx = np.empty_like(x2)
     source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
 
@@ -160,11 +177,13 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
             db = blocks.view(dx, r0, r1)
             np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
             gb = db
-        t = np.subtract(b, blocks.vec(mean_t, b))
+        t = b if raw else np.subtract(b, blocks.vec(mean_t, b))
         return blocks.sum_rows(gb), blocks.dot_rows(t, gb)
 
     parts = blocks.run(stats)
     sum_g, sum_gxc = (blocks.total(part[i] for part in parts) for i in range(2))
+    if raw:
+        sum_gxc = sum_gxc - mean.astype(np.float64) * sum_g
     inv = 1.0 / np.sqrt(var.astype(np.float64) + epsilon)
     n = max(p, 1)
     k = scale * inv

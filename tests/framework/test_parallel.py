@@ -437,7 +437,7 @@ def test_blas_controllable_is_a_stable_bool():
     assert isinstance(a, bool) and parallel.blas_controllable() is a
     assert a == bool(parallel._blas)
     if a:
-        setter, getter = parallel._blas
+        setter, getter = parallel._blas[:2]
         assert isinstance(getter(), int) and getter() >= 1
 
 
@@ -446,7 +446,7 @@ def blas_threads():
     """NumPy's BLAS at 2 threads for the test (so 'one thread' is a change), restored after."""
     if not parallel.blas_controllable():
         pytest.skip("NumPy's BLAS thread count cannot be controlled here")
-    setter, getter = parallel._blas
+    setter, getter = parallel._blas[:2]
     original = getter()
     setter(2)
     if getter() != 2:

@@ -275,6 +275,95 @@ def test_conv_float64(name, forced):
         assert_close(got, want, rtol=1e-11, what=what)
 
 
+@pytest.fixture
+def small_products():
+    """BLAS taken to have an unpacked small-matrix kernel for products of at most 2000
+    multiply-adds, so the tiny cases' patch products run as stacks of a few rows."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "_small_gemm", 2000)
+        mp.setattr(conv_ops, "MIN_SMALL_ROWS", 2)
+        yield
+
+
+# (channels-last input shape, filter shape, stride, padding, dilation): window rows of 32
+# or more values, so the patches are laid out pixel-major and go through _product
+SMALL_PRODUCT_CASES = {
+    "2d-same": ((3, 6, 5, 12), (3, 3, 12, 5), 1, "SAME", 1),
+    "2d-valid-s2": ((2, 7, 8, 16), (2, 3, 16, 3), 2, "VALID", 1),
+    "2d-dilated": ((2, 7, 7, 11), (3, 3, 11, 4), 1, "SAME", 2),
+    "1d-same": ((3, 9, 16), (3, 16, 4), 1, "SAME", 1),
+    "3d-same": ((2, 4, 4, 3, 12), (2, 2, 3, 12, 3), 1, "SAME", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL_PRODUCT_CASES))
+def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
+    xs, ws, stride, padding, dilation = SMALL_PRODUCT_CASES[name]
+    rng = np.random.default_rng(len(name))
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    gy = rng.standard_normal(ref_conv(x, w, stride, dilation, padding)[0].shape
+                             ).astype(np.float32)
+    y_ref, dx_ref, dw_ref = ref_conv(x, w, stride, dilation, padding, gy)
+    stacked = []
+    real = conv_ops._small_rows
+    monkeypatch.setattr(conv_ops, "_small_rows", lambda *a: stacked.append(real(*a)) or
+                        stacked[-1])
+    r = len(xs) - 2
+    xt, wt = tf.constant(x), tf.constant(w)
+    with tf.GradientTape() as tape:
+        tape.watch([xt, wt])
+        y = CONV_FNS[r](xt, wt, stride, padding, dilations=dilation)
+    dx, dw = tape.gradient(y, [xt, wt], output_gradients=tf.constant(gy))
+    assert any(stacked), "no product ran as a stack"
+    assert_close(y.numpy(), y_ref, what="y")
+    assert_close(dx.numpy(), dx_ref, what="dx")
+    assert_close(dw.numpy(), dw_ref, what="dw")
+
+
+@pytest.mark.parametrize("m", [12, 13, 17])
+def test_small_products_cover_every_row(m, small_products):
+    """Row counts that are not multiples of the stack's rows: the last rows in one more
+    product; a.T @ g summed over the stack."""
+    rng = np.random.default_rng(m)
+    a = rng.standard_normal((m, 30)).astype(np.float32)
+    b = rng.standard_normal((30, 10)).astype(np.float32)
+    g = rng.standard_normal((m, 10)).astype(np.float32)
+    r = conv_ops._small_rows(m, 30, 10, np.dtype(np.float32))
+    assert r == m // -(-m // (2000 // 300)) and 0 < r < m
+    out = np.full((m, 10), np.nan, np.float32)
+    conv_ops._product(a, b, out)
+    assert_close(out, a.astype(np.float64) @ b, rtol=1e-6)
+    assert_close(conv_ops._product_t(a, g), a.T.astype(np.float64) @ g, rtol=1e-6)
+    # float64, and products within the limit, take one product
+    assert conv_ops._small_rows(m, 30, 10, np.dtype(np.float64)) == 0
+    assert conv_ops._small_rows(m, 30, 3, np.dtype(np.float32)) == 0
+
+
+def test_small_gemm_macs_needs_a_known_blas(monkeypatch):
+    monkeypatch.setattr(parallel, "_small_gemm", None)
+    monkeypatch.setattr(parallel, "_blas", ())
+    assert parallel.small_gemm_macs() == 0
+    monkeypatch.setattr(parallel, "_small_gemm", None)
+    monkeypatch.setattr(parallel, "_blas", None)
+    limit = parallel.small_gemm_macs()
+    assert limit in (0, parallel.SMALL_GEMM_MACS)
+
+
+def test_aligned_copies_only_when_needed():
+    from ember.framework.memory import aligned
+    base = np.arange(40, dtype=np.float32)
+    for start in range(4):
+        a = base[start:start + 36].reshape(6, 6)
+        b = aligned(a)
+        assert b.ctypes.data % 64 == 0 and b.flags.c_contiguous
+        np.testing.assert_array_equal(b, a)
+        assert aligned(b) is b
+    t = aligned(base.reshape(5, 8).T)
+    np.testing.assert_array_equal(t, base.reshape(5, 8).T)
+    assert t.flags.c_contiguous
+
+
 def test_reference_conv_gradients_match_finite_differences():
     """The adjoint reference itself: its dx and dw are the gradients of sum(y * gy)."""
     rng = np.random.default_rng(7)
@@ -451,6 +540,33 @@ def test_fused_batch_norm_training(name, forced):
     p = x.size // mean.size
     if name != "tiny" and -(-p // ChannelBlocks(p, mean.size, x.itemsize).k) > 1:
         assert_was_split(forced, blas=False)
+
+
+@pytest.mark.parametrize("offset, raw", [(0.5, True), (3.5, True), (4.5, False),
+                                         (1000.0, False)])
+def test_fused_batch_norm_statistics_from_raw_sums_or_around_a_shift(offset, raw, monkeypatch):
+    """Raw sums give the statistics while mean**2 <= 16 * variance (unit noise: offsets
+    up to 4), precisely; beyond, the blocks' moments around a shift do."""
+    from ember.ops import normalization_ops
+    calls = []
+    real = normalization_ops.moments
+    monkeypatch.setattr(normalization_ops, "moments", lambda b: calls.append(1) or real(b))
+    rng = np.random.default_rng(int(offset * 10))
+    c = 16
+    x = (offset + rng.standard_normal((3000, c))).astype(np.float32)
+    gy = rng.standard_normal((3000, c)).astype(np.float32)
+    scale = rng.uniform(0.5, 1.5, c).astype(np.float32)
+    xt = tf.constant(x.reshape(3000, 1, 1, c))
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y, mean, var = tf.nn.fused_batch_norm(xt, scale, np.zeros(c, np.float32),
+                                              epsilon=EPS)
+    dx = tape.gradient(y, xt, output_gradients=tf.constant(gy.reshape(xt.shape)))
+    assert bool(calls) is not raw
+    _, mean_ref, var_ref, dx_ref, _, _ = ref_batch_norm(x, scale, np.zeros(c), gy, False)
+    np.testing.assert_allclose(mean.numpy(), mean_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(var.numpy(), var_ref, rtol=1e-5)
+    assert_close(dx.numpy().reshape(3000, c), dx_ref, rtol=1e-4, what="dx")
 
 
 @pytest.mark.parametrize("rows", [4096, 4095])

@@ -321,6 +321,29 @@ def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
     assert_close(dw.numpy(), dw_ref, what="dw")
 
 
+STRIDE1_CASES = [n for n, case in CONV_CASES.items() if case[2] == 1]
+
+
+@pytest.mark.parametrize("stacks", [False, True], ids=["one-product", "small-stacks"])
+@pytest.mark.parametrize("name", STRIDE1_CASES)
+def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
+    """The fused conv gradient (input gradient as the flipped-filter convolution of dy,
+    filter gradient from the same patches of dy) against the float64 reference, with tiny
+    blocks on two threads, and with products cut into small stacks."""
+    x, w, gy, _, dx_ref, dw_ref = conv_case(name)
+    xs, ws, stride, padding, dilation = CONV_CASES[name]
+    r = len(xs) - 2
+    pads = padding if isinstance(padding, str) else [tuple(p) for p in padding]
+    with pytest.MonkeyPatch.context() as mp:
+        if stacks:
+            mp.setattr(parallel, "_small_gemm", 200)
+            mp.setattr(conv_ops, "MIN_SMALL_ROWS", 1)
+        dx, dw = conv_ops.conv_backprop(x, w, gy, (stride,) * r, (dilation,) * r, pads)
+    assert dx.dtype == np.float32 and dw.dtype == np.float32
+    assert_close(dx, dx_ref, what="dx")
+    assert_close(dw, dw_ref, what="dw")
+
+
 @pytest.mark.parametrize("m", [12, 13, 17])
 def test_small_products_cover_every_row(m, small_products):
     """Row counts that are not multiples of the stack's rows: the last rows in one more

@@ -142,17 +142,18 @@ def from_last(a, cf):
 
 # -------------------------------------------------------------------------- kernels ---
 #
-# Each kernel cuts the batch into groups of images whose patch matrix holds about
-# BLOCK_BYTES (or, for a large image, into blocks of a few output rows), so the patches are
-# written and read again while they are still in the cache shared by the cores; the
-# threads of ember.framework.parallel take the groups one after another. Blocks of 1 MiB
-# would stay in a core's own cache, but the few calls each thread makes per block then
-# hand the interpreter lock back and forth often enough to cost more than that saves
-# (measured on the MiniVGG training step: 4 MiB about 2% faster than 1 MiB or 2 MiB).
-# Each block's product runs as a stack of small products where BLAS reads those in place
-# (``_product``).
+# Each kernel cuts the batch into groups of images whose patch matrix would hold about
+# BLOCK_BYTES (or, for a large image, into blocks of a few output rows); the threads of
+# ember.framework.parallel take the groups one after another. A group's images are padded
+# in one copy, then their patches are made and multiplied SUB_BYTES at a time, so the
+# patches are written and read again while they are still in the core's own cache.
+# (Groups of 1 MiB would make each thread call NumPy so often per image that handing the
+# interpreter lock back and forth costs more; on the MiniVGG training step 4 MiB groups
+# of 1 MiB blocks beat 1, 2 and 4 MiB groups of whole blocks by 2-4%.) Each block's
+# product runs as a stack of small products where BLAS reads those in place (``_product``).
 
 BLOCK_BYTES = 1 << 22
+SUB_BYTES = 1 << 20
 PATCH_CACHE_BYTES = 1 << 28     # kept buffers per thread, least recently used dropped
 
 
@@ -209,11 +210,12 @@ class _Patches:
         # Few channels per window row: copying window by window would move a few values
         # per step, so the patches are laid out tap-major, (K, P), and used transposed.
         self.tap_major = groups == 1 and ksize[-1] * c < 32
+        self.image_bytes = math.prod(outs) * k * groups * x.itemsize
 
     def blocks(self, x, s, e):
         """(s2, e2, r0, r1, cols) for output rows r0:r1 of images s2:e2 of x (C-contiguous),
         covering images s:e; cols is (P, K) for one group, (G, P, K) for several, valid
-        until the next block."""
+        until the next block. Whole images come SUB_BYTES of patches at a time."""
         for s2 in range(s, e, self.images):
             e2 = min(s2 + self.images, e)
             if self.padded:
@@ -221,6 +223,12 @@ class _Patches:
                 win = self.win[:e2 - s2]
             else:
                 win = windows(x[s2:e2], *self.geometry)
+            if len(self.rows) == 1 and e2 - s2 > 1:
+                per = max(1, SUB_BYTES // max(self.image_bytes, 1))
+                for t in range(s2, e2, per):
+                    t2 = min(t + per, e2)
+                    yield t, t2, 0, self.rows[0][1], self._copy(win[t - s2:t2 - s2])
+                continue
             for r0, r1 in self.rows:
                 yield s2, e2, r0, r1, self._copy(win[:, r0:r1])
 

@@ -344,6 +344,63 @@ def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
     assert_close(dw, dw_ref, what="dw")
 
 
+# (channels-last input shape, filter shape, padding, dilation), stride 1: batches large
+# enough for groups of several images on two threads
+GROUPED_CASES = {
+    "2d-same": ((24, 5, 4, 3), (3, 3, 3, 4), "SAME", 1),
+    "2d-wide": ((26, 4, 4, 12), (3, 3, 12, 5), "SAME", 1),
+    "2d-dilated": ((24, 6, 6, 2), (3, 3, 2, 3), "SAME", 2),
+    "1d-same": ((25, 7, 3), (3, 3, 4), "SAME", 1),
+    "3d-valid": ((24, 3, 4, 3, 2), (2, 2, 2, 2, 3), "VALID", 1),
+    "2d-groups2": ((24, 5, 5, 4), (3, 3, 2, 6), "SAME", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUPED_CASES))
+def test_conv_patches_made_a_few_images_at_a_time(name, monkeypatch):
+    """Groups of three or more padded images whose patches are made an image or two at a
+    time (blocks smaller than groups), on two threads: forward and both gradients."""
+    xs, ws, padding, dilation = GROUPED_CASES[name]
+    r = len(xs) - 2
+    rng = np.random.default_rng(len(name) + 3)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    y_ref = ref_conv(x, w, 1, dilation, padding)[0]
+    gy = rng.standard_normal(y_ref.shape).astype(np.float32)
+    _, dx_ref, dw_ref = ref_conv(x, w, 1, dilation, padding, gy)
+    outs, pads = conv_ops.window_geometry("Conv", xs[1:1 + r], ws[:r], (1,) * r,
+                                          (dilation,) * r, padding)
+    per_image = conv_ops._Patches(x, ws[:r], (1,) * r, (dilation,) * r, outs, pads,
+                                  xs[-1] // ws[r]).image_bytes
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 3 * per_image)
+    monkeypatch.setattr(conv_ops, "SUB_BYTES", per_image * 3 // 2)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    groups, copied = [], []
+    real_blocks, real_copy = conv_ops._Patches.blocks, conv_ops._Patches._copy
+    monkeypatch.setattr(conv_ops._Patches, "blocks",
+                        lambda self, a, s, e: groups.append(e - s) or real_blocks(self, a, s, e))
+    monkeypatch.setattr(conv_ops._Patches, "_copy",
+                        lambda self, win: copied.append(win.shape[0]) or real_copy(self, win))
+    saved = parallel._requested
+    parallel.set_num_threads(2)
+    try:
+        xt, wt = tf.constant(x), tf.constant(w)
+        with tf.GradientTape() as tape:
+            tape.watch([xt, wt])
+            y = CONV_FNS[r](xt, wt, 1, padding, dilations=dilation)
+        dx, dw = tape.gradient(y, [xt, wt], output_gradients=tf.constant(gy))
+        dx2, dw2 = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+    finally:
+        parallel.set_num_threads(saved)
+    # groups of several images (of x, or of dy for the gradients), each copied in blocks
+    assert max(groups) >= 3 and len(copied) > len(groups), (groups, copied)
+    assert_close(y.numpy(), y_ref, what="y")
+    assert_close(dx.numpy(), dx_ref, what="dx")
+    assert_close(dw.numpy(), dw_ref, what="dw")
+    assert_close(dx2, dx_ref, what="fused dx")
+    assert_close(dw2, dw_ref, what="fused dw")
+
+
 @pytest.mark.parametrize("m", [12, 13, 17])
 def test_small_products_cover_every_row(m, small_products):
     """Row counts that are not multiples of the stack's rows: the last rows in one more

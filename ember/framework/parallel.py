@@ -34,8 +34,8 @@ import numpy as np
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",
-           "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas", "quiet_blas",
-           "threaded_kernels_ran"]
+           "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas",
+           "quiet_blas", "threaded_kernels_ran"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass

@@ -289,8 +289,9 @@ def _product_t(a, g, swap=False):
     if not r:
         return np.matmul(first.T, second)
     whole = m - m % r
-    acc = np.add.reduce(np.matmul(first[:whole].reshape(-1, r, first.shape[1]).transpose(0, 2, 1),
-                                  second[:whole].reshape(-1, r, second.shape[1])), axis=0)
+    stack = np.matmul(first[:whole].reshape(-1, r, first.shape[1]).transpose(0, 2, 1),
+                      second[:whole].reshape(-1, r, second.shape[1]))
+    acc = np.add.reduce(stack, axis=0)
     if whole < m:
         acc += np.matmul(first[whole:].T, second[whole:])
     return acc

@@ -520,8 +520,9 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
 def conv_backprop(x, w, g, strides, dilations, padding):
     """(dx, dw) of conv_forward, given dy = g: when the input gradient is the flipped-filter
     convolution, both gradients run in one pass over groups of images (the threads meet
-    once), and without groups the filter gradient is made from the input gradient's own
-    patches of dy (x needs no patches: about 5% off a MiniVGG training step)."""
+    once), and without groups and with no more output than input channels the filter
+    gradient is made from the input gradient's own patches of dy (x needs no patches:
+    about 5% off a MiniVGG training step)."""
     r = x.ndim - 2
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], w.shape[:r], strides, dilations,
                                  padding)
@@ -531,10 +532,12 @@ def conv_backprop(x, w, g, strides, dilations, padding):
         return (conv_input_grad(x.shape, w, g, strides, dilations, padding),
                 conv_filter_grad(x, w.shape, g, strides, dilations, padding))
     g = np.ascontiguousarray(g)
-    if groups == 1:
+    if groups == 1 and w.shape[r + 1] <= w.shape[r]:
         # dx's patches of dy serve the filter gradient too: the patch row of input position
         # p holds dy[p - d * t + lo] at flipped tap t, so x^T @ patches is dw with its taps
-        # flipped, and x needs no patches of its own
+        # flipped, and x needs no patches of its own. (With more output channels than
+        # input channels, dy's patches are the larger and x^T @ patches a skinny product:
+        # x's own patches times dy measured faster there.)
         dx, group, size = _forward_job(g, flipped_filter(w, 1), strides, dilations, full,
                                        rows=np.ascontiguousarray(x))
         parts = _run_groups(x.shape[0], size, group)

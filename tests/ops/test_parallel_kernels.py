@@ -344,6 +344,37 @@ def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
     assert_close(dw, dw_ref, what="dw")
 
 
+# (channels-last input shape, filter shape, padding, dilation), stride 1, no more output
+# than input channels: the filter gradient comes from the input gradient's patches of dy
+FEWER_OUT_CASES = {
+    "1d-same": ((3, 11, 6), (3, 6, 4), "SAME", 1),
+    "1d-dilated": ((3, 13, 5), (3, 5, 5), "SAME", 2),
+    "2d-same": ((3, 7, 6, 6), (3, 3, 6, 4), "SAME", 1),
+    "2d-valid-dilated": ((3, 9, 8, 4), (2, 3, 4, 4), "VALID", 2),
+    "3d-same": ((2, 4, 5, 4, 4), (2, 3, 2, 4, 3), "SAME", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FEWER_OUT_CASES))
+def test_conv_backprop_filter_gradient_from_dys_patches(name, forced):
+    xs, ws, padding, dilation = FEWER_OUT_CASES[name]
+    r = len(xs) - 2
+    rng = np.random.default_rng(len(name) + 5)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    gy = rng.standard_normal(ref_conv(x, w, 1, dilation, padding)[0].shape).astype(np.float32)
+    _, dx_ref, dw_ref = ref_conv(x, w, 1, dilation, padding, gy)
+    rows = []
+    real = conv_ops._forward_job
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_ops, "_forward_job", lambda *a, **k: rows.append(
+            k.get("rows") is not None) or real(*a, **k))
+        dx, dw = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+    assert rows == [True]
+    assert_close(dx, dx_ref, what="dx")
+    assert_close(dw, dw_ref, what="dw")
+
+
 # (channels-last input shape, filter shape, padding, dilation), stride 1: batches large
 # enough for groups of several images on two threads
 GROUPED_CASES = {

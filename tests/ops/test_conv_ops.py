@@ -390,3 +390,40 @@ def test_public_names():
                  "conv2d_transpose", "conv3d_transpose", "depthwise_conv2d",
                  "separable_conv2d", "depth_to_space", "space_to_depth"]:
         assert callable(getattr(tf.nn, name))
+
+
+def test_eager_conv_gradients_run_as_one_kernel_unless_recorded(monkeypatch):
+    """Eager gradients of a convolution w.r.t. both inputs come from one fused kernel; while
+    an outer tape records them (for a second order), from the two differentiable ops."""
+    from ember.ops import conv_ops
+    calls = []
+    real = conv_ops.conv_backprop
+    monkeypatch.setattr(conv_ops, "conv_backprop",
+                        lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.standard_normal((2, 6, 5, 4)).astype(np.float32))
+    w = tf.constant(rng.standard_normal((3, 3, 4, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = tf.nn.conv2d(x, w, 1, "SAME")
+    dx, dw = tape.gradient(y, [x, w])
+    assert calls == [1]
+    with tf.GradientTape() as outer:
+        outer.watch([x, w])
+        with tf.GradientTape() as inner:
+            inner.watch([x, w])
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+        dx2, dw2 = inner.gradient(y, [x, w])
+        loss = tf.reduce_sum(dw2 * dw2)
+    assert calls == [1]
+    np.testing.assert_allclose(dx2.numpy(), dx.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dw2.numpy(), dw.numpy(), rtol=1e-5, atol=1e-5)
+    # the recorded gradients can be differentiated again: with dy = 1, dw[t, c, o] sums x
+    # over the windows, so d(sum(dw * dw))/dx is the input gradient of a convolution with
+    # the filter 2 * dw for dy = 1
+    ddx = outer.gradient(loss, x)
+    with tf.GradientTape() as check:
+        check.watch(x)
+        y2 = tf.nn.conv2d(x, 2 * dw2, 1, "SAME")
+    want = check.gradient(y2, x)
+    np.testing.assert_allclose(ddx.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)

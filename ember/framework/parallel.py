@@ -313,11 +313,17 @@ _small_gemm = None
 def small_gemm_macs() -> int:
     """The size (M*N*K) up to which NumPy's BLAS multiplies float32 matrices without
     packing them (OpenBLAS on AVX-512 cores), 0 when it has no such kernel or is not
-    known; kernels cut large products into a stack of such small ones."""
+    known; kernels cut large products into a stack of such small ones.
+    ``EMBER_SMALL_GEMM=off`` (or ``on``) overrides what the BLAS library reports."""
     global _small_gemm
     if _small_gemm is None:
         limit = 0
-        if blas_controllable():
+        setting = os.environ.get("EMBER_SMALL_GEMM", "").strip().lower()
+        if setting in ("off", "0", "no"):
+            pass
+        elif setting in ("on", "1", "yes"):
+            limit = SMALL_GEMM_MACS
+        elif blas_controllable():
             lib = _blas[2]
             for name in _CORE_NAMES:
                 fn = getattr(lib, name, None)

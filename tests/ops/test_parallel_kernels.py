@@ -451,7 +451,15 @@ def test_small_products_cover_every_row(m, small_products):
     assert conv_ops._small_rows(m, 30, 3, np.dtype(np.float32)) == 0
 
 
+@pytest.mark.parametrize("setting, limit", [("off", 0), ("0", 0), ("on", 1_000_000)])
+def test_small_gemm_macs_follows_the_environment(setting, limit, monkeypatch):
+    monkeypatch.setattr(parallel, "_small_gemm", None)
+    monkeypatch.setenv("EMBER_SMALL_GEMM", setting)
+    assert parallel.small_gemm_macs() == limit
+
+
 def test_small_gemm_macs_needs_a_known_blas(monkeypatch):
+    monkeypatch.delenv("EMBER_SMALL_GEMM", raising=False)
     monkeypatch.setattr(parallel, "_small_gemm", None)
     monkeypatch.setattr(parallel, "_blas", ())
     assert parallel.small_gemm_macs() == 0

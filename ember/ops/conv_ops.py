@@ -278,24 +278,31 @@ def _product(a, b, out):
         np.matmul(a[whole:], b, out=out[whole:])
 
 
-def _product_t(a, g, swap=False):
+def _product_t(a, g, wide=False):
     """a.T @ g for C-contiguous (M, K) a and (M, N) g, as the sum of a stack of small
-    products where BLAS runs those faster; ``swap``: g.T @ a instead."""
+    products where BLAS runs those faster. Measured: the stack pays for N <= 32 and, with
+    ``wide`` (a few channels against taps times channels), for any N."""
     m, k = a.shape
     n = g.shape[1]
-    # measured: the stack pays for a.T @ g with N <= 32, and for g.T @ a (N = channels,
-    # K = taps * channels) whenever it has MIN_SMALL_ROWS rows
-    r = _small_rows(m, k, n, a.dtype) if swap or n <= 32 else 0
-    first, second = (g, a) if swap else (a, g)
+    r = _small_rows(m, k, n, a.dtype) if wide or n <= 32 else 0
     if not r:
-        return np.matmul(first.T, second)
+        return np.matmul(a.T, g)
     whole = m - m % r
-    stack = np.matmul(first[:whole].reshape(-1, r, first.shape[1]).transpose(0, 2, 1),
-                      second[:whole].reshape(-1, r, second.shape[1]))
+    stack = np.matmul(a[:whole].reshape(-1, r, k).transpose(0, 2, 1),
+                      g[:whole].reshape(-1, r, n))
     acc = np.add.reduce(stack, axis=0)
     if whole < m:
-        acc += np.matmul(first[whole:].T, second[whole:])
+        acc += np.matmul(a[whole:].T, g[whole:])
     return acc
+
+
+def _sum_in_order(parts, dtype):
+    """The groups' partial sums added up in group order (the same result whichever thread
+    ran which group), in dtype."""
+    total = parts[0].astype(dtype, copy=True)
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _group_size(x, ksize, outs, groups, o):
@@ -355,7 +362,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
                 add.apply(np.add, yb)
             if rows is not None:
                 rb = rows[s2:e2, r0:r1]
-                part = _product_t(cols, rb.reshape(-1, rb.shape[-1]), swap=True)
+                part = _product_t(rb.reshape(-1, rb.shape[-1]), cols, wide=True)
                 if acc is None:
                     acc = part
                 else:
@@ -500,9 +507,7 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
     def finish(parts):
         if not parts or x.shape[0] == 0 or math.prod(outs) == 0:
             return np.zeros(tuple(w_shape), dtype)
-        dw = parts[0].astype(dtype, copy=True)
-        for part in parts[1:]:
-            dw += part
+        dw = _sum_in_order(parts, dtype)
         if groups > 1:
             dw = np.ascontiguousarray(dw.transpose(1, 0, 2))             # (K, G, Og)
         return dw.reshape(tuple(w_shape))
@@ -538,15 +543,11 @@ def conv_backprop(x, w, g, strides, dilations, padding):
     if groups == 1:
         # dx's patches of dy serve the filter gradient too: the patch row of input position
         # p holds dy[p - d * t + lo] at flipped tap t, so x^T @ patches is dw with its taps
-        # flipped, and x needs no patches of its own. (With more output channels than
-        # input channels, dy's patches are the larger and x^T @ patches a skinny product:
-        # x's own patches times dy measured faster there.)
+        # flipped, and x needs no patches of its own
         dx, group, size = _forward_job(g, flipped_filter(w, 1), strides, dilations, full,
                                        rows=np.ascontiguousarray(x))
-        parts = _run_groups(x.shape[0], size, group)
-        dw = parts[0].astype(np.result_type(x.dtype, g.dtype), copy=True)
-        for part in parts[1:]:
-            dw += part
+        dw = _sum_in_order(_run_groups(x.shape[0], size, group),
+                           np.result_type(x.dtype, g.dtype))
         dw = dw.reshape((w.shape[r],) + w.shape[:r] + (w.shape[r + 1],))
         dw = np.moveaxis(dw[(slice(None),) + (slice(None, None, -1),) * r], 0, r)
         return dx, np.ascontiguousarray(dw)

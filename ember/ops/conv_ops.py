@@ -171,6 +171,11 @@ def _row_blocks(outs, rows):
     return [(r0, min(r0 + rows, outs[0])) for r0 in range(0, outs[0], rows)]
 
 
+def _tap_major(x, ksize):
+    """Whether x's patch matrices are laid out tap-major (few channels per window row)."""
+    return ksize[-1] * x.shape[-1] < 32
+
+
 class _Patches:
     """Patch matrices of groups of images of one convolution's geometry, in buffers made once
     per thread: a group's images are copied into a padded buffer whose zero border stays as
@@ -206,11 +211,17 @@ class _Patches:
                                                        zip(sizes, pads)) + (c,), x.dtype)
             self.interior = tuple(slice(a, a + n) for n, (a, _) in zip(sizes, pads))
             self.win = windows(self.buf, ksize, strides, dilations, outs, groups)
-        self.cols = np.empty(self.images * rows * math.prod(outs[1:]) * k * groups, x.dtype)
-        self.nbytes = self.cols.nbytes + (self.buf.nbytes if self.padded else 0)
         # Few channels per window row: copying window by window would move a few values
-        # per step, so the patches are laid out tap-major, (K, P), and used transposed.
-        self.tap_major = groups == 1 and ksize[-1] * c < 32
+        # per step, so the patches are laid out tap-major, (K, P), and used transposed;
+        # a last row of ones (written once) lets the product add a bias (``with_ones``).
+        self.tap_major = groups == 1 and _tap_major(x, ksize)
+        most = self.images * rows * math.prod(outs[1:])
+        if self.tap_major:
+            self.cols = np.empty((k + 1, most), x.dtype)
+            self.cols[k] = 1
+        else:
+            self.cols = np.empty(most * k * groups, x.dtype)
+        self.nbytes = self.cols.nbytes + (self.buf.nbytes if self.padded else 0)
         self.image_bytes = math.prod(outs) * k * groups * x.itemsize
 
     def blocks(self, x, s, e):
@@ -233,14 +244,18 @@ class _Patches:
             for r0, r1 in self.rows:
                 yield s2, e2, r0, r1, self._copy(win[:, r0:r1])
 
+    def with_ones(self, cols):
+        """The tap-major patch matrix ``cols`` (P, K) just made, with a last column of ones."""
+        return self.cols[:cols.shape[1] + 1, :cols.shape[0]].T
+
     def _copy(self, win):
         p = math.prod(win.shape[:(win.ndim - 1) // 2])
         if self.tap_major:
             r = (win.ndim - 3) // 2
             win = win.transpose(tuple(range(1 + r, win.ndim)) + tuple(range(1 + r)))
-            cols = self.cols[:win.size].reshape(win.shape)
-            np.copyto(cols, win)
-            return cols.reshape(-1, p).T
+            cols = self.cols[:-1, :p]
+            np.copyto(cols.reshape(win.shape), win)
+            return cols.T
         if self.groups > 1:
             win = np.moveaxis(win, -2, 0)
         cols = self.cols[:win.size].reshape(win.shape)
@@ -248,17 +263,21 @@ class _Patches:
         return cols.reshape(p, -1) if self.groups == 1 else cols.reshape(self.groups, p, -1)
 
 
-MIN_SMALL_ROWS = 40     # rows below which a stack of small products loses to one product
+# Rows per product below which a stack of small products loses to one product, measured
+# in the training step: for a.T @ g (whose stack is summed afterwards) and for a @ b.
+MIN_SMALL_ROWS = 40
+MIN_PRODUCT_ROWS = 8
 
 
-def _small_rows(m, k, n, dtype):
+def _small_rows(m, k, n, dtype, least=None):
     """Rows per product when an (m, k) @ (k, n) product pays to run as a stack of products
-    that BLAS's unpacked small-matrix kernel takes (see parallel.small_gemm_macs), else 0."""
+    that BLAS's unpacked small-matrix kernel takes (see parallel.small_gemm_macs), else 0;
+    ``least``: the fewest rows worth it (MIN_SMALL_ROWS by default)."""
     limit = parallel.small_gemm_macs()
     if not limit or dtype != np.float32 or m * k * n <= limit:
         return 0
     r = limit // (k * n)
-    if r < MIN_SMALL_ROWS:
+    if r < (MIN_SMALL_ROWS if least is None else least):
         return 0
     return m // -(-m // r)
 
@@ -268,7 +287,7 @@ def _product(a, b, out):
     as a stack of small products where BLAS runs those faster."""
     m, k = a.shape
     n = b.shape[1]
-    r = _small_rows(m, k, n, a.dtype)
+    r = _small_rows(m, k, n, a.dtype, MIN_PRODUCT_ROWS)
     if not r:
         np.matmul(a, b, out=out)
         return
@@ -305,13 +324,16 @@ def _sum_in_order(parts, dtype):
     return total
 
 
-def _group_size(x, ksize, outs, groups, o):
+def _group_size(x, ksize, outs, groups, o, writes=False):
     """(images per group, whether the convolution is small enough for one thread): a group
-    is one block of patches, and a few groups per thread so they finish close together."""
+    is one block of patches, and a few groups per thread so they finish close together.
+    With ``writes`` (the job writes an output image per image) each output value counts as
+    at least 32 multiply-adds: with few taps and channels the writing is the work."""
     n = x.shape[0]
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
-    small = not parallel.worth_threads(n, math.prod(outs) * k * o, parallel.MIN_MACS)
+    work = math.prod(outs) * o * (max(k, 32) if writes else k)
+    small = not parallel.worth_threads(n, work, parallel.MIN_MACS)
     if not small:
         images = max(1, min(images, -(-n // (4 * parallel.num_threads()))))
     return images, small
@@ -340,6 +362,9 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
     y = np.empty((n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype))
     if groups == 1:
         wm = aligned(w.reshape(k, o))
+        if bias is not None and _tap_major(x, ksize):
+            wm = aligned(np.concatenate([wm, bias.reshape(1, o).astype(wm.dtype)]))
+            bias = None
     else:
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
     x = np.ascontiguousarray(x)
@@ -352,7 +377,8 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
             yb = y[s2:e2, r0:r1].reshape(-1, o)
             if groups == 1:
                 if patches.tap_major:
-                    np.matmul(cols, wm, out=yb)
+                    np.matmul(cols if len(wm) == cols.shape[1] else patches.with_ones(cols),
+                              wm, out=yb)
                 else:
                     _product(cols, wm, yb)
             else:
@@ -369,7 +395,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
                     acc += part
         return acc
 
-    return y, group, _group_size(x, ksize, outs, groups, o)
+    return y, group, _group_size(x, ksize, outs, groups, o, writes=True)
 
 
 def conv_forward(x, w, strides, dilations, padding, bias=None):
@@ -493,8 +519,7 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
             gb = g[s2:e2, r0:r1]
             p = gb.size // o
             if groups == 1:
-                part = np.matmul(cols.T, gb.reshape(p, o)) if patches.tap_major else \
-                    _product_t(cols, gb.reshape(p, o))
+                part = _product_t(cols, gb.reshape(p, o))
             else:
                 part = np.matmul(cols.transpose(0, 2, 1),
                                  gb.reshape(p, groups, og).transpose(1, 0, 2))

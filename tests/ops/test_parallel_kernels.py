@@ -3,6 +3,7 @@ and small cache blocks, against direct float64 NumPy references; and the same re
 with the default settings, bit for bit the same from run to run."""
 import contextlib
 import inspect
+import math
 import threading
 
 import numpy as np
@@ -288,6 +289,7 @@ def small_products():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(parallel, "_small_gemm", 2000)
         mp.setattr(conv_ops, "MIN_SMALL_ROWS", 2)
+        mp.setattr(conv_ops, "MIN_PRODUCT_ROWS", 2)
         yield
 
 
@@ -302,10 +304,19 @@ SMALL_PRODUCT_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(SMALL_PRODUCT_CASES))
+# few channels per window row: tap-major patches, used transposed
+TAP_MAJOR_CASES = {
+    "2d-1ch": ((3, 7, 6, 1), (3, 3, 1, 6), 1, "SAME", 1),
+    "2d-3ch-s2": ((2, 9, 8, 3), (3, 3, 3, 5), 2, "SAME", 1),
+    "1d-2ch": ((3, 40, 2), (3, 2, 4), 1, "VALID", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL_PRODUCT_CASES) + list(TAP_MAJOR_CASES))
 def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
-    xs, ws, stride, padding, dilation = SMALL_PRODUCT_CASES[name]
-    x, w, gy, y_ref, dx_ref, dw_ref = conv_inputs(*SMALL_PRODUCT_CASES[name], len(name))
+    case = SMALL_PRODUCT_CASES.get(name) or TAP_MAJOR_CASES[name]
+    xs, ws, stride, padding, dilation = case
+    x, w, gy, y_ref, dx_ref, dw_ref = conv_inputs(*case, len(name))
     stacked = []
     real = conv_ops._small_rows
     monkeypatch.setattr(conv_ops, "_small_rows", lambda *a: stacked.append(real(*a)) or
@@ -325,6 +336,39 @@ def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
 STRIDE1_CASES = [n for n, case in CONV_CASES.items() if case[2] == 1]
 
 
+@pytest.mark.parametrize("blocks", ["one-block", "row-blocks"])
+@pytest.mark.parametrize("name", list(TAP_MAJOR_CASES))
+def test_conv_bias_added_by_the_tap_major_product(name, blocks, monkeypatch):
+    """With few channels the bias is a last row of the filter matrix times a column of
+    ones kept in the patch buffer: forward with bias against the reference, on two
+    threads, whole images or a few output rows per block, buffers used twice."""
+    xs, ws, stride, padding, dilation = TAP_MAJOR_CASES[name]
+    x, w, _, y_ref, _, _ = conv_inputs(*TAP_MAJOR_CASES[name], len(name) + 11)
+    bias = np.random.default_rng(1).standard_normal(ws[-1]).astype(np.float32)
+    r = len(xs) - 2
+    if blocks == "row-blocks":
+        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", SMALL)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    products = []
+    real = conv_ops._Patches.with_ones
+    monkeypatch.setattr(conv_ops._Patches, "with_ones",
+                        lambda self, cols: products.append(cols.shape) or real(self, cols))
+    saved = parallel._requested
+    parallel.set_num_threads(2)
+    try:
+        for _ in range(2):
+            y = conv_ops.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding, bias)
+            assert_close(y, y_ref + bias, what="y")
+            # the patches alone (no ones) still give the plain convolution
+            assert_close(conv_ops.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding),
+                         y_ref, what="y without bias")
+    finally:
+        parallel.set_num_threads(saved)
+    assert products and all(k == math.prod(ws[:-1]) for _, k in products)
+    if blocks == "row-blocks":
+        assert len(products) > 2 * xs[0]
+
+
 @pytest.mark.parametrize("stacks", [False, True], ids=["one-product", "small-stacks"])
 @pytest.mark.parametrize("name", STRIDE1_CASES)
 def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
@@ -339,6 +383,7 @@ def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
         if stacks:
             mp.setattr(parallel, "_small_gemm", 200)
             mp.setattr(conv_ops, "MIN_SMALL_ROWS", 1)
+            mp.setattr(conv_ops, "MIN_PRODUCT_ROWS", 1)
         dx, dw = conv_ops.conv_backprop(x, w, gy, (stride,) * r, (dilation,) * r, pads)
     assert dx.dtype == np.float32 and dw.dtype == np.float32
     assert_close(dx, dx_ref, what="dx")

@@ -384,8 +384,6 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
             else:
                 yg = np.matmul(cols, wm)                                   # (G, P, Og)
                 np.copyto(yb.reshape(-1, groups, og), yg.transpose(1, 0, 2))
-            if add is not None:
-                add.apply(np.add, yb)
             if rows is not None:
                 rb = rows[s2:e2, r0:r1]
                 part = _product_t(rb.reshape(-1, rb.shape[-1]), cols, wide=True)
@@ -393,6 +391,8 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
                     acc = part
                 else:
                     acc += part
+        if add is not None:      # once per group, its output still in cache: fewer calls
+            add.apply(np.add, y[s:e].reshape(-1, o))
         return acc
 
     return y, group, _group_size(x, ksize, outs, groups, o, writes=True)
@@ -400,7 +400,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
 
 def conv_forward(x, w, strides, dilations, padding, bias=None):
     """Channels-last convolution of x (N, *S, C) with w (*K, C // G, O), plus ``bias`` (O,)
-    when given (added to each block of the output while it is in cache)."""
+    when given (added to each group of images' output while it is in cache)."""
     y, group, size = _forward_job(x, w, strides, dilations, padding, bias)
     if y.size:
         _run_groups(x.shape[0], size, group)

@@ -336,6 +336,26 @@ def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
 STRIDE1_CASES = [n for n, case in CONV_CASES.items() if case[2] == 1]
 
 
+@pytest.mark.parametrize("blocks", ["groups", "row-blocks"])
+@pytest.mark.parametrize("name", ["2d-wide", "2d-groups2"])
+def test_conv_bias_added_to_each_groups_output(name, blocks, monkeypatch):
+    """Pixel-major patches: the bias is added once to each group's output, for groups of
+    several images and for a few output rows at a time, on two threads."""
+    xs, ws, padding, dilation = GROUPED_CASES[name]
+    r = len(xs) - 2
+    x, w, _, y_ref, _, _ = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 17)
+    bias = np.random.default_rng(2).standard_normal(ws[-1]).astype(np.float32)
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", SMALL if blocks == "row-blocks" else 2048)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    saved = parallel._requested
+    parallel.set_num_threads(2)
+    try:
+        y = conv_ops.conv_forward(x, w, (1,) * r, (dilation,) * r, padding, bias)
+    finally:
+        parallel.set_num_threads(saved)
+    assert_close(y, y_ref + bias, what="y")
+
+
 @pytest.mark.parametrize("blocks", ["one-block", "row-blocks"])
 @pytest.mark.parametrize("name", list(TAP_MAJOR_CASES))
 def test_conv_bias_added_by_the_tap_major_product(name, blocks, monkeypatch):

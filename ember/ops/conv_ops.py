@@ -143,27 +143,31 @@ def from_last(a, cf):
 
 # -------------------------------------------------------------------------- kernels ---
 #
-# Each kernel cuts the batch into groups of images whose patch matrix would hold about
-# BLOCK_BYTES (or, for a large image, into blocks of a few output rows); the threads of
+# Each kernel cuts the batch into groups of whole images whose patches would hold about
+# GROUP_BYTES, as few as fit and as many per thread (or, for an image of more than
+# BLOCK_BYTES of patches, into blocks of a few output rows of one image); the threads of
 # ember.framework.parallel take the groups one after another. A group's images are padded
 # in one copy, then their patches are made and multiplied SUB_BYTES at a time, so the
-# patches are written and read again while they are still in the core's own cache.
-# (Groups of 1 MiB would make each thread call NumPy so often per image that handing the
-# interpreter lock back and forth costs more; on the MiniVGG training step 4 MiB groups
-# of 1 MiB blocks beat 1, 2 and 4 MiB groups of whole blocks by 2-4%.) Each block's
-# product runs as a stack of small products where BLAS reads those in place (``_product``).
+# patches are written and read again while they are still in the core's own cache. Few
+# large groups mean few NumPy calls per thread and few partial sums: on the MiniVGG
+# training step one group per thread beat four (5% off the step at 32x32x3, 4% at
+# 28x28x1, A/B toggled step by step), and 1 MiB sub-blocks beat 1.5 MiB and whole groups.
+# Each block's product runs as a stack of small products where BLAS reads those in place
+# (``_product``).
 
+GROUP_BYTES = 1 << 25
 BLOCK_BYTES = 1 << 22
 SUB_BYTES = 1 << 20
 PATCH_CACHE_BYTES = 1 << 28     # kept buffers per thread, least recently used dropped
 
 
 def _block_shape(outs, k, itemsize):
-    """(images, output rows) per block for patch rows of k values."""
+    """(images per group, output rows per block) for patch rows of k values: whole images
+    up to GROUP_BYTES of patches, or one image in blocks of rows of about BLOCK_BYTES."""
     per_row = math.prod(outs[1:]) * k * itemsize
     per_image = per_row * outs[0]
     if per_image <= BLOCK_BYTES:
-        return max(1, BLOCK_BYTES // max(per_image, 1)), outs[0]
+        return max(1, GROUP_BYTES // max(per_image, 1)), outs[0]
     return 1, max(1, BLOCK_BYTES // max(per_row, 1))
 
 
@@ -183,26 +187,32 @@ class _Patches:
     written into the same memory."""
 
     @classmethod
-    def get(cls, x, ksize, strides, dilations, outs, pads, groups):
+    def get(cls, x, ksize, strides, dilations, outs, pads, groups, images):
+        """The buffers for groups of up to ``images`` images of x's geometry."""
         key = (x.shape[1:], x.dtype.str, tuple(ksize), tuple(strides), tuple(dilations),
-               tuple(outs), tuple(pads), groups, BLOCK_BYTES)
+               tuple(outs), tuple(pads), groups, images, BLOCK_BYTES, SUB_BYTES)
         cache = thread_cache("conv.patches")
         patches = cache.pop(key, None)
         if patches is None:
-            patches = cls(x, ksize, strides, dilations, outs, pads, groups)
+            patches = cls(x, ksize, strides, dilations, outs, pads, groups, images)
             total = patches.nbytes + sum(p.nbytes for p in cache.values())
             while cache and total > PATCH_CACHE_BYTES:     # least recently used first
                 total -= cache.pop(next(iter(cache))).nbytes
         cache[key] = patches
         return patches
 
-    def __init__(self, x, ksize, strides, dilations, outs, pads, groups):
+    def __init__(self, x, ksize, strides, dilations, outs, pads, groups, images):
         self.geometry = (ksize, strides, dilations, outs, groups)
         r = len(ksize)
         c = x.shape[-1]
         k = math.prod(ksize) * (c // groups)
-        self.images, rows = _block_shape(outs, k, x.itemsize)
+        rows = _block_shape(outs, k, x.itemsize)[1]
+        self.images = images if rows == outs[0] else 1
         self.rows = _row_blocks(outs, rows)
+        self.image_bytes = math.prod(outs) * k * groups * x.itemsize
+        # whole images SUB_BYTES of patches at a time (at least one), or a block of rows
+        self.per = max(1, SUB_BYTES // max(self.image_bytes, 1))
+        most = min(self.images, self.per) * rows * math.prod(outs[1:])
         self.groups = groups
         self.padded = any(a or b for a, b in pads)
         if self.padded:
@@ -215,14 +225,12 @@ class _Patches:
         # per step, so the patches are laid out tap-major, (K, P), and used transposed;
         # a last row of ones (written once) lets the product add a bias (``with_ones``).
         self.tap_major = groups == 1 and _tap_major(x, ksize)
-        most = self.images * rows * math.prod(outs[1:])
         if self.tap_major:
             self.cols = np.empty((k + 1, most), x.dtype)
             self.cols[k] = 1
         else:
             self.cols = np.empty(most * k * groups, x.dtype)
         self.nbytes = self.cols.nbytes + (self.buf.nbytes if self.padded else 0)
-        self.image_bytes = math.prod(outs) * k * groups * x.itemsize
 
     def blocks(self, x, s, e):
         """(s2, e2, r0, r1, cols) for output rows r0:r1 of images s2:e2 of x (C-contiguous),
@@ -236,9 +244,8 @@ class _Patches:
             else:
                 win = windows(x[s2:e2], *self.geometry)
             if len(self.rows) == 1 and e2 - s2 > 1:
-                per = max(1, SUB_BYTES // max(self.image_bytes, 1))
-                for t in range(s2, e2, per):
-                    t2 = min(t + per, e2)
+                for t in range(s2, e2, self.per):
+                    t2 = min(t + self.per, e2)
                     yield t, t2, 0, self.rows[0][1], self._copy(win[t - s2:t2 - s2])
                 continue
             for r0, r1 in self.rows:
@@ -325,8 +332,8 @@ def _sum_in_order(parts, dtype):
 
 
 def _group_size(x, ksize, outs, groups, o, writes=False):
-    """(images per group, whether the convolution is small enough for one thread): a group
-    is one block of patches, and a few groups per thread so they finish close together.
+    """(images per group, whether the convolution is small enough for one thread): as few
+    groups as fit in GROUP_BYTES of patches, as many for each thread.
     With ``writes`` (the job writes an output image per image) each output value counts as
     at least 32 multiply-adds: with few taps and channels the writing is the work."""
     n = x.shape[0]
@@ -334,9 +341,9 @@ def _group_size(x, ksize, outs, groups, o, writes=False):
     images = _block_shape(outs, k, x.itemsize)[0]
     work = math.prod(outs) * o * (max(k, 32) if writes else k)
     small = not parallel.worth_threads(n, work, parallel.MIN_MACS)
-    if not small:
-        images = max(1, min(images, -(-n // (4 * parallel.num_threads()))))
-    return images, small
+    t = 1 if small else parallel.num_threads()
+    count = t * -(-n // (t * images))         # as few groups as fit, a multiple of t
+    return max(1, -(-n // max(count, 1))), small
 
 
 def _run_groups(n, size, fn):
@@ -369,9 +376,10 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
     x = np.ascontiguousarray(x)
     add = None if bias is None else PerChannel(bias.astype(y.dtype, copy=False))
+    size = _group_size(x, ksize, outs, groups, o, writes=True)
 
     def group(s, e):
-        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
+        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups, size[0])
         acc = None
         for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
             yb = y[s2:e2, r0:r1].reshape(-1, o)
@@ -395,7 +403,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
             add.apply(np.add, y[s:e].reshape(-1, o))
         return acc
 
-    return y, group, _group_size(x, ksize, outs, groups, o, writes=True)
+    return y, group, size
 
 
 def conv_forward(x, w, strides, dilations, padding, bias=None):
@@ -511,10 +519,11 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
     dtype = np.result_type(x.dtype, g.dtype)
     x = np.ascontiguousarray(x)
+    size = _group_size(x, ksize, outs, groups, o)
 
     def group(s, e):
         acc = None
-        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups)
+        patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups, size[0])
         for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
             gb = g[s2:e2, r0:r1]
             p = gb.size // o
@@ -537,7 +546,7 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
             dw = np.ascontiguousarray(dw.transpose(1, 0, 2))             # (K, G, Og)
         return dw.reshape(tuple(w_shape))
 
-    return group, finish, _group_size(x, ksize, outs, groups, o)
+    return group, finish, size
 
 
 def conv_filter_grad(x, w_shape, g, strides, dilations, padding):

@@ -459,8 +459,8 @@ def test_conv_patches_made_a_few_images_at_a_time(name, monkeypatch):
     outs, pads = conv_ops.window_geometry("Conv", xs[1:1 + r], ws[:r], (1,) * r,
                                           (dilation,) * r, padding)
     per_image = conv_ops._Patches(x, ws[:r], (1,) * r, (dilation,) * r, outs, pads,
-                                  xs[-1] // ws[r]).image_bytes
-    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 3 * per_image)
+                                  xs[-1] // ws[r], 1).image_bytes
+    monkeypatch.setattr(conv_ops, "GROUP_BYTES", 3 * per_image)
     monkeypatch.setattr(conv_ops, "SUB_BYTES", per_image * 3 // 2)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
     groups, copied = [], []

@@ -190,6 +190,11 @@ class ChannelBlocks:
                 acc[:self.c] += s
         return self.fold(acc)
 
+    def per_channel(self, sums):
+        """A block's column sums (wide or not) as one float64 value per channel."""
+        sums = sums.astype(np.float64)
+        return self.fold(sums) if sums.shape[0] != self.c else sums
+
     def fold(self, acc):
         """A k * C accumulator summed to one value per channel."""
         return acc.reshape(self.k, self.c).sum(axis=0)

@@ -115,26 +115,25 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     with ``relu``, y is max(y, 0).
 
     Two passes over x in cache-sized blocks shared out across threads: one for the
-    statistics, one for y. The statistics come from raw sums of x and x * x in float32 per
-    block (added up in float64), or, when those would lose precision to a large mean
-    (``raw_sums_fit``), from a second pass taking each block's ``moments`` around a value
-    of the block."""
+    statistics, one for y. Each block's statistics come from raw sums of x and x * x in
+    float32, or, where those would lose precision to a large mean (``raw_sums_fit``), from
+    the block's ``moments`` around one of its values, taken while the block is still in
+    cache; the blocks are joined in float64 (``combine_moments``)."""
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
-    mean = var = None
-    if p:
-        def sums(r0, r1):
-            b = blocks.view(x2, r0, r1)
-            return blocks.sum_rows(b), blocks.dot_rows(b, b)
 
-        parts = blocks.run(sums)
-        mean, sq = (blocks.total(part[i] for part in parts) / p for i in range(2))
-        var = np.maximum(sq - mean * mean, 0.0)
-        if not raw_sums_fit(mean, var):
-            mean = None
-    if mean is None:
-        mean, var = combine_moments(blocks.run(lambda r0, r1: moments(x2[r0:r1])), c)
+    def block_moments(r0, r1):
+        b = blocks.view(x2, r0, r1)
+        n = r1 - r0
+        s, sq = (blocks.per_channel(v) for v in (blocks.sum_rows(b), blocks.dot_rows(b, b)))
+        m = s / n
+        m2 = sq - n * m * m
+        if raw_sums_fit(m, np.maximum(m2, 0.0) / n):
+            return n, np.zeros(c), m, m2
+        return moments(x2[r0:r1])         # the block is still in cache
+
+    mean, var = combine_moments(blocks.run(block_moments) if p else [], c)
     mul = scale / np.sqrt(var + epsilon)
     # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
     # with mean in float32, one pass fewer

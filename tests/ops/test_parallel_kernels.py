@@ -734,12 +734,14 @@ def test_fused_batch_norm_training(name, forced):
 @pytest.mark.parametrize("offset, raw", [(0.5, True), (3.5, True), (4.5, False),
                                          (1000.0, False)])
 def test_fused_batch_norm_statistics_from_raw_sums_or_around_a_shift(offset, raw, monkeypatch):
-    """Raw sums give the statistics while mean**2 <= 16 * variance (unit noise: offsets
-    up to 4), precisely; beyond, the blocks' moments around a shift do."""
+    """A block's raw sums give its statistics while mean**2 <= 16 * variance (unit noise:
+    offsets up to 4), precisely; beyond, its moments around one of its values do. (The
+    56 rows after the bulk block may fall either way near the bound.)"""
     from ember.ops import normalization_ops
     calls = []
     real = normalization_ops.moments
-    monkeypatch.setattr(normalization_ops, "moments", lambda b: calls.append(1) or real(b))
+    monkeypatch.setattr(normalization_ops, "moments",
+                        lambda b: calls.append(len(b)) or real(b))
     rng = np.random.default_rng(int(offset * 10))
     c = 16
     x = (offset + rng.standard_normal((3000, c))).astype(np.float32)
@@ -751,11 +753,34 @@ def test_fused_batch_norm_statistics_from_raw_sums_or_around_a_shift(offset, raw
         y, mean, var = tf.nn.fused_batch_norm(xt, scale, np.zeros(c, np.float32),
                                               epsilon=EPS)
     dx = tape.gradient(y, xt, output_gradients=tf.constant(gy.reshape(xt.shape)))
-    assert bool(calls) is not raw
+    assert any(rows > 1000 for rows in calls) is not raw, calls
     _, mean_ref, var_ref, dx_ref, _, _ = ref_batch_norm(x, scale, np.zeros(c), gy, False)
     np.testing.assert_allclose(mean.numpy(), mean_ref, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(var.numpy(), var_ref, rtol=3e-6)
     assert_close(dx.numpy().reshape(3000, c), dx_ref, rtol=3e-5, what="dx")
+
+
+def test_fused_batch_norm_blocks_choose_raw_sums_or_moments_each(monkeypatch):
+    """Blocks decide one by one: rows near zero take raw sums, rows far from it their
+    moments, and the blocks join precisely (the statistics against float64)."""
+    from ember.ops import normalization_ops
+    calls = []
+    real = normalization_ops.moments
+    monkeypatch.setattr(normalization_ops, "moments",
+                        lambda b: calls.append(len(b)) or real(b))
+    monkeypatch.setattr(ChannelBlocks, "BLOCK_BYTES", 8 * 1024)
+    rng = np.random.default_rng(5)
+    c = 8
+    x = rng.standard_normal((4096, c))
+    x[2048:] += 300.0                  # the later blocks: mean**2 far above 16 * variance
+    x = x.astype(np.float32)
+    y, mean, var = normalization_ops.batch_norm_forward(x, np.ones(c, np.float32),
+                                                        np.zeros(c, np.float32), EPS)
+    per_block = 8 * 1024 // (4 * c)
+    assert len(calls) == 2048 // per_block and set(calls) == {per_block}
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=0), rtol=1e-7)
+    np.testing.assert_allclose(var, x64.var(axis=0), rtol=2e-6)
 
 
 @pytest.mark.parametrize("rows", [4096, 4095])

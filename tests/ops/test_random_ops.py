@@ -651,3 +651,45 @@ def test_experimental_namespace_imports():
     from ember.random.experimental import Generator, stateless_split
     assert Generator is tf.random.Generator
     assert stateless_split([0, 0]).shape == [2, 2]
+
+
+# ---------------------------------------------------------- RandomUniform >= t fused ---
+
+def _pcg(seed):
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+THRESHOLDS = [0.25, 0.5, 0.1, 1e-9, 0.0, -1.0, 0.99999994, 1.0, 2.0, float("nan"),
+              float(np.float32(3 * 2 ** -24)), float(np.float32(0.3))]
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_random_uniform_at_least_is_the_compared_draw(t, monkeypatch):
+    """_RandomUniformAtLeast gives exactly RandomUniform(shape) >= t from the same stream,
+    for thresholds inside, at and beyond [0, 1) and NaN, over calls of odd sizes."""
+    op = get_op("_RandomUniformAtLeast")
+    streams = {}
+    monkeypatch.setattr(random_seed, "kernel_generator",
+                        lambda *key: streams.setdefault(key, _pcg(7)))
+    ref = _pcg(7)
+    for shape in [(3, 5), (4, 7, 9), (1,), (2, 3)]:
+        got = op.kernel(np, np.array(shape), np.float32(t), dtype=tf.float32, seed=1,
+                        seed2=2, key=3)
+        want = ref.random(shape, dtype=np.float32) >= np.float32(t)
+        assert got.dtype == np.bool_ and got.shape == shape
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("above", [False, True])
+def test_random_uniform_at_least_at_a_draws_own_value(above, monkeypatch):
+    """A threshold equal to one of the draws keeps that draw; the next float32 above it
+    drops it."""
+    op = get_op("_RandomUniformAtLeast")
+    draws = _pcg(9).random(40, dtype=np.float32)
+    u = draws[17]
+    t = np.nextafter(u, np.float32(2)) if above else u
+    monkeypatch.setattr(random_seed, "kernel_generator", lambda *key: _pcg(9))
+    got = op.kernel(np, np.array([40]), np.float32(t), dtype=tf.float32, seed=1, seed2=2,
+                    key=3)
+    np.testing.assert_array_equal(got, draws >= t)
+    assert got[17] is np.bool_(not above)

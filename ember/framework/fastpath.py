@@ -283,6 +283,22 @@ def run_in_chunks(arrays, steps):
     return out.reshape(shape)
 
 
+def update_in_place(ufunc, buf, value):
+    """``ufunc(buf, value, out=buf)``, chunk by chunk across threads when both are one large
+    C-contiguous shape (a variable's in-place update by an optimizer)."""
+    if type(value) is not np.ndarray or value.shape != buf.shape or buf.size < MIN_CHUNKED \
+            or not (buf.flags.c_contiguous and value.flags.c_contiguous):
+        ufunc(buf, value, out=buf)
+        return
+    b, v = buf.reshape(-1), value.reshape(-1)
+
+    def chunk(i):
+        s = slice(i * CHUNK, (i + 1) * CHUNK)
+        ufunc(b[s], v[s], out=b[s])
+
+    parallel.map_items(chunk, -(-b.size // CHUNK))
+
+
 def _run_steps(env, steps, out):
     """Runs the steps on chunk operands, the last one into ``out``; a step computes in
     place only in an earlier step's temporary, never in an input."""

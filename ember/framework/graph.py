@@ -16,6 +16,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.fastpath import update_in_place
 from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
@@ -252,7 +253,7 @@ class _AssignVariable(Op):
             raise _uninitialized(variable)
         elif in_place and not variable._exposed and type(old) is np.ndarray and \
                 _fits_into(value, old):
-            (np.add if kind == "assign_add" else np.subtract)(old, value, out=old)
+            update_in_place(np.add if kind == "assign_add" else np.subtract, old, value)
             return old
         elif kind == "assign_add":
             new = old + value

@@ -109,6 +109,36 @@ def test_chunked_tree_matches_whole_arrays(monkeypatch):
     assert not np.shares_memory(out, v) and not np.shares_memory(out, g)
 
 
+@pytest.mark.parametrize("kind", ["assign_add", "assign_sub"])
+def test_large_in_place_variable_updates_run_in_chunks(kind, monkeypatch):
+    """A compiled assign_add/assign_sub on a large variable updates it chunk by chunk on
+    two threads (a short last chunk), to the same values; a small variable takes one
+    call."""
+    from ember.framework import fastpath, parallel
+    monkeypatch.setattr(fastpath, "CHUNK", 1000)
+    monkeypatch.setattr(fastpath, "MIN_CHUNKED", 4000)
+    chunks = []
+    real = parallel.map_items
+    monkeypatch.setattr(parallel, "map_items", lambda fn, n, *a, **k: chunks.append(n) or
+                        real(fn, n, *a, **k))
+    rng = np.random.default_rng(4)
+    start = rng.standard_normal((70, 101)).astype(np.float32)
+    step = rng.standard_normal((70, 101)).astype(np.float32)
+    big, small = tf.Variable(start), tf.Variable(start[:3])
+
+    @tf.function
+    def update(d):
+        getattr(big, kind)(d)
+        getattr(small, kind)(d[:3])
+        return big.read_value(), small.read_value()
+
+    got_big, got_small = update(tf.constant(step))
+    sign = 1 if kind == "assign_add" else -1
+    np.testing.assert_array_equal(got_big.numpy(), start + sign * step)
+    np.testing.assert_array_equal(got_small.numpy(), start[:3] + sign * step[:3])
+    assert chunks == [-(-start.size // 1000)]
+
+
 def test_chunked_tree_declines_broadcast_operands():
     from ember.framework import fastpath
     a = np.ones((600, 600), np.float32)

@@ -33,7 +33,7 @@ BATCH = 64
 TIMING_SHAPES = [(28, 28, 1), (32, 32, 3)]
 
 
-def parse_args():
+def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--threads", type=int, default=None)
@@ -47,10 +47,11 @@ def parse_args():
                    help="interleaved ember/PyTorch rounds (the machine's speed drifts; each "
                         "round's ratio compares runs made minutes apart at most)")
     p.add_argument("--mnist", default=MNIST)
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
-ARGS = parse_args()
+# the defaults when imported (bench/step_ab.py builds its model with mini_vgg)
+ARGS = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
 if ARGS.threads:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)

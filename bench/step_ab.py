@@ -1,0 +1,107 @@
+"""A/B of a kernel setting inside the compiled MiniVGG training step, toggled step by step.
+
+    python bench/step_ab.py MODULE:ATTR VALUE_A VALUE_B [--epochs 8] [--shape 28,28,1]
+
+    e.g. python bench/step_ab.py ember.ops.conv_ops:SUB_BYTES 1048576 786432
+         python bench/step_ab.py ember.framework.fastpath:ChannelBlocks.BLOCK_BYTES 1048576 2097152
+
+Sets ``ATTR`` (a dotted path inside MODULE) to A before even steps and to B before odd ones
+(the other way round every other epoch), so both settings see the machine in the same
+state: this machine's speed drifts by several percent within a minute, which swamps
+settings timed one after the other. Prints the median step time under each setting and the
+ops whose median time moved most. Only settings read while kernels run can be compared
+this way (not ones the compiler reads when it builds the plan). The values are Python
+literals.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import collections
+import importlib
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("target", help="MODULE:ATTR, ATTR may be dotted (Class.NAME)")
+    p.add_argument("a", help="value A (a Python literal)")
+    p.add_argument("b", help="value B (a Python literal)")
+    p.add_argument("--epochs", type=int, default=8, help="epochs of 16 steps (default 8)")
+    p.add_argument("--shape", default="28,28,1", help="input shape (default 28,28,1)")
+    p.add_argument("--top", type=int, default=10, help="ops listed (default 10)")
+    args = p.parse_args()
+
+    import numpy as np
+    import ember
+    from minivgg import mini_vgg
+
+    modname, _, path = args.target.partition(":")
+    owner = importlib.import_module(modname)
+    *parents, attr = path.split(".")
+    for name in parents:
+        owner = getattr(owner, name)
+    values = (ast.literal_eval(args.a), ast.literal_eval(args.b))
+
+    shape = tuple(int(v) for v in args.shape.split(","))
+    steps = 16
+    rng = np.random.default_rng(0)
+    x = rng.random((64 * steps,) + shape).astype("float32")
+    y = rng.integers(0, 10, 64 * steps).astype("int32")
+    model = mini_vgg(shape)
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    plan = list(model.train_function._cache.values())[0]._compiled()
+
+    side = [0]
+    op_times = (collections.defaultdict(list), collections.defaultdict(list))
+    step_times = ([], [])
+
+    def timed(fn, k):
+        def run(*arrays):
+            t = time.perf_counter()
+            out = fn(*arrays)
+            op_times[side[0]][k].append(time.perf_counter() - t)
+            return out
+        return run
+
+    plan.steps = [(timed(fn, k), ins, out, node)
+                  for k, (fn, ins, out, node) in enumerate(plan.steps)]
+    plan._code = plan._generate()
+
+    class Toggle(ember.keras.callbacks.Callback):
+        flip = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            side[0] = (batch + self.flip) % 2
+            setattr(owner, attr, values[side[0]])
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            step_times[side[0]].append(time.perf_counter() - self.start)
+
+    toggle = Toggle()
+    for epoch in range(args.epochs):
+        toggle.flip = epoch % 2
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False, callbacks=[toggle])
+
+    a, b = (np.median(t) * 1e3 for t in step_times)
+    print(f"{args.target}: A = {args.a}, B = {args.b}; {len(step_times[0])} steps each")
+    print(f"step median: A {a:.1f} ms  B {b:.1f} ms  B/A {b / a:.3f}")
+    rows = []
+    for k, node in enumerate(plan.nodes):
+        if op_times[0][k] and op_times[1][k]:
+            ta, tb = (np.median(t[k]) * 1e3 for t in op_times)
+            rows.append((abs(tb - ta), node.name, ta, tb))
+    print(f"kernels: A {sum(r[2] for r in rows):.1f} ms  B {sum(r[3] for r in rows):.1f} ms")
+    for _, name, ta, tb in sorted(rows, reverse=True)[:args.top]:
+        print(f"  {name[:52]:52s} A {ta:6.2f}  B {tb:6.2f}  {tb - ta:+.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

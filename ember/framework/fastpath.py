@@ -125,11 +125,11 @@ class ChannelBlocks:
     inner loops; only a last block of fewer than k rows keeps its (rows, C) shape. ``run``
     hands the blocks to ember's threads.
 
-    Blocks of 2 MiB (a core's L2 cache here, and fewer NumPy calls per thread) measured
-    better on the MiniVGG training step than 512 KiB or 1 MiB (-0.7 ms of 87), and than
-    4 MiB, which leaves a 3 MiB array on one thread."""
+    Blocks of at most 4 MiB, as many as a multiple of the threads: few NumPy calls per
+    thread, which measured better on the MiniVGG training step than blocks of 512 KiB,
+    1 MiB or 2 MiB (-0.7 ms of 87 from 1 to 2 MiB, -0.8 ms of 83 from 2 to 4 MiB)."""
 
-    BLOCK_BYTES = 1 << 21
+    BLOCK_BYTES = 1 << 22
 
     def __init__(self, p, c, itemsize):
         self.p, self.c = p, c
@@ -141,10 +141,14 @@ class ChannelBlocks:
 
     def blocks(self):
         """Row ranges (r0, r1): blocks of about equal size, each a multiple of k rows (at
-        most ``rows``), then the last p % k rows on their own, so every block but that
-        short one is viewed as wide rows and summed along short columns."""
+        most ``rows``; a multiple of the threads in number when threads pay), then the
+        last p % k rows on their own, so every block but that short one is viewed as wide
+        rows and summed along short columns."""
         whole = self.p - self.p % self.k
         n = -(-whole // self.rows)
+        if parallel.worth_threads(self.p, self.c):
+            t = parallel.num_threads()
+            n = t * -(-n // t)                 # a multiple of the threads
         out = []
         if whole:
             step = -(-(-(-whole // n)) // self.k) * self.k

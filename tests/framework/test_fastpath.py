@@ -174,3 +174,30 @@ def test_moments_keep_precision_next_to_a_large_mean():
     np.testing.assert_allclose(var, xd.var(0), rtol=1e-6)
     empty_mean, empty_var = fastpath.combine_moments([], 4)
     assert empty_mean.shape == empty_var.shape == (4,) and not empty_var.any()
+
+
+@pytest.mark.parametrize("p, c, threads", [(12544, 64, 2), (50176, 32, 2), (50176, 32, 3),
+                                           (12545, 64, 2), (40, 8, 2)])
+def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, threads):
+    """Batch-norm blocks: every row once, in order, each block but a last short one a
+    multiple of k rows and at most BLOCK_BYTES; as many blocks as a multiple of the
+    threads when the array is worth threads (an array of 3 MiB is not one block)."""
+    from ember.framework import parallel
+    from ember.framework.fastpath import ChannelBlocks
+    saved = parallel._requested
+    parallel.set_num_threads(threads)
+    try:
+        b = ChannelBlocks(p, c, 4)
+        blocks = b.blocks()
+        threaded = parallel.worth_threads(p, c)
+    finally:
+        parallel.set_num_threads(saved)
+    assert blocks[0][0] == 0 and blocks[-1][1] == p
+    assert all(e == s2 for (_, e), (s2, _) in zip(blocks, blocks[1:]))
+    whole = [blk for blk in blocks if (blk[1] - blk[0]) % b.k == 0]
+    assert len(blocks) - len(whole) == (1 if p % b.k else 0)
+    assert all((e - s) * c * 4 <= ChannelBlocks.BLOCK_BYTES for s, e in blocks)
+    if threaded:
+        assert len(whole) % threads == 0 and len(whole) >= threads
+    else:
+        assert len(blocks) <= 2

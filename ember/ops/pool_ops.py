@@ -73,6 +73,11 @@ def _first_max_masks(xpad, y, attrs, outs):
         yield sl, hit
 
 
+# max pooling's forward pass takes blocks of 4 MiB of input (its few passes gain less from
+# cache than fewer calls: -0.14 ms against 1 MiB, on a MiniVGG step, +0.3 ms with 16 MiB)
+MAX_POOL_BYTES = 1 << 22
+
+
 class _PoolBase(Op):
     uses_threads = True      # kernels run on ember's threads (see compiler.Plan)
 
@@ -109,7 +114,7 @@ class _MaxPool(_PoolBase):
                     np.copyto(yb, v)
 
         if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), block_bytes=MAX_POOL_BYTES)
         return from_last(y, cf)
 
     def grad(self, call, g):

@@ -305,8 +305,9 @@ def _product(a, b, out):
 
 
 def _product_t(a, g, wide=False):
-    """a.T @ g for C-contiguous (M, K) a and (M, N) g, as the sum of a stack of small
-    products where BLAS runs those faster. Measured: the stack pays for N <= 32 and, with
+    """a.T @ g for (M, K) a with contiguous rows (or the transposed view of a tap-major
+    patch matrix) and (M, N) g, as the sum of a stack of small products where BLAS runs
+    those faster. Measured: the stack pays for N <= 32 and, with
     ``wide`` (a few channels against taps times channels), for any N."""
     m, k = a.shape
     n = g.shape[1]
@@ -399,7 +400,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
                     acc = part
                 else:
                     acc += part
-        if add is not None:      # once per group, its output still in cache: fewer calls
+        if add is not None:      # once per group: fewer NumPy calls than once per block
             add.apply(np.add, y[s:e].reshape(-1, o))
         return acc
 

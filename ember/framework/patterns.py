@@ -14,8 +14,7 @@ core's cache (the fused ops live beside the ops they replace):
   -> ``_FusedBatchNormGradEx`` with ``relu``;
 - ``SumToShape`` of a batch-norm gradient's dx to one value per channel (the bias gradient)
   -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``);
-- ``RandomUniform >= t`` (float32) -> ``_RandomUniformAtLeast``, and ``x * cast(mask)``
-  with a bool mask -> ``x * mask`` (dropout's keep mask);
+- ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask);
 - a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it;
 - a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy).
 
@@ -223,30 +222,6 @@ def multiply_by_masks(ir):
     _rebuild(ir, {}, drop)
 
 
-def fuse_random_masks(ir):
-    """``RandomUniform(shape) >= t`` for float32 with a scalar t, the draw read by nothing
-    else -> ``_RandomUniformAtLeast``: the same mask from the same stream (dropout's keep
-    mask), without a buffer of draws between two ops."""
-    from ember.framework import dtypes
-    g = _Graph(ir)
-    replace, drop = {}, set()
-    for n in ir.nodes:
-        if n.op.name != "GreaterEqual" or len(n.inputs) != 2:
-            continue
-        u, t = n.inputs
-        draw = g.producer.get(u)
-        if draw is None or draw.op.name != "RandomUniform" or id(draw) in drop or \
-                draw.attrs.get("dtype") is not dtypes.float32 or \
-                ir.dtypes.get(t) is not dtypes.float32 or _static(ir, t) != [] or \
-                not g.only_user(u, n, after=g.position[id(n)]):
-            continue
-        replace[id(n)] = _node(get_op("_RandomUniformAtLeast"), [draw.inputs[0], t],
-                               n.outputs, draw.attrs, f"{draw.name}+{n.name}", n.shapes)
-        g.move_shape_users(u, n.outputs[0])
-        drop.add(id(draw))
-    _rebuild(ir, replace, drop)
-
-
 def relu_mask_before_max_pool_grad(ir):
     """A ReLU's gradient after a max pooling's gradient, both reading the ReLU's output z:
     the pooling routes each dy to a position where z equals the window's maximum y, so
@@ -351,7 +326,6 @@ def fuse_conv_backprops(ir):
 
 
 def fuse_layer_patterns(ir):
-    fuse_random_masks(ir)
     multiply_by_masks(ir)
     fuse_conv_bias(ir)
     fuse_batch_norm_relu(ir)

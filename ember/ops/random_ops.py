@@ -368,26 +368,6 @@ class _Poisson(_RandomOp):
         return counts.astype(dtype.np)
 
 
-class _UniformAtLeast(Op):
-    """``RandomUniform(shape) >= threshold`` as one kernel (dropout's keep mask, with no
-    buffer of draws between two ops); made only by the compiler (ember.framework.patterns).
-    Inputs (shape, threshold), the RandomUniform's attrs: the same stream, the same mask."""
-
-    name = "_RandomUniformAtLeast"
-    differentiable = False
-    stateful = True
-
-    def infer(self, inputs, dtype, seed, seed2, key):
-        return _shape_spec(inputs[0], self.name), dtypes.bool
-
-    def kernel(self, xp, shape, threshold, dtype, seed, seed2, key):
-        rng = random_seed.kernel_generator(RANDOM_UNIFORM.name, dtype, seed, seed2, key)
-        draws = _unit_uniform(rng, _dims(shape, self.name), dtype.np)
-        return np.greater_equal(draws, threshold, out=np.empty(draws.shape, bool))
-
-
-RANDOM_UNIFORM_AT_LEAST = _UniformAtLeast()
-
 RANDOM_STANDARD_NORMAL = _Normal("RandomStandardNormal", "seeded")
 RANDOM_UNIFORM = _Uniform("RandomUniform", "seeded")
 RANDOM_UNIFORM_INT = _UniformInt("RandomUniformInt", "seeded")

@@ -387,35 +387,6 @@ def test_multiplying_by_a_cast_mask_reads_the_mask():
     np.testing.assert_allclose(traced[1], (x.numpy() * keep).sum(), rtol=1e-5)
 
 
-def test_a_float32_uniform_compared_with_a_scalar_runs_as_one_random_node(monkeypatch):
-    """RandomUniform >= t (dropout's keep mask) becomes _RandomUniformAtLeast, whose masks,
-    call after call, are the comparisons of the draws the same stream gives; a uniform
-    draw read by anything else stays as it is."""
-    from ember.framework import random_seed
-
-    def fn(x):
-        keep = tf.random.uniform(tf.shape(x), seed=3) >= 0.3
-        return tf.where(keep, x, 0.0)
-
-    def fn_kept(x):
-        u = tf.random.uniform(tf.shape(x), seed=3)
-        return tf.where(u >= 0.3, x, 0.0), u
-
-    x = tf.constant(np.arange(1, 36, dtype=np.float32).reshape(5, 7))
-    compiled = tf.function(fn)
-    plan = compiled.get_concrete_function(x)._compiled()
-    assert len(nodes(plan, "_RandomUniformAtLeast")) == 1 and "RandomUniform" not in ops(plan)
-    streams = {}
-    monkeypatch.setattr(random_seed, "kernel_generator",
-                        lambda *key: streams.setdefault(key, np.random.Generator(
-                            np.random.PCG64(4))))
-    ref = np.random.Generator(np.random.PCG64(4))
-    for _ in range(3):           # 35 draws a call: one 32-bit value held over every other
-        want = np.where(ref.random((5, 7), dtype=np.float32) >= np.float32(0.3), x.numpy(), 0)
-        np.testing.assert_array_equal(compiled(x).numpy(), want)
-    assert "RandomUniform" in ops(plan_of(fn_kept, x))
-
-
 def test_a_cast_used_otherwise_stays():
     def fn(x, noise):
         keep = tf.cast(tf.greater_equal(noise, 0.5), tf.float32)

@@ -135,6 +135,7 @@ class ChannelBlocks:
         self.p, self.c = p, c
         self.k = k = max(1, -(-2048 // max(c, 1)))
         self.rows = k * max(1, self.BLOCK_BYTES // (k * max(c, 1) * itemsize))
+        self.threaded = parallel.worth_threads(p, c)
 
     def tile(self, v):
         return np.tile(v, self.k)
@@ -146,7 +147,7 @@ class ChannelBlocks:
         rows and summed along short columns."""
         whole = self.p - self.p % self.k
         n = -(-whole // self.rows)
-        if parallel.worth_threads(self.p, self.c):
+        if self.threaded:
             t = parallel.num_threads()
             n = t * -(-n // t)                 # a multiple of the threads
         out = []
@@ -161,8 +162,8 @@ class ChannelBlocks:
         """``fn(r0, r1)`` for every block, across threads when the array is large enough;
         the results in block order."""
         blocks = self.blocks()
-        threads = None if parallel.worth_threads(self.p, self.c) else 1
-        return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks), threads=threads)
+        return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks),
+                                  threads=None if self.threaded else 1)
 
     def view(self, a, r0, r1):
         """Rows r0:r1 of a (P, C) array, as wide rows when their count allows."""
@@ -186,13 +187,7 @@ class ChannelBlocks:
 
     def total(self, sums):
         """Per-block column sums (wide or not) added up in float64, one value per channel."""
-        acc = np.zeros(self.k * self.c)
-        for s in sums:
-            if s.shape[0] == acc.shape[0]:
-                acc += s
-            else:
-                acc[:self.c] += s
-        return self.fold(acc)
+        return sum((self.per_channel(s) for s in sums), np.zeros(self.c))
 
     def per_channel(self, sums):
         """A block's column sums (wide or not) as one float64 value per channel."""

@@ -368,11 +368,12 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
     n = x.shape[0]
     k = math.prod(ksize) * cg
     y = np.empty((n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype))
-    if groups == 1:
+    ones = groups == 1 and bias is not None and _tap_major(x, ksize)
+    if ones:       # the bias as a last filter row, times the patches' row of ones
+        wm = aligned(np.concatenate([w.reshape(k, o), bias.reshape(1, o).astype(w.dtype)]))
+        bias = None
+    elif groups == 1:
         wm = aligned(w.reshape(k, o))
-        if bias is not None and _tap_major(x, ksize):
-            wm = aligned(np.concatenate([wm, bias.reshape(1, o).astype(wm.dtype)]))
-            bias = None
     else:
         wm = np.ascontiguousarray(w.reshape(-1, groups, og).transpose(1, 0, 2))   # (G, K, Og)
     x = np.ascontiguousarray(x)
@@ -386,8 +387,7 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
             yb = y[s2:e2, r0:r1].reshape(-1, o)
             if groups == 1:
                 if patches.tap_major:
-                    np.matmul(cols if len(wm) == cols.shape[1] else patches.with_ones(cols),
-                              wm, out=yb)
+                    np.matmul(patches.with_ones(cols) if ones else cols, wm, out=yb)
                 else:
                     _product(cols, wm, yb)
             else:

@@ -82,6 +82,20 @@ def release_scratch():
     _local.generation = _generation
 
 
+def empty_aligned(shape, dtype, alignment: int = 64):
+    """An uninitialised C-contiguous array whose data starts on an ``alignment``-byte
+    boundary (NumPy's large buffers start 16 bytes past one). ``alignment`` 0 gives a plain
+    ``np.empty``."""
+    dtype = np.dtype(dtype)
+    if not alignment:
+        return np.empty(shape, dtype)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def aligned(a, alignment: int = 64):
     """A C-contiguous copy of ``a`` whose data starts on an ``alignment``-byte boundary
     (``a`` itself when it already is one): BLAS kernels that read a small operand in place
@@ -89,8 +103,6 @@ def aligned(a, alignment: int = 64):
     a = np.asarray(a)
     if a.flags.c_contiguous and a.ctypes.data % alignment == 0:
         return a
-    raw = np.empty(a.nbytes + alignment, np.uint8)
-    start = -raw.ctypes.data % alignment
-    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out = empty_aligned(a.shape, a.dtype, alignment)
     np.copyto(out, a)
     return out

@@ -358,6 +358,16 @@ def test_for_blocks_shares_blocks_across_threads():
     assert len(idents) == 2
 
 
+def test_for_blocks_cuts_one_block_for_each_thread_when_threads_pay():
+    parallel.set_num_threads(2)
+    # 6 items of 65536 elements' work, all in one block of block_bytes: still two blocks
+    out = _in_thread(parallel.for_blocks, lambda s, e: (s, e), 6, 4 << 16, False, 64 << 20)
+    assert out == [(0, 3), (3, 6)]
+    # too little work for a second thread: one block, as block_bytes asks
+    out = _in_thread(parallel.for_blocks, lambda s, e: (s, e), 6, 64, False, 64 << 20)
+    assert out == [(0, 6)]
+
+
 # -------------------------------------------------------------------- thread settings ---
 
 def test_set_num_threads():

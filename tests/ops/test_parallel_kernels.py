@@ -553,6 +553,49 @@ def test_aligned_copies_only_when_needed():
     assert t.flags.c_contiguous
 
 
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), ()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_empty_aligned_starts_on_the_boundary(shape, dtype):
+    from ember.framework.memory import empty_aligned
+    for alignment in (64, 128):
+        a = empty_aligned(shape, dtype, alignment)
+        assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous
+        assert a.ctypes.data % alignment == 0
+        a[...] = 3                                          # writable, its own memory
+        assert np.all(a == 3)
+    assert empty_aligned(5, np.float32).shape == (5,)
+    assert empty_aligned((2, 2), np.float32, 0).shape == (2, 2)     # plain np.empty
+
+
+@pytest.mark.parametrize("channels", [1, 16])          # tap-major and window-major patches
+def test_conv_patch_buffers_start_on_a_cache_line(channels):
+    x = np.ones((4, 9, 9, channels), np.float32)
+    for images in (1, 3):
+        p = conv_ops._Patches(x, (3, 3), (1, 1), (1, 1), (9, 9), ((1, 1), (1, 1)), 1, images)
+        assert p.cols.ctypes.data % 64 == 0
+        assert p.tap_major == (channels == 1)
+
+
+def test_first_layer_filter_gradient_runs_on_threads(monkeypatch):
+    # a 28x28x1 -> 32 filter gradient has few multiply-adds (9 per output value) but reads
+    # a whole output-sized gradient per image: that traffic makes it worth two threads
+    parallel.set_num_threads(2)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 28, 28, 1)).astype(np.float32)
+    g = rng.standard_normal((64, 28, 28, 32)).astype(np.float32)
+    assert conv_ops._group_size(x, (3, 3), (28, 28), 1, 32)[1]        # by its MACs alone
+    sizes = []
+    real = conv_ops._run_groups
+    monkeypatch.setattr(conv_ops, "_run_groups",
+                        lambda n, size, fn: sizes.append(size) or real(n, size, fn))
+    dw = conv_ops.conv_filter_grad(x, (3, 3, 1, 32), g, (1, 1), (1, 1), "SAME")
+    assert sizes == [(32, False)]                      # two groups, on threads
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).astype(np.float64)
+    want = np.stack([np.einsum("nhwc,nhwo->co", xp[:, i:i + 28, j:j + 28], g)
+                     for i in range(3) for j in range(3)]).reshape(3, 3, 1, 32)
+    np.testing.assert_allclose(dw, want, rtol=2e-4, atol=2e-3)
+
+
 def test_reference_conv_gradients_match_finite_differences():
     """The adjoint reference itself: its dx and dw are the gradients of sum(y * gy)."""
     rng = np.random.default_rng(7)

@@ -137,8 +137,12 @@ class ChannelBlocks:
         self.rows = k * max(1, self.BLOCK_BYTES // (k * max(c, 1) * itemsize))
         self.threaded = parallel.worth_threads(p, c)
 
-    def tile(self, v):
-        return np.tile(v, self.k)
+    def tiles(self, vectors, dtype):
+        """Per-channel vectors, each repeated k times along wide rows, as the rows of one
+        (len(vectors), k * C) array of dtype (made by one broadcast copy)."""
+        out = np.empty((len(vectors), self.k, self.c), dtype)
+        out[...] = np.asarray(vectors)[:, None, :]
+        return out.reshape(len(vectors), self.k * self.c)
 
     def blocks(self):
         """Row ranges (r0, r1): blocks of about equal size, each a multiple of k rows (at
@@ -185,9 +189,15 @@ class ChannelBlocks:
         """The column sums of a * b (block views of one shape)."""
         return np.einsum("ij,ij->j", a, b)
 
-    def total(self, sums):
-        """Per-block column sums (wide or not) added up in float64, one value per channel."""
-        return sum((self.per_channel(s) for s in sums), np.zeros(self.c))
+    def totals(self, parts, count):
+        """Per-block tuples of ``count`` column sums (wide or not) added up in float64:
+        a (count, C) array, one row per sum (zeros when there are no blocks)."""
+        out = np.zeros((count, self.c))
+        for width in {len(part[0]) for part in parts}:
+            same = np.sum([part for part in parts if len(part[0]) == width], axis=0,
+                          dtype=np.float64)
+            out += same.reshape(count, -1, self.c).sum(axis=1) if width != self.c else same
+        return out
 
     def per_channel(self, sums):
         """A block's column sums (wide or not) as one float64 value per channel."""

@@ -137,7 +137,7 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     mul = scale / np.sqrt(var + epsilon)
     # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
     # with mean in float32, one pass fewer
-    mul_t, add_t = (blocks.tile(v.astype(dt)) for v in (mul, offset - mean * mul))
+    mul_t, add_t = blocks.tiles((mul, offset - mean * mul), dt)
     y = np.empty_like(x2)
 
     def normalize(r0, r1):
@@ -165,8 +165,9 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
     # sum(dy * (x - mean)) as sum(dy * x) - mean * sum(dy) where that keeps its precision
-    raw = raw_sums_fit(mean.astype(np.float64), var.astype(np.float64))
-    mean_t = None if raw else blocks.tile(mean)
+    mean64, var64 = mean.astype(np.float64), var.astype(np.float64)
+    raw = raw_sums_fit(mean64, var64)
+    mean_t = None if raw else blocks.tiles((mean,), dt)[0]
     dx = np.empty_like(x2)
     source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
 
@@ -180,10 +181,10 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
         return blocks.sum_rows(gb), blocks.dot_rows(t, gb)
 
     parts = blocks.run(stats)
-    sum_g, sum_gxc = (blocks.total(part[i] for part in parts) for i in range(2))
+    sum_g, sum_gxc = blocks.totals(parts, 2)
     if raw:
-        sum_gxc = sum_gxc - mean.astype(np.float64) * sum_g
-    inv = 1.0 / np.sqrt(var.astype(np.float64) + epsilon)
+        sum_gxc = sum_gxc - mean64 * sum_g
+    inv = 1.0 / np.sqrt(var64 + epsilon)
     n = max(p, 1)
     k = scale * inv
     sum_gxhat = sum_gxc * inv
@@ -192,8 +193,10 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     # dx = k * dy - c1 * (x - mean) - c2 = k * dy - c1 * (x - m2), m2 = mean - c2 / c1
     safe = np.abs(c2) < np.abs(c1) * 1e20                    # m2 stays a finite float32
     m2 = np.where(safe, mean - c2 / np.where(safe, c1, 1.0), 0.0)
-    k_t, c1_t, m2_t = (blocks.tile(v.astype(dt)) for v in (k, c1, m2))
-    c2_t = None if safe.all() else blocks.tile(np.where(safe, 0.0, c2).astype(dt))
+    everywhere = bool(safe.all())
+    tiled = blocks.tiles((k, c1, m2) if everywhere else (k, c1, m2, np.where(safe, 0.0, c2)), dt)
+    k_t, c1_t, m2_t = tiled[:3]
+    c2_t = None if everywhere else tiled[3]
 
     def backward(r0, r1):
         b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))

@@ -201,3 +201,30 @@ def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, thread
         assert len(whole) % threads == 0 and len(whole) >= threads
     else:
         assert len(blocks) <= 2
+
+
+# ------------------------------------------------------------------ channel blocks ---
+
+@pytest.mark.parametrize("p,c", [(5000, 32), (6400, 32), (4099, 48), (7, 512), (3, 5)])
+def test_channel_blocks_tiles_and_totals(p, c):
+    """``tiles`` repeats each per-channel vector along a wide row; ``totals`` adds up the
+    blocks' column sums (wide rows and a short narrow last block) to per-channel values."""
+    from ember.framework.fastpath import ChannelBlocks
+    rng = np.random.default_rng(p)
+    blocks = ChannelBlocks(p, c, 4)
+    a, b = (rng.standard_normal(c) for _ in range(2))
+    t = blocks.tiles((a, b), np.float32)
+    assert t.shape == (2, blocks.k * c) and t.dtype == np.float32
+    np.testing.assert_array_equal(t[0], np.tile(a.astype(np.float32), blocks.k))
+    np.testing.assert_array_equal(t[1], np.tile(b.astype(np.float32), blocks.k))
+    x = rng.standard_normal((p, c)).astype(np.float32)
+    spans = blocks.blocks()
+    assert any((e - s) % blocks.k for s, e in spans) == (p % blocks.k != 0)
+    parts = [(blocks.sum_rows(blocks.view(x, s, e)), blocks.dot_rows(*[blocks.view(x, s, e)] * 2))
+             for s, e in spans]
+    sums = blocks.totals(parts, 2)
+    assert sums.shape == (2, c) and sums.dtype == np.float64
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(sums[0], x64.sum(axis=0), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(sums[1], (x64 * x64).sum(axis=0), rtol=1e-5)
+    np.testing.assert_array_equal(blocks.totals([], 3), np.zeros((3, c)))

@@ -257,10 +257,12 @@ CHUNK = 1 << 17             # elements per chunk of a chunked elementwise tree
 MIN_CHUNKED = 1 << 18       # arrays smaller than this run whole
 
 
-def run_in_chunks(arrays, steps):
+def run_in_chunks(arrays, steps, into=None):
     """A tree of elementwise ufunc steps (FusedElementwise's ``steps``) run chunk by chunk
     across threads, so its temporaries stay in cache and each input is read once from
-    memory; None when the operands are not all one large C-contiguous shape or scalars."""
+    memory; None when the operands are not all one large C-contiguous shape or scalars.
+    ``into``: one of the inputs, whose buffer receives the result when its dtype fits
+    (chunk by chunk, after the chunk's inputs were read)."""
     shape = None
     for a in arrays:
         if type(a) is np.ndarray and a.size >= MIN_CHUNKED:
@@ -281,7 +283,11 @@ def run_in_chunks(arrays, steps):
             return None
     n = math.prod(shape)
     probe = _run_steps([f[:1] if np.ndim(f) else f for f in flat], steps, None)
-    out = np.empty(n, probe.dtype)
+    if type(into) is np.ndarray and into.shape == shape and into.dtype == probe.dtype and \
+            into.flags.c_contiguous and into.flags.writeable:
+        out = into.reshape(-1)
+    else:
+        out = np.empty(n, probe.dtype)
 
     def chunk(i):
         a = i * CHUNK

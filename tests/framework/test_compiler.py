@@ -374,6 +374,57 @@ def test_reuse_buffers_inside_fused_chains_after_a_fresh_producer():
     assert_same_results(g, fetches, feeds, [FUSE, REUSE], rand_inputs(specs, n=4))
 
 
+def test_chunked_fused_tree_writes_its_result_into_a_fresh_input(monkeypatch):
+    """A momentum-like update whose gradient is a matmul's fresh output, large enough to
+    run chunk by chunk: the result goes into the gradient's buffer (``out_input``); a
+    feed (the velocity) is never the donor, and the values match the unoptimized plan's."""
+    from ember.framework import fastpath
+    specs = [([600, 500], F32), ([600, 8], F32), ([8, 500], F32)]
+
+    def fn(v, a, b):
+        return v * 0.9 - tf.matmul(a, b) * 0.01
+    g, fetches, feeds = build(fn, *specs)
+    plan = compiled(g, fetches, feeds, [FUSE, REUSE])
+    fused = [n for n in plan.nodes if n.op.name == "FusedElementwise"][0]
+    mm = [n for n in plan.nodes if n.op.name == "BatchMatMulV2"][0]
+    assert fused.inputs[fused.attrs["out_input"]] == mm.outputs[0]
+    seen = []
+    real = fastpath.run_in_chunks
+
+    def spy(arrays, steps, into=None):
+        out = real(arrays, steps, into)
+        seen.append(out is not None and into is not None and np.shares_memory(out, into))
+        return out
+    monkeypatch.setattr(C, "run_in_chunks", spy)
+    inputs = rand_inputs(specs, n=2)
+    for args in inputs:
+        v = args[0].copy()
+        np.testing.assert_allclose(plan.run(list(args))[0],
+                                   compiled(g, fetches, feeds, []).run(list(args))[0],
+                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(args[0], v)          # the feed is untouched
+    assert seen and all(seen)
+
+
+def test_run_in_chunks_into_an_input_or_a_new_array():
+    from ember.framework import fastpath
+    rng = np.random.default_rng(5)
+    v, gr = (rng.standard_normal((700, 401)).astype(np.float32) for _ in range(2))
+    steps = ((np.multiply, (0, 1), None), (np.multiply, (2, 3), None),
+             (np.subtract, (4, 5), 0))
+    want = v * np.float32(0.9) - gr * np.float32(0.01)
+    donor = gr.copy()
+    out = fastpath.run_in_chunks((v, np.float32(0.9), donor, np.float32(0.01)), steps,
+                                 into=donor)
+    np.testing.assert_array_equal(out, want)
+    assert np.shares_memory(out, donor)
+    wrong = gr.astype(np.float64)      # a dtype the result does not have: a new array
+    out = fastpath.run_in_chunks((v, np.float32(0.9), gr, np.float32(0.01)), steps,
+                                 into=wrong)
+    np.testing.assert_array_equal(out, want)
+    assert not np.shares_memory(out, wrong) and out.dtype == np.float32
+
+
 # ------------------------------------------------------------- all passes together ---
 
 def _mlp(x, w1, w2):

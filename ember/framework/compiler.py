@@ -431,12 +431,22 @@ def _fuse(ir, members):
 
 def reuse_buffers(ir):
     """An elementwise node may write into an input buffer that no one else reads: an
-    intermediate made fresh by its producer (never a feed, constant or variable value)."""
+    intermediate made fresh by its producer (never a feed, constant or variable value).
+    So may an op listing the input positions it can write its first output into
+    (``donatable``): it is told which one with the attribute ``into``."""
     count = ir.consumers()
     fresh = set()
     for n in ir.nodes:
         if n.op.name == "FusedElementwise":
             _reuse_in_fused(ir, n, fresh, count)
+        elif getattr(n.op, "donatable", ()):
+            for p in n.op.donatable:
+                v = n.inputs[p] if p < len(n.inputs) else None
+                if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
+                        n.inputs.count(v) == 1 and \
+                        _can_overwrite(ir, v, n.outputs[0], []):
+                    n.attrs = dict(n.attrs, into=p)
+                    break
         elif _node_ufunc(ir, n) is not None:
             for p, v in enumerate(n.inputs):
                 if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \

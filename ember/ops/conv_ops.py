@@ -362,10 +362,12 @@ def _run_groups(n, size, fn):
                               len(starts), blas=True, threads=1 if small else None)
 
 
-def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
+def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None, out=None):
     """(y, fn, group size): ``fn(s, e)`` computes images s:e of the convolution into y.
     With ``rows`` (an array shaped like y but for its channels), ``fn`` also returns the
-    sum over those images' blocks of rows^T @ patches, (rows' channels, K)."""
+    sum over those images' blocks of rows^T @ patches, (rows' channels, K). ``out``: an
+    array for y; it may be x itself when x is padded (each group's images are copied into
+    the padded buffer before their outputs are written)."""
     r = x.ndim - 2
     ksize = w.shape[:r]
     cg, o = w.shape[r], w.shape[r + 1]
@@ -374,7 +376,13 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None):
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], ksize, strides, dilations, padding)
     n = x.shape[0]
     k = math.prod(ksize) * cg
-    y = np.empty((n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype))
+    shape, dtype = (n,) + tuple(outs) + (o,), np.result_type(x.dtype, w.dtype)
+    if out is not None and out.shape == shape and out.dtype == dtype and \
+            out.flags.c_contiguous and out.flags.writeable and \
+            (any(a or b for a, b in pads) or not np.shares_memory(out, x)):
+        y = out
+    else:
+        y = np.empty(shape, dtype)
     ones = groups == 1 and bias is not None and _tap_major(x, ksize)
     if ones:       # the bias as a last filter row, times the patches' row of ones
         wm = aligned(np.concatenate([w.reshape(k, o), bias.reshape(1, o).astype(w.dtype)]))
@@ -565,13 +573,15 @@ def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     return finish(_run_groups(x.shape[0], size, group))
 
 
-def conv_backprop(x, w, g, strides, dilations, padding):
+def conv_backprop(x, w, g, strides, dilations, padding, into=False):
     """(dx, dw) of conv_forward, given dy = g. When the input gradient is the flipped-filter
     convolution: without groups and with no more output than input channels, the filter
     gradient is made from the input gradient's own patches of dy (x needs no patches:
     about 5% off a MiniVGG training step); with groups both gradients run in one pass over
     groups of images (the threads meet once). Otherwise the two gradients run apart (with
-    more output than input channels that measured as fast as one pass, or faster)."""
+    more output than input channels that measured as fast as one pass, or faster).
+    ``into``: dx may be written over g (no one reads g afterwards) where their shapes
+    agree."""
     r = x.ndim - 2
     outs, pads = window_geometry("Conv", x.shape[1:1 + r], w.shape[:r], strides, dilations,
                                  padding)
@@ -587,7 +597,8 @@ def conv_backprop(x, w, g, strides, dilations, padding):
         # p holds dy[p - d * t + lo] at flipped tap t, so x^T @ patches is dw with its taps
         # flipped, and x needs no patches of its own
         dx, group, size = _forward_job(g, flipped_filter(w, 1), strides, dilations, full,
-                                       rows=np.ascontiguousarray(x))
+                                       rows=np.ascontiguousarray(x),
+                                       out=g if into else None)
         dw = _sum_in_order(_run_groups(x.shape[0], size, group),
                            np.result_type(x.dtype, g.dtype))
         dw = dw.reshape((w.shape[r],) + w.shape[:r] + (w.shape[r + 1],))
@@ -817,15 +828,18 @@ class _FusedConvBackprop(_ConvBase):
     num_outputs = 2
     fresh_output = True
     differentiable = False
+    donatable = (2,)         # dx may take dy's buffer (compiler.reuse_buffers)
 
     def infer(self, inputs, **attrs):
         x, w, g = inputs
         return [(x.shape, x.dtype), (w.shape, w.dtype)]
 
-    def kernel(self, xp, x, w, g, **attrs):
+    def kernel(self, xp, x, w, g, into=None, **attrs):
         cf = channels_first(attrs["data_format"])
-        dx, dw = conv_backprop(_work(to_last(x, cf)), _work(w), _work(to_last(g, cf)),
-                               *self._geom(attrs))
+        args = (_work(to_last(x, cf)), _work(w), _work(to_last(g, cf))) + self._geom(attrs)
+        # into: the compiler found that no one reads dy after this (channels-last only)
+        dx, dw = conv_backprop(*args, into=True) if into is not None and not cf else \
+            conv_backprop(*args)
         return from_last(dx, cf).astype(x.dtype, copy=False), dw.astype(w.dtype, copy=False)
 
 

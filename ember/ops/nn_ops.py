@@ -63,6 +63,8 @@ def _is_nonzero(t):
 class _MaskedGrad(Op):
     """``g`` scaled by the slope of a piecewise-linear activation at ``x``; linear in ``g``."""
 
+    fresh_output = True      # always a new array (the compiler may write over it)
+
     def __init__(self, name, slope):
         super().__init__(name)
         self.slope = slope

@@ -151,7 +151,8 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     return y, mean.astype(dt), var.astype(dt)
 
 
-def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_sum=False):
+def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_sum=False,
+                        into=False):
     """Gradients (dx, dscale, doffset) of training-mode batch norm of a (P, C) array, given
     dy; two passes like batch_norm_forward:
 
@@ -160,7 +161,8 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
 
     ``features`` (P, C): dy is first masked where features <= 0 (the gradient of a ReLU
     that followed the batch norm). ``with_sum`` adds a fourth result: dx summed over rows
-    (the gradient of a bias added before the batch norm)."""
+    (the gradient of a bias added before the batch norm). ``into``: dx may be written over
+    g2 (each pass reads a block's dy before writing its dx there)."""
     p, c = x2.shape
     dt = x2.dtype
     blocks = ChannelBlocks(p, c, x2.itemsize)
@@ -168,7 +170,10 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
     mean64, var64 = mean.astype(np.float64), var.astype(np.float64)
     raw = raw_sums_fit(mean64, var64)
     mean_t = None if raw else blocks.tiles((mean,), dt)[0]
-    dx = np.empty_like(x2)
+    if into and g2.dtype == x2.dtype and g2.flags.c_contiguous and g2.flags.writeable:
+        dx = g2
+    else:
+        dx = np.empty_like(x2)
     source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
 
     def stats(r0, r1):
@@ -228,16 +233,18 @@ def _forward_kernel(x, scale, offset, epsilon, axis, relu):
     return y, mean.astype(scale.dtype), var.astype(scale.dtype)
 
 
-def _backward_kernel(gy, x, scale, mean, var, features, epsilon, axis, with_sum):
+def _backward_kernel(gy, x, scale, mean, var, features, epsilon, axis, with_sum,
+                     into=False):
     """FusedBatchNormGradV3's (and _FusedBatchNormGradEx's) outputs in x's layout and
-    dtypes: (dx, dscale, doffset[, the sum of dx per channel])."""
+    dtypes: (dx, dscale, doffset[, the sum of dx per channel]). With ``into`` (the
+    compiler found that no one reads dy afterwards) dx may be written over dy."""
     w, restore = _channels_last(x, axis)
     c = w.shape[-1]
     g2 = _channels_last(gy, axis)[0].reshape(-1, c).astype(w.dtype, copy=False)
     f2 = None if features is None else _channels_last(features, axis)[0].reshape(-1, c)
     out = batch_norm_backward(g2, w.reshape(-1, c), scale.astype(w.dtype),
                               mean.astype(w.dtype), var.astype(w.dtype), epsilon,
-                              features=f2, with_sum=with_sum)
+                              features=f2, with_sum=with_sum, into=into)
     dx = restore(out[0].reshape(w.shape)).astype(x.dtype, copy=False)
     return (dx,) + tuple(v.astype(scale.dtype) for v in out[1:3]) + \
         tuple(v.astype(x.dtype) for v in out[3:])
@@ -261,13 +268,15 @@ class _FusedBatchNormGrad(Op):
     name = "FusedBatchNormGradV3"
     num_outputs = 3
     uses_threads = True
+    donatable = (0,)         # dx may take dy's buffer (compiler.reuse_buffers)
 
     def infer(self, inputs, epsilon, axis):
         gy, x, scale = inputs[:3]
         return [(x.shape, x.dtype), (scale.shape, scale.dtype), (scale.shape, scale.dtype)]
 
-    def kernel(self, xp, gy, x, scale, mean, var, epsilon, axis):
-        return _backward_kernel(gy, x, scale, mean, var, None, epsilon, axis, False)
+    def kernel(self, xp, gy, x, scale, mean, var, epsilon, axis, into=None):
+        return _backward_kernel(gy, x, scale, mean, var, None, epsilon, axis, False,
+                                into is not None)
 
     def grad(self, call, gdx, gdscale, gdoffset):
         # second order: differentiate the same formula written in ops
@@ -343,6 +352,7 @@ class _FusedBatchNormGradEx(Op):
     name = "_FusedBatchNormGradEx"
     uses_threads = True
     fresh_output = True
+    donatable = (0,)         # dx may take dy's buffer (compiler.reuse_buffers)
     differentiable = False
 
     def output_count(self, attrs):
@@ -355,9 +365,9 @@ class _FusedBatchNormGradEx(Op):
         return out
 
     def kernel(self, xp, gy, x, scale, mean, var, *features, epsilon, axis, relu=False,
-               with_sum=False):
+               with_sum=False, into=None):
         return _backward_kernel(gy, x, scale, mean, var, features[0] if relu else None,
-                                epsilon, axis, with_sum)
+                                epsilon, axis, with_sum, into is not None)
 
 
 FUSED_BATCH_NORM = _FusedBatchNorm()

@@ -129,6 +129,8 @@ def _last(attrs):
 class _MaxPoolGrad(_PoolBase):
     """(x, y, dy) -> dx: dy routed to the first maximum of each window."""
 
+    fresh_output = True      # dx is always a new array (the compiler may write over it)
+
     def infer(self, inputs, **attrs):
         x, y, g = inputs
         check_dtype(self.name, x.dtype, REAL)

@@ -464,3 +464,47 @@ def test_a_convolutions_two_gradients_run_as_one_node(rank, strides, padding):
     assert f"_FusedConv{rank}DBackprop" in names, names
     assert not any("BackpropInput" in n or "BackpropFilter" in n for n in names), names
     assert_traced_equals_eager(fn, [x, w, wy])
+
+
+def test_gradients_write_over_dead_fresh_buffers(block_args):
+    """In a two-conv block's gradient, the batch-norm gradient writes dx over dy and the
+    convolution gradient writes dx over its dy when no one else reads them (``into``);
+    dy fed from outside, or read twice, is never written over; the values are eager's."""
+    x, w, b, scale, offset, _ = block_args
+    rng = np.random.default_rng(4)
+    w2 = tf.constant(rng.standard_normal((3, 3, 4, 4)).astype(np.float32))
+    wy = tf.constant(rng.standard_normal((3, 6, 5, 4)).astype(np.float32))
+
+    def fn(x, w, b, scale, offset, w2, wy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w, b, scale, offset, w2])
+            y = tf.nn.conv2d(x, w, 1, "SAME") + b
+            z, _, _ = tf.nn.fused_batch_norm(y, scale, offset)
+            h = tf.nn.conv2d(tf.nn.relu(z), w2, 1, "SAME")
+            loss = tf.reduce_sum(tf.nn.relu(h) * wy)
+        return [loss] + tape.gradient(loss, [x, w, b, scale, offset, w2])
+
+    args = [x, w, b, scale, offset, w2, wy]
+    plan = plan_of(fn, *args)
+    (bn_grad,) = nodes(plan, FUSED_BN_GRAD)
+    first, second = sorted(nodes(plan, "_FusedConv2DBackprop"),
+                           key=lambda n: plan.nodes.index(n), reverse=True)
+    assert bn_grad.attrs.get("into") == 0
+    assert second.attrs.get("into") == 2          # dx (3, 6, 5, 4) over dy (3, 6, 5, 4)
+    assert "into" not in first.attrs              # dx (3, 6, 5, 3): not dy's shape
+    assert_traced_equals_eager(fn, args)
+
+    def fed(g, x, scale, offset):          # dy is a feed: never written over
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            z, _, _ = tf.nn.fused_batch_norm(x, scale, offset)
+        return tape.gradient(z, x, output_gradients=g)
+
+    g = tf.constant(rng.standard_normal((3, 6, 5, 4)).astype(np.float32))
+    xb = tf.constant(rng.standard_normal((3, 6, 5, 4)).astype(np.float32))
+    before = g.numpy().copy()
+    plan = plan_of(fed, g, xb, scale, offset)
+    assert any("BatchNormGrad" in n.op.name for n in plan.nodes)
+    assert all("into" not in n.attrs for n in plan.nodes)
+    assert_traced_equals_eager(fed, [g, xb, scale, offset])
+    np.testing.assert_array_equal(g.numpy(), before)

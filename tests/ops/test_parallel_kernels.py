@@ -437,6 +437,32 @@ def test_conv_backprop_filter_gradient_from_dys_patches(name, forced):
     assert_close(dw, dw_ref, what="dw")
 
 
+@pytest.mark.parametrize("blocks", ["groups", "row-blocks"])
+@pytest.mark.parametrize("name", ["2d-same", "1d-same", "3d-same"])
+def test_conv_backprop_writes_dx_over_dy_into(name, blocks, forced, monkeypatch):
+    """With ``into``, dx (same shape as dy: SAME, as many in as out channels) is written
+    over dy's buffer: each group's dy is copied into the padded buffer first, so the values
+    are those of a fresh dx; where the shapes differ dx is a new array."""
+    xs, ws, padding, dilation = FEWER_OUT_CASES[name]
+    r = len(xs) - 2
+    ws = ws[:-1] + (xs[-1],)                          # as many output as input channels
+    x, w, gy, _, dx_ref, dw_ref = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 9)
+    if blocks == "row-blocks":
+        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 64)
+    g = gy.copy()
+    dx, dw = conv_ops.conv_backprop(x, w, g, (1,) * r, (dilation,) * r, padding, into=True)
+    assert dx is g
+    assert_close(dx, dx_ref, what="dx")
+    assert_close(dw, dw_ref, what="dw")
+    dx2, _ = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+    np.testing.assert_allclose(dx2, dx, rtol=1e-6, atol=1e-6)
+    xs, ws, padding, dilation = FEWER_OUT_CASES["2d-valid-dilated"]
+    x, w, gy, _, dx_ref, _ = conv_inputs(xs, ws, 1, padding, dilation, 3)
+    dx, _ = conv_ops.conv_backprop(x, w, gy, (1, 1), (dilation,) * 2, padding, into=True)
+    assert not np.shares_memory(dx, gy)
+    assert_close(dx, dx_ref, what="dx")
+
+
 # (channels-last input shape, filter shape, padding, dilation), stride 1: batches large
 # enough for groups of several images on two threads
 GROUPED_CASES = {
@@ -772,6 +798,29 @@ def test_fused_batch_norm_training(name, forced):
     p = x.size // mean.size
     if name != "tiny" and -(-p // ChannelBlocks(p, mean.size, x.itemsize).k) > 1:
         assert_was_split(forced, blas=False)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("rows", [6000, 37])                # blocks on threads; one block
+def test_batch_norm_backward_writes_dx_over_dy_into(relu, rows, forced):
+    """With ``into``, the batch-norm gradient's dx takes dy's buffer (the relu mask too is
+    applied there) and equals the dx of a fresh buffer."""
+    from ember.ops.normalization_ops import batch_norm_backward
+    rng = np.random.default_rng(rows)
+    x = (rng.standard_normal((rows, 24)) * 2 + 0.5).astype(np.float32)
+    g = rng.standard_normal((rows, 24)).astype(np.float32)
+    feats = np.maximum(rng.standard_normal((rows, 24)), 0).astype(np.float32) if relu \
+        else None
+    scale = rng.uniform(0.5, 2, 24).astype(np.float32)
+    mean, var = x.mean(0), x.var(0)
+    want = batch_norm_backward(g.copy(), x, scale, mean, var, 1e-3, features=feats,
+                               with_sum=True)
+    donor = g.copy()
+    got = batch_norm_backward(donor, x, scale, mean, var, 1e-3, features=feats,
+                              with_sum=True, into=True)
+    assert got[0] is donor
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("offset, raw", [(0.5, True), (3.5, True), (4.5, False),

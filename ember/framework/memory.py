@@ -18,6 +18,7 @@ images and patch matrices) per thread.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -86,11 +87,11 @@ def empty_aligned(shape, dtype, alignment: int = 64):
     """An uninitialised C-contiguous array whose data starts on an ``alignment``-byte
     boundary (NumPy's large buffers start 16 bytes past one). ``alignment`` 0 gives a plain
     ``np.empty``."""
-    dtype = np.dtype(dtype)
     if not alignment:
         return np.empty(shape, dtype)
+    dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     raw = np.empty(nbytes + alignment, np.uint8)
     start = -raw.ctypes.data % alignment
     return raw[start:start + nbytes].view(dtype).reshape(shape)

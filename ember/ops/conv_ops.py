@@ -59,11 +59,27 @@ def channels_first(data_format):
     return data_format is not None and data_format.upper().startswith("NC")
 
 
+_GEOMETRIES = {}
+
+
 def window_geometry(op_name, sizes, ksize, strides, dilations, padding):
     """Output sizes and (lo, hi) pads per spatial dimension (None where a size is unknown).
 
     ``padding`` is 'SAME', 'VALID' or a tuple of (lo, hi) pairs, with TensorFlow's rules:
-    SAME gives ceil(in / stride) outputs with the odd padding pixel at the end."""
+    SAME gives ceil(in / stride) outputs with the odd padding pixel at the end. Results
+    are remembered: kernels ask for the same few geometries call after call."""
+    key = (tuple(sizes), tuple(ksize), tuple(strides), tuple(dilations),
+           padding if isinstance(padding, str) else tuple(tuple(p) for p in padding))
+    got = _GEOMETRIES.get(key)
+    if got is None:
+        got = _window_geometry(op_name, sizes, ksize, strides, dilations, padding)
+        if len(_GEOMETRIES) > 1024:
+            _GEOMETRIES.clear()
+        _GEOMETRIES[key] = got
+    return list(got[0]), list(got[1])
+
+
+def _window_geometry(op_name, sizes, ksize, strides, dilations, padding):
     outs, pads = [], []
     for i, (n, k, s, d) in enumerate(zip(sizes, ksize, strides, dilations)):
         if n is None or k is None:
@@ -88,7 +104,7 @@ def window_geometry(op_name, sizes, ksize, strides, dilations, padding):
                 f"than the{' padded' if lo or hi else ''} input [Op:{op_name}]")
         outs.append(o)
         pads.append((lo, hi))
-    return outs, pads
+    return tuple(outs), tuple(pads)
 
 
 def _tap_slices(tap, strides, dilations, outs):
@@ -602,8 +618,8 @@ def conv_backprop(x, w, g, strides, dilations, padding, into=False):
         dw = _sum_in_order(_run_groups(x.shape[0], size, group),
                            np.result_type(x.dtype, g.dtype))
         dw = dw.reshape((w.shape[r],) + w.shape[:r] + (w.shape[r + 1],))
-        dw = np.moveaxis(dw[(slice(None),) + (slice(None, None, -1),) * r], 0, r)
-        return dx, np.ascontiguousarray(dw)
+        dw = dw[(slice(None),) + (slice(None, None, -1),) * r]
+        return dx, np.ascontiguousarray(dw.transpose(tuple(range(1, r + 1)) + (0, r + 1)))
     dx, dx_group, dx_size = _forward_job(g, flipped_filter(w, groups), strides, dilations,
                                          full)
     dw_group, finish, dw_size = _filter_job(x, w.shape, g, strides, dilations, padding)

@@ -605,7 +605,7 @@ def test_conv_patch_buffers_start_on_a_cache_line(channels):
 def test_first_layer_filter_gradient_runs_on_threads(monkeypatch):
     # a 28x28x1 -> 32 filter gradient has few multiply-adds (9 per output value) but reads
     # a whole output-sized gradient per image: that traffic makes it worth two threads
-    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "_requested", 2)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((64, 28, 28, 1)).astype(np.float32)
     g = rng.standard_normal((64, 28, 28, 32)).astype(np.float32)

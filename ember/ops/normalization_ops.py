@@ -128,12 +128,21 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
         n = r1 - r0
         s, sq = (blocks.per_channel(v) for v in (blocks.sum_rows(b), blocks.dot_rows(b, b)))
         m = s / n
-        m2 = sq - n * m * m
-        if raw_sums_fit(m, np.maximum(m2, 0.0) / n):
-            return n, np.zeros(c), m, m2
+        if raw_sums_fit(m, np.maximum(sq / n - m * m, 0.0)):
+            return n, s, sq                # raw sums, joined by adding them up
         return moments(x2[r0:r1])         # the block is still in cache
 
-    mean, var = combine_moments(blocks.run(block_moments) if p else [], c)
+    parts = blocks.run(block_moments) if p else []
+    if parts and all(len(q) == 3 for q in parts):
+        # every block kept its precision in raw sums: the batch's are their sum (the
+        # same as Chan's formula over the blocks, in a few NumPy calls)
+        s, sq = np.sum([q[1:] for q in parts], axis=0) if len(parts) > 1 else parts[0][1:]
+        mean = s / p
+        var = np.maximum(sq / p - mean * mean, 0.0)
+    else:
+        mean, var = combine_moments([q if len(q) == 4 else
+                                     (q[0], np.zeros(c), q[1] / q[0], q[2] - q[1] * q[1] / q[0])
+                                     for q in parts], c)
     mul = scale / np.sqrt(var + epsilon)
     # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
     # with mean in float32, one pass fewer

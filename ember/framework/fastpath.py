@@ -192,12 +192,14 @@ class ChannelBlocks:
     def totals(self, parts, count):
         """Per-block tuples of ``count`` column sums (wide or not) added up in float64:
         a (count, C) array, one row per sum (zeros when there are no blocks)."""
-        out = np.zeros((count, self.c))
+        out = None
         for width in {len(part[0]) for part in parts}:
-            same = np.sum([part for part in parts if len(part[0]) == width], axis=0,
-                          dtype=np.float64)
-            out += same.reshape(count, -1, self.c).sum(axis=1) if width != self.c else same
-        return out
+            same = np.add.reduce(np.array([part for part in parts if len(part[0]) == width]),
+                                 axis=0, dtype=np.float64)
+            if width != self.c:
+                same = np.add.reduce(same.reshape(count, -1, self.c), axis=1)
+            out = same if out is None else out + same
+        return np.zeros((count, self.c)) if out is None else out
 
     def per_channel(self, sums):
         """A block's column sums (wide or not) as one float64 value per channel."""

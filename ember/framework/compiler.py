@@ -564,9 +564,16 @@ def fuse_layers(ir):
     fuse_layer_patterns(ir)
 
 
+def fuse_into_pool_grads(ir):
+    """Elementwise trees that only a max pooling's gradient reads run inside it, block by
+    block (ember.framework.patterns)."""
+    from ember.framework.patterns import fold_elementwise_into_max_pool_grads
+    fold_elementwise_into_max_pool_grads(ir)
+
+
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
-          eliminate_dead_code, fuse_layers, fuse_elementwise, reuse_buffers,
-          update_variables_in_place]
+          eliminate_dead_code, fuse_layers, fuse_elementwise, fuse_into_pool_grads,
+          reuse_buffers, update_variables_in_place]
 
 
 # -------------------------------------------------------------------------------- plan ---

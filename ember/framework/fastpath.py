@@ -284,7 +284,7 @@ def run_in_chunks(arrays, steps, into=None):
         else:
             return None
     n = math.prod(shape)
-    probe = _run_steps([f[:1] if np.ndim(f) else f for f in flat], steps, None)
+    probe = run_steps([f[:1] if np.ndim(f) else f for f in flat], steps, None)
     if type(into) is np.ndarray and into.shape == shape and into.dtype == probe.dtype and \
             into.flags.c_contiguous and into.flags.writeable:
         out = into.reshape(-1)
@@ -294,7 +294,7 @@ def run_in_chunks(arrays, steps, into=None):
     def chunk(i):
         a = i * CHUNK
         b = min(a + CHUNK, n)
-        _run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
+        run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
 
     parallel.map_items(chunk, -(-n // CHUNK))
     return out.reshape(shape)
@@ -316,7 +316,7 @@ def update_in_place(ufunc, buf, value):
     parallel.map_items(chunk, -(-b.size // CHUNK))
 
 
-def _run_steps(env, steps, out):
+def run_steps(env, steps, out):
     """Runs the steps on chunk operands, the last one into ``out``; a step computes in
     place only in an earlier step's temporary, never in an input."""
     env = list(env)

@@ -16,7 +16,9 @@ core's cache (the fused ops live beside the ops they replace):
   -> a fourth output of ``_FusedBatchNormGradEx`` (``with_sum``);
 - ``x * cast(mask)`` with a bool mask -> ``x * mask`` (dropout's keep mask);
 - a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it;
-- a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy).
+- a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy);
+- after elementwise fusion, a fused elementwise tree that only a max pooling's gradient
+  reads -> ``_MaxPool{..}GradEx`` (``fold_elementwise_into_max_pool_grads``).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -26,7 +28,7 @@ from __future__ import annotations
 from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
-__all__ = ["fuse_layer_patterns"]
+__all__ = ["fold_elementwise_into_max_pool_grads", "fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
 _SHAPE_ONLY = ("Shape", "Size", "Rank")
@@ -322,6 +324,39 @@ def fuse_conv_backprops(ir):
                                     list(a.shapes) + list(b.shapes))
             drop.add(id(gone))
             break
+    _rebuild(ir, replace, drop)
+
+
+def fold_elementwise_into_max_pool_grads(ir):
+    """A FusedElementwise tree whose result only a channels-last max pooling's gradient
+    reads, as dy, and whose operands are of dy's shape or single values ->
+    ``_MaxPool{..}GradEx``: each block of batch items makes its slice of dy just before
+    routing it (in MiniVGG: dropout's gradient and the moved ReLU mask), on the pooling's
+    threads, and dy is never written out whole. Runs after elementwise fusion."""
+    import math
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for n in ir.nodes:
+        name = n.op.name
+        if not (name.startswith("MaxPool") and name.endswith("Grad")) or \
+                not _channels_last(n.attrs.get("data_format")):
+            continue
+        dy = n.inputs[2]
+        tree = g.producer.get(dy)
+        full = _static(ir, dy)
+        if tree is None or tree.op.name != "FusedElementwise" or id(tree) in drop or \
+                not g.only_user(dy, n) or full is None or None in full or \
+                ir.dtypes.get(dy) is None:
+            continue
+        shapes = [list(getattr(ir.consts[v], "shape", ())) if v in ir.consts else
+                  _static(ir, v) for v in tree.inputs]
+        if any(s is None or (s != full and (None in s or math.prod(s) != 1))
+               for s in shapes):
+            continue
+        attrs = dict(n.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[dy].name)
+        replace[id(n)] = _node(get_op(f"_{name}Ex"), n.inputs[:2] + list(tree.inputs),
+                               n.outputs, attrs, f"{tree.name}+{n.name}", n.shapes)
+        drop.add(id(tree))
     _rebuild(ir, replace, drop)
 
 

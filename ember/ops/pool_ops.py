@@ -11,6 +11,7 @@ import numpy as np
 
 from ember.framework import parallel
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.fastpath import run_steps
 from ember.framework.op import Op, execute
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
@@ -138,13 +139,19 @@ class _MaxPoolGrad(_PoolBase):
         return x.shape, x.dtype
 
     def kernel(self, xp, x, y, g, **attrs):
+        gl = to_last(g, channels_first(attrs["data_format"]))
+        return self._route(x, y, lambda s, e: gl[s:e], g.dtype, attrs)
+
+    def _route(self, x, y, dy, dtype, attrs):
+        """dx of dtype: ``dy(s, e)`` (the pooled gradient of batch items s:e, channels-last)
+        routed to the first maximum of each window, in blocks of items across threads."""
         cf = channels_first(attrs["data_format"])
-        xl, yl, gl = to_last(x, cf), to_last(y, cf), to_last(g, cf)
+        xl, yl = to_last(x, cf), to_last(y, cf)
         _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
         sizes = xl.shape[1:-1]
         lowest = _lowest(x.dtype)
         disjoint = all(s >= k for s, k in zip(attrs["strides"], attrs["ksize"]))
-        dx = np.empty(xl.shape, g.dtype)
+        dx = np.empty(xl.shape, dtype)
 
         padded = any(lo or hi for lo, hi in pads)
         # windows that tile the input write every position of dx once: no zeroing first
@@ -155,12 +162,12 @@ class _MaxPoolGrad(_PoolBase):
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
             if padded:
-                dxb = np.zeros(xpad.shape, g.dtype)
+                dxb = np.zeros(xpad.shape, dtype)
             else:
                 dxb = dx[s:e]
                 if not tiled:
                     dxb.fill(0)
-            gb = gl[s:e]
+            gb = dy(s, e)
             for sl, hit in _first_max_masks(xpad, yl[s:e], attrs, outs):
                 if disjoint:
                     np.multiply(gb, hit, out=dxb[sl])
@@ -177,6 +184,26 @@ class _MaxPoolGrad(_PoolBase):
         x, y, g = call.inputs
         return None, None, execute(_POOL_OPS[self.rank]["max_grad_grad"], (x, y, gg),
                                    call.attrs)
+
+
+class _MaxPoolGradEx(_MaxPoolGrad):
+    """MaxPoolGrad whose dy is an elementwise tree of its other inputs (a FusedElementwise
+    the compiler folded in, ember.framework.patterns): inputs (x, y, *operands), attrs
+    ``steps`` and ``dtype`` (dy's); each block of items computes its slice of dy just before routing it, so dy
+    is never written out whole and its work runs on the pooling's threads. Channels-last.
+    Operands of y's shape are sliced by items; the others are scalars."""
+
+    differentiable = False
+
+    def infer(self, inputs, steps, dtype, **attrs):
+        return inputs[0].shape, inputs[0].dtype
+
+    def kernel(self, xp, x, y, *operands, steps, dtype, **attrs):
+        def dy(s, e):
+            return run_steps([a[s:e] if type(a) is np.ndarray and a.shape == y.shape else a
+                              for a in operands], steps, None)
+
+        return self._route(x, y, dy, np.dtype(dtype), attrs)
 
 
 class _MaxPoolGradGrad(_PoolBase):
@@ -290,6 +317,7 @@ for _r, _s in {1: "1D", 2: "", 3: "3D"}.items():
     _POOL_OPS[_r] = {
         "max": _MaxPool(f"MaxPool{_s}", _r),
         "max_grad": _MaxPoolGrad(f"MaxPool{_s}Grad", _r),
+        "max_grad_ex": _MaxPoolGradEx(f"_MaxPool{_s}GradEx", _r),
         "max_grad_grad": _MaxPoolGradGrad(f"MaxPool{_s}GradGrad", _r),
         "avg": _AvgPool(f"AvgPool{_s}", _r),
         "avg_grad": _AvgPoolGrad(f"AvgPool{_s}Grad", _r),

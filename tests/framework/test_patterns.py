@@ -440,6 +440,33 @@ def test_relu_mask_moves_before_the_max_pool_gradient():
     assert_traced_equals_eager(fn, args)
 
 
+@pytest.mark.parametrize("fetch_dy", [False, True])
+def test_elementwise_dy_of_a_max_pool_gradient_is_made_inside_it(fetch_dy):
+    """ReLU -> 2x2 max pool -> dropout-like mask: the pooled gradient's elementwise tree
+    (mask, scale) runs inside the pooling's gradient (``_MaxPoolGradEx``), block by block,
+    with eager's values; a tree whose result is also fetched stays a node of its own."""
+    def fn(x, keep, wy):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            p = tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID")
+            d = p * tf.cast(keep, tf.float32) * 1.25
+            loss = tf.reduce_sum(d * wy)
+        if fetch_dy:                    # dL/dp: the pooling gradient's dy, fetched too
+            return [loss] + tape.gradient(loss, [x, p])
+        return [loss, tape.gradient(loss, x)]
+
+    rng = np.random.default_rng(12)
+    x = tf.constant(np.round(rng.standard_normal((40, 8, 6, 5)), 1).astype(np.float32))
+    keep = tf.constant(rng.random((40, 4, 3, 5)) < 0.75)
+    wy = tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))
+    args = [x, keep, wy]
+    plan = plan_of(fn, *args)
+    names = ops(plan)
+    assert ("_MaxPoolGradEx" in names) == (not fetch_dy), names
+    assert ("MaxPoolGrad" in names) == fetch_dy, names
+    assert_traced_equals_eager(fn, args)
+
+
 @pytest.mark.parametrize("rank,strides,padding", [(2, 1, "SAME"), (2, 2, "SAME"),
                                                   (1, 1, "VALID"), (3, 1, "SAME")])
 def test_a_convolutions_two_gradients_run_as_one_node(rank, strides, padding):

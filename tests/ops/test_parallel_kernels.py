@@ -800,6 +800,31 @@ def test_fused_batch_norm_training(name, forced):
         assert_was_split(forced, blas=False)
 
 
+def test_max_pool_gradient_makes_its_dy_block_by_block(forced):
+    """_MaxPoolGradEx computes dy from an elementwise tree (operands of y's shape sliced
+    per block, scalars whole) in each block, on two threads: the same dx as MaxPoolGrad
+    given the whole dy."""
+    from ember.ops.pool_ops import _POOL_OPS
+    rng = np.random.default_rng(21)
+    x = np.round(rng.standard_normal((24, 6, 8, 3)), 1).astype(np.float32)
+    y = x.reshape(24, 3, 2, 4, 2, 3).max(axis=(2, 4))
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    keep = rng.random(y.shape) < 0.7
+    # dy = g * keep * 1.25 * (y > 0): steps over (g, keep, 1.25, y, 0)
+    steps = ((np.multiply, (0, 1), None), (np.multiply, (5, 2), 0),
+             (np.greater, (3, 4), None), (np.multiply, (6, 7), 0))
+    attrs = dict(ksize=(2, 2), strides=(2, 2), dilations=(1, 1), padding="VALID",
+                 data_format="NHWC")
+    got = _POOL_OPS[2]["max_grad_ex"].kernel(np, x, y, g, keep, np.float32(1.25), y,
+                                              np.float32(0), steps=steps, dtype="float32",
+                                              **attrs)
+    dy = g * keep * np.float32(1.25) * (y > 0)
+    want = _POOL_OPS[2]["max_grad"].kernel(np, x, y, dy, **attrs)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    assert_was_split(forced, blas=False)
+
+
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("rows", [6000, 37])                # blocks on threads; one block
 def test_batch_norm_backward_writes_dx_over_dy_into(relu, rows, forced):

@@ -18,7 +18,8 @@ core's cache (the fused ops live beside the ops they replace):
 - a ReLU mask after a max pooling's gradient -> a mask of the pooled gradient before it;
 - a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy);
 - after elementwise fusion, a fused elementwise tree that only a max pooling's gradient
-  reads -> ``_MaxPool{..}GradEx`` (``fold_elementwise_into_max_pool_grads``).
+  reads -> ``_MaxPool{..}GradEx`` (``fold_elementwise_into_max_pool_grads``), and one
+  reading a max pooling's output -> ``_MaxPool{..}Ex`` (``fold_elementwise_into_max_pools``).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -28,7 +29,8 @@ from __future__ import annotations
 from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
-__all__ = ["fold_elementwise_into_max_pool_grads", "fuse_layer_patterns"]
+__all__ = ["fold_elementwise_into_max_pool_grads", "fold_elementwise_into_max_pools",
+           "fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
 _SHAPE_ONLY = ("Shape", "Size", "Rank")
@@ -357,6 +359,50 @@ def fold_elementwise_into_max_pool_grads(ir):
         replace[id(n)] = _node(get_op(f"_{name}Ex"), n.inputs[:2] + list(tree.inputs),
                                n.outputs, attrs, f"{tree.name}+{n.name}", n.shapes)
         drop.add(id(tree))
+    _rebuild(ir, replace, drop)
+
+
+def fold_elementwise_into_max_pools(ir):
+    """A FusedElementwise tree reading a channels-last max pooling's y, whose other
+    operands are of y's shape or single values -> ``_MaxPool{..}Ex`` with outputs (y, the
+    tree's result): each block of items runs the tree on its y while it is in cache (in
+    MiniVGG, dropout after each pooling). The fused node takes the tree's place (its
+    operands may be made after the pooling, as dropout's mask is), so nothing else may
+    read y before it. Runs after elementwise fusion."""
+    import math
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for tree in ir.nodes:
+        if tree.op.name != "FusedElementwise" or id(tree) in replace:
+            continue
+        for at, v in enumerate(tree.inputs):
+            pool = g.producer.get(v)
+            if pool is not None and pool.op.name.startswith("MaxPool") and \
+                    not pool.op.name.endswith("Grad") and id(pool) not in drop and \
+                    _channels_last(pool.attrs.get("data_format")):
+                break
+        else:
+            continue
+        y, out = pool.outputs[0], tree.outputs[0]
+        full = _static(ir, y)
+        if full is None or None in full or tree.inputs.count(y) != 1 or \
+                y in g.fetched or _static(ir, out) != full or ir.dtypes.get(out) is None:
+            continue
+        here = g.position[id(tree)]
+        if any(u is not tree and g.position[id(u)] < here for u in g.users.get(y, [])):
+            continue
+        others = [w for w in tree.inputs if w != y]
+        shapes = [list(getattr(ir.consts[w], "shape", ())) if w in ir.consts else
+                  _static(ir, w) for w in others]
+        if any(s is None or (s != full and (None in s or math.prod(s) != 1))
+               for s in shapes):
+            continue
+        attrs = dict(pool.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[out].name,
+                     y_at=at)
+        replace[id(tree)] = _node(get_op(f"_{pool.op.name}Ex"), pool.inputs + others,
+                                  [y, out], attrs, f"{pool.name}+{tree.name}",
+                                  [ir.shapes.get(y), ir.shapes.get(out)])
+        drop.add(id(pool))
     _rebuild(ir, replace, drop)
 
 

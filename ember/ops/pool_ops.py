@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework import parallel
+from ember.framework import dtypes, parallel
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.fastpath import run_steps
 from ember.framework.op import Op, execute
@@ -97,6 +97,11 @@ class _MaxPool(_PoolBase):
 
     def kernel(self, xp, x, **attrs):
         self.infer([_ArraySpec(x)], **attrs)
+        return self._pool(x, attrs)
+
+    def _pool(self, x, attrs, after=None):
+        """y; with ``after``, ``after(s, e, yb)`` runs on each block's y just made
+        (channels-last)."""
         cf = channels_first(attrs["data_format"])
         xl = to_last(x, cf)
         shape, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
@@ -113,6 +118,8 @@ class _MaxPool(_PoolBase):
                     np.maximum(yb, v, out=yb)
                 else:
                     np.copyto(yb, v)
+            if after is not None:
+                after(s, e, yb)
 
         if y.size:
             parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), block_bytes=MAX_POOL_BYTES)
@@ -121,6 +128,36 @@ class _MaxPool(_PoolBase):
     def grad(self, call, g):
         ops = _POOL_OPS[self.rank]
         return execute(ops["max_grad"], (call.inputs[0], call.outputs[0], g), call.attrs)
+
+
+class _MaxPoolEx(_MaxPool):
+    """MaxPool and an elementwise tree reading its y (dropout after a pooling), as one
+    kernel made by the compiler (ember.framework.patterns). Inputs (x, *operands): the
+    tree's operands but y, which goes in at position ``y_at``; attrs ``steps`` and
+    ``dtype`` (the tree's result's); outputs (y, the tree's result). Each block of items
+    runs the tree on its y while that is in cache. Channels-last; operands of y's shape
+    are sliced by items, the others are single values."""
+
+    num_outputs = 2
+    fresh_output = True
+    differentiable = False
+
+    def infer(self, inputs, steps, dtype, y_at, **attrs):
+        shape, dt = super().infer(inputs[:1], **attrs)
+        return [(shape, dt), (shape, dtypes.as_dtype(dtype))]
+
+    def kernel(self, xp, x, *operands, steps, dtype, y_at, **attrs):
+        shape = tuple(_geometry(self.name, list(x.shape), _last(attrs), self.rank)[0])
+        out = np.empty(shape, dtype)
+
+        def after(s, e, yb):
+            args = [a[s:e] if type(a) is np.ndarray and a.shape == shape else a
+                    for a in operands]
+            args.insert(y_at, yb)
+            run_steps(args, steps, out[s:e])
+
+        return self._pool(x, attrs, after), out
+
 
 
 def _last(attrs):
@@ -316,6 +353,7 @@ _POOL_OPS = {}
 for _r, _s in {1: "1D", 2: "", 3: "3D"}.items():
     _POOL_OPS[_r] = {
         "max": _MaxPool(f"MaxPool{_s}", _r),
+        "max_ex": _MaxPoolEx(f"_MaxPool{_s}Ex", _r),
         "max_grad": _MaxPoolGrad(f"MaxPool{_s}Grad", _r),
         "max_grad_ex": _MaxPoolGradEx(f"_MaxPool{_s}GradEx", _r),
         "max_grad_grad": _MaxPoolGradGrad(f"MaxPool{_s}GradGrad", _r),

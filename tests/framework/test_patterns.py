@@ -467,6 +467,30 @@ def test_elementwise_dy_of_a_max_pool_gradient_is_made_inside_it(fetch_dy):
     assert_traced_equals_eager(fn, args)
 
 
+@pytest.mark.parametrize("read_first", [False, True])
+def test_elementwise_tree_on_a_max_pools_output_runs_inside_it(read_first):
+    """max pool -> dropout-like mask and scale: the tree runs inside the pooling
+    (``_MaxPoolEx``, outputs y and the tree's result) with eager's values and gradients;
+    when something reads y before the tree, they stay apart."""
+    def fn(x, keep, wy):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            p = tf.nn.max_pool2d(x, 2, 2, "VALID")
+            first = tf.reduce_sum(p) if read_first else 0.0
+            d = p * tf.cast(keep, tf.float32) * 1.25
+            loss = tf.reduce_sum(d * wy) + first
+        return [loss, d, tape.gradient(loss, x)]
+
+    rng = np.random.default_rng(13)
+    args = [tf.constant(rng.standard_normal((40, 8, 6, 5)).astype(np.float32)),
+            tf.constant(rng.random((40, 4, 3, 5)) < 0.75),
+            tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))]
+    names = ops(plan_of(fn, *args))
+    assert ("_MaxPoolEx" in names) == (not read_first), names
+    assert ("MaxPool" in names) == read_first, names
+    assert_traced_equals_eager(fn, args)
+
+
 @pytest.mark.parametrize("rank,strides,padding", [(2, 1, "SAME"), (2, 2, "SAME"),
                                                   (1, 1, "VALID"), (3, 1, "SAME")])
 def test_a_convolutions_two_gradients_run_as_one_node(rank, strides, padding):

@@ -800,6 +800,25 @@ def test_fused_batch_norm_training(name, forced):
         assert_was_split(forced, blas=False)
 
 
+def test_max_pool_runs_an_elementwise_tree_on_each_block(forced):
+    """_MaxPoolEx: y, and a tree over (y, a mask of y's shape, a scalar) made block by
+    block on two threads, equal to MaxPool followed by the tree."""
+    from ember.ops.pool_ops import _POOL_OPS
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((24, 6, 8, 3)).astype(np.float32)
+    keep = rng.random((24, 3, 4, 3)) < 0.7
+    steps = ((np.multiply, (1, 2), None), (np.multiply, (3, 0), 0))  # (y * s) * keep
+    attrs = dict(ksize=(2, 2), strides=(2, 2), dilations=(1, 1), padding="VALID",
+                 data_format="NHWC")
+    y, d = _POOL_OPS[2]["max_ex"].kernel(np, x, keep, np.float32(1.25), steps=steps,
+                                         dtype="float32", y_at=1, **attrs)
+    want_y = _POOL_OPS[2]["max"].kernel(np, x, **attrs)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(d, want_y * np.float32(1.25) * keep)
+    assert d.dtype == np.float32
+    assert_was_split(forced, blas=False)
+
+
 def test_max_pool_gradient_makes_its_dy_block_by_block(forced):
     """_MaxPoolGradEx computes dy from an elementwise tree (operands of y's shape sliced
     per block, scalars whole) in each block, on two threads: the same dx as MaxPoolGrad

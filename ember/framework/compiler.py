@@ -564,16 +564,18 @@ def fuse_layers(ir):
     fuse_layer_patterns(ir)
 
 
-def fuse_into_pools(ir):
-    """Elementwise trees that only a max pooling's gradient reads, or that read a max
-    pooling's output, run inside that pooling, block by block (ember.framework.patterns)."""
+def fuse_into_kernels(ir):
+    """Elementwise trees that only a max pooling's gradient reads, that read a max
+    pooling's output or a product nobody else reads, run inside that kernel, block by
+    block (ember.framework.patterns)."""
     from ember.framework import patterns
     patterns.fold_elementwise_into_max_pool_grads(ir)
     patterns.fold_elementwise_into_max_pools(ir)
+    patterns.fold_elementwise_into_matmuls(ir)
 
 
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
-          eliminate_dead_code, fuse_layers, fuse_elementwise, fuse_into_pools,
+          eliminate_dead_code, fuse_layers, fuse_elementwise, fuse_into_kernels,
           reuse_buffers, update_variables_in_place]
 
 

@@ -19,7 +19,9 @@ core's cache (the fused ops live beside the ops they replace):
 - a convolution's input and filter gradients -> ``_Fused{Conv}Backprop`` (one pass over dy);
 - after elementwise fusion, a fused elementwise tree that only a max pooling's gradient
   reads -> ``_MaxPool{..}GradEx`` (``fold_elementwise_into_max_pool_grads``), and one
-  reading a max pooling's output -> ``_MaxPool{..}Ex`` (``fold_elementwise_into_max_pools``).
+  reading a max pooling's output -> ``_MaxPool{..}Ex`` (``fold_elementwise_into_max_pools``),
+  and one reading a 2-D product nobody else reads -> ``_MatMulEx``
+  (``fold_elementwise_into_matmuls``).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
@@ -29,8 +31,8 @@ from __future__ import annotations
 from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
-__all__ = ["fold_elementwise_into_max_pool_grads", "fold_elementwise_into_max_pools",
-           "fuse_layer_patterns"]
+__all__ = ["fold_elementwise_into_matmuls", "fold_elementwise_into_max_pool_grads",
+           "fold_elementwise_into_max_pools", "fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
 _SHAPE_ONLY = ("Shape", "Size", "Rank")
@@ -403,6 +405,44 @@ def fold_elementwise_into_max_pools(ir):
                                   [y, out], attrs, f"{pool.name}+{tree.name}",
                                   [ir.shapes.get(y), ir.shapes.get(out)])
         drop.add(id(pool))
+    _rebuild(ir, replace, drop)
+
+
+def fold_elementwise_into_matmuls(ir):
+    """A FusedElementwise tree reading a 2-D float product that nobody else reads, whose
+    other operands are (M, N), (N,), (1, N) or single values, and whose result has the
+    product's shape -> ``_MatMulEx``: each block of the product is followed by the tree on
+    it while in cache (an optimizer's update of a weight, its gradient the product). The
+    fused node takes the tree's place. Runs after elementwise fusion."""
+    import math
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for tree in ir.nodes:
+        if tree.op.name != "FusedElementwise":
+            continue
+        for at, v in enumerate(tree.inputs):
+            mm = g.producer.get(v)
+            if mm is not None and mm.op.name == "BatchMatMulV2" and id(mm) not in drop:
+                break
+        else:
+            continue
+        out = tree.outputs[0]
+        full, dt = _static(ir, v), ir.dtypes.get(v)
+        if full is None or len(full) != 2 or None in full or dt is None or \
+                not dt.is_floating or _static(ir, out) != full or \
+                ir.dtypes.get(out) is None or not g.only_user(v, tree) or \
+                any(_static(ir, w) is None or len(_static(ir, w)) != 2 for w in mm.inputs):
+            continue
+        others = tree.inputs[:at] + tree.inputs[at + 1:]
+        shapes = [list(getattr(ir.consts[w], "shape", ())) if w in ir.consts else
+                  _static(ir, w) for w in others]
+        if any(s is None or not (s == full or s == full[1:] or s == [1, full[1]] or
+                                 (None not in s and math.prod(s) == 1)) for s in shapes):
+            continue
+        attrs = dict(mm.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[out].name, at=at)
+        replace[id(tree)] = _node(get_op("_MatMulEx"), mm.inputs + others, [out], attrs,
+                                  f"{mm.name}+{tree.name}", tree.shapes)
+        drop.add(id(mm))
     _rebuild(ir, replace, drop)
 
 

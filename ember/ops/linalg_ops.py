@@ -7,6 +7,7 @@ import string
 import numpy as np
 
 from ember.framework import dtypes, parallel
+from ember.framework.fastpath import run_in_chunks, run_steps
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -145,6 +146,75 @@ def matmul_kernel(a, b):
 
 
 MATMUL = _MatMul()
+
+# output bytes of a block of a product with an elementwise epilogue (_MatMulEx): the
+# tree runs on each block while the block is in the core's cache
+EPILOGUE_BYTES = 1 << 19
+
+
+class _MatMulEx(Op):
+    """A 2-D float product and an elementwise tree reading it (an optimizer's update of
+    the weight whose gradient the product makes), as one kernel; made by the compiler
+    (ember.framework.patterns). Inputs (a, b, *operands): the product goes into the tree's
+    arguments at position ``at``; operands are (M, N), (N,), (1, N) or single values.
+    Attrs transpose_a, transpose_b, ``steps`` and ``dtype`` (the tree's result's). Where
+    ember's threads run products, the product is made in blocks of rows (or of columns,
+    for a short wide result) shared out across threads, each followed by the tree on it."""
+
+    uses_threads = True
+    fresh_output = True
+    differentiable = False
+
+    def infer(self, inputs, transpose_a, transpose_b, steps, dtype, at):
+        shape, _ = MATMUL.infer(inputs[:2], transpose_a, transpose_b)
+        return shape, dtypes.as_dtype(dtype)
+
+    def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, steps, dtype, at):
+        a = a.T if transpose_a else a
+        b = b.T if transpose_b else b
+        m, k = a.shape
+        n = b.shape[1]
+
+        def part(rows, cols):
+            args = []
+            for o in operands:
+                shape = np.shape(o)
+                if shape == (m, n):
+                    o = o[rows, cols]
+                elif shape == (n,):
+                    o = o[cols]
+                elif shape == (1, n):
+                    o = o[:, cols]
+                args.append(o)
+            args.insert(at, np.matmul(a[rows], b[:, cols]))
+            run_steps(args, steps, out[rows, cols])
+
+        t = parallel.num_threads()
+        if t < 2 or m * k * n < 2 * parallel.MIN_MACS or \
+                not (parallel.blas_held() or parallel.threaded_kernels_ran()):
+            args = list(operands)
+            args.insert(at, matmul_kernel(a, b))
+            got = run_in_chunks(args, steps, into=args[at])     # large: on ember's threads
+            if got is not None:
+                return got
+            return run_steps(args, steps, np.empty((m, n), dtype))
+        out = np.empty((m, n), dtype)
+        long = max(m, n)
+        per = max(1, EPILOGUE_BYTES // (out.itemsize * min(m, n)))
+        count = t * -(-long // (t * per))                  # a multiple of the threads
+        step = -(-long // count)
+        edges = [(i, min(i + step, long)) for i in range(0, long, step)]
+        everything = slice(None)
+        if m >= n:
+            parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
+                               blas=True)
+        else:
+            parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
+                               blas=True)
+        return out
+
+
+MATMUL_EX = _MatMulEx("_MatMulEx")
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,

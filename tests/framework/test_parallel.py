@@ -1,5 +1,6 @@
 """ember.framework.parallel (work shares, worker threads, BLAS thread control) and
 ember.config.threading."""
+import contextlib
 import itertools
 import threading
 import time
@@ -569,6 +570,46 @@ def test_matmul_splits_large_products_once_threaded_kernels_ran(monkeypatch):
         np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
         if parallel.blas_controllable():
             assert calls and calls[0] == 2
+
+
+@pytest.mark.parametrize("shapes", [((300, 40), (40, 70), False, False),   # by rows
+                                    ((40, 300), (70, 40), True, True),    # by rows, a.T b.T
+                                    ((3, 40), (40, 500), False, False)])  # by columns
+def test_matmul_with_an_epilogue_in_blocks(shapes, monkeypatch):
+    """_MatMulEx: the product and an elementwise tree on it (operands (M, N), (N,), (1, N)
+    and a scalar), in blocks of rows or columns across threads once ember's threads run
+    products, and whole before that: NumPy's product followed by the tree either way."""
+    from ember.ops.linalg_ops import MATMUL_EX
+    shape_a, shape_b, ta, tb = shapes
+    rng = np.random.default_rng(len(shape_a) + shape_a[0])
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    prod = np.matmul(a.T if ta else a, b.T if tb else b)
+    m, n = prod.shape
+    v, row, col = (rng.standard_normal(s).astype(np.float32) for s in [(m, n), (n,), (1, n)])
+    # ((v * 0.9 - p * 0.01) + row) * col: operands (v, 0.9, p, 0.01, row, col), p at 2
+    steps = ((np.multiply, (0, 1), None), (np.multiply, (2, 3), None),
+             (np.subtract, (6, 7), 0), (np.add, (8, 4), 0), (np.multiply, (9, 5), 0))
+    want = ((v * np.float32(0.9) - prod * np.float32(0.01)) + row) * col
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    import ember.ops.linalg_ops as linalg
+    monkeypatch.setattr(linalg, "EPILOGUE_BYTES", 512)          # several blocks
+    blocks = []
+    real = parallel.map_items
+    monkeypatch.setattr(parallel, "map_items",
+                        lambda fn, n, *args, **kw: blocks.append(n) or real(fn, n, *args, **kw))
+    for held in (False, True):
+        monkeypatch.setattr(parallel, "_held_once", False)
+        blocks.clear()
+        with (parallel.single_threaded_blas() if held else contextlib.nullcontext()):
+            got = MATMUL_EX.kernel(np, a, b, v, np.float32(0.9), np.float32(0.01), row, col,
+                                   transpose_a=ta, transpose_b=tb, steps=steps,
+                                   dtype="float32", at=2)
+        assert got.shape == (m, n) and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        if held and parallel.blas_controllable():
+            assert blocks and blocks[0] >= 2 and blocks[0] % 2 == 0
 
 
 def test_quiet_blas_holds_blas_only_after_threaded_kernels_ran(monkeypatch):

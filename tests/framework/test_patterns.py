@@ -491,6 +491,25 @@ def test_elementwise_tree_on_a_max_pools_output_runs_inside_it(read_first):
     assert_traced_equals_eager(fn, args)
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_elementwise_tree_on_a_product_runs_inside_it(shared):
+    """A momentum-like update of a weight from its gradient x^T @ dy: the tree runs on
+    the product's blocks (``_MatMulEx``) with eager's values; a product also fetched
+    stays a node of its own."""
+    def fn(x, dy, v):
+        grad = tf.matmul(x, dy, transpose_a=True)
+        new_v = v * 0.9 - grad * 0.01
+        return [new_v, grad] if shared else [new_v]
+
+    rng = np.random.default_rng(14)
+    args = [tf.constant(rng.standard_normal(s).astype(np.float32))
+            for s in [(32, 300), (32, 200), (300, 200)]]
+    names = ops(plan_of(fn, *args))
+    assert ("_MatMulEx" in names) == (not shared), names
+    assert ("BatchMatMulV2" in names) == shared, names
+    assert_traced_equals_eager(fn, args)
+
+
 @pytest.mark.parametrize("rank,strides,padding", [(2, 1, "SAME"), (2, 2, "SAME"),
                                                   (1, 1, "VALID"), (3, 1, "SAME")])
 def test_a_convolutions_two_gradients_run_as_one_node(rank, strides, padding):

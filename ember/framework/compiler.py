@@ -571,6 +571,7 @@ def fuse_into_kernels(ir):
     from ember.framework import patterns
     patterns.fold_elementwise_into_max_pool_grads(ir)
     patterns.fold_elementwise_into_max_pools(ir)
+    patterns.fold_dropout_masks_into_max_pools(ir)
     patterns.fold_elementwise_into_matmuls(ir)
 
 

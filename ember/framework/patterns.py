@@ -21,18 +21,21 @@ core's cache (the fused ops live beside the ops they replace):
   reads -> ``_MaxPool{..}GradEx`` (``fold_elementwise_into_max_pool_grads``), and one
   reading a max pooling's output -> ``_MaxPool{..}Ex`` (``fold_elementwise_into_max_pools``),
   and one reading a 2-D product nobody else reads -> ``_MatMulEx``
-  (``fold_elementwise_into_matmuls``).
+  (``fold_elementwise_into_matmuls``); dropout's keep mask is drawn inside the pooling
+  too (``fold_dropout_masks_into_max_pools``).
 
 Each rewrite keeps every value's meaning, so plans compute the same numbers as before
 up to float rounding.
 """
 from __future__ import annotations
 
+from ember.framework import dtypes
 from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
-__all__ = ["fold_elementwise_into_matmuls", "fold_elementwise_into_max_pool_grads",
-           "fold_elementwise_into_max_pools", "fuse_layer_patterns"]
+__all__ = ["fold_dropout_masks_into_max_pools", "fold_elementwise_into_matmuls",
+           "fold_elementwise_into_max_pool_grads", "fold_elementwise_into_max_pools",
+           "fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
 _SHAPE_ONLY = ("Shape", "Size", "Rank")
@@ -206,7 +209,6 @@ def multiply_by_masks(ir):
     """``x * cast(mask, float)`` reads the bool mask itself (NumPy multiplies a float by a
     bool exactly), so the cast's pass and buffer go and the comparison can join the
     multiplications in one elementwise tree (dropout's keep mask)."""
-    from ember.framework import dtypes
     g = _Graph(ir)
     drop = set()
     for cast in ir.nodes:
@@ -235,7 +237,6 @@ def relu_mask_before_max_pool_grad(ir):
     bit). That runs on the pooled array, a quarter of the size for 2x2 windows, and joins
     the elementwise work before it; the batch-norm gradient then needs no mask."""
     import numpy as np
-    from ember.framework import dtypes
     g = _Graph(ir)
     ex = get_op("_FusedBatchNormGradEx")
     greater, mul = get_op("Greater"), get_op("Mul")
@@ -443,6 +444,44 @@ def fold_elementwise_into_matmuls(ir):
         replace[id(tree)] = _node(get_op("_MatMulEx"), mm.inputs + others, [out], attrs,
                                   f"{mm.name}+{tree.name}", tree.shapes)
         drop.add(id(mm))
+    _rebuild(ir, replace, drop)
+
+
+def fold_dropout_masks_into_max_pools(ir):
+    """``_MaxPool{..}Ex`` whose tree reads a keep mask ``RandomUniform(shape) >= rate``
+    (float32, a seeded node, the uniforms read by nothing else, the mask by nothing before
+    it): the pooling also draws the uniforms, block by block as one draw would, and makes
+    the mask, a third output (the dropout's gradient reads it later). The draw and the
+    comparison then run on the pooling's threads. Runs after
+    ``fold_elementwise_into_max_pools``."""
+    g = _Graph(ir)
+    replace, drop = {}, set()
+    for e in ir.nodes:
+        name = e.op.name
+        if not (name.startswith("_MaxPool") and name.endswith("Ex")) or \
+                name.endswith("GradEx") or e.attrs.get("mask_at") is not None:
+            continue
+        y_at, full, here = e.attrs["y_at"], _static(ir, e.outputs[0]), g.position[id(e)]
+        for i, m in enumerate(e.inputs[1:]):
+            ge = g.producer.get(m)
+            if ge is None or ge.op.name != "GreaterEqual" or id(ge) in drop:
+                continue
+            u, rate = ge.inputs
+            r = g.producer.get(u)
+            if r is None or r.op.name != "RandomUniform" or r.attrs.get("key", 0) <= 0 or \
+                    r.attrs.get("dtype") is not dtypes.float32 or \
+                    not g.only_user(u, ge) or _static(ir, u) != full or \
+                    _static(ir, rate) != [] or e.inputs.count(m) != 1 or m in g.fetched or \
+                    any(g.position[id(w)] < here for w in g.users.get(m, []) if w is not e):
+                continue
+            attrs = dict(e.attrs, mask_at=i if i < y_at else i + 1,
+                         rng=(r.attrs["dtype"].name, r.attrs["seed"], r.attrs["seed2"],
+                              r.attrs["key"]))
+            inputs = [w for w in e.inputs if w != m] + [rate]
+            replace[id(e)] = _node(e.op, inputs, e.outputs + [m], attrs, e.name,
+                                   list(e.shapes) + [ir.shapes.get(m)])
+            drop.update((id(ge), id(r)))
+            break
     _rebuild(ir, replace, drop)
 
 

@@ -142,21 +142,45 @@ class _MaxPoolEx(_MaxPool):
     fresh_output = True
     differentiable = False
 
-    def infer(self, inputs, steps, dtype, y_at, **attrs):
-        shape, dt = super().infer(inputs[:1], **attrs)
-        return [(shape, dt), (shape, dtypes.as_dtype(dtype))]
+    def output_count(self, attrs):
+        return 2 if attrs.get("mask_at") is None else 3
 
-    def kernel(self, xp, x, *operands, steps, dtype, y_at, **attrs):
+    def infer(self, inputs, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
+        shape, dt = super().infer(inputs[:1], **attrs)
+        out = [(shape, dt), (shape, dtypes.as_dtype(dtype))]
+        return out if mask_at is None else out + [(shape, dtypes.bool)]
+
+    def kernel(self, xp, x, *operands, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
+        """With ``mask_at``: the tree's operand there is dropout's keep mask, uniforms >=
+        the last input, drawn block by block for the seeded RandomUniform node ``rng``
+        (dtype name, seed, seed2, key) as one draw would (random_ops.UniformBlocks); the
+        mask is a third output."""
         shape = tuple(_geometry(self.name, list(x.shape), _last(attrs), self.rank)[0])
         out = np.empty(shape, dtype)
+        if mask_at is not None:
+            from ember.ops.random_ops import UniformBlocks
+            operands, rate = operands[:-1], operands[-1]
+            name, seed, seed2, key = rng
+            draws = UniformBlocks(dict(dtype=dtypes.as_dtype(name), seed=seed, seed2=seed2,
+                                       key=key), shape)
+            keep = np.empty(shape, np.bool_)
 
         def after(s, e, yb):
             args = [a[s:e] if type(a) is np.ndarray and a.shape == shape else a
                     for a in operands]
-            args.insert(y_at, yb)
+            extra = [(y_at, yb)]
+            if mask_at is not None:
+                extra.append((mask_at, np.greater_equal(draws.block(s, e), rate,
+                                                        out=keep[s:e])))
+            for at, value in sorted(extra, key=lambda item: item[0]):
+                args.insert(at, value)
             run_steps(args, steps, out[s:e])
 
-        return self._pool(x, attrs, after), out
+        y = self._pool(x, attrs, after)
+        if mask_at is None:
+            return y, out
+        draws.finish()
+        return y, out, keep
 
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework import random_seed
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.memory import thread_cache
 from ember.framework.op import Op, execute
 from ember.framework.random_seed import get_seed, set_seed
 from ember.framework.tensor import EagerTensor, Tensor
@@ -370,6 +371,45 @@ class _Poisson(_RandomOp):
 
 RANDOM_STANDARD_NORMAL = _Normal("RandomStandardNormal", "seeded")
 RANDOM_UNIFORM = _Uniform("RandomUniform", "seeded")
+
+
+class UniformBlocks:
+    """A seeded float32 RandomUniform node's draw of ``shape`` made block by block by
+    another kernel (ember.framework.patterns folds dropout's mask into a max pooling):
+    ``block(s, e)`` gives the uniforms of items s:e, the very numbers one draw of the
+    whole shape gives, whichever thread asks for which block first; ``finish()`` (once
+    every block was drawn) leaves the node's generator where that one draw would.
+
+    Each block draws from a per-thread copy of the generator advanced to the block's place
+    (PCG64 makes two float32 values per step). Where that is not exact (a half-used step
+    buffered, an odd count per item) the whole draw is made up front instead."""
+
+    def __init__(self, attrs, shape):
+        self.shape = tuple(shape)
+        self.rng = random_seed.kernel_generator(RANDOM_UNIFORM.name, attrs["dtype"],
+                                                attrs["seed"], attrs["seed2"], attrs["key"])
+        self.per = int(np.prod(self.shape[1:], dtype=np.int64))
+        state = self.rng.bit_generator.state
+        self.whole = None
+        if state.get("bit_generator") != "PCG64" or state.get("has_uint32") or \
+                self.per % 2:
+            self.whole = self.rng.random(self.shape, dtype=np.float32)
+        self.state = state
+
+    def block(self, s, e):
+        if self.whole is not None:
+            return self.whole[s:e]
+        cache = thread_cache("random.uniform_blocks")
+        gen = cache.get("gen")
+        if gen is None:
+            gen = cache["gen"] = np.random.Generator(np.random.PCG64(0))
+        gen.bit_generator.state = self.state
+        gen.bit_generator.advance(s * self.per // 2)
+        return gen.random((e - s,) + self.shape[1:], dtype=np.float32)
+
+    def finish(self):
+        if self.whole is None:
+            self.rng.bit_generator.advance(self.shape[0] * self.per // 2)
 RANDOM_UNIFORM_INT = _UniformInt("RandomUniformInt", "seeded")
 TRUNCATED_NORMAL = _Truncated("TruncatedNormal", "seeded")
 MULTINOMIAL = _Categorical("Multinomial", "seeded")

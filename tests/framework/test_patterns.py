@@ -491,6 +491,47 @@ def test_elementwise_tree_on_a_max_pools_output_runs_inside_it(read_first):
     assert_traced_equals_eager(fn, args)
 
 
+def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
+    """max pool -> dropout (seeded): the keep mask's uniforms are drawn and compared
+    inside the pooling (a third output, read again by the gradient), block by block on
+    two threads, giving exactly what the plan without that fold gives, call after call."""
+    from ember.framework import parallel, patterns
+
+    def fn(x, wy):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            p = tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID")
+            d = tf.nn.dropout(p, 0.25, seed=11)
+            loss = tf.reduce_sum(d * wy)
+        return [loss, d, tape.gradient(loss, x)]
+
+    rng = np.random.default_rng(15)
+    args = [tf.constant(rng.standard_normal((40, 8, 6, 5)).astype(np.float32)),
+            tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))]
+    monkeypatch.setattr(parallel, "_requested", 2)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    from ember.ops import pool_ops
+    monkeypatch.setattr(pool_ops, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
+    tf.random.set_seed(3)
+    fused = tf.function(fn)
+    plan = fused.get_concrete_function(*args)._compiled()
+    (pool,) = nodes(plan, "_MaxPoolEx")
+    assert len(pool.outputs) == 3 and pool.attrs["mask_at"] is not None
+    assert "RandomUniform" not in ops(plan) and "GreaterEqual" not in ops(plan)
+    got = [[np.asarray(o) for o in fused(*args)] for _ in range(2)]
+    real = patterns.fold_dropout_masks_into_max_pools
+    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", lambda ir: None)
+    tf.random.set_seed(3)
+    plain = tf.function(fn)
+    assert "RandomUniform" in ops(plain.get_concrete_function(*args)._compiled())
+    want = [[np.asarray(o) for o in plain(*args)] for _ in range(2)]
+    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", real)
+    for g_call, w_call in zip(got, want):
+        for g, w in zip(g_call, w_call):
+            np.testing.assert_array_equal(g, w)
+    assert not np.array_equal(got[0][1], got[1][1])        # each call draws anew
+
+
 @pytest.mark.parametrize("shared", [False, True])
 def test_elementwise_tree_on_a_product_runs_inside_it(shared):
     """A momentum-like update of a weight from its gradient x^T @ dy: the tree runs on

@@ -651,3 +651,37 @@ def test_experimental_namespace_imports():
     from ember.random.experimental import Generator, stateless_split
     assert Generator is tf.random.Generator
     assert stateless_split([0, 0]).shape == [2, 2]
+
+
+@pytest.mark.parametrize("shape", [(8, 3, 4, 2), (5, 6), (4, 3)])
+def test_uniform_blocks_draw_what_one_draw_gives(shape):
+    """UniformBlocks: blocks of items drawn in any order are the numbers one RandomUniform
+    draw of the whole shape gives, and afterwards the node's generator is where that draw
+    leaves it (the next draw matches too); with a half-used step buffered, or an odd count
+    per item, the whole draw is made up front, with the same numbers."""
+    from ember.ops.random_ops import RANDOM_UNIFORM, UniformBlocks
+    attrs = dict(dtype=tf.float32, seed=5, seed2=7, key=424242)
+    dims = np.array(shape)
+
+    def reference(first=0):
+        context.rng_cache.clear()
+        if first:
+            RANDOM_UNIFORM.kernel(np, np.array([first]), **attrs)
+        return [RANDOM_UNIFORM.kernel(np, dims, **attrs) for _ in range(2)]
+
+    for first in (0, 1):                    # 1: an odd draw first leaves half a step
+        want = reference(first)
+        context.rng_cache.clear()
+        if first:
+            RANDOM_UNIFORM.kernel(np, np.array([first]), **attrs)
+        blocks = UniformBlocks(attrs, shape)
+        assert (blocks.whole is not None) == (first == 1 or
+                                              int(np.prod(shape[1:])) % 2 == 1)
+        n = shape[0]
+        spans = [(s, min(s + 3, n)) for s in range(0, n, 3)][::-1]     # last block first
+        parts = {s: blocks.block(s, e) for s, e in spans}
+        blocks.finish()
+        got = np.concatenate([parts[s] for s in sorted(parts)])
+        np.testing.assert_array_equal(got, want[0])
+        np.testing.assert_array_equal(RANDOM_UNIFORM.kernel(np, dims, **attrs), want[1])
+    context.rng_cache.clear()

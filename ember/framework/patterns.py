@@ -86,6 +86,13 @@ def _channels_last(fmt):
     return fmt is None or not str(fmt).upper().startswith("NC")
 
 
+def _known_shape(ir, v):
+    """v's static shape as a list (a constant's from its value), None if unknown."""
+    if v in ir.consts:
+        return list(getattr(ir.consts[v], "shape", ()))
+    return _static(ir, v)
+
+
 def _last_axis(ir, v, axis):
     s = ir.shapes.get(v)
     return s is not None and s.rank is not None and axis % s.rank == s.rank - 1
@@ -353,8 +360,7 @@ def fold_elementwise_into_max_pool_grads(ir):
                 not g.only_user(dy, n) or full is None or None in full or \
                 ir.dtypes.get(dy) is None:
             continue
-        shapes = [list(getattr(ir.consts[v], "shape", ())) if v in ir.consts else
-                  _static(ir, v) for v in tree.inputs]
+        shapes = [_known_shape(ir, v) for v in tree.inputs]
         if any(s is None or (s != full and (None in s or math.prod(s) != 1))
                for s in shapes):
             continue
@@ -395,8 +401,7 @@ def fold_elementwise_into_max_pools(ir):
         if any(u is not tree and g.position[id(u)] < here for u in g.users.get(y, [])):
             continue
         others = [w for w in tree.inputs if w != y]
-        shapes = [list(getattr(ir.consts[w], "shape", ())) if w in ir.consts else
-                  _static(ir, w) for w in others]
+        shapes = [_known_shape(ir, w) for w in others]
         if any(s is None or (s != full and (None in s or math.prod(s) != 1))
                for s in shapes):
             continue
@@ -435,8 +440,7 @@ def fold_elementwise_into_matmuls(ir):
                 any(_static(ir, w) is None or len(_static(ir, w)) != 2 for w in mm.inputs):
             continue
         others = tree.inputs[:at] + tree.inputs[at + 1:]
-        shapes = [list(getattr(ir.consts[w], "shape", ())) if w in ir.consts else
-                  _static(ir, w) for w in others]
+        shapes = [_known_shape(ir, w) for w in others]
         if any(s is None or not (s == full or s == full[1:] or s == [1, full[1]] or
                                  (None not in s and math.prod(s) == 1)) for s in shapes):
             continue
@@ -471,7 +475,8 @@ def fold_dropout_masks_into_max_pools(ir):
             if r is None or r.op.name != "RandomUniform" or r.attrs.get("key", 0) <= 0 or \
                     r.attrs.get("dtype") is not dtypes.float32 or \
                     not g.only_user(u, ge) or _static(ir, u) != full or \
-                    _static(ir, rate) != [] or e.inputs.count(m) != 1 or m in g.fetched or \
+                    _known_shape(ir, rate) != [] or e.inputs.count(m) != 1 or \
+                    m in g.fetched or \
                     any(g.position[id(w)] < here for w in g.users.get(m, []) if w is not e):
                 continue
             attrs = dict(e.attrs, mask_at=i if i < y_at else i + 1,

@@ -183,7 +183,6 @@ class _MaxPoolEx(_MaxPool):
         return y, out, keep
 
 
-
 def _last(attrs):
     return dict(attrs, data_format=None)
 
@@ -250,9 +249,10 @@ class _MaxPoolGrad(_PoolBase):
 class _MaxPoolGradEx(_MaxPoolGrad):
     """MaxPoolGrad whose dy is an elementwise tree of its other inputs (a FusedElementwise
     the compiler folded in, ember.framework.patterns): inputs (x, y, *operands), attrs
-    ``steps`` and ``dtype`` (dy's); each block of items computes its slice of dy just before routing it, so dy
-    is never written out whole and its work runs on the pooling's threads. Channels-last.
-    Operands of y's shape are sliced by items; the others are scalars."""
+    ``steps`` and ``dtype`` (dy's). Each block of items computes its slice of dy just
+    before routing it, so dy is never written out whole and its work runs on the pooling's
+    threads. Channels-last; operands of y's shape are sliced by items, the others are
+    single values."""
 
     differentiable = False
 

@@ -15,10 +15,8 @@ nothing.
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import collections
-import importlib
 import os
 import sys
 import time
@@ -26,6 +24,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from step_ab import STEPS, ab_arguments, setting, step_data  # noqa: E402
 
 
 def _value(text, current):
@@ -35,31 +35,15 @@ def _value(text, current):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("target", help="MODULE:ATTR, ATTR may be dotted (Class.NAME)")
-    p.add_argument("a", help="value A (a Python literal, or on/off for a callable)")
-    p.add_argument("b", help="value B")
-    p.add_argument("--epochs", type=int, default=8, help="epochs of 16 steps per model")
-    p.add_argument("--shape", default="28,28,1", help="input shape (default 28,28,1)")
-    p.add_argument("--top", type=int, default=10, help="plan steps listed (default 10)")
-    args = p.parse_args()
+    args = ab_arguments(__doc__, "a Python literal, or on/off for a callable", "plan steps")
 
     import numpy as np
     from minivgg import mini_vgg
 
-    modname, _, path = args.target.partition(":")
-    owner = importlib.import_module(modname)
-    *parents, attr = path.split(".")
-    for name in parents:
-        owner = getattr(owner, name)
+    owner, attr = setting(args.target)
     original = getattr(owner, attr)
     values = (_value(args.a, original), _value(args.b, original))
-
-    shape = tuple(int(v) for v in args.shape.split(","))
-    steps = 16
-    rng = np.random.default_rng(0)
-    x = rng.random((64 * steps,) + shape).astype("float32")
-    y = rng.integers(0, 10, 64 * steps).astype("int32")
+    shape, x, y = step_data(args.shape)
     models, op_times = [], []
     try:
         for value in values:
@@ -92,10 +76,10 @@ def main():
         for k in ((0, 1) if epoch % 2 == 0 else (1, 0)):
             t = time.perf_counter()
             models[k].fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
-            step_times[k].append((time.perf_counter() - t) / steps)
+            step_times[k].append((time.perf_counter() - t) / STEPS)
 
     a, b = (np.median(t) * 1e3 for t in step_times)
-    print(f"{args.target}: A = {args.a}, B = {args.b}; {args.epochs} epochs of {steps} "
+    print(f"{args.target}: A = {args.a}, B = {args.b}; {args.epochs} epochs of {STEPS} "
           f"steps each")
     print(f"step median: A {a:.1f} ms  B {b:.1f} ms  B/A {b / a:.3f}")
     rows = []

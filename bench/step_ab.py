@@ -28,32 +28,52 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+STEPS = 16          # training steps of 64 images per epoch
+
+
+def ab_arguments(doc, values, listed):
+    """The command line both A/B scripts take (``values``: what A and B may be)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     p.add_argument("target", help="MODULE:ATTR, ATTR may be dotted (Class.NAME)")
-    p.add_argument("a", help="value A (a Python literal)")
-    p.add_argument("b", help="value B (a Python literal)")
-    p.add_argument("--epochs", type=int, default=8, help="epochs of 16 steps (default 8)")
+    p.add_argument("a", help=f"value A ({values})")
+    p.add_argument("b", help="value B")
+    p.add_argument("--epochs", type=int, default=8,
+                   help=f"epochs of {STEPS} steps (default 8)")
     p.add_argument("--shape", default="28,28,1", help="input shape (default 28,28,1)")
-    p.add_argument("--top", type=int, default=10, help="ops listed (default 10)")
-    args = p.parse_args()
+    p.add_argument("--top", type=int, default=10, help=f"{listed} listed (default 10)")
+    return p.parse_args()
+
+
+def setting(target):
+    """(owner, attribute name) of a MODULE:ATTR setting."""
+    modname, _, path = target.partition(":")
+    owner = importlib.import_module(modname)
+    *parents, attr = path.split(".")
+    for name in parents:
+        owner = getattr(owner, name)
+    return owner, attr
+
+
+def step_data(shape_text):
+    """(input shape, images, labels) for one epoch of STEPS random MiniVGG steps."""
+    import numpy as np
+    shape = tuple(int(v) for v in shape_text.split(","))
+    rng = np.random.default_rng(0)
+    x = rng.random((64 * STEPS,) + shape).astype("float32")
+    y = rng.integers(0, 10, 64 * STEPS).astype("int32")
+    return shape, x, y
+
+
+def main():
+    args = ab_arguments(__doc__, "a Python literal", "ops")
 
     import numpy as np
     import ember
     from minivgg import mini_vgg
 
-    modname, _, path = args.target.partition(":")
-    owner = importlib.import_module(modname)
-    *parents, attr = path.split(".")
-    for name in parents:
-        owner = getattr(owner, name)
+    owner, attr = setting(args.target)
     values = (ast.literal_eval(args.a), ast.literal_eval(args.b))
-
-    shape = tuple(int(v) for v in args.shape.split(","))
-    steps = 16
-    rng = np.random.default_rng(0)
-    x = rng.random((64 * steps,) + shape).astype("float32")
-    y = rng.integers(0, 10, 64 * steps).astype("int32")
+    shape, x, y = step_data(args.shape)
     model = mini_vgg(shape)
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
     plan = list(model.train_function._cache.values())[0]._compiled()

@@ -429,6 +429,13 @@ def _fuse(ir, members):
     return fused
 
 
+def _donor(ir, node, v, fresh, count):
+    """True when node may write over value v: a fresh intermediate that node alone reads,
+    once (never a feed or constant)."""
+    return v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
+        node.inputs.count(v) == 1
+
+
 def reuse_buffers(ir):
     """An elementwise node may write into an input buffer that no one else reads: an
     intermediate made fresh by its producer (never a feed, constant or variable value).
@@ -442,15 +449,12 @@ def reuse_buffers(ir):
         elif getattr(n.op, "donatable", ()):
             for p in n.op.donatable:
                 v = n.inputs[p] if p < len(n.inputs) else None
-                if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
-                        n.inputs.count(v) == 1 and \
-                        _can_overwrite(ir, v, n.outputs[0], []):
+                if _donor(ir, n, v, fresh, count) and _can_overwrite(ir, v, n.outputs[0], []):
                     n.attrs = dict(n.attrs, into=p)
                     break
         elif _node_ufunc(ir, n) is not None:
             for p, v in enumerate(n.inputs):
-                if v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
-                        n.inputs.count(v) == 1:
+                if _donor(ir, n, v, fresh, count):
                     others = [ir.shapes.get(w) for q, w in enumerate(n.inputs) if q != p]
                     if _can_overwrite(ir, v, n.outputs[0], others):
                         n.inplace = p
@@ -530,12 +534,8 @@ def _reuse_in_fused(ir, node, fresh, count):
     """The first step of a fused node may write into a fresh input nobody else reads; when
     the tree runs chunk by chunk, its result may go into any such input of the result's
     shape and dtype (``out_input``)."""
-    def donor(v):
-        return v in fresh and count.get(v, 0) == 1 and v not in ir.protected and \
-            node.inputs.count(v) == 1
-
     for i, v in enumerate(node.inputs):
-        if donor(v) and _can_overwrite(ir, v, node.outputs[0], []):
+        if _donor(ir, node, v, fresh, count) and _can_overwrite(ir, v, node.outputs[0], []):
             # each chunk's inputs are read before its result is written, position by
             # position: the result may take a donor's place (measured: 15-20% off a
             # momentum update of a 6 MiB weight, whose gradient is the donor)
@@ -547,7 +547,7 @@ def _reuse_in_fused(ir, node, fresh, count):
         return
     for p, a in enumerate(args):
         v = node.inputs[a] if a < len(node.inputs) else None
-        if v is None or not donor(v):
+        if v is None or not _donor(ir, node, v, fresh, count):
             continue
         first_out = ir.shapes.get(node.outputs[0])
         others = [ir.shapes.get(node.inputs[b]) for q, b in enumerate(args)

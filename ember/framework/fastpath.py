@@ -121,7 +121,7 @@ class ChannelBlocks:
     several passes with per-channel values (batch norm).
 
     Each block has a multiple of ``k`` rows and is viewed as wide rows of ``k * C``
-    elements, so per-channel vectors (tiled ``k`` times by ``tile``) broadcast along long
+    elements, so per-channel vectors (tiled ``k`` times by ``tiles``) broadcast along long
     inner loops; only a last block of fewer than k rows keeps its (rows, C) shape. ``run``
     hands the blocks to ember's threads.
 

@@ -29,6 +29,8 @@ up to float rounding.
 """
 from __future__ import annotations
 
+import math
+
 from ember.framework import dtypes
 from ember.framework.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
@@ -91,6 +93,11 @@ def _known_shape(ir, v):
     if v in ir.consts:
         return list(getattr(ir.consts[v], "shape", ()))
     return _static(ir, v)
+
+
+def _single(shape):
+    """True for a known shape of one element (a scalar, or all ones)."""
+    return shape is not None and None not in shape and math.prod(shape) == 1
 
 
 def _last_axis(ir, v, axis):
@@ -345,7 +352,6 @@ def fold_elementwise_into_max_pool_grads(ir):
     ``_MaxPool{..}GradEx``: each block of batch items makes its slice of dy just before
     routing it (in MiniVGG: dropout's gradient and the moved ReLU mask), on the pooling's
     threads, and dy is never written out whole. Runs after elementwise fusion."""
-    import math
     g = _Graph(ir)
     replace, drop = {}, set()
     for n in ir.nodes:
@@ -361,8 +367,7 @@ def fold_elementwise_into_max_pool_grads(ir):
                 ir.dtypes.get(dy) is None:
             continue
         shapes = [_known_shape(ir, v) for v in tree.inputs]
-        if any(s is None or (s != full and (None in s or math.prod(s) != 1))
-               for s in shapes):
+        if not all(s == full or _single(s) for s in shapes):
             continue
         attrs = dict(n.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[dy].name)
         replace[id(n)] = _node(get_op(f"_{name}Ex"), n.inputs[:2] + list(tree.inputs),
@@ -378,7 +383,6 @@ def fold_elementwise_into_max_pools(ir):
     MiniVGG, dropout after each pooling). The fused node takes the tree's place (its
     operands may be made after the pooling, as dropout's mask is), so nothing else may
     read y before it. Runs after elementwise fusion."""
-    import math
     g = _Graph(ir)
     replace, drop = {}, set()
     for tree in ir.nodes:
@@ -402,8 +406,7 @@ def fold_elementwise_into_max_pools(ir):
             continue
         others = [w for w in tree.inputs if w != y]
         shapes = [_known_shape(ir, w) for w in others]
-        if any(s is None or (s != full and (None in s or math.prod(s) != 1))
-               for s in shapes):
+        if not all(s == full or _single(s) for s in shapes):
             continue
         attrs = dict(pool.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[out].name,
                      y_at=at)
@@ -420,7 +423,6 @@ def fold_elementwise_into_matmuls(ir):
     product's shape -> ``_MatMulEx``: each block of the product is followed by the tree on
     it while in cache (an optimizer's update of a weight, its gradient the product). The
     fused node takes the tree's place. Runs after elementwise fusion."""
-    import math
     g = _Graph(ir)
     replace, drop = {}, set()
     for tree in ir.nodes:
@@ -441,8 +443,7 @@ def fold_elementwise_into_matmuls(ir):
             continue
         others = tree.inputs[:at] + tree.inputs[at + 1:]
         shapes = [_known_shape(ir, w) for w in others]
-        if any(s is None or not (s == full or s == full[1:] or s == [1, full[1]] or
-                                 (None not in s and math.prod(s) == 1)) for s in shapes):
+        if not all(s in (full, full[1:], [1, full[1]]) or _single(s) for s in shapes):
             continue
         attrs = dict(mm.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[out].name, at=at)
         replace[id(tree)] = _node(get_op("_MatMulEx"), mm.inputs + others, [out], attrs,

@@ -371,6 +371,34 @@ class _Poisson(_RandomOp):
 
 RANDOM_STANDARD_NORMAL = _Normal("RandomStandardNormal", "seeded")
 RANDOM_UNIFORM = _Uniform("RandomUniform", "seeded")
+RANDOM_UNIFORM_INT = _UniformInt("RandomUniformInt", "seeded")
+TRUNCATED_NORMAL = _Truncated("TruncatedNormal", "seeded")
+MULTINOMIAL = _Categorical("Multinomial", "seeded")
+RANDOM_SHUFFLE = _Shuffle("RandomShuffle", "seeded")
+RANDOM_GAMMA = _Gamma("RandomGamma", "seeded")
+RANDOM_POISSON = _Poisson("RandomPoissonV2", "seeded")
+
+STATEFUL_NORMAL = _Normal("StatefulStandardNormalV2", "generator")
+STATEFUL_UNIFORM = _Uniform("StatefulUniform", "generator")
+STATEFUL_UNIFORM_INT = _UniformInt("StatefulUniformInt", "generator")
+STATEFUL_UNIFORM_FULL_INT = _FullInt("StatefulUniformFullInt", "generator")
+STATEFUL_TRUNCATED_NORMAL = _Truncated("StatefulTruncatedNormal", "generator")
+
+STATELESS_NORMAL = _Normal("StatelessRandomNormal", "stateless")
+STATELESS_UNIFORM = _Uniform("StatelessRandomUniform", "stateless")
+STATELESS_UNIFORM_INT = _UniformInt("StatelessRandomUniformInt", "stateless")
+STATELESS_UNIFORM_FULL_INT = _FullInt("StatelessRandomUniformFullInt", "stateless")
+STATELESS_TRUNCATED_NORMAL = _Truncated("StatelessTruncatedNormal", "stateless")
+STATELESS_MULTINOMIAL = _Categorical("StatelessMultinomial", "stateless")
+
+_SEEDED = {"normal": RANDOM_STANDARD_NORMAL, "uniform": RANDOM_UNIFORM,
+           "uniform_int": RANDOM_UNIFORM_INT, "truncated_normal": TRUNCATED_NORMAL}
+_STATEFUL = {"normal": STATEFUL_NORMAL, "uniform": STATEFUL_UNIFORM,
+             "uniform_int": STATEFUL_UNIFORM_INT, "full_int": STATEFUL_UNIFORM_FULL_INT,
+             "truncated_normal": STATEFUL_TRUNCATED_NORMAL}
+_STATELESS = {"normal": STATELESS_NORMAL, "uniform": STATELESS_UNIFORM,
+              "uniform_int": STATELESS_UNIFORM_INT, "full_int": STATELESS_UNIFORM_FULL_INT,
+              "truncated_normal": STATELESS_TRUNCATED_NORMAL}
 
 
 class UniformBlocks:
@@ -410,34 +438,6 @@ class UniformBlocks:
     def finish(self):
         if self.whole is None:
             self.rng.bit_generator.advance(self.shape[0] * self.per // 2)
-RANDOM_UNIFORM_INT = _UniformInt("RandomUniformInt", "seeded")
-TRUNCATED_NORMAL = _Truncated("TruncatedNormal", "seeded")
-MULTINOMIAL = _Categorical("Multinomial", "seeded")
-RANDOM_SHUFFLE = _Shuffle("RandomShuffle", "seeded")
-RANDOM_GAMMA = _Gamma("RandomGamma", "seeded")
-RANDOM_POISSON = _Poisson("RandomPoissonV2", "seeded")
-
-STATEFUL_NORMAL = _Normal("StatefulStandardNormalV2", "generator")
-STATEFUL_UNIFORM = _Uniform("StatefulUniform", "generator")
-STATEFUL_UNIFORM_INT = _UniformInt("StatefulUniformInt", "generator")
-STATEFUL_UNIFORM_FULL_INT = _FullInt("StatefulUniformFullInt", "generator")
-STATEFUL_TRUNCATED_NORMAL = _Truncated("StatefulTruncatedNormal", "generator")
-
-STATELESS_NORMAL = _Normal("StatelessRandomNormal", "stateless")
-STATELESS_UNIFORM = _Uniform("StatelessRandomUniform", "stateless")
-STATELESS_UNIFORM_INT = _UniformInt("StatelessRandomUniformInt", "stateless")
-STATELESS_UNIFORM_FULL_INT = _FullInt("StatelessRandomUniformFullInt", "stateless")
-STATELESS_TRUNCATED_NORMAL = _Truncated("StatelessTruncatedNormal", "stateless")
-STATELESS_MULTINOMIAL = _Categorical("StatelessMultinomial", "stateless")
-
-_SEEDED = {"normal": RANDOM_STANDARD_NORMAL, "uniform": RANDOM_UNIFORM,
-           "uniform_int": RANDOM_UNIFORM_INT, "truncated_normal": TRUNCATED_NORMAL}
-_STATEFUL = {"normal": STATEFUL_NORMAL, "uniform": STATEFUL_UNIFORM,
-             "uniform_int": STATEFUL_UNIFORM_INT, "full_int": STATEFUL_UNIFORM_FULL_INT,
-             "truncated_normal": STATEFUL_TRUNCATED_NORMAL}
-_STATELESS = {"normal": STATELESS_NORMAL, "uniform": STATELESS_UNIFORM,
-              "uniform_int": STATELESS_UNIFORM_INT, "full_int": STATELESS_UNIFORM_FULL_INT,
-              "truncated_normal": STATELESS_TRUNCATED_NORMAL}
 
 
 # ------------------------------------------------------------- shared front ends ---

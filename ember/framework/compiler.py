@@ -13,7 +13,7 @@ import numpy as np
 from ember.framework.errors import InvalidArgumentError, OpError
 from ember.framework.fastpath import channel_ufunc, run_in_chunks, widen_operands
 from ember.framework.op import Op
-from ember.framework.parallel import single_threaded_blas
+from ember.framework.parallel import single_threaded_blas, spinning
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
 
@@ -676,7 +676,7 @@ class Plan:
     def run(self, feeds):
         try:
             if self._hold_blas:
-                with single_threaded_blas():
+                with single_threaded_blas(), spinning():
                     out = self._call(feeds)
             else:
                 out = self._call(feeds)

@@ -10,7 +10,9 @@ blocks of rows) that the threads take one after another (``map_items``, ``for_bl
 library is held to one thread (``single_threaded_blas``), so the two kinds of threads never
 compete for the cores. ember finds NumPy's OpenBLAS, MKL or BLIS among the loaded libraries
 through ctypes; ``EMBER_BLAS_THREADS=off`` leaves BLAS alone (threaded kernels then do
-their matrix products in the calling thread).
+their matrix products in the calling thread). While a compiled plan runs, a 2-thread
+machine's worker waits for its next share spinning rather than asleep (``spinning``;
+``EMBER_SPIN=off`` keeps it asleep).
 
 Results do not depend on timing: an item always covers the same data, whichever thread
 runs it, and partial results are combined in item order. They can differ in the last bits
@@ -29,13 +31,14 @@ import itertools
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",
            "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas",
-           "quiet_blas", "threaded_kernels_ran"]
+           "quiet_blas", "threaded_kernels_ran", "spinning"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -105,7 +108,9 @@ def worth_threads(n: int, work_per_item: int = 1, min_work: int | None = None) -
 # ------------------------------------------------------------------------ the workers ---
 
 class _Worker:
-    """One daemon thread that runs a task each time ``go`` is released."""
+    """One daemon thread that runs the tasks it is handed, one at a time. It waits for the
+    next task on a lock (asleep), or, when the task before said so, on a spin word
+    (``_SpinWords``): then the caller waits for its result the same way."""
 
     def __init__(self):
         self.go = threading.Lock()
@@ -115,21 +120,214 @@ class _Worker:
         self.task = None
         self.result = None
         self.error = None
-        threading.Thread(target=self._loop, name="ember-worker", daemon=True).start()
+        self.sent = 0              # tasks handed over
+        self.finished = -1         # the last task that signalled on a spin word
+        self.spins = False         # waits for its next task on a spin word
+        self.words = _SpinWords() if _spin_lib() else None
+        self.thread = threading.Thread(target=self._loop, name="ember-worker", daemon=True)
+        self.thread.start()
 
     def _loop(self):
         _local.in_worker = True
+        lib = _spin_lib()
+        r = 0
+        spin = False
         while True:
-            self.go.acquire()
-            fn, args, err = self.task
+            if spin:
+                lib.wait(self.words.go[r & 1])      # spins in C, without the GIL
+            else:
+                self.go.acquire()
+            fn, args, err, signal, spin = self.task
             self.task = None
-            try:
-                with np.errstate(**err):         # the caller's floating-point settings
-                    self.result = fn(*args)
-            except BaseException as e:   # handed to the caller, which re-raises it
-                self.result = None
-                self.error = e
-            self.done.release()
+            if fn is not None:
+                try:
+                    with np.errstate(**err):         # the caller's floating-point settings
+                        self.result = fn(*args)
+                except BaseException as e:   # handed to the caller, which re-raises it
+                    self.result = None
+                    self.error = e
+            if signal:
+                self.finished = r
+                self.words.set_done(r, SPIN_END_US)
+            else:
+                self.done.release()
+            r += 1
+
+    def post(self, fn, args, err, spin):
+        """Hands over ``fn(*args)``; ``spin``: the worker signals its end on a spin word and
+        then waits for its next task spinning."""
+        r = self.sent
+        self.sent += 1
+        self.error = None
+        if self.words is not None:
+            self.words.arm(r)
+        self.task = (fn, args, err, spin, spin)
+        if self.spins:
+            self.words.set_go(r, SPIN_START_US)
+        else:
+            self.go.release()
+        self.spins = spin
+        return r, spin
+
+    def wait(self, r, spin):
+        """Waits for task r's end (its result and error are then set)."""
+        if not spin:
+            self.done.acquire()
+        elif self.finished != r:
+            _spin_lib().wait(self.words.done[r & 1])
+
+    def park(self):
+        """Sends a spinning worker back to waiting asleep."""
+        if self.spins:
+            r = self.sent
+            self.sent += 1
+            self.words.arm(r)
+            self.task = (None, None, None, True, False)
+            self.spins = False
+            self.words.set_go(r, 0.0)
+            self.wait(r, True)
+
+
+# -------------------------------------------------------------- spinning hand-offs ---
+#
+# Handing a share to a sleeping thread and waiting asleep for it costs a system call and a
+# wake-up each way: on the VMs ember is benchmarked on, about 20 us for the waker and 55 us
+# until the woken thread runs, twice per parallel region, and a training step has dozens
+# of regions. Inside ``spinning()`` (a compiled plan with threaded kernels) the worker
+# waits for its next task spinning in C on a word (libc's pthread_spin_lock through
+# ctypes, which lets go of the GIL meanwhile), and the caller waits for a task's end the
+# same way. What is left is the GIL: a thread that asks for it while the other holds it
+# sleeps until it is let go, and pays that wake-up anyway. So each side lets the other
+# reach its next NumPy call (which lets go of the GIL) before asking: a word set to n > 1
+# rather than 1 makes pthread_spin_lock count it down to 0 (x86-64 glibc: a pause per
+# count) before it returns. The worker starts its share SPIN_START_US after the task is
+# handed over, time the caller spends on its own share's first steps; the caller goes on
+# SPIN_END_US after the worker's signal, time the worker needs to start spinning again.
+# Results never depend on this timing; only waiting does. Only one worker spins (two
+# threads); ``EMBER_SPIN=off`` turns spinning off.
+
+SPIN = True
+SPIN_START_US = 20.0
+SPIN_END_US = 3.0
+
+_spin = None
+_spin_owner = threading.local()
+
+
+class _SpinLib:
+    """libc's pthread_spin_lock (``wait``, without the GIL), and how long it takes to count
+    a word down by one (``count_ns``)."""
+
+    def __init__(self, libc):
+        self.wait = libc.pthread_spin_lock
+        self.wait.argtypes = (ctypes.c_void_p,)
+        self.wait.restype = ctypes.c_int
+        self.count_ns = 1.0
+
+    def counts(self, us):
+        """A word's value that keeps ``wait`` counting for about ``us`` microseconds."""
+        return max(1, min(int(us * 1000.0 / self.count_ns), 1 << 30))
+
+
+def _load_spin():
+    """The _SpinLib, or () where spin words do not behave as ember uses them: 0 locked,
+    1 unlocked, n > 1 counted down to 0."""
+    if os.environ.get("EMBER_SPIN", "").strip().lower() in ("off", "0", "no") or \
+            not sys.platform.startswith("linux") or \
+            os.uname().machine not in ("x86_64", "AMD64"):
+        return ()
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return ()
+    except (ValueError, OSError, AttributeError):
+        return ()
+    try:
+        libc = ctypes.CDLL(None)
+        lib = _SpinLib(libc)
+        init = libc.pthread_spin_init
+    except (OSError, AttributeError):
+        return ()
+    init.argtypes = (ctypes.c_void_p, ctypes.c_int)
+    init.restype = ctypes.c_int
+    word = ctypes.c_int32(0)
+    at = ctypes.addressof(word)
+    if init(at, 0) != 0 or word.value != 1 or lib.wait(at) != 0 or word.value != 0:
+        return ()
+    # n > 1 counted down: tried in a thread of its own, which a 1 lets out if it waits
+    word.value = 2
+    probe = threading.Thread(target=lib.wait, args=(at,), daemon=True)
+    probe.start()
+    probe.join(1.0)
+    counted = not probe.is_alive() and word.value == 0
+    if not counted:
+        word.value = 1
+        probe.join()
+        return ()
+    n = 4000
+    word.value = n
+    t = time.perf_counter()
+    if lib.wait(at) != 0 or word.value != 0:
+        return ()
+    lib.count_ns = max((time.perf_counter() - t) * 1e9 / n, 0.5)
+    return lib
+
+
+def _spin_lib():
+    global _spin
+    if _spin is None:
+        _spin = _load_spin()
+    return _spin
+
+
+class _SpinWords:
+    """A worker's four spin words, each on a cache line of its own: task r is handed over
+    on ``go[r & 1]`` and signals its end on ``done[r & 1]``."""
+
+    def __init__(self):
+        self._mem = (ctypes.c_int32 * 96)()
+        base = (ctypes.addressof(self._mem) + 63) // 64 * 64
+        self.go = [base, base + 64]
+        self.done = [base + 128, base + 192]
+        self._words = [ctypes.c_int32.from_address(a) for a in self.go + self.done]
+
+    def arm(self, r):
+        """Before task r is handed over: the word task r + 1 comes on and the one task r
+        signals on are locked (no one touches them now: task r - 1 has ended)."""
+        self._words[(r + 1) & 1].value = 0
+        self._words[2 + (r & 1)].value = 0
+
+    def set_go(self, r, us):
+        self._words[r & 1].value = _spin_lib().counts(us)
+
+    def set_done(self, r, us):
+        self._words[2 + (r & 1)].value = _spin_lib().counts(us)
+
+
+class spinning:
+    """While a compiled plan runs: ember's worker waits for its next share spinning, and the
+    caller waits for shares the same way (see above); on leaving, the worker goes back to
+    waiting asleep. Nests; does nothing with more than two threads or where spin words are
+    not available."""
+
+    __slots__ = ("_on",)
+
+    def __enter__(self):
+        # not from inside a parallel region (leaving would wait for the region to end)
+        self._on = num_threads() == 2 and not getattr(_local, "in_worker", False) and \
+            not _region.locked() and bool(_spin_lib())
+        if self._on:
+            _spin_owner.depth = getattr(_spin_owner, "depth", 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        depth = getattr(_spin_owner, "depth", 0)     # 0 in a child forked meanwhile
+        if self._on and depth > 0:
+            _spin_owner.depth = depth - 1
+            if depth == 1 and any(w.spins for w in _workers):
+                with _region:
+                    for w in _workers:
+                        w.park()
+        return False
 
 
 _workers = []
@@ -142,6 +340,7 @@ def _reset_after_fork():
     _region = threading.Lock()
     _blas_depth = 0
     _local.__dict__.clear()
+    _spin_owner.__dict__.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -165,16 +364,14 @@ def run(fn, shares, blas: bool = False):
         try:
             used = _workers[:len(shares) - 1]
             err = np.geterr()
-            for w, share in zip(used, shares[1:]):
-                w.task = (fn, share, err)
-                w.error = None
-                w.go.release()
+            spin = SPIN and len(used) == 1 and getattr(_spin_owner, "depth", 0) > 0
+            posted = [w.post(fn, share, err, spin) for w, share in zip(used, shares[1:])]
             results = [None] * len(shares)
             try:
                 results[0] = fn(*shares[0])
             finally:
-                for w in used:
-                    w.done.acquire()
+                for w, (r, s) in zip(used, posted):
+                    w.wait(r, s)
             for i, w in enumerate(used, 1):
                 if w.error is not None:
                     err, w.error = w.error, None

@@ -2,6 +2,7 @@
 ember.config.threading."""
 import contextlib
 import itertools
+import os
 import threading
 import time
 
@@ -626,3 +627,204 @@ def test_quiet_blas_holds_blas_only_after_threaded_kernels_ran(monkeypatch):
     with parallel.quiet_blas():
         assert get() == 1
     assert get() == before
+
+
+# ------------------------------------------------------------------ spinning hand-offs ---
+
+def _needs_spin():
+    if not parallel._spin_lib():
+        pytest.skip("spin words are not available on this platform (Linux, glibc, x86-64)")
+
+
+def _cpu_seconds(thread):
+    """CPU time a thread has used so far (Linux)."""
+    with open(f"/proc/self/task/{thread.native_id}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sums(i):
+    return lambda lo, hi: (threading.get_ident(), i * sum(range(lo, hi)))
+
+
+def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(10, 1, 1)
+
+    def body():
+        out = []
+        with parallel.spinning():
+            for i in range(300):
+                out.append(parallel.run(_sums(i), shares))
+                assert parallel._workers[0].spins      # waits for the next share spinning
+            worker = parallel._workers[0]
+            before = _cpu_seconds(worker.thread)
+            time.sleep(0.3)
+            spun = _cpu_seconds(worker.thread) - before
+        assert not any(w.spins for w in parallel._workers)
+        before = _cpu_seconds(worker.thread)
+        time.sleep(0.3)
+        return out, spun, _cpu_seconds(worker.thread) - before
+
+    out, spun, parked = _in_thread(body)
+    assert [[v for _, v in r] for r in out] == [[i * 10, i * 35] for i in range(300)]
+    assert all(r[0][0] != r[1][0] for r in out)           # on two threads
+    assert spun > 0.1            # busy while the session lasts...
+    assert parked < 0.05         # ...and asleep after it
+    # outside a session the worker is handed shares asleep, as before
+    assert parallel.run(lambda lo, hi: hi, shares) == [5, 10]
+
+
+def test_spinning_passes_share_errors_on_and_keeps_working():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+
+    def fails_in(which):
+        def fn(lo, hi):
+            if lo == which:
+                raise _ShareError(f"share {lo}")
+            return lo
+        return fn
+
+    def body():
+        with parallel.spinning():
+            for i in range(20):
+                with pytest.raises(_ShareError, match="share 1"):
+                    parallel.run(fails_in(1), shares)           # the worker's share
+                with pytest.raises(_ShareError, match="share 0"):
+                    parallel.run(fails_in(0), shares)           # the caller's share
+                assert parallel.run(_sums(i), shares)[1][1] == i
+        return [w.spins for w in parallel._workers]
+
+    assert not any(_in_thread(body))
+
+
+def test_spinning_nests_and_only_the_outermost_exit_parks_the_worker():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(4, 1, 1)
+
+    def body():
+        states = []
+        with parallel.spinning():
+            with parallel.spinning():
+                parallel.run(_sums(1), shares)
+            states.append(parallel._workers[0].spins)
+            assert [v for _, v in parallel.run(_sums(2), shares)] == [2, 10]
+        states.append(parallel._workers[0].spins)
+        return states
+
+    assert _in_thread(body) == [True, False]
+
+
+def test_spinning_is_off_with_more_threads_or_without_spin_words(monkeypatch):
+    parallel.set_num_threads(3)
+    shares = parallel.split(9, 1, 1)
+
+    def body():
+        with parallel.spinning():
+            got = [v for _, v in parallel.run(_sums(1), shares)]
+            return got, [w.spins for w in parallel._workers[:2]]
+
+    assert _in_thread(body) == ([3, 12, 21], [False, False])
+    monkeypatch.setattr(parallel, "_spin", ())
+    parallel.set_num_threads(2)
+    shares = parallel.split(4, 1, 1)
+    assert _in_thread(lambda: [body()[0] for _ in range(3)]) == [[1, 5]] * 3
+    assert not parallel._workers[0].spins
+
+
+def test_a_region_from_another_thread_during_a_session_hands_over_cleanly():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(6, 1, 1)
+    other = {}
+
+    def from_other_thread():
+        other["out"] = [v for _, v in parallel.run(_sums(3), shares)]
+
+    def body():
+        states = []
+        with parallel.spinning():
+            parallel.run(_sums(1), shares)
+            states.append(parallel._workers[0].spins)
+            t = threading.Thread(target=from_other_thread, daemon=True)
+            t.start()
+            t.join(TIMEOUT)
+            states.append(parallel._workers[0].spins)       # back to waiting asleep
+            out = [v for _, v in parallel.run(_sums(2), shares)]
+            states.append(parallel._workers[0].spins)
+        return states, out
+
+    assert _in_thread(body) == ([True, False, True], [6, 24])
+    assert other["out"] == [9, 36]
+
+
+def test_spinning_entered_inside_a_region_share_does_not_wait_for_that_region():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+
+    def fn(lo, hi):
+        if lo == 0:
+            with parallel.spinning():       # the region is held: off, and leaving is free
+                return sum(v for _, v in parallel.run(_sums(1), shares))
+        return -1
+
+    assert _in_thread(lambda: parallel.run(fn, shares)) == [1, -1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_during_a_session_runs_regions_of_its_own():
+    _needs_spin()
+    parallel.set_num_threads(2)
+    shares = parallel.split(4, 1, 1)
+
+    def body():
+        with parallel.spinning():
+            parallel.run(_sums(1), shares)
+            pid = os.fork()
+            if pid == 0:                                     # the child
+                ok = [v for _, v in parallel.run(_sums(2), shares)] == [2, 10]
+                os._exit(0 if ok else 3)
+            got = [v for _, v in parallel.run(_sums(3), shares)]
+        return os.waitpid(pid, 0)[1], got
+
+    status, got = _in_thread(body)
+    assert os.waitstatus_to_exitcode(status) == 0 and got == [3, 15]
+
+
+def test_compiled_training_spins_while_a_step_runs_and_leaves_the_worker_asleep(monkeypatch):
+    _needs_spin()
+    parallel.set_num_threads(2)
+    parks = []
+    real_park = parallel._Worker.park
+    monkeypatch.setattr(parallel._Worker, "park",
+                        lambda self: parks.append(self.spins) or real_park(self))
+    keras = tf.keras
+    rng = np.random.default_rng(0)
+    x = rng.random((128, 16, 16, 16), dtype=np.float32)
+    y = (x.mean(axis=(1, 2, 3)) > 0.5).astype("int32")
+
+    def train(spin):
+        monkeypatch.setattr(parallel, "SPIN", spin)
+        tf.random.set_seed(3)
+        model = keras.Sequential([keras.Input((16, 16, 16)),
+                                  keras.layers.Conv2D(32, 3, padding="same"),
+                                  keras.layers.BatchNormalization(),
+                                  keras.layers.Activation("relu"), keras.layers.Flatten(),
+                                  keras.layers.Dense(2)])
+        model.compile(keras.optimizers.SGD(0.001),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        losses = model.fit(x, y, batch_size=64, epochs=3, verbose=0).history["loss"]
+        return losses, model.predict(x, verbose=0)
+
+    spun, parks_spun = _in_thread(train, True), parks.count(True)
+    slept = _in_thread(train, False)
+    assert parks_spun >= 6          # each step's plan ended with a spinning worker
+    assert parks.count(True) == parks_spun
+    assert not any(w.spins for w in parallel._workers)
+    assert spun[0] == slept[0]                          # the same numbers either way
+    np.testing.assert_array_equal(spun[1], slept[1])

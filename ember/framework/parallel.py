@@ -132,6 +132,7 @@ class _Worker:
         lib = _spin_lib()
         r = 0
         spin = False
+        settings = None
         while True:
             if spin:
                 lib.wait(self.words.go[r & 1])      # spins in C, without the GIL
@@ -141,8 +142,10 @@ class _Worker:
             self.task = None
             if fn is not None:
                 try:
-                    with np.errstate(**err):         # the caller's floating-point settings
-                        self.result = fn(*args)
+                    if err != settings:      # the caller's floating-point settings
+                        np.seterr(**err)
+                        settings = err
+                    self.result = fn(*args)
                 except BaseException as e:   # handed to the caller, which re-raises it
                     self.result = None
                     self.error = e

@@ -180,6 +180,13 @@ PATCH_CACHE_BYTES = 1 << 28     # kept buffers per thread, least recently used d
 # gradient's patches) up to a fifth slower when that operand is misaligned; 0.9 ms off
 # the MiniVGG step (bench/step_ab.py).
 PATCH_ALIGN = 64
+# Blocks of whole padded images (the common case) run through views and products prepared
+# once per thread and geometry (``_Patches.plan``), so a block costs a copy and a product
+# or two and almost no Python: between two NumPy calls the other thread may want the GIL,
+# and waits (on these VMs, tens of microseconds) while this one holds it. -2.9 ms (3.5%)
+# on the MiniVGG step at 28x28x1, -5.1 ms (5%) at 32x32x3 (bench/step_ab.py
+# ember.ops.conv_ops:LEAN True False). False runs every block the general way.
+LEAN = True
 
 
 def _block_shape(outs, k, itemsize):
@@ -227,6 +234,10 @@ class _Patches:
         r = len(ksize)
         c = x.shape[-1]
         k = math.prod(ksize) * (c // groups)
+        self.k = k
+        self.pixels = math.prod(outs)
+        self._subs = {}
+        self._plans = {}
         rows = _block_shape(outs, k, x.itemsize)[1]
         self.images = images if rows == outs[0] else 1
         self.rows = _row_blocks(outs, rows)
@@ -271,6 +282,56 @@ class _Patches:
                 continue
             for r0, r1 in self.rows:
                 yield s2, e2, r0, r1, self._copy(win[:, r0:r1])
+
+    def lean(self):
+        """Whether groups of whole images run through ``plan`` (padded, one group of
+        channels, patches laid out pixel-major, whole images per block)."""
+        return LEAN and self.padded and not self.tap_major and self.groups == 1 and \
+            len(self.rows) == 1
+
+    def fill(self, x, s2, e2):
+        """Copies images s2:e2 of x into the padded buffer (at most ``images``)."""
+        self.buf[(slice(0, e2 - s2),) + self.interior] = x[s2:e2]
+
+    def plan(self, count, n, cx=None):
+        """The blocks of the first ``count`` images in the padded buffer, with their
+        products prepared (``lean``): (first, end, windows, patch buffer shaped like
+        them, r, whole, stacked patches, the rest of the patches, tr, twhole, stacked
+        patches for rows^T @ patches, the rest) for a filter of n columns and rows of cx
+        channels (r, tr: rows per small product, 0 for one product; whole: rows that
+        the stack covers)."""
+        key = (count, n, cx, parallel.small_gemm_macs(), MIN_PRODUCT_ROWS, MIN_SMALL_ROWS)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for j, j2, src, dst, cols in self.sub_blocks(count):
+                m, k = cols.shape
+                r = _small_rows(m, k, n, cols.dtype, MIN_PRODUCT_ROWS)
+                whole = m - m % r if r else m
+                a3 = cols[:whole].reshape(-1, r, k) if r else cols
+                rest = cols[whole:] if whole < m else None
+                tr = _small_rows(m, cx, k, cols.dtype) if cx else 0
+                twhole = m - m % tr if tr else m
+                g3 = cols[:twhole].reshape(-1, tr, k) if tr else cols
+                trest = cols[twhole:] if twhole < m else None
+                plan.append((j, j2, src, dst, r, whole, a3, rest, tr, twhole, g3, trest))
+            self._plans[key] = plan
+        return plan
+
+    def sub_blocks(self, count):
+        """For the first ``count`` images of the padded buffer, SUB_BYTES of patches at a
+        time: (first, end, windows, patch buffer shaped like them, patch matrix), views
+        made once."""
+        subs = self._subs.get(count)
+        if subs is None:
+            subs = []
+            for j in range(0, count, self.per):
+                j2 = min(j + self.per, count)
+                win = self.win[j:j2]
+                dst = self.cols[:win.size].reshape(win.shape)
+                subs.append((j, j2, win, dst, dst.reshape(win.size // self.k, self.k)))
+            self._subs[count] = subs
+        return subs
 
     def with_ones(self, cols):
         """The tap-major patch matrix ``cols`` (P, K) just made, with a last column of ones."""
@@ -413,6 +474,11 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None, out=No
 
     def group(s, e):
         patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups, size[0])
+        if patches.lean():
+            acc = _lean_group(patches, x, s, e, y, wm, rows)
+            if add is not None:
+                add.apply(np.add, y[s:e].reshape(-1, o))
+            return acc
         acc = None
         for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
             yb = y[s2:e2, r0:r1].reshape(-1, o)
@@ -436,6 +502,47 @@ def _forward_job(x, w, strides, dilations, padding, bias=None, rows=None, out=No
         return acc
 
     return y, group, size
+
+
+def _lean_group(patches, x, s, e, y, wm, rows):
+    """Images s:e of ``_forward_job``'s group through the patches' prepared ``plan``: per
+    block one copy and one or two products (and with ``rows``, the products of rows^T @
+    patches, whose sum is returned), no other work between NumPy calls."""
+    o = y.shape[-1]
+    pixels = patches.pixels
+    yflat = y.reshape(-1, o)
+    cx = None if rows is None else rows.shape[-1]
+    xflat = None if rows is None else rows.reshape(-1, cx)
+    acc = None
+    for s2 in range(s, e, patches.images):
+        e2 = min(s2 + patches.images, e)
+        patches.fill(x, s2, e2)
+        base = s2 * pixels
+        for j, j2, src, dst, r, whole, a3, rest, tr, twhole, g3, trest in \
+                patches.plan(e2 - s2, o, cx):
+            np.copyto(dst, src)
+            lo = base + j * pixels
+            hi = base + j2 * pixels
+            if r:
+                np.matmul(a3, wm, out=yflat[lo:lo + whole].reshape(-1, r, o))
+                if rest is not None:
+                    np.matmul(rest, wm, out=yflat[lo + whole:hi])
+            else:
+                np.matmul(a3, wm, out=yflat[lo:hi])
+            if xflat is None:
+                continue
+            if tr:
+                part = np.add.reduce(np.matmul(
+                    xflat[lo:lo + twhole].reshape(-1, tr, cx).transpose(0, 2, 1), g3), axis=0)
+                if trest is not None:
+                    part += np.matmul(xflat[lo + twhole:hi].T, trest)
+            else:
+                part = np.matmul(xflat[lo:hi].T, g3)
+            if acc is None:
+                acc = part
+            else:
+                acc += part
+    return acc
 
 
 def conv_forward(x, w, strides, dilations, padding, bias=None):
@@ -556,6 +663,21 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
     def group(s, e):
         acc = None
         patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups, size[0])
+        if patches.lean():
+            gflat = g.reshape(-1, o)
+            for s2 in range(s, e, patches.images):
+                e2 = min(s2 + patches.images, e)
+                patches.fill(x, s2, e2)
+                base = s2 * patches.pixels
+                for j, j2, src, dst, cols in patches.sub_blocks(e2 - s2):
+                    np.copyto(dst, src)
+                    part = _product_t(cols, gflat[base + j * patches.pixels:
+                                                  base + j2 * patches.pixels])
+                    if acc is None:
+                        acc = part
+                    else:
+                        acc += part
+            return acc
         for s2, e2, r0, r1, cols in patches.blocks(x, s, e):
             gb = g[s2:e2, r0:r1]
             p = gb.size // o

@@ -1113,3 +1113,43 @@ def test_forced_splitting_matches_default_and_is_deterministic(compute):
         np.testing.assert_array_equal(b, c, err_msg=f"result {i} differs between two runs")
         assert_close(b, a, rtol=rtol, what=f"result {i}: forced splitting vs default")
         assert_close(d, a, rtol=rtol, what=f"result {i}: 3 threads vs default")
+
+
+# blocks of whole padded images run through prepared views and products (_Patches.plan):
+# the same numbers as the general path, block by block, and as the reference
+LEAN_CASES = {
+    "stacks-and-rest": ((4, 29, 29, 32), (3, 3, 32, 32)),     # 841 rows: 8 stacks + 1 row
+    "images-per-block": ((6, 14, 14, 32), (3, 3, 32, 64)),    # 4 images per block, 2 left
+    "64-channels": ((5, 14, 14, 64), (3, 3, 64, 64)),
+}
+
+
+@pytest.mark.parametrize("name", list(LEAN_CASES))
+def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
+    xs, ws = LEAN_CASES[name]
+    x, w, gy, y_ref, dx_ref, dw_ref = conv_inputs(xs, ws, 1, "SAME", 1, len(name))
+    bias = np.random.default_rng(1).standard_normal(ws[-1]).astype(np.float32)
+    geom = ((1, 1), (1, 1), "SAME")
+    plans = []
+    real_plan = conv_ops._Patches.plan
+    monkeypatch.setattr(conv_ops._Patches, "plan",
+                        lambda self, *a: plans.append(a) or real_plan(self, *a))
+    saved = parallel._requested
+    parallel.set_num_threads(2)
+    try:
+        got = {}
+        for lean in (True, False):
+            monkeypatch.setattr(conv_ops, "LEAN", lean)
+            got[lean] = (conv_ops.conv_forward(x, w, *geom, bias=bias),
+                         *conv_ops.conv_backprop(x, w, gy, *geom),
+                         conv_ops.conv_filter_grad(x, w.shape, gy, *geom))
+    finally:
+        parallel.set_num_threads(saved)
+    assert plans, "the prepared path did not run"
+    for a, b, what in zip(got[True], got[False], ("y", "dx", "dw", "filter dw")):
+        np.testing.assert_array_equal(a, b, err_msg=what)
+    y, dx, dw, dw2 = got[True]
+    assert_close(y, y_ref + bias, what="y")
+    assert_close(dx, dx_ref, what="dx")
+    assert_close(dw, dw_ref, rtol=1e-4, what="dw")
+    assert_close(dw2, dw_ref, rtol=1e-4, what="filter dw")

@@ -108,16 +108,16 @@ class _MaxPool(_PoolBase):
         y = np.empty(shape, x.dtype)
         lowest = _lowest(x.dtype)
 
+        first, *rest = [(slice(None),) + _tap_slices(tap, attrs["strides"],
+                                                    attrs["dilations"], outs)
+                        for tap in taps(attrs["ksize"])]
+
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
             yb = y[s:e]
-            for i, tap in enumerate(taps(attrs["ksize"])):
-                v = xpad[(slice(None),) + _tap_slices(tap, attrs["strides"],
-                                                     attrs["dilations"], outs)]
-                if i:
-                    np.maximum(yb, v, out=yb)
-                else:
-                    np.copyto(yb, v)
+            np.copyto(yb, xpad[first])
+            for sl in rest:
+                np.maximum(yb, xpad[sl], out=yb)
             if after is not None:
                 after(s, e, yb)
 
@@ -219,6 +219,9 @@ class _MaxPoolGrad(_PoolBase):
             all(d == 1 for d in attrs["dilations"]) and \
             all(o * k == n for o, k, n in zip(outs, attrs["ksize"], sizes))
 
+        if tiled:       # -0.55 ms on the MiniVGG step's two pooling gradients
+            return from_last(self._route_tiled(xl, yl, dx, dy, attrs, outs), cf)
+
         def block(s, e):
             xpad = pad_spatial(xl[s:e], pads, lowest)
             if padded:
@@ -244,6 +247,38 @@ class _MaxPoolGrad(_PoolBase):
         x, y, g = call.inputs
         return None, None, execute(_POOL_OPS[self.rank]["max_grad_grad"], (x, y, gg),
                                    call.attrs)
+
+    @staticmethod
+    def _route_tiled(xl, yl, dx, dy, attrs, outs):
+        """``_route`` for windows that tile the input (every position in one window): each
+        tap's dx slice is written once, and a block is little more than its NumPy calls
+        (the tap slices made once; the first tap's hits are its matches, the last one
+        needs no record of them)."""
+        lead = (slice(None),)
+        slices = [lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
+                  for tap in taps(attrs["ksize"])]
+        first, middle, last = slices[0], slices[1:-1], slices[-1] if len(slices) > 1 else None
+
+        def block(s, e):
+            xb, yb, dxb = xl[s:e], yl[s:e], dx[s:e]
+            gb = dy(s, e)
+            taken = np.equal(xb[first], yb)
+            np.multiply(gb, taken, out=dxb[first])
+            if last is None:
+                return
+            hit = np.empty_like(taken)
+            for sl in middle:
+                np.equal(xb[sl], yb, out=hit)
+                np.greater(hit, taken, out=hit)           # hit and not taken
+                np.logical_or(taken, hit, out=taken)
+                np.multiply(gb, hit, out=dxb[sl])
+            np.equal(xb[last], yb, out=hit)
+            np.greater(hit, taken, out=hit)
+            np.multiply(gb, hit, out=dxb[last])
+
+        if dx.size:
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
+        return dx
 
 
 class _MaxPoolGradEx(_MaxPoolGrad):

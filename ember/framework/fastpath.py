@@ -166,8 +166,9 @@ class ChannelBlocks:
         """``fn(r0, r1)`` for every block, across threads when the array is large enough;
         the results in block order."""
         blocks = self.blocks()
-        return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks),
-                                  threads=None if self.threaded else 1)
+        if not self.threaded:
+            return [fn(r0, r1) for r0, r1 in blocks]
+        return parallel.map_items(lambda i: fn(*blocks[i]), len(blocks))
 
     def view(self, a, r0, r1):
         """Rows r0:r1 of a (P, C) array, as wide rows when their count allows."""

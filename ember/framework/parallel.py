@@ -54,15 +54,20 @@ def _default_threads() -> int:
     global _default
     if _default is not None:
         return _default
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        n = os.cpu_count() or 1
+    n = _cores()
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         n = min(n, int(env))
     _default = max(1, n)
     return _default
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def num_threads() -> int:
@@ -315,9 +320,11 @@ class spinning:
     __slots__ = ("_on",)
 
     def __enter__(self):
-        # not from inside a parallel region (leaving would wait for the region to end)
+        # not from inside a parallel region (leaving would wait for the region to end),
+        # and only with a core for each thread: a spinning thread must not wait for one
+        # that cannot run
         self._on = num_threads() == 2 and not getattr(_local, "in_worker", False) and \
-            not _region.locked() and bool(_spin_lib())
+            not _region.locked() and _cores() >= 2 and bool(_spin_lib())
         if self._on:
             _spin_owner.depth = getattr(_spin_owner, "depth", 0) + 1
         return self

@@ -736,6 +736,20 @@ def test_spinning_is_off_with_more_threads_or_without_spin_words(monkeypatch):
     assert not parallel._workers[0].spins
 
 
+def test_spinning_is_off_when_the_threads_would_share_a_core(monkeypatch):
+    _needs_spin()
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "_cores", lambda: 1)
+    shares = parallel.split(4, 1, 1)
+
+    def body():
+        with parallel.spinning():
+            got = [v for _, v in parallel.run(_sums(2), shares)]
+            return got, parallel._workers[0].spins
+
+    assert _in_thread(body) == ([2, 10], False)
+
+
 def test_a_region_from_another_thread_during_a_session_hands_over_cleanly():
     _needs_spin()
     parallel.set_num_threads(2)

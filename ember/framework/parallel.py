@@ -311,32 +311,66 @@ class _SpinWords:
         self._words[2 + (r & 1)].value = _spin_lib().counts(us)
 
 
+# Spinning pays only while each thread has a core of its own. When other work shares the
+# cores (another process training, tests run in parallel), a thread that spins waits for
+# one the system has put aside, and a step took twice as long as with sleeping threads
+# (two MiniVGG trainings at once on two cores: 300 against 147 ms). Such sharing shows as
+# the process's threads being preempted: about 30 times a second while ember has the cores
+# to itself, 280 and more when it does not. Above SPIN_MAX_PREEMPTIONS per second of a
+# plan's run, the next SPIN_BACKOFF_RUNS runs sleep instead, and the one after that tries
+# spinning again.
+SPIN_MAX_PREEMPTIONS = 150.0
+SPIN_BACKOFF_RUNS = 64
+SPIN_JUDGED_SECONDS = 0.005     # shorter runs are too short to judge
+
+_spin_backoff = 0
+
+
+def _preemptions():
+    """How often this process's threads were preempted so far (Linux: getrusage)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+
+
 class spinning:
     """While a compiled plan runs: ember's worker waits for its next share spinning, and the
     caller waits for shares the same way (see above); on leaving, the worker goes back to
-    waiting asleep. Nests; does nothing with more than two threads or where spin words are
-    not available."""
+    waiting asleep. Nests; does nothing with more than two threads, where spin words are
+    not available, or for a while after the cores were found shared."""
 
-    __slots__ = ("_on",)
+    __slots__ = ("_on", "_start", "_preempted")
 
     def __enter__(self):
+        global _spin_backoff
         # not from inside a parallel region (leaving would wait for the region to end),
         # and only with a core for each thread: a spinning thread must not wait for one
         # that cannot run
         self._on = num_threads() == 2 and not getattr(_local, "in_worker", False) and \
             not _region.locked() and _cores() >= 2 and bool(_spin_lib())
+        if self._on and getattr(_spin_owner, "depth", 0) == 0:
+            if _spin_backoff > 0:
+                _spin_backoff -= 1
+                self._on = False
+            else:
+                self._start, self._preempted = time.perf_counter(), _preemptions()
         if self._on:
             _spin_owner.depth = getattr(_spin_owner, "depth", 0) + 1
         return self
 
     def __exit__(self, *exc):
+        global _spin_backoff
         depth = getattr(_spin_owner, "depth", 0)     # 0 in a child forked meanwhile
         if self._on and depth > 0:
             _spin_owner.depth = depth - 1
-            if depth == 1 and any(w.spins for w in _workers):
-                with _region:
-                    for w in _workers:
-                        w.park()
+            if depth == 1:
+                elapsed = time.perf_counter() - self._start
+                if elapsed >= SPIN_JUDGED_SECONDS and \
+                        (_preemptions() - self._preempted) > SPIN_MAX_PREEMPTIONS * elapsed:
+                    _spin_backoff = SPIN_BACKOFF_RUNS
+                if any(w.spins for w in _workers):
+                    with _region:
+                        for w in _workers:
+                            w.park()
         return False
 
 

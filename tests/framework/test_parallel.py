@@ -22,11 +22,13 @@ def _restore_settings():
     """Every test leaves the thread settings as it found them."""
     requested = parallel._requested
     inter = config_threading.get_inter_op_parallelism_threads()
+    backoff = parallel._spin_backoff
     try:
         yield
     finally:
         parallel.set_num_threads(requested)
         config_threading.set_inter_op_parallelism_threads(inter)
+        parallel._spin_backoff = backoff
 
 
 def _check_cover(shares, n):
@@ -631,9 +633,14 @@ def test_quiet_blas_holds_blas_only_after_threaded_kernels_ran(monkeypatch):
 
 # ------------------------------------------------------------------ spinning hand-offs ---
 
-def _needs_spin():
+@pytest.fixture
+def spin(monkeypatch):
+    """Spin words available, and spinning judged by nothing but the test itself (a loaded
+    test machine would otherwise turn it off for a while)."""
     if not parallel._spin_lib():
         pytest.skip("spin words are not available on this platform (Linux, glibc, x86-64)")
+    monkeypatch.setattr(parallel, "_spin_backoff", 0)
+    monkeypatch.setattr(parallel, "SPIN_MAX_PREEMPTIONS", float("inf"))
 
 
 def _cpu_seconds(thread):
@@ -647,8 +654,7 @@ def _sums(i):
     return lambda lo, hi: (threading.get_ident(), i * sum(range(lo, hi)))
 
 
-def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving():
-    _needs_spin()
+def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(10, 1, 1)
 
@@ -676,8 +682,7 @@ def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving():
     assert parallel.run(lambda lo, hi: hi, shares) == [5, 10]
 
 
-def test_spinning_passes_share_errors_on_and_keeps_working():
-    _needs_spin()
+def test_spinning_passes_share_errors_on_and_keeps_working(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(2, 1, 1)
 
@@ -701,8 +706,7 @@ def test_spinning_passes_share_errors_on_and_keeps_working():
     assert not any(_in_thread(body))
 
 
-def test_spinning_nests_and_only_the_outermost_exit_parks_the_worker():
-    _needs_spin()
+def test_spinning_nests_and_only_the_outermost_exit_parks_the_worker(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(4, 1, 1)
 
@@ -736,8 +740,7 @@ def test_spinning_is_off_with_more_threads_or_without_spin_words(monkeypatch):
     assert not parallel._workers[0].spins
 
 
-def test_spinning_is_off_when_the_threads_would_share_a_core(monkeypatch):
-    _needs_spin()
+def test_spinning_is_off_when_the_threads_would_share_a_core(spin, monkeypatch):
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "_cores", lambda: 1)
     shares = parallel.split(4, 1, 1)
@@ -750,8 +753,7 @@ def test_spinning_is_off_when_the_threads_would_share_a_core(monkeypatch):
     assert _in_thread(body) == ([2, 10], False)
 
 
-def test_a_region_from_another_thread_during_a_session_hands_over_cleanly():
-    _needs_spin()
+def test_a_region_from_another_thread_during_a_session_hands_over_cleanly(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(6, 1, 1)
     other = {}
@@ -776,8 +778,7 @@ def test_a_region_from_another_thread_during_a_session_hands_over_cleanly():
     assert other["out"] == [9, 36]
 
 
-def test_spinning_entered_inside_a_region_share_does_not_wait_for_that_region():
-    _needs_spin()
+def test_spinning_entered_inside_a_region_share_does_not_wait_for_that_region(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(2, 1, 1)
 
@@ -791,8 +792,7 @@ def test_spinning_entered_inside_a_region_share_does_not_wait_for_that_region():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_child_forked_during_a_session_runs_regions_of_its_own():
-    _needs_spin()
+def test_a_child_forked_during_a_session_runs_regions_of_its_own(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(4, 1, 1)
 
@@ -810,8 +810,7 @@ def test_a_child_forked_during_a_session_runs_regions_of_its_own():
     assert os.waitstatus_to_exitcode(status) == 0 and got == [3, 15]
 
 
-def test_compiled_training_spins_while_a_step_runs_and_leaves_the_worker_asleep(monkeypatch):
-    _needs_spin()
+def test_compiled_training_spins_while_a_step_runs_and_leaves_the_worker_asleep(spin, monkeypatch):
     parallel.set_num_threads(2)
     parks = []
     real_park = parallel._Worker.park
@@ -842,3 +841,29 @@ def test_compiled_training_spins_while_a_step_runs_and_leaves_the_worker_asleep(
     assert not any(w.spins for w in parallel._workers)
     assert spun[0] == slept[0]                          # the same numbers either way
     np.testing.assert_array_equal(spun[1], slept[1])
+
+
+def test_spinning_backs_off_while_the_cores_are_shared(spin, monkeypatch):
+    """A run whose threads were preempted more than SPIN_MAX_PREEMPTIONS times a second
+    turns spinning off for the next SPIN_BACKOFF_RUNS runs; the one after spins again."""
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "SPIN_MAX_PREEMPTIONS", 150.0)
+    monkeypatch.setattr(parallel, "SPIN_BACKOFF_RUNS", 3)
+    monkeypatch.setattr(parallel, "SPIN_JUDGED_SECONDS", 0.0)
+    preempted = [0]
+    monkeypatch.setattr(parallel, "_preemptions", lambda: preempted[0])
+    shares = parallel.split(4, 1, 1)
+
+    def one_run(busy):
+        with parallel.spinning():
+            parallel.run(_sums(1), shares)
+            spun = parallel._workers[0].spins
+            time.sleep(0.01)
+            if busy:
+                preempted[0] += 100          # 100 in 10 ms: 10000 a second
+        return spun
+
+    def body():
+        return [one_run(busy) for busy in (False, True, False, False, False, False)]
+
+    assert _in_thread(body) == [True, True, False, False, False, True]

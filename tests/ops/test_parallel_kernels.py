@@ -1120,7 +1120,7 @@ def test_forced_splitting_matches_default_and_is_deterministic(compute):
 LEAN_CASES = {
     "stacks-and-rest": ((4, 29, 29, 32), (3, 3, 32, 32)),     # 841 rows: 8 stacks + 1 row
     "images-per-block": ((6, 14, 14, 32), (3, 3, 32, 64)),    # 4 images per block, 2 left
-    "64-channels": ((5, 14, 14, 64), (3, 3, 64, 64)),
+    "64-channels": ((5, 14, 14, 64), (3, 3, 64, 64)),         # dw stacked over K
 }
 
 
@@ -1133,7 +1133,7 @@ def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
     plans = []
     real_plan = conv_ops._Patches.plan
     monkeypatch.setattr(conv_ops._Patches, "plan",
-                        lambda self, *a: plans.append(a) or real_plan(self, *a))
+                        lambda self, *a: plans.append(real_plan(self, *a)) or plans[-1])
     saved = parallel._requested
     parallel.set_num_threads(2)
     try:
@@ -1146,6 +1146,9 @@ def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
     finally:
         parallel.set_num_threads(saved)
     assert plans, "the prepared path did not run"
+    if name == "64-channels" and parallel.small_gemm_macs():
+        # the filter gradient as a stack over the patches' columns (_k_rows)
+        assert any(entry[8] < 0 for plan in plans for entry in plan)
     for a, b, what in zip(got[True], got[False], ("y", "dx", "dw", "filter dw")):
         np.testing.assert_array_equal(a, b, err_msg=what)
     y, dx, dw, dw2 = got[True]
@@ -1153,3 +1156,15 @@ def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
     assert_close(dx, dx_ref, what="dx")
     assert_close(dw, dw_ref, rtol=1e-4, what="dw")
     assert_close(dw2, dw_ref, rtol=1e-4, what="filter dw")
+
+
+@pytest.mark.parametrize("m, cx, k, want", [(392, 64, 576, 36), (256, 64, 576, 48),
+                                            (196, 64, 576, 72), (784, 64, 576, 0),
+                                            (392, 64, 100, 25)])
+def test_filter_gradient_stacks_over_k_rows(m, cx, k, want, monkeypatch):
+    """The largest divisor of k of 24 or more whose product fits the small-matrix kernel."""
+    monkeypatch.setattr(parallel, "_small_gemm", 1_000_000)
+    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float32)) == want
+    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float64)) == 0
+    monkeypatch.setattr(parallel, "_small_gemm", 0)
+    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float32)) == 0

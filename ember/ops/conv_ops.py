@@ -298,8 +298,9 @@ class _Patches:
         products prepared (``lean``): (first, end, windows, patch buffer shaped like
         them, r, whole, stacked patches, the rest of the patches, tr, twhole, stacked
         patches for rows^T @ patches, the rest) for a filter of n columns and rows of cx
-        channels (r, tr: rows per small product, 0 for one product; whole: rows that
-        the stack covers)."""
+        channels (r, tr: rows per small product, 0 for one product, tr = -kr for
+        patches^T @ rows stacked over kr columns of the patches at a time (``_k_rows``);
+        whole, twhole: rows that the stack covers)."""
         key = (count, n, cx, parallel.small_gemm_macs(), MIN_PRODUCT_ROWS, MIN_SMALL_ROWS,
                KSTACK)
         plan = self._plans.get(key)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import ember as tf
+from ember.framework import fastpath
 from ember.framework.fastpath import add_reduce, widen_operands
 
 
@@ -228,3 +229,50 @@ def test_channel_blocks_tiles_and_totals(p, c):
     np.testing.assert_allclose(sums[0], x64.sum(axis=0), rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(sums[1], (x64 * x64).sum(axis=0), rtol=1e-5)
     np.testing.assert_array_equal(blocks.totals([], 3), np.zeros((3, c)))
+
+
+# ------------------------------------------------------------------------- run_steps ---
+
+def _momentum_operands():
+    """g, m and m * 0.9 - g * 0.01 (a momentum update: operands (g, 0.01, m, 0.9))."""
+    rng = np.random.default_rng(0)
+    g, m = (rng.standard_normal((6, 5)).astype(np.float32) for _ in range(2))
+    return g, m, m * np.float32(0.9) - g * np.float32(0.01)
+
+
+def test_run_steps_computes_in_a_writable_operand_and_in_out_as_scratch():
+    g, m, want = _momentum_operands()
+    made = []
+    real = np.multiply
+
+    class Spy:          # records which calls allocated their result
+        def __call__(self, *a, **kw):
+            made.append("out" in kw)
+            return real(*a, **kw)
+
+    steps = ((Spy(), (0, 1), None), (Spy(), (2, 3), None), (np.subtract, (5, 4), None))
+    g_buf, m_before, out = g.copy(), m.copy(), np.empty_like(m)
+    got = fastpath.run_steps([g_buf, np.float32(0.01), m, np.float32(0.9)], steps, out,
+                             writable=0, scratch=True)
+    assert got is out
+    np.testing.assert_array_equal(out, want)
+    assert made == [True, True]                 # into g's buffer, then into out
+    np.testing.assert_array_equal(g_buf, g * np.float32(0.01))
+    np.testing.assert_array_equal(m, m_before)  # inputs that are not writable stay
+
+
+def test_run_steps_keeps_operands_that_later_steps_read():
+    g, m, want = _momentum_operands()
+    # g read again by the last step: not written over; the penultimate result is read by
+    # the last step twice: not computed in out
+    steps = ((np.multiply, (0, 1), None), (np.multiply, (2, 3), None),
+             (np.subtract, (5, 4), None), (np.add, (6, 0), None))
+    g_buf, out = g.copy(), np.empty_like(m)
+    fastpath.run_steps([g_buf, np.float32(0.01), m, np.float32(0.9)], steps, out,
+                       writable=0, scratch=True)
+    np.testing.assert_array_equal(g_buf, g)
+    np.testing.assert_array_equal(out, want + g)
+    twice = ((np.multiply, (2, 3), None), (np.add, (4, 4), None))
+    out = np.empty_like(m)
+    fastpath.run_steps([g, np.float32(0.01), m, np.float32(0.9)], twice, out, scratch=True)
+    np.testing.assert_array_equal(out, 2 * (m * np.float32(0.9)))

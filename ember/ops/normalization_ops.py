@@ -156,6 +156,14 @@ def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
     return y, mean.astype(dt), var.astype(dt)
 
 
+# The gradient's second pass makes a temporary x - m2 of each block; a block larger than
+# twice this (more than a core's cache) goes through it this much at a time, so the
+# temporary is read back from cache (-0.24 ms on each 6 MiB batch norm of the MiniVGG
+# step; smaller blocks measured better whole, and the forward pass, whose output the next
+# kernel reads, whole).
+BWD_INNER = 1 << 20
+
+
 def _checked_sums(blocks, sums, x2):
     """``batch_norm_forward``'s per-block parts from the blocks' raw column sums: (n, sum,
     sum of squares) per channel in float64 where those keep the statistics precise
@@ -230,12 +238,18 @@ def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_s
 
     def backward(r0, r1):
         b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))
-        np.multiply(gb, blocks.vec(k_t, b), out=db)
-        t = np.subtract(b, blocks.vec(m2_t, b))
-        np.multiply(t, blocks.vec(c1_t, b), out=t)
-        np.subtract(db, t, out=db)
-        if c2_t is not None:
-            np.subtract(db, blocks.vec(c2_t, b), out=db)
+        kv, m2v, c1v = blocks.vec(k_t, b), blocks.vec(m2_t, b), blocks.vec(c1_t, b)
+        step = max(1, BWD_INNER // (b.shape[-1] * b.itemsize)) \
+            if BWD_INNER and b.nbytes > 2 * BWD_INNER else len(b)
+        t = None
+        for i in range(0, len(b), step):
+            bi, gi, di = b[i:i + step], gb[i:i + step], db[i:i + step]
+            np.multiply(gi, kv, out=di)
+            t = np.subtract(bi, m2v, out=None if t is None or len(t) != len(bi) else t)
+            np.multiply(t, c1v, out=t)
+            np.subtract(di, t, out=di)
+            if c2_t is not None:
+                np.subtract(di, blocks.vec(c2_t, b), out=di)
 
     blocks.run(backward)
     out = dx, sum_gxhat.astype(dt), sum_g.astype(dt)

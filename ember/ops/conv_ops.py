@@ -302,7 +302,7 @@ class _Patches:
         patches^T @ rows stacked over kr columns of the patches at a time (``_k_rows``);
         whole, twhole: rows that the stack covers)."""
         key = (count, n, cx, parallel.small_gemm_macs(), MIN_PRODUCT_ROWS, MIN_SMALL_ROWS,
-               KSTACK)
+               KSTACK, EXACT_ROWS)
         plan = self._plans.get(key)
         if plan is None:
             plan = []
@@ -373,10 +373,19 @@ def _small_rows(m, k, n, dtype, least=None):
     r = limit // (k * n)
     if r < (MIN_SMALL_ROWS if least is None else least):
         return 0
-    return m // -(-m // r)
+    rows = m // -(-m // r)
+    if EXACT_ROWS and (m % rows) * 100 > m:
+        # more than 1% of the rows left for a last product, which packs the whole right
+        # operand for them: a divisor of m from half the rows up instead (a 16x16 image's
+        # 256 rows against 576 x 64: stacks of 16 run 17% faster than of 25 and a rest)
+        exact = [d for d in range(rows, rows // 2 - 1, -1) if d and m % d == 0]
+        if exact:
+            return exact[0]
+    return rows
 
 
 KSTACK = True
+EXACT_ROWS = True
 WIDE_FUSED = True      # see conv_backprop
 
 

@@ -317,6 +317,15 @@ def update_in_place(ufunc, buf, value):
     parallel.map_items(chunk, -(-b.size // CHUNK))
 
 
+def _fits(ufunc, vals, buf):
+    """Whether ``ufunc(*vals)`` makes an array of buf's shape and dtype, computed in that
+    dtype (not a comparison's booleans, which a float buffer would turn into numbers)."""
+    dt = buf.dtype
+    return np.shape(buf) == np.broadcast_shapes(*map(np.shape, vals)) and \
+        np.result_type(*vals) == dt and \
+        f"{dt.char * ufunc.nin}->{dt.char}" in ufunc.types
+
+
 def run_steps(env, steps, out, writable=None, scratch=False):
     """Runs the steps on chunk operands, the last one into ``out``; a step computes in
     place only in an earlier step's temporary, never in an input, or (``writable``: an
@@ -333,16 +342,13 @@ def run_steps(env, steps, out, writable=None, scratch=False):
         if k == last and out is not None:
             env.append(ufunc(*vals, out=out))
         elif scratch and k == last - 1 and out is not None and \
-                steps[last][1].count(n_in + k) == 1 and \
-                np.shape(out) == np.broadcast_shapes(*map(np.shape, vals)) and \
-                np.result_type(*vals) == out.dtype:
+                steps[last][1].count(n_in + k) == 1 and _fits(ufunc, vals, out):
             env.append(ufunc(*vals, out=out))
         elif inplace is not None and args[inplace] >= n_in and \
                 type(vals[inplace]) is np.ndarray:
             env.append(ufunc(*vals, out=vals[inplace]))
         elif writable is not None and writable in args and \
-                type(env[writable]) is np.ndarray and \
-                np.shape(env[writable]) == np.broadcast_shapes(*map(np.shape, vals)) and \
+                type(env[writable]) is np.ndarray and _fits(ufunc, vals, env[writable]) and \
                 all(writable not in later[1] for later in steps[k + 1:]):
             env.append(ufunc(*vals, out=env[writable]))
         else:

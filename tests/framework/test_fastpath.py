@@ -245,10 +245,13 @@ def test_run_steps_computes_in_a_writable_operand_and_in_out_as_scratch():
     made = []
     real = np.multiply
 
-    class Spy:          # records which calls allocated their result
+    class Spy:          # np.multiply, recording which calls were given their output
         def __call__(self, *a, **kw):
             made.append("out" in kw)
             return real(*a, **kw)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
 
     steps = ((Spy(), (0, 1), None), (Spy(), (2, 3), None), (np.subtract, (5, 4), None))
     g_buf, m_before, out = g.copy(), m.copy(), np.empty_like(m)
@@ -276,3 +279,17 @@ def test_run_steps_keeps_operands_that_later_steps_read():
     out = np.empty_like(m)
     fastpath.run_steps([g, np.float32(0.01), m, np.float32(0.9)], twice, out, scratch=True)
     np.testing.assert_array_equal(out, 2 * (m * np.float32(0.9)))
+
+
+def test_run_steps_keeps_booleans_out_of_float_buffers():
+    """A comparison's booleans never go into a writable operand or into out: True + True
+    is True, where 1.0 + 1.0 would be 2."""
+    rng = np.random.default_rng(1)
+    x, g = (rng.standard_normal((4, 6)).astype(np.float32) for _ in range(2))
+    steps = ((np.greater, (0, 1), None), (np.add, (3, 3), None),
+             (np.multiply, (4, 2), None))
+    want = np.where(x > 0, g, np.float32(0))
+    for kw in ({"writable": 0}, {"scratch": True}, {"writable": 0, "scratch": True}):
+        out = np.empty_like(g)
+        fastpath.run_steps([x.copy(), np.float32(0), g], steps, out, **kw)
+        np.testing.assert_array_equal(out, want, err_msg=str(kw))

@@ -289,9 +289,13 @@ class _Patches:
         return LEAN and self.padded and not self.tap_major and self.groups == 1 and \
             len(self.rows) == 1
 
-    def fill(self, x, s2, e2):
-        """Copies images s2:e2 of x into the padded buffer (at most ``images``)."""
-        self.buf[(slice(0, e2 - s2),) + self.interior] = x[s2:e2]
+    def fills(self, x, s, e):
+        """For images s:e of x, as many at a time as the padded buffer holds: copies them
+        in and yields (the first one's row in the flattened output, how many)."""
+        for s2 in range(s, e, self.images):
+            e2 = min(s2 + self.images, e)
+            self.buf[(slice(0, e2 - s2),) + self.interior] = x[s2:e2]
+            yield s2 * self.pixels, e2 - s2
 
     def plan(self, count, n, cx=None):
         """The blocks of the first ``count`` images in the padded buffer, with their
@@ -550,12 +554,9 @@ def _lean_group(patches, x, s, e, y, wm, rows):
     cx = None if rows is None else rows.shape[-1]
     xflat = None if rows is None else rows.reshape(-1, cx)
     acc = acc_t = None
-    for s2 in range(s, e, patches.images):
-        e2 = min(s2 + patches.images, e)
-        patches.fill(x, s2, e2)
-        base = s2 * pixels
+    for base, count in patches.fills(x, s, e):
         for j, j2, src, dst, r, whole, a3, rest, tr, twhole, g3, trest in \
-                patches.plan(e2 - s2, o, cx):
+                patches.plan(count, o, cx):
             np.copyto(dst, src)
             lo = base + j * pixels
             hi = base + j2 * pixels
@@ -710,11 +711,8 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
         patches = _Patches.get(x, ksize, strides, dilations, outs, pads, groups, size[0])
         if patches.lean():
             gflat = g.reshape(-1, o)
-            for s2 in range(s, e, patches.images):
-                e2 = min(s2 + patches.images, e)
-                patches.fill(x, s2, e2)
-                base = s2 * patches.pixels
-                for j, j2, src, dst, cols in patches.sub_blocks(e2 - s2):
+            for base, count in patches.fills(x, s, e):
+                for j, j2, src, dst, cols in patches.sub_blocks(count):
                     np.copyto(dst, src)
                     part = _product_t(cols, gflat[base + j * patches.pixels:
                                                   base + j2 * patches.pixels])

@@ -214,12 +214,11 @@ class _MaxPoolGrad(_PoolBase):
         dx = np.empty(xl.shape, dtype)
 
         padded = any(lo or hi for lo, hi in pads)
-        # windows that tile the input write every position of dx once: no zeroing first
-        tiled = not padded and tuple(attrs["strides"]) == tuple(attrs["ksize"]) and \
-            all(d == 1 for d in attrs["dilations"]) and \
-            all(o * k == n for o, k, n in zip(outs, attrs["ksize"], sizes))
-
-        if tiled:       # -0.55 ms on the MiniVGG step's two pooling gradients
+        # windows that tile the input write every position of dx once, with no zeroing
+        # first (-0.55 ms on the MiniVGG step's two pooling gradients)
+        if not padded and tuple(attrs["strides"]) == tuple(attrs["ksize"]) and \
+                all(d == 1 for d in attrs["dilations"]) and \
+                all(o * k == n for o, k, n in zip(outs, attrs["ksize"], sizes)):
             return from_last(self._route_tiled(xl, yl, dx, dy, attrs, outs), cf)
 
         def block(s, e):
@@ -228,8 +227,7 @@ class _MaxPoolGrad(_PoolBase):
                 dxb = np.zeros(xpad.shape, dtype)
             else:
                 dxb = dx[s:e]
-                if not tiled:
-                    dxb.fill(0)
+                dxb.fill(0)
             gb = dy(s, e)
             for sl, hit in _first_max_masks(xpad, yl[s:e], attrs, outs):
                 if disjoint:

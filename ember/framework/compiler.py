@@ -575,9 +575,16 @@ def fuse_into_kernels(ir):
     patterns.fold_elementwise_into_matmuls(ir)
 
 
+def fuse_updates(ir):
+    """A dense layer's momentum update joins its input gradient's product
+    (ember.framework.patterns.fold_updates_into_input_grads)."""
+    from ember.framework.patterns import fold_updates_into_input_grads
+    fold_updates_into_input_grads(ir)
+
+
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,
           eliminate_dead_code, fuse_layers, fuse_elementwise, fuse_into_kernels,
-          reuse_buffers, update_variables_in_place]
+          reuse_buffers, update_variables_in_place, fuse_updates]
 
 
 # -------------------------------------------------------------------------------- plan ---

@@ -37,7 +37,7 @@ from ember.framework.op import get_op
 
 __all__ = ["fold_dropout_masks_into_max_pools", "fold_elementwise_into_matmuls",
            "fold_elementwise_into_max_pool_grads", "fold_elementwise_into_max_pools",
-           "fuse_layer_patterns"]
+           "fold_updates_into_input_grads", "fuse_layer_patterns"]
 
 _CONVS = ("Conv1D", "Conv2D", "Conv3D")
 _SHAPE_ONLY = ("Shape", "Size", "Rank")
@@ -498,3 +498,149 @@ def fuse_layer_patterns(ir):
     fuse_batch_norm_grad(ir)
     relu_mask_before_max_pool_grad(ir)
     fuse_conv_backprops(ir)
+
+
+def _variable_nodes(ir, var):
+    """Positions of the nodes that read or assign ``var``."""
+    return [i for i, n in enumerate(ir.nodes)
+            if n.op.name in ("ReadVariable", "AssignVariable") and n.attrs["variable"] is var]
+
+
+def _alias_last_use(ir, g, var, fresh):
+    """The last position that reads a value which may share ``var``'s buffer (its reads,
+    its assignments' outputs and views of those), len(nodes) when one is fetched."""
+    aliases = set()
+    for n in ir.nodes:
+        if n.op.name in ("ReadVariable", "AssignVariable"):
+            if n.attrs["variable"] is var:
+                aliases.update(n.outputs)
+        elif not set(n.outputs) & fresh and any(v in aliases for v in n.inputs):
+            aliases.update(n.outputs)
+    if aliases & g.fetched:
+        return len(ir.nodes)
+    return max((g.position[id(u)] for v in aliases for u in g.users.get(v, [])), default=-1)
+
+
+def _hoistable(ir, g, values, here):
+    """The nodes to move before position ``here`` so that ``values`` are known there: the
+    reads of variables no node assigns in between (they read the same array there); None
+    when some value comes later from any other node."""
+    ups = []
+    for v in values:
+        p = g.producer.get(v)
+        if p is None or g.position[id(p)] < here:
+            continue
+        at = g.position[id(p)]
+        if p.op.name != "ReadVariable" or p.inputs or \
+                any(here < i < at and ir.nodes[i].op.name == "AssignVariable"
+                    for i in _variable_nodes(ir, p.attrs["variable"])):
+            return None
+        ups.append(p)
+    return ups
+
+
+def fold_updates_into_input_grads(ir):
+    """A dense layer's weight update by momentum (``_MatMulEx`` making the slot's new value
+    from x^T @ g, assigned to the slot variable, the slot then added to the weight in
+    place) joins the product g @ w^T of the layer's input gradient -> one
+    ``_MatMulGradUpdate`` at that product's place, which takes the weight's rows through
+    cache once for both (its kernel keeps the update's meaning: the gradient from the
+    weight before the update). Moving the update earlier needs: nothing else reading or
+    assigning the weight or the slot in between, no value sharing their buffers read
+    after the product, and the tree's other inputs known by then (a variable's read with
+    no assignment in between moves along). Runs after ``update_variables_in_place``,
+    whose in-place decisions it requires."""
+    from ember.framework.compiler import _fresh_values
+    g = _Graph(ir)
+    fresh = _fresh_values(ir)
+    exposed = {id(v) for v in getattr(ir, "exposed_variables", ())}
+    nodes = list(ir.nodes)
+    replace, drop, hoist = {}, set(), {}
+
+    def single_user(v, kind):
+        users = g.users.get(v, [])
+        if v in g.fetched or len(users) != 1 or users[0].op.name != kind:
+            return None
+        return users[0]
+
+    def unused(n):
+        return not any(g.users.get(v) or v in g.fetched for v in n.outputs)
+
+    for ex in nodes:
+        if ex.op.name != "_MatMulEx" or not ex.attrs.get("transpose_a") or \
+                ex.attrs.get("transpose_b") or id(ex) in drop:
+            continue
+        asg = single_user(ex.outputs[0], "AssignVariable")
+        if asg is None or asg.attrs.get("kind") != "assign" or \
+                not asg.attrs.get("own_value") or not unused(asg):
+            continue
+        slot = asg.attrs["variable"]
+        x, grad, others = ex.inputs[0], ex.inputs[1], ex.inputs[2:]
+        olds = [v for v in others if getattr(g.producer.get(v), "op", None) is not None and
+                g.producer[v].op.name == "ReadVariable" and
+                g.producer[v].attrs["variable"] is slot]
+        if len(olds) != 1 or others.count(olds[0]) != 1 or not g.only_user(olds[0], ex):
+            continue
+        rd_old = g.producer[olds[0]]
+        later = [nodes[i] for i in _variable_nodes(ir, slot)
+                 if nodes[i] not in (rd_old, asg)]
+        if len(later) != 1 or later[0].op.name != "ReadVariable":
+            continue
+        rd_new = later[0]
+        add = single_user(rd_new.outputs[0], "AssignVariable")
+        if add is None or add.attrs.get("kind") != "assign_add" or \
+                not add.attrs.get("in_place") or not unused(add):
+            continue
+        weight = add.attrs["variable"]
+        if weight is slot or id(weight) in exposed or id(slot) in exposed:
+            continue
+        dxn = next((u for u in g.users.get(grad, []) if u.op.name == "BatchMatMulV2" and
+                    u.inputs[0] == grad and not u.attrs.get("transpose_a") and
+                    u.attrs.get("transpose_b") and id(u) not in drop), None)
+        if dxn is None:
+            continue
+        rd_w = g.producer.get(dxn.inputs[1])
+        if rd_w is None or rd_w.op.name != "ReadVariable" or rd_w.attrs["variable"] is not weight:
+            continue
+        here = g.position[id(dxn)]
+        pos = [g.position[id(n)] for n in (ex, asg, rd_old, rd_new, add)]
+        if not (here < g.position[id(ex)] < pos[1] < pos[3] < pos[4]):
+            continue
+        w_shape, x_shape, g_shape = (_static(ir, v) for v in (dxn.inputs[1], x, grad))
+        if w_shape is None or x_shape is None or g_shape is None or \
+                len(w_shape) != 2 or None in w_shape or len(x_shape) != 2 or \
+                len(g_shape) != 2 or x_shape[1] != w_shape[0] or g_shape[1] != w_shape[1]:
+            continue
+        # the weight and the slot: nothing else touches them between the product and the
+        # update, and no value sharing their buffers is read after the product
+        ours = {g.position[id(n)] for n in (rd_w, rd_old, asg, rd_new, add)}
+        if any(here < i <= pos[4] and i not in ours
+               for i in _variable_nodes(ir, weight) + _variable_nodes(ir, slot)):
+            continue
+        if _alias_last_use(ir, g, weight, fresh) > here:
+            continue
+        rest = [v for v in others if v != olds[0]]
+        ups = _hoistable(ir, g, [x] + rest, here)
+        if ups is None:
+            continue
+        tree_at = ex.attrs["at"]
+        j = others.index(olds[0])
+        attrs = dict(steps=ex.attrs["steps"], dtype=ex.attrs["dtype"], at=tree_at,
+                     slot_at=j + (j >= tree_at), slot=slot, variable=weight)
+        replace[id(dxn)] = _node(get_op("_MatMulGradUpdate"), [grad, dxn.inputs[1], x] + rest,
+                                 list(dxn.outputs), attrs, f"{dxn.name}+{ex.name}",
+                                 dxn.shapes)
+        hoist[id(dxn)] = ups
+        drop.update(id(n) for n in (ex, asg, rd_old, rd_new, add))
+    if not replace:
+        return
+    moved = {id(p) for ups in hoist.values() for p in ups}
+    out = []
+    for n in ir.nodes:
+        if id(n) in drop or id(n) in moved:
+            continue
+        for p in hoist.get(id(n), ()):
+            if id(p) not in {id(q) for q in out}:
+                out.append(p)
+        out.append(replace.get(id(n), n))
+    ir.nodes = out

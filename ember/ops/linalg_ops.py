@@ -218,6 +218,106 @@ class _MatMulEx(Op):
 
 MATMUL_EX = _MatMulEx("_MatMulEx")
 
+# _MatMulGradUpdate's blocks: the weight's rows in as few blocks of at most this many bytes
+# as make a multiple of the threads. On the MiniVGG step's dense layer (3136 x 512, 6 MiB),
+# one block per thread measured 0.24 ms faster than 2 MiB blocks and 0.4 ms faster than
+# 1 MiB ones; taking each block's tree and addition 256 KiB at a time, so that they would
+# meet the slot and the product in cache, cost 1.4 ms more (more NumPy calls, the
+# threads meeting at the GIL): the products run best large.
+UPDATE_BLOCK_BYTES = 1 << 23
+# False: _MatMulGradUpdate runs the nodes it replaces one after another (bench/step_ab.py
+# ember.ops.linalg_ops:UPDATE_BLOCKS True False: -0.8 ms at 28x28x1, -0.7 ms at 32x32x3)
+UPDATE_BLOCKS = True
+
+
+class _MatMulGradUpdate(Op):
+    """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
+    follows from x^T @ g, as one kernel; made by the compiler (ember.framework.patterns
+    ``fold_updates_into_input_grads``) from the input gradient's product, the
+    ``_MatMulEx`` making the slot variable's new value from x^T @ g, that value's
+    assignment to the slot, and its addition to the weight variable.
+
+    Inputs (g, w, x, *operands): w is the value the weight's read gave (its buffer), the
+    operands the tree's inputs but the product (at ``at``) and the slot's old value (at
+    ``slot_at``, read from ``slot`` when the kernel runs). Output: g @ w^T, from the
+    weight's values before the update.
+
+    When both variables own their buffers (no eager read holds them), the weight's rows
+    go through in blocks shared across ember's threads: a block's columns of g @ w^T, the
+    block's rows of x^T @ g, the tree computing the slot's new rows over its old ones, and
+    the weight's rows adding them. The weight is read twice instead of three times, the
+    slot's new value needs no buffer of its own, and each thread's products are as large
+    as they can be. Otherwise the kernel runs the replaced nodes one after another."""
+
+    uses_threads = True
+    fresh_output = True
+    differentiable = False
+    stateful = True
+
+    def infer(self, inputs, steps, dtype, at, slot_at, slot, variable):
+        return MATMUL.infer(inputs[:2], False, True)
+
+    def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at, slot, variable):
+        m = slot._array
+        if UPDATE_BLOCKS and self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
+            return self._blocked(g, w, x, m, operands, steps, at, slot_at)
+        from ember.framework.graph import ASSIGN_VARIABLE, READ_VARIABLE
+        dx = matmul_kernel(g, w.T)
+        ex = list(operands)
+        ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
+        new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
+                               steps=steps, dtype=dtype, at=at)
+        ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
+        ASSIGN_VARIABLE.kernel(xp, slot._array, variable, "assign_add", in_place=True)
+        return dx
+
+    @staticmethod
+    def _blocks_apply(g, w, x, m, operands, slot, variable, dtype):
+        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or \
+                slot._exposed or variable._exposed or variable._array is not w:
+            return False
+        k, n = w.shape if w.ndim == 2 else (0, 0)
+        dt = w.dtype
+        if dt.kind != "f" or np.dtype(dtype) != dt or m.shape != w.shape or m.dtype != dt or \
+                g.dtype != dt or x.dtype != dt or g.ndim != 2 or x.ndim != 2 or \
+                g.shape[1] != n or x.shape[1] != k or x.shape[0] != g.shape[0] or \
+                not (w.flags.c_contiguous and w.flags.writeable and m.flags.c_contiguous
+                     and m.flags.writeable) or np.may_share_memory(w, m):
+            return False
+        return all(np.ndim(o) == 0 or np.shape(o) in ((k, n), (n,), (1, n)) and
+                   not np.may_share_memory(o, m) and not np.may_share_memory(o, w)
+                   for o in operands)
+
+    @staticmethod
+    def _blocked(g, w, x, m, operands, steps, at, slot_at):
+        k, n = w.shape
+        dx = np.empty((g.shape[0], k), w.dtype)
+        per = max(1, UPDATE_BLOCK_BYTES // (n * w.itemsize))
+        t = parallel.num_threads()
+        count = t * -(-k // (t * per))                  # a multiple of the threads
+        step = -(-k // count)
+        edges = [(i, min(i + step, k)) for i in range(0, k, step)]
+        # the last step computes into the slot's rows after reading them; the one before
+        # it may too when the last one does not read the slot (run_steps' scratch)
+        scratch = slot_at not in steps[-1][1]
+        order = sorted([(at, None), (slot_at, m)], key=lambda p: p[0])
+
+        def block(i):
+            lo, hi = edges[i]
+            wb, mb = w[lo:hi], m[lo:hi]
+            np.matmul(g, wb.T, out=dx[:, lo:hi])
+            args = [o[lo:hi] if np.shape(o) == (k, n) else o for o in operands]
+            for pos, val in order:
+                args.insert(pos, np.matmul(x[:, lo:hi].T, g) if val is None else mb)
+            run_steps(args, steps, mb, writable=at, scratch=scratch)
+            np.add(wb, mb, out=wb)
+
+        parallel.map_items(block, len(edges), blas=True)
+        return dx
+
+
+MATMUL_GRAD_UPDATE = _MatMulGradUpdate("_MatMulGradUpdate")
+
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):

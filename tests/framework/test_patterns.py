@@ -619,3 +619,148 @@ def test_gradients_write_over_dead_fresh_buffers(block_args):
     assert all("into" not in n.attrs for n in plan.nodes)
     assert_traced_equals_eager(fed, [g, xb, scale, offset])
     np.testing.assert_array_equal(g.numpy(), before)
+
+
+# ------------------------------------------------- a dense layer's momentum update ---
+
+def _dense_model(momentum=0.9, nesterov=False):
+    tf.keras.utils.set_random_seed(5)
+    model = tf.keras.Sequential([
+        tf.keras.layers.Input((40,)), tf.keras.layers.Dense(48, activation="tanh"),
+        tf.keras.layers.Dense(32), tf.keras.layers.Dense(24), tf.keras.layers.Dense(6)])
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05, momentum=momentum,
+                                                    nesterov=nesterov),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _train_dense(run_eagerly, epochs=3, **opt):
+    model = _dense_model(**opt)
+    model.run_eagerly = run_eagerly
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((96, 40)).astype(np.float32)
+    y = rng.integers(0, 6, 96)
+    hist = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False)
+    return model, [w.numpy() for w in model.weights], hist.history["loss"]
+
+
+def _train_plans(model):
+    fn = model.train_function
+    return list(fn._cache.values()) + [c for cs in fn._relaxed.values() for c in cs]
+
+
+@pytest.mark.parametrize("blocks", [True, False])
+def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
+    """SGD with momentum on Dense layers: a layer whose input gradient is a product of its
+    own makes it and its weight's update in one node (``_MatMulGradUpdate``; not the
+    first layer, which has no input gradient, nor the second, whose input gradient is
+    made inside the tanh's gradient); the weights after three epochs are eager
+    training's, through the blocked kernel and through the one that runs the replaced
+    steps in turn."""
+    from ember.ops import linalg_ops
+    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", blocks)
+    _, eager_w, eager_loss = _train_dense(True)
+    model, weights, loss = _train_dense(False)
+    plans = _train_plans(model)
+    assert plans
+    for c in plans:
+        names = [n.op.name for n in c._compiled().nodes]
+        assert names.count("_MatMulGradUpdate") == 2, names
+    assert "AssignVariable" in names                           # the other variables' updates
+    for i, (w, e) in enumerate(zip(weights, eager_w)):
+        np.testing.assert_allclose(w, e, rtol=1e-5, atol=1e-6, err_msg=f"weight {i}")
+    np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
+
+
+def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
+    """The blocked kernel computes what the replaced nodes compute, bit for bit, and
+    really runs (on more threads than one, and on one)."""
+    from ember.framework import parallel
+    from ember.ops import linalg_ops
+    calls = []
+    blocked = linalg_ops._MatMulGradUpdate._blocked
+
+    def counting(*args):
+        calls.append(args[1].shape)
+        return blocked(*args)
+
+    monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocked", staticmethod(counting))
+    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", False)
+    _, plain, _ = _train_dense(False)
+    assert not calls
+    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", True)
+    for threads in (2, 1):
+        monkeypatch.setattr(parallel, "num_threads", lambda t=threads: t)
+        _, fused, _ = _train_dense(False)
+        assert sorted(set(calls)) == [(24, 6), (32, 24)], calls
+        for a, b in zip(fused, plain):
+            np.testing.assert_array_equal(a, b)
+        calls.clear()
+
+
+def test_dense_update_keeps_an_earlier_eager_read(monkeypatch):
+    """A weight's array handed out by an eager read is not written over: the update
+    replaces the buffer instead, and the read keeps its values."""
+    from ember.ops import linalg_ops
+    model, _, _ = _train_dense(False, epochs=1)
+    kernel = model.layers[2].kernel
+    held = kernel.value()                 # an eager tensor on the variable's buffer
+    before = held.numpy().copy()
+    seen = []
+    apply = linalg_ops._MatMulGradUpdate._blocks_apply
+
+    def watching(*args):
+        seen.append(apply(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply", staticmethod(watching))
+    rng = np.random.default_rng(3)
+    model.fit(rng.standard_normal((32, 40)).astype(np.float32), rng.integers(0, 6, 32),
+              batch_size=32, epochs=1, verbose=0)
+    np.testing.assert_array_equal(held.numpy(), before)
+    assert not np.array_equal(kernel.numpy(), before)
+    assert sorted(set(seen)) == [False, True], seen      # the other layer's in blocks
+
+
+@pytest.mark.parametrize("nesterov,momentum", [(True, 0.9), (False, 0.0)])
+def test_other_sgd_updates_are_not_joined(nesterov, momentum):
+    """Nesterov momentum (the weight adds more than the slot) and plain SGD (no slot)
+    keep their own nodes, and train as eagerly."""
+    _, eager_w, _ = _train_dense(True, epochs=2, momentum=momentum, nesterov=nesterov)
+    model, weights, _ = _train_dense(False, epochs=2, momentum=momentum, nesterov=nesterov)
+    names = [n.op.name for c in _train_plans(model) for n in c._compiled().nodes]
+    assert "_MatMulGradUpdate" not in names
+    for w, e in zip(weights, eager_w):
+        np.testing.assert_allclose(w, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("same_read", [False, True])
+def test_a_weight_read_between_gradient_and_update_blocks_the_join(same_read):
+    """A function that reads the weight after its input gradient and before its update
+    (through a read of its own, or through the value the product read) keeps the update
+    where it was, so the read sees the weight before the update; without that read the
+    update joins the product."""
+    v = tf.Variable(np.random.default_rng(2).standard_normal((30, 20)).astype(np.float32))
+    opt = tf.keras.optimizers.SGD(0.1, momentum=0.9)
+    x = tf.constant(np.random.default_rng(3).standard_normal((8, 30)).astype(np.float32))
+    dy = tf.constant(np.random.default_rng(4).standard_normal((8, 20)).astype(np.float32))
+
+    def step(x, dy, snap=True):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            w = v.value()
+            loss = tf.reduce_sum(tf.matmul(x, w) * dy)
+        gx, gv = tape.gradient(loss, [x, v])
+        snapshot = tf.reduce_sum((w if same_read else v) * gx[0, :20]) if snap else gx[0, 0]
+        opt.apply_gradients([(gv, v)])
+        return gx, snapshot
+
+    fn = tf.function(step)
+    start = v.numpy().copy()
+    gx, snap = fn(x, dy)
+    expect_gx = dy.numpy() @ start.T
+    np.testing.assert_allclose(gx.numpy(), expect_gx, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(snap.numpy(), np.sum(start * expect_gx[0, :20]), rtol=1e-4)
+    assert "_MatMulGradUpdate" not in ops(fn.get_concrete_function(x, dy)._compiled())
+    joined = tf.function(lambda x, dy: step(x, dy, snap=False))
+    assert "_MatMulGradUpdate" in ops(joined.get_concrete_function(x, dy)._compiled())

@@ -506,13 +506,14 @@ def _variable_nodes(ir, var):
             if n.op.name in ("ReadVariable", "AssignVariable") and n.attrs["variable"] is var]
 
 
-def _alias_last_use(ir, g, var, fresh):
-    """The last position that reads a value which may share ``var``'s buffer (its reads,
-    its assignments' outputs and views of those), len(nodes) when one is fetched."""
+def _alias_last_use(ir, g, var, fresh, upto):
+    """The last position that reads a value which may share the buffer ``var`` has up to
+    position ``upto`` (its reads and assignments' outputs there, and views of those),
+    len(nodes) when one is fetched."""
     aliases = set()
-    for n in ir.nodes:
+    for i, n in enumerate(ir.nodes):
         if n.op.name in ("ReadVariable", "AssignVariable"):
-            if n.attrs["variable"] is var:
+            if n.attrs["variable"] is var and i <= upto:
                 aliases.update(n.outputs)
         elif not set(n.outputs) & fresh and any(v in aliases for v in n.inputs):
             aliases.update(n.outputs)
@@ -543,9 +544,9 @@ def fold_updates_into_input_grads(ir):
     """A dense layer's weight update by momentum (``_MatMulEx`` making the slot's new value
     from x^T @ g, assigned to the slot variable, the slot then added to the weight in
     place) joins the product g @ w^T of the layer's input gradient -> one
-    ``_MatMulGradUpdate`` at that product's place, which takes the weight's rows through
-    cache once for both (its kernel keeps the update's meaning: the gradient from the
-    weight before the update). Moving the update earlier needs: nothing else reading or
+    ``_MatMulGradUpdate`` at that product's place, which reads the weight twice instead of
+    three times and makes the slot's new value in its old buffer (its kernel keeps the
+    update's meaning: the gradient from the weight before the update). Moving the update earlier needs: nothing else reading or
     assigning the weight or the slot in between, no value sharing their buffers read
     after the product, and the tree's other inputs known by then (a variable's read with
     no assignment in between moves along). Runs after ``update_variables_in_place``,
@@ -576,17 +577,17 @@ def fold_updates_into_input_grads(ir):
             continue
         slot = asg.attrs["variable"]
         x, grad, others = ex.inputs[0], ex.inputs[1], ex.inputs[2:]
-        olds = [v for v in others if getattr(g.producer.get(v), "op", None) is not None and
+        olds = [v for v in others if v in g.producer and
                 g.producer[v].op.name == "ReadVariable" and
                 g.producer[v].attrs["variable"] is slot]
         if len(olds) != 1 or others.count(olds[0]) != 1 or not g.only_user(olds[0], ex):
             continue
         rd_old = g.producer[olds[0]]
-        later = [nodes[i] for i in _variable_nodes(ir, slot)
-                 if nodes[i] not in (rd_old, asg)]
-        if len(later) != 1 or later[0].op.name != "ReadVariable":
+        rd_new = next((nodes[i] for i in _variable_nodes(ir, slot)
+                       if i > g.position[id(asg)] and nodes[i].op.name == "ReadVariable"),
+                      None)
+        if rd_new is None:
             continue
-        rd_new = later[0]
         add = single_user(rd_new.outputs[0], "AssignVariable")
         if add is None or add.attrs.get("kind") != "assign_add" or \
                 not add.attrs.get("in_place") or not unused(add):
@@ -602,9 +603,9 @@ def fold_updates_into_input_grads(ir):
         rd_w = g.producer.get(dxn.inputs[1])
         if rd_w is None or rd_w.op.name != "ReadVariable" or rd_w.attrs["variable"] is not weight:
             continue
-        here = g.position[id(dxn)]
-        pos = [g.position[id(n)] for n in (ex, asg, rd_old, rd_new, add)]
-        if not (here < g.position[id(ex)] < pos[1] < pos[3] < pos[4]):
+        here, end = g.position[id(dxn)], g.position[id(add)]
+        if not here < g.position[id(rd_old)] < g.position[id(ex)] < g.position[id(asg)] < \
+                g.position[id(rd_new)] < end:
             continue
         w_shape, x_shape, g_shape = (_static(ir, v) for v in (dxn.inputs[1], x, grad))
         if w_shape is None or x_shape is None or g_shape is None or \
@@ -614,10 +615,11 @@ def fold_updates_into_input_grads(ir):
         # the weight and the slot: nothing else touches them between the product and the
         # update, and no value sharing their buffers is read after the product
         ours = {g.position[id(n)] for n in (rd_w, rd_old, asg, rd_new, add)}
-        if any(here < i <= pos[4] and i not in ours
+        if any(here < i <= end and i not in ours
                for i in _variable_nodes(ir, weight) + _variable_nodes(ir, slot)):
             continue
-        if _alias_last_use(ir, g, weight, fresh) > here:
+        if _alias_last_use(ir, g, weight, fresh, here) > here or \
+                _alias_last_use(ir, g, slot, fresh, here) > here:
             continue
         rest = [v for v in others if v != olds[0]]
         ups = _hoistable(ir, g, [x] + rest, here)

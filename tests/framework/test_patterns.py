@@ -764,3 +764,40 @@ def test_a_weight_read_between_gradient_and_update_blocks_the_join(same_read):
     assert "_MatMulGradUpdate" not in ops(fn.get_concrete_function(x, dy)._compiled())
     joined = tf.function(lambda x, dy: step(x, dy, snap=False))
     assert "_MatMulGradUpdate" in ops(joined.get_concrete_function(x, dy)._compiled())
+
+
+def test_two_training_steps_in_one_function_both_join():
+    """Two steps of a dense layer's training in one function: each step's update joins
+    its input gradient (the second step's reads come after the first update, as they
+    did), and the numbers are those of the steps run eagerly."""
+    rng = np.random.default_rng(8)
+    start = rng.standard_normal((30, 20)).astype(np.float32)
+    x = tf.constant(rng.standard_normal((8, 30)).astype(np.float32))
+    dy = tf.constant(rng.standard_normal((8, 20)).astype(np.float32))
+
+    def run(compiled):
+        v = tf.Variable(start)
+        opt = tf.keras.optimizers.SGD(0.1, momentum=0.9)
+
+        def one(x, dy):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_sum(tf.matmul(x, v) * dy)
+            gx, gv = tape.gradient(loss, [x, v])
+            opt.apply_gradients([(gv, v)])
+            return gx
+
+        def two(x, dy):
+            return [one(x, dy), one(x * 0.5, dy)]
+
+        fn = tf.function(two) if compiled else two
+        out = [t.numpy() for t in fn(x, dy)]
+        names = ops(fn.get_concrete_function(x, dy)._compiled()) if compiled else []
+        return out, v.numpy(), names
+
+    (e1, e2), ev, _ = run(False)
+    (c1, c2), cv, names = run(True)
+    assert names.count("_MatMulGradUpdate") == 2, names
+    for c, e in ((c1, e1), (c2, e2), (cv, ev)):
+        np.testing.assert_allclose(c, e, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(e1 * 0.5, e2)            # the second step saw the new weight

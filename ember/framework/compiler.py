@@ -474,6 +474,25 @@ def _fresh_values(ir):
     return fresh
 
 
+def variable_aliases(ir, fresh, upto=None):
+    """id(variable) -> the values that may share its buffer: its reads and its updates'
+    outputs (those at positions up to ``upto`` only, when given), and anything computed
+    from them by ops that may return views (not ``fresh`` values)."""
+    aliases = {}
+    for i, n in enumerate(ir.nodes):
+        if n.op.name in ("ReadVariable", "AssignVariable"):
+            vals = aliases.setdefault(id(n.attrs["variable"]), set())
+            if upto is None or i <= upto:
+                vals.update(n.outputs)
+            continue
+        if set(n.outputs) & fresh:
+            continue
+        for vals in aliases.values():
+            if any(v in vals for v in n.inputs):
+                vals.update(n.outputs)
+    return aliases
+
+
 def update_variables_in_place(ir):
     """Variable updates overwrite the variable's buffer (assign_add/sub) or take over a
     fresh value's buffer (assign) when nothing read from the variable before the update is
@@ -490,19 +509,7 @@ def update_variables_in_place(ir):
     for v in ir.fetches:
         last_use[v] = len(ir.nodes) + 1
     fresh = _fresh_values(ir)
-    # values that may share a variable's buffer: its reads, its updates' outputs, and
-    # anything computed from them by ops that may return views
-    aliases = {}
-    for i, n in enumerate(ir.nodes):
-        name = n.op.name
-        if name in ("ReadVariable", "AssignVariable"):
-            aliases.setdefault(id(n.attrs["variable"]), set()).update(n.outputs)
-            continue
-        if set(n.outputs) & fresh:
-            continue
-        for key, vals in aliases.items():
-            if any(v in vals for v in n.inputs):
-                vals.update(n.outputs)
+    aliases = variable_aliases(ir, fresh)
     fetched = set(ir.fetches)
     variables = {}
     for n in ir.nodes:

@@ -506,20 +506,11 @@ def _variable_nodes(ir, var):
             if n.op.name in ("ReadVariable", "AssignVariable") and n.attrs["variable"] is var]
 
 
-def _alias_last_use(ir, g, var, fresh, upto):
-    """The last position that reads a value which may share the buffer ``var`` has up to
-    position ``upto`` (its reads and assignments' outputs there, and views of those),
-    len(nodes) when one is fetched."""
-    aliases = set()
-    for i, n in enumerate(ir.nodes):
-        if n.op.name in ("ReadVariable", "AssignVariable"):
-            if n.attrs["variable"] is var and i <= upto:
-                aliases.update(n.outputs)
-        elif not set(n.outputs) & fresh and any(v in aliases for v in n.inputs):
-            aliases.update(n.outputs)
-    if aliases & g.fetched:
-        return len(ir.nodes)
-    return max((g.position[id(u)] for v in aliases for u in g.users.get(v, [])), default=-1)
+def _last_use(g, values, end):
+    """The last position that reads one of ``values``; ``end`` when one is fetched."""
+    if values & g.fetched:
+        return end
+    return max((g.position[id(u)] for v in values for u in g.users.get(v, [])), default=-1)
 
 
 def _hoistable(ir, g, values, here):
@@ -551,29 +542,32 @@ def fold_updates_into_input_grads(ir):
     after the product, and the tree's other inputs known by then (a variable's read with
     no assignment in between moves along). Runs after ``update_variables_in_place``,
     whose in-place decisions it requires."""
-    from ember.framework.compiler import _fresh_values
+    from ember.framework.compiler import _fresh_values, variable_aliases
     g = _Graph(ir)
     fresh = _fresh_values(ir)
     exposed = {id(v) for v in getattr(ir, "exposed_variables", ())}
     nodes = list(ir.nodes)
     replace, drop, hoist = {}, set(), {}
 
-    def single_user(v, kind):
+    def assignment(v, kind, flag):
+        """The AssignVariable of ``kind`` that alone reads v, with attribute ``flag`` set
+        and its output unused; else None."""
         users = g.users.get(v, [])
-        if v in g.fetched or len(users) != 1 or users[0].op.name != kind:
+        if v in g.fetched or len(users) != 1:
             return None
-        return users[0]
-
-    def unused(n):
-        return not any(g.users.get(v) or v in g.fetched for v in n.outputs)
+        n = users[0]
+        if n.op.name != "AssignVariable" or n.attrs.get("kind") != kind or \
+                not n.attrs.get(flag) or any(g.users.get(w) or w in g.fetched
+                                             for w in n.outputs):
+            return None
+        return n
 
     for ex in nodes:
         if ex.op.name != "_MatMulEx" or not ex.attrs.get("transpose_a") or \
                 ex.attrs.get("transpose_b") or id(ex) in drop:
             continue
-        asg = single_user(ex.outputs[0], "AssignVariable")
-        if asg is None or asg.attrs.get("kind") != "assign" or \
-                not asg.attrs.get("own_value") or not unused(asg):
+        asg = assignment(ex.outputs[0], "assign", "own_value")
+        if asg is None:
             continue
         slot = asg.attrs["variable"]
         x, grad, others = ex.inputs[0], ex.inputs[1], ex.inputs[2:]
@@ -588,9 +582,8 @@ def fold_updates_into_input_grads(ir):
                       None)
         if rd_new is None:
             continue
-        add = single_user(rd_new.outputs[0], "AssignVariable")
-        if add is None or add.attrs.get("kind") != "assign_add" or \
-                not add.attrs.get("in_place") or not unused(add):
+        add = assignment(rd_new.outputs[0], "assign_add", "in_place")
+        if add is None:
             continue
         weight = add.attrs["variable"]
         if weight is slot or id(weight) in exposed or id(slot) in exposed:
@@ -618,8 +611,11 @@ def fold_updates_into_input_grads(ir):
         if any(here < i <= end and i not in ours
                for i in _variable_nodes(ir, weight) + _variable_nodes(ir, slot)):
             continue
-        if _alias_last_use(ir, g, weight, fresh, here) > here or \
-                _alias_last_use(ir, g, slot, fresh, here) > here:
+        # (the buffers as they were at the product: reads after the update see the new
+        # values either way)
+        aliases = variable_aliases(ir, fresh, upto=here)
+        if any(_last_use(g, aliases.get(id(v), set()), len(ir.nodes)) > here
+               for v in (weight, slot)):
             continue
         rest = [v for v in others if v != olds[0]]
         ups = _hoistable(ir, g, [x] + rest, here)

@@ -147,6 +147,31 @@ def matmul_kernel(a, b):
 
 MATMUL = _MatMul()
 
+def _thread_blocks(long, per):
+    """(start, end) blocks of range(long), each of at most ``per`` (at least 1), about
+    equal, as few as make a multiple of ember's threads."""
+    t = parallel.num_threads()
+    count = t * -(-long // (t * max(1, per)))
+    step = -(-long // count)
+    return [(i, min(i + step, long)) for i in range(0, long, step)]
+
+
+def _block_operands(operands, m, n, rows, cols):
+    """An elementwise tree's operands for block [rows, cols] of its (m, n) result: (m, n)
+    ones sliced, (n,) and (1, n) ones cut to the columns, single values as they are."""
+    out = []
+    for o in operands:
+        shape = np.shape(o)
+        if shape == (m, n):
+            o = o[rows, cols]
+        elif shape == (n,):
+            o = o[cols]
+        elif shape == (1, n):
+            o = o[:, cols]
+        out.append(o)
+    return out
+
+
 # output bytes of a block of a product with an elementwise epilogue (_MatMulEx): the
 # tree runs on each block while the block is in the core's cache
 EPILOGUE_BYTES = 1 << 19
@@ -176,16 +201,7 @@ class _MatMulEx(Op):
         n = b.shape[1]
 
         def part(rows, cols):
-            args = []
-            for o in operands:
-                shape = np.shape(o)
-                if shape == (m, n):
-                    o = o[rows, cols]
-                elif shape == (n,):
-                    o = o[cols]
-                elif shape == (1, n):
-                    o = o[:, cols]
-                args.append(o)
+            args = _block_operands(operands, m, n, rows, cols)
             args.insert(at, np.matmul(a[rows], b[:, cols]))
             # the product block and out are this call's own: the tree computes in them
             # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
@@ -202,10 +218,7 @@ class _MatMulEx(Op):
             return run_steps(args, steps, np.empty((m, n), dtype))
         out = np.empty((m, n), dtype)
         long = max(m, n)
-        per = max(1, EPILOGUE_BYTES // (out.itemsize * min(m, n)))
-        count = t * -(-long // (t * per))                  # a multiple of the threads
-        step = -(-long // count)
-        edges = [(i, min(i + step, long)) for i in range(0, long, step)]
+        edges = _thread_blocks(long, EPILOGUE_BYTES // (out.itemsize * min(m, n)))
         everything = slice(None)
         if m >= n:
             parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
@@ -292,11 +305,7 @@ class _MatMulGradUpdate(Op):
     def _blocked(g, w, x, m, operands, steps, at, slot_at):
         k, n = w.shape
         dx = np.empty((g.shape[0], k), w.dtype)
-        per = max(1, UPDATE_BLOCK_BYTES // (n * w.itemsize))
-        t = parallel.num_threads()
-        count = t * -(-k // (t * per))                  # a multiple of the threads
-        step = -(-k // count)
-        edges = [(i, min(i + step, k)) for i in range(0, k, step)]
+        edges = _thread_blocks(k, UPDATE_BLOCK_BYTES // (n * w.itemsize))
         # the last step computes into the slot's rows after reading them; the one before
         # it may too when the last one does not read the slot (run_steps' scratch)
         scratch = slot_at not in steps[-1][1]
@@ -306,7 +315,7 @@ class _MatMulGradUpdate(Op):
             lo, hi = edges[i]
             wb, mb = w[lo:hi], m[lo:hi]
             np.matmul(g, wb.T, out=dx[:, lo:hi])
-            args = [o[lo:hi] if np.shape(o) == (k, n) else o for o in operands]
+            args = _block_operands(operands, k, n, slice(lo, hi), slice(None))
             for pos, val in order:
                 args.insert(pos, np.matmul(x[:, lo:hi].T, g) if val is None else mb)
             run_steps(args, steps, mb, writable=at, scratch=scratch)

@@ -86,12 +86,17 @@ def _accepts_sample_weight(fn):
 
 def _apply_custom(fn, y_true, y_pred, sample_weight):
     """A plain ``(y_true, y_pred)`` function: mean of its per-sample values (weighted)."""
+    mask = getattr(y_pred, "_keras_mask", None)
     y_pred = ember.convert_to_tensor(y_pred)
     y_true = ember.convert_to_tensor(y_true)
     if y_true.dtype is not y_pred.dtype and y_pred.dtype.is_floating:
         y_true = ember.cast(y_true, y_pred.dtype)
     values = fn(y_true, y_pred)
     values = ember.convert_to_tensor(values)
+    if mask is not None:     # masked steps count for nothing, as in Keras's Loss
+        from ember.keras.losses import reduce_weighted_values
+        return reduce_weighted_values(values, sample_weight=sample_weight, mask=mask,
+                                      dtype=values.dtype.name)
     if sample_weight is not None:
         sw = ember.cast(ember.convert_to_tensor(sample_weight), values.dtype)
         while sw.shape.rank is not None and values.shape.rank is not None and \

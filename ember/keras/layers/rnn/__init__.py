@@ -1,0 +1,6 @@
+"""Recurrent layers: cells, RNN, SimpleRNN / LSTM / GRU and the sequence wrappers."""
+from ember.keras.layers.rnn.cells import (  # noqa: F401
+    GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells,
+)
+from ember.keras.layers.rnn.layers import GRU, LSTM, SimpleRNN  # noqa: F401
+from ember.keras.layers.rnn.rnn import RNN  # noqa: F401

@@ -27,6 +27,7 @@ import numpy as np
 
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op, execute
+from ember.framework import parallel
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import tensor
 
@@ -81,6 +82,35 @@ def _lstm_gate_scale(units, dtype):
     s = np.full(4 * units, 0.5, dtype)
     s[2 * units:3 * units] = 1
     return s, (1 - s).astype(dtype)
+
+
+# ------------------------------------------------------------ large products ---
+
+_SPLIT_MACS = 1 << 22      # products this large are shared out across ember's threads
+
+
+def _matmul(a, b):
+    """``a @ b`` for the whole-sequence products; a large one runs as one product per
+    thread (rows of ``a``, or columns of ``b`` when ``a`` has few rows), each on a
+    single-threaded BLAS, like ember's other threaded kernels."""
+    m, k = a.shape
+    n = b.shape[1]
+    threads = parallel.num_threads()
+    if threads < 2 or m * k * n < _SPLIT_MACS:
+        with parallel.single_threaded_blas():
+            return np.matmul(a, b)
+    out = np.empty((m, n), np.result_type(a, b))
+    by_rows = m >= n
+    edges = np.linspace(0, m if by_rows else n, threads + 1).astype(int)
+
+    def part(i):
+        lo, hi = edges[i], edges[i + 1]
+        if by_rows:
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+        else:
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+    parallel.map_items(part, threads, blas=True)
+    return out
 
 
 # -------------------------------------------------------------------- the op ---
@@ -145,6 +175,10 @@ class _RNNSequence(Op):
         return outs
 
     def kernel(self, xp, *arrays, **attrs):
+        with parallel.single_threaded_blas():    # small products, one after another
+            return self._forward(arrays, attrs)
+
+    def _forward(self, arrays, attrs):
         pos, _ = _layout(attrs)
         x = arrays[pos["x"]]
         W, R, bias = arrays[pos["W"]], arrays[pos["R"]], arrays[pos["b"]]
@@ -154,7 +188,7 @@ class _RNNSequence(Op):
         U = R.shape[0]
         G = _GATES[cell] * U
         xt = _time_major(x, attrs["go_backwards"])
-        A = np.matmul(xt.reshape(T * B, -1), W).reshape(T, B, G)
+        A = _matmul(xt.reshape(T * B, -1), W).reshape(T, B, G)
         A += bias[0] if cell == "gru" else bias
         Hs = np.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
@@ -168,6 +202,7 @@ class _RNNSequence(Op):
         step = _STEPS[cell](A, Hs, Cs, R, bias, rm, attrs)
         hp = np.empty((B, U), dt)
         cp = np.empty((B, U), dt) if cell == "lstm" else None
+        parallel.park_spinning_workers()
         zeros = np.zeros((B, U), dt)
         for k in range(T):
             if M is None:
@@ -286,6 +321,8 @@ class _GRUStep:
         self.A, self.Hs, self.R, self.rm, self.U = A, Hs, R, rm, U
         self.after = attrs["cell"] == "gru"
         self.rbias = bias[1] if self.after else None
+        self.R_zr = np.ascontiguousarray(R[:, :2 * U])
+        self.R_h = np.ascontiguousarray(R[:, 2 * U:])
         self.tmp = np.empty((B, G if self.after else 2 * U), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
@@ -305,11 +342,11 @@ class _GRUStep:
             np.copyto(rh, tmp[:, 2 * U:])
             np.multiply(z[:, U:2 * U], rh, out=tu)
         else:
-            np.matmul(hr, self.R[:, :2 * U], out=tmp)
+            np.matmul(hr, self.R_zr, out=tmp)
             z[:, :2 * U] += tmp
             _activate(self.ract, z[:, :2 * U])
             np.multiply(z[:, U:2 * U], hr, out=rh)
-            np.matmul(rh, self.R[:, 2 * U:], out=tu)
+            np.matmul(rh, self.R_h, out=tu)
         hh = z[:, 2 * U:]
         hh += tu
         _activate(self.act, hh)
@@ -389,6 +426,10 @@ class _RNNSequenceGrad(Op):
         return outs + [(W.shape, dt), (R.shape, dt), (bias, dt)]
 
     def kernel(self, xp, *arrays, **attrs):
+        with parallel.single_threaded_blas():
+            return self._backward(arrays, attrs)
+
+    def _backward(self, arrays, attrs):
         pos = _grad_layout(attrs)
         get = lambda k: arrays[pos[k]] if k in pos else None   # noqa: E731
         x, W, R, A, Hs = get("x"), get("W"), get("R"), get("A"), get("Hs")
@@ -408,6 +449,7 @@ class _RNNSequenceGrad(Op):
         M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
         rm = get("rmask")
         bstep = _BACK[cell](A, Hs, get("Cs"), get("saved"), R, rm, attrs)
+        parallel.park_spinning_workers()
         go = np.empty((B, U), dt)
         carry = np.zeros((B, U), dt) if M is not None and not attrs["zero_output"] else None
         dhp = np.empty((B, U), dt)
@@ -443,8 +485,8 @@ class _RNNSequenceGrad(Op):
                 dc = dc_prev + dc_keep
         dZx = bstep.dZx.reshape(T * B, G)
         xt = _time_major(x, back).reshape(T * B, -1)
-        dW = np.matmul(xt.T, dZx)
-        dx = np.matmul(dZx, W.T).reshape(T, B, -1)
+        dW = _matmul(xt.T, dZx)
+        dx = _matmul(dZx, np.ascontiguousarray(W.T)).reshape(T, B, -1)
         if back:
             dx = dx[::-1]
         dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
@@ -473,7 +515,7 @@ class _Back:
 
     def weight_grads(self, T, B):
         dZ = self.dZx.reshape(T * B, -1)
-        return np.matmul(self.previous_states(T, B).T, dZ), dZ.sum(0)
+        return _matmul(self.previous_states(T, B).T, dZ), dZ.sum(0)
 
 
 class _LSTMBack(_Back):
@@ -568,10 +610,9 @@ class _GRUBack(_Back):
         dZ = self.dZx.reshape(T * B, -1)
         if self.after:
             dZr = self.dZr.reshape(T * B, -1)
-            return np.matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
-        dR = np.empty((U, 3 * U), dZ.dtype)
-        np.matmul(H.T, dZ[:, :2 * U], out=dR[:, :2 * U])
-        np.matmul(self.RH.reshape(T * B, U).T, dZ[:, 2 * U:], out=dR[:, 2 * U:])
+            return _matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
+        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
+                             _matmul(self.RH.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
         return dR, dZ.sum(0)
 
 

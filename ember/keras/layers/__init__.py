@@ -4,6 +4,7 @@ from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identit
 from ember.keras.layers.embedding import Embedding  # noqa: F401
 from ember.keras.layers.masking import Masking  # noqa: F401
 from ember.keras.layers.rnn import *  # noqa: F401,F403
+from ember.keras.layers.attention import *  # noqa: F401,F403
 from ember.keras.layers.noise import *  # noqa: F401,F403
 from ember.keras.layers.normalization import *  # noqa: F401,F403
 from ember.keras.layers.pooling import *  # noqa: F401,F403

@@ -24,11 +24,7 @@ def _arrays(name, prefix):
     return out
 
 
-CHECKED = sorted(n for n in fx.CASES if not n.startswith(
-    ("rms", "unit")))
-
-
-@pytest.mark.parametrize("name", CHECKED)
+@pytest.mark.parametrize("name", sorted(fx.CASES))
 def test_layer_equals_keras(name):
     build, shapes, mode = fx.CASES[name]
     layer = build(keras)

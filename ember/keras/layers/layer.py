@@ -570,9 +570,9 @@ def call_output_spec(layer, inputs, *args, **kwargs):
     prev_graph, prev_tapes = context.graph, context.tapes
     context.graph, context.tapes = graph, []
     try:
-        placeholders = ember.nest.map_structure(
+        placeholders, args, kwargs = ember.nest.map_structure(
             lambda k: graph.placeholder(k.dtype, k.shape) if isinstance(k, KerasTensor) else k,
-            inputs)
+            (inputs, tuple(args), dict(kwargs)))
         if not layer.built:
             layer._maybe_build(placeholders)
         accepts_training, accepts_mask, _, _ = _call_signature(type(layer))

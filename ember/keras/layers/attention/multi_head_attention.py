@@ -142,16 +142,17 @@ class _AttentionBase(Layer):
                         attention_mask, use_causal_mask):
         auto = None
         if query_mask is not None:
-            auto = ember.expand_dims(ember.cast(query_mask, "bool"), -1)
+            auto = ember.expand_dims(ember.cast(ember.convert_to_tensor(query_mask), "bool"),
+                                     -1)
         for m in (value_mask, key_mask):
             if m is not None:
-                m = ember.expand_dims(ember.cast(m, "bool"), -2)
+                m = ember.expand_dims(ember.cast(ember.convert_to_tensor(m), "bool"), -2)
                 auto = m if auto is None else ember.logical_and(auto, m)
         if use_causal_mask:
             m = causal_mask(_seq_len(query), _seq_len(value))
             auto = m if auto is None else ember.logical_and(auto, m)
         if attention_mask is not None:
-            attention_mask = ember.cast(attention_mask, "bool")
+            attention_mask = ember.cast(ember.convert_to_tensor(attention_mask), "bool")
         if auto is not None:
             attention_mask = auto if attention_mask is None else \
                 ember.logical_and(attention_mask, auto)
@@ -266,8 +267,8 @@ class MultiHeadAttention(_AttentionBase):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        if key is None:
-            key = value
+        value = self._convert_inputs(value)
+        key = value if key is None else self._convert_inputs(key)
         if query_mask is None:
             query_mask = getattr(query, "_keras_mask", None)
         if value_mask is None:
@@ -349,8 +350,8 @@ class GroupQueryAttention(_AttentionBase):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        if key is None:
-            key = value
+        value = self._convert_inputs(value)
+        key = value if key is None else self._convert_inputs(key)
         if query_mask is None:
             query_mask = getattr(query, "_keras_mask", None)
         if value_mask is None:

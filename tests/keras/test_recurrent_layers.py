@@ -128,7 +128,8 @@ def test_configs_round_trip():
                   layers.MultiHeadAttention(2, 3, attention_axes=(1,), dropout=0.1),
                   layers.Attention(use_scale=True, score_mode="concat"),
                   layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c"),
-                  layers.RMSNormalization(epsilon=1e-5), layers.UnitNormalization(axis=1)):
+                  layers.RMSNormalization(epsilon=1e-5), layers.UnitNormalization(axis=1),
+                  layers.ConvLSTM2D(2, 3, padding="same", strides=1, return_sequences=True)):
         cfg = layer.get_config()
         again = layer.__class__.from_config(cfg)
         assert again.get_config() == cfg, type(layer).__name__

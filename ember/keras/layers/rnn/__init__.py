@@ -5,3 +5,4 @@ from ember.keras.layers.rnn.cells import (  # noqa: F401
 from ember.keras.layers.rnn.layers import GRU, LSTM, SimpleRNN  # noqa: F401
 from ember.keras.layers.rnn.rnn import RNN  # noqa: F401
 from ember.keras.layers.rnn.wrappers import Bidirectional, TimeDistributed  # noqa: F401
+from ember.keras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401

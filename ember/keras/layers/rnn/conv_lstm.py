@@ -139,6 +139,8 @@ class _ConvLSTM(RNN):
         for k in ("name", "trainable", "dtype", "rank"):
             config.pop(k, None)
         config.update(super().get_config())
+        for k in ("unroll", "zero_output_for_mask", "time_major"):
+            config.pop(k, None)
         return config
 
     @classmethod

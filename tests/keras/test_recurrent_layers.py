@@ -289,3 +289,15 @@ def test_compiled_fit_step_equals_eager_step():
         results.append(model.get_weights())
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_mha_keras_masks_from_embedding_equal_unpadded():
+    keras.utils.set_random_seed(6)
+    emb = layers.Embedding(10, 4, mask_zero=True)
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    padded = np.array([[4, 5, 6, 0, 0]])
+    h = emb(padded)
+    out = mha(h, h)
+    alone = mha(emb(padded[:, :3]), emb(padded[:, :3]))
+    np.testing.assert_allclose(out.numpy()[:, :3], alone.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out._keras_mask.numpy(), padded != 0)

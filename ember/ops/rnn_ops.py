@@ -309,8 +309,11 @@ class _LSTMStep:
         np.multiply(z[:, :U], z[:, 2 * U:3 * U], out=tu)
         c_out += tu
         tc = self.saved[k]
-        np.copyto(tc, c_out)
-        _activate(self.act, tc)
+        if self.act == "tanh":
+            np.tanh(c_out, out=tc)
+        else:
+            np.copyto(tc, c_out)
+            _activate(self.act, tc)
         np.multiply(z[:, 3 * U:], tc, out=h_out)
 
 
@@ -456,20 +459,20 @@ class _RNNSequenceGrad(Op):
         dcp = np.empty((B, U), dt) if dc is not None else None
         keep = np.empty((B, U), dt)
         for k in range(T - 1, -1, -1):
-            go.fill(0)
-            if dS is not None:
-                go += dS[k]
-            if dlast is not None and k == T - 1:
-                go += dlast
-            if carry is not None:
-                go += carry
-            if M is None:
+            parts = [p for p in (dS[k] if dS is not None else None,
+                                 dlast if k == T - 1 else None, carry) if p is not None]
+            if parts:           # the gradient reaching this step's output
+                np.copyto(go, parts[0])
+                for p in parts[1:]:
+                    go += p
                 np.add(dh, go, out=dhp)
-                dh_prev, dc_prev = bstep(k, dhp, dc)
-                dh, dc = dh_prev, dc_prev
+            else:
+                go.fill(0)
+                np.copyto(dhp, dh)
+            if M is None:
+                dh, dc = bstep(k, dhp, dc)
                 continue
             m = M[k]
-            np.add(dh, go, out=dhp)
             dhp *= m
             np.subtract(1, m, out=keep[:, :1])
             inv = keep[:, :1]

@@ -84,9 +84,18 @@ def _lstm_gate_scale(units, dtype):
     return s, (1 - s).astype(dtype)
 
 
+def _gate_prescale(attrs, units, dtype):
+    """The scale folded into the weights (so into every pre-activation) for the default
+    LSTM gates, else None."""
+    if attrs["cell"] == "lstm" and attrs["activation"] == "tanh" and \
+            attrs["recurrent_activation"] == "sigmoid":
+        return _lstm_gate_scale(units, dtype)[0]
+    return None
+
+
 # ------------------------------------------------------------ large products ---
 
-_SPLIT_MACS = 1 << 22      # products this large are shared out across ember's threads
+_SPLIT_MACS = 1 << 25      # products this large are shared out across ember's threads
 
 
 def _matmul(a, b):
@@ -188,6 +197,9 @@ class _RNNSequence(Op):
         U = R.shape[0]
         G = _GATES[cell] * U
         xt = _time_major(x, attrs["go_backwards"])
+        scale = _gate_prescale(attrs, U, dt)
+        if scale is not None:      # the gates' pre-activations come out scaled
+            W, R, bias = W * scale, R * scale, bias * scale
         A = _matmul(xt.reshape(T * B, -1), W).reshape(T, B, G)
         A += bias[0] if cell == "gru" else bias
         Hs = np.empty((T + 1, B, U), dt)
@@ -296,8 +308,7 @@ class _LSTMStep:
             h = np.multiply(h, self.rm, out=self.hr)
         np.matmul(h, self.R, out=self.tmp)
         z += self.tmp
-        if self.fast:
-            z *= self.s
+        if self.fast:          # z already holds s * pre-activation (_gate_prescale)
             np.tanh(z, out=z)
             z *= self.s
             z += self.s1

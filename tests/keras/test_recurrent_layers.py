@@ -301,3 +301,21 @@ def test_mha_keras_masks_from_embedding_equal_unpadded():
     alone = mha(emb(padded[:, :3]), emb(padded[:, :3]))
     np.testing.assert_allclose(out.numpy()[:, :3], alone.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(out._keras_mask.numpy(), padded != 0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.LSTM(3, return_sequences=True, go_backwards=True),
+    lambda: layers.LSTM(3, return_sequences=True, recurrent_activation="hard_sigmoid"),
+    lambda: layers.GRU(3, return_sequences=True),
+    lambda: layers.GRU(3, return_sequences=True, reset_after=False, go_backwards=True),
+    lambda: layers.SimpleRNN(3, return_sequences=True, activation="relu"),
+])
+def test_cells_step_loop_equals_fused_op(make):
+    """The cells' own call (used for other activations and in custom RNNs) against the op."""
+    layer = make()
+    x = ember.constant(np.random.default_rng(7).standard_normal((2, 5, 4)).astype("float32"))
+    mask = ember.constant(np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 1]], bool))
+    fused = layer(x, mask=mask)
+    states = layer.get_initial_state(2)
+    stepped, _, _ = layer._run_steps(x, states, layer._check_mask(x, mask), False)
+    np.testing.assert_allclose(stepped.numpy(), fused.numpy(), rtol=1e-5, atol=1e-6)

@@ -7,7 +7,7 @@ import string
 import numpy as np
 
 from ember.framework import dtypes
-from ember.runtime import parallel
+from ember.runtime import parallel, tuning
 from ember.runtime.fastpath import run_in_chunks, run_steps
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
@@ -174,11 +174,6 @@ def _block_operands(operands, m, n, rows, cols):
     return out
 
 
-# output bytes of a block of a product with an elementwise epilogue (_MatMulEx): the
-# tree runs on each block while the block is in the core's cache
-EPILOGUE_BYTES = 1 << 19
-
-
 class _MatMulEx(Op):
     """A 2-D float product and an elementwise tree reading it (an optimizer's update of
     the weight whose gradient the product makes), as one kernel; made by the compiler
@@ -220,7 +215,7 @@ class _MatMulEx(Op):
             return run_steps(args, steps, np.empty((m, n), dtype))
         out = np.empty((m, n), dtype)
         long = max(m, n)
-        edges = _thread_blocks(long, EPILOGUE_BYTES // (out.itemsize * min(m, n)))
+        edges = _thread_blocks(long, tuning.EPILOGUE_BYTES // (out.itemsize * min(m, n)))
         everything = slice(None)
         if m >= n:
             parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
@@ -232,18 +227,6 @@ class _MatMulEx(Op):
 
 
 MATMUL_EX = _MatMulEx("_MatMulEx")
-
-# _MatMulGradUpdate's blocks: the weight's rows in as few blocks of at most this many bytes
-# as make a multiple of the threads. On the MiniVGG step's dense layer (3136 x 512, 6 MiB),
-# one block per thread measured 0.24 ms faster than 2 MiB blocks and 0.4 ms faster than
-# 1 MiB ones; taking each block's tree and addition 256 KiB at a time, so that they would
-# meet the slot and the product in cache, cost 1.4 ms more (more NumPy calls, the
-# threads meeting at the GIL): the products run best large.
-UPDATE_BLOCK_BYTES = 1 << 23
-# False: _MatMulGradUpdate runs the nodes it replaces one after another (bench/step_ab.py
-# ember.ops.linalg_ops:UPDATE_BLOCKS True False: -0.8 ms at 28x28x1, -0.7 ms at 32x32x3)
-UPDATE_BLOCKS = True
-
 
 class _MatMulGradUpdate(Op):
     """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
@@ -274,7 +257,7 @@ class _MatMulGradUpdate(Op):
 
     def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at, slot, variable):
         m = slot._array
-        if UPDATE_BLOCKS and self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
+        if self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
             return self._blocked(g, w, x, m, operands, steps, at, slot_at)
         from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
         dx = matmul_kernel(g, w.T)
@@ -307,7 +290,7 @@ class _MatMulGradUpdate(Op):
     def _blocked(g, w, x, m, operands, steps, at, slot_at):
         k, n = w.shape
         dx = np.empty((g.shape[0], k), w.dtype)
-        edges = _thread_blocks(k, UPDATE_BLOCK_BYTES // (n * w.itemsize))
+        edges = _thread_blocks(k, tuning.UPDATE_BLOCK_BYTES // (n * w.itemsize))
         # the last step computes into the slot's rows after reading them; the one before
         # it may too when the last one does not read the slot (run_steps' scratch)
         scratch = slot_at not in steps[-1][1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.runtime import parallel
+from ember.runtime import parallel, tuning
 from ember.framework.errors import InvalidArgumentError
 from ember.runtime.fastpath import run_steps
 from ember.framework.op import Op
@@ -19,9 +19,12 @@ from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
 from ember.ops._base import FLOATS, REAL, check_dtype, shape_value, tensor
 from ember.ops.conv_ops import (
-    _ArraySpec, _check_rank, _dims, _full, _shape_text, _spatial, _tap_slices,
-    channels_first, crop_spatial, format_arg, from_last, pad_spatial, padding_arg, spatial_arg,
-    taps, to_last, window_geometry,
+    _ArraySpec, _check_rank, _dims, _full, _shape_text, _spatial, format_arg, padding_arg,
+    spatial_arg,
+)
+from ember.runtime.windows import (
+    channels_first, crop_spatial, from_last, pad_spatial, tap_slices, taps, to_last,
+    window_geometry,
 )
 
 __all__ = [
@@ -69,16 +72,11 @@ def _first_max_masks(xpad, y, attrs, outs):
     hit = np.empty(y.shape, dtype=bool)
     lead = (slice(None),)
     for tap in taps(attrs["ksize"]):
-        sl = lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
+        sl = lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
         np.equal(xpad[sl], y, out=hit)
         np.greater(hit, taken, out=hit)           # hit and not taken
         np.logical_or(taken, hit, out=taken)
         yield sl, hit
-
-
-# max pooling's forward pass takes blocks of 4 MiB of input (its few passes gain less from
-# cache than fewer calls: -0.14 ms against 1 MiB, on a MiniVGG step, +0.3 ms with 16 MiB)
-MAX_POOL_BYTES = 1 << 22
 
 
 class _PoolBase(Op):
@@ -110,7 +108,7 @@ class _MaxPool(_PoolBase):
         y = np.empty(shape, x.dtype)
         lowest = _lowest(x.dtype)
 
-        first, *rest = [(slice(None),) + _tap_slices(tap, attrs["strides"],
+        first, *rest = [(slice(None),) + tap_slices(tap, attrs["strides"],
                                                     attrs["dilations"], outs)
                         for tap in taps(attrs["ksize"])]
 
@@ -124,7 +122,8 @@ class _MaxPool(_PoolBase):
                 after(s, e, yb)
 
         if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), block_bytes=MAX_POOL_BYTES)
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl),
+                                block_bytes=tuning.MAX_POOL_BYTES)
         return from_last(y, cf)
 
     def grad(self, call, g):
@@ -255,7 +254,7 @@ class _MaxPoolGrad(_PoolBase):
         (the tap slices made once; the first tap's hits are its matches, the last one
         needs no record of them)."""
         lead = (slice(None),)
-        slices = [lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
+        slices = [lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
                   for tap in taps(attrs["ksize"])]
         first, middle, last = slices[0], slices[1:-1], slices[-1] if len(slices) > 1 else None
 
@@ -359,7 +358,7 @@ class _AvgPool(_PoolBase):
         xpad = pad_spatial(xl, pads)
         y = None
         for tap in taps(attrs["ksize"]):
-            v = xpad[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["dilations"],
+            v = xpad[(slice(None),) + tap_slices(tap, attrs["strides"], attrs["dilations"],
                                                  outs)]
             y = v.copy() if y is None else np.add(y, v, out=y)
         y *= _inverse_counts(xl.shape[1:-1], attrs, outs, pads, y.dtype)
@@ -399,7 +398,7 @@ class _AvgPoolGrad(_PoolBase):
         dx = np.zeros((n,) + tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads)) + (c,),
                       dtype=gs.dtype)
         for tap in taps(attrs["ksize"]):
-            dx[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["dilations"],
+            dx[(slice(None),) + tap_slices(tap, attrs["strides"], attrs["dilations"],
                                             outs)] += gs
         dx = np.ascontiguousarray(crop_spatial(dx, pads, sp))
         return from_last(dx, cf).astype(g.dtype, copy=False)

@@ -511,8 +511,8 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
             tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))]
     monkeypatch.setattr(parallel, "_requested", 2)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    from ember.ops import pool_ops
-    monkeypatch.setattr(pool_ops, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
+    from ember.runtime import tuning
+    monkeypatch.setattr(tuning, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
     tf.random.set_seed(3)
     fused = tf.function(fn)
     plan = fused.get_concrete_function(*args)._compiled()
@@ -659,7 +659,9 @@ def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
     training's, through the blocked kernel and through the one that runs the replaced
     steps in turn."""
     from ember.ops import linalg_ops
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", blocks)
+    if not blocks:      # the kernel runs the replaced steps one after another
+        monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
+                            staticmethod(lambda *args: False))
     _, eager_w, eager_loss = _train_dense(True)
     model, weights, loss = _train_dense(False)
     plans = _train_plans(model)
@@ -686,10 +688,11 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
         return blocked(*args)
 
     monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocked", staticmethod(counting))
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", False)
-    _, plain, _ = _train_dense(False)
+    with monkeypatch.context() as mp:       # the replaced steps one after another
+        mp.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
+                   staticmethod(lambda *args: False))
+        _, plain, _ = _train_dense(False)
     assert not calls
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", True)
     for threads in (2, 1):
         monkeypatch.setattr(parallel, "num_threads", lambda t=threads: t)
         _, fused, _ = _train_dense(False)

@@ -191,6 +191,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 # ------------------------------------------------------------------------------ shapes ---
 
 class _Shape(Op):
+    reads_shape_only = True
     name = "Shape"
     differentiable = False
 
@@ -226,6 +227,7 @@ def rank(input, name=None):  # noqa: A002
 
 
 class _Size(Op):
+    reads_shape_only = True
     name = "Size"
     differentiable = False
 

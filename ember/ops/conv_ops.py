@@ -244,7 +244,7 @@ class _FusedConvBias(_ConvBase):
     Inputs (x, w, bias)."""
 
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, **attrs):
         return _CONV_OPS[self.rank][0].infer(inputs[:2], **attrs)
@@ -263,7 +263,7 @@ class _FusedConvBackprop(_ConvBase):
 
     num_outputs = 2
     fresh_output = True
-    differentiable = False
+    plan_only = True
     donatable = (2,)         # dx may take dy's buffer (compiler.reuse_buffers)
 
     def infer(self, inputs, **attrs):

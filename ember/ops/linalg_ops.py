@@ -185,7 +185,7 @@ class _MatMulEx(Op):
 
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, transpose_a, transpose_b, steps, dtype, at):
         shape, _ = MATMUL.infer(inputs[:2], transpose_a, transpose_b)
@@ -249,7 +249,7 @@ class _MatMulGradUpdate(Op):
 
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
     stateful = True
 
     def infer(self, inputs, steps, dtype, at, slot_at, slot, variable):

@@ -179,7 +179,7 @@ class _FusedBatchNormRelu(Op):
     num_outputs = 3
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, epsilon, axis):
         return FUSED_BATCH_NORM.infer(inputs, epsilon, axis)
@@ -201,7 +201,7 @@ class _FusedBatchNormGradEx(Op):
     uses_threads = True
     fresh_output = True
     donatable = (0,)         # dx may take dy's buffer (compiler.reuse_buffers)
-    differentiable = False
+    plan_only = True
 
     def output_count(self, attrs):
         return 4 if attrs.get("with_sum") else 3

@@ -141,21 +141,24 @@ class _MaxPoolEx(_MaxPool):
 
     num_outputs = 2
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def output_count(self, attrs):
         return 2 if attrs.get("mask_at") is None else 3
 
-    def infer(self, inputs, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
+    def infer(self, inputs, steps, dtype, y_at, mask_at=None, rng=None, keep_test=None,
+              **attrs):
         shape, dt = super().infer(inputs[:1], **attrs)
         out = [(shape, dt), (shape, dtypes.as_dtype(dtype))]
         return out if mask_at is None else out + [(shape, dtypes.bool)]
 
-    def kernel(self, xp, x, *operands, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
-        """With ``mask_at``: the tree's operand there is dropout's keep mask, uniforms >=
-        the last input, drawn block by block for the seeded RandomUniform node ``rng``
-        (dtype name, seed, seed2, key) as one draw would (random_ops.UniformBlocks); the
-        mask is a third output."""
+    def kernel(self, xp, x, *operands, steps, dtype, y_at, mask_at=None, rng=None,
+               keep_test=None, **attrs):
+        """With ``mask_at``: the tree's operand there is a dropout's keep mask, a
+        comparison of uniforms with the last input (``keep_test``: the NumPy comparison's
+        name and whether the uniforms are its first operand), drawn block by block for
+        the seeded RandomUniform node ``rng`` (dtype name, seed, seed2, key) as one draw
+        would (random_ops.UniformBlocks); the mask is a third output."""
         shape = tuple(_geometry(self.name, list(x.shape), _last(attrs), self.rank)[0])
         out = np.empty(shape, dtype)
         if mask_at is not None:
@@ -165,14 +168,19 @@ class _MaxPoolEx(_MaxPool):
             draws = UniformBlocks(dict(dtype=dtypes.as_dtype(name), seed=seed, seed2=seed2,
                                        key=key), shape)
             keep = np.empty(shape, np.bool_)
+            test, uniforms_first = keep_test
+
+            def keep_block(s, e):
+                u = draws.block(s, e)
+                return getattr(np, test)(*((u, rate) if uniforms_first else (rate, u)),
+                                         out=keep[s:e])
 
         def after(s, e, yb):
             args = [a[s:e] if type(a) is np.ndarray and a.shape == shape else a
                     for a in operands]
             extra = [(y_at, yb)]
             if mask_at is not None:
-                extra.append((mask_at, np.greater_equal(draws.block(s, e), rate,
-                                                        out=keep[s:e])))
+                extra.append((mask_at, keep_block(s, e)))
             for at, value in sorted(extra, key=lambda item: item[0]):
                 args.insert(at, value)
             run_steps(args, steps, out[s:e])
@@ -288,7 +296,7 @@ class _MaxPoolGradEx(_MaxPoolGrad):
     threads. Channels-last; operands of y's shape are sliced by items, the others are
     single values."""
 
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, steps, dtype, **attrs):
         return inputs[0].shape, inputs[0].dtype

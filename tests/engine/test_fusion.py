@@ -1,4 +1,4 @@
-"""The compiler's layer-pattern pass (ember.engine.fusion): which nodes a compiled plan
+"""The compiler's fusions (declared in ember/ops/fusions.py): which nodes a compiled plan
 holds for conv / bias / batch-norm / ReLU blocks and their gradients, and that the fused
 plans compute what the same code computes eagerly."""
 import numpy as np
@@ -496,7 +496,7 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     inside the pooling (a third output, read again by the gradient), block by block on
     two threads, giving exactly what the plan without that fold gives, call after call."""
     from ember.runtime import parallel
-    from ember.engine import fusion as patterns
+    from ember.engine import fusion
 
     def fn(x, wy):
         with tf.GradientTape() as tape:
@@ -520,13 +520,13 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     assert len(pool.outputs) == 3 and pool.attrs["mask_at"] is not None
     assert "RandomUniform" not in ops(plan) and "GreaterEqual" not in ops(plan)
     got = [[np.asarray(o) for o in fused(*args)] for _ in range(2)]
-    real = patterns.fold_dropout_masks_into_max_pools
-    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", lambda ir: None)
+    (fold,) = [f for f in fusion.fusions() if f.name == "dropout_masks_into_max_pools"]
+    monkeypatch.setattr(fold, "enabled", False)
     tf.random.set_seed(3)
     plain = tf.function(fn)
     assert "RandomUniform" in ops(plain.get_concrete_function(*args)._compiled())
     want = [[np.asarray(o) for o in plain(*args)] for _ in range(2)]
-    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", real)
+    monkeypatch.setattr(fold, "enabled", True)
     for g_call, w_call in zip(got, want):
         for g, w in zip(g_call, w_call):
             np.testing.assert_array_equal(g, w)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.engine.compiler import FUSED as FUSED_ELEMENTWISE
-from ember.engine.compiler import _fresh_values, variable_aliases
+from ember.engine.compiler import _fresh_values, _fuse, _node_ufunc, variable_aliases
 from ember.engine.fusion import Dataflow as _Graph
 from ember.engine.fusion import Fusion, register_fusion
 from ember.engine.fusion import channels_last as _channels_last
@@ -367,39 +367,80 @@ def fold_elementwise_into_max_pools(ir):
     _rebuild(ir, replace, drop)
 
 
+def _as_tree(ir, n, weight_gradient):
+    """n as an elementwise tree (FusedElementwise), or None: a tree as it is, a single
+    elementwise op as a tree of one step when the product is a weight's gradient form
+    x^T @ y (plain SGD's ``g * lr``; elsewhere a lone op after a product stays apart)."""
+    if n.op is FUSED_ELEMENTWISE:
+        return n
+    if weight_gradient and len(n.outputs) == 1 and _node_ufunc(ir, n) is not None:
+        return _fuse(ir, [n])
+    return None
+
+
 def fold_elementwise_into_matmuls(ir):
-    """A FusedElementwise tree reading a 2-D float product that nobody else reads, whose
-    other operands are (M, N), (N,), (1, N) or single values, and whose result has the
-    product's shape -> ``_MatMulEx``: each block of the product is followed by the tree on
-    it while in cache (an optimizer's update of a weight, its gradient the product). The
-    fused node takes the tree's place. Runs after elementwise fusion."""
+    """Elementwise trees reading a 2-D float product that nothing else reads, whose other
+    operands are (M, N), (N,), (1, N) or single values, and whose results have the
+    product's shape: each block of the product is followed by the trees on it while in
+    cache. One tree (an optimizer's update of a weight, its gradient the product) ->
+    ``_MatMulEx`` at the tree's place; several (the gradient read by Adam's two moments,
+    RMSprop's, or Nesterov's) -> ``_MatMulTreesEx`` at the first tree's place, when the
+    other trees' operands are known there (reads of variables that nothing assigns in
+    between move up with it). Runs after elementwise fusion."""
     g = _Graph(ir)
-    replace, drop = {}, set()
-    for tree in ir.nodes:
-        if tree.op is not FUSED_ELEMENTWISE:
+    replace, drop, hoist = {}, set(), {}
+    for mm in ir.nodes:
+        if mm.op is not linalg_ops.MATMUL or len(mm.outputs) != 1:
             continue
-        for at, v in enumerate(tree.inputs):
-            mm = g.producer.get(v)
-            if mm is not None and mm.op is linalg_ops.MATMUL and id(mm) not in drop:
-                break
-        else:
-            continue
-        out = tree.outputs[0]
+        v = mm.outputs[0]
         full, dt = _static(ir, v), ir.dtypes.get(v)
+        users = g.users.get(v, [])
         if full is None or len(full) != 2 or None in full or dt is None or \
-                not dt.is_floating or _static(ir, out) != full or \
-                ir.dtypes.get(out) is None or not g.only_user(v, tree) or \
+                not dt.is_floating or v in g.fetched or not users or \
                 any(_static(ir, w) is None or len(_static(ir, w)) != 2 for w in mm.inputs):
             continue
-        others = tree.inputs[:at] + tree.inputs[at + 1:]
-        shapes = [_known_shape(ir, w) for w in others]
-        if not all(s in (full, full[1:], [1, full[1]]) or _single(s) for s in shapes):
+        trees = [_as_tree(ir, u, bool(mm.attrs.get("transpose_a"))) for u in users]
+        if any(t is None or id(u) in replace or id(u) in drop or t.inputs.count(v) != 1 or
+               _static(ir, t.outputs[0]) != full or ir.dtypes.get(t.outputs[0]) is None or
+               not all(s in (full, full[1:], [1, full[1]]) or _single(s)
+                       for s in (_known_shape(ir, w) for w in t.inputs if w != v))
+               for u, t in zip(users, trees)):
             continue
-        attrs = dict(mm.attrs, steps=tree.attrs["steps"], dtype=ir.dtypes[out].name, at=at)
-        replace[id(tree)] = _node(linalg_ops.MATMUL_EX, mm.inputs + others, [out], attrs,
-                                  f"{mm.name}+{tree.name}", tree.shapes)
+        if len(set(map(id, users))) != len(users):
+            continue
+        order = sorted(range(len(users)), key=lambda i: g.position[id(users[i])])
+        users, trees = [users[i] for i in order], [trees[i] for i in order]
+        first = users[0]
+        if len(trees) == 1:
+            (t,) = trees
+            at = t.inputs.index(v)
+            others = t.inputs[:at] + t.inputs[at + 1:]
+            attrs = dict(mm.attrs, steps=t.attrs["steps"], dtype=ir.dtypes[t.outputs[0]].name,
+                         at=at)
+            replace[id(first)] = _node(linalg_ops.MATMUL_EX, mm.inputs + others,
+                                       list(t.outputs), attrs, f"{mm.name}+{t.name}",
+                                       t.shapes)
+            drop.add(id(mm))
+            continue
+        ups = _hoistable(ir, g, [w for t in trees[1:] for w in t.inputs if w != v],
+                         g.position[id(first)])
+        if ups is None:
+            continue
+        spec, operands, outputs, shapes = [], [], [], []
+        for t in trees:
+            at = t.inputs.index(v)
+            others = t.inputs[:at] + t.inputs[at + 1:]
+            spec.append((t.attrs["steps"], ir.dtypes[t.outputs[0]].name, at, len(others)))
+            operands += others
+            outputs += t.outputs
+            shapes += list(t.shapes)
+        attrs = dict(mm.attrs, trees=tuple(spec))
+        replace[id(first)] = _node(linalg_ops.MATMUL_TREES_EX, mm.inputs + operands, outputs,
+                                   attrs, f"{mm.name}+{len(trees)} trees", shapes)
+        hoist[id(first)] = ups
         drop.add(id(mm))
-    _rebuild(ir, replace, drop)
+        drop.update(id(u) for u in users[1:])
+    _rebuild_hoisting(ir, replace, drop, hoist)
 
 
 def fold_dropout_masks_into_max_pools(ir):
@@ -440,6 +481,23 @@ def fold_dropout_masks_into_max_pools(ir):
             drop.update((id(ge), id(r)))
             break
     _rebuild(ir, replace, drop)
+
+
+def _rebuild_hoisting(ir, replace, drop, hoist):
+    """``rebuild`` that also moves the nodes in ``hoist`` (id of a node -> the reads to
+    run just before it) up from where they were."""
+    if not replace:
+        return
+    moved = {id(p) for ups in hoist.values() for p in ups}
+    out = []
+    for n in ir.nodes:
+        if id(n) in drop or id(n) in moved:
+            continue
+        for p in hoist.get(id(n), ()):
+            if id(p) not in {id(q) for q in out}:
+                out.append(p)
+        out.append(replace.get(id(n), n))
+    ir.nodes = out
 
 
 def _variable_nodes(ir, var):
@@ -572,18 +630,7 @@ def fold_updates_into_input_grads(ir):
                                  dxn.shapes)
         hoist[id(dxn)] = ups
         drop.update(id(n) for n in (ex, asg, rd_old, rd_new, add))
-    if not replace:
-        return
-    moved = {id(p) for ups in hoist.values() for p in ups}
-    out = []
-    for n in ir.nodes:
-        if id(n) in drop or id(n) in moved:
-            continue
-        for p in hoist.get(id(n), ()):
-            if id(p) not in {id(q) for q in out}:
-                out.append(p)
-        out.append(replace.get(id(n), n))
-    ir.nodes = out
+    _rebuild_hoisting(ir, replace, drop, hoist)
 
 
 # ------------------------------------------------------------------ the references ---
@@ -685,6 +732,34 @@ def _ref_weight_update():
     return fn, _arrays(7, (12, 9), (12, 5), (9, 5)), []
 
 
+def _ref_plain_sgd():
+    """w -= lr * x^T @ dy: a single elementwise op on a weight's gradient."""
+    x, dy, w = _arrays(9, (12, 9), (12, 5), (9, 5))
+    w = Variable(w)
+
+    def fn(x, dy):
+        w.assign_sub(math_ops.multiply(linalg_ops.matmul(x, dy, transpose_a=True), 0.01))
+        return w.read_value()
+    return fn, [x, dy], [w]
+
+
+def _ref_two_moments():
+    """An Adam-like update written by hand: the gradient x^T @ dy read by two trees (the
+    first and second moments), the weight's step from the moments' new values."""
+    x, dy, w = _arrays(10, (12, 9), (12, 5), (9, 5))
+    w = Variable(w)
+    m, v = Variable(np.zeros((9, 5), np.float32)), Variable(np.zeros((9, 5), np.float32))
+
+    def fn(x, dy):
+        g = linalg_ops.matmul(x, dy, transpose_a=True)
+        m.assign_add(math_ops.multiply(math_ops.subtract(g, m), 0.1))
+        v.assign_add(math_ops.multiply(math_ops.subtract(math_ops.square(g), v), 0.001))
+        w.assign_sub(math_ops.divide(math_ops.multiply(m, 0.01),
+                                     math_ops.add(math_ops.sqrt(v), 1e-7)))
+        return x
+    return fn, [x, dy], [w, m, v]
+
+
 def _ref_dense_momentum():
     """Three dense layers trained by SGD with momentum, the update written by hand: the
     last layer's update joins the product of its input gradient (the first layer has no
@@ -757,8 +832,10 @@ FUSIONS = [register_fusion(f) for f in (
            reference=(_dropout_after_pool(_keras_style_dropout),
                       _dropout_after_pool(_own_dropout))),
     Fusion("elementwise_into_matmuls", stage="kernels",
-           replaces=(linalg_ops.MATMUL, FUSED_ELEMENTWISE), makes=(linalg_ops.MATMUL_EX,),
-           rewrite=fold_elementwise_into_matmuls, reference=_ref_weight_update),
+           replaces=(linalg_ops.MATMUL, FUSED_ELEMENTWISE),
+           makes=(linalg_ops.MATMUL_EX, linalg_ops.MATMUL_TREES_EX),
+           rewrite=fold_elementwise_into_matmuls,
+           reference=(_ref_weight_update, _ref_plain_sgd, _ref_two_moments)),
     Fusion("momentum_update_into_input_grads", stage="updates",
            replaces=(linalg_ops.MATMUL_EX, linalg_ops.MATMUL, READ_VARIABLE, ASSIGN_VARIABLE),
            makes=(linalg_ops.MATMUL_GRAD_UPDATE,), rewrite=fold_updates_into_input_grads,

@@ -12,6 +12,7 @@ from ember.runtime.fastpath import run_in_chunks, run_steps
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
+from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE, owned_array
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.ops import array_ops, math_ops, reduce_ops
@@ -192,41 +193,88 @@ class _MatMulEx(Op):
         return shape, dtypes.as_dtype(dtype)
 
     def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, steps, dtype, at):
-        a = a.T if transpose_a else a
-        b = b.T if transpose_b else b
-        m, k = a.shape
-        n = b.shape[1]
+        return product_then_trees(a, b, transpose_a, transpose_b,
+                                  [(operands, steps, dtype, at)])[0]
 
-        def part(rows, cols):
-            args = _block_operands(operands, m, n, rows, cols)
-            args.insert(at, np.matmul(a[rows], b[:, cols]))
-            # the product block and out are this call's own: the tree computes in them
-            # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
-            run_steps(args, steps, out[rows, cols], writable=at, scratch=True)
 
-        t = parallel.num_threads()
-        if t < 2 or m * k * n < 2 * parallel.MIN_MACS or \
-                not (parallel.blas_held() or parallel.threaded_kernels_ran()):
+def product_then_trees(a, b, transpose_a, transpose_b, trees):
+    """a @ b (transposed as asked) followed by elementwise trees reading it, as one
+    kernel: ``trees`` are (operands, steps, dtype, at), the product going into each
+    tree's arguments at ``at``; returns the trees' results. Where ember's threads run
+    products, the product is made in blocks of rows (or of columns, for a short wide
+    result) shared out across threads, each block followed by the trees on it while it
+    is in cache; the last tree may compute in the block's buffer."""
+    a = a.T if transpose_a else a
+    b = b.T if transpose_b else b
+    m, k = a.shape
+    n = b.shape[1]
+    last = len(trees) - 1
+
+    t = parallel.num_threads()
+    if t < 2 or m * k * n < 2 * parallel.MIN_MACS or \
+            not (parallel.blas_held() or parallel.threaded_kernels_ran()):
+        product = matmul_kernel(a, b)
+        results = []
+        for j, (operands, steps, dtype, at) in enumerate(trees):
             args = list(operands)
-            args.insert(at, matmul_kernel(a, b))
-            got = run_in_chunks(args, steps, into=args[at])     # large: on ember's threads
-            if got is not None:
-                return got
-            return run_steps(args, steps, np.empty((m, n), dtype))
-        out = np.empty((m, n), dtype)
-        long = max(m, n)
-        edges = _thread_blocks(long, tuning.EPILOGUE_BYTES // (out.itemsize * min(m, n)))
-        everything = slice(None)
-        if m >= n:
-            parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
-                               blas=True)
-        else:
-            parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
-                               blas=True)
-        return out
+            args.insert(at, product)
+            got = run_in_chunks(args, steps, into=args[at] if j == last else None)
+            results.append(got if got is not None else
+                           run_steps(args, steps, np.empty((m, n), dtype)))
+        return results
+    outs = [np.empty((m, n), dtype) for _, _, dtype, _ in trees]
+
+    def part(rows, cols):
+        block = np.matmul(a[rows], b[:, cols])
+        for j, (operands, steps, _, at) in enumerate(trees):
+            args = _block_operands(operands, m, n, rows, cols)
+            args.insert(at, block)
+            # the product block and out are this call's own: the trees compute in them
+            # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
+            run_steps(args, steps, outs[j][rows, cols], writable=at if j == last else None,
+                      scratch=True)
+
+    long = max(m, n)
+    edges = _thread_blocks(long, tuning.EPILOGUE_BYTES // (outs[0].itemsize * min(m, n)))
+    everything = slice(None)
+    if m >= n:
+        parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
+                           blas=True)
+    else:
+        parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
+                           blas=True)
+    return outs
+
+
+class _MatMulTreesEx(Op):
+    """A 2-D float product and several elementwise trees reading it (an optimizer whose
+    update reads the gradient more than once: Adam's two moments, RMSprop, SGD with
+    Nesterov momentum), as one kernel made by the compiler (ember/ops/fusions.py).
+    Inputs (a, b, *operands): each tree's operands in turn; attr ``trees`` holds
+    (steps, dtype, at, number of operands) per tree; one output per tree. See
+    ``product_then_trees``."""
+
+    uses_threads = True
+    fresh_output = True
+    plan_only = True
+
+    def output_count(self, attrs):
+        return len(attrs["trees"])
+
+    def infer(self, inputs, transpose_a, transpose_b, trees):
+        shape, _ = MATMUL.infer(inputs[:2], transpose_a, transpose_b)
+        return [(shape, dtypes.as_dtype(dtype)) for _, dtype, _, _ in trees]
+
+    def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, trees):
+        parts, i = [], 0
+        for steps, dtype, at, count in trees:
+            parts.append((operands[i:i + count], steps, np.dtype(dtype), at))
+            i += count
+        return tuple(product_then_trees(a, b, transpose_a, transpose_b, parts))
 
 
 MATMUL_EX = _MatMulEx("_MatMulEx")
+MATMUL_TREES_EX = _MatMulTreesEx("_MatMulTreesEx")
 
 class _MatMulGradUpdate(Op):
     """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
@@ -256,23 +304,24 @@ class _MatMulGradUpdate(Op):
         return MATMUL.infer(inputs[:2], False, True)
 
     def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at, slot, variable):
-        m = slot._array
-        if self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
+        m = owned_array(slot)
+        if self._blocks_apply(g, w, x, m, owned_array(variable), operands, dtype):
             return self._blocked(g, w, x, m, operands, steps, at, slot_at)
-        from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
         dx = matmul_kernel(g, w.T)
         ex = list(operands)
         ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
         new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
                                steps=steps, dtype=dtype, at=at)
         ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
-        ASSIGN_VARIABLE.kernel(xp, slot._array, variable, "assign_add", in_place=True)
+        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable, "assign_add",
+                               in_place=True)
         return dx
 
     @staticmethod
-    def _blocks_apply(g, w, x, m, operands, slot, variable, dtype):
-        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or \
-                slot._exposed or variable._exposed or variable._array is not w:
+    def _blocks_apply(g, w, x, m, owned_w, operands, dtype):
+        """Whether the blocked form applies: both variables own their buffers (m, the
+        slot's, and owned_w, the weight's, which w must be), shapes and dtypes agree."""
+        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or owned_w is not w:
             return False
         k, n = w.shape if w.ndim == 2 else (0, 0)
         dt = w.dtype

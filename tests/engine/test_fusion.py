@@ -805,3 +805,44 @@ def test_two_training_steps_in_one_function_both_join():
     for c, e in ((c1, e1), (c2, e2), (cv, ev)):
         np.testing.assert_allclose(c, e, rtol=1e-5, atol=1e-5)
     assert not np.allclose(e1 * 0.5, e2)            # the second step saw the new weight
+
+
+OPTIMIZERS = {
+    # optimizer -> the fused product kernel its weight gradients run in (docs/architecture.md)
+    "sgd": (lambda: tf.keras.optimizers.SGD(0.05), "_MatMulEx"),
+    "nesterov": (lambda: tf.keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+                 "_MatMulEx"),
+    "adam": (lambda: tf.keras.optimizers.Adam(0.01), "_MatMulTreesEx"),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_other_optimizers_updates_run_inside_the_gradient_product(name):
+    """Not only SGD with momentum: plain SGD's step (one op on the gradient), Nesterov's
+    (the scaled gradient read twice) and Adam's two moments (the gradient read by two
+    trees) run on the weight gradient's blocks; training matches eager training."""
+    make, kernel = OPTIMIZERS[name]
+
+    def train(run_eagerly):
+        tf.keras.utils.set_random_seed(5)
+        model = tf.keras.Sequential([
+            tf.keras.layers.Input((40,)), tf.keras.layers.Dense(32, activation="tanh"),
+            tf.keras.layers.Dense(24), tf.keras.layers.Dense(6)])
+        model.compile(optimizer=make(), run_eagerly=run_eagerly,
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        rng = np.random.default_rng(21)
+        x = rng.standard_normal((64, 40)).astype(np.float32)
+        y = rng.integers(0, 6, 64)
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+        return model, [w.numpy() for w in model.weights]
+
+    _, eager = train(True)
+    model, compiled = train(False)
+    plans = _train_plans(model)
+    assert plans
+    for c in plans:
+        nodes = c._compiled().nodes
+        grads = [n for n in nodes if n.op.name == kernel and n.attrs.get("transpose_a")]
+        assert len(grads) == 3, [n.op.name for n in nodes]   # each kernel's x^T @ dy
+    for i, (w, e) in enumerate(zip(compiled, eager)):
+        np.testing.assert_allclose(w, e, rtol=2e-5, atol=2e-6, err_msg=f"weight {i}")

@@ -28,7 +28,8 @@ import math
 
 from ember.engine.compiler import Node
 
-__all__ = ["Dataflow", "Fusion", "STAGES", "fusions", "register_fusion", "run_stage"]
+__all__ = ["Dataflow", "Fusion", "STAGES", "by_name", "fusions", "register_fusion",
+           "run_stage"]
 
 STAGES = ("layers", "kernels", "updates")
 _REGISTRY: list = []
@@ -80,6 +81,21 @@ def register_fusion(fusion: Fusion) -> Fusion:
 def fusions(stage=None) -> list:
     """The registered declarations (of one stage), in the order they run."""
     return [f for f in _REGISTRY if stage is None or f.stage == stage]
+
+
+class _ByName:
+    """``by_name.conv_backprops``: a registered declaration by its name (for benchmarks:
+    ``bench/compile_ab.py ember.engine.fusion:by_name.conv_backprops.enabled True False``)."""
+
+    def __getattr__(self, name):
+        for f in _REGISTRY:
+            if f.name == name:
+                return f
+        raise AttributeError(f"no fusion named {name!r} is registered; registered: "
+                             f"{[f.name for f in _REGISTRY]}")
+
+
+by_name = _ByName()
 
 
 def run_stage(ir, stage) -> None:

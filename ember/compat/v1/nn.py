@@ -134,22 +134,28 @@ def conv3d(input, filter=None, strides=None, padding=None,  # noqa: A002
                       dilations=dilations, name=name)
 
 
+def _conv_transpose(v2_fn, fn_name, value, filter, output_shape, strides,  # noqa: A002
+                    padding, data_format, name, input, filters, dilations):  # noqa: A002
+    value = _one(value, "value", input, "input", fn_name)
+    filter = _one(filter, "filter", filters, "filters", fn_name)  # noqa: A001
+    return v2_fn(value, filter, output_shape, strides, padding=padding,
+                 data_format=data_format, dilations=dilations, name=name)
+
+
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
                      padding="SAME", data_format="NHWC", name=None, input=None, filters=None,
                      dilations=None):
-    value = _one(value, "value", input, "input", "conv2d_transpose")
-    filter = _one(filter, "filter", filters, "filters", "conv2d_transpose")  # noqa: A001
-    return _v2.conv2d_transpose(value, filter, output_shape, strides, padding=padding,
-                                data_format=data_format, dilations=dilations, name=name)
+    return _conv_transpose(_v2.conv2d_transpose, "conv2d_transpose", value, filter,
+                           output_shape, strides, padding, data_format, name, input, filters,
+                           dilations)
 
 
 def conv3d_transpose(value, filter=None, output_shape=None, strides=None,  # noqa: A002
                      padding="SAME", data_format="NDHWC", name=None, input=None, filters=None,
                      dilations=None):
-    value = _one(value, "value", input, "input", "conv3d_transpose")
-    filter = _one(filter, "filter", filters, "filters", "conv3d_transpose")  # noqa: A001
-    return _v2.conv3d_transpose(value, filter, output_shape, strides, padding=padding,
-                                data_format=data_format, dilations=dilations, name=name)
+    return _conv_transpose(_v2.conv3d_transpose, "conv3d_transpose", value, filter,
+                           output_shape, strides, padding, data_format, name, input, filters,
+                           dilations)
 
 
 def convolution(input, filter, padding, strides=None, dilation_rate=None,  # noqa: A002

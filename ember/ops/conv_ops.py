@@ -24,7 +24,9 @@ from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
-from ember.ops._base import FLOATS, check_dtype, shape_arg, shape_value, static_int, tensor
+from ember.ops._base import (
+    FLOATS, _np_set, check_dtype, shape_arg, shape_value, static_int, tensor,
+)
 
 __all__ = [
     "atrous_conv2d",
@@ -91,15 +93,15 @@ def _window_geometry(op_name, sizes, ksize, strides, dilations, padding):
             o = -(-n // s)
             total = max((o - 1) * s + eff - n, 0)
             lo, hi = total // 2, total - total // 2
-        elif padding == "VALID":
-            lo = hi = 0
-            o = (n - eff) // s + 1
         else:
-            lo, hi = padding[i]
-            o = (n + lo + hi - eff) // s + 1
-        if n + lo + hi < eff:
+            lo, hi = (0, 0) if padding == "VALID" else padding[i]
+            # TensorFlow's size, its division truncating toward zero: a window at most
+            # 2 * stride - 1 longer than the (padded) input gives an empty output
+            span = n + lo + hi - eff + s
+            o = span // s if span >= 0 else -(-span // s)
+        if o < 0:
             raise InvalidArgumentError(
-                f"{op_name}: Computed output size would be negative: {o - 1} [input_size: "
+                f"{op_name}: Computed output size would be negative: {o} [input_size: "
                 f"{n}, effective_filter_size: {eff}, stride: {s}] — the window is larger "
                 f"than the{' padded' if lo or hi else ''} input [Op:{op_name}]")
         outs.append(o)
@@ -622,6 +624,8 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
+    if math.prod(outs) == 0:        # a window longer than the input: nothing reads x
+        return np.zeros(tuple(in_shape), np.result_type(w.dtype, g.dtype))
     full = _flipped_pads(in_shape, w, strides, dilations, pads)
     if full is not None:
         return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
@@ -748,9 +752,9 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
 
 def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     """Gradient w.r.t. the filter (shape w_shape) of conv_forward, given dy = g."""
-    group, finish, size = _filter_job(x, w_shape, g, strides, dilations, padding)
     if x.shape[0] == 0 or g.size == 0:
-        return finish([])
+        return np.zeros(tuple(w_shape), np.result_type(x.dtype, g.dtype))
+    group, finish, size = _filter_job(x, w_shape, g, strides, dilations, padding)
     return finish(_run_groups(x.shape[0], size, group))
 
 
@@ -810,8 +814,15 @@ def _check_rank(op_name, spec, rank, what):
                                    f"{_shape_text(spec.shape)} [Op:{op_name}]")
 
 
+# TensorFlow's CPU kernels of Conv2D and its input gradient (so conv1d and the transposed
+# convolutions) also take int32, computed in int32 arithmetic (sums wrap modulo 2**32)
+_INT_CONVS = ("Conv1D", "Conv2D", "Conv1DBackpropInput", "Conv2DBackpropInput")
+_FLOATS_AND_INT32 = FLOATS | _np_set(dtypes.int32)
+
+
 def _check_float(op_name, specs):
-    check_dtype(op_name, specs[0].dtype, FLOATS, 0)
+    check_dtype(op_name, specs[0].dtype, _FLOATS_AND_INT32 if op_name in _INT_CONVS else
+                FLOATS, 0)
     for i, s in enumerate(specs[1:], 1):
         if s.dtype is not specs[0].dtype:
             raise InvalidArgumentError(
@@ -1317,6 +1328,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     op_name = "DepthwiseConv2dNative"
     fmt = format_arg(data_format, 2, op_name)
     x, w = _float_pair(input, filter)
+    check_dtype(op_name, x.dtype, FLOATS, 0)      # unlike Conv2D, no int32 kernel
     _check_rank(op_name, x, 4, "input")
     _check_rank(op_name, w, 4, "filter")
     c = x.shape[1] if channels_first(fmt) else x.shape[3]

@@ -74,3 +74,32 @@ def test_metric_functions_see_matching_ranks():
     w = keras.losses.LossFunctionWrapper(sq_err)
     np.testing.assert_allclose(w(y, pred[:, None]).numpy(), np.mean((y - pred) ** 2),
                                rtol=1e-5)
+
+
+# ------------------------------------------- predict, call and evaluate agree (float32) ---
+
+def test_predict_call_and_evaluate_compute_the_same_function():
+    layers = keras.layers
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([
+        keras.Input((10, 10, 2)), layers.Conv2D(8, 3, activation="relu"),
+        layers.BatchNormalization(), layers.MaxPooling2D(), layers.Dropout(0.3),
+        layers.Conv2D(8, 3, padding="same"), layers.GlobalAveragePooling2D(),
+        layers.Dense(4, activation="softmax")])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 10, 10, 2)).astype(np.float32)
+    y = rng.integers(0, 4, size=40)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    pred = model.predict(x, batch_size=16, verbose=0)
+    assert pred.dtype == np.float32
+    # the same batches, eagerly: the compiled plan changes no dtype and no formula
+    called = np.concatenate([model(x[i:i + 16]).numpy() for i in range(0, 40, 16)])
+    np.testing.assert_allclose(pred, called, rtol=1e-6, atol=1e-7)
+    # the whole batch at once: only float32 reassociation (other BLAS blockings)
+    np.testing.assert_allclose(model(x.astype(np.float64)).numpy(), pred, rtol=1e-5,
+                               atol=1e-6)
+    # evaluate's loss is the loss of predict's outputs
+    loss = model.evaluate(x, y, batch_size=16, verbose=0)
+    want = -np.mean(np.log(pred[np.arange(40), y].astype(np.float64)))
+    np.testing.assert_allclose(loss, want, rtol=1e-5)

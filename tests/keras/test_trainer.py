@@ -103,3 +103,119 @@ def test_predict_call_and_evaluate_compute_the_same_function():
     loss = model.evaluate(x, y, batch_size=16, verbose=0)
     want = -np.mean(np.log(pred[np.arange(40), y].astype(np.float64)))
     np.testing.assert_allclose(loss, want, rtol=1e-5)
+
+
+# ------------------------------------------- what custom steps and callbacks receive ---
+
+class _RecordingModel(keras.Model):
+    """A subclassed model whose steps record what they were given (Keras's guide style)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(1)
+        self.received = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def _record(self, kind, data):
+        self.received.append((kind, type(data).__name__,
+                              len(data) if isinstance(data, tuple) else None))
+
+    def train_step(self, data):
+        self._record("train", data)
+        if isinstance(data, tuple) and len(data) == 3:
+            x, y, sample_weight = data
+        else:
+            x, y = data
+            sample_weight = None
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+    def test_step(self, data):
+        self._record("test", data)
+        x, y = data
+        return {"loss": self.compute_loss(x, y, self(x, training=False))}
+
+    def predict_step(self, data):
+        self._record("predict", data)
+        return self(data, training=False)
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_custom_steps_get_what_fit_was_given(run_eagerly):
+    x, y = _regression_data(10)
+    y = y[:, None]
+    model = _RecordingModel()
+    model.compile("sgd", "mse", run_eagerly=run_eagerly)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, validation_data=(x, y))
+    assert {r for r in model.received if r[0] == "train"} == {("train", "tuple", 2)}
+    assert {r for r in model.received if r[0] == "test"} == {("test", "tuple", 2)}
+
+    def fresh():                     # compiled steps record only while they are traced
+        model.received.clear()
+        model.compile("sgd", "mse", run_eagerly=run_eagerly)
+
+    fresh()
+    model.fit(x, y, sample_weight=np.ones(10, np.float32), batch_size=4, verbose=0)
+    assert set(model.received) == {("train", "tuple", 3)}
+    fresh()
+    model.evaluate(x, y, batch_size=4, verbose=0)
+    assert set(model.received) == {("test", "tuple", 2)}
+    fresh()
+    for pred in (model.predict(x, batch_size=4, verbose=0), model.predict(x, verbose=0)):
+        assert pred.shape == (10, 1)
+    assert model.received and all(r[0] == "predict" and r[1] != "tuple"
+                                  for r in model.received)       # x itself, not (x,)
+    fresh()
+
+    def batches():
+        while True:
+            for i in range(0, 10, 4):
+                yield x[i:i + 4], y[i:i + 4]
+
+    model.fit(batches(), steps_per_epoch=3, epochs=1, verbose=0)
+    assert set(model.received) == {("train", "tuple", 2)}
+
+
+def test_every_callback_hook_gets_a_dict():
+    seen = {}
+
+    class Recorder(keras.callbacks.Callback):
+        pass
+
+    def make(name):
+        def hook(self, *args, **kwargs):
+            logs = kwargs["logs"] if "logs" in kwargs else args[-1]
+            assert isinstance(logs, dict), (name, logs)
+            seen.setdefault(name, sorted(logs))
+        return hook
+
+    hooks = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+             "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+             "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+             "on_predict_batch_begin", "on_predict_batch_end"]
+    for name in hooks:
+        setattr(Recorder, name, make(name))
+    x, y = _regression_data(10)
+    model = _linear_model()
+    model.compile("sgd", "mse", metrics=["mae"])
+    rec = Recorder()
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, validation_data=(x, y), callbacks=[rec])
+    # Keras also runs the callbacks' test hooks for fit's validation
+    assert seen["on_test_end"] == ["loss", "mae"]
+    model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[rec])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[rec])
+    assert set(seen) == set(hooks)
+    for name in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_test_begin",
+                 "on_test_batch_begin", "on_predict_begin", "on_predict_batch_begin",
+                 "on_predict_end"):
+        assert seen[name] == [], name
+    assert seen["on_train_batch_end"] == ["loss", "mae"]
+    assert seen["on_epoch_end"] == ["loss", "mae", "val_loss", "val_mae"]
+    assert seen["on_train_end"] == ["loss", "mae", "val_loss", "val_mae"]
+    assert seen["on_predict_batch_end"] == ["outputs"]

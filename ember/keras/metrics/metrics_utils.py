@@ -8,6 +8,7 @@ import numpy as np
 
 import ember
 from ember.keras import backend
+from ember.keras.losses import squeeze_or_expand_to_same_rank  # noqa: F401  (one definition)
 
 NEG_INF = -1e10
 
@@ -79,24 +80,6 @@ def dim(x, axis):
     """The size of ``axis``: a Python int when static, else a scalar int32 tensor."""
     d = static_dim(x, axis)
     return d if d is not None else ember.shape(x)[axis]
-
-
-def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
-    """Makes ranks equal when they differ by one trailing unit dimension."""
-    r1, r2 = rank(x1), rank(x2)
-    if r1 == r2:
-        return x1, x2
-    if r1 == r2 + 1 and static_dim(x1, -1) == 1:
-        if r2 == 1 and expand_rank_1:
-            x2 = ember.expand_dims(x2, -1)
-        else:
-            x1 = ember.squeeze(x1, axis=-1)
-    if r2 == r1 + 1 and static_dim(x2, -1) == 1:
-        if r1 == 1 and expand_rank_1:
-            x1 = ember.expand_dims(x1, -1)
-        else:
-            x2 = ember.squeeze(x2, axis=-1)
-    return x1, x2
 
 
 def get_keras_mask(x):

@@ -7,6 +7,7 @@ import pytest
 
 import ember
 import ember.compat.v1 as v1
+from tests.compat.test_v1 import graph_mode  # noqa: F401  (fixture)
 
 
 def test_compat_v1_submodules_are_the_tf1_modules():
@@ -141,3 +142,30 @@ def test_missing_tf1_rnn_functions_say_so():
         v1.nn.dynamic_rnn
     with pytest.raises(AttributeError):
         v1.nn.no_such_function
+
+
+def test_tf1_graph_program_with_v1_nn(graph_mode):
+    # a TF1 program: keep_prob fed through a placeholder of unknown shape, the v2 cross-
+    # entropy, xw_plus_b and in_top_k(predictions, targets) in a Session
+    x = v1.placeholder(v1.float32, [None, 4])
+    y = v1.placeholder(v1.float32, [None, 3])
+    keep_prob = v1.placeholder(v1.float32)
+    w, b = v1.Variable(v1.zeros([4, 3])), v1.Variable(v1.zeros([3]))
+    h = v1.nn.dropout(x, keep_prob)
+    assert h.shape.as_list() == [None, 4]
+    logits = v1.nn.xw_plus_b(h, w, b)
+    loss = v1.reduce_mean(v1.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+    hits = v1.nn.in_top_k(logits, v1.argmax(y, 1), 1)
+    accuracy = v1.reduce_mean(v1.cast(hits, v1.float32))
+    step = v1.train.GradientDescentOptimizer(0.5).minimize(loss)
+    rng = np.random.default_rng(0)
+    data_x = rng.normal(size=(64, 4)).astype(np.float32)
+    data_y = np.eye(3, dtype=np.float32)[data_x[:, :3].argmax(1)]
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        feed = {x: data_x, y: data_y, keep_prob: 1.0}
+        assert sess.run(loss, feed) == pytest.approx(np.log(3), rel=1e-5)
+        for _ in range(60):
+            sess.run(step, {x: data_x, y: data_y, keep_prob: 0.8})
+        final_loss, final_accuracy = sess.run([loss, accuracy], feed)
+    assert final_loss < 0.5 and final_accuracy > 0.9

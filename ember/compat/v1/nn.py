@@ -297,7 +297,7 @@ def in_top_k(predictions, targets, k, name=None):
     gives False), as TensorFlow's ``InTopKV2``."""
     predictions = _tf.convert_to_tensor(predictions)
     targets = _tf.convert_to_tensor(targets)
-    if predictions.shape.rank != 2 or targets.shape.rank != 1:
+    if predictions.shape.rank not in (None, 2) or targets.shape.rank not in (None, 1):
         raise ValueError(f"tf.compat.v1.nn.in_top_k: predictions must be 2-D and targets "
                          f"1-D; received shapes {predictions.shape} and {targets.shape}")
     num_classes = _tf.cast(_tf.shape(predictions)[1], targets.dtype)

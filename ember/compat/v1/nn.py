@@ -292,23 +292,8 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
 
 
 def in_top_k(predictions, targets, k, name=None):
-    """True where ``targets[i]`` is among the ``k`` largest ``predictions[i]`` (ties at
-    the boundary count as in; a row with a non-finite score, or a target out of range,
-    gives False), as TensorFlow's ``InTopKV2``."""
-    predictions = _tf.convert_to_tensor(predictions)
-    targets = _tf.convert_to_tensor(targets)
-    if predictions.shape.rank not in (None, 2) or targets.shape.rank not in (None, 1):
-        raise ValueError(f"tf.compat.v1.nn.in_top_k: predictions must be 2-D and targets "
-                         f"1-D; received shapes {predictions.shape} and {targets.shape}")
-    num_classes = _tf.cast(_tf.shape(predictions)[1], targets.dtype)
-    valid = _tf.logical_and(_tf.greater_equal(targets, 0), _tf.less(targets, num_classes))
-    safe = _tf.where(valid, targets, _tf.zeros_like(targets))
-    target_score = _tf.gather(predictions, safe, batch_dims=1)
-    higher = _tf.reduce_sum(_tf.cast(_tf.greater(predictions, target_score[:, None]),
-                                     "int32"), axis=1)
-    finite = _tf.reduce_all(_tf.math.is_finite(predictions), axis=1)
-    return _tf.logical_and(_tf.logical_and(valid, finite),
-                           _tf.less(higher, _tf.cast(k, "int32")))
+    """TF1's argument order of ``ember.nn.in_top_k(targets, predictions, k)``."""
+    return _v2.in_top_k(targets, predictions, k, name=name)
 
 
 def xw_plus_b(x, weights, biases, name=None):

@@ -99,20 +99,11 @@ def apply_mask(sample_weight, mask, dtype):
 
 
 def in_top_k(targets, predictions, k):
-    """Boolean ``[batch]``: is ``predictions[i, targets[i]]`` among the top ``k`` (ties at
-    the boundary count as in, non-finite scores and out-of-range targets as out)."""
-    predictions = to_tensor(predictions)
-    targets = ember.cast(to_tensor(targets), "int32")
-    num_classes = dim(predictions, -1)
-    valid = ember.logical_and(ember.greater_equal(targets, 0),
-                              ember.less(targets, num_classes))
-    safe = ember.where(valid, targets, ember.zeros_like(targets))
-    target_score = ember.gather(predictions, safe, batch_dims=1)
-    above = ember.reduce_sum(
-        ember.cast(ember.greater(predictions, ember.expand_dims(target_score, -1)), "int32"),
-        axis=-1)
-    ok = ember.logical_and(valid, ember.math.is_finite(target_score))
-    return ember.logical_and(ok, ember.less(above, k))
+    """Boolean ``[batch]``: is ``predictions[i, targets[i]]`` among the top ``k``
+    (``ember.math.in_top_k``: ties at the boundary count as in; rows with a non-finite
+    score and out-of-range targets as out)."""
+    return ember.math.in_top_k(ember.cast(to_tensor(targets), "int32"),
+                               to_tensor(predictions), k)
 
 
 def filter_top_k(x, k):

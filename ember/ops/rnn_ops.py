@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
-from ember.framework import parallel
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
+from ember.runtime import parallel
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import tensor
 

@@ -5,7 +5,7 @@ import pytest
 import ember
 from ember import keras
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 from tests.keras.layer_test_utils import run_layer_test
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 from ember.ops.rnn_ops import _GATES, rnn_sequence
 
 B, T, D, U = 2, 4, 3, 2

@@ -134,9 +134,21 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     if pred.dtype is not dtypes.bool or (pred.shape.rank not in (None, 0)):
         raise InvalidArgumentError(f"cond: pred must be a scalar bool tensor, got "
                                    f"{pred.dtype.name} of shape {pred.shape}")
-    then_fn = SubFunction(lambda: true_fn(), [], graph, "cond_true")
-    else_fn = SubFunction(lambda: false_fn(), [], graph, "cond_false")
+    then_fn = trace_branch(true_fn, graph, "cond_true")
+    else_fn = trace_branch(false_fn, graph, "cond_false")
     _check_same_structure(then_fn, else_fn)
+    return nest.pack_sequence_as(then_fn.structure, build_if(pred, then_fn, else_fn, name))
+
+
+def trace_branch(fn, graph, name, input_specs=()):
+    """``fn(*inputs)`` traced into a sub-graph of ``graph`` (a branch, a loop body): its
+    ``structure`` and flat ``outputs`` may be narrowed before ``build_if`` compiles it."""
+    return SubFunction(fn, list(input_specs), graph, name)
+
+
+def build_if(pred, then_fn, else_fn, name=None):
+    """The ``If`` node running one of two traced branches (same flat output dtypes);
+    returns its flat outputs."""
     specs = []
     for i, (t, f) in enumerate(zip(then_fn.outputs, else_fn.outputs)):
         if t.dtype is not f.dtype:
@@ -149,8 +161,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
                    {"then_fn": then_fn, "else_fn": else_fn,
                     "then_caps": _positions(then_fn, caps), "else_caps": _positions(else_fn, caps),
                     "out_specs": tuple(specs)}, name)
-    outs = outs if isinstance(outs, list) else [outs]
-    return nest.pack_sequence_as(then_fn.structure, outs)
+    return outs if isinstance(outs, list) else [outs]
 
 
 def _check_same_structure(a, b):

@@ -37,6 +37,7 @@ from ember.ops.linalg_ops import einsum, matmul, norm, tensordot  # noqa: F401
 from ember.ops.control_flow_ops import case, cond, group, no_op, switch_case, while_loop  # noqa
 from ember import config, errors, image, linalg, math, nn, random, test  # noqa: F401,E402
 from ember import autograph  # noqa: F401,E402
+from ember.module import Module  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None

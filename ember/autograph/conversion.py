@@ -17,6 +17,7 @@ import types
 import warnings
 
 from ember.autograph import operators, transformer
+from ember.autograph.operators import autograph_artifact
 
 __all__ = ["convert", "converted_call", "to_code", "to_graph", "do_not_convert",
            "is_converted"]
@@ -211,6 +212,11 @@ def convert(fn, force=False, top_level=False):
         inner = convert(fn.__func__, force, top_level)
         return None if inner is None else types.MethodType(inner, fn.__self__)
     if isinstance(fn, types.FunctionType):
+        rewrap = getattr(fn, "__ag_rewrap__", None)
+        if rewrap is not None and hasattr(fn, "__wrapped__"):
+            # a library decorator (Module.with_name_scope): convert what it wraps
+            inner = convert(fn.__wrapped__, force, top_level)
+            return None if inner is None else autograph_artifact(rewrap(inner))
         if not force and not _is_user_function(fn, top_level):
             return None
         if is_converted(fn) or getattr(fn, "__ag_do_not_convert__", False):

@@ -38,6 +38,7 @@ from ember.ops.control_flow_ops import case, cond, group, no_op, switch_case, wh
 from ember import config, errors, image, linalg, math, nn, random, test  # noqa: F401,E402
 from ember import autograph  # noqa: F401,E402
 from ember.module import Module  # noqa: F401,E402
+from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
 
 __version__ = "0.1.0"
 newaxis = None

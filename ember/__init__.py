@@ -39,6 +39,7 @@ from ember import config, errors, image, linalg, math, nn, random, test  # noqa:
 from ember import autograph  # noqa: F401,E402
 from ember.module import Module  # noqa: F401,E402
 from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
+from ember.ops.tensor_array_ops import TensorArray  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None

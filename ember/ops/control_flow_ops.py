@@ -61,6 +61,7 @@ def _fill_missing(call, grads):
 
 class _If(Op):
     name = "If"
+    relaxed_shape = True     # outputs: the shapes both branches agree on
 
     def output_count(self, attrs):
         return len(attrs["out_specs"])
@@ -223,6 +224,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 class _While(Op):
     name = "While"
+    relaxed_shape = True     # loop variables: their shape invariants
 
     def output_count(self, attrs):
         return attrs["n_vars"]

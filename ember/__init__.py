@@ -40,6 +40,14 @@ from ember import autograph  # noqa: F401,E402
 from ember.module import Module  # noqa: F401,E402
 from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
 from ember.ops.tensor_array_ops import TensorArray  # noqa: F401,E402
+from ember.ops.control_flow_ops import control_dependencies  # noqa: F401,E402
+from ember.ops.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa
+from ember.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
+from ember.ops.script_ops import numpy_function, py_function  # noqa: F401,E402
+from ember.ops.check_ops import (  # noqa: F401,E402
+    Assert, assert_equal, assert_greater, assert_less, assert_rank, ensure_shape,
+)
+from ember import debugging, version  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None

@@ -17,7 +17,8 @@ from ember.framework.subgraph import SubFunction
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["cond", "while_loop", "case", "switch_case", "group", "no_op", "tuple_"]
+__all__ = ["cond", "while_loop", "case", "switch_case", "group", "no_op", "tuple_",
+           "control_dependencies"]
 
 
 def _known_bool(pred):
@@ -434,3 +435,27 @@ def group(*inputs, name=None):
 
 def tuple_(tensors, control_inputs=None, name=None):
     return list(tensors)
+
+
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def control_dependencies(control_inputs):
+    """Operations made inside the block run after ``control_inputs`` (operations or
+    tensors). Eagerly everything already ran in order, so it does nothing.
+
+    >>> with tf.control_dependencies([tf.debugging.assert_positive(x)]):
+    ...     y = tf.math.log(x)
+    """
+    graph = context.graph
+    if graph is None:
+        return _NullContext()
+    if control_inputs is not None:
+        control_inputs = [c for c in control_inputs if c is not None and not isinstance(
+            c, EagerTensor) and not getattr(c, "_is_ember_variable", False)]
+    return graph.control_dependencies(control_inputs)

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from ember.framework.context import context
 from ember.framework.op import Op, execute
 from ember.framework.tensor import Tensor, convert_to_tensor
 
@@ -179,6 +180,8 @@ def print_v2(*inputs, output_stream="stderr", summarize=3, sep=" ", end="\n", na
         else:
             merged.append(p)
     summarize = -1 if summarize is None else int(summarize)
-    return execute(PRINT, tensors, {"template": tuple(merged), "summarize": summarize,
-                                    "stream": output_stream, "end": end}, name)
+    execute(PRINT, tensors, {"template": tuple(merged), "summarize": summarize,
+                             "stream": output_stream, "end": end}, name)
+    graph = context.graph
+    return None if graph is None else graph._operations[-1]   # the print operation
 

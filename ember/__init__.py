@@ -48,6 +48,7 @@ from ember.ops.check_ops import (  # noqa: F401,E402
     Assert, assert_equal, assert_greater, assert_less, assert_rank, ensure_shape,
 )
 from ember import debugging, version  # noqa: F401,E402
+from ember.config.devices import DeviceSpec, device  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None

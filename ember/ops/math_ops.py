@@ -562,7 +562,8 @@ def bitwise_not(x, name=None):
 
 
 def _string_join(a, b):
-    return np.frompyfunc(lambda p, q: p + q, 2, 1)(a, b).astype(object)
+    # (a scalar result comes back as bytes, not as an array)
+    return np.asarray(np.frompyfunc(lambda p, q: p + q, 2, 1)(a, b), dtype=object)
 
 
 STRING_JOIN2 = BinaryOp("StringJoin2", _string_join, None, frozenset([np.dtype(object)]))

@@ -134,6 +134,15 @@ def _convert_node(fn, node):
     variables (and ``ag__``), so the new code object has them as free variables."""
     code = fn.__code__
     class_cell = "__class__" in code.co_freevars
+    # defaults and annotations belong to the original function object (and their own
+    # code, such as a default lambda, must not be mistaken for the function's)
+    node.args.defaults = []
+    node.args.kw_defaults = [None] * len(node.args.kw_defaults)
+    for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+        a.annotation = None
+    for a in (node.args.vararg, node.args.kwarg):
+        if a is not None:
+            a.annotation = None
     if isinstance(node, ast.Lambda):
         transformer.transform_function(node, class_cell)
         inner = [ast.Return(value=node)]
@@ -157,7 +166,7 @@ def _convert_node(fn, node):
     ast.fix_missing_locations(module)
     compiled = compile(module, code.co_filename, "exec", dont_inherit=True)
     factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-    new_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
+    new_code = [c for c in factory_code.co_consts if isinstance(c, types.CodeType)][-1]
     return new_code.replace(co_name=code.co_name, co_qualname=code.co_qualname)
 
 

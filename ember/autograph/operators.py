@@ -20,7 +20,7 @@ from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["Undefined", "UndefinedReturnValue", "if_stmt", "while_stmt", "for_stmt", "and_",
            "or_", "not_", "if_exp", "retval", "print_", "assert_stmt", "autograph_artifact",
-           "set_loop_options"]
+           "set_loop_options", "ld_attr", "set_attr"]
 
 
 # ------------------------------------------------------------------------ undefined ---
@@ -90,6 +90,25 @@ def retval(value):
         if isinstance(leaf, Undefined):
             leaf._fail()
     return value
+
+
+def ld_attr(obj, attr):
+    """``obj.attr``, or Undefined when it has not been set yet."""
+    try:
+        return getattr(obj, attr)
+    except AttributeError:
+        return Undefined(f"{type(obj).__name__}.{attr}")
+
+
+def set_attr(obj, attr, value):
+    """``obj.attr = value`` (an Undefined value removes the attribute)."""
+    if isinstance(value, Undefined):
+        try:
+            delattr(obj, attr)
+        except AttributeError:
+            pass
+        return
+    setattr(obj, attr, value)
 
 
 def autograph_artifact(fn):

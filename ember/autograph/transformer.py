@@ -116,6 +116,9 @@ def modified_names(stmts):
                 add(n.name)
             elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
                 add(n.id)
+            elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and \
+                    isinstance(n.value, ast.Name) and n.value.id != AG:
+                add(f"{n.value.id}.{n.attr}")        # self.x = ...: the attribute is state
             elif isinstance(n, ast.ExceptHandler) and n.name:
                 add(n.name)
             elif isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -383,7 +386,7 @@ class _ControlFlow(ast.NodeTransformer):
         state = [n for n in mod if n not in self.globals and n not in self.nonlocals]
         decls = []
         g = [n for n in mod if n in self.globals]
-        nl = [n for n in mod if n in self.nonlocals] + state
+        nl = [n for n in mod if n in self.nonlocals] + [n for n in state if "." not in n]
         if g:
             decls.append(ast.Global(names=g))
         if nl:
@@ -392,21 +395,26 @@ class _ControlFlow(ast.NodeTransformer):
 
     def _state_functions(self, state, like):
         get_name, set_name = self.names.new("get_state"), self.names.new("set_state")
-        tup = ast.Tuple(elts=[_name(n) for n in state], ctx=ast.Load())
+        tup = ast.Tuple(elts=[_load_state(n) for n in state], ctx=ast.Load())
         get_fn = _def(get_name, [], [ast.Return(value=tup)])
-        if state:
-            target = ast.Tuple(elts=[_name(n, ast.Store()) for n in state], ctx=ast.Store())
-            set_body = [ast.Nonlocal(names=list(state)),
-                        ast.Assign(targets=[target], value=_name("vars_"))]
-        else:
-            set_body = [ast.Pass()]
+        plain = [n for n in state if "." not in n]
+        set_body = [ast.Nonlocal(names=plain)] if plain else []
+        for k, n in enumerate(state):
+            item = ast.Subscript(value=_name("vars_"), slice=ast.Constant(k), ctx=ast.Load())
+            if "." in n:
+                base, attr = n.split(".", 1)
+                set_body.append(ast.Expr(value=_call(_ag("set_attr"), [
+                    _name(base), ast.Constant(attr), item])))
+            else:
+                set_body.append(_assign(n, item))
+        set_body = set_body or [ast.Pass()]
         set_fn = _def(set_name, ["vars_"], set_body)
         return _located([get_fn, set_fn], like), get_name, set_name
 
     def _undefined_guards(self, state, like):
         out = []
         for n in state:
-            if n in self.params:
+            if n in self.params or "." in n:
                 continue
             out.append(ast.Try(
                 body=[ast.Expr(value=_name(n))],
@@ -471,6 +479,13 @@ class _ControlFlow(ast.NodeTransformer):
             self._names_tuple(state), opts, ast.Constant(node.lineno)]))
         return _located(pre + [body_fn] + funcs, node) + \
             self._undefined_guards(state, node) + _located([call], node)
+
+
+def _load_state(name):
+    if "." in name:
+        base, attr = name.split(".", 1)
+        return _call(_ag("ld_attr"), [_name(base), ast.Constant(attr)])
+    return _name(name)
 
 
 def _loop_options(body):

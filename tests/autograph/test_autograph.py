@@ -287,3 +287,45 @@ def test_assert_statement_python_and_tensor():
     np.testing.assert_allclose(f(tf.constant([1.0, 2.0])), [2.0, 3.0])
     with pytest.raises(AssertionError, match="two elements"):
         f(tf.constant([1.0]))
+
+
+def test_attributes_assigned_in_tensor_branches_and_loops():
+    class Acc:
+        def __init__(self):
+            self.total = tf.constant(0.0)
+
+        def add_positive(self, x):
+            for v in x:
+                if v > 0:
+                    self.total = self.total + v
+            return self.total
+
+    acc = Acc()
+    out = tf.function(acc.add_positive)(tf.constant([1.0, -2.0, 3.0]))
+    assert float(out) == 4.0
+
+
+def test_python_range_of_a_tensor_becomes_a_graph_loop():
+    @tf.function
+    def f(n):
+        s = 0
+        for i in range(n):
+            s += i
+        return s
+
+    assert int(f(tf.constant(5))) == 10
+    graph = f.get_concrete_function(tf.TensorSpec([], tf.int32)).graph
+    assert any(op.type in ("While", "StatefulWhile") for op in graph.get_operations())
+
+
+def _with_defaults(x, scale=2.0, add=lambda a, b: a + b, *, bias: float = 1.0):
+    if x > 0:
+        x = add(x * scale, bias)
+    return x
+
+
+def test_defaults_keywords_and_annotations_survive_conversion():
+    f = tf.function(_with_defaults)
+    assert float(f(tf.constant(1.0))) == 3.0
+    assert float(f(tf.constant(1.0), add=lambda a, b: a - b, bias=0.5)) == 1.5
+    assert float(f(tf.constant(-1.0), 3.0)) == -1.0

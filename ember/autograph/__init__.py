@@ -17,13 +17,23 @@ code calls are converted too, unless they belong to ember, NumPy or the standard
 from __future__ import annotations
 
 import builtins as _builtins
-
-from ember.autograph import experimental  # noqa: F401
-from ember.autograph.conversion import to_code, to_graph  # noqa: F401
+import importlib as _importlib
 
 __all__ = ["experimental", "set_verbosity", "to_code", "to_graph", "trace"]
 
 _verbosity = 0
+
+
+def to_graph(entity, recursive=True, experimental_optional_features=None):
+    """The converted Python function (see ``ember.autograph.conversion.to_graph``)."""
+    from ember.autograph import conversion
+    return conversion.to_graph(entity, recursive, experimental_optional_features)
+
+
+def to_code(entity, recursive=True, experimental_optional_features=None):
+    """The source code AutoGraph generates for ``entity``."""
+    from ember.autograph import conversion
+    return conversion.to_code(entity, recursive, experimental_optional_features)
 
 
 def set_verbosity(level: int, alsologtostdout: bool = False) -> None:
@@ -45,10 +55,21 @@ def trace(*args) -> None:
     _builtins.print(*args)
 
 
-def _install():
+def __getattr__(name):
+    """``experimental`` loads on first use (the converter imports ``ast``)."""
+    if name == "experimental":
+        return _importlib.import_module(f"{__name__}.experimental")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _tf_convert(fn):
     from ember.autograph.conversion import tf_convert
+    return tf_convert(fn)
+
+
+def _install():
     from ember.framework import function as _function
-    _function.autograph_hook = tf_convert
+    _function.autograph_hook = _tf_convert
 
 
 _install()

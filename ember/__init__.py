@@ -94,9 +94,11 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat``, ``ember.keras`` and ``ember.signal`` load on first use (keeps
-    ``import ember`` fast)."""
+    """``ember.compat``, ``ember.keras``, ``ember.signal`` and ``ember.sparse`` load on
+    first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras", "signal"):
+    if name in ("compat", "keras", "signal", "sparse"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "SparseTensor":
+        return importlib.import_module(f"{__name__}.sparse").SparseTensor
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

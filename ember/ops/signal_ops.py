@@ -65,8 +65,13 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         else:
             num_frames = (n + frame_step - 1) // frame_step
             need = math_ops.maximum(0, (num_frames - 1) * frame_step + frame_length - n)
-        paddings = [[0, 0]] * rank
-        paddings[axis] = [0, need]
+        if isinstance(need, int):
+            paddings = [[0, 0]] * rank
+            paddings[axis] = [0, need]
+        else:
+            flat = [convert_to_tensor(0)] * (2 * rank)
+            flat[2 * axis + 1] = math_ops.cast(need, dtypes.int32)
+            paddings = array_ops.reshape(array_ops.stack(flat), [rank, 2])
         signal = array_ops.pad(signal, paddings, constant_values=convert_to_tensor(
             pad_value, dtype=signal.dtype))
     elif isinstance(n, int):

@@ -69,8 +69,10 @@ class _Scatter(Op):
     def infer(self, inputs, dynamic_size):
         buf, _, vals = inputs
         elem = vals.shape[1:] if vals.shape.rank is not None else None
-        if buf.shape.rank is None or elem is None:
+        if elem is None:
             return TensorShape(None), buf.dtype
+        if buf.shape.rank is None:        # the element shape comes from the values
+            return TensorShape([None]).concatenate(elem), buf.dtype
         if buf.shape.rank != vals.shape.rank:
             return TensorShape([buf.shape[0] if not dynamic_size else None] + list(elem)), \
                 buf.dtype

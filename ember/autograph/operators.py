@@ -464,7 +464,8 @@ def _graph_while(first_test, test, body, get_state, set_state, names, opts, wher
                          f"would never end; its body must update the variables its "
                          f"condition reads")
     invariants = _shape_invariants(opts, init, names)
-    structs = {i: init[i] for i in carried}
+    # copies: a list the body mutates in place must still show its old structure
+    structs = {i: nest.pack_sequence_as(init[i], nest.flatten(init[i])) for i in carried}
     flat_init, flat_names, flat_inv = [], [], []
     for i in carried:
         leaves = _to_tensors(init[i], names[i], where)
@@ -511,6 +512,13 @@ def _graph_while(first_test, test, body, get_state, set_state, names, opts, wher
             try:
                 nest.assert_same_structure(structs[i], v)
             except (ValueError, TypeError):
+                if isinstance(v, list):
+                    raise ValueError(
+                        f"'{names[i]}' is a Python list that the {where} changes (appends "
+                        f"to); a loop with a tensor condition runs as one graph loop and "
+                        f"cannot grow a Python list. Collect the values in a tf.TensorArray "
+                        f"(ta = ta.write(i, value)) and use ta.stack() after the loop") \
+                        from None
                 raise ValueError(f"'{names[i]}' has structure {structs[i]!r} before the "
                                  f"{where} but {v!r} after one iteration") from None
             for leaf in nest.flatten(v):
@@ -573,7 +581,8 @@ def _initialize_returns(init, undef_ret, carried, body, get_state, set_state, na
     returned value, and start the loop with zeros of that type."""
     import ember
     from ember.ops import control_flow_ops as cf
-    structs = {i: init[i] for i in carried}
+    # copies: a list the body mutates in place must still show its old structure
+    structs = {i: nest.pack_sequence_as(init[i], nest.flatten(init[i])) for i in carried}
     specs, flat = [], []
     for i in carried:
         for leaf in _to_tensors(init[i], names[i], "loop"):

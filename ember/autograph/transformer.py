@@ -126,7 +126,13 @@ def modified_names(stmts):
                     add((a.asname or a.name).split(".")[0])
             elif isinstance(n, ast.NamedExpr):
                 targets(n.target)
+            elif isinstance(n, ast.Attribute) and n.attr in _LIST_MUTATORS and \
+                    isinstance(n.value, ast.Name) and n.value.id != AG:
+                add(n.value.id)              # out.append(x): the list is state too
     return list(out)
+
+
+_LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear"})
 
 
 def _declared(fdef, kind):

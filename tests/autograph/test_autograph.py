@@ -329,3 +329,24 @@ def test_defaults_keywords_and_annotations_survive_conversion():
     assert float(f(tf.constant(1.0))) == 3.0
     assert float(f(tf.constant(1.0), add=lambda a, b: a - b, bias=0.5)) == 1.5
     assert float(f(tf.constant(-1.0), 3.0)) == -1.0
+
+
+def test_growing_a_python_list_in_a_tensor_loop_names_tensor_array():
+    @tf.function
+    def f(x):
+        out = []
+        for v in x:
+            out.append(v * 2)
+        return tf.stack(out)
+
+    with pytest.raises(ValueError, match="'out' is a Python list.*TensorArray"):
+        f(tf.constant([1.0, 2.0]))
+
+    @tf.function
+    def g(x):
+        out = []
+        for k in range(2):              # a Python loop may grow it
+            out.append(x[k] * 2)
+        return tf.stack(out)
+
+    np.testing.assert_allclose(g(tf.constant([1.0, 2.0])), [2.0, 4.0])

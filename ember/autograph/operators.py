@@ -193,13 +193,13 @@ def _graph_if(cond, body, orelse, get_state, set_state, names, lineno):
 
     def branch(fn, key):
         def run():
-            set_state(init)
+            set_state(tuple(_fresh(v) for v in init))    # each branch mutates its own lists
             fn()
             out = tuple(get_state())
             seen[key] = out
             result = {}
             for i, (v, v0) in enumerate(zip(out, init)):
-                if isinstance(v, Undefined) or v is v0 and not _all_tensorish(v):
+                if isinstance(v, Undefined) or _same(v, v0) and not _all_tensorish(v):
                     continue
                 result[i] = nest.pack_sequence_as(v, _to_tensors(v, names[i], where))
             return result
@@ -214,7 +214,7 @@ def _graph_if(cond, body, orelse, get_state, set_state, names, lineno):
     for i, name in enumerate(names):
         t, e = then_out[i], else_out[i]
         t_undef, e_undef = isinstance(t, Undefined), isinstance(e, Undefined)
-        if t is init[i] and e is init[i]:
+        if _same(t, init[i]) and _same(e, init[i]):
             continue                                     # unchanged in both branches
         if t_undef and e_undef:
             final[i] = t if t is init[i] else e
@@ -245,8 +245,28 @@ def _graph_if(cond, body, orelse, get_state, set_state, names, lineno):
     set_state(tuple(final))
 
 
+def _fresh(v):
+    """A copy of a list or dict state value (its leaves shared), anything else itself."""
+    if isinstance(v, (list, dict)):
+        return nest.pack_sequence_as(v, nest.flatten(v))
+    return v
+
+
 def _all_tensorish(v):
     return all(_is_tensorish_leaf(x) and not isinstance(x, complex) for x in nest.flatten(v))
+
+
+def _same(v, v0):
+    """``v`` is ``v0``, or an unchanged copy of the list/dict ``v0``."""
+    if v is v0:
+        return True
+    if isinstance(v0, (list, dict)) and type(v) is type(v0):
+        try:
+            nest.assert_same_structure(v, v0)
+        except (ValueError, TypeError):
+            return False
+        return all(a is b for a, b in zip(nest.flatten(v), nest.flatten(v0)))
+    return False
 
 
 def _slot_outputs(fn):

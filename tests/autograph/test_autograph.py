@@ -350,3 +350,15 @@ def test_growing_a_python_list_in_a_tensor_loop_names_tensor_array():
         return tf.stack(out)
 
     np.testing.assert_allclose(g(tf.constant([1.0, 2.0])), [2.0, 4.0])
+
+
+def test_list_appended_in_one_tensor_branch_is_a_clear_error():
+    @tf.function
+    def f(x):
+        out = []
+        if x > 0:
+            out.append(x)
+        return out
+
+    with pytest.raises(ValueError, match="'out' has a different structure"):
+        f(tf.constant(1.0))

@@ -382,7 +382,12 @@ def while_stmt(test, body, get_state, set_state, symbol_names, opts=None, lineno
 def for_stmt(iterable, extra_test, body, get_state, set_state, symbol_names, opts=None,
              lineno=None):
     """``for item in iterable: body(item)`` (stopping when ``extra_test()`` is false); a
-    graph ``while_loop`` over the indices when ``iterable`` is a symbolic tensor."""
+    graph ``while_loop`` over the indices when ``iterable`` is a symbolic tensor.
+
+    An iterable with a method ``_autograph_for_stmt(extra_test, body, get_state,
+    set_state, symbol_names, opts)`` runs the loop itself (how a Dataset can become one
+    graph loop); other Python iterables (lists, ranges of Python ints, iterators) are
+    iterated in Python, each iteration traced in turn."""
     opts = opts or {}
     where = f"for loop{_where(lineno)}"
     if isinstance(iterable, _IndexedIterable) or _is_symbolic(iterable):

@@ -14,6 +14,16 @@ from ember.framework.tensor import convert_to_tensor
 __all__ = ["map_fn", "scan", "foldl", "foldr", "vectorized_map"]
 
 
+def _converted(fn):
+    """``fn`` as AutoGraph converts it while a graph is traced (as TensorFlow converts the
+    functions given to map_fn and friends); itself otherwise."""
+    if context.graph is None:
+        return fn
+    from ember.framework import function as function_module
+    hook = function_module.autograph_hook
+    return hook(fn) if hook is not None else fn
+
+
 def _leading(flat, what):
     """The common first dimension of the element tensors (an int, or a tensor)."""
     from ember.ops.array_ops import shape as shape_of
@@ -72,6 +82,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
     >>> tf.map_fn(tf.strings.length, tf.constant(["a", "bc"]), fn_output_signature=tf.int32)
     """
     from ember.ops.array_ops import gather, stack
+    fn = _converted(fn)
     signature = fn_output_signature if fn_output_signature is not None else dtype
     flat_elems = [convert_to_tensor(e) for e in nest.flatten(elems)]
     elems = nest.pack_sequence_as(elems, flat_elems)
@@ -127,6 +138,7 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     <tf.Tensor: shape=(4,), dtype=int32, numpy=array([ 1,  3,  6, 10], dtype=int32)>
     """
     from ember.ops.array_ops import concat, expand_dims, reverse as reverse_, stack
+    fn = _converted(fn)
     flat_elems = [convert_to_tensor(e) for e in nest.flatten(elems)]
     if reverse:
         flat_elems = [reverse_(e, [0]) for e in flat_elems]
@@ -196,6 +208,7 @@ def _accumulator(new, like, what):
 def _fold(fn, elems, initializer, reverse, what):
     from ember.ops import control_flow_ops
     from ember.ops.array_ops import reverse as reverse_
+    fn = _converted(fn)
     flat_elems = [convert_to_tensor(e) for e in nest.flatten(elems)]
     if reverse:
         flat_elems = [reverse_(e, [0]) for e in flat_elems]
@@ -243,6 +256,7 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     >>> tf.vectorized_map(lambda x: tf.reduce_sum(x), tf.ones([4, 3]))
     """
     from ember.ops.array_ops import gather, stack
+    fn = _converted(fn)
     flat = [convert_to_tensor(e) for e in nest.flatten(elems)]
     n = _leading(flat, "vectorized_map")
     rows = _element_fn(nest.pack_sequence_as(elems, flat), flat)

@@ -96,3 +96,17 @@ def test_gradients_numerically(fn, traced):
     f = tf.function(fn) if traced else fn
     theoretical, numerical = compute_gradient(f, [X[:3]])
     np.testing.assert_allclose(theoretical[0], numerical[0], rtol=1e-5, atol=1e-7)
+
+
+def _relu_like(v):
+    if v > 0:
+        return v
+    return v * 0.1
+
+
+def test_functions_given_to_map_fn_are_converted_when_traced():
+    f = tf.function(lambda x: tf.map_fn(_relu_like, x))
+    np.testing.assert_allclose(f(tf.constant([2.0, -1.0])), [2.0, -0.1], rtol=1e-6)
+    g = tf.function(lambda x: tf.foldl(lambda a, v: a + _relu_like(v), x,
+                                       initializer=tf.constant(0.0)))
+    np.testing.assert_allclose(g(tf.constant([2.0, -1.0])), 1.9, rtol=1e-6)

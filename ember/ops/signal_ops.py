@@ -15,7 +15,8 @@ from ember.framework.tensor import EagerTensor, convert_to_tensor
 __all__ = ["frame", "overlap_and_add", "hann_window", "hamming_window", "kaiser_window",
            "kaiser_bessel_derived_window", "vorbis_window", "stft", "inverse_stft",
            "inverse_stft_window_fn", "linear_to_mel_weight_matrix",
-           "mfccs_from_log_mel_spectrograms", "dct", "idct", "fftshift", "ifftshift"]
+           "mfccs_from_log_mel_spectrograms", "dct", "idct", "fftshift", "ifftshift", "mdct",
+           "inverse_mdct"]
 
 
 def _static(value, what):
@@ -311,7 +312,7 @@ def dct(input, type=2, n=None, axis=-1, norm=None, name=None):  # noqa: A002
     """The discrete cosine transform (types I-IV, as scipy.fftpack defines them) over
     the last axis; ``norm='ortho'`` makes types II-IV orthonormal; ``n`` crops or
     zero-pads the axis first."""
-    from ember.ops import array_ops, math_ops
+    from ember.ops import array_ops
     x = convert_to_tensor(input)
     if type not in (1, 2, 3, 4):
         raise ValueError(f"dct: type must be 1, 2, 3 or 4, got {type}")
@@ -335,8 +336,9 @@ def dct(input, type=2, n=None, axis=-1, norm=None, name=None):  # noqa: A002
         elif n > length:
             x = array_ops.pad(x, [[0, 0]] * (x.shape.rank - 1) + [[0, n - length]])
         length = n
+    from ember.ops.linalg_ops import tensordot
     m = convert_to_tensor(_dct_matrix(length, type, norm).astype(x.dtype.np))
-    return math_ops.tensordot(x, m, 1) if x.shape.rank != 2 else x @ m
+    return tensordot(x, m, 1) if x.shape.rank != 2 else x @ m
 
 
 def idct(input, type=2, n=None, axis=-1, norm=None, name=None):  # noqa: A002
@@ -358,6 +360,51 @@ def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name=None):
                          "dimension) must be known")
     from ember.ops import math_ops
     return dct(x, type=2) * math_ops.rsqrt(convert_to_tensor(bins * 2.0, dtype=x.dtype))
+
+
+def mdct(signals, frame_length, window_fn=vorbis_window, pad_end=False, norm=None,
+         name=None):
+    """The modified DCT of frames of ``frame_length`` samples (a multiple of 4) every
+    ``frame_length // 2``: ``[..., frames, frame_length // 2]``."""
+    from ember.ops import array_ops
+    signals = convert_to_tensor(signals)
+    frame_length = _static(frame_length, "mdct: frame_length")
+    if frame_length % 4:
+        raise ValueError(f"mdct: frame_length must be a multiple of 4, got {frame_length}")
+    framed = frame(signals, frame_length, frame_length // 2, pad_end=pad_end)
+    if window_fn is not None:
+        framed = framed * window_fn(frame_length, dtype=signals.dtype)
+    else:
+        framed = framed * np.asarray(1.0 / np.sqrt(2), signals.dtype.np)
+    q = frame_length // 4
+    a, b, c, d = (framed[..., k * q:(k + 1) * q] for k in range(4))
+    first = -array_ops.reverse(c, [-1]) - d
+    second = a - array_ops.reverse(b, [-1])
+    return dct(array_ops.concat([first, second], -1), type=4, norm=norm)
+
+
+def inverse_mdct(mdcts, window_fn=vorbis_window, norm=None, name=None):
+    """The signal whose ``mdct`` (with the same window and norm) is ``mdcts``."""
+    from ember.ops import array_ops
+    mdcts = convert_to_tensor(mdcts)
+    half = mdcts.shape[-1] if mdcts.shape.rank else None
+    if half is None:
+        raise ValueError("inverse_mdct: the last dimension must be known")
+    if norm is None:
+        y = dct(mdcts, type=4) * np.asarray(0.5 / half, mdcts.dtype.np)
+    elif norm == "ortho":
+        y = dct(mdcts, type=4, norm="ortho")
+    else:
+        raise ValueError(f"inverse_mdct: norm must be None or 'ortho', got {norm!r}")
+    h = half // 2
+    lo, hi = y[..., :h], y[..., h:]
+    frames = array_ops.concat([hi, -array_ops.reverse(hi, [-1]), -array_ops.reverse(lo, [-1]),
+                               -lo], -1)
+    if window_fn is not None:
+        frames = frames * window_fn(2 * half, dtype=mdcts.dtype)
+    else:
+        frames = frames * np.asarray(1.0 / np.sqrt(2), mdcts.dtype.np)
+    return overlap_and_add(frames, half)
 
 
 # ------------------------------------------------------------------------- shifts ---

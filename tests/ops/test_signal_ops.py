@@ -107,12 +107,31 @@ def test_windows_mel_dct_mfcc_against_tensorflow():
                                np.fft.ifftshift(np.arange(12).reshape(3, 4)))
 
 
+def test_mdct_against_tensorflow():
+    np.testing.assert_allclose(S.mdct(X, 8), REF["mdct"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(S.mdct(X, 12, pad_end=True, norm="ortho"), REF["mdct_ortho_pad"],
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(S.inverse_mdct(S.mdct(X, 8)), REF["imdct"], rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(S.inverse_mdct(S.mdct(X, 8, norm="ortho"), norm="ortho"),
+                               REF["imdct_ortho"], rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        S.mdct(X, 10)
+
+
 @pytest.mark.parametrize("fn", [
+    lambda v: S.mdct(v, 4),
     lambda v: S.frame(v, 3, 2, pad_end=True),
     lambda v: S.overlap_and_add(tf.reshape(v, [2, 3, 4]), 2),
     lambda v: tf.abs(S.stft(v, 8, 4, fft_length=8)),
     lambda v: S.dct(v, type=3, norm="ortho"),
     lambda v: S.mfccs_from_log_mel_spectrograms(v),
-], ids=["frame", "overlap_and_add", "stft", "dct", "mfcc"])
+], ids=["mdct", "frame", "overlap_and_add", "stft", "dct", "mfcc"])
 def test_signal_gradients(fn):
     check_gradient(fn, [RNG.standard_normal((2, 12))], rtol=1e-5, atol=1e-7)
+
+
+def test_dct_of_higher_rank_inputs():
+    x3 = X.reshape(2, 5, 8).astype(np.float64)
+    want = np.stack([np.asarray(S.dct(x3[k], type=2)) for k in range(2)])
+    np.testing.assert_allclose(S.dct(x3, type=2), want, rtol=1e-10)

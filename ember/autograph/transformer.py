@@ -375,11 +375,12 @@ def _is_set_loop_options(node):
 # ------------------------------------------------------------ pass 4: control flow ---
 
 class _ControlFlow(ast.NodeTransformer):
-    def __init__(self, names, params, globals_, nonlocals):
+    def __init__(self, names, params, globals_, nonlocals, mutators=None):
         self.names = names
         self.params = set(params) | {"do_return", "retval_"}
         self.globals = globals_
         self.nonlocals = nonlocals
+        self.mutators = mutators or {}   # nested function -> the names it sets (nonlocal)
 
     def visit_FunctionDef(self, node):
         return node
@@ -389,6 +390,10 @@ class _ControlFlow(ast.NodeTransformer):
     # -- helpers ---------------------------------------------------------------------
     def _state(self, stmts):
         mod = [n for n in modified_names(stmts) if n != AG]
+        for stmt in stmts:            # calling a nested function that sets nonlocals
+            for n in [stmt] + list(_walk_scope(stmt)):
+                if isinstance(n, ast.Name) and n.id in self.mutators:
+                    mod.extend(v for v in self.mutators[n.id] if v not in mod)
         state = [n for n in mod if n not in self.globals and n not in self.nonlocals]
         decls = []
         g = [n for n in mod if n in self.globals]
@@ -516,6 +521,10 @@ def _def(name, params, body):
 
 # ----------------------------------------------------------------------- driver ---
 
+def _is_generator(fdef):
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in _walk_scope(fdef))
+
+
 def _params(args):
     out = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     if args.vararg:
@@ -532,9 +541,12 @@ def transform_function(node, class_cell=False, names=None):
         params = _params(node.args)
         node.body = _Expressions(class_cell, params[0] if params else None).visit(node.body)
         return node
-    # nested functions first, each converted on its own
+    # nested functions first, each converted on its own (generators and coroutines stay
+    # as they are: their loops must keep yielding from the generator's own frame)
+    mutators = {}
     for n in list(_walk_scope(node)):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(n, ast.FunctionDef) and not _is_generator(n):
+            mutators[n.name] = sorted(_declared(n, ast.Nonlocal))
             transform_function(n, class_cell, names)
             n.decorator_list.append(ast.copy_location(_ag("autograph_artifact"), n))
     params = _params(node.args)
@@ -542,7 +554,8 @@ def transform_function(node, class_cell=False, names=None):
     _convert_returns(node)
     ex = _Expressions(class_cell, params[0] if params else None)
     node.body = [ex.visit(s) for s in node.body]
-    cf = _ControlFlow(names, params, _declared(node, ast.Global), _declared(node, ast.Nonlocal))
+    cf = _ControlFlow(names, params, _declared(node, ast.Global), _declared(node, ast.Nonlocal),
+                      {k: v for k, v in mutators.items() if v})
     node.body = cf.visit(ast.Module(body=node.body, type_ignores=[])).body
     ast.fix_missing_locations(node)
     return node

@@ -211,7 +211,54 @@ def closure_and_globals(x, n):
     return s
 
 
-CASES = [while_sum, nested_range_loops, early_return_in_for, break_in_while, continue_in_for,
+def return_from_nested_loops(x, n):
+    i = tf.constant(0)
+    while i < n:
+        j = tf.constant(0)
+        while j < n:
+            if x[i] + x[j] > 6.5:
+                return x[i] * 100.0 + x[j]
+            j += 1
+        i += 1
+    return tf.constant(-1.0)
+
+
+def with_and_nonlocal_inside_loops(x, n):
+    total = tf.constant(0.0)
+
+    def bump(v):
+        nonlocal total
+        total = total + v
+
+    for v in x:
+        with tf.name_scope("step"):
+            if v > 0:
+                bump(v)
+    return total
+
+
+def while_else_and_continue(x, n):
+    i = tf.constant(0)
+    s = tf.constant(0.0)
+    while i < n:
+        i += 1
+        if x[i - 1] < 0:
+            continue
+        s += x[i - 1]
+    else:
+        s += 1000.0
+    return s
+
+
+def generator_helper_stays_python(x, n):
+    def gen():
+        for k in range(3):
+            yield x[k]
+    return tf.add_n(list(gen()))
+
+
+CASES = [return_from_nested_loops, with_and_nonlocal_inside_loops, while_else_and_continue,
+         generator_helper_stays_python, while_sum, nested_range_loops, early_return_in_for, break_in_while, continue_in_for,
          for_over_range, for_over_tensor, if_in_loop, python_loops_stay_python, logical_ops,
          return_in_if_else, return_in_if_then_continue, calls_converted_helper, tuple_state,
          enumerate_zip_len, for_else, while_with_python_counter, nested_while_break,

@@ -22,7 +22,7 @@ __all__ = ["SparseTensor", "to_dense", "from_dense", "sparse_dense_matmul", "add
            "reduce_sum", "reduce_max", "reorder", "reshape", "transpose", "retain", "slice",
            "concat", "expand_dims", "fill_empty_rows", "reset_shape", "to_indicator", "eye",
            "map_values", "softmax", "maximum", "minimum", "split", "segment_sum",
-           "segment_mean", "segment_sqrt_n"]
+           "segment_mean", "segment_sqrt_n", "bincount", "sampled_addmm"]
 
 
 def _ops():
@@ -610,3 +610,71 @@ def segment_mean(data, indices, segment_ids, num_segments=None, name=None):
 def segment_sqrt_n(data, indices, segment_ids, num_segments=None, name=None):
     """Sums of the rows ``data[indices]`` per segment divided by sqrt of their count."""
     return _sparse_segment(data, indices, segment_ids, num_segments, lambda c: c ** 0.5)
+
+
+# ------------------------------------------------------------ counts, sampled matmul ---
+
+def bincount(values, weights=None, axis=0, minlength=None, maxlength=None,
+             binary_output=False, name=None):
+    """Counts (or summed ``weights``) of each non-negative integer in ``values`` as a
+    SparseTensor: over everything (``axis=0``) or per row of a matrix (``axis=-1``).
+
+    >>> tf.sparse.bincount(tf.constant([1, 1, 3]))    # indices [[1], [3]], values [2, 1]
+    """
+    tf = _ops()
+    if isinstance(values, SparseTensor):
+        vals, rows = values.values, values.indices[:, 0]
+        n_rows = values.dense_shape[0]
+        w = weights.values if isinstance(weights, SparseTensor) else weights
+    else:
+        values = convert_to_tensor(values)
+        vals = tf.reshape(values, [-1])
+        if axis in (-1, 1) and values.shape.rank == 2:
+            n_rows = tf.shape(values, out_type=dtypes.int64)[0]
+            rows = tf.reshape(tf.tile(tf.range(n_rows)[:, None], [1, tf.shape(values)[1]]),
+                              [-1])
+        else:
+            rows, n_rows = None, None
+        w = None if weights is None else tf.reshape(convert_to_tensor(weights), [-1])
+    if axis not in (0, -1, 1):
+        raise ValueError(f"sparse.bincount: axis must be 0 or -1, got {axis}")
+    if axis == 0:
+        rows = None
+    vals = tf.cast(vals, dtypes.int64)
+    size = tf.maximum(tf.reduce_max(tf.concat([vals, tf.constant([-1], dtypes.int64)], 0)) + 1,
+                      0)
+    if minlength is not None:
+        size = tf.maximum(size, tf.cast(minlength, dtypes.int64))
+    if maxlength is not None:
+        size = tf.minimum(size, tf.cast(maxlength, dtypes.int64))
+    keep = vals < size
+    vals = tf.boolean_mask(vals, keep)
+    counts_dtype = w.dtype if w is not None else (values.dtype if not isinstance(
+        values, SparseTensor) else values.values.dtype)
+    contrib = tf.ones_like(vals, dtype=counts_dtype) if w is None else tf.boolean_mask(w, keep)
+    if binary_output:
+        contrib = tf.ones_like(contrib)
+    if rows is None:
+        counts = tf.math.unsorted_segment_sum(contrib, vals, size)
+    else:
+        ids = tf.boolean_mask(tf.cast(rows, dtypes.int64), keep) * size + vals
+        counts = tf.reshape(tf.math.unsorted_segment_sum(contrib, ids, n_rows * size),
+                            tf.stack([n_rows, size]))
+    if binary_output:
+        counts = tf.cast(counts > 0, counts_dtype)
+    return from_dense(counts)
+
+
+def sampled_addmm(indices, values, dense_shape, mat1, mat2, beta=1.0, alpha=1.0,
+                  output_type=dtypes.float32):
+    """``alpha * (mat1 @ mat2)`` at ``indices`` plus ``beta * values``; returns
+    ``(indices, values, dense_shape)`` (batches of matrices allowed)."""
+    tf = _ops()
+    mat1 = tf.cast(convert_to_tensor(mat1), output_type)
+    mat2 = tf.cast(convert_to_tensor(mat2), output_type)
+    indices = convert_to_tensor(indices)
+    values = tf.cast(convert_to_tensor(values), output_type)
+    product = tf.matmul(mat1, mat2)
+    picked = tf.gather_nd(product, indices, batch_dims=max(0, mat1.shape.rank - 2)) if \
+        indices.shape.rank == 3 else tf.gather_nd(product, indices)
+    return indices, alpha * picked + beta * values, convert_to_tensor(dense_shape)

@@ -114,3 +114,24 @@ def test_segments_and_traced_composites():
         return S.to_dense(S.transpose(S.add(s, s)))
 
     np.testing.assert_array_equal(f(st()), 2 * DENSE.T)
+
+
+def test_bincount_and_sampled_addmm_as_tensorflow():
+    b = S.bincount(tf.constant([[1, 1, 3], [2, 0, 2]]), axis=-1)
+    np.testing.assert_array_equal(b.indices, [[0, 1], [0, 3], [1, 0], [1, 2]])
+    np.testing.assert_array_equal(b.values, [2, 1, 1, 2])
+    np.testing.assert_array_equal(b.dense_shape, [2, 4])
+    b = S.bincount(tf.constant([1, 1, 3, 5]), minlength=7)
+    np.testing.assert_array_equal(b.indices, [[1], [3], [5]])
+    np.testing.assert_array_equal(b.dense_shape, [7])
+    b = S.bincount(tf.constant([1, 1, 3, 5]), weights=tf.constant([1.0, 2, 3, 4]), maxlength=4)
+    np.testing.assert_array_equal(b.indices, [[1], [3]])
+    np.testing.assert_array_equal(b.values, [3.0, 3.0])
+    np.testing.assert_array_equal(b.dense_shape, [4])
+    assert b.dtype == tf.float32
+    binary = S.bincount(tf.constant([2, 2, 0]), binary_output=True)
+    np.testing.assert_array_equal(binary.values, [1, 1])
+    idx, vals, shape = S.sampled_addmm([[0, 0], [1, 1]], [1.0, 2.0], [2, 2], tf.ones([2, 3]),
+                                       tf.ones([3, 2]) * 2, beta=1.0, alpha=0.5)
+    np.testing.assert_array_equal(vals, [4.0, 5.0])
+    np.testing.assert_array_equal(shape, [2, 2])

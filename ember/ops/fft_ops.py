@@ -19,7 +19,7 @@ from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["fft", "ifft", "fft2d", "ifft2d", "fft3d", "ifft3d", "rfft", "irfft", "rfft2d",
-           "irfft2d", "rfft3d", "irfft3d"]
+           "irfft2d", "rfft3d", "irfft3d", "fftnd", "ifftnd", "rfftnd", "irfftnd"]
 
 _REAL_OF = {"complex64": dtypes.float32, "complex128": dtypes.float64}
 _COMPLEX_OF = {"float32": dtypes.complex64, "float64": dtypes.complex128}
@@ -275,3 +275,102 @@ def rfft3d(input_tensor, fft_length=None, name=None):
 
 def irfft3d(input_tensor, fft_length=None, name=None):
     return _real_fft(IRFFT, input_tensor, fft_length, 3, True, "irfft3d", name)
+
+
+# --------------------------------------------------------- transforms over any axes ---
+
+def _nd_plan(x, fft_length, axes, what):
+    """(axes, lengths or None, perm, inverse perm) for a transform over ``axes``."""
+    rank = x.shape.rank
+    if rank is None:
+        raise ValueError(f"{what}: the input's rank must be known")
+    lengths = None
+    if fft_length is not None:
+        lengths = [int(d) for d in np.atleast_1d(np.asarray(
+            getattr(fft_length, "_value", fft_length)))]
+    if axes is None:
+        axes = list(range(rank - len(lengths), rank)) if lengths is not None else \
+            list(range(rank))
+    axes = [int(a) % rank for a in np.atleast_1d(np.asarray(axes))]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{what}: axes must be distinct, got {axes}")
+    if lengths is not None and len(lengths) != len(axes):
+        raise ValueError(f"{what}: fft_length has {len(lengths)} entries but there are "
+                         f"{len(axes)} axes")
+    perm = [i for i in range(rank) if i not in axes] + axes
+    return axes, lengths, perm, list(np.argsort(perm))
+
+
+def _norm_scale(norm, n, inverse, what):
+    if norm in (None, "backward"):
+        return None
+    if norm == "ortho":
+        return (float(n) ** 0.5) if inverse else 1.0 / float(n) ** 0.5
+    if norm == "forward":
+        return float(n) if inverse else 1.0 / float(n)
+    raise ValueError(f"{what}: norm must be None, 'backward', 'ortho' or 'forward', got "
+                     f"{norm!r}")
+
+
+def _scaled(y, scale):
+    if scale is None:
+        return y
+    from ember.ops.math_ops import cast
+    return y * cast(convert_to_tensor(scale), y.dtype)
+
+
+def _complex_nd(x, fft_length, axes, norm, inverse, what):
+    from ember.ops.array_ops import pad, transpose
+    x = convert_to_tensor(x)
+    axes, lengths, perm, back = _nd_plan(x, fft_length, axes, what)
+    if lengths is not None:
+        for ax, n in zip(axes, lengths):
+            have = x.shape[ax]
+            if have is None:
+                raise NotImplementedError(f"{what}: the transformed axes' sizes must be known "
+                                          f"to crop or pad them")
+            if have > n:
+                x = x[(slice(None),) * ax + (slice(0, n),)]
+            elif have < n:
+                paddings = [[0, 0]] * x.shape.rank
+                paddings[ax] = [0, n - have]
+                x = pad(x, paddings)
+    size = int(np.prod([x.shape[a] for a in axes])) if all(
+        x.shape[a] is not None for a in axes) else None
+    y = execute(FFT, [transpose(x, perm)], {"rank": len(axes), "inverse": inverse})
+    y = transpose(y, back)
+    if norm not in (None, "backward") and size is None:
+        raise NotImplementedError(f"{what}: norm needs the transformed axes' sizes")
+    return _scaled(y, _norm_scale(norm, size, inverse, what))
+
+
+def fftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The FFT over ``axes`` (the last ``len(fft_length)``, or all, by default), each
+    cropped or zero-padded to ``fft_length``."""
+    return _complex_nd(input_tensor, fft_length, axes, norm, False, "fftnd")
+
+
+def ifftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The inverse FFT over ``axes``."""
+    return _complex_nd(input_tensor, fft_length, axes, norm, True, "ifftnd")
+
+
+def _real_nd(op, x, fft_length, axes, norm, inverse, what):
+    from ember.ops.array_ops import transpose
+    x = convert_to_tensor(x)
+    axes, lengths, perm, back = _nd_plan(x, fft_length, axes, what)
+    moved = transpose(x, perm)
+    lengths = _lengths(moved, lengths, len(axes), inverse, what)
+    y = transpose(execute(op, [moved], {"rank": len(axes), "fft_length": tuple(lengths)}),
+                  back)
+    return _scaled(y, _norm_scale(norm, int(np.prod(lengths)), inverse, what))
+
+
+def rfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The FFT of a real signal over ``axes`` (non-negative frequencies on the last one)."""
+    return _real_nd(RFFT, input_tensor, fft_length, axes, norm, False, "rfftnd")
+
+
+def irfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The inverse of ``rfftnd``."""
+    return _real_nd(IRFFT, input_tensor, fft_length, axes, norm, True, "irfftnd")

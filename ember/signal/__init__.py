@@ -1,6 +1,7 @@
 """``ember.signal`` (``tf.signal``): FFTs, framing, windows, STFT, mel filters, DCT, MFCCs."""
 from ember.ops.fft_ops import (  # noqa: F401
-    fft, fft2d, fft3d, ifft, ifft2d, ifft3d, irfft, irfft2d, irfft3d, rfft, rfft2d, rfft3d,
+    fft, fft2d, fft3d, fftnd, ifft, ifft2d, ifft3d, ifftnd, irfft, irfft2d, irfft3d, irfftnd,
+    rfft, rfft2d, rfft3d, rfftnd,
 )
 from ember.ops.signal_ops import (  # noqa: F401
     dct, fftshift, frame, hamming_window, hann_window, idct, ifftshift, inverse_stft,

@@ -135,3 +135,23 @@ def test_dct_of_higher_rank_inputs():
     x3 = X.reshape(2, 5, 8).astype(np.float64)
     want = np.stack([np.asarray(S.dct(x3[k], type=2)) for k in range(2)])
     np.testing.assert_allclose(S.dct(x3, type=2), want, rtol=1e-10)
+
+
+def test_nd_transforms_against_numpy():
+    # TensorFlow 2.21 has no CPU kernel for these; numpy.fft defines the same transforms
+    x = RNG.standard_normal((2, 3, 4))
+    z = x + 1j * RNG.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(S.fftnd(z), np.fft.fftn(z), atol=1e-10)
+    np.testing.assert_allclose(S.fftnd(z, axes=[0, 2]), np.fft.fftn(z, axes=[0, 2]), atol=1e-10)
+    np.testing.assert_allclose(S.fftnd(z, fft_length=[5, 2], axes=[2, 1]),
+                               np.fft.fftn(z, s=[5, 2], axes=[2, 1]), atol=1e-10)
+    np.testing.assert_allclose(S.ifftnd(z, norm="ortho"), np.fft.ifftn(z, norm="ortho"),
+                               atol=1e-10)
+    np.testing.assert_allclose(S.rfftnd(x, fft_length=[4, 6], axes=[0, 2]),
+                               np.fft.rfftn(x, s=[4, 6], axes=[0, 2]), atol=1e-10)
+    np.testing.assert_allclose(S.irfftnd(S.rfftnd(x, axes=[1, 2]), fft_length=[3, 4],
+                                         axes=[1, 2]), x, atol=1e-10)
+    np.testing.assert_allclose(S.rfftnd(x, norm="forward"), np.fft.rfftn(x, norm="forward"),
+                               atol=1e-10)
+    check_gradient(lambda v: tf.math.real(S.rfftnd(v, fft_length=[3, 4], axes=[0, 2])),
+                   [RNG.standard_normal((2, 3, 5))], rtol=1e-5, atol=1e-7)

@@ -435,7 +435,7 @@ class _IndexedIterable:
         return cls(length, lambda i: ember.gather(x, i))
 
 
-def _loop_slots(init, names, where):
+def _loop_slots(init):
     """Which state slots a graph loop carries: (carried, undefined-return, python)."""
     carried, undef_ret, python = [], [], []
     for i, v in enumerate(init):
@@ -480,10 +480,10 @@ def _graph_while(first_test, test, body, get_state, set_state, names, opts, wher
     import ember
     del first_test   # the test is traced again inside the loop's condition graph
     init = list(get_state())
-    carried, undef_ret, python = _loop_slots(init, names, where)
+    carried, undef_ret, python = _loop_slots(init)
     if undef_ret:
-        _initialize_returns(init, undef_ret, carried, body, get_state, set_state, names)
-        carried = sorted(carried + undef_ret)
+        carried = sorted(carried + _initialize_returns(init, undef_ret, carried, body,
+                                                       get_state, set_state, names))
     if not carried:
         raise ValueError(f"The {where} has a tensor condition but changes no variable, so it "
                          f"would never end; its body must update the variables its "
@@ -567,7 +567,8 @@ def _graph_while(first_test, test, body, get_state, set_state, names, opts, wher
     final = final if isinstance(final, (list, tuple)) else [final]
     state = list(unflatten(list(final)))
     for i, v in enumerate(init):
-        if isinstance(v, Undefined) and i not in carried:
+        if isinstance(v, Undefined) and not isinstance(v, UndefinedReturnValue) and \
+                i not in carried:
             state[i] = Undefined(names[i], f"'{names[i]}' must be defined before the {where} "
                                            f"(it has a tensor condition) to be used after it")
     set_state(tuple(state))
@@ -632,12 +633,10 @@ def _initialize_returns(init, undef_ret, carried, body, get_state, set_state, na
 
     cf.trace_branch(dry, _graph(), "loop_dry_run", specs)
     set_state(tuple(init))
-    for i in undef_ret:
-        if i not in found:
-            init[i] = None
-            continue
+    for i in found:
         init[i] = nest.map_structure(lambda spec: spec.make(), found[i])
     set_state(tuple(init))
+    return sorted(found)   # a return the traced body never reaches stays undefined
 
 
 class _ZerosLike:

@@ -282,7 +282,6 @@ def _linear(indices, dense_shape):
 
 
 def _unlinear(lin, dense_shape):
-    tf = _ops()
     strides = _strides(dense_shape)
     return (lin[:, None] // strides[None, :]) % dense_shape[None, :]
 

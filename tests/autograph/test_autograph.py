@@ -362,3 +362,17 @@ def test_list_appended_in_one_tensor_branch_is_a_clear_error():
 
     with pytest.raises(ValueError, match="'out' has a different structure"):
         f(tf.constant(1.0))
+
+
+def test_return_in_a_python_branch_never_taken_inside_a_tensor_loop():
+    def make(flag):
+        @tf.function
+        def f(x):
+            for v in x:
+                if flag:
+                    return v
+            return x[0] * 0.0 + 5.0
+        return f
+
+    assert float(make(False)(tf.constant([1.0, 2.0]))) == 5.0
+    assert float(make(True)(tf.constant([1.0, 2.0]))) == 1.0

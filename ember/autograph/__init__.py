@@ -68,7 +68,7 @@ def _tf_convert(fn):
 
 
 def _install():
-    from ember.framework import function as _function
+    from ember.engine import function as _function
     _function.autograph_hook = _tf_convert
 
 

@@ -347,12 +347,12 @@ def _contains_symbolic(seq):
 def _pack_symbolic(seq, dtype):
     """A (nested) list holding symbolic tensors: its elements stacked, as TensorFlow packs
     such lists."""
-    from ember.ops.array_ops import stack
+    from ember.framework.hooks import library
     items = [_pack_symbolic(v, dtype) if isinstance(v, (list, tuple)) and
              _contains_symbolic(v) else v for v in seq]
     if dtype is None:
         dtype = next(v.dtype for v in items if isinstance(v, Tensor))
-    return stack([convert_to_tensor(v, dtype=dtype) for v in items])
+    return library.stack([convert_to_tensor(v, dtype=dtype) for v in items])
 
 
 def constant(value, dtype=None, shape=None, name="Const"):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 

@@ -19,7 +19,7 @@ def _converted(fn):
     functions given to map_fn and friends); itself otherwise."""
     if context.graph is None:
         return fn
-    from ember.framework import function as function_module
+    from ember.engine import function as function_module
     hook = function_module.autograph_hook
     return hook(fn) if hook is not None else fn
 

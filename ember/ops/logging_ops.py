@@ -7,7 +7,8 @@ import sys
 import numpy as np
 
 from ember.framework.context import context
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import Tensor, convert_to_tensor
 
 __all__ = ["print_v2", "format_array"]

@@ -24,8 +24,9 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework import random_seed
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.memory import thread_cache
-from ember.framework.op import Op, execute
+from ember.runtime.memory import thread_cache
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.random_seed import get_seed, set_seed
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -403,7 +404,7 @@ _STATELESS = {"normal": STATELESS_NORMAL, "uniform": STATELESS_UNIFORM,
 
 class UniformBlocks:
     """A seeded float32 RandomUniform node's draw of ``shape`` made block by block by
-    another kernel (ember.framework.patterns folds dropout's mask into a max pooling):
+    another kernel (ember.engine.fusion folds dropout's mask into a max pooling):
     ``block(s, e)`` gives the uniforms of items s:e, the very numbers one draw of the
     whole shape gives, whichever thread asks for which block first; ``finish()`` (once
     every block was drawn) leaves the node's generator where that one draw would.
@@ -997,6 +998,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         if rate_t.shape.rank not in (None, 0):
             raise ValueError(f"dropout: rate must be a scalar tensor or a float in the range "
                              f"[0, 1), got a tensor of shape {rate_t.shape}")
+        if rate_t.shape.rank is None:       # a placeholder of unknown shape: a scalar, so
+            rate_t = array_ops.reshape(rate_t, [])   # the output keeps x's static shape
         if isinstance(rate_t, EagerTensor) and not 0 <= float(rate_t) < 1:
             raise ValueError(f"dropout: rate must be a scalar tensor or a float in the range "
                              f"[0, 1), got {float(rate_t):g}")

@@ -8,7 +8,8 @@ import numpy as np
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
@@ -87,7 +88,7 @@ class _PyFuncGrad(Op):
         return [(s.shape, s.dtype) for s in inputs[:n_in]]
 
     def kernel(self, xp, *arrays, func, n_in, in_dtypes):
-        from ember.framework.tape import GradientTape
+        from ember.engine.tape import GradientTape
         xs = [EagerTensor(a) for a in arrays[:n_in]]
         ups = [EagerTensor(a) for a in arrays[n_in:]]
         prev_graph = context.graph

@@ -14,7 +14,8 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.nest import CompositeTensor
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
@@ -25,9 +26,26 @@ __all__ = ["SparseTensor", "to_dense", "from_dense", "sparse_dense_matmul", "add
            "segment_mean", "segment_sqrt_n", "bincount", "sampled_addmm"]
 
 
+class _Namespace:
+    """The op functions sparse ops are written with (``tf.x`` and ``tf.math.x`` alike)."""
+
+    def __init__(self):
+        from ember.framework import tensor
+        from ember.ops import array_ops, creation_ops, linalg_ops, math_ops, reduce_ops
+        for module in (tensor, array_ops, creation_ops, linalg_ops, math_ops, reduce_ops):
+            for name in getattr(module, "__all__", ()):
+                setattr(self, name, getattr(module, name))
+        self.constant = tensor.constant
+        self.math = self
+
+
+_NAMESPACE = []
+
+
 def _ops():
-    import ember
-    return ember
+    if not _NAMESPACE:
+        _NAMESPACE.append(_Namespace())
+    return _NAMESPACE[0]
 
 
 def _known(t):

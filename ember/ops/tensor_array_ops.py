@@ -20,7 +20,8 @@ from ember.framework import dtypes
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.nest import CompositeTensor
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 
 
 def test_variable_defined_in_one_branch_is_an_error_when_used():

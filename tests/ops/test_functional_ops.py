@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((5, 3))

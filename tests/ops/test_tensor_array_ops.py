@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((4, 3)).astype(np.float32)

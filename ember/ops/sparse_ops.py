@@ -19,7 +19,7 @@ from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["SparseTensor", "to_dense", "from_dense", "sparse_dense_matmul", "add",
+__all__ = ["SparseTensor", "SparseTensorSpec", "to_dense", "from_dense", "sparse_dense_matmul", "add",
            "reduce_sum", "reduce_max", "reorder", "reshape", "transpose", "retain", "slice",
            "concat", "expand_dims", "fill_empty_rows", "reset_shape", "to_indicator", "eye",
            "map_values", "softmax", "maximum", "minimum", "split", "segment_sum",
@@ -140,6 +140,60 @@ class SparseTensor(CompositeTensor):
                 f"dense_shape={self.dense_shape})")
 
     __str__ = __repr__
+
+
+class SparseTensorSpec(CompositeTensor):
+    """Describes a SparseTensor argument (``input_signature``): dense shape and dtype.
+
+    >>> @tf.function(input_signature=[tf.SparseTensorSpec([None, 4], tf.float32)])
+    ... def row_sums(sp):
+    ...     return tf.sparse.reduce_sum(sp, axis=1)
+    """
+
+    def __init__(self, shape=None, dtype=dtypes.float32):
+        self._shape = TensorShape(shape)
+        self._dtype = dtypes.as_dtype(dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @classmethod
+    def from_value(cls, value):
+        _check_sparse(value, "SparseTensorSpec.from_value")
+        return cls(value.shape, value.dtype)
+
+    def _ember_components(self):
+        from ember.engine.function import TensorSpec
+        rank = self._shape.rank
+        return [TensorSpec([None, rank], dtypes.int64), TensorSpec([None], self._dtype),
+                TensorSpec([rank], dtypes.int64)]
+
+    def _ember_rebuild(self, components):
+        if all(type(c).__name__ == "TensorSpec" for c in components):
+            return SparseTensorSpec(self._shape, self._dtype)
+        out = SparseTensor.__new__(SparseTensor)
+        out.indices, out.values, out.dense_shape = components
+        return out
+
+    def is_compatible_with(self, other) -> bool:
+        shape = getattr(other, "shape", None)
+        return isinstance(other, (SparseTensor, SparseTensorSpec)) and \
+            other.dtype is self._dtype and self._shape.is_compatible_with(shape)
+
+    def __eq__(self, other):
+        return isinstance(other, SparseTensorSpec) and self._shape == other._shape and \
+            self._dtype is other._dtype
+
+    def __hash__(self):
+        return hash((self._shape, self._dtype.name))
+
+    def __repr__(self):
+        return f"SparseTensorSpec(TensorShape({self._shape.as_list() if self._shape.rank is not None else None}), {self._dtype!r})"
 
 
 def _check_sparse(sp, what):

@@ -25,7 +25,7 @@ from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["TensorArray"]
+__all__ = ["TensorArray", "TensorArraySpec"]
 
 
 def _static_int(x):
@@ -366,3 +366,56 @@ def _known_array(t, what):
     if v is None:
         raise NotImplementedError(f"TensorArray: {what} must be known when the graph is built")
     return v
+
+
+class TensorArraySpec(CompositeTensor):
+    """Describes a TensorArray argument (``input_signature``): element shape and dtype."""
+
+    def __init__(self, element_shape=None, dtype=dtypes.float32, dynamic_size=False,
+                 infer_shape=True):
+        self._element_shape = TensorShape(element_shape)
+        self._dtype = dtypes.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._infer_shape = infer_shape
+
+    @property
+    def element_shape(self) -> TensorShape:
+        return self._element_shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @classmethod
+    def from_value(cls, value):
+        if not isinstance(value, TensorArray):
+            raise TypeError(f"TensorArraySpec.from_value: expected a TensorArray, got "
+                            f"{type(value).__name__}")
+        return cls(value.element_shape, value.dtype, value.dynamic_size)
+
+    def _ember_components(self):
+        from ember.engine.function import TensorSpec
+        shape = None if self._element_shape.rank is None else \
+            [None] + self._element_shape.as_list()
+        return [TensorSpec(shape, self._dtype)]
+
+    def _ember_rebuild(self, components):
+        if type(components[0]).__name__ == "TensorSpec":
+            return TensorArraySpec(self._element_shape, self._dtype, self._dynamic_size,
+                                   self._infer_shape)
+        return TensorArray(self._dtype, dynamic_size=self._dynamic_size,
+                           element_shape=self._element_shape if
+                           self._element_shape.rank is not None else None,
+                           infer_shape=self._infer_shape, flow=components[0])
+
+    def __eq__(self, other):
+        return isinstance(other, TensorArraySpec) and \
+            (self._element_shape, self._dtype, self._dynamic_size) == \
+            (other._element_shape, other._dtype, other._dynamic_size)
+
+    def __hash__(self):
+        return hash((self._element_shape, self._dtype.name, self._dynamic_size))
+
+    def __repr__(self):
+        return (f"TensorArraySpec(element_shape={self._element_shape}, dtype={self._dtype!r}, "
+                f"dynamic_size={self._dynamic_size})")

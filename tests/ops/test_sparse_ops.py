@@ -135,3 +135,16 @@ def test_bincount_and_sampled_addmm_as_tensorflow():
                                        tf.ones([3, 2]) * 2, beta=1.0, alpha=0.5)
     np.testing.assert_array_equal(vals, [4.0, 5.0])
     np.testing.assert_array_equal(shape, [2, 2])
+
+
+def test_sparse_tensor_spec_in_input_signature():
+    @tf.function(input_signature=[tf.SparseTensorSpec([None, 4], tf.float32)])
+    def row_sums(sp):
+        return tf.sparse.reduce_sum(sp, axis=1)
+
+    np.testing.assert_allclose(row_sums(st()), DENSE.sum(1))
+    other = S.SparseTensor([[0, 3]], [2.0], [1, 4])
+    np.testing.assert_allclose(row_sums(other), [2.0])
+    assert row_sums.experimental_get_tracing_count() == 1
+    spec = tf.SparseTensorSpec.from_value(st())
+    assert spec.shape == (3, 4) and spec.dtype == tf.float32 and spec.is_compatible_with(st())

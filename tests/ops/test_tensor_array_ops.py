@@ -112,3 +112,13 @@ def test_gradient_of_stack_and_gather_eager():
         return ta.stack() + tf.reduce_sum(ta.gather([2, 2]))
     theoretical, numerical = compute_gradient(f, [X[:2].astype(np.float64)])
     np.testing.assert_allclose(theoretical[0], numerical[0], rtol=1e-6, atol=1e-8)
+
+
+def test_tensor_array_spec_in_input_signature():
+    @tf.function(input_signature=[tf.TensorArraySpec([3], tf.float32)])
+    def total(ta):
+        return tf.reduce_sum(ta.stack(), axis=0)
+
+    ta = tf.TensorArray(tf.float32, size=4).unstack(X)
+    np.testing.assert_allclose(total(ta), X.sum(0), rtol=1e-6)
+    assert tf.TensorArraySpec.from_value(ta) == tf.TensorArraySpec([3], tf.float32)

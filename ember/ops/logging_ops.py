@@ -76,6 +76,11 @@ def _ends(items, summarize):
 
 def _template(obj, tensors, top):
     """Pieces (strings, and input indices for tensors) that print ``obj``."""
+    if type(obj).__name__ == "SparseTensor" and hasattr(obj, "dense_shape"):
+        pieces = ["'SparseTensor(indices="]
+        pieces += _template(obj.indices, tensors, False) + [", values="]
+        pieces += _template(obj.values, tensors, False) + [", shape="]
+        return pieces + _template(obj.dense_shape, tensors, False) + [")'"]
     if isinstance(obj, Tensor) or getattr(obj, "_is_ember_variable", False):
         tensors.append(convert_to_tensor(obj))
         return [len(tensors) - 1]

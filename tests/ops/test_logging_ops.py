@@ -80,3 +80,12 @@ def test_print_to_file(tmp_path):
     assert path.read_text() == "a 1\nb\n"
     with pytest.raises(ValueError, match="output_stream"):
         tf.print("x", output_stream="nowhere")
+
+
+def test_print_sparse_tensor_as_tensorflow():
+    st = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]], values=[1.0, 2.0], dense_shape=[3, 4])
+    out = io.StringIO()
+    tf.print(st, output_stream=out)
+    tf.print("x", [st], output_stream=out)
+    want = "'SparseTensor(indices=[[0 0]\n [1 2]], values=[1 2], shape=[3 4])'"
+    assert out.getvalue() == f"{want}\nx [{want}]\n"

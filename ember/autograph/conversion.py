@@ -232,6 +232,9 @@ def convert(fn, force=False, top_level=False):
             return None
         new_code = _converted_code(fn)
         return None if new_code is None else _function_from(fn, new_code)
+    if isinstance(fn, functools.partial):
+        inner = convert(fn.func, force, top_level)
+        return None if inner is None else functools.partial(inner, *fn.args, **fn.keywords)
     if inspect.isclass(fn) or _is_ember_function(fn):
         return None
     call = getattr(type(fn), "__call__", None)

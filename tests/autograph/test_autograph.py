@@ -376,3 +376,15 @@ def test_return_in_a_python_branch_never_taken_inside_a_tensor_loop():
 
     assert float(make(False)(tf.constant([1.0, 2.0]))) == 5.0
     assert float(make(True)(tf.constant([1.0, 2.0]))) == 1.0
+
+
+def test_partial_functions_are_converted():
+    import functools
+
+    def scaled_abs(x, scale):
+        if x > 0:
+            return x * scale
+        return -x * scale
+
+    f = tf.function(functools.partial(scaled_abs, scale=2.0))
+    assert float(f(tf.constant(-3.0))) == 6.0

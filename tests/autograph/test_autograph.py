@@ -388,3 +388,39 @@ def test_partial_functions_are_converted():
 
     f = tf.function(functools.partial(scaled_abs, scale=2.0))
     assert float(f(tf.constant(-3.0))) == 6.0
+
+
+class _InMemoryDataset:
+    """A stand-in for a Dataset: iterable in Python, one graph loop under AutoGraph
+    through the ``_autograph_for_stmt`` protocol ember.data can implement."""
+
+    def __init__(self, rows):
+        self.rows = tf.constant(rows)
+        self.loops = 0
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def _autograph_for_stmt(self, extra_test, body, get_state, set_state, names, opts):
+        from ember.autograph import operators
+        self.loops += 1
+        operators.for_stmt(tf.identity(self.rows), extra_test, body, get_state, set_state,
+                           names, opts)
+
+
+def test_iterables_can_run_their_own_graph_loop():
+    ds = _InMemoryDataset(np.arange(6, dtype=np.float32).reshape(3, 2))
+
+    @tf.function
+    def total(d):
+        s = tf.zeros([2])
+        for row in d:
+            if tf.reduce_sum(row) > 100.0:
+                break
+            s += row
+        return s
+
+    np.testing.assert_allclose(total(ds), [6.0, 9.0])
+    assert ds.loops == 1
+    graph = total.get_concrete_function(ds).graph
+    assert any(op.type in ("While", "StatefulWhile") for op in graph.get_operations())

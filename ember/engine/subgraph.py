@@ -18,7 +18,7 @@ def _effects(graph):
     asserts, nested stateful control flow); random ops run only when something reads them."""
     return [op for op in graph._operations if op.op_def.stateful and
             (op.op_def.name in ("AssignVariable", "StatefulIf", "StatefulWhile") or
-             getattr(op.op_def, "side_effect", False))]
+             op.op_def.side_effect)]
 
 
 class SubFunction:

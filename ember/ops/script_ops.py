@@ -40,6 +40,7 @@ class _PyFunc(Op):
 
     name = "EagerPyFunc"
     stateful = True
+    side_effect = True        # the Python code runs even when nothing reads its results
     relaxed_shape = True      # the graph cannot know what the Python code returns
 
     def output_count(self, attrs):

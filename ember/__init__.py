@@ -40,6 +40,7 @@ from ember import autograph  # noqa: F401,E402
 from ember.module import Module  # noqa: F401,E402
 from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
 from ember.ops.tensor_array_ops import TensorArray, TensorArraySpec  # noqa: F401,E402
+from ember.ops.indexed_slices import IndexedSlices, IndexedSlicesSpec  # noqa: F401,E402
 from ember.ops.control_flow_ops import control_dependencies  # noqa: F401,E402
 from ember.ops.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa
 from ember.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401

@@ -5,3 +5,4 @@ from ember.ops.sparse_ops import (  # noqa: F401
     segment_mean, segment_sqrt_n, segment_sum, slice, softmax, sparse_dense_matmul, split,
     to_dense, to_indicator, transpose,
 )
+from ember.ops.indexed_slices import mask  # noqa: F401

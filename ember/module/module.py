@@ -160,9 +160,6 @@ class Module:
         method_with_name_scope.__ag_rewrap__ = cls.with_name_scope
         return method_with_name_scope
 
-    def __repr__(self):
-        return f"<{type(self).__module__}.{type(self).__name__} object named {self._name!r}>"
-
 
 def _flatten_with_paths(value):
     """(path, leaf) pairs of a nested attribute value (dicts in sorted key order)."""

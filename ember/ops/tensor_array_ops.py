@@ -162,7 +162,9 @@ class TensorArray(CompositeTensor):
         self._infer_shape = infer_shape
         self._name = name or tensor_array_name or "TensorArray"
         shape = TensorShape(element_shape) if element_shape is not None else TensorShape(None)
-        self._element_shape = shape
+        # one cell shared by every array made from this one (as loops and writes make them),
+        # so the element shape a write inside a loop body learns is known after the loop
+        self._shape_cell = [shape]
         if flow is not None:
             self._buffer = convert_to_tensor(flow)
             return
@@ -190,7 +192,7 @@ class TensorArray(CompositeTensor):
         new.__dict__.update(self.__dict__)
         new._buffer = buffer
         if element_shape is not None:
-            new._element_shape = element_shape
+            new._shape_cell[0] = element_shape
         return new
 
     def _updated(self, buffer, element_shape=None):
@@ -198,7 +200,7 @@ class TensorArray(CompositeTensor):
         if context.graph is None:
             self._buffer = buffer
             if element_shape is not None:
-                self._element_shape = element_shape
+                self._shape_cell[0] = element_shape
             return self
         return self._with_buffer(buffer, element_shape)
 
@@ -213,7 +215,25 @@ class TensorArray(CompositeTensor):
 
     @property
     def element_shape(self) -> TensorShape:
-        return self._element_shape
+        return self._shape_cell[0]
+
+    @property
+    def _element_shape(self):
+        return self._shape_cell[0]
+
+    def _shaped(self):
+        """The buffer with the static shape the writes showed (after a loop, the buffer's
+        own static shape is the loop's relaxed invariant)."""
+        b = self._buffer
+        elem = self._shape_cell[0]
+        if isinstance(b, EagerTensor) or elem.rank is None or (
+                b.shape.rank is not None and b.shape[1:].is_fully_defined()):
+            return b
+        if elem.is_fully_defined():
+            from ember.ops.array_ops import reshape
+            return reshape(b, [-1] + elem.as_list())
+        from ember.ops.check_ops import ensure_shape
+        return ensure_shape(b, [None] + elem.as_list())
 
     @property
     def flow(self):
@@ -311,7 +331,7 @@ class TensorArray(CompositeTensor):
         """The element at ``index``."""
         from ember.ops.array_ops import gather
         i = _static_int(index)
-        b = self._buffer
+        b = self._shaped()
         if i is not None and isinstance(b, EagerTensor) and not 0 <= i < b._value.shape[0]:
             raise InvalidArgumentError(f"Tried to read from index {i} but array size is: "
                                        f"{b._value.shape[0]}")
@@ -320,17 +340,17 @@ class TensorArray(CompositeTensor):
     def gather(self, indices, name=None):
         """The elements at ``indices``, stacked."""
         from ember.ops.array_ops import gather
-        return gather(self._buffer, convert_to_tensor(indices, dtype=dtypes.int32))
+        return gather(self._shaped(), convert_to_tensor(indices, dtype=dtypes.int32))
 
     def stack(self, name=None):
         """All elements stacked along a new first axis."""
         from ember.ops.array_ops import identity
-        return identity(self._buffer)
+        return identity(self._shaped())
 
     def concat(self, name=None):
         """All elements joined along their first axis."""
         from ember.ops.array_ops import reshape, shape as shape_of
-        b = self._buffer
+        b = self._shaped()
         if b.shape.rank is not None and b.shape.rank < 2:
             raise ValueError("TensorArray concat: elements must have rank >= 1, the array "
                              "holds scalars")

@@ -122,3 +122,16 @@ def test_tensor_array_spec_in_input_signature():
     ta = tf.TensorArray(tf.float32, size=4).unstack(X)
     np.testing.assert_allclose(total(ta), X.sum(0), rtol=1e-6)
     assert tf.TensorArraySpec.from_value(ta) == tf.TensorArraySpec([3], tf.float32)
+
+
+def test_element_shape_learned_in_a_loop_is_known_after_it():
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def f(x):
+        ta = tf.TensorArray(tf.float32, size=tf.shape(x)[1])
+        for t in tf.range(tf.shape(x)[1]):
+            ta = ta.write(t, x[:, t] * 2.0)
+        stacked = ta.stack()
+        assert stacked.shape.rank == 2          # known while tracing
+        return tf.transpose(stacked)
+
+    np.testing.assert_allclose(f(tf.constant(X)), X * 2.0)

@@ -29,6 +29,9 @@ __all__ = ["Op", "execute", "get_op", "Spec", "OpCall"]
 
 _REGISTRY: dict[str, "Op"] = {}
 _EMPTY = {}
+# String tensors hold NumPy object arrays of bytes; convert_to_tensor always makes them with
+# this (canonical) dtype object, so the dispatcher's string check is an identity test.
+_OBJECT = np.dtype(object)
 
 
 class Op:
@@ -40,6 +43,7 @@ class Op:
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
+    strings = False   # True: takes string tensors (and checks itself which inputs may be)
 
     def __init__(self, name=None):
         if name is not None:
@@ -48,6 +52,9 @@ class Op:
             raise ValueError("an Op needs a name")
         if self.name in _REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
+        # The dispatcher rejects string inputs of ops that neither take strings nor check
+        # dtypes in their kernels (the elementwise templates clear this).
+        self.check_strings = not self.strings
         _REGISTRY[self.name] = self
         # Multi-output ops return a list (their kernels return tuples); others one tensor.
         self.multi_output = self.num_outputs != 1 or \
@@ -123,6 +130,10 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             arrays = [t._value for t in inputs]
         except AttributeError:
             return _symbolic_input(op, inputs, attrs, name)
+        if op.check_strings:
+            for a in arrays:
+                if a.dtype is _OBJECT:
+                    raise string_error(op, inputs)
         try:
             out = op.kernel(np, *arrays, **attrs)
         except OpError:
@@ -142,6 +153,14 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             record(op, inputs, outputs, attrs)
         return result
     return graph.create_op(op, inputs, attrs, name)
+
+
+def string_error(op, inputs):
+    """The error for a string tensor given to an op that does not take strings."""
+    i = next(i for i, t in enumerate(inputs) if t.dtype is dtypes.string)
+    return InvalidArgumentError(
+        f"{op.name} does not support string tensors: input #{i} has dtype string "
+        f"(see ember.strings for string operations) [Op:{op.name}]")
 
 
 def _symbolic_input(op, inputs, attrs, name):

@@ -63,6 +63,7 @@ __all__ = [
 
 class _Identity(Op):
     name = "Identity"
+    strings = True
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -97,6 +98,7 @@ def stop_gradient(input, name=None):  # noqa: A002
 
 class _Fill(Op):
     name = "Fill"
+    strings = True
 
     def infer(self, inputs):
         dims, value = inputs
@@ -128,6 +130,8 @@ def fill(dims, value, name=None):
 
 
 def _scalar(value, dtype):
+    if dtype is dtypes.string:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
     return EagerTensor(np.array(value, dtype=dtype.np))
 
 
@@ -150,17 +154,25 @@ def ones(shape, dtype=dtypes.float32, name=None):
 class _LikeOp(Op):
     """zeros_like / ones_like: a tensor of the input's shape (and dtype unless given)."""
     differentiable = False
+    strings = True      # zeros_like of strings is b""; ones_like refuses them
 
     def __init__(self, name, value):
         super().__init__(name)
         self.value = value
 
     def infer(self, inputs, dtype=None):
+        self._check_string(inputs[0].dtype, dtype)
         return inputs[0].shape, dtype or inputs[0].dtype
+
+    def _check_string(self, in_dtype, dtype):
+        if self.value and (in_dtype is dtypes.string or dtype is dtypes.string):
+            raise InvalidArgumentError(f"{self.name} does not support string tensors "
+                                       f"[Op:{self.name}]")
 
     def kernel(self, xp, a, dtype=None):
         d = dtype.np if dtype is not None else a.dtype
         if d == np.dtype(object):
+            self._check_string(dtypes.string, dtype)
             return np.full(np.shape(a), b"", dtype=object)
         return np.full(np.shape(a), self.value, dtype=d)
 
@@ -191,6 +203,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 
 class _Shape(Op):
     name = "Shape"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, out_type):
@@ -226,6 +239,7 @@ def rank(input, name=None):  # noqa: A002
 
 class _Size(Op):
     name = "Size"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, out_type):
@@ -248,6 +262,7 @@ def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
 
 class _Reshape(Op):
     name = "Reshape"
+    strings = True
 
     def infer(self, inputs):
         x, target = inputs
@@ -316,6 +331,7 @@ def reshape(tensor_, shape_, name=None):
 
 class _ExpandDims(Op):
     name = "ExpandDims"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -351,6 +367,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
 
 class _Squeeze(Op):
     name = "Squeeze"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -397,6 +414,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
 
 class _Transpose(Op):
     name = "Transpose"
+    strings = True
 
     def infer(self, inputs, perm):
         x = inputs[0]
@@ -447,6 +465,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
 class _BroadcastTo(Op):
     name = "BroadcastTo"
+    strings = True
 
     def infer(self, inputs):
         x, target = inputs
@@ -545,6 +564,7 @@ def sum_to_shape_of(g, x):
 
 class _Select(Op):
     name = "SelectV2"
+    strings = True
 
     def infer(self, inputs):
         c, x, y = inputs
@@ -611,6 +631,7 @@ where_v2 = where
 
 class _Pack(Op):
     name = "Pack"
+    strings = True
 
     def infer(self, inputs, axis):
         first = inputs[0]
@@ -661,6 +682,7 @@ def stack(values, axis=0, name="stack"):
 
 class _Unpack(Op):
     name = "Unpack"
+    strings = True
 
     def output_count(self, attrs):
         return attrs["num"]
@@ -705,6 +727,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 class _Concat(Op):
     name = "ConcatV2"
+    strings = True
 
     def infer(self, inputs, axis):
         first = inputs[0]
@@ -781,6 +804,7 @@ def concat(values, axis, name="concat"):
 
 class _Split(Op):
     name = "SplitV"
+    strings = True
 
     def output_count(self, attrs):
         return len(attrs["sizes"])
@@ -917,6 +941,7 @@ def _check_bounds(op_name, idx, n):
 
 class _Tile(Op):
     name = "Tile"
+    strings = True
 
     def infer(self, inputs):
         x, m = inputs
@@ -1014,6 +1039,7 @@ def _paddings_of(spec, rank, op_name):
 
 class _Pad(Op):
     name = "PadV2"
+    strings = True
 
     def infer(self, inputs, mode):
         x, p, c = inputs
@@ -1039,6 +1065,10 @@ class _Pad(Op):
         pads = [(int(b), int(e)) for b, e in p.reshape(-1, 2)]
         if not pads:
             return a.copy()
+        if mode == "CONSTANT" and a.dtype == object:     # np.pad would store np.bytes_
+            out = np.full([d + b + e for d, (b, e) in zip(a.shape, pads)], c[()], dtype=object)
+            out[tuple(builtins.slice(b, b + d) for d, (b, _) in zip(a.shape, pads))] = a
+            return out
         if mode == "CONSTANT":
             return np.pad(a, pads, mode="constant", constant_values=c[()])
         return np.pad(a, pads, mode=mode.lower())
@@ -1111,6 +1141,8 @@ def pad(tensor_, paddings, mode="CONSTANT", constant_values=0, name=None):
     if m not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of CONSTANT, REFLECT, SYMMETRIC, got {mode!r}")
     x = tensor(tensor_)
+    if x.dtype is dtypes.string and isinstance(constant_values, int) and constant_values == 0:
+        constant_values = b""       # TensorFlow's default pads strings with empty ones
     c = tensor(constant_values, dtype_hint=x.dtype)
     if c.dtype is not x.dtype and not isinstance(constant_values, Tensor):
         c = math_ops.cast(c, x.dtype)
@@ -1141,6 +1173,7 @@ def _gather_axes(op_name, prank, irank, axis, batch_dims):
 
 class _Gather(Op):
     name = "GatherV2"
+    strings = True
 
     def infer(self, inputs, axis, batch_dims):
         p, i = inputs
@@ -1243,6 +1276,7 @@ def _check_nd_bounds(op_name, idx, dims, what="param shape"):
 
 class _GatherNd(Op):
     name = "GatherNd"
+    strings = True
 
     def infer(self, inputs):
         p, i = inputs
@@ -1376,6 +1410,7 @@ def scatter_nd(indices, updates, shape, name=None):  # noqa: A002
 
 class _TensorScatter(Op):
     """tensor_scatter_nd_update / _add: a copy of ``tensor`` changed at ``indices``."""
+    strings = True      # update takes strings, add refuses them in infer
 
     def __init__(self, name, add):
         super().__init__(name)
@@ -1387,6 +1422,9 @@ class _TensorScatter(Op):
         if u.dtype is not t.dtype:
             raise InvalidArgumentError(f"{self.name}: updates has dtype {u.dtype.name} but "
                                        f"tensor has {t.dtype.name} [Op:{self.name}]")
+        if self.add and t.dtype is dtypes.string:
+            raise InvalidArgumentError(f"{self.name} does not support string tensors "
+                                       f"[Op:{self.name}]")
         _scatter_updates_check(self.name, i, u,
                                t.shape.as_list() if t.shape.rank is not None else None)
         return t.shape, t.dtype
@@ -1457,6 +1495,7 @@ def tensor_scatter_nd_sub(tensor, indices, updates, name=None):  # noqa: F811
 
 class _Slice(Op):
     name = "Slice"
+    strings = True
 
     def infer(self, inputs):
         x, b, s = inputs
@@ -1621,6 +1660,7 @@ def _masks(attrs):
 
 class _StridedSlice(Op):
     name = "StridedSlice"
+    strings = True
 
     def infer(self, inputs, **attrs):
         x = inputs[0]
@@ -1976,6 +2016,7 @@ def _unique_axes(op_name, axes, rank):
 
 class _Reverse(Op):
     name = "ReverseV2"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -2008,6 +2049,7 @@ def reverse(tensor, axis, name=None):  # noqa: F811
 
 class _Roll(Op):
     name = "Roll"
+    strings = True
 
     def infer(self, inputs, axis):
         x, shift = inputs
@@ -2060,6 +2102,7 @@ def _repeats_for(op_name, reps, n):
 
 class _Repeat(Op):
     name = "Repeat"
+    strings = True
 
     def infer(self, inputs, axis):
         x, reps = inputs
@@ -2155,6 +2198,7 @@ def _unique_np(a):
 
 class _Unique(Op):
     name = "Unique"
+    strings = True
     num_outputs = 2
     differentiable = False
     data_dependent_shape = True

@@ -81,8 +81,11 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
+    """``ember.compat``, ``ember.keras``, ``ember.strings`` and ``ember.ragged`` load on
+    first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras"):
+    if name in ("compat", "keras", "strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "RaggedTensor":
+        return importlib.import_module(f"{__name__}.ragged").RaggedTensor
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

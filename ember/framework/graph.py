@@ -425,7 +425,7 @@ class Graph:
         inputs = [self._bring_in(t) for t in inputs]
         specs = [Spec(t._shape, t._dtype, t._constant_value) for t in inputs]
         if op.check_strings and any(s.dtype is dtypes.string for s in specs):
-            raise string_error(op, inputs)
+            raise string_error(op, inputs, attrs)
         try:
             inferred = normalize_inferred(op.infer(specs, **attrs))
         except InvalidArgumentError:

@@ -133,7 +133,7 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
         if op.check_strings:
             for a in arrays:
                 if a.dtype is _OBJECT:
-                    raise string_error(op, inputs)
+                    raise string_error(op, inputs, attrs)
         try:
             out = op.kernel(np, *arrays, **attrs)
         except OpError:
@@ -155,8 +155,18 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
     return graph.create_op(op, inputs, attrs, name)
 
 
-def string_error(op, inputs):
-    """The error for a string tensor given to an op that does not take strings."""
+def string_error(op, inputs, attrs=_EMPTY):
+    """The error for a string tensor given to an op that does not take strings: the op's
+    own dtype message when its infer has one, else a generic one."""
+    try:
+        op.infer([Spec.of(t) for t in inputs], **attrs)
+    except (OpError, ValueError, TypeError) as e:
+        msg = str(e)
+        if "string" in msg:
+            return InvalidArgumentError(msg if f"[Op:{op.name}]" in msg else
+                                        f"{msg} [Op:{op.name}]")
+    except Exception:  # noqa: BLE001 - infer's own trouble: the generic message below
+        pass
     i = next(i for i, t in enumerate(inputs) if t.dtype is dtypes.string)
     return InvalidArgumentError(
         f"{op.name} does not support string tensors: input #{i} has dtype string "

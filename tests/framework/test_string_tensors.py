@@ -249,8 +249,9 @@ def test_every_registered_op_refuses_strings_unless_it_takes_them():
             g = FuncGraph("strings")
             with g.as_default():
                 p = g.placeholder(tf.string, [1])
-                with pytest.raises(tf.errors.InvalidArgumentError, match=f"{name}.*string"):
+                with pytest.raises(tf.errors.InvalidArgumentError) as info:
                     execute(op, [p], {})
+                assert name in str(info.value) and "string" in str(info.value), name
         refused += 1
     assert refused > 150       # the registry really was walked
 

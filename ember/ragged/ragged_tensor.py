@@ -278,6 +278,18 @@ class RaggedTensor:
                                  inner], 0), out_type)
         return out if axis is None else out[axis]
 
+    def _components(self):
+        """The tensors it is made of: flat values, then the row splits outermost first (how
+        ember.function passes a RaggedTensor out of a trace)."""
+        return [self.flat_values] + list(self.nested_row_splits)
+
+    def _from_components(self, parts):
+        """A RaggedTensor shaped like this one from ``_components()``-ordered tensors."""
+        out = parts[0]
+        for splits in reversed(parts[1:]):
+            out = RaggedTensor(out, splits, _internal=True)
+        return out
+
     def with_values(self, new_values):
         return RaggedTensor(new_values, self._row_splits, _internal=True)
 

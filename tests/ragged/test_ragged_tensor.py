@@ -79,3 +79,18 @@ def test_ragged_inside_function():
     d, lengths = dense(tf.constant(["a", "b", "c"]), tf.constant([0, 2, 3], tf.int64))
     assert d.numpy().tolist() == [[b"a", b"b"], [b"c", b""]]
     assert lengths.numpy().tolist() == [2, 1]
+
+
+def test_functions_return_ragged_tensors():
+    @tf.function
+    def words(lines):
+        return {"words": tf.strings.split(lines), "n": tf.strings.length(lines),
+                "codes": tf.strings.unicode_decode(tf.reshape(lines, [-1, 1]), "UTF-8")}
+
+    out = words(tf.constant(["a b", "c"]))
+    assert isinstance(out["words"], tf.RaggedTensor)
+    assert out["words"].to_list() == [[b"a", b"b"], [b"c"]]
+    assert out["codes"].to_list() == [[[97, 32, 98]], [[99]]]
+    again = words(tf.constant(["x y z", "", "q"]))       # other row lengths
+    assert again["words"].to_list() == [[b"x", b"y", b"z"], [], [b"q"]]
+    assert again["n"].numpy().tolist() == [5, 0, 1]

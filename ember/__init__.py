@@ -88,4 +88,6 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "RaggedTensor":
         return importlib.import_module(f"{__name__}.ragged").RaggedTensor
+    if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
+        return getattr(importlib.import_module(f"{__name__}.strings"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -585,3 +585,37 @@ HASH_FAST = _HashBucket("StringToHashBucketFast", lambda a: string_hash.fingerpr
 HASH_STRONG = _HashBucket("StringToHashBucketStrong",
                           lambda a, key: string_hash.siphash24(a, key))
 HASH_LEGACY = _HashBucket("StringToHashBucket", lambda a: string_hash.legacy_hash64(a))
+
+
+class _Fingerprint(StringOp):
+    """FarmHash Fingerprint64 of each row (first-axis slice) of any tensor, as 8 uint8
+    bytes: a row's raw bytes for numbers; for strings, the string itself when a row holds
+    one, else the concatenated fingerprints of its strings."""
+
+    name = "Fingerprint"
+
+    def infer(self, inputs, method):
+        if method != "farmhash64":
+            raise InvalidArgumentError(f"Fingerprint: unsupported method {method!r}; only "
+                                       f"'farmhash64' [Op:Fingerprint]")
+        x = inputs[0]
+        if x.shape.rank == 0:
+            raise InvalidArgumentError("Fingerprint: input must have rank >= 1 [Op:Fingerprint]")
+        rows = x.shape[0] if x.shape.rank is not None else None
+        return TensorShape([rows, 8]), dtypes.uint8
+
+    def kernel(self, xp, a, method):
+        self.infer([_Spec(a)], method)
+        rows = a.reshape(a.shape[0], -1)
+        if a.dtype != _OBJECT:
+            data = [np.ascontiguousarray(r).astype(r.dtype.newbyteorder("<")).tobytes()
+                    for r in rows]
+        elif rows.shape[1] == 1:
+            data = rows[:, 0]
+        else:
+            data = [string_hash.fingerprint64(r).astype("<u8").tobytes() for r in rows]
+        h = string_hash.fingerprint64(bytes_array(list(data), (len(rows),)))
+        return h.astype("<u8").view(np.uint8).reshape(len(rows), 8)
+
+
+FINGERPRINT = _Fingerprint()

@@ -478,3 +478,13 @@ def unicode_script(input, name=None):  # noqa: A002
         return input.with_flat_values(unicode_script(input.flat_values))
     return execute(uo.UNICODE_SCRIPT, (convert_to_tensor(input, dtype_hint=dtypes.int32),),
                    {}, name)
+
+
+def fingerprint(data, method="farmhash64", name=None):
+    """``tf.fingerprint``: a uint8 tensor of shape (rows, 8), FarmHash Fingerprint64 of each
+    first-axis slice of ``data`` (any dtype), stable across runs and machines.
+
+    >>> ember.fingerprint(["hello"]).numpy().tolist()
+    [[232, 12, 56, 49, 169, 229, 139, 180]]
+    """
+    return execute(so.FINGERPRINT, (convert_to_tensor(data),), {"method": str(method)}, name)

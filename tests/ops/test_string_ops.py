@@ -141,3 +141,14 @@ def test_decode_ignore_and_offsets_with_invalid_bytes():
     assert offs.to_list() == [[0, 1, 2, 3]]
     ctrl = tf.strings.unicode_decode("a\x01", "UTF-8", replace_control_characters=True)
     assert ctrl.numpy().tolist() == [97, 65533]
+
+
+def test_top_level_and_compat_v1_names():
+    import ember.compat.v1 as v1
+    assert tf.as_string(3).numpy() == b"3"
+    assert tf.fingerprint(["hello"]).numpy().tolist() == [[232, 12, 56, 49, 169, 229, 139, 180]]
+    assert v1.string_join(["a", "b"], separator="-").numpy() == b"a-b"
+    assert v1.string_to_hash_bucket_fast(["hello"], 1000000).numpy().tolist() == [800296]
+    assert v1.strings is tf.strings and v1.ragged is tf.ragged
+    with pytest.raises(tf.errors.InvalidArgumentError, match="farmhash64"):
+        tf.fingerprint(["a"], method="md5")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ember
 from ember.framework import dtypes
-from ember.framework.op import execute
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.ops import string_ops as so
 from ember.ops import unicode_ops as uo

@@ -5,8 +5,9 @@ import pytest
 
 import ember as tf
 import ember.compat.v1 as v1
-from ember.framework.graph import FuncGraph
-from ember.framework.op import _REGISTRY, execute
+from ember.engine.dispatch import execute
+from ember.engine.graph import FuncGraph
+from ember.framework.op import _REGISTRY
 from ember.ops._base import BinaryOp, UnaryOp
 
 
@@ -257,7 +258,7 @@ def test_every_registered_op_refuses_strings_unless_it_takes_them():
 
 
 def test_graph_files_store_strings(tmp_path):
-    from ember.framework.graph_io import load_graph, save_graph
+    from ember.engine.graph_io import load_graph, save_graph
     words = tf.Variable(["zero", "one", "", "thr\xe9e"], name="words")
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])

@@ -86,8 +86,8 @@ def __getattr__(name):
     import importlib
     if name in ("compat", "keras", "strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
-    if name == "RaggedTensor":
-        return importlib.import_module(f"{__name__}.ragged").RaggedTensor
+    if name in ("RaggedTensor", "RaggedTensorSpec"):
+        return getattr(importlib.import_module(f"{__name__}.ragged"), name)
     if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
         return getattr(importlib.import_module(f"{__name__}.strings"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -412,12 +412,50 @@ class RaggedTensor:
         return (f"ember.RaggedTensor(values={self._values!r}, "
                 f"row_splits={self._row_splits!r})")
 
+    def _elementwise(self, fn, other, reverse=False):
+        """``fn`` over the flat values with a scalar, or with a RaggedTensor of the same
+        rows (TensorFlow's ragged elementwise dispatch, for those two cases)."""
+        if isinstance(other, RaggedTensor):
+            other = other.flat_values
+        else:
+            other = convert_to_tensor(other, dtype_hint=self.dtype)
+            if other.shape.rank != 0:
+                raise NotImplementedError("RaggedTensor arithmetic: the other operand must "
+                                          "be a scalar or a RaggedTensor with the same rows")
+        a, b = (other, self.flat_values) if reverse else (self.flat_values, other)
+        return self.with_flat_values(fn(a, b))
+
     def __eq__(self, other):
         if isinstance(other, RaggedTensor):
-            return self.with_flat_values(_ops().equal(self.flat_values, other.flat_values))
+            return self._elementwise(_ops().equal, other)
         return NotImplemented
 
     __hash__ = None
+
+    def __neg__(self):
+        return self.with_flat_values(-self.flat_values)
+
+    def __abs__(self):
+        return self.with_flat_values(abs(self.flat_values))
+
+
+def _binary(name, reverse=False):
+    import operator
+
+    fn = getattr(operator, name)
+
+    def method(self, other):
+        return self._elementwise(fn, other, reverse)
+    method.__name__ = f"__{'r' if reverse else ''}{name}__"
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lt", "le", "gt",
+              "ge", "and_", "or_"):
+    _dunder = _name.rstrip("_")
+    setattr(RaggedTensor, f"__{_dunder}__", _binary(_name))
+    if _name not in ("lt", "le", "gt", "ge"):
+        setattr(RaggedTensor, f"__r{_dunder}__", _binary(_name, reverse=True))
 
 
 def _eager(t, what):

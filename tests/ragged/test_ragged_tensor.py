@@ -94,3 +94,21 @@ def test_functions_return_ragged_tensors():
     again = words(tf.constant(["x y z", "", "q"]))       # other row lengths
     assert again["words"].to_list() == [[b"x", b"y", b"z"], [], [b"q"]]
     assert again["n"].numpy().tolist() == [5, 0, 1]
+
+
+def test_ragged_functions_inside_function_and_spec():
+    @tf.function
+    def ranges(starts, limits):
+        r = tf.ragged.range(starts, limits)
+        return r, tf.ragged.stack([r, tf.ragged.range(limits)]), r * 2
+
+    r, stacked, doubled = ranges(tf.constant([1, 3]), tf.constant([4, 5]))
+    assert r.to_list() == [[1, 2, 3], [3, 4]]
+    assert stacked.to_list() == [[[1, 2, 3], [3, 4]], [[0, 1, 2, 3], [0, 1, 2, 3, 4]]]
+    assert doubled.to_list() == [[2, 4, 6], [6, 8]]
+    spec = tf.RaggedTensorSpec.from_value(r)
+    assert spec == tf.RaggedTensorSpec([2, None], tf.int32, 1)
+    assert spec.is_compatible_with(tf.ragged.constant([[7], [8, 9]]))
+    assert not spec.is_compatible_with(tf.ragged.constant([[7.0]]))
+    with pytest.raises(NotImplementedError, match="scalar or a RaggedTensor"):
+        r + tf.constant([1, 2])

@@ -203,6 +203,9 @@ def test_cifar10_extracts_in_keras_layout(server, keras_home, monkeypatch):
     server.files["cifar-10-python.tar.gz"] = blob
     monkeypatch.setattr(cifar10, "ORIGIN", server.url + "cifar-10-python.tar.gz")
     monkeypatch.setattr(cifar10, "FILE_HASH", _sha256(blob))
+    leftover = keras_home / "datasets" / "cifar-10-batches-py-target.partial"
+    leftover.mkdir(parents=True)              # an extraction that was interrupted
+    (leftover / "junk").write_text("x")
     (xtr, ytr), (xte, yte) = cifar10.load_data()
     assert xtr.shape == (10, 32, 32, 3) and ytr.shape == (10, 1) and xte.shape == (2, 32, 32, 3)
     assert xtr.dtype == ytr.dtype == xte.dtype == yte.dtype == np.uint8
@@ -212,6 +215,8 @@ def test_cifar10_extracts_in_keras_layout(server, keras_home, monkeypatch):
     datasets = keras_home / "datasets"
     assert (datasets / "cifar-10-batches-py-target_archive").read_bytes() == blob
     assert (datasets / "cifar-10-batches-py-target" / "cifar-10-batches-py").is_dir()
+    assert not leftover.exists()
+    assert not (datasets / "cifar-10-batches-py-target" / "junk").exists()
 
 
 def _expected(name):

@@ -409,3 +409,15 @@ def test_image_data_generator_brightness_matches_keras():
                                  fill_mode="wrap", rotation_range=45)
     np.testing.assert_allclose(next(d.flow(REF["gen.x"], batch_size=5, seed=1)),
                                REF["gen.d.x"], rtol=1e-5, atol=1e-3)
+
+
+def test_save_to_dir_writes_the_augmented_images(tmp_path):
+    pytest.importorskip("PIL")
+    x = _images(3)
+    gen = image.ImageDataGenerator()
+    next(gen.flow(x, batch_size=3, shuffle=False, seed=0, save_to_dir=str(tmp_path),
+                  save_prefix="aug"))
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == 3 and all(n.startswith("aug_") and n.endswith(".png") for n in names)
+    back = keras.utils.img_to_array(keras.utils.load_img(str(tmp_path / names[0])))
+    assert back.shape == (8, 8, 3)

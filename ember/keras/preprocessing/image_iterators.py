@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ember.keras.utils.image_utils import array_to_img, img_to_array, load_img
+from ember.keras.utils.image_utils import img_to_array, load_img, save_img
 
 __all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator"]
 
@@ -98,9 +98,9 @@ class Iterator:
     def _save(self, batch_x, index_array):
         rng = self._rng or np.random
         for i, j in enumerate(index_array):
-            img = array_to_img(batch_x[i], self.data_format, scale=True)
             name = f"{self.save_prefix}_{j}_{rng.randint(10000)}.{self.save_format}"
-            img.save(os.path.join(self.save_to_dir, name))
+            save_img(os.path.join(self.save_to_dir, name), batch_x[i], self.data_format,
+                     file_format=self.save_format, scale=True)
 
     def _get_batches_of_transformed_samples(self, index_array):
         raise NotImplementedError

@@ -263,8 +263,14 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
     if extract_dir is not None:
         if not os.path.isdir(extract_dir):
-            if not extract_archive(fpath, extract_dir, archive_format):
+            # into a scratch directory first, so a half-done extraction is never taken
+            # for the real one
+            scratch = extract_dir + ".partial"
+            if os.path.isdir(scratch):
+                shutil.rmtree(scratch)
+            if not extract_archive(fpath, scratch, archive_format):
                 raise ValueError(f"get_file: {fpath} is not a {archive_format} archive that "
                                  f"can be extracted")
+            os.replace(scratch, extract_dir)
         return extract_dir
     return fpath

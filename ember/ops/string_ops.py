@@ -15,7 +15,7 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op
+from ember.framework.op import Op, Spec
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import string_hash
 
@@ -570,15 +570,9 @@ class _HashBucket(StringOp):
         return inputs[0].shape, dtypes.int64
 
     def kernel(self, xp, a, num_buckets, **attrs):
-        self.infer([_Spec(a)], num_buckets)
+        self.infer([Spec(a.shape, dtypes.from_numpy(a.dtype))], num_buckets)
         h = self.hash_fn(a, **attrs)
         return (h % np.uint64(num_buckets)).astype(np.int64).reshape(a.shape)
-
-
-class _Spec:
-    def __init__(self, a):
-        self.dtype = dtypes.from_numpy(a.dtype)
-        self.shape = TensorShape(a.shape)
 
 
 HASH_FAST = _HashBucket("StringToHashBucketFast", lambda a: string_hash.fingerprint64(a))
@@ -605,7 +599,7 @@ class _Fingerprint(StringOp):
         return TensorShape([rows, 8]), dtypes.uint8
 
     def kernel(self, xp, a, method):
-        self.infer([_Spec(a)], method)
+        self.infer([Spec(a.shape, dtypes.from_numpy(a.dtype))], method)
         rows = a.reshape(a.shape[0], -1)
         if a.dtype != _OBJECT:
             data = [np.ascontiguousarray(r).astype(r.dtype.newbyteorder("<")).tobytes()

@@ -131,9 +131,17 @@ def _replace(s, pattern, rewrite, replace_global):
     rx = _compiled(pattern)
     parts = _rewrite_parts(rewrite)
 
-    def sub(m):
-        return b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
-    return rx.sub(sub, s, count=0 if replace_global else 1)
+    out, pos, last_end = [], 0, -1
+    for m in rx.finditer(s):
+        if m.start() == m.end() == last_end:
+            continue      # RE2 skips an empty match right after a match (Python takes it)
+        out.append(s[pos:m.start()])
+        out.extend(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
+        pos = last_end = m.end()
+        if not replace_global:
+            break
+    out.append(s[pos:])
+    return b"".join(out)
 
 
 _NUMBER_TEXT = re.compile(rb"\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|"
@@ -445,10 +453,7 @@ class _Substr(StringOp):
             if q < 0 or q > size:
                 raise InvalidArgumentError(f"pos {p} out of range for string {s!r} at index "
                                            f"{i} [Op:Substr]")
-            if n < 0:
-                raise InvalidArgumentError(f"Substr: len must be non-negative, got {n} "
-                                           f"[Op:Substr]")
-            end = min(q + n, size)
+            end = size if n < 0 else min(q + n, size)     # TF: a negative len reaches the end
             out.append(s[q:end] if starts is None else s[starts[q]:starts[end]])
         return bytes_array(out, a.shape)
 

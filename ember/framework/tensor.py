@@ -209,6 +209,8 @@ def _python_to_array(value, dtype):
         if kind == "f" and dtype.is_integer:
             raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                             f"{dtype.name}")
+        if dtype is dtypes.string and arr.size == 0:
+            return np.empty(arr.shape, dtype=object)
         if (kind in "USO") != (dtype is dtypes.string):
             raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                             f"{dtype.name}")

@@ -192,6 +192,9 @@ def _as_string_format(dtype, precision, scientific, shortest, width, fill):
     if len(fill) > 1:
         raise InvalidArgumentError(f"Fill string must be one or fewer characters, got "
                                    f"{fill!r} [Op:AsString]")
+    if fill and fill not in " +-0#":
+        raise InvalidArgumentError(f'Fill argument not supported: "{fill}" (one of " ", "+", '
+                                   f'"-", "0", "#") [Op:AsString]')
     if scientific and shortest:
         raise InvalidArgumentError("Cannot select both scientific and shortest notation "
                                    "[Op:AsString]")
@@ -218,9 +221,9 @@ class _AsString(StringOp):
         d = dtypes.from_numpy(a.dtype)
         spec = _as_string_format(d, precision, scientific, shortest, width, fill)
         flat = a.reshape(-1).tolist()
-        if d.is_bool:
-            flat = ["true" if v else "false" for v in flat]
-        elif d is dtypes.string:
+        if d.is_bool:        # TensorFlow ignores width and fill for bools
+            return bytes_array([b"true" if v else b"false" for v in flat], a.shape)
+        if d is dtypes.string:
             flat = [v.decode("utf-8", "replace") for v in flat]
         if d.is_complex:
             out = [f"({spec % v.real},{spec % v.imag})" for v in flat]
@@ -403,12 +406,11 @@ class _UnsortedSegmentJoin(StringOp):
         inner = a.shape[ids.ndim:]
         groups = [[[] for _ in range(rows.shape[1])] for _ in range(n)]
         for r, s in enumerate(flat_ids):
-            if s >= n:
+            if not 0 <= s < n:
                 raise InvalidArgumentError(f"{self.name}: segment_ids[{r}] = {s} is out of "
                                            f"range [0, {n}) [Op:{self.name}]")
-            if s >= 0:
-                for j, v in enumerate(rows[r].tolist()):
-                    groups[s][j].append(v)
+            for j, v in enumerate(rows[r].tolist()):
+                groups[s][j].append(v)
         return bytes_array([separator.join(g) for seg in groups for g in seg],
                            (n,) + inner)
 

@@ -22,7 +22,15 @@ from ember.ops.string_ops import (
 _ERRORS = ("strict", "replace", "ignore")
 
 
-def check_encoding(op_name, encoding, errors):
+_OUTPUT_ENCODINGS = ("UTF-8", "UTF-16-BE", "UTF-32-BE")
+
+
+def check_encoding(op_name, encoding, errors, output=False):
+    """Any codec Python knows for input; TensorFlow's three for output."""
+    if output and encoding not in _OUTPUT_ENCODINGS:
+        raise InvalidArgumentError(f"{op_name}: output_encoding must be one of "
+                                   f"{', '.join(_OUTPUT_ENCODINGS)}, got {encoding!r} "
+                                   f"[Op:{op_name}]")
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -153,7 +161,7 @@ class _UnicodeEncode(StringOp):
     name = "UnicodeEncode"
 
     def infer(self, inputs, output_encoding, errors, replacement_char):
-        check_encoding(self.name, output_encoding, errors)
+        check_encoding(self.name, output_encoding, errors, output=True)
         points, splits = inputs
         if not points.dtype.is_integer:
             raise InvalidArgumentError(f"UnicodeEncode: input must hold integer code points, "
@@ -162,7 +170,7 @@ class _UnicodeEncode(StringOp):
         return TensorShape([None if n is None else n - 1]), dtypes.string
 
     def kernel(self, xp, points, splits, output_encoding, errors, replacement_char):
-        check_encoding(self.name, output_encoding, errors)
+        check_encoding(self.name, output_encoding, errors, output=True)
         pts = points.tolist()
         s = splits.tolist()
         return bytes_array([encode_points(self.name, pts[a:b], output_encoding, errors,
@@ -180,12 +188,14 @@ class _UnicodeTranscode(StringOp):
               replace_control_characters):
         need_string(self.name, inputs[0].dtype)
         check_encoding(self.name, input_encoding, errors)
-        check_encoding(self.name, output_encoding, errors)
+        check_encoding(self.name, output_encoding, errors, output=True)
         return inputs[0].shape, dtypes.string
 
     def kernel(self, xp, a, input_encoding, output_encoding, errors, replacement_char,
                replace_control_characters):
         need_string_array(self.name, a)
+        check_encoding(self.name, input_encoding, errors)
+        check_encoding(self.name, output_encoding, errors, output=True)
 
         def one(s):
             pts, _ = decode_one(self.name, s, input_encoding, errors, replacement_char,

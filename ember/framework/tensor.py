@@ -268,8 +268,8 @@ def _to_bytes_array(arr):
         elif isinstance(s, str):
             flat[i] = s.encode("utf-8")
         else:
-            raise TypeError(f"Cannot convert {_short(s)} (a {type(s).__name__}) to a string "
-                            f"tensor element: expected str or bytes")
+            raise ValueError(f"Cannot convert {_short(s)} (a {type(s).__name__}) to a string "
+                             f"tensor element: expected str or bytes")
     return out
 
 

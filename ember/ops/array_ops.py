@@ -130,6 +130,12 @@ def fill(dims, value, name=None):
     return execute(FILL, (shape_arg(dims, "fill"), tensor(value)), EMPTY, name)
 
 
+def _array(x):
+    """An indexing result as an array: a single element of a string tensor's object array
+    comes back from NumPy as the bare bytes."""
+    return x if isinstance(x, (np.ndarray, np.generic)) else np.array(x, dtype=object)
+
+
 def _scalar(value, dtype):
     if dtype is dtypes.string:
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
@@ -705,7 +711,7 @@ class _Unpack(Op):
         if a.shape[axis] != num:
             raise InvalidArgumentError(f"unstack: num={num} but dimension {axis} has size "
                                        f"{a.shape[axis]} [Op:Unpack]")
-        return tuple(np.take(a, i, axis=axis) for i in range(num))
+        return tuple(_array(np.take(a, i, axis=axis)) for i in range(num))
 
     def grad(self, call, *grads):
         return (stack(list(grads), axis=call.attrs["axis"]),)
@@ -1196,7 +1202,7 @@ class _Gather(Op):
         self.infer([_spec(p), _spec(idx)], axis=axis, batch_dims=bd)
         _check_bounds(self.name, idx, p.shape[axis])
         if bd == 0:
-            return np.take(p, idx, axis=axis)
+            return _array(np.take(p, idx, axis=axis))
         bi, ai, ir, shape4 = _gather_index(p.shape, idx, axis, bd)
         out = p.reshape(shape4)[bi, ai, ir]
         return out.reshape(p.shape[:axis] + idx.shape[bd:] + p.shape[axis + 1:])
@@ -1303,7 +1309,7 @@ class _GatherNd(Op):
         if k == 0:
             return np.array(np.broadcast_to(p, lead + p.shape))
         _check_nd_bounds(self.name, idx, p.shape)
-        return p[_nd_index(idx)]
+        return _array(p[_nd_index(idx)])
 
     def grad(self, call, g):
         p, i = call.inputs
@@ -1369,6 +1375,7 @@ def _scatter_updates_check(op_name, i, u, out_dims):
 
 class _ScatterNd(Op):
     name = "ScatterNd"
+    strings = True      # string updates fill b"" elsewhere; the last update of an index wins
 
     def infer(self, inputs):
         i, u, s = inputs
@@ -1385,6 +1392,13 @@ class _ScatterNd(Op):
         self.infer([_spec(idx), _spec(u), _spec(s)])
         dims = tuple(int(d) for d in s)
         k = idx.shape[-1]
+        if u.dtype == object:
+            out = np.full(dims, b"", dtype=object)
+            if k == 0:
+                return _array(u.reshape((-1,) + dims)[-1]) if u.size else out
+            _check_nd_bounds(self.name, idx, dims, "shape")
+            out[_nd_index(idx)] = u
+            return out
         out = np.zeros(dims, dtype=u.dtype)
         if k == 0:
             return out + np.sum(u.reshape((-1,) + dims), axis=0, dtype=u.dtype)

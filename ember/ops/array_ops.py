@@ -1451,7 +1451,7 @@ class _TensorScatter(Op):
             rows = u.reshape((-1,) + a.shape)
             if self.add:
                 return a + np.sum(rows, axis=0, dtype=a.dtype)
-            return rows[-1].copy() if rows.shape[0] else a.copy()
+            return _array(rows[-1]).copy() if rows.shape[0] else a.copy()
         _check_nd_bounds(self.name, idx, a.shape, "tensor shape")
         out = a.copy()
         if self.add:

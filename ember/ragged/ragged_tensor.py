@@ -381,14 +381,12 @@ class RaggedTensor:
             if key.step not in (None, 1):
                 raise NotImplementedError("RaggedTensor slicing: only step 1 is supported")
             n = self._row_splits.shape[0]
-            start, stop, _ = key.indices(n - 1) if n is not None else (key.start, key.stop, 1)
-            stop = max(stop, start)
-            splits = self._row_splits[start:stop + 1]
-            begin = splits[0]
-            tf = _ops()
-            vals = _slice_rows(self._values, begin, splits[-1])
-            return RaggedTensor(vals, splits - begin if not _is_eager(splits) or
-                                tf.size(splits) > 0 else splits, _internal=True)
+            if n is None:
+                raise NotImplementedError("RaggedTensor slicing needs a known number of rows")
+            start, stop, _ = key.indices(n - 1)
+            splits = self._row_splits[start:max(stop, start) + 1]
+            vals = _slice_rows(self._values, splits[0], splits[-1])
+            return RaggedTensor(vals, splits - splits[0], _internal=True)
         i = key
         n = self._row_splits.shape[0]
         if isinstance(i, (int, np.integer)) and n is not None:

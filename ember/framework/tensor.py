@@ -196,6 +196,10 @@ def _python_to_array(value, dtype):
     """Python scalars and nested lists -> array with TensorFlow's default dtypes."""
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         value = _unwrap_nested(value)
+    if type(value) is list and value and (dtype is None or dtype is dtypes.string):
+        flat = _flat_text(value)
+        if flat is not None:
+            return flat
     try:
         arr = np.asarray(value)
     except UnicodeDecodeError:       # bytes that are not ASCII next to str: kept as bytes
@@ -238,6 +242,23 @@ def _python_to_array(value, dtype):
     if kind in "USO":
         return _to_bytes_array(arr)
     raise TypeError(f"Cannot convert {_short(value)} to a tensor")
+
+
+def _flat_text(values):
+    """A flat list of str/bytes straight to a string tensor's storage (the common case of
+    a list of words or lines), else None."""
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str:
+            out.append(v.encode("utf-8"))
+        elif t is bytes:
+            out.append(v)
+        else:
+            return None
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
 
 
 def _checked_text(value, arr):

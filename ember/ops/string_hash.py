@@ -26,15 +26,22 @@ _MASK = (1 << 64) - 1
 def _by_length(strings, hash_rows):
     """Applies ``hash_rows(rows, n)`` (rows: a (k, n) uint8 matrix) to each group of equal
     length; returns the uint64 hashes in the input's shape."""
-    flat = [bytes(s) for s in np.asarray(strings, dtype=object).reshape(-1)]
+    flat = np.asarray(strings, dtype=object).reshape(-1).tolist()
     out = np.zeros(len(flat), dtype=np.uint64)
-    lengths = np.fromiter((len(s) for s in flat), dtype=np.int64, count=len(flat))
+    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    order = np.argsort(lengths, kind="stable")
+    blob = np.frombuffer(b"".join([flat[i] for i in order.tolist()]), dtype=np.uint8)
+    sorted_lengths = lengths[order]
+    starts = np.concatenate([[0], np.cumsum(sorted_lengths)])
+    bounds = np.flatnonzero(np.diff(sorted_lengths)) + 1
     with np.errstate(over="ignore"):
-        for n in np.unique(lengths).tolist():
-            idx = np.flatnonzero(lengths == n)
-            rows = np.frombuffer(b"".join(flat[i] for i in idx.tolist()),
-                                 dtype=np.uint8).reshape(len(idx), n)
-            out[idx] = hash_rows(rows, n)
+        for a, b in zip(np.concatenate([[0], bounds]).tolist(),
+                        np.concatenate([bounds, [len(flat)]]).tolist()):
+            if a == b:
+                continue
+            n = int(sorted_lengths[a])
+            rows = blob[starts[a]:starts[b]].reshape(b - a, n)
+            out[order[a:b]] = hash_rows(rows, n)
     return out.reshape(np.shape(strings))
 
 

@@ -56,29 +56,30 @@ class StringOp(Op):
 
 
 class StringMap(StringOp):
-    """An elementwise op on one string tensor: ``fn(element, **attrs)`` per element."""
+    """An elementwise op on one string tensor: ``make(**attrs)`` gives the function applied
+    to each element (made once per run, e.g. a compiled regular expression)."""
 
-    def __init__(self, name, fn, out_dtype=dtypes.string):
+    def __init__(self, name, make, out_dtype=dtypes.string):
         super().__init__(name)
-        self.fn = fn
+        self.make = make
         self.out_dtype = out_dtype
 
     def infer(self, inputs, **attrs):
         need_string(self.name, inputs[0].dtype)
+        self.make(**attrs)
         return inputs[0].shape, self.out_dtype
 
     def kernel(self, xp, a, **attrs):
         need_string_array(self.name, a)
-        fn = self.fn
-        return map_strings(lambda s: fn(s, **attrs), a, self.out_dtype)
+        return map_strings(self.make(**attrs), a, self.out_dtype)
 
 
-def _lower(s, encoding):
-    return s.lower() if not encoding else s.decode(encoding).lower().encode(encoding)
-
-
-def _upper(s, encoding):
-    return s.upper() if not encoding else s.decode(encoding).upper().encode(encoding)
+def _case(method):
+    def make(encoding):
+        if not encoding:
+            return getattr(bytes, method)
+        return lambda s: getattr(s.decode(encoding), method)().encode(encoding)
+    return make
 
 
 def _utf8_chars(s):
@@ -86,8 +87,8 @@ def _utf8_chars(s):
     return len(s) - sum(1 for b in s if b & 0xC0 == 0x80)
 
 
-def _length(s, unit):
-    return len(s) if unit == "BYTE" else _utf8_chars(s)
+def _length(unit):
+    return len if unit == "BYTE" else _utf8_chars
 
 
 def _compiled(pattern):
@@ -97,8 +98,9 @@ def _compiled(pattern):
         raise InvalidArgumentError(f"Invalid pattern: {pattern!r}, error: {e}") from None
 
 
-def _full_match(s, pattern):
-    return _compiled(pattern).fullmatch(s) is not None
+def _full_match(pattern):
+    rx = _compiled(pattern)
+    return lambda s: rx.fullmatch(s) is not None
 
 
 def _rewrite_parts(rewrite):
@@ -127,21 +129,32 @@ def _rewrite_parts(rewrite):
     return parts
 
 
-def _replace(s, pattern, rewrite, replace_global):
+_EMPTY_MATCHERS = re.compile(rb"\\[bBAZ]|\(\?[=!<]|[$^]")
+
+
+def _replace(pattern, rewrite, replace_global):
     rx = _compiled(pattern)
     parts = _rewrite_parts(rewrite)
+    if rx.match(b"") is None and _EMPTY_MATCHERS.search(pattern) is None:
+        # no empty matches: Python's own substitution (in C) agrees with RE2
+        template = b"".join(p.replace(b"\\", b"\\\\") if isinstance(p, bytes)
+                            else b"\\g<%d>" % p for p in parts)
+        count = 0 if replace_global else 1
+        return lambda s: rx.sub(template, s, count)
 
-    out, pos, last_end = [], 0, -1
-    for m in rx.finditer(s):
-        if m.start() == m.end() == last_end:
-            continue      # RE2 skips an empty match right after a match (Python takes it)
-        out.append(s[pos:m.start()])
-        out.extend(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
-        pos = last_end = m.end()
-        if not replace_global:
-            break
-    out.append(s[pos:])
-    return b"".join(out)
+    def one(s):
+        out, pos, last_end = [], 0, -1
+        for m in rx.finditer(s):
+            if m.start() == m.end() == last_end:
+                continue      # RE2 skips an empty match right after a match (Python takes it)
+            out.append(s[pos:m.start()])
+            out.extend(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
+            pos = last_end = m.end()
+            if not replace_global:
+                break
+        out.append(s[pos:])
+        return b"".join(out)
+    return one
 
 
 _NUMBER_TEXT = re.compile(rb"\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|"
@@ -165,9 +178,9 @@ def _to_number(s, out_type):
     return v
 
 
-LOWER = StringMap("StringLower", _lower)
-UPPER = StringMap("StringUpper", _upper)
-STRIP = StringMap("StringStrip", lambda s: s.strip())
+LOWER = StringMap("StringLower", _case("lower"))
+UPPER = StringMap("StringUpper", _case("upper"))
+STRIP = StringMap("StringStrip", lambda: bytes.strip)
 LENGTH = StringMap("StringLength", _length, dtypes.int32)
 REGEX_FULL_MATCH = StringMap("StaticRegexFullMatch", _full_match, dtypes.bool)
 REGEX_REPLACE = StringMap("StaticRegexReplace", _replace)

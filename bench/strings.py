@@ -23,7 +23,8 @@ def main():
     parser.add_argument("--n", type=int, default=100000)
     n = parser.parse_args().n
     rng = np.random.default_rng(0)
-    words = [bytes(rng.integers(97, 123, rng.integers(1, 20))) for _ in range(n)]
+    words = [rng.integers(97, 123, rng.integers(1, 20)).astype(np.uint8).tobytes()
+             for _ in range(n)]
     t = tf.constant(words)
     lines = tf.constant([b" ".join(words[i:i + 10]) for i in range(0, n, 10)])
     cases = {

@@ -26,11 +26,11 @@ _MASK = (1 << 64) - 1
 def _by_length(strings, hash_rows):
     """Applies ``hash_rows(rows, n)`` (rows: a (k, n) uint8 matrix) to each group of equal
     length; returns the uint64 hashes in the input's shape."""
-    flat = np.asarray(strings, dtype=object).reshape(-1).tolist()
+    flat = np.asarray(strings, dtype=object).reshape(-1)
     out = np.zeros(len(flat), dtype=np.uint64)
     lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     order = np.argsort(lengths, kind="stable")
-    blob = np.frombuffer(b"".join([flat[i] for i in order.tolist()]), dtype=np.uint8)
+    blob = np.frombuffer(b"".join(flat[order].tolist()), dtype=np.uint8)
     sorted_lengths = lengths[order]
     starts = np.concatenate([[0], np.cumsum(sorted_lengths)])
     bounds = np.flatnonzero(np.diff(sorted_lengths)) + 1
@@ -45,12 +45,20 @@ def _by_length(strings, hash_rows):
     return out.reshape(np.shape(strings))
 
 
+def _fetch(rows, p, dtype):
+    """Each row's little-endian integer at byte offset ``p`` (an unaligned strided view of
+    the rows' buffer, widened to uint64)."""
+    view = np.ndarray((rows.shape[0],), dtype=dtype, buffer=rows, offset=p,
+                      strides=(rows.strides[0],))
+    return view.astype(np.uint64)
+
+
 def _fetch64(rows, p):
-    return np.ascontiguousarray(rows[:, p:p + 8]).view("<u8")[:, 0].astype(np.uint64)
+    return _fetch(rows, p, "<u8")
 
 
 def _fetch32(rows, p):
-    return np.ascontiguousarray(rows[:, p:p + 4]).view("<u4")[:, 0].astype(np.uint64)
+    return _fetch(rows, p, "<u4")
 
 
 def _rot(v, shift):

@@ -81,10 +81,13 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat``, ``ember.keras``, ``ember.strings`` and ``ember.ragged`` load on
-    first use (keeps ``import ember`` fast)."""
+    """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras", "strings", "ragged"):
+    if name in ("compat", "keras"):
+        return importlib.import_module(f"{__name__}.{name}")
+
+    # ember.strings and ember.ragged load on first use too
+    if name in ("strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("RaggedTensor", "RaggedTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.ragged"), name)

@@ -310,3 +310,16 @@ def test_word_index(server, keras_home, monkeypatch):
     monkeypatch.setattr(imdb, "WORD_INDEX_HASH", hashlib.md5(blob).hexdigest())
     assert imdb.get_word_index() == {"the": 1, "cat": 2}
     assert (keras_home / "datasets" / "imdb_word_index.json").exists()
+
+
+def test_quiet_when_interactive_logging_is_off(server, keras_home, capsys, caplog):
+    from ember.keras.utils import io_utils
+    server.files["q.bin"] = b"quiet"
+    io_utils.disable_interactive_logging()
+    try:
+        with caplog.at_level("INFO", logger="ember"):
+            keras.utils.get_file("q.bin", server.url + "q.bin")
+    finally:
+        io_utils.enable_interactive_logging()
+    assert capsys.readouterr().out == ""
+    assert f"Downloading data from {server.url}q.bin" in caplog.text

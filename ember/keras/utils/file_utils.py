@@ -117,9 +117,13 @@ _CHUNK = 1 << 20
 
 
 def _progress_bar(total, already):
-    """A byte progress bar on a terminal; None (quiet) otherwise."""
+    """A byte progress bar on a terminal with interactive logging on; None (quiet)
+    otherwise."""
     import sys
-    if not getattr(sys.stdout, "isatty", lambda: False)():
+
+    from ember.keras.utils.io_utils import is_interactive_logging_enabled
+    if not is_interactive_logging_enabled() or \
+            not getattr(sys.stdout, "isatty", lambda: False)():
         return None
     from ember.keras.utils.progbar import Progbar
     bar = Progbar(total, unit_name="byte")
@@ -164,7 +168,8 @@ def _download(origin, fpath, timeout=60):
     import http.client
     import urllib.error
 
-    print(f"Downloading data from {origin}")
+    from ember.keras.utils.io_utils import print_msg
+    print_msg(f"Downloading data from {origin}")
     partial = fpath + ".part"
     try:
         try:

@@ -294,9 +294,11 @@ class RaggedTensor:
         return RaggedTensor(new_values, self._row_splits, _internal=True)
 
     def with_flat_values(self, new_values):
+        """The same rows over new flat values (a RaggedTensor adds ragged dimensions)."""
         if isinstance(self._values, RaggedTensor):
             return self.with_values(self._values.with_flat_values(new_values))
-        return self.with_values(convert_to_tensor(new_values))
+        return self.with_values(new_values if isinstance(new_values, RaggedTensor) else
+                                convert_to_tensor(new_values))
 
     def with_row_splits_dtype(self, dtype):
         if dtypes.as_dtype(dtype) is not dtypes.int64:

@@ -97,7 +97,7 @@ def _row_op(op, t, attrs, name, value_index=0, splits_index=-1):
     outs = execute(op, (flat,), attrs, name)
     values, splits = outs[value_index], outs[splits_index]
     if rank == 0:
-        return values if len(outs) == 2 else outs[:-1]
+        return values if len(outs) == 2 else tuple(outs[:-1])
     shape = _outer_dims(t)
     if len(outs) == 2:
         return _ragged_rows(values, splits, shape)

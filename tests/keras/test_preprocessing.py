@@ -421,3 +421,22 @@ def test_save_to_dir_writes_the_augmented_images(tmp_path):
     assert len(names) == 3 and all(n.startswith("aug_") and n.endswith(".png") for n in names)
     back = keras.utils.img_to_array(keras.utils.load_img(str(tmp_path / names[0])))
     assert back.shape == (8, 8, 3)
+
+
+@pytest.mark.parametrize("module", ["ember.keras.preprocessing.text",
+                                    "ember.keras.preprocessing.image",
+                                    "ember.keras.preprocessing.image_transforms",
+                                    "ember.keras.utils.sequence_utils",
+                                    "ember.keras.utils.image_utils"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    import ember
+    pytest.importorskip("PIL")
+    mod = importlib.import_module(module)
+    globs = {k: getattr(mod, k) for k in dir(mod) if not k.startswith("__")}
+    result = doctest.testmod(mod, extraglobs={"ember": ember, "np": np, **globs},
+                             verbose=False,
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -165,3 +165,15 @@ def test_unicode_script_agrees_with_icu_over_the_bmp():
                    (0x5D0, 0x5EA), (0x620, 0x64A), (0x905, 0x939), (0x3041, 0x3096),
                    (0x30A1, 0x30FA), (0x4E00, 0x9FFC), (0xAC00, 0xD7A3)):
         np.testing.assert_array_equal(got[lo:hi + 1], ref[lo:hi + 1], err_msg=hex(lo))
+
+
+@pytest.mark.parametrize("module", ["ember.strings", "ember.ragged.ragged_tensor",
+                                    "ember.ragged.ragged_ops", "ember.ops.string_hash"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+    mod = importlib.import_module(module)
+    globs = {k: getattr(mod, k) for k in dir(mod) if not k.startswith("__")}
+    result = doctest.testmod(mod, extraglobs={"ember": tf, "np": np, **globs}, verbose=False,
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

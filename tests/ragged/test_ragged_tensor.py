@@ -112,3 +112,14 @@ def test_ragged_functions_inside_function_and_spec():
     assert not spec.is_compatible_with(tf.ragged.constant([[7.0]]))
     with pytest.raises(NotImplementedError, match="scalar or a RaggedTensor"):
         r + tf.constant([1, 2])
+
+
+def test_session_run_fetches_ragged_tensors():
+    import ember.compat.v1 as v1
+    with tf.Graph().as_default():
+        lines = v1.placeholder(tf.string, [None])
+        words = tf.strings.split(lines)
+        with v1.Session() as sess:
+            out = sess.run({"words": words, "n": tf.size(lines)}, {lines: ["a b", "c"]})
+            assert out["words"].to_list() == [[b"a", b"b"], [b"c"]] and out["n"] == 2
+            assert sess.run(words, {lines: ["x y z"]}).to_list() == [[b"x", b"y", b"z"]]

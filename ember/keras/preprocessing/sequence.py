@@ -70,7 +70,14 @@ class TimeseriesGenerator:
     ``shuffle``; windows reversed with ``reverse``). Indexable like a Keras ``PyDataset``."""
 
     def __init__(self, data, targets, length, sampling_rate=1, stride=1, start_index=0,
-                 end_index=None, shuffle=False, reverse=False, batch_size=128):
+                 end_index=None, shuffle=False, reverse=False, batch_size=128, **kwargs):
+        unknown = set(kwargs) - {"workers", "use_multiprocessing", "max_queue_size"}
+        if unknown:
+            raise TypeError(f"TimeseriesGenerator: unexpected keyword arguments "
+                            f"{sorted(unknown)}")
+        self.workers = kwargs.get("workers", 1)
+        self.use_multiprocessing = kwargs.get("use_multiprocessing", False)
+        self.max_queue_size = kwargs.get("max_queue_size", 10)
         if len(data) != len(targets):
             raise ValueError(f"Data and targets have to be of same length. Data length is "
                              f"{len(data)} while target length is {len(targets)}")

@@ -73,7 +73,23 @@ def _python_key(v):
         hash(v)
         return (type(v).__name__, v)
     except TypeError:
-        return ("id", id(v))
+        # by identity, holding the object: a freed one's id could name a new object
+        return ("id", id(v), _Held(v))
+
+
+class _Held:
+    """Keeps an unhashable argument alive inside a cache key (compares by identity)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _Held) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
 
 
 def _describe_leaf(v):

@@ -123,3 +123,20 @@ def test_session_run_fetches_ragged_tensors():
             out = sess.run({"words": words, "n": tf.size(lines)}, {lines: ["a b", "c"]})
             assert out["words"].to_list() == [[b"a", b"b"], [b"c"]] and out["n"] == 2
             assert sess.run(words, {lines: ["x y z"]}).to_list() == [[b"x", b"y", b"z"]]
+
+
+def test_ragged_arguments_never_reuse_a_stale_trace():
+    """A RaggedTensor argument is traced by identity (its values become constants of the
+    trace), so the trace cache holds the object: a new object at a freed one's address must
+    not get the old trace."""
+    import gc
+
+    @tf.function
+    def dense(r):
+        return r.to_tensor()
+
+    for i in range(60):
+        r = tf.ragged.constant([[i, i], [i]])
+        assert dense(r).numpy().tolist() == [[i, i], [i, 0]]
+        del r
+        gc.collect()

@@ -63,7 +63,7 @@ class _Leaf:
     __slots__ = ("kind", "key", "spec")
 
     def __init__(self, kind, key, spec=None):
-        self.kind = kind      # "tensor", "variable" or "python"
+        self.kind = kind      # "tensor", "variable", "python" or "ragged" (a marker)
         self.key = key
         self.spec = spec
 
@@ -90,6 +90,19 @@ class _Held:
 
     def __hash__(self):
         return id(self.obj)
+
+
+def _ragged_leaves(parts):
+    """A RaggedTensor argument as a marker leaf and one tensor leaf per component (flat
+    values, then row splits outermost first). Only the outermost splits keep their length
+    (the number of rows), so other row lengths do not retrace."""
+    leaves = [_Leaf("ragged", ("ragged", len(parts)))]
+    for i, p in enumerate(parts):
+        shape = tuple(p.shape.as_list())
+        if i != 1:
+            shape = (None,) + shape[1:]
+        leaves.append(_Leaf("tensor", None, (shape, p.dtype)))
+    return leaves
 
 
 def _describe_leaf(v):
@@ -320,6 +333,11 @@ class Function:
                                                      is not None else None, v.dtype)))
                 tensors.append(v)
                 continue
+            if getattr(v, "_is_ragged", False) and self._input_signature is None:
+                parts = v._components()
+                leaves.extend(_ragged_leaves(parts))
+                tensors.extend(parts)
+                continue
             leaf = _describe_leaf(v)
             leaves.append(leaf)
             if leaf.kind == "tensor":
@@ -423,8 +441,18 @@ class Function:
         context.graph = graph
         context.tapes = []
         try:
-            for v, lf in zip(flat, leaves):
-                if lf.kind == "tensor":
+            leaf_iter = iter(leaves)
+            for v in flat:
+                lf = next(leaf_iter)
+                if lf.kind == "ragged":       # its component tensors follow the marker
+                    phs = []
+                    for _ in range(lf.key[1]):
+                        spec = next(leaf_iter).spec
+                        phs.append(graph.placeholder(spec[1], shapes[k], name=f"args_{k}"))
+                        k += 1
+                    placeholders.extend(phs)
+                    new_flat.append(v._from_components(phs))
+                elif lf.kind == "tensor":
                     dtype = dtypes_[k] if dtypes_ is not None else lf.spec[1]
                     ph = graph.placeholder(dtype, shapes[k], name=f"args_{k}")
                     placeholders.append(ph)

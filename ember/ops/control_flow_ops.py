@@ -62,7 +62,6 @@ def _fill_missing(call, grads):
 
 class _If(Op):
     name = "If"
-    strings = True
 
     def output_count(self, attrs):
         return len(attrs["out_specs"])
@@ -115,6 +114,7 @@ class _IfGrad(Op):
         return tuple(out)
 
 
+_If.strings = True           # branches pass string tensors through
 IF = _If()
 IF_STATEFUL = _IfStateful()
 IF_GRAD = _IfGrad()
@@ -214,7 +214,6 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 class _While(Op):
     name = "While"
-    strings = True
 
     def output_count(self, attrs):
         return attrs["n_vars"]
@@ -292,6 +291,7 @@ class _WhileGrad(Op):
         return tuple(g) + tuple(cap_grads)
 
 
+_While.strings = True        # loop variables may be string tensors
 WHILE = _While()
 WHILE_STATEFUL = _WhileStateful()
 WHILE_GRAD = _WhileGrad()

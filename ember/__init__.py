@@ -83,13 +83,14 @@ def install_as_tensorflow() -> None:
 def __getattr__(name):
     """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("strings", "ragged"):             # text and ragged tensors load on first use
+    if name in ("compat", "keras"):
+        return importlib.import_module(f"{__name__}.{name}")
+
+    # ember.strings and ember.ragged load on first use too
+    if name in ("strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("RaggedTensor", "RaggedTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.ragged"), name)
     if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
         return getattr(importlib.import_module(f"{__name__}.strings"), name)
-
-    if name in ("compat", "keras"):
-        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

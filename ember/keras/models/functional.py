@@ -59,10 +59,13 @@ class Functional(Model):
                 raise ValueError(f"Input {node.layer.name} is used by the outputs but is not "
                                  f"one of the model's inputs.")
             known.update(id(t) for t in node.output_tensors)
-        layers = []
-        for node in self._nodes:
-            if not any(node.layer is l for l in layers):
-                layers.append(node.layer)
+        from ember.keras.saving.functional_config import keras_layer_order
+        layers, _ = keras_layer_order(flat_in, flat_out)
+        names = [l.name for l in layers]
+        for n in names:
+            if names.count(n) > 1:
+                raise ValueError(f'The name "{n}" is used {names.count(n)} times in the '
+                                 f'model. All layer names should be unique.')
         self._functional_layers = layers
         for layer in layers:
             self._track(layer)
@@ -160,7 +163,11 @@ class Functional(Model):
         from ember.keras.saving.functional_config import functional_config
         return functional_config(self)
 
+    def get_build_config(self):
+        return None
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from ember.keras.saving.functional_config import functional_from_config
-        return functional_from_config(config, custom_objects)
+        return functional_from_config(config, custom_objects,
+                                      cls=cls if issubclass(cls, Functional) else None)

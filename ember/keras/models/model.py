@@ -77,6 +77,54 @@ class Model(Trainer, Layer):
             return super().get_config()
         return Layer.get_config(self)
 
+    def get_compile_config(self):
+        """The serialized ``compile()`` arguments (None if the model is not compiled)."""
+        from ember.keras.saving.compile_config import get_compile_config
+        return get_compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compiles the model with ``get_compile_config()`` output."""
+        from ember.keras.saving.compile_config import compile_from_config
+        compile_from_config(self, config)
+
+    def get_build_config(self):
+        if not self.built:
+            return None
+        shape = getattr(self, "_build_input_shape", None)
+        if shape is None:
+            shape = getattr(self, "_build_shapes", None)
+        if shape is None:
+            return None
+        from ember.keras.layers.layer import _shape_lists
+        return {"input_shape": _shape_lists(shape)}
+
+    def build_from_config(self, config):
+        shape = config.get("input_shape") if config else None
+        if self.built or shape is None:
+            return
+        from ember.keras.layers.layer import _shape_tuples
+        self.build(_shape_tuples(shape))
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config: a functional config (``layers``, ``input_layers``,
+        ``output_layers``) rebuilds the graph; otherwise ``cls(**config)``."""
+        from ember.keras.models.functional import Functional
+        if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= \
+                set(config):
+            from ember.keras.saving.functional_config import functional_from_config
+            return functional_from_config(
+                config, custom_objects,
+                cls=cls if isinstance(cls, type) and issubclass(cls, Functional) else None)
+        from ember.keras.layers.layer import _accepted_config
+        try:
+            return cls(**_accepted_config(cls, config))
+        except TypeError as e:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from its config: {e}. A subclassed "
+                f"model must define get_config() returning its constructor arguments (and "
+                f"from_config() if they need converting).") from None
+
     # saving entry points (formats live in ember.keras.saving)
     def save(self, filepath, overwrite=True, **kwargs):
         from ember.keras.saving import saving_api

@@ -44,6 +44,11 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics,
+                              "run_eagerly": run_eagerly,
+                              "steps_per_execution": steps_per_execution,
+                              "jit_compile": jit_compile}
         self.loss = loss
         if loss is not None:
             for spec in ember.nest.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:

@@ -54,6 +54,20 @@ def write_model_weights(group, model):
     _write_subset(group.create_group("top_level_model_weights"), [])
 
 
+def _full_loss_names(spec):
+    """Loss names as their functions' names ("mse" -> "mean_squared_error"): Keras 3 reads
+    only those back from a legacy file's training_config."""
+    from ember.keras import losses
+    if isinstance(spec, str):
+        fn = losses.get(spec)
+        return getattr(fn, "__name__", spec) if callable(fn) else spec
+    if isinstance(spec, list):
+        return [_full_loss_names(s) for s in spec]
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return {k: _full_loss_names(v) for k, v in spec.items()}
+    return spec
+
+
 def save_legacy_h5(model, filepath, include_optimizer=True):
     from ember import keras
     from ember.keras.saving.keras_archive import model_config
@@ -70,6 +84,7 @@ def save_legacy_h5(model, filepath, include_optimizer=True):
                 optimizer = training.pop("optimizer")
                 training["optimizer_config"] = {"class_name": optimizer["class_name"],
                                                 "config": optimizer["config"]}
+                training["loss"] = _full_loss_names(training["loss"])
                 f.attrs["training_config"] = json.dumps(training)
             write_model_weights(f.create_group("model_weights"), model)
             optimizer = getattr(model, "optimizer", None)

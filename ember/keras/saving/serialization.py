@@ -86,6 +86,13 @@ def _module_objects_for(module):
     """The ember namespace's objects for a Keras module name (``"keras.layers"``)."""
     if not isinstance(module, str):
         return None
+    if module == "builtins":     # Keras's built-in functions (losses, metrics, activations)
+        from ember.keras import activations, losses, metrics
+        found = {}
+        for mod in (activations, metrics, losses):
+            found.update({k: v for k, v in vars(mod).items()
+                          if inspect.isfunction(v) and not k.startswith("_")})
+        return found
     if module in ("keras", "keras.models") or module.startswith("keras.src.models"):
         from ember.keras import models
         return {"Functional": models.Functional, "Sequential": models.Sequential,
@@ -162,9 +169,11 @@ def serialize_keras_object(obj):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         registered = _GLOBAL_CUSTOM_NAMES.get(obj)
-        builtin = None if registered else _builtin_module(obj)
-        return {"module": builtin or getattr(obj, "__module__", None),
-                "class_name": "function", "config": registered or obj.__name__,
+        if not registered and _builtin_module(obj):   # as Keras 3 writes its functions
+            return {"module": "builtins", "class_name": "function", "config": obj.__name__,
+                    "registered_name": "function"}
+        return {"module": getattr(obj, "__module__", None), "class_name": "function",
+                "config": registered or obj.__name__,
                 "registered_name": registered or obj.__name__}
     if hasattr(obj, "get_config"):
         cls = type(obj)
@@ -199,7 +208,8 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
     class_name = config.get("class_name")
     inner = config.get("config", {})
     if class_name == "function":
-        name = config.get("registered_name") or inner
+        name = inner if config.get("registered_name") in (None, "function") else \
+            config["registered_name"]
         by_module = _module_objects_for(config.get("module"))
         obj = get_registered_object(name, custom_objects, module_objects) or \
             get_registered_object(inner, custom_objects, module_objects) or \

@@ -201,5 +201,6 @@ def test_object_config_round_trip(obj):
 
 def test_functions_serialize_by_public_name():
     s = serialize_keras_object(keras.losses.mean_squared_error)
-    assert s["class_name"] == "function" and s["module"] == "keras.losses"
+    assert s == {"module": "builtins", "class_name": "function",
+                 "config": "mean_squared_error", "registered_name": "function"}
     assert deserialize_keras_object(s) is keras.losses.mean_squared_error

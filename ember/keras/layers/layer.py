@@ -483,6 +483,15 @@ class Layer:
     def from_config(cls, config):
         return cls(**_accepted_config(cls, config))
 
+    def _trackable_children(self):
+        """What ``tf.train.Checkpoint`` saves of a layer: its own variables (``vars``), then
+        the layers, optimizer and containers its attributes hold, named as in Keras weight
+        files."""
+        from ember.keras.saving.object_paths import children, own_variables
+        out = {"vars": own_variables(self)}
+        out.update(children(self))
+        return out
+
     def get_build_config(self):
         """``{"input_shape": ...}`` of the first build (Keras stores it in model files so a
         loaded layer can create its weights before they are read); None if unbuilt."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ember.keras.layers.layer import Layer, to_snake_case
 
-__all__ = ["walk", "own_variables"]
+__all__ = ["walk", "own_variables", "children"]
 
 _SKIP = {}
 
@@ -70,6 +70,23 @@ def _children(obj):
         if name.startswith("__") or name in skip:
             continue
         yield name, attrs[name]
+
+
+def children(obj):
+    """{attribute: child} for the layers, optimizers and containers of them that ``obj``
+    holds (a model's ``layers`` first)."""
+    out = {}
+    for name, child in _children(obj):
+        if _is_saveable(child) or (isinstance(child, (list, tuple, dict)) and
+                                   _holds_saveable(child)):
+            out[name] = child
+    return out
+
+
+def _holds_saveable(items):
+    values = items.values() if isinstance(items, dict) else items
+    return any(_is_saveable(v) or (isinstance(v, (list, tuple, dict)) and _holds_saveable(v))
+               for v in values)
 
 
 def walk(root):

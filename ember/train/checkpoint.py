@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from ember.framework.variables import Variable
+from ember.runtime.atomic_file import atomic_write
 
 __all__ = ["Checkpoint", "CheckpointLoadStatus"]
 
@@ -79,31 +79,15 @@ def walk(root_children):
 
 
 def _atomic_savez(path, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _atomic_text(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
+    with atomic_write(path) as tmp:
+        with open(tmp, "w") as f:
             f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def read_checkpoint(save_path):

@@ -1,9 +1,10 @@
-"""Atomic file writes and the errors every model/weight loader gives for bad files."""
+"""The errors every model/weight loader gives for bad files, h5py on demand, and atomic
+writes (``ember.runtime.atomic_file``)."""
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+
+from ember.runtime.atomic_file import atomic_write
 
 __all__ = ["atomic_write", "CorruptFileError", "h5py_module", "check_overwrite"]
 
@@ -14,28 +15,6 @@ class CorruptFileError(ValueError):
     def __init__(self, filepath, problem):
         self.filepath = os.fspath(filepath)
         super().__init__(f"Cannot load {self.filepath!r}: {problem}")
-
-
-@contextlib.contextmanager
-def atomic_write(filepath):
-    """Yields a temporary path in ``filepath``'s directory; on success it replaces
-    ``filepath`` at once (``os.replace``), so a crash mid-write leaves the previous file
-    intact. On an exception the temporary file is removed."""
-    filepath = os.fspath(filepath)
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(filepath) + ".",
-                               suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def check_overwrite(filepath, overwrite):

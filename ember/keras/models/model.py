@@ -138,6 +138,47 @@ class Model(Trainer, Layer):
         from ember.keras.saving import saving_api
         return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def _serving_specs(self, input_signature=None):
+        if input_signature is not None:
+            return list(input_signature)
+        inputs = list(getattr(self, "inputs", None) or [])
+        if inputs:
+            return [ember.TensorSpec(t.shape, t.dtype, name=getattr(t, "name", None))
+                    for t in inputs]
+        shape = getattr(self, "_build_input_shape", None)
+        if shape is not None and _is_single_shape(shape):
+            dims = shape.as_list() if isinstance(shape, ember.TensorShape) else list(shape)
+            return [ember.TensorSpec([None] + list(dims[1:]), self._dtype, name="inputs")]
+        raise ValueError(f"Model {self.name} has no known input signature: call it on data, "
+                         f"build it, or pass `input_signature=[ember.TensorSpec(...)]`.")
+
+    def _default_serving_function(self, input_signature=None):
+        """The model's inference call traced on its inputs' specs (saved_model.save)."""
+        specs = self._serving_specs(input_signature)
+        multi = len(specs) > 1
+
+        def serve(*args):
+            return self(list(args) if multi else args[0], training=False)
+        return ember.function(serve, input_signature=specs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=True,  # noqa: A002
+               input_signature=None, **kwargs):
+        """Writes an inference-only SavedModel directory; ``ember.saved_model.load`` gives an
+        object whose ``serve(x)`` (and ``signatures["serving_default"]``) run the model
+        without its Python code."""
+        if format != "tf_saved_model":
+            raise ValueError(f"Unrecognized format={format!r}; ember exports "
+                             f"format='tf_saved_model' only.")
+        if kwargs:
+            raise ValueError(f"export() got unsupported arguments {sorted(kwargs)}")
+        from ember import saved_model
+        saved_model.save(self, filepath,
+                         signatures={"serving_default":
+                                     self._default_serving_function(input_signature)})
+        if verbose:
+            print(f"Saved artifact at '{filepath}'. The endpoint 'serve' takes the model's "
+                  f"inputs and returns its outputs.")
+
     def to_json(self, **kwargs):
         import json
         from ember.keras.saving.serialization import serialize_keras_object

@@ -27,6 +27,12 @@ def write_weights(model, h5file):
             group.create_dataset(str(i), data=np.asarray(v.numpy()))
 
 
+def unbuilt_variables(optimizer):
+    """The variables an optimizer has before it is built (iteration, learning rate)."""
+    return [v for v in optimizer.variables
+            if v is optimizer._iterations or v is optimizer._learning_rate]
+
+
 def is_keras3_weights(h5file):
     return "layers" in h5file or "vars" in h5file or "_layer_checkpoint_dependencies" in h5file
 
@@ -67,7 +73,10 @@ def read_weights(model, h5file, filepath, skip_mismatch=False, load_optimizer=Tr
         if is_optimizer:
             if group is None:
                 continue
-            if stored != len(variables):
+            base = unbuilt_variables(obj)
+            if stored == len(base) < len(variables):   # saved before its first step
+                variables = base
+            elif stored != len(variables):
                 warnings.warn(f"Skipping variable loading for optimizer '{obj.name}', because "
                               f"it has {len(variables)} variables whereas the saved optimizer "
                               f"in {filepath} has {stored} variables.", stacklevel=3)

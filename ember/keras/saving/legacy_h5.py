@@ -18,6 +18,7 @@ import numpy as np
 
 from ember.keras.saving import serialization
 from ember.keras.saving.file_io import CorruptFileError, atomic_write, open_h5
+from ember.keras.saving.keras_weights import unbuilt_variables
 
 __all__ = ["save_legacy_h5", "load_legacy_h5", "load_legacy_weights", "is_legacy_h5"]
 
@@ -192,6 +193,9 @@ def _load_optimizer_weights(model, f, filepath):
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     variables = optimizer.variables
+    base = unbuilt_variables(optimizer)
+    if len(values) == len(base) < len(variables):      # saved before its first step
+        variables = base
     if len(values) != len(variables) or any(
             tuple(v.shape.as_list()) != a.shape for v, a in zip(variables, values)):
         warnings.warn(f"The optimizer state in {filepath} ({len(values)} variables) does not "

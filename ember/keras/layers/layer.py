@@ -461,6 +461,10 @@ class Layer:
             base["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is not Layer.get_config:
             return base
+        return self._constructor_config(base)
+
+    def _constructor_config(self, base):
+        """``base`` plus the captured constructor arguments, serialized."""
         auto = self._auto_config
         if auto is None:
             raise NotImplementedError(
@@ -575,6 +579,10 @@ def _accepted_config(cls, config):
     except (TypeError, ValueError):
         return config
     var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    if not var_kw:       # a subclass whose constructor takes only its own arguments
+        for key in ("name", "trainable", "dtype", "batch_input_shape"):
+            if key not in params:
+                config.pop(key, None)
     for key, defaults in _KERAS_ONLY_DEFAULTS.items():
         if key in config and key not in params:
             if defaults is None or config[key] in defaults:

@@ -73,9 +73,12 @@ class Model(Trainer, Layer):
                          f"{[l.name for l in layers]}.")
 
     def get_config(self):
+        """The base config; for a subclass without its own get_config, plus its captured
+        constructor arguments."""
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
         if type(self).get_config is not Model.get_config:
-            return super().get_config()
-        return Layer.get_config(self)
+            return base       # called through super() from the subclass's own get_config
+        return self._constructor_config(base)
 
     def get_compile_config(self):
         """The serialized ``compile()`` arguments (None if the model is not compiled)."""

@@ -78,8 +78,9 @@ def save_legacy_h5(model, filepath, include_optimizer=True):
         with open_h5(tmp, "w") as f:
             f.attrs["backend"] = "tensorflow"
             f.attrs["keras_version"] = keras.__version__
-            f.attrs["model_config"] = json.dumps(
-                {"class_name": config["class_name"], "config": config["config"]})
+            f.attrs["model_config"] = json.dumps(     # a custom class by its registered name
+                {"class_name": config.get("registered_name") or config["class_name"],
+                 "config": config["config"], "build_config": config.get("build_config")})
             if compile_config is not None:
                 training = dict(compile_config)
                 optimizer = training.pop("optimizer")

@@ -106,18 +106,30 @@ def functional_config(model):
     from ember.keras.saving.serialization import serialize_keras_object
     index_maps = _node_index_maps(model)
     inside = _model_nodes(model)
+    from ember.keras.layers.keras_ops import keras_op_entry
+    from ember.keras.layers.op_layer import OpLayer
     layer_configs = []
     for layer in model.layers:
+        nodes = [n for n in layer._inbound_nodes if id(n) in inside] \
+            if not isinstance(layer, InputLayer) else []
+        if isinstance(layer, OpLayer):      # x * 2.0 and the like: as Keras's operations
+            entry = keras_op_entry(layer, nodes[0], lambda v: _serialize_call_value(
+                v, index_maps)) if len(nodes) == 1 else None
+            if entry is None:
+                layer.get_config()          # raises: which op cannot be serialized
+            call = entry.pop("call")
+            entry.update({"name": layer.name, "inbound_nodes": [call]})
+            layer_configs.append(entry)
+            continue
         entry = serialize_keras_object(layer)
         entry["name"] = layer.name
-        nodes = []
-        if not isinstance(layer, InputLayer):
-            for node in layer._inbound_nodes:
-                if id(node) not in inside:
-                    continue
-                nodes.append({"args": _serialize_call_value(list(node.args), index_maps),
-                              "kwargs": _serialize_call_value(dict(node.kwargs), index_maps)})
-        entry["inbound_nodes"] = nodes
+        calls = []
+        for node in nodes:
+            args, kwargs = layer.serialized_call(node) if hasattr(layer, "serialized_call") \
+                else (list(node.args), dict(node.kwargs))
+            calls.append({"args": _serialize_call_value(args, index_maps),
+                          "kwargs": _serialize_call_value(kwargs, index_maps)})
+        entry["inbound_nodes"] = calls
         layer_configs.append(entry)
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
             "input_layers": _structure_entries(model._inputs_struct, index_maps),

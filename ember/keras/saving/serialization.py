@@ -69,6 +69,9 @@ class SafeModeScope:
 
 def _builtin_module(cls):
     """Keras's public module for an ember built-in class, or None for user classes."""
+    keras_module = getattr(cls, "_keras_module", None)    # Keras's operations
+    if isinstance(keras_module, str):
+        return keras_module
     module = getattr(cls, "__module__", "") or ""
     name = cls.__name__
     if module.startswith("ember.keras.models"):
@@ -93,6 +96,9 @@ def _module_objects_for(module):
             found.update({k: v for k, v in vars(mod).items()
                           if inspect.isfunction(v) and not k.startswith("_")})
         return found
+    if module.startswith("keras.src.ops"):
+        from ember.keras.layers.keras_ops import keras_op_classes
+        return keras_op_classes(module)
     if module in ("keras", "keras.models") or module.startswith("keras.src.models"):
         from ember.keras import models
         return {"Functional": models.Functional, "Sequential": models.Sequential,
@@ -221,7 +227,11 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
         raise ValueError(f"A Python lambda cannot be rebuilt as a {printable_module_name}; "
                          f"only a Lambda layer's function may be one.")
     cls = None
-    for name in (config.get("registered_name"), class_name):
+    module = config.get("module")
+    if isinstance(module, str) and module.startswith("keras.src.ops"):
+        # Keras's operations share names with merge layers (Add, Multiply ...)
+        cls = (_module_objects_for(module) or {}).get(class_name)
+    for name in (() if cls is not None else (config.get("registered_name"), class_name)):
         if name:
             cls = get_registered_object(name, custom_objects, module_objects)
             if cls is None:

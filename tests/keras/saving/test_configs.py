@@ -204,3 +204,24 @@ def test_functions_serialize_by_public_name():
     assert s == {"module": "builtins", "class_name": "function",
                  "config": "mean_squared_error", "registered_name": "function"}
     assert deserialize_keras_object(s) is keras.losses.mean_squared_error
+
+
+def test_operations_on_keras_tensors_serialize_as_keras_ops():
+    inputs = keras.Input((3,), name="x")
+    h = ember.nn.relu(1.0 - inputs * 2.0) / 4.0
+    model = keras.Model(inputs, keras.layers.Dense(2)(ember.math.square(h) + h))
+    config = model.get_config()
+    ops = {l["class_name"]: l for l in config["layers"] if l["module"].startswith(
+        "keras.src.ops")}
+    assert set(ops) == {"Multiply", "Subtract", "Relu", "TrueDivide", "Square", "Add"}
+    assert ops["Subtract"]["inbound_nodes"][0]["args"][0] == 1.0       # constant first
+    assert ops["Multiply"]["inbound_nodes"][0]["args"][1] == 2.0
+    rebuilt = keras.models.model_from_json(model.to_json())
+    rebuilt.set_weights(model.get_weights())
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(rebuilt(x).numpy(), model(x).numpy(), rtol=1e-6)
+    assert _norm(rebuilt.get_config()) == _norm(config)
+
+    pooled = keras.Model(inputs, ember.reduce_mean(inputs, axis=1))
+    with pytest.raises(NotImplementedError, match="cannot be serialized"):
+        pooled.get_config()

@@ -81,3 +81,11 @@ def test_loaded_keras_model_keeps_training():
     model.fit(feed, y, epochs=3, verbose=0, batch_size=4)
     assert model.evaluate(feed, y, verbose=0) < before
     assert int(model.optimizer.iterations.numpy()) == iterations + 3
+
+
+def test_keras_operations_between_layers():
+    feed, expected, _ = _io("ops")
+    model = keras.models.load_model(_path("ops.keras"))
+    names = [type(l).__name__ for l in model.layers]
+    assert {"Multiply", "Add", "Subtract", "Relu", "TrueDivide", "Square"} <= set(names)
+    np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5, atol=1e-6)

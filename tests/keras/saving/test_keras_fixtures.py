@@ -63,10 +63,20 @@ def test_load_weights_h5_from_keras(name):
                                    atol=1e-6)
 
 
-def test_load_tf2_layout_h5():
-    feed, expected, _ = _io("mlp")
-    model = keras.models.load_model(_path("mlp_tf2.h5"))
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_load_tf2_layout_h5(name):
+    feed, expected, _ = _io(name)
+    model = keras.models.load_model(_path(f"{name}_tf2.h5"))
     np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    for by_name in (False, True):
+        fresh = keras.models.clone_model(model)
+        fresh.load_weights(_path(f"{name}_tf2.h5"), by_name=by_name)
+        np.testing.assert_allclose(fresh.predict(feed, verbose=0), expected, rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_load_tf2_layout_weights_into_code_built_model():
+    feed, expected, _ = _io("mlp")
     seq = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
                             keras.layers.Dense(3, activation="softmax")])
     seq.load_weights(_path("mlp_tf2.h5"))

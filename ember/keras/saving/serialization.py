@@ -6,9 +6,8 @@ A serialized object is ``{"module": ..., "class_name": ..., "config": {...},
 """
 from __future__ import annotations
 
-import inspect
-
 import importlib
+import inspect
 import threading
 
 __all__ = ["get_object", "register_keras_serializable", "get_registered_object", "get_registered_name",
@@ -32,6 +31,7 @@ _PUBLIC_MODULES = (
     ("ember.keras.optimizers.schedules", "keras.optimizers.schedules"),
     ("ember.keras.optimizers", "keras.optimizers"),
     ("ember.keras.callbacks", "keras.callbacks"),
+    ("ember.keras.activations", "keras.activations"),
 )
 _MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "keras",
                   "Model": "keras.src.models.model"}
@@ -76,8 +76,7 @@ def _builtin_module(cls):
     name = cls.__name__
     if module.startswith("ember.keras.models"):
         return _MODEL_MODULES.get(name)
-    for ember_mod, keras_mod in _PUBLIC_MODULES + (("ember.keras.activations",
-                                                    "keras.activations"),):
+    for ember_mod, keras_mod in _PUBLIC_MODULES:
         if module == ember_mod or module.startswith(ember_mod + "."):
             public = importlib.import_module(ember_mod)
             if getattr(public, name, None) is cls:
@@ -125,10 +124,12 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def get_registered_name(obj):
+    """``"package>name"`` for a registered object, else its own name."""
     return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
 def get_custom_objects():
+    """The global registry of ``register_keras_serializable`` (name -> object)."""
     return _GLOBAL_CUSTOM_OBJECTS
 
 

@@ -30,6 +30,13 @@ def _topological_nodes(outputs):
     return order
 
 
+def _unpack_singleton(outputs):
+    """A model built with ``outputs=[y]`` returns ``y``, as Keras 3's does."""
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+        return outputs[0]
+    return outputs
+
+
 class Functional(Model):
     """``Model(inputs, outputs)``: runs the recorded layer calls in order."""
 
@@ -140,7 +147,8 @@ class Functional(Model):
             out = layer(*args, **kwargs)
             for kt, value in zip(node.output_tensors, ember.nest.flatten(out)):
                 env[id(kt)] = value
-        return ember.nest.map_structure(lambda t: env[id(t)], self._outputs_struct)
+        return _unpack_singleton(
+            ember.nest.map_structure(lambda t: env[id(t)], self._outputs_struct))
 
     def _convert_input(self, value, kt):
         t = value if isinstance(value, ember.Tensor) else ember.convert_to_tensor(
@@ -157,7 +165,7 @@ class Functional(Model):
         return t
 
     def compute_output_spec(self, inputs, training=None, mask=None):
-        return self._outputs_struct
+        return _unpack_singleton(self._outputs_struct)
 
     def get_config(self):
         from ember.keras.saving.functional_config import functional_config

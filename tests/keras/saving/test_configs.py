@@ -225,3 +225,12 @@ def test_operations_on_keras_tensors_serialize_as_keras_ops():
     pooled = keras.Model(inputs, ember.reduce_mean(inputs, axis=1))
     with pytest.raises(NotImplementedError, match="cannot be serialized"):
         pooled.get_config()
+
+
+def test_single_output_in_a_list_returns_the_tensor():
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, [keras.layers.Dense(1)(inputs)])       # as Keras 3
+    assert model.get_config()["output_layers"] == [[model.layers[1].name, 0, 0]]
+    out = model(np.ones((3, 2), "float32"))
+    assert isinstance(out, ember.Tensor) and tuple(out.shape) == (3, 1)
+    assert model.predict(np.ones((3, 2), "float32"), verbose=0).shape == (3, 1)

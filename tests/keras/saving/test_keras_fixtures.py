@@ -63,7 +63,7 @@ def test_load_weights_h5_from_keras(name):
                                    atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn"])
+@pytest.mark.parametrize("name", MODELS)
 def test_load_tf2_layout_h5(name):
     feed, expected, _ = _io(name)
     model = keras.models.load_model(_path(f"{name}_tf2.h5"))

@@ -46,6 +46,7 @@ class KerasOp(Layer):
     (tensors and constants, in order)."""
 
     _keras_op = None
+    _is_operation = True        # not among the layers of Keras's weight files
 
     def __call__(self, *args, **kwargs):
         if len(args) == 1 and isinstance(args[0], list):      # replayed by a model

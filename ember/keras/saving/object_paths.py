@@ -57,8 +57,8 @@ def _name_key(name):
 def _children(obj):
     from ember.keras.models.functional import Functional
     from ember.keras.models.sequential import Sequential
-    if isinstance(obj, (Functional, Sequential)):
-        yield "layers", obj.layers
+    if isinstance(obj, (Functional, Sequential)):    # Keras's operations are not layers
+        yield "layers", [l for l in obj.layers if not getattr(l, "_is_operation", False)]
     if not isinstance(obj, Layer):
         return
     skip = _skipset(obj)

@@ -95,7 +95,11 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
         from ember.keras.saving.keras_weights import is_keras3_weights, read_weights
         from ember.keras.saving.legacy_h5 import is_legacy_h5, load_legacy_weights
         with open_h5(filepath, "r") as f:
-            if by_name or is_legacy_h5(f):
+            if by_name and not is_legacy_h5(f):
+                raise ValueError(f"by_name=True loads legacy .h5 weight files only; "
+                                 f"{filepath} holds Keras 3 weights, which load by their "
+                                 f"place in the model (drop by_name).")
+            if is_legacy_h5(f):
                 load_legacy_weights(model, f, filepath, by_name=by_name,
                                     skip_mismatch=skip_mismatch)
             elif is_keras3_weights(f):

@@ -182,3 +182,10 @@ def test_killed_save_leaves_previous_file(tmp_path, suffix):
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
         assert _big_value(path) in (old, new)
+
+
+def test_by_name_needs_a_legacy_file(tmp_path):
+    path = str(tmp_path / "w.weights.h5")
+    _model().save_weights(path)
+    with pytest.raises(ValueError, match=r"by_name=True loads legacy \.h5 weight files only"):
+        _model().load_weights(path, by_name=True)

@@ -143,6 +143,8 @@ def saving_skip_reason():
                 saving_api.save_model(model, os.path.join(d, "probe.keras"))
             except NotImplementedError as e:
                 reason = f"model files are not implemented yet in ember.keras.saving ({e})"
+            except ImportError as e:          # .keras files need the optional h5py
+                reason = f"model files need an optional package ({e})"
     _SAVING_REASON.append(reason)
     return reason
 

@@ -59,6 +59,9 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             layer = by_name[entry["name"]]
             if isinstance(layer, InputLayer):
                 return InputLayer.from_config(layer.get_config())
+            if getattr(layer, "_is_operation", False):      # x * 2.0 and the like
+                from ember.keras.layers import deserialize
+                return deserialize(entry)
             return clone_one(layer)
         return functional_from_config(model.get_config(), clone_function=make,
                                       input_tensors=input_tensors, cls=type(model))

@@ -104,3 +104,28 @@ def test_save_arguments(tmp_path):
     other.load_weights(path)                        # the weights of a .keras file
     np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_nested_models_round_trip(tmp_path, suffix):
+    keras.utils.set_random_seed(4)
+    a = keras.Input((3,), name="a")
+    inner_fn = keras.Model(a, keras.layers.Dense(4, activation="relu")(a), name="inner_fn")
+    seq = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(),
+                            keras.layers.Dense(2)], name="inner_seq")
+    x = keras.Input((3,), name="x")
+    model = keras.Model(x, seq(inner_fn(x)) + keras.layers.Dense(2)(inner_fn(x)))
+    model.compile("adam", "mse")
+    model.fit(X, np.ones((4, 2), "float32"), verbose=0)
+    path = str(tmp_path / f"nested{suffix}")
+    if suffix == ".weights.h5":
+        model.save_weights(path)
+        loaded = keras.models.clone_model(model)
+        loaded.load_weights(path)
+    else:
+        model.save(path)
+        loaded = keras.models.load_model(path)
+        assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    for p, q in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_allclose(loaded(X).numpy(), model(X).numpy(), rtol=1e-6)

@@ -43,11 +43,19 @@ def _multi():
     return keras.Model([a, b], ember.nn.relu(1.0 - y) * 2.0 + ember.math.square(y) / 4.0)
 
 
+def _activations():
+    return keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(5), keras.layers.PReLU(),
+        keras.layers.LeakyReLU(0.2), keras.layers.ELU(), keras.layers.ReLU(max_value=2.0),
+        keras.layers.Dense(3), keras.layers.Softmax()])
+
+
 def test_real_keras_loads_ember_files(tmp_path):
     keras.utils.set_random_seed(3)
     rng = np.random.default_rng(3)
     expected = {}
-    for name, build in (("mlp", _mlp), ("cnn", _cnn), ("multi", _multi)):
+    for name, build in (("mlp", _mlp), ("cnn", _cnn), ("multi", _multi),
+                        ("activations", _activations)):
         model = build()
         model.compile(keras.optimizers.Adam(0.01), "mse")
         xs = [rng.normal(size=(4,) + tuple(t.shape.as_list()[1:])).astype("float32")

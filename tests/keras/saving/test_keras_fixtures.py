@@ -12,7 +12,7 @@ from ember import keras
 h5py = pytest.importorskip("h5py")
 
 FIXTURES = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "saving")
-MODELS = ["mlp", "cnn", "multi"]
+MODELS = ["mlp", "cnn", "multi", "activations"]
 
 
 def _io(name):

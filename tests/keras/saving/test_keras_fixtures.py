@@ -3,6 +3,7 @@ ember with the predictions Keras made (rtol 1e-5), optimizer state included."""
 from __future__ import annotations
 
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -99,3 +100,27 @@ def test_keras_operations_between_layers():
     names = [type(l).__name__ for l in model.layers]
     assert {"Multiply", "Add", "Subtract", "Relu", "TrueDivide", "Square"} <= set(names)
     np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+REFENV = os.environ.get("EMBER_REFENV_PYTHON", "/work/refenv/bin/python")
+
+
+@pytest.mark.skipif(not os.path.exists(REFENV), reason=f"no reference Keras at {REFENV}")
+def test_regenerated_fixtures_load(tmp_path):
+    """The installed Keras writes the fixtures again; ember reads every new file."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([REFENV, os.path.join(FIXTURES, "make_fixtures.py"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for name in MODELS:
+        with np.load(str(tmp_path / f"{name}_io.npz")) as data:
+            xs = [data[k] for k in sorted(k for k in data.files if k.startswith("x"))]
+            expected = data["y"]
+        feed = xs if len(xs) > 1 else xs[0]
+        for suffix in (".keras", ".h5", "_tf2.h5"):
+            model = keras.models.load_model(str(tmp_path / f"{name}{suffix}"))
+            np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5,
+                                       atol=1e-6, err_msg=f"{name}{suffix}")
+        model.load_weights(str(tmp_path / f"{name}.weights.h5"))
+        np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5,
+                                   atol=1e-6)

@@ -98,7 +98,8 @@ def test_keras_operations_between_layers():
     feed, expected, _ = _io("ops")
     model = keras.models.load_model(_path("ops.keras"))
     names = [type(l).__name__ for l in model.layers]
-    assert {"Multiply", "Add", "Subtract", "Relu", "TrueDivide", "Square"} <= set(names)
+    assert {"Multiply", "Add", "Subtract", "Relu", "TrueDivide", "Square", "Reshape",
+            "Transpose", "Softmax", "Mean", "Sum", "Max", "Squeeze", "ExpandDims"} <= set(names)
     np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 

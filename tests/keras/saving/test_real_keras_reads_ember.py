@@ -40,7 +40,11 @@ def _multi():
     x = keras.layers.BatchNormalization()(x)
     y = keras.layers.Add()([shared(keras.layers.Dense(5)(x)), keras.layers.Dense(4)(x)])
     y = keras.layers.Dense(2, name="out")(y)
-    return keras.Model([a, b], ember.nn.relu(1.0 - y) * 2.0 + ember.math.square(y) / 4.0)
+    y = ember.nn.relu(1.0 - y) * 2.0 + ember.math.square(y) / 4.0
+    g = ember.transpose(ember.reshape(y, (-1, 1, 2)), (0, 2, 1))           # (None, 2, 1)
+    y = y + ember.squeeze(ember.nn.softmax(g, axis=1), axis=2) + \
+        ember.expand_dims(ember.reduce_mean(y, axis=1), -1)
+    return keras.Model([a, b], y)
 
 
 def _activations():

@@ -96,9 +96,11 @@ def install_as_tensorflow() -> None:
 
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.signal``, ``ember.sparse``,
-    ``ember.strings`` and ``ember.ragged`` load on first use (keeps ``import ember`` fast)."""
+    ``ember.strings``, ``ember.ragged``, ``ember.train`` and ``ember.saved_model`` load on
+    first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras", "signal", "sparse", "strings", "ragged"):
+    if name in ("compat", "keras", "signal", "sparse", "strings", "ragged", "train",
+                "saved_model"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)

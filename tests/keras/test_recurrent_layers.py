@@ -319,3 +319,25 @@ def test_cells_step_loop_equals_fused_op(make):
     states = layer.get_initial_state(2)
     stepped, _, _ = layer._run_steps(x, states, layer._check_mask(x, mask), False)
     np.testing.assert_allclose(stepped.numpy(), fused.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_sequence_model_file_round_trip(tmp_path):
+    """A .keras file of a model with every sequence layer family loads to the same
+    predictions (MHA rebuilds from Keras's shapes_dict build config)."""
+    keras.utils.set_random_seed(8)
+    inp = keras.Input((6,), dtype="int32")
+    h = layers.Embedding(20, 8, mask_zero=True)(inp)
+    h = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(h)
+    h = layers.LayerNormalization()(layers.Add()([h, layers.MultiHeadAttention(2, 3)(h, h)]))
+    h = layers.GRU(5, reset_after=False, return_sequences=True)(h)
+    out = layers.Dense(1)(layers.SimpleRNN(3)(h))
+    model = keras.Model(inp, out)
+    x = np.array([[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 9, 1]])
+    path = str(tmp_path / "seq.keras")
+    model.save(path)
+    again = keras.models.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+    mha = [l for l in again.layers if isinstance(l, layers.MultiHeadAttention)][0]
+    assert mha.get_build_config() == {"shapes_dict": {"query_shape": [None, 6, 8],
+                                                      "value_shape": [None, 6, 8]}}

@@ -14,7 +14,7 @@ MODULES = ["ember.ops.embedding_ops", "ember.keras.layers.embedding",
            "ember.keras.layers.rnn.wrappers", "ember.keras.layers.rnn.conv_lstm",
            "ember.keras.layers.attention.einsum_dense",
            "ember.keras.layers.attention.multi_head_attention",
-           "ember.keras.layers.attention.attention", "ember.keras.utils.sequence_utils"]
+           "ember.keras.layers.attention.attention"]
 
 
 @pytest.mark.parametrize("name", MODULES)

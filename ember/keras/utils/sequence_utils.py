@@ -1,4 +1,4 @@
-"""pad_sequences: lists of token ids to one padded NumPy array (Keras's utility)."""
+"""pad_sequences: lists of sequences of different lengths to one padded array."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,43 +8,49 @@ __all__ = ["pad_sequences"]
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
                   value=0.0):
-    """Pads (or truncates) each sequence to ``maxlen`` (default: the longest) and stacks
-    them into a (num_sequences, maxlen) array. ``padding``/``truncating`` "pre" or "post"
-    say on which side values are added or removed.
+    """A ``(len(sequences), maxlen, ...)`` array of ``dtype``: each sequence cut to its last
+    (``truncating="pre"``) or first (``"post"``) ``maxlen`` items and padded with ``value``
+    before (``padding="pre"``) or after (``"post"``) it. ``maxlen`` defaults to the longest
+    sequence; ``dtype`` may be ``object`` or a string type for text.
 
-    >>> ember.keras.utils.pad_sequences([[1, 2], [3]], padding="post").tolist()
-    [[1, 2], [3, 0]]
+    >>> pad_sequences([[1, 2, 3], [4]], maxlen=2).tolist()
+    [[2, 3], [0, 4]]
     """
-    if padding not in ("pre", "post"):
-        raise ValueError(f'pad_sequences: padding must be "pre" or "post", got {padding!r}')
-    if truncating not in ("pre", "post"):
-        raise ValueError(f'pad_sequences: truncating must be "pre" or "post", got '
-                         f'{truncating!r}')
     if not hasattr(sequences, "__len__"):
-        raise ValueError("pad_sequences: `sequences` must be iterable")
-    seqs = [np.asarray(s) for s in sequences]
-    lengths = [len(s) for s in seqs]
+        raise ValueError(f"pad_sequences: `sequences` must be a list of sequences, got "
+                         f"{type(sequences).__name__}")
+    if padding not in ("pre", "post"):
+        raise ValueError(f'Padding type "{padding}" not understood')
+    if truncating not in ("pre", "post"):
+        raise ValueError(f'Truncating type "{truncating}" not understood')
+    lengths, item_shape = [], None
+    for s in sequences:
+        try:
+            lengths.append(len(s))
+        except TypeError:
+            raise ValueError(f"`sequences` must be a list of iterables. Found non-iterable: "
+                             f"{s!r}") from None
+        if item_shape is None and len(s):
+            item_shape = np.asarray(s).shape[1:]
+    item_shape = item_shape or ()
     if maxlen is None:
         maxlen = max(lengths, default=0)
-    sample_shape = ()
-    for s in seqs:
-        if len(s):
-            sample_shape = s.shape[1:]
-            break
-    is_str = np.issubdtype(np.dtype(dtype), np.str_) or np.dtype(dtype) == object
-    if isinstance(value, str) and not is_str:
-        raise ValueError(f"pad_sequences: dtype {dtype} cannot hold the padding value "
-                         f"{value!r}")
-    out = np.full((len(seqs), maxlen) + sample_shape, value, dtype=dtype)
-    for i, s in enumerate(seqs):
-        if not len(s) or maxlen == 0:
+    text_dtype = np.dtype(dtype).kind in "US"
+    if isinstance(value, str) and np.dtype(dtype) != object and not text_dtype:
+        raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type "
+                         f"{type(value)}. Use dtype=object to pad with strings.")
+    out = np.full((len(sequences), maxlen) + tuple(item_shape), value, dtype=dtype)
+    if maxlen == 0:
+        return out
+    for i, s in enumerate(sequences):
+        if not len(s):
             continue
-        trunc = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        if trunc.shape[1:] != sample_shape:
-            raise ValueError(f"pad_sequences: sequence {i} has element shape "
-                             f"{trunc.shape[1:]}, expected {sample_shape}")
+        kept = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=dtype)
+        if kept.shape[1:] != tuple(item_shape):
+            raise ValueError(f"Shape of sample {kept.shape[1:]} of sequence at position {i} "
+                             f"is different from expected shape {tuple(item_shape)}")
         if padding == "post":
-            out[i, :len(trunc)] = trunc
+            out[i, :len(kept)] = kept
         else:
-            out[i, -len(trunc):] = trunc
+            out[i, -len(kept):] = kept
     return out

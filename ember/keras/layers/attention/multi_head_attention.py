@@ -119,22 +119,46 @@ class _AttentionBase(Layer):
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None:      # first call: built in call() once value is known
             return
-        self._build_projections(tuple(query_shape), tuple(value_shape),
-                                tuple(key_shape) if key_shape is not None else None)
+        self._shapes_seen = (tuple(query_shape), tuple(value_shape),
+                             tuple(key_shape) if key_shape is not None else None)
+        self._build_projections(*self._shapes_seen)
         self._track_projections()
         self._projections_built = True
+
+    def get_build_config(self):
+        """Keras's build config of attention layers: the three input shapes."""
+        shapes = getattr(self, "_input_shapes", None)
+        if shapes is None:
+            return None
+        q, v, k = (None if x is None else [None if d is None else int(d) for d in x]
+                   for x in shapes)
+        out = {"query_shape": q, "value_shape": v}
+        if k is not None and k != v:
+            out["key_shape"] = k
+        return {"shapes_dict": out}
+
+    def build_from_config(self, config):
+        shapes = (config or {}).get("shapes_dict") or {}
+        if self._projections_built or shapes.get("query_shape") is None:
+            return
+        key = shapes.get("key_shape")
+        with ember.init_scope():
+            self.build(tuple(shapes["query_shape"]), tuple(shapes["value_shape"]),
+                       tuple(key) if key is not None else None)
+        self.built = True
 
     def _track_projections(self):
         for layer in (self._query_dense, self._key_dense, self._value_dense,
                       self._output_dense):
             self._track(layer)
+        self._input_shapes = self._shapes_seen
 
     def _ensure_built(self, query, value, key):
         if not self._projections_built:
+            self._shapes_seen = (tuple(query.shape.as_list()), tuple(value.shape.as_list()),
+                                 tuple(key.shape.as_list()))
             with ember.init_scope():
-                self._build_projections(tuple(query.shape.as_list()),
-                                        tuple(value.shape.as_list()),
-                                        tuple(key.shape.as_list()))
+                self._build_projections(*self._shapes_seen)
             self._track_projections()
             self._projections_built = True
 

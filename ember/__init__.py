@@ -81,8 +81,9 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
+    """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io`` and ``ember.train``
+    load on first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras"):
+    if name in ("compat", "keras", "data", "io", "train"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

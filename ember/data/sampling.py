@@ -1,0 +1,131 @@
+"""sample_from_datasets and choose_from_datasets: one stream from several datasets."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.data import structure
+from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from ember.data.sources import dataset_seed
+from ember.framework.errors import InvalidArgumentError
+
+__all__ = ["SampleDataset", "ChooseDataset"]
+
+
+def _check_datasets(datasets, what):
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError(f"{what}: `datasets` must be a non-empty list of datasets.")
+    for d in datasets:
+        if not isinstance(d, Dataset):
+            raise TypeError(f"{what}: expected datasets, got {type(d).__name__}.")
+    spec = datasets[0].element_spec
+    for d in datasets[1:]:
+        if not structure.same_structure(spec, d.element_spec):
+            raise TypeError(f"{what}: all datasets must have the same element structure, "
+                            f"got {structure.structure_repr(spec)} and "
+                            f"{structure.structure_repr(d.element_spec)}.")
+        spec = structure.relax(spec, d.element_spec)
+    return datasets, spec
+
+
+class _Multi(Dataset):
+    def _inputs(self):
+        return list(self._datasets)
+
+    @property
+    def element_spec(self):
+        return self._spec
+
+
+class SampleDataset(_Multi):
+    def __init__(self, datasets, weights, seed, stop_on_empty, rerandomize):
+        self._datasets, self._spec = _check_datasets(datasets, "sample_from_datasets")
+        n = len(self._datasets)
+        if weights is None:
+            weights = np.full(n, 1.0 / n)
+        if isinstance(weights, Dataset):
+            self._weights = weights
+        else:
+            w = np.asarray(structure.leaf_to_numpy(weights), np.float64)
+            if w.shape != (n,):
+                raise ValueError(f"sample_from_datasets: expected {n} weights, got shape "
+                                 f"{w.shape}.")
+            if np.any(w < 0) or w.sum() <= 0:
+                raise ValueError("sample_from_datasets: weights must be non-negative and "
+                                 "not all zero.")
+            self._weights = w
+        self._seed = dataset_seed(seed)
+        self._stop = bool(stop_on_empty)
+        self._epoch = 0
+        self._rerandomize = rerandomize is not False
+
+    def _cardinality(self):
+        cards = [d._cardinality() for d in self._datasets]
+        if all(c == INFINITE_CARDINALITY for c in cards):
+            return INFINITE_CARDINALITY
+        return UNKNOWN_CARDINALITY
+
+    def _iter(self):
+        seed = self._seed
+        if seed is not None and self._rerandomize:
+            seed = seed + [self._epoch]
+        self._epoch += 1
+        rng = np.random.default_rng(seed)
+        its = [d._iter() for d in self._datasets]
+        alive = np.ones(len(its), bool)
+        weight_it = self._weights._iter() if isinstance(self._weights, Dataset) else None
+        while alive.any():
+            if weight_it is not None:
+                try:
+                    w = np.asarray(next(weight_it), np.float64)
+                except StopIteration:
+                    return
+            else:
+                w = self._weights
+            p = np.where(alive, w, 0.0)
+            if p.sum() <= 0:
+                return
+            k = int(rng.choice(len(its), p=p / p.sum()))
+            try:
+                yield next(its[k])
+            except StopIteration:
+                if self._stop:
+                    return
+                alive[k] = False
+
+
+class ChooseDataset(_Multi):
+    def __init__(self, datasets, choice_dataset, stop_on_empty):
+        self._datasets, self._spec = _check_datasets(datasets, "choose_from_datasets")
+        if not isinstance(choice_dataset, Dataset):
+            raise TypeError("choose_from_datasets: `choice_dataset` must be a Dataset.")
+        spec = choice_dataset.element_spec
+        if getattr(spec, "dtype", None) is None or spec.dtype.name != "int64" or \
+                spec.shape.rank != 0:
+            raise TypeError(f"choose_from_datasets: `choice_dataset` must be a dataset of "
+                            f"scalar tf.int64 tensors, got "
+                            f"{structure.structure_repr(spec)}.")
+        self._choice = choice_dataset
+        self._stop = bool(stop_on_empty)
+
+    def _inputs(self):
+        return list(self._datasets) + [self._choice]
+
+    def _iter(self):
+        its = [d._iter() for d in self._datasets]
+        done = [False] * len(its)
+        for c in self._choice._iter():
+            k = int(c)
+            if not 0 <= k < len(its):
+                raise InvalidArgumentError(f"choose_from_datasets: selector index {k} is "
+                                           f"out of range [0, {len(its)}).")
+            if done[k]:
+                if self._stop:
+                    return
+                continue
+            try:
+                yield next(its[k])
+            except StopIteration:
+                done[k] = True
+                if self._stop or all(done):
+                    return

@@ -44,16 +44,6 @@ class SparseFeatureValue(collections.namedtuple("SparseFeatureValue",
     """What a ``VarLenFeature`` parses to: SparseTensor's three fields (a namedtuple, so it
     passes through ``Dataset.map`` as a structure of three tensors)."""
 
-    def __new__(cls, indices, values, dense_shape):
-        import ember
-        if not isinstance(indices, (ember.Tensor, np.ndarray)):
-            indices = ember.constant(np.asarray(indices, np.int64).reshape(-1, max(
-                len(np.shape(dense_shape)) and int(np.shape(dense_shape)[0]), 1)),
-                dtype="int64")
-        if not isinstance(dense_shape, (ember.Tensor, np.ndarray)):
-            dense_shape = ember.constant(dense_shape, dtype="int64")
-        return super().__new__(cls, indices, values, dense_shape)
-
     @property
     def dtype(self):
         return self.values.dtype
@@ -233,7 +223,8 @@ def _parse(serialized, features, single):
                 indices = np.array([[i, j] for i, r in enumerate(rows) for j in range(len(r))],
                                    dtype=np.int64).reshape(-1, 2)
                 shape = [len(rows), max((len(r) for r in rows), default=0)]
-            out[key] = SparseFeatureValue(indices, _to_tensor(values), shape)
+            out[key] = SparseFeatureValue(_to_tensor(indices), _to_tensor(values),
+                                          _to_tensor(np.asarray(shape, np.int64)))
         else:
             raise TypeError(f"parse_example: feature {key!r} has an unsupported "
                             f"configuration {spec!r}.")

@@ -133,9 +133,19 @@ class DataHandler:
                 if steps_per_epoch <= n_batches else steps_per_epoch
             self._kind = "arrays"
         else:
+            from ember.data import Dataset
             self._source = x
             self._kind = "iterable"
-            if hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
+            if isinstance(x, Dataset):
+                self._kind = "dataset"
+                card = x._cardinality()
+                self.steps = steps_per_epoch if steps_per_epoch is not None else \
+                    (card if card >= 0 else None)
+                if steps_per_epoch is None and card == -1:
+                    raise ValueError("When passing an infinitely repeating dataset, please "
+                                     "specify a `steps_per_epoch` value (or `steps`) so "
+                                     "that an epoch ends.")
+            elif hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
                     not isinstance(x, (list, tuple, dict)):
                 self._kind = "sequence"
                 self.steps = len(x) if steps_per_epoch is None else steps_per_epoch
@@ -158,8 +168,11 @@ class DataHandler:
         if self._kind == "arrays":
             yield from self._array_batches()
         elif self._kind == "sequence":
-            for i in range(self.steps):
-                yield _normalize_batch(self._source[i % len(self._source)])
+            from ember.keras.utils.py_dataset import iterate_py_dataset
+            if hasattr(self._source, "on_epoch_begin"):
+                self._source.on_epoch_begin()
+            for batch in iterate_py_dataset(self._source, self.steps):
+                yield _normalize_batch(batch)
             if hasattr(self._source, "on_epoch_end"):
                 self._source.on_epoch_end()
         else:
@@ -185,7 +198,8 @@ class DataHandler:
 
     def _iterable_batches(self):
         if self._iterator is None or self._steps_per_epoch is None:
-            self._iterator = iter(self._source)
+            self._iterator = self._source._iter() if self._kind == "dataset" else \
+                iter(self._source)
         count = 0
         while self.steps is None or count < self.steps:
             try:

@@ -12,11 +12,12 @@ from ember.keras.saving.serialization import (  # noqa: F401
 from ember.keras.utils.file_utils import get_file  # noqa: F401
 from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from ember.keras.utils.progbar import Progbar  # noqa: F401
+from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
 
 __all__ = [
     "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
     "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
-    "normalize", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
+    "normalize", "PyDataset", "Sequence", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
     "to_categorical",
 ]

@@ -8,7 +8,21 @@ from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALIT
 from ember.data.sources import dataset_seed
 from ember.framework.errors import InvalidArgumentError
 
-__all__ = ["SampleDataset", "ChooseDataset"]
+__all__ = ["SampleDataset", "ChooseDataset", "sample_from_datasets"]
+
+
+def sample_from_datasets(datasets, weights, seed, stop_on_empty, rerandomize):
+    """As tf.data: with constant weights, datasets of weight 0 are dropped first (a single
+    remaining dataset is returned as it is)."""
+    datasets = list(datasets)
+    if weights is not None and not isinstance(weights, Dataset):
+        w = np.asarray(structure.leaf_to_numpy(weights), np.float64).reshape(-1)
+        if w.shape == (len(datasets),) and np.all(w >= 0) and w.sum() > 0:
+            keep = [i for i in range(len(datasets)) if w[i] > 0]
+            if len(keep) == 1:
+                return datasets[keep[0]]
+            datasets, weights = [datasets[i] for i in keep], w[keep]
+    return SampleDataset(datasets, weights, seed, stop_on_empty, rerandomize)
 
 
 def _check_datasets(datasets, what):
@@ -61,7 +75,7 @@ class SampleDataset(_Multi):
 
     def _cardinality(self):
         cards = [d._cardinality() for d in self._datasets]
-        if all(c == INFINITE_CARDINALITY for c in cards):
+        if any(c == INFINITE_CARDINALITY for c in cards):
             return INFINITE_CARDINALITY
         return UNKNOWN_CARDINALITY
 

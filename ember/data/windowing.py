@@ -103,8 +103,10 @@ def _key(value, what):
 
 
 class GroupByWindowDataset(Dataset):
-    def __init__(self, input_dataset, key_func, reduce_func, window_size, window_size_func):
+    def __init__(self, input_dataset, key_func, reduce_func, window_size, window_size_func,
+                 probe_keys=(0,)):
         self._input = input_dataset
+        self._probe_keys = tuple(probe_keys)
         if (window_size is None) == (window_size_func is None):
             raise ValueError("Dataset.group_by_window: pass exactly one of `window_size` "
                              "and `window_size_func`.")
@@ -136,9 +138,13 @@ class GroupByWindowDataset(Dataset):
     @property
     def element_spec(self):
         if self._spec is None:
-            probe = ListDataset([], self._input.element_spec)
             import ember
-            self._spec = self._reduce(ember.constant(0, dtype="int64"), probe).element_spec
+            probe = ListDataset([], self._input.element_spec)
+            spec = None
+            for key in self._probe_keys:      # tf.data traces with a symbolic key instead
+                one = self._reduce(ember.constant(key, dtype="int64"), probe).element_spec
+                spec = one if spec is None else structure.relax(spec, one)
+            self._spec = spec
         return self._spec
 
     def _iter(self):
@@ -198,7 +204,9 @@ def bucket_by_sequence_length(ds, element_length_func, bucket_boundaries, bucket
         shapes = _fill_shapes(base, filler)
         return window.padded_batch(size, shapes, padding_values, drop_remainder)
     return GroupByWindowDataset(ds, bucket_id, batching, None,
-                                lambda key: ember_constant(sizes)[key])
+                                lambda key: ember_constant(sizes)[key],
+                                probe_keys=range(len(sizes) - (1 if pad_to_bucket_boundary
+                                                               else 0)))
 
 
 def ember_constant(values):

@@ -75,6 +75,7 @@ class BatchDataset(_Unary):
             raise ValueError(f"Dataset.batch: batch_size must be greater than zero, got "
                              f"{self._size}.")
         self._drop = bool(drop_remainder)
+        self._batch_size = self._size        # what keras.utils.split_dataset looks for
         self._parallel = num_parallel_calls
         self._spec = _batched_spec(input_dataset.element_spec,
                                    self._size if self._drop else None)

@@ -47,10 +47,17 @@ class _Failed:
 
 
 class MapDataset(_Unary):
-    def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
+    """``output_spec`` (internal) states the output's spec of a function known to run
+    eagerly, so that building the pipeline runs nothing (Keras's file loaders)."""
+
+    def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic,
+                 output_spec=None):
         super().__init__(input_dataset)
         self._fn = StructuredFunction(map_func, input_dataset.element_spec, "Dataset.map",
-                                      probe=_first_element(input_dataset))
+                                      probe=_first_element(input_dataset),
+                                      mode="trace" if output_spec is None else "eager")
+        if output_spec is not None:
+            self._fn._output_spec = output_spec
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
 

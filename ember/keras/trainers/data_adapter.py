@@ -200,16 +200,22 @@ class DataHandler:
         if self._iterator is None or self._steps_per_epoch is None:
             self._iterator = self._source._iter() if self._kind == "dataset" else \
                 iter(self._source)
-        count = 0
+        count, restarted = 0, False
         while self.steps is None or count < self.steps:
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
+                if self._kind == "dataset" and self._steps_per_epoch is not None and \
+                        self._source._cardinality() > 0 and not restarted:
+                    # a finite dataset read `steps` at a time starts over (as Keras does)
+                    self._iterator, restarted = self._source._iter(), True
+                    continue
                 if self.steps is None:
                     self.steps = count
                 return
             count += 1
+            restarted = False
             yield _normalize_batch(batch)
 
 

@@ -362,10 +362,20 @@ class DatasetSpec:
         return f"DatasetSpec({structure.structure_repr(self.element_spec)})"
 
 
+def _check_eager(what):
+    from ember.framework.context import executing_eagerly
+    if not executing_eagerly():
+        raise NotImplementedError(
+            f"{what} inside ember.function (or a v1 graph) is not supported yet: it needs "
+            f"AutoGraph's loop conversion. Iterate the dataset eagerly and call the traced "
+            f"function on each element, or pass the dataset to Keras's fit/evaluate/predict.")
+
+
 class DatasetIterator:
     """``iter(dataset)``: ``next`` gives the next element as ember Tensors."""
 
     def __init__(self, dataset):
+        _check_eager("Iterating a tf.data.Dataset")
         self._dataset = dataset
         self._it = dataset._iter()
 
@@ -405,6 +415,7 @@ class _Optional:
 
 class NumpyIterator:
     def __init__(self, dataset):
+        _check_eager("Dataset.as_numpy_iterator")
         self._it = dataset._iter()
 
     def __iter__(self):

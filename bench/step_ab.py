@@ -3,7 +3,7 @@
     python bench/step_ab.py MODULE:ATTR VALUE_A VALUE_B [--epochs 8] [--shape 28,28,1]
 
     e.g. python bench/step_ab.py ember.ops.conv_ops:SUB_BYTES 1048576 786432
-         python bench/step_ab.py ember.framework.fastpath:ChannelBlocks.BLOCK_BYTES 1048576 2097152
+         python bench/step_ab.py ember.runtime.fastpath:ChannelBlocks.BLOCK_BYTES 1048576 2097152
 
 Sets ``ATTR`` (a dotted path inside MODULE) to A before even steps and to B before odd ones
 (the other way round every other epoch), so both settings see the machine in the same

@@ -15,12 +15,14 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ember.framework import dtypes, parallel
+from ember.framework import dtypes
+from ember.runtime import parallel
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import PerChannel
-from ember.framework.memory import aligned, empty_aligned, thread_cache
-from ember.framework.op import Op, execute
+from ember.runtime.fastpath import PerChannel
+from ember.runtime.memory import aligned, empty_aligned, thread_cache
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
@@ -162,7 +164,7 @@ def from_last(a, cf):
 # Each kernel cuts the batch into groups of whole images whose patches would hold about
 # GROUP_BYTES, as few as fit and as many per thread (or, for an image of more than
 # BLOCK_BYTES of patches, into blocks of a few output rows of one image); the threads of
-# ember.framework.parallel take the groups one after another. A group's images are padded
+# ember.runtime.parallel take the groups one after another. A group's images are padded
 # in one copy, then their patches are made and multiplied SUB_BYTES at a time, so the
 # patches are written and read again while they are still in the core's own cache. Few
 # large groups mean few NumPy calls per thread and few partial sums: on the MiniVGG
@@ -989,7 +991,7 @@ class _ConvBackpropFilter(_ConvBase):
 
 class _FusedConvBias(_ConvBase):
     """Conv followed by a per-channel bias add, as one kernel; made only by the compiler
-    (ember.framework.patterns) from a channels-last Conv whose one consumer adds a bias.
+    (ember.engine.fusion) from a channels-last Conv whose one consumer adds a bias.
     Inputs (x, w, bias)."""
 
     fresh_output = True
@@ -1007,7 +1009,7 @@ class _FusedConvBias(_ConvBase):
 
 class _FusedConvBackprop(_ConvBase):
     """A Conv's input and filter gradients from one pass over dy (``conv_backprop``); made
-    only by the compiler (ember.framework.patterns) from the two gradient ops of one
+    only by the compiler (ember.engine.fusion) from the two gradient ops of one
     convolution. Inputs (x, w, dy); outputs (dx, dw)."""
 
     num_outputs = 2

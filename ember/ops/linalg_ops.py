@@ -6,10 +6,12 @@ import string
 
 import numpy as np
 
-from ember.framework import dtypes, parallel
-from ember.framework.fastpath import run_in_chunks, run_steps
+from ember.framework import dtypes
+from ember.runtime import parallel
+from ember.runtime.fastpath import run_in_chunks, run_steps
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.ops import array_ops, math_ops, reduce_ops
@@ -180,7 +182,7 @@ EPILOGUE_BYTES = 1 << 19
 class _MatMulEx(Op):
     """A 2-D float product and an elementwise tree reading it (an optimizer's update of
     the weight whose gradient the product makes), as one kernel; made by the compiler
-    (ember.framework.patterns). Inputs (a, b, *operands): the product goes into the tree's
+    (ember.engine.fusion). Inputs (a, b, *operands): the product goes into the tree's
     arguments at position ``at``; operands are (M, N), (N,), (1, N) or single values.
     Attrs transpose_a, transpose_b, ``steps`` and ``dtype`` (the tree's result's). Where
     ember's threads run products, the product is made in blocks of rows (or of columns,
@@ -245,7 +247,7 @@ UPDATE_BLOCKS = True
 
 class _MatMulGradUpdate(Op):
     """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
-    follows from x^T @ g, as one kernel; made by the compiler (ember.framework.patterns
+    follows from x^T @ g, as one kernel; made by the compiler (ember.engine.fusion
     ``fold_updates_into_input_grads``) from the input gradient's product, the
     ``_MatMulEx`` making the slot variable's new value from x^T @ g, that value's
     assignment to the slot, and its addition to the weight variable.
@@ -274,7 +276,7 @@ class _MatMulGradUpdate(Op):
         m = slot._array
         if UPDATE_BLOCKS and self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
             return self._blocked(g, w, x, m, operands, steps, at, slot_at)
-        from ember.framework.graph import ASSIGN_VARIABLE, READ_VARIABLE
+        from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
         dx = matmul_kernel(g, w.T)
         ex = list(operands)
         ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))

@@ -5,12 +5,13 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.framework import fastpath
-from ember.framework.fastpath import ChannelBlocks, combine_moments, moments, raw_sums_fit
+from ember.runtime import fastpath
+from ember.runtime.fastpath import ChannelBlocks, combine_moments, moments, raw_sums_fit
 from ember.ops._base import FLOATS, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
@@ -319,7 +320,7 @@ class _FusedBatchNormGrad(Op):
 
     def grad(self, call, gdx, gdscale, gdoffset):
         # second order: differentiate the same formula written in ops
-        from ember.framework.tape import GradientTape
+        from ember.engine.tape import GradientTape
         inputs = list(call.inputs)
         with GradientTape(persistent=False, watch_accessed_variables=False) as tape:
             for t in inputs:
@@ -364,7 +365,7 @@ def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
 
 class _FusedBatchNormRelu(Op):
     """FusedBatchNormV3 followed by a ReLU of its y, as one kernel; made only by the
-    compiler (ember.framework.patterns). Outputs (relu(y), mean, biased variance)."""
+    compiler (ember.engine.fusion). Outputs (relu(y), mean, biased variance)."""
 
     name = "_FusedBatchNormRelu"
     num_outputs = 3
@@ -381,7 +382,7 @@ class _FusedBatchNormRelu(Op):
 
 class _FusedBatchNormGradEx(Op):
     """FusedBatchNormGradV3 with what surrounds it in a conv block, as one kernel; made only
-    by the compiler (ember.framework.patterns).
+    by the compiler (ember.engine.fusion).
 
     Inputs (dy, x, scale, mean, var[, features]): with ``relu``, dy is first masked where
     ``features`` (the ReLU's output) is not positive (the ReluGrad before the batch norm's

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework import dtypes, parallel
+from ember.framework import dtypes
+from ember.runtime import parallel
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import run_steps
-from ember.framework.op import Op, execute
+from ember.runtime.fastpath import run_steps
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
 from ember.ops._base import FLOATS, REAL, check_dtype, shape_value, tensor
@@ -132,7 +134,7 @@ class _MaxPool(_PoolBase):
 
 class _MaxPoolEx(_MaxPool):
     """MaxPool and an elementwise tree reading its y (dropout after a pooling), as one
-    kernel made by the compiler (ember.framework.patterns). Inputs (x, *operands): the
+    kernel made by the compiler (ember.engine.fusion). Inputs (x, *operands): the
     tree's operands but y, which goes in at position ``y_at``; attrs ``steps`` and
     ``dtype`` (the tree's result's); outputs (y, the tree's result). Each block of items
     runs the tree on its y while that is in cache. Channels-last; operands of y's shape
@@ -281,7 +283,7 @@ class _MaxPoolGrad(_PoolBase):
 
 class _MaxPoolGradEx(_MaxPoolGrad):
     """MaxPoolGrad whose dy is an elementwise tree of its other inputs (a FusedElementwise
-    the compiler folded in, ember.framework.patterns): inputs (x, y, *operands), attrs
+    the compiler folded in, ember.engine.fusion): inputs (x, y, *operands), attrs
     ``steps`` and ``dtype`` (dy's). Each block of items computes its slice of dy just
     before routing it, so dy is never written out whole and its work runs on the pooling's
     threads. Channels-last; operands of y's shape are sliced by items, the others are

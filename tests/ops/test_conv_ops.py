@@ -320,7 +320,7 @@ def test_conv2d_second_order(strides, padding, groups):
 
 def test_backprop_ops_gradients():
     """ConvBackpropInput and ConvBackpropFilter are differentiable w.r.t. their tensors."""
-    from ember.framework.op import execute
+    from ember.engine.dispatch import execute
     from ember.ops.conv_ops import CONV2D_BACKPROP_FILTER, CONV2D_BACKPROP_INPUT
     attrs = {"strides": (2, 1), "dilations": (1, 1), "padding": "SAME", "data_format": "NHWC"}
     check_gradient(lambda w, g: execute(CONV2D_BACKPROP_INPUT,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework import parallel
-from ember.framework.fastpath import ChannelBlocks
+from ember.runtime import parallel
+from ember.runtime.fastpath import ChannelBlocks
 from ember.ops import conv_ops
 
 SMALL = 256          # bytes per block: a few output rows of one image
@@ -566,7 +566,7 @@ def test_small_gemm_macs_from_the_blas_core_name(core, limit, monkeypatch):
 
 
 def test_aligned_copies_only_when_needed():
-    from ember.framework.memory import aligned
+    from ember.runtime.memory import aligned
     base = np.arange(40, dtype=np.float32)
     for start in range(4):
         a = base[start:start + 36].reshape(6, 6)
@@ -582,7 +582,7 @@ def test_aligned_copies_only_when_needed():
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), ()])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
 def test_empty_aligned_starts_on_the_boundary(shape, dtype):
-    from ember.framework.memory import empty_aligned
+    from ember.runtime.memory import empty_aligned
     for alignment in (64, 128):
         a = empty_aligned(shape, dtype, alignment)
         assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous

@@ -1,4 +1,4 @@
-"""ember.framework.parallel (work shares, worker threads, BLAS thread control) and
+"""ember.runtime.parallel (work shares, worker threads, BLAS thread control) and
 ember.config.threading."""
 import contextlib
 import itertools
@@ -11,7 +11,7 @@ import pytest
 
 import ember as tf
 from ember.config import threading as config_threading
-from ember.framework import parallel
+from ember.runtime import parallel
 from ember.ops import conv_ops
 
 TIMEOUT = 20        # seconds a thread may take before the test calls it a deadlock

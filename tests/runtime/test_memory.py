@@ -1,4 +1,4 @@
-"""ember.framework.memory: heap settings and kernel scratch buffers."""
+"""ember.runtime.memory: heap settings and kernel scratch buffers."""
 import os
 import platform
 import subprocess
@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from ember.framework import memory
+from ember.runtime import memory
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROBE = r"""
 import resource, numpy as np
 import ember
-from ember.framework import memory
+from ember.runtime import memory
 print(memory.tune_malloc())
 def step():
     bufs = [np.ones(1 << 19, np.float32) for _ in range(6)]   # 2 MiB each

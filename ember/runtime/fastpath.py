@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ember.framework import parallel
+from ember.runtime import parallel
 
 
 _ONES = {}

@@ -1,4 +1,4 @@
-"""The compiler's layer-pattern pass (ember.framework.patterns): which nodes a compiled plan
+"""The compiler's layer-pattern pass (ember.engine.fusion): which nodes a compiled plan
 holds for conv / bias / batch-norm / ReLU blocks and their gradients, and that the fused
 plans compute what the same code computes eagerly."""
 import numpy as np
@@ -400,7 +400,7 @@ def test_a_cast_used_otherwise_stays():
 
 
 def test_plans_with_threaded_kernels_hold_blas_to_one_thread():
-    from ember.framework import parallel
+    from ember.runtime import parallel
 
     def conv(x, w):
         return tf.nn.conv2d(x, w, 1, "SAME")
@@ -495,7 +495,8 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     """max pool -> dropout (seeded): the keep mask's uniforms are drawn and compared
     inside the pooling (a third output, read again by the gradient), block by block on
     two threads, giving exactly what the plan without that fold gives, call after call."""
-    from ember.framework import parallel, patterns
+    from ember.runtime import parallel
+    from ember.engine import fusion as patterns
 
     def fn(x, wy):
         with tf.GradientTape() as tape:
@@ -675,7 +676,7 @@ def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
 def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
     """The blocked kernel computes what the replaced nodes compute, bit for bit, and
     really runs (on more threads than one, and on one)."""
-    from ember.framework import parallel
+    from ember.runtime import parallel
     from ember.ops import linalg_ops
     calls = []
     blocked = linalg_ops._MatMulGradUpdate._blocked

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 
 from ember.framework import dtypes
-from ember.framework.compiler import Node     # the compiler imports this module lazily
+from ember.engine.compiler import Node     # the compiler imports this module lazily
 from ember.framework.op import get_op
 
 __all__ = ["fold_dropout_masks_into_max_pools", "fold_elementwise_into_matmuls",
@@ -542,7 +542,7 @@ def fold_updates_into_input_grads(ir):
     after the product, and the tree's other inputs known by then (a variable's read with
     no assignment in between moves along). Runs after ``update_variables_in_place``,
     whose in-place decisions it requires."""
-    from ember.framework.compiler import _fresh_values, variable_aliases
+    from ember.engine.compiler import _fresh_values, variable_aliases
     g = _Graph(ir)
     fresh = _fresh_values(ir)
     exposed = {id(v) for v in getattr(ir, "exposed_variables", ())}

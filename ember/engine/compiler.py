@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
-from ember.framework.fastpath import channel_ufunc, run_in_chunks, widen_operands
+from ember.runtime.fastpath import channel_ufunc, run_in_chunks, widen_operands
 from ember.framework.op import Op
-from ember.framework.parallel import single_threaded_blas, spinning
+from ember.runtime.parallel import single_threaded_blas, spinning
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
 
@@ -566,16 +566,16 @@ def _reuse_in_fused(ir, node, fresh, count):
 
 
 def fuse_layers(ir):
-    """Conv, batch-norm and ReLU sequences become fused kernels (ember.framework.patterns)."""
-    from ember.framework.patterns import fuse_layer_patterns
+    """Conv, batch-norm and ReLU sequences become fused kernels (ember.engine.fusion)."""
+    from ember.engine.fusion import fuse_layer_patterns
     fuse_layer_patterns(ir)
 
 
 def fuse_into_kernels(ir):
     """Elementwise trees that only a max pooling's gradient reads, that read a max
     pooling's output or a product nobody else reads, run inside that kernel, block by
-    block (ember.framework.patterns)."""
-    from ember.framework import patterns
+    block (ember.engine.fusion)."""
+    from ember.engine import fusion as patterns
     patterns.fold_elementwise_into_max_pool_grads(ir)
     patterns.fold_elementwise_into_max_pools(ir)
     patterns.fold_dropout_masks_into_max_pools(ir)
@@ -584,8 +584,8 @@ def fuse_into_kernels(ir):
 
 def fuse_updates(ir):
     """A dense layer's momentum update joins its input gradient's product
-    (ember.framework.patterns.fold_updates_into_input_grads)."""
-    from ember.framework.patterns import fold_updates_into_input_grads
+    (ember.engine.fusion.fold_updates_into_input_grads)."""
+    from ember.engine.fusion import fold_updates_into_input_grads
     fold_updates_into_input_grads(ir)
 
 

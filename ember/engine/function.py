@@ -14,7 +14,7 @@ import numpy as np
 
 from ember.framework import dtypes, nest
 from ember.framework.context import context
-from ember.framework.graph import FuncGraph, SymbolicTensor
+from ember.engine.graph import FuncGraph, SymbolicTensor
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 
@@ -118,7 +118,7 @@ class ConcreteFunction:
 
     def _compiled(self):
         if self._plan is None:
-            from ember.framework.compiler import compile_plan
+            from ember.engine.compiler import compile_plan
             stateful = [op for op in self.graph._operations if op.op_def.stateful and
                         op.op_def.name not in ("ReadVariable", "Placeholder")]
             self._plan = compile_plan(self.graph, self.outputs, self.inputs, stateful)
@@ -162,7 +162,7 @@ class ConcreteFunction:
         """Runs the graph op by op through the eager dispatcher, so active tapes record it
         (gradients of a traced function called under a tape, w.r.t. the very argument
         tensors the tape watches)."""
-        from ember.framework.op import execute
+        from ember.engine.dispatch import execute
         env = {id(ph): a for ph, a in zip(self.inputs, args)}
         for node in _needed_ops(self.graph, self.outputs):
             name = node.op_def.name

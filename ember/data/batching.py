@@ -10,7 +10,7 @@ from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALIT
 from ember.data.slicing import _count
 from ember.data.threads import parallel_map, parallelism
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["BatchDataset", "PaddedBatchDataset", "UnbatchDataset", "RebatchDataset",

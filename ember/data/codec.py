@@ -9,7 +9,7 @@ import numpy as np
 
 from ember.data import structure
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["encode_element", "decode_element", "spec_to_json", "spec_from_json"]

@@ -13,7 +13,7 @@ from ember.data import structure
 from ember.data.dataset import Dataset
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 
 __all__ = ["CsvDataset", "make_csv_dataset"]
 

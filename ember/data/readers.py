@@ -10,7 +10,7 @@ import numpy as np
 from ember.data import structure
 from ember.data.dataset import Dataset
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 
 __all__ = ["TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset"]
 

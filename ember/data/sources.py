@@ -9,7 +9,7 @@ from ember.data.dataset import (
     AUTOTUNE, Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
 )
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["TensorSliceDataset", "TensorDataset", "GeneratorDataset", "RangeDataset",

@@ -10,7 +10,7 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["flatten", "pack", "map_structure", "to_numpy", "to_tensors", "spec_of",

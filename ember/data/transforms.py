@@ -12,7 +12,7 @@ from ember.data.threads import ignore_errors_active, ignoring_errors, parallel_m
     parallelism
 from ember.data.tracing import StructuredFunction
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 
 __all__ = ["MapDataset", "FilterDataset", "FlatMapDataset", "InterleaveDataset",
            "TakeWhileDataset", "ScanDataset", "UniqueDataset", "IgnoreErrorsDataset",

@@ -8,7 +8,7 @@ from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALIT
 from ember.data.slicing import _count
 from ember.data.tracing import StructuredFunction
 from ember.framework import dtypes
-from ember.framework.function import TensorSpec
+from ember.engine.function import TensorSpec
 
 __all__ = ["WindowDataset", "GroupByWindowDataset", "bucket_by_sequence_length",
            "ListDataset"]

@@ -11,7 +11,7 @@ def _windows_dataset(data, targets, starts, offsets):
     from ember.data import structure
     from ember.data.dataset import Dataset
     from ember.framework import dtypes
-    from ember.framework.function import TensorSpec
+    from ember.engine.function import TensorSpec
 
     class WindowsDataset(Dataset):
         """Window i is data[starts[i] + offsets] (and targets[starts[i]])."""

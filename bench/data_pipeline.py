@@ -63,15 +63,16 @@ def map_benchmark(n=400):
     ds = tf.data.Dataset.from_tensors(np.array(png, dtype=object)).repeat(n)
 
     def run(parallel):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in ds.map(lambda s: tf.io.decode_png(s), num_parallel_calls=parallel):
             pass
-        return time.perf_counter() - t
+        return time.perf_counter() - t, time.process_time() - c
     run(None)
     seq = min(run(None) for _ in range(3))
     par = min(run(tf.data.AUTOTUNE) for _ in range(3))
-    print(f"map decode_png x{n}: sequential {seq:.2f}s, AUTOTUNE {par:.2f}s, speedup "
-          f"{seq / par:.2f}x")
+    print(f"map decode_png x{n}: sequential {seq[0]:.2f}s, AUTOTUNE {par[0]:.2f}s, speedup "
+          f"{seq[0] / par[0]:.2f}x; cores busy (cpu/wall): sequential "
+          f"{seq[1] / seq[0]:.2f}, AUTOTUNE {par[1] / par[0]:.2f}")
 
 
 if __name__ == "__main__":

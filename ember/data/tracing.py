@@ -71,6 +71,7 @@ class StructuredFunction:
         self._lock = threading.Lock()
         self._output_spec = None
         self._concrete = None
+        self._direct = False
         self._out_structure = None
         self.traced = False
         if mode == "trace":
@@ -105,6 +106,8 @@ class StructuredFunction:
             return
         self._concrete = concrete
         self._out_structure = out
+        # every output a graph tensor: run the compiled plan on the arrays directly
+        self._direct = len(concrete.outputs) == len(structure.flatten(out))
         self._output_spec = structure.map_structure(
             lambda t: ember.TensorSpec(t.shape, t.dtype), out)
         self.traced = True
@@ -123,6 +126,13 @@ class StructuredFunction:
     def __call__(self, element, *extras):
         """Runs on one element (a structure of arrays); returns a structure of arrays (or
         whatever non-tensor values, such as datasets, the function returned)."""
+        if self._concrete is not None and self._direct:
+            arrays = [a for e in extras for a in structure.flatten(e)] + \
+                structure.flatten(element)
+            outs = self._concrete._compiled().run(arrays)
+            return structure.pack(self._out_structure,
+                                  [o if type(o) is np.ndarray else np.asarray(o)
+                                   for o in outs])
         if self._concrete is not None:
             flat = [EagerTensor(a) for e in extras for a in structure.flatten(e)] + \
                 [EagerTensor(a) for a in structure.flatten(element)]

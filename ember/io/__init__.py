@@ -9,6 +9,7 @@ from ember.io.parsing import (  # noqa: F401
     FixedLenFeature, FixedLenSequenceFeature, SparseFeatureValue, VarLenFeature,
     parse_example, parse_single_example,
 )
+from ember.io.tensor_proto import decode_raw, parse_tensor, serialize_tensor  # noqa: F401
 from ember.io.tfrecord import (  # noqa: F401
     TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator,
 )
@@ -18,4 +19,5 @@ __all__ = ["gfile", "read_file", "write_file", "decode_bmp", "decode_gif", "deco
            "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg",
            "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeatureValue",
            "parse_example", "parse_single_example", "TFRecordOptions", "TFRecordWriter",
-           "TFRecordCompressionType", "tf_record_iterator"]
+           "TFRecordCompressionType", "tf_record_iterator", "decode_raw", "parse_tensor",
+           "serialize_tensor"]

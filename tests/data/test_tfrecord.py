@@ -152,3 +152,34 @@ def test_unpacked_repeated_fields_decode():
     raw = bytes([0x08, 0x05, 0x08, 0x07])
     lst = tf.train.Int64List.FromString(raw)
     assert lst.value == [5, 7]
+
+
+def test_serialize_and_parse_tensor_match_tensorflow():
+    tensors = {"f32": np.arange(6, dtype=np.float32).reshape(2, 3) / 4,
+               "i64": np.array([-1, 2 ** 40], np.int64), "u8": np.arange(5, dtype=np.uint8),
+               "scalar": np.float64(2.5), "empty": np.zeros((0, 2), np.int32),
+               "bool": np.array([True, False]),
+               "str": np.array([b"ab", b"", b"xyz"], dtype=object)}
+    ref = REF["serialized_tensors"]
+    for key, value in tensors.items():
+        ours = tf.io.serialize_tensor(tf.constant(value) if key != "str" else value)
+        assert ours.numpy().hex() == ref[key], key
+        back = tf.io.parse_tensor(bytes.fromhex(ref[key]), tf.as_dtype(
+            "string" if key == "str" else np.asarray(value).dtype.name))
+        assert back.shape == np.shape(value)
+        np.testing.assert_array_equal(back.numpy(), value)
+    const = tf.io.parse_tensor(bytes.fromhex(ref["const_f32"]), tf.float32)
+    assert const.numpy().tolist() == [1.5, 1.5, 1.5]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
+        tf.io.parse_tensor(bytes.fromhex(ref["f32"]), tf.int32)
+
+
+def test_decode_raw():
+    data = np.array([1, -2, 3], np.int16).tobytes()
+    assert tf.io.decode_raw(data, tf.int16).numpy().tolist() == [1, -2, 3]
+    both = tf.io.decode_raw(np.array([data, data], dtype=object), tf.int16)
+    assert both.shape == (2, 3)
+    big = tf.io.decode_raw(np.array([1], ">i4").tobytes(), tf.int32, little_endian=False)
+    assert big.numpy().tolist() == [1]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="multiple of 4"):
+        tf.io.decode_raw(b"abc", tf.int32)

@@ -112,3 +112,30 @@ def test_generator_with_wrong_structure_fails_clearly_in_fit():
     ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
     with pytest.raises(TypeError, match="element 1.*expected structure"):
         mlp().fit(ds, epochs=1, verbose=0)
+
+
+def test_class_weight_with_a_dataset_matches_arrays():
+    x, y = mnist_like(128)
+    cw = {k: (0.0 if k < 5 else 2.0) for k in range(10)}
+    a, b = mlp(), mlp()
+    a.fit(x, y, batch_size=32, epochs=1, shuffle=False, class_weight=cw, verbose=0)
+    b.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(32), epochs=1, class_weight=cw,
+          verbose=0)
+    for va, vb in zip(a.trainable_variables, b.trainable_variables):
+        np.testing.assert_allclose(va.numpy(), vb.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pydataset_with_num_batches_property():
+    x, y = mnist_like(64)
+
+    class Endless(keras.utils.PyDataset):
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, i):
+            return x[:32], y[:32]
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        mlp().fit(Endless(), epochs=1, verbose=0)
+    hist = mlp().fit(Endless(), epochs=1, steps_per_epoch=3, verbose=0)
+    assert len(hist.history["loss"]) == 1

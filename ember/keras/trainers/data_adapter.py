@@ -148,7 +148,12 @@ class DataHandler:
             elif hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
                     not isinstance(x, (list, tuple, dict)):
                 self._kind = "sequence"
-                self.steps = len(x) if steps_per_epoch is None else steps_per_epoch
+                from ember.keras.utils.py_dataset import num_batches
+                n = num_batches(x)
+                if n is None and steps_per_epoch is None:
+                    raise ValueError("This PyDataset has no length (num_batches is None): "
+                                     "pass `steps_per_epoch` (or `steps`).")
+                self.steps = n if steps_per_epoch is None else steps_per_epoch
             else:
                 self.steps = steps_per_epoch
                 if self.steps is None and hasattr(x, "cardinality"):
@@ -157,6 +162,11 @@ class DataHandler:
             if y is not None:
                 raise ValueError("`y` argument is not supported when using a generator, a "
                                  "Dataset or a PyDataset as input: yield (x, y) from it.")
+            if sample_weight is not None:
+                raise ValueError("`sample_weight` argument is not supported when using a "
+                                 "generator, a Dataset or a PyDataset as input: yield "
+                                 "(x, y, sample_weight) from it.")
+            self._class_weight = class_weight
             self._iterator = None
 
     @property
@@ -172,7 +182,7 @@ class DataHandler:
             if hasattr(self._source, "on_epoch_begin"):
                 self._source.on_epoch_begin()
             for batch in iterate_py_dataset(self._source, self.steps):
-                yield _normalize_batch(batch)
+                yield self._weighted(_normalize_batch(batch))
             if hasattr(self._source, "on_epoch_end"):
                 self._source.on_epoch_end()
         else:
@@ -216,7 +226,19 @@ class DataHandler:
                 return
             count += 1
             restarted = False
-            yield _normalize_batch(batch)
+            yield self._weighted(_normalize_batch(batch))
+
+    def _weighted(self, batch):
+        """class_weight on batches from a dataset/generator: per-sample weights from y."""
+        if getattr(self, "_class_weight", None) is None or batch[1] is None:
+            return batch
+        x, y, sw = batch
+        if isinstance(y, (list, tuple, dict)) and len(ember.nest.flatten(y)) > 1:
+            raise ValueError("`class_weight` is only supported for models with a single "
+                             "output.")
+        y0 = ember.nest.flatten(y)[0]
+        cw = class_weight_to_sample_weight(np.asarray(y0), self._class_weight)
+        return x, y, cw if sw is None else np.asarray(sw) * cw
 
 
 def _normalize_batch(batch):

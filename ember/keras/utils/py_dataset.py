@@ -8,7 +8,18 @@ import concurrent.futures as futures
 import multiprocessing
 import collections
 
-__all__ = ["PyDataset", "Sequence", "iterate_py_dataset"]
+__all__ = ["PyDataset", "Sequence", "iterate_py_dataset", "num_batches"]
+
+
+def num_batches(ds):
+    """Batches per epoch: ``num_batches`` where a PyDataset defines it, else ``len``
+    (None: no end)."""
+    if isinstance(ds, PyDataset) and type(ds).num_batches is not PyDataset.num_batches:
+        return ds.num_batches
+    try:
+        return len(ds)
+    except NotImplementedError:
+        return None
 
 
 class PyDataset:
@@ -87,7 +98,7 @@ def _get_in_process(key, index):
 def iterate_py_dataset(ds, steps):
     """The batches ``0 .. steps-1`` (wrapping around ``len(ds)``), read ahead by the
     dataset's workers."""
-    n = len(ds)
+    n = num_batches(ds) or steps
     workers = int(getattr(ds, "workers", 1) or 1)
     queue_size = max(1, int(getattr(ds, "max_queue_size", 10) or 10))
     if workers <= 1:

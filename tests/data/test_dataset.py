@@ -331,3 +331,17 @@ def test_image_codecs_and_corrupt_image():
     assert tf.io.decode_image(png, dtype=tf.float32).numpy().max() <= 1.0
     with pytest.raises(tf.errors.InvalidArgumentError, match="decode_png.*not a valid image"):
         tf.io.decode_png(b"\x89PNG\r\n\x1a\nbroken")
+
+
+def test_decode_csv_as_tensorflow():
+    # expected values are TensorFlow 2.21's for the same call
+    cols = tf.io.decode_csv(["1,2.5,a", '3,,"b,c"'], [tf.int32, [0.5], ["z"]])
+    assert cols[0].numpy().tolist() == [1, 3] and cols[0].dtype == tf.int32
+    assert cols[1].numpy().tolist() == [2.5, 0.5] and cols[1].dtype == tf.float32
+    assert cols[2].numpy().tolist() == [b"a", b"b,c"]
+    nested = tf.io.decode_csv([["1,2.5,a"], ["3,,b"]], [[0], [0.5], ["z"]])
+    assert nested[0].shape == (2, 1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="required"):
+        tf.io.decode_csv(["1,,a"], [tf.int32, tf.float32, ["z"]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields"):
+        tf.io.decode_csv(["1,2"], [tf.int32, [0.5], ["z"]])

@@ -234,8 +234,13 @@ class UnbatchDataset(_Unary):
 
     def _cardinality(self):
         n = self._input._cardinality()
-        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else \
-            (0 if n == 0 else UNKNOWN_CARDINALITY)
+        if n == INFINITE_CARDINALITY or n == 0:
+            return n
+        leading = {s.shape.as_list()[0] if s.shape.rank else None
+                   for s in structure.flatten(self._input.element_spec)}
+        if n > 0 and len(leading) == 1 and None not in leading:
+            return n * leading.pop()      # every element holds that many rows
+        return UNKNOWN_CARDINALITY
 
     def _iter(self):
         for element in self._input._iter():

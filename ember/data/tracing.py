@@ -82,6 +82,8 @@ class StructuredFunction:
         extra_leaves = [structure.flatten(s) for s in self._extra_specs]
         extra_counts = [len(e) for e in extra_leaves]
         flat_specs = [s for e in extra_leaves for s in e] + leaves
+        if not all(isinstance(s, ember.TensorSpec) for s in flat_specs):
+            return                      # datasets as arguments (window): run eagerly
         out_holder = {}
         func, input_spec, extra_specs = self._func, self._input_spec, self._extra_specs
 

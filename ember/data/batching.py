@@ -87,6 +87,9 @@ class BatchDataset(_Unary):
     def _cardinality(self):
         return _batch_cardinality(self._input._cardinality(), self._size, self._drop)
 
+    def _in_memory(self):
+        return self._input._gather() is not None
+
     def _iter(self):
         g = self._input._gather()
         if g is not None:

@@ -47,6 +47,10 @@ class Dataset:
         gathers whole batches with one index per array; None otherwise."""
         return None
 
+    def _in_memory(self) -> bool:
+        """True when elements come from in-memory arrays by indexing alone."""
+        return self._gather() is not None
+
     # -- iteration ------------------------------------------------------------------
     def __iter__(self):
         return DatasetIterator(self)

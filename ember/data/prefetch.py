@@ -7,7 +7,11 @@ import threading
 from ember.data.dataset import AUTOTUNE, Dataset
 from ember.data.slicing import _count
 
-__all__ = ["PrefetchDataset", "background"]
+__all__ = ["PrefetchDataset", "background", "INLINE_IN_MEMORY"]
+
+# A pipeline over in-memory arrays (slices -> shuffle/take/skip/repeat/shard -> batch)
+# makes each batch with one fancy index per array; a thread would add only hand-offs.
+INLINE_IN_MEMORY = True
 
 _END = object()
 
@@ -81,6 +85,6 @@ class PrefetchDataset(Dataset):
         return self._input._cardinality()
 
     def _iter(self):
-        if self._size == 0:
+        if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):
             return self._input._iter()
         return background(self._input._iter(), self._size)

@@ -8,8 +8,6 @@ walks the stages, which pass NumPy arrays between them, and hands ember Tensors 
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ember.data import structure
 
 __all__ = ["Dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY",

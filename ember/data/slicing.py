@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 
 __all__ = ["TakeDataset", "SkipDataset", "RepeatDataset", "ShardDataset"]

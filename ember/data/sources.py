@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.data import structure
-from ember.data.dataset import (
-    AUTOTUNE, Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
-)
+from ember.data.dataset import Dataset, INFINITE_CARDINALITY
 from ember.framework import dtypes
 from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape

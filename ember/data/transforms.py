@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.data import structure
-from ember.data.dataset import (
-    AUTOTUNE, Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
-)
+from ember.data.dataset import AUTOTUNE, Dataset
 from ember.data.threads import ignore_errors_active, ignoring_errors, parallel_map, \
     parallelism
 from ember.data.tracing import StructuredFunction

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.data import structure
-from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from ember.data.dataset import Dataset
 from ember.data.slicing import _count
 from ember.data.tracing import StructuredFunction
 from ember.framework import dtypes

@@ -139,3 +139,24 @@ def test_pydataset_with_num_batches_property():
         mlp().fit(Endless(), epochs=1, verbose=0)
     hist = mlp().fit(Endless(), epochs=1, steps_per_epoch=3, verbose=0)
     assert len(hist.history["loss"]) == 1
+
+
+def test_fit_shuffles_pydataset_batch_order_evaluate_does_not():
+    x, y = mnist_like(64)
+    seen = []
+
+    class Record(keras.utils.PyDataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            seen.append(i)
+            return x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
+    m = mlp()
+    m.fit(Record(), epochs=2, verbose=0)
+    assert sorted(seen[:8]) == list(range(8)) and sorted(seen[8:]) == list(range(8))
+    assert seen[:8] != list(range(8)) or seen[8:] != list(range(8))
+    seen.clear()
+    m.fit(Record(), epochs=1, shuffle=False, verbose=0)
+    m.evaluate(Record(), verbose=0)
+    assert seen == list(range(8)) * 2

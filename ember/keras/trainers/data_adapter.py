@@ -154,6 +154,8 @@ class DataHandler:
                     raise ValueError("This PyDataset has no length (num_batches is None): "
                                      "pass `steps_per_epoch` (or `steps`).")
                 self.steps = n if steps_per_epoch is None else steps_per_epoch
+                # fit(shuffle=True) visits a PyDataset's batches in a new order each epoch
+                self._batch_order = np.random.default_rng(seed) if shuffle and n else None
             else:
                 self.steps = steps_per_epoch
                 if self.steps is None and hasattr(x, "cardinality"):
@@ -178,10 +180,13 @@ class DataHandler:
         if self._kind == "arrays":
             yield from self._array_batches()
         elif self._kind == "sequence":
-            from ember.keras.utils.py_dataset import iterate_py_dataset
+            from ember.keras.utils.py_dataset import iterate_py_dataset, num_batches
             if hasattr(self._source, "on_epoch_begin"):
                 self._source.on_epoch_begin()
-            for batch in iterate_py_dataset(self._source, self.steps):
+            order = None
+            if getattr(self, "_batch_order", None) is not None:
+                order = self._batch_order.permutation(num_batches(self._source)).tolist()
+            for batch in iterate_py_dataset(self._source, self.steps, order):
                 yield self._weighted(_normalize_batch(batch))
             if hasattr(self._source, "on_epoch_end"):
                 self._source.on_epoch_end()

@@ -95,15 +95,19 @@ def _get_in_process(key, index):
     return _shared[key][index]
 
 
-def iterate_py_dataset(ds, steps):
-    """The batches ``0 .. steps-1`` (wrapping around ``len(ds)``), read ahead by the
-    dataset's workers."""
+def iterate_py_dataset(ds, steps, order=None):
+    """The batches ``0 .. steps-1`` (wrapping around ``len(ds)``; in ``order`` when given),
+    read ahead by the dataset's workers."""
     n = num_batches(ds) or steps
+    if order is not None:
+        index = lambda i: order[i % len(order)]  # noqa: E731
+    else:
+        index = lambda i: i % n  # noqa: E731
     workers = int(getattr(ds, "workers", 1) or 1)
     queue_size = max(1, int(getattr(ds, "max_queue_size", 10) or 10))
     if workers <= 1:
         for i in range(steps):
-            yield ds[i % n]
+            yield ds[index(i)]
         return
     if getattr(ds, "use_multiprocessing", False):
         key = id(ds)
@@ -125,7 +129,7 @@ def iterate_py_dataset(ds, steps):
         nxt = 0
         for _ in range(steps):
             while nxt < steps and len(pending) < queue_size:
-                pending.append(submit(nxt % n))
+                pending.append(submit(index(nxt)))
                 nxt += 1
             yield pending.popleft().result()
     finally:

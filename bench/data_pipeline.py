@@ -2,10 +2,10 @@
 
     PYTHONPATH=$PWD python bench/data_pipeline.py [fit|map|all]
 
-fit: a W1-like MLP (784-128-10, batch 128, 60000 random samples, 3 epochs after a warm-up
-epoch), ``fit(x, y, batch_size=128, shuffle=True)`` against
-``fit(Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(128).prefetch(AUTOTUNE))``;
-runs alternate, best of 3 each.
+fit: a W1-like MLP (784-128-10, batch 128, 60000 random samples), one epoch of
+``fit(x, y, batch_size=128, shuffle=True)`` and one of
+``fit(Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(128).prefetch(AUTOTUNE))``
+in turn, 6 rounds after a warm-up epoch (medians of wall and CPU time per epoch).
 map: decoding 256x256 PNGs (Pillow releases the GIL) with num_parallel_calls=None vs
 AUTOTUNE.
 """
@@ -18,7 +18,9 @@ import ember as tf
 from ember import keras
 
 
-def fit_benchmark(repeats=3, epochs=2):
+def fit_benchmark(rounds=6):
+    """Two models, one fed arrays and one a Dataset, train alternating epochs (so both see
+    the same machine load); per-epoch wall and CPU times, medians over ``rounds``."""
     rng = np.random.default_rng(0)
     x = rng.random((60000, 784), dtype=np.float32)
     y = rng.integers(0, 10, 60000)
@@ -30,34 +32,28 @@ def fit_benchmark(repeats=3, epochs=2):
         m.compile(keras.optimizers.SGD(0.01),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         return m
-
-    def on_arrays():
-        m = model()
-        m.fit(x, y, batch_size=128, epochs=1, verbose=0)
-        t = time.perf_counter()
-        m.fit(x, y, batch_size=128, epochs=epochs, verbose=0, shuffle=True)
-        return time.perf_counter() - t
-
-    def on_dataset(thread=False):
-        from ember.data import prefetch
-        prefetch.INLINE_IN_MEMORY = not thread
-        m = model()
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(128) \
-            .prefetch(tf.data.AUTOTUNE)
-        m.fit(ds, epochs=1, verbose=0)
-        t = time.perf_counter()
-        m.fit(ds, epochs=epochs, verbose=0)
-        return time.perf_counter() - t
-    arrays, dataset, threaded = [], [], []
-    for _ in range(repeats):
-        arrays.append(on_arrays())
-        dataset.append(on_dataset())
-        threaded.append(on_dataset(thread=True))
-    a, d, t = min(arrays), min(dataset), min(threaded)
-    print(f"fit {epochs} epochs: arrays {a:.2f}s, dataset {d:.2f}s (ratio {d / a:.3f}); "
-          f"dataset with prefetch on a thread {t:.2f}s (ratio {t / a:.3f})\n  all runs: "
-          f"arrays {[round(v, 2) for v in arrays]}, dataset {[round(v, 2) for v in dataset]}"
-          f", threaded {[round(v, 2) for v in threaded]}")
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(128) \
+        .prefetch(tf.data.AUTOTUNE)
+    feeds = {"arrays": lambda m: m.fit(x, y, batch_size=128, epochs=1, verbose=0,
+                                       shuffle=True),
+             "dataset": lambda m: m.fit(ds, epochs=1, verbose=0)}
+    models = {k: model() for k in feeds}
+    for k, f in feeds.items():        # warm-up epoch: traces and compiles
+        f(models[k])
+    times = {k: [] for k in feeds}
+    for _ in range(rounds):
+        for k, f in feeds.items():
+            t, c = time.perf_counter(), time.process_time()
+            f(models[k])
+            times[k].append((time.perf_counter() - t, time.process_time() - c))
+    med = {k: (float(np.median([w for w, _ in v])), float(np.median([c for _, c in v])))
+           for k, v in times.items()}
+    (aw, ac), (dw, dc) = med["arrays"], med["dataset"]
+    print(f"fit, one epoch (median of {rounds}): arrays {aw:.2f}s wall / {ac:.2f}s cpu; "
+          f"dataset {dw:.2f}s wall / {dc:.2f}s cpu; dataset/arrays {dw / aw:.3f} wall, "
+          f"{dc / ac:.3f} cpu")
+    print("  per-epoch wall times: " + "; ".join(
+        f"{k} {[round(w, 2) for w, _ in v]}" for k, v in times.items()))
 
 
 def map_benchmark(n=400):

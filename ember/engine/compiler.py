@@ -566,27 +566,24 @@ def _reuse_in_fused(ir, node, fresh, count):
 
 
 def fuse_layers(ir):
-    """Conv, batch-norm and ReLU sequences become fused kernels (ember.engine.fusion)."""
-    from ember.engine.fusion import fuse_layer_patterns
-    fuse_layer_patterns(ir)
+    """The registered fusions of stage "layers" (conv, batch-norm and ReLU sequences and
+    their gradients; ember.engine.fusion, declared in ember/ops/fusions.py)."""
+    from ember.engine.fusion import run_stage   # fusion imports this module
+    run_stage(ir, "layers")
 
 
 def fuse_into_kernels(ir):
-    """Elementwise trees that only a max pooling's gradient reads, that read a max
-    pooling's output or a product nobody else reads, run inside that kernel, block by
-    block (ember.engine.fusion)."""
-    from ember.engine import fusion as patterns
-    patterns.fold_elementwise_into_max_pool_grads(ir)
-    patterns.fold_elementwise_into_max_pools(ir)
-    patterns.fold_dropout_masks_into_max_pools(ir)
-    patterns.fold_elementwise_into_matmuls(ir)
+    """The registered fusions of stage "kernels": elementwise trees run inside the kernel
+    whose output they read or whose input they make, block by block."""
+    from ember.engine.fusion import run_stage
+    run_stage(ir, "kernels")
 
 
 def fuse_updates(ir):
-    """A dense layer's momentum update joins its input gradient's product
-    (ember.engine.fusion.fold_updates_into_input_grads)."""
-    from ember.engine.fusion import fold_updates_into_input_grads
-    fold_updates_into_input_grads(ir)
+    """The registered fusions of stage "updates", which need the in-place decisions for
+    variable updates (a dense layer's momentum update joins its input gradient)."""
+    from ember.engine.fusion import run_stage
+    run_stage(ir, "updates")
 
 
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,

@@ -265,6 +265,13 @@ class _AssignVariable(Op):
         return new
 
 
+def owned_array(variable):
+    """The variable's current array when a kernel may write it in place (no eager read
+    holds it: ``Variable.value()`` and ``numpy()`` hand arrays out), else None. For fused
+    kernels that update variables (ember.ops.linalg_ops._MatMulGradUpdate)."""
+    return None if variable._exposed else variable._array
+
+
 def _fits_into(value, buf):
     shape = np.shape(value)
     return shape == buf.shape or (len(shape) <= buf.ndim and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ember.framework import nest
 from ember.framework.context import context
+from ember.framework.hooks import library
 from ember.engine.graph import FuncGraph
 from ember.framework.tensor import Tensor, convert_to_tensor
 

@@ -35,6 +35,10 @@ class Op:
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
+    reads_shape_only = False       # reads only its inputs' shapes (Shape, Size): fusions
+    #                                may move it to the value that replaces its input
+    plan_only = False              # a fused kernel that only compiled plans contain (made by
+    #                                a registered Fusion); it has no gradient: grad() says so
 
     def __init__(self, name=None):
         if name is not None:
@@ -63,6 +67,11 @@ class Op:
         return None
 
     def grad(self, call, *grads):
+        if self.plan_only:
+            raise UnimplementedError(
+                f"{self.name} is a fused kernel that only compiled plans contain (see "
+                f"ember.engine.fusion); it has no gradient of its own: differentiate the "
+                f"ops it replaces instead (the compiler fuses after gradients are built)")
         raise LookupError(f"No gradient defined for operation '{self.name}' "
                           f"(op type: {self.name})")
 

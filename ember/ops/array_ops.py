@@ -191,6 +191,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 # ------------------------------------------------------------------------------ shapes ---
 
 class _Shape(Op):
+    reads_shape_only = True
     name = "Shape"
     differentiable = False
 
@@ -226,6 +227,7 @@ def rank(input, name=None):  # noqa: A002
 
 
 class _Size(Op):
+    reads_shape_only = True
     name = "Size"
     differentiable = False
 
@@ -704,17 +706,22 @@ def unstack(value, num=None, axis=0, name="unstack"):
     return execute(UNPACK, (value,), {"num": int(num), "axis": axis}, name)
 
 
+def _dims_text(shape):
+    """A shape as TensorFlow's messages print it: ``[2,3]``, ``?`` for an unknown size."""
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
 class _Concat(Op):
     name = "ConcatV2"
 
     def infer(self, inputs, axis):
         first = inputs[0]
-        r = None
-        for sp in inputs:
-            if sp.shape.rank is not None:
-                r = sp.shape.rank
-        if r is None:
+        known = [i for i, sp in enumerate(inputs) if sp.shape.rank is not None]
+        if not known:
             return TensorShape(None), first.dtype
+        ref = known[0]
+        r = inputs[ref].shape.rank
+        ref_text = f"shape[{ref}] = {_dims_text(inputs[ref].shape)}"
         a = normalize_axis(axis, r, self.name)
         dims = [None] * r
         total = 0
@@ -727,15 +734,15 @@ class _Concat(Op):
                 continue
             if sp.shape.rank != r:
                 raise InvalidArgumentError(
-                    f"ConcatOp : Ranks of all input tensors should match: shape[0] = "
-                    f"{first.shape} vs. shape[{i}] = {sp.shape} [Op:ConcatV2]")
+                    f"ConcatOp : Ranks of all input tensors should match: {ref_text} vs. "
+                    f"shape[{i}] = {_dims_text(sp.shape)} [Op:ConcatV2]")
             for k, d in enumerate(sp.shape.as_list()):
                 if k == a:
                     continue
                 if d is not None and dims[k] is not None and d != dims[k]:
                     raise InvalidArgumentError(
-                        f"ConcatOp : Dimension {k} in both shapes must be equal: shape[0] = "
-                        f"{first.shape} vs. shape[{i}] = {sp.shape} [Op:ConcatV2]")
+                        f"ConcatOp : Dimension {k} in both shapes must be equal: {ref_text} "
+                        f"vs. shape[{i}] = {_dims_text(sp.shape)} [Op:ConcatV2]")
                 dims[k] = d if d is not None else dims[k]
             d = sp.shape[a]
             total = None if total is None or d is None else total + d

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.runtime import fastpath
+from ember.runtime import fastpath, tuning
 from ember.runtime.fastpath import add_reduce, widen_operands
 
 
@@ -96,7 +96,7 @@ def test_chunked_tree_matches_whole_arrays(monkeypatch):
     """A FusedElementwise tree on large arrays runs chunk by chunk (several chunks, a short
     last one) with the same values as running each ufunc on the whole arrays."""
     from ember.runtime import fastpath
-    monkeypatch.setattr(fastpath, "CHUNK", 1000)
+    monkeypatch.setattr(tuning, "CHUNK", 1000)
     rng = np.random.default_rng(0)
     v = rng.standard_normal((700, 401)).astype(np.float32)       # 280700: not a multiple
     g = rng.standard_normal((700, 401)).astype(np.float32)
@@ -117,8 +117,8 @@ def test_large_in_place_variable_updates_run_in_chunks(kind, monkeypatch):
     call."""
     from ember.runtime import fastpath
     from ember.runtime import parallel
-    monkeypatch.setattr(fastpath, "CHUNK", 1000)
-    monkeypatch.setattr(fastpath, "MIN_CHUNKED", 4000)
+    monkeypatch.setattr(tuning, "CHUNK", 1000)
+    monkeypatch.setattr(tuning, "MIN_CHUNKED", 4000)
     chunks = []
     real = parallel.map_items
     monkeypatch.setattr(parallel, "map_items", lambda fn, n, *a, **k: chunks.append(n) or
@@ -198,7 +198,7 @@ def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, thread
     assert all(e == s2 for (_, e), (s2, _) in zip(blocks, blocks[1:]))
     whole = [blk for blk in blocks if (blk[1] - blk[0]) % b.k == 0]
     assert len(blocks) - len(whole) == (1 if p % b.k else 0)
-    assert all((e - s) * c * 4 <= ChannelBlocks.BLOCK_BYTES for s, e in blocks)
+    assert all((e - s) * c * 4 <= tuning.CHANNEL_BLOCK_BYTES for s, e in blocks)
     if threaded:
         assert len(whole) % threads == 0 and len(whole) >= threads
     else:

@@ -86,4 +86,12 @@ def __getattr__(name):
     import importlib
     if name in ("compat", "keras", "data", "io", "train"):
         return importlib.import_module(f"{__name__}.{name}")
+
+    # ember.strings and ember.ragged load on first use too
+    if name in ("strings", "ragged"):
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("RaggedTensor", "RaggedTensorSpec"):
+        return getattr(importlib.import_module(f"{__name__}.ragged"), name)
+    if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
+        return getattr(importlib.import_module(f"{__name__}.strings"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -154,7 +154,9 @@ class ConcreteFunction:
         if type(self.structured_outputs) is SymbolicTensor:
             return outs[0]
         it = iter(outs)
-        leaves = [next(it) if isinstance(o, SymbolicTensor) else o
+        leaves = [next(it) if isinstance(o, SymbolicTensor) else
+                  o._from_components([next(it) for _ in o._components()])
+                  if getattr(o, "_is_ragged", False) else o
                   for o in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, leaves)
 
@@ -419,15 +421,19 @@ class Function:
             out_leaves = []
             flat_outputs = []
             for o in nest.flatten(result):
-                if getattr(o, "_is_ember_variable", False):
-                    o = o.value()
-                if isinstance(o, EagerTensor):
-                    o = graph.constant(o._value)
-                if isinstance(o, SymbolicTensor):
-                    if o.graph is not graph:
-                        o = graph._bring_in(o)
-                    flat_outputs.append(o)
-                out_leaves.append(o)
+                parts = o._components() if getattr(o, "_is_ragged", False) else [o]
+                for k, p in enumerate(parts):
+                    if getattr(p, "_is_ember_variable", False):
+                        p = p.value()
+                    if isinstance(p, EagerTensor):
+                        p = graph.constant(p._value)
+                    if isinstance(p, SymbolicTensor):
+                        if p.graph is not graph:
+                            p = graph._bring_in(p)
+                        flat_outputs.append(p)
+                    parts[k] = p
+                out_leaves.append(o._from_components(parts) if getattr(o, "_is_ragged", False)
+                                  else parts[0])
             structured = nest.pack_sequence_as(result, out_leaves) if nest.is_nested(result) \
                 else out_leaves[0]
         finally:

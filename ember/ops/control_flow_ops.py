@@ -62,6 +62,7 @@ def _fill_missing(call, grads):
 
 class _If(Op):
     name = "If"
+    strings = True
 
     def output_count(self, attrs):
         return len(attrs["out_specs"])
@@ -213,6 +214,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 class _While(Op):
     name = "While"
+    strings = True
 
     def output_count(self, attrs):
         return attrs["n_vars"]

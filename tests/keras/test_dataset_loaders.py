@@ -170,3 +170,12 @@ def test_split_dataset_matches_keras():
     assert [b.tolist() for b in right.as_numpy_iterator()] == REF["split_batched"]["right"]
     with pytest.raises(ValueError, match="left_size"):
         keras.utils.split_dataset((x, y), left_size=1.5)
+
+
+def test_preprocessing_aliases():
+    assert keras.preprocessing.image_dataset_from_directory is \
+        keras.utils.image_dataset_from_directory
+    assert keras.preprocessing.text_dataset_from_directory is \
+        keras.utils.text_dataset_from_directory
+    assert keras.preprocessing.timeseries_dataset_from_array is \
+        keras.utils.timeseries_dataset_from_array

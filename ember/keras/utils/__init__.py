@@ -18,6 +18,19 @@ from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa:
 from ember.keras.utils.progbar import Progbar  # noqa: F401
 from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 
+from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
+
+__all__ = [
+    "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
+    "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
+    "normalize", "PyDataset", "Sequence", "image_dataset_from_directory",
+    "text_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
+    "register_keras_serializable", "serialize_keras_object", "set_random_seed",
+    "to_categorical",
+]
+
+__all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]
+
 
 def __getattr__(name):
     """The dataset loaders import ember.data on first use."""
@@ -29,14 +42,3 @@ def __getattr__(name):
     if name in homes:
         return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
-
-__all__ = [
-    "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
-    "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
-    "normalize", "PyDataset", "Sequence", "image_dataset_from_directory",
-    "text_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
-    "to_categorical",
-]
-
-__all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]

@@ -14,7 +14,7 @@ from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["BatchDataset", "PaddedBatchDataset", "UnbatchDataset", "RebatchDataset",
-           "stack_elements"]
+           "RaggedBatchDataset", "stack_elements"]
 
 
 def _batched_spec(spec, size):
@@ -286,3 +286,60 @@ class RebatchDataset(_Unary):
             if not group or (self._drop and len(group) < size):
                 return
             yield stack_elements(group, "Dataset.rebatch")
+
+
+class RaggedBatchDataset(_Unary):
+    """ragged_batch: components with a fully known shape batch as dense tensors; a component
+    whose first dimension varies becomes a RaggedTensor (ragged rank 1) of the batch.
+    Components with other unknown dimensions are not supported yet."""
+
+    def __init__(self, input_dataset, batch_size, drop_remainder, row_splits_dtype):
+        super().__init__(input_dataset)
+        from ember.ragged import RaggedTensorSpec
+        self._size = _count(batch_size, "Dataset.ragged_batch: batch_size")
+        if self._size <= 0:
+            raise ValueError(f"Dataset.ragged_batch: batch_size must be greater than zero, "
+                             f"got {self._size}.")
+        self._drop = bool(drop_remainder)
+        self._splits_dtype = dtypes.as_dtype(row_splits_dtype)
+        size = self._size if self._drop else None
+
+        def one(s):
+            if s.shape.rank is None:
+                raise NotImplementedError("Dataset.ragged_batch: components of unknown rank "
+                                          "are not supported by ember yet.")
+            dims = s.shape.as_list()
+            if None not in dims:
+                return TensorSpec([size] + dims, s.dtype)
+            if dims[0] is not None or None in dims[1:]:
+                raise NotImplementedError(f"Dataset.ragged_batch: only the first dimension "
+                                          f"of a component may vary in ember, got shape "
+                                          f"{s.shape}.")
+            return RaggedTensorSpec([size] + dims, s.dtype, 1, self._splits_dtype)
+        self._spec = structure.map_structure(one, input_dataset.element_spec)
+
+    @property
+    def element_spec(self):
+        return self._spec
+
+    def _cardinality(self):
+        return _batch_cardinality(self._input._cardinality(), self._size, self._drop)
+
+    def _iter(self):
+        from ember.framework.tensor import EagerTensor
+        from ember.ragged import RaggedTensor
+        specs = structure.flatten(self._spec)
+        splits_np = self._splits_dtype.as_numpy_dtype
+        for group in _groups(self._input._iter(), self._size, self._drop):
+            columns = list(zip(*[structure.flatten(e) for e in group]))
+            leaves = []
+            for spec, column in zip(specs, columns):
+                if isinstance(spec, TensorSpec):
+                    leaves.append(stack_elements([(c,) for c in column],
+                                                 "Dataset.ragged_batch")[0])
+                    continue
+                lengths = np.array([len(c) for c in column], dtype=splits_np)
+                values = np.concatenate(column) if column else np.zeros([0])
+                leaves.append(RaggedTensor.from_row_lengths(EagerTensor(values),
+                                                            EagerTensor(lengths)))
+            yield structure.pack(group[0], leaves)

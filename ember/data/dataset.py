@@ -8,6 +8,8 @@ walks the stages, which pass NumPy arrays between them, and hands ember Tensors 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ember.data import structure
 
 __all__ = ["Dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY",
@@ -261,8 +263,9 @@ class Dataset:
 
     def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype="int64",
                      name=None):
-        raise NotImplementedError("Dataset.ragged_batch is not supported by ember yet "
-                                  "(no RaggedTensor batching); use padded_batch.")
+        """Batches elements whose first dimension varies into RaggedTensors."""
+        from ember.data.batching import RaggedBatchDataset
+        return RaggedBatchDataset(self, batch_size, drop_remainder, row_splits_dtype)
 
     def sparse_batch(self, batch_size, row_shape, name=None):
         raise NotImplementedError("Dataset.sparse_batch is not supported by ember (no "
@@ -428,6 +431,8 @@ class NumpyIterator:
 
 
 def _numpy_leaf(a):
+    if not isinstance(a, np.ndarray):      # a RaggedTensor (to_list() gives its values)
+        return a
     if a.ndim == 0:
         return a[()]
     return a

@@ -157,9 +157,12 @@ def spec_of(element):
                          if isinstance(a, np.ndarray) else _dataset_spec(a), element)
 
 
-def _dataset_spec(ds):
+def _dataset_spec(value):
+    if getattr(value, "_is_ragged", False):
+        from ember.ragged import RaggedTensorSpec
+        return RaggedTensorSpec.from_value(value)
     from ember.data.dataset import DatasetSpec
-    return DatasetSpec(ds.element_spec)
+    return DatasetSpec(value.element_spec)
 
 
 def relax(spec_a, spec_b):

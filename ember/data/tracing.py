@@ -42,7 +42,8 @@ def _normalize_output(value):
     if isinstance(value, tuple):
         items = [_normalize_output(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    if isinstance(value, Tensor) or getattr(value, "_is_ember_variable", False):
+    if isinstance(value, Tensor) or getattr(value, "_is_ember_variable", False) or \
+            getattr(value, "_is_ragged", False):
         return value
     from ember.data.dataset import Dataset
     if isinstance(value, Dataset):
@@ -150,7 +151,7 @@ class StructuredFunction:
 
 def _leaf_value(v):
     from ember.data.dataset import Dataset
-    if isinstance(v, Dataset):
+    if isinstance(v, Dataset) or getattr(v, "_is_ragged", False):
         return v
     return structure.leaf_to_numpy(v)
 

@@ -345,3 +345,18 @@ def test_decode_csv_as_tensorflow():
         tf.io.decode_csv(["1,,a"], [tf.int32, tf.float32, ["z"]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields"):
         tf.io.decode_csv(["1,2"], [tf.int32, [0.5], ["z"]])
+
+
+def test_ragged_batch_as_tensorflow():
+    # TF 2.21 gives the same spec, cardinality and rows for this pipeline
+    ds = D.range(1, 6).map(lambda x: (tf.fill([x], x), x)).ragged_batch(2)
+    spec = ds.element_spec
+    assert spec[0].shape.as_list() == [None, None] and spec[0].ragged_rank == 1
+    assert spec[1] == tf.TensorSpec([None], tf.int64)
+    assert int(ds.cardinality()) == 3
+    got = [(a.to_list(), b.numpy().tolist()) for a, b in ds]
+    assert got == [([[1], [2, 2]], [1, 2]), ([[3, 3, 3], [4, 4, 4, 4]], [3, 4]),
+                   ([[5, 5, 5, 5, 5]], [5])]
+    via = D.range(1, 4).map(lambda x: tf.fill([x], x)).apply(
+        tf.data.experimental.dense_to_ragged_batch(3))
+    assert next(iter(via)).to_list() == [[1], [2, 2], [3, 3, 3]]

@@ -333,8 +333,10 @@ class Dataset:
 
     def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None,
                            name=None):
-        raise NotImplementedError("Dataset.rejection_resample is not supported by ember yet; "
-                                  "use sample_from_datasets over per-class datasets.")
+        """``(class, element)`` pairs resampled towards ``target_dist`` (see
+        ember.data.sampling.RejectionResampleDataset)."""
+        from ember.data.sampling import RejectionResampleDataset
+        return RejectionResampleDataset(self, class_func, target_dist, initial_dist, seed)
 
     def save(self, path, compression=None, shard_func=None, checkpoint_args=None):
         """Writes the dataset to the directory ``path`` (replaced atomically)."""

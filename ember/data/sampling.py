@@ -8,7 +8,8 @@ from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALIT
 from ember.data.sources import dataset_seed
 from ember.framework.errors import InvalidArgumentError
 
-__all__ = ["SampleDataset", "ChooseDataset", "sample_from_datasets"]
+__all__ = ["SampleDataset", "ChooseDataset", "sample_from_datasets",
+           "RejectionResampleDataset"]
 
 
 def sample_from_datasets(datasets, weights, seed, stop_on_empty, rerandomize):
@@ -143,3 +144,91 @@ class ChooseDataset(_Multi):
                 done[k] = True
                 if self._stop or all(done):
                     return
+
+
+class RejectionResampleDataset(Dataset):
+    """tf.data's rejection resampling: with r = target / initial per class and m = min(r),
+    each output is, with probability m, the next element of one pass over the input, and
+    otherwise the next element of a second pass that passes a filter accepting class c
+    with probability (r[c] - m) / (max(r) - m); the mixture has the target distribution.
+    Without ``initial_dist`` the class distribution is estimated from the classes seen so
+    far on both passes (starting from one of each). Elements come out as ``(class, element)``
+    pairs; the first pass to end ends the dataset."""
+
+    def __init__(self, input_dataset, class_func, target_dist, initial_dist, seed):
+        from ember.data.tracing import StructuredFunction
+        self._input = input_dataset
+        self._class_fn = StructuredFunction(class_func, input_dataset.element_spec,
+                                            "rejection_resample class_func")
+        self._target = np.asarray(structure.leaf_to_numpy(target_dist), np.float64)
+        if self._target.ndim != 1 or np.any(self._target < 0) or self._target.sum() <= 0:
+            raise ValueError("rejection_resample: target_dist must be a 1-D vector of "
+                             "non-negative probabilities.")
+        self._target = self._target / self._target.sum()
+        self._initial = None
+        if initial_dist is not None:
+            self._initial = np.asarray(structure.leaf_to_numpy(initial_dist), np.float64)
+            if self._initial.shape != self._target.shape:
+                raise ValueError("rejection_resample: initial_dist and target_dist must "
+                                 "have the same length.")
+        self._seed = dataset_seed(seed)
+        self._epoch = 0
+
+    def _inputs(self):
+        return [self._input]
+
+    @property
+    def element_spec(self):
+        from ember.engine.function import TensorSpec
+        from ember.framework import dtypes
+        return (TensorSpec([], dtypes.int32), self._input.element_spec)
+
+    def _rates(self, initial):
+        initial = initial / initial.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(initial > 0, self._target / initial, 0.0)
+        low, high = ratio.min(), ratio.max()
+        accept = (ratio - low) / (high - low) if high > low else np.zeros_like(ratio)
+        return accept, low
+
+    def _class_of(self, element):
+        c = np.asarray(self._class_fn(element))
+        if c.shape != () or c.dtype.kind not in "iu":
+            raise TypeError(f"rejection_resample: class_func must return a scalar integer, "
+                            f"got shape {c.shape} and dtype {c.dtype}.")
+        c = int(c)
+        if not 0 <= c < len(self._target):
+            raise ValueError(f"rejection_resample: class {c} is outside [0, "
+                             f"{len(self._target)}).")
+        return c
+
+    def _iter(self):
+        seed = None if self._seed is None else self._seed + [self._epoch]
+        self._epoch += 1
+        rng = np.random.default_rng(seed)
+        counts = np.ones(len(self._target))
+        original, filtered = self._input._iter(), self._input._iter()
+        while True:
+            initial = self._initial if self._initial is not None else counts
+            accept, keep_original = self._rates(np.asarray(initial, np.float64))
+            if rng.random() < keep_original:
+                try:
+                    element = next(original)
+                except StopIteration:
+                    return
+                c = self._class_of(element)
+                counts[c] += 1
+                yield (np.array(c, np.int32), element)
+                continue
+            while True:
+                try:
+                    element = next(filtered)
+                except StopIteration:
+                    return
+                c = self._class_of(element)
+                counts[c] += 1
+                if self._initial is None:
+                    accept, _ = self._rates(counts)
+                if rng.random() < accept[c]:
+                    yield (np.array(c, np.int32), element)
+                    break

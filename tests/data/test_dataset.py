@@ -360,3 +360,19 @@ def test_ragged_batch_as_tensorflow():
     via = D.range(1, 4).map(lambda x: tf.fill([x], x)).apply(
         tf.data.experimental.dense_to_ragged_batch(3))
     assert next(iter(via)).to_list() == [[1], [2, 2], [3, 3, 3]]
+
+
+def test_rejection_resample_moves_towards_the_target():
+    labels = np.array([0] * 900 + [1] * 100, np.int64)
+    ds = D.from_tensor_slices(labels).shuffle(1000, seed=1).repeat(3)
+    out = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), target_dist=[0.5, 0.5],
+                                initial_dist=[0.9, 0.1], seed=4)
+    classes = np.array([int(c) for c, _ in out.as_numpy_iterator()])
+    elements = np.array([int(e) for _, e in out.as_numpy_iterator()])
+    assert abs(classes.mean() - 0.5) < 0.07 and len(classes) > 300
+    assert out.element_spec[0] == tf.TensorSpec([], tf.int32)
+    np.testing.assert_array_equal(classes[:50] >= 0, True)
+    assert set(elements.tolist()) <= {0, 1}
+    estimated = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), [0.5, 0.5], seed=5)
+    est = np.array([int(c) for c, _ in estimated.as_numpy_iterator()])
+    assert abs(est.mean() - 0.5) < 0.1

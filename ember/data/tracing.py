@@ -111,6 +111,8 @@ class StructuredFunction:
         self._out_structure = out
         # every output a graph tensor: run the compiled plan on the arrays directly
         self._direct = len(concrete.outputs) == len(structure.flatten(out))
+        if self._direct:
+            concrete._compiled()     # compile here, not in a pipeline worker thread
         self._output_spec = structure.map_structure(
             lambda t: ember.TensorSpec(t.shape, t.dtype), out)
         self.traced = True

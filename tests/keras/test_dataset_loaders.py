@@ -57,8 +57,9 @@ def test_image_dataset_categorical_grayscale_nearest_unbatched(image_dir):
         label_mode="categorical", color_mode="grayscale", interpolation="nearest",
         verbose=False)
     got = [(x.numpy(), y.numpy()) for x, y in ds]
+    assert ds.element_spec[0].dtype == tf.uint8        # nearest keeps uint8, as in Keras
     for (x, y), (rx, ry) in zip(got, REF["images_categorical"]):
-        assert x.shape == (3, 3, 1) and y.dtype == np.float32
+        assert x.shape == (3, 3, 1) and y.dtype == np.float32 and x.dtype == np.uint8
         np.testing.assert_array_equal(y, ry)
         # TF's grayscale conversion and Pillow's can differ by one level of rounding
         np.testing.assert_allclose(x, np.array(rx, np.float32), atol=1.01)

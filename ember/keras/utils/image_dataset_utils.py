@@ -15,20 +15,31 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
 
 
 def _resize(img, size, interpolation):
-    import ember
-    return ember.image.resize(img, size, method=interpolation)
+    """ember.image.resize's own kernel on the array (the same numbers, and no op dispatch
+    in the pipeline's worker threads): float32 for bilinear, the image's dtype for
+    nearest, as tf.image.resize."""
+    from ember.ops.image_ops import RESIZE
+    if interpolation not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"image_dataset_from_directory: interpolation "
+                                  f"{interpolation!r} is not supported by ember.image.resize "
+                                  f"yet (use 'bilinear' or 'nearest').")
+    return RESIZE.kernel(np, img[None], size=(int(size[0]), int(size[1])),
+                         method=interpolation, antialias=False)[0]
 
 
 def load_image(path, image_size, num_channels, interpolation, data_format="channels_last",
                crop_to_aspect_ratio=False, pad_to_aspect_ratio=False):
-    """Reads, decodes and resizes one image file -> float32 [h, w, c] (or [c, h, w])."""
+    """Reads, decodes and resizes one image file -> [h, w, c] (or [c, h, w]) tensor,
+    float32 (uint8 with nearest interpolation, as Keras with TensorFlow)."""
     import ember
+    from ember.framework.tensor import EagerTensor
     if pad_to_aspect_ratio and crop_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be "
                          "set to `True`.")
     raw = ember.io.read_file(path)
     try:
-        img = ember.io.decode_image(raw, channels=num_channels, expand_animations=False)
+        img = ember.io.decode_image(raw, channels=num_channels,
+                                    expand_animations=False).numpy()
     except ember.errors.InvalidArgumentError as e:
         name = path.numpy() if hasattr(path, "numpy") else path
         name = name.decode() if isinstance(name, bytes) else name
@@ -40,19 +51,18 @@ def load_image(path, image_size, num_channels, interpolation, data_format="chann
     if crop_to_aspect_ratio:
         ch, cw = min(h, int(w * th / tw)), min(w, int(h * tw / th))
         top, left = (h - ch) // 2, (w - cw) // 2
-        img = img[top:top + ch, left:left + cw]
-        img = _resize(img, image_size, interpolation)
+        img = _resize(img[top:top + ch, left:left + cw], image_size, interpolation)
     elif pad_to_aspect_ratio:
         scale = min(th / h, tw / w)
         nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
         small = _resize(img, (nh, nw), interpolation)
         top, left = (th - nh) // 2, (tw - nw) // 2
-        img = ember.pad(small, [[top, th - nh - top], [left, tw - nw - left], [0, 0]])
+        img = np.pad(small, [[top, th - nh - top], [left, tw - nw - left], [0, 0]])
     else:
         img = _resize(img, image_size, interpolation)
     if data_format == "channels_first":
-        img = ember.transpose(img, (2, 0, 1))
-    return img
+        img = np.ascontiguousarray(np.transpose(img, (2, 0, 1)))
+    return EagerTensor(img)
 
 
 def _paths_to_dataset(paths, labels, label_mode, num_classes, args, shuffle, buffer, seed):
@@ -68,7 +78,8 @@ def _paths_to_dataset(paths, labels, label_mode, num_classes, args, shuffle, buf
         ds = ds.shuffle(buffer_size=buffer, seed=seed)
     (h, w), channels, data_format = args[0], args[1], args[3]
     shape = [h, w, channels] if data_format == "channels_last" else [channels, h, w]
-    image_spec = ember.TensorSpec(shape, ember.float32)
+    image_spec = ember.TensorSpec(shape, ember.uint8 if args[2] == "nearest" else
+                                  ember.float32)
     from ember.data.transforms import MapDataset
     if label_mode:
         return MapDataset(ds, lambda x, y: (load_image(x, *args), y), ember.data.AUTOTUNE,

@@ -376,3 +376,29 @@ def test_rejection_resample_moves_towards_the_target():
     estimated = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), [0.5, 0.5], seed=5)
     est = np.array([int(c) for c, _ in estimated.as_numpy_iterator()])
     assert abs(est.mean() - 0.5) < 0.1
+
+
+def test_snapshot_and_partial_cache(tmp_path):
+    runs = collections.Counter()
+
+    def gen():
+        runs["n"] += 1
+        yield from range(5)
+    snap = D.from_generator(gen, output_types=tf.int64).snapshot(str(tmp_path / "snap"))
+    assert values(snap) == list(range(5)) and values(snap) == list(range(5))
+    assert runs["n"] == 1
+    cached = D.from_generator(gen, output_types=tf.int64).cache()
+    it = iter(cached)
+    next(it)                      # a pass that stops early keeps nothing
+    del it
+    assert values(cached) == list(range(5)) and runs["n"] == 3
+    assert values(cached) == list(range(5)) and runs["n"] == 3
+
+
+def test_fixed_length_record_dataset(tmp_path):
+    p = tmp_path / "r.bin"
+    p.write_bytes(b"HDR" + b"aabbcc" + b"FT")
+    ds = tf.data.FixedLengthRecordDataset(str(p), 2, header_bytes=3, footer_bytes=2)
+    assert list(ds.as_numpy_iterator()) == [b"aa", b"bb", b"cc"]
+    raw = tf.io.decode_raw(next(iter(ds)), tf.uint8)
+    assert raw.numpy().tolist() == [97, 97]

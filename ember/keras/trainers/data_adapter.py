@@ -167,9 +167,11 @@ class DataHandler:
                 raise ValueError("`y` argument is not supported when using a generator, a "
                                  "Dataset or a PyDataset as input: yield (x, y) from it.")
             if sample_weight is not None:
-                raise ValueError("`sample_weight` argument is not supported when using a "
-                                 "generator, a Dataset or a PyDataset as input: yield "
-                                 "(x, y, sample_weight) from it.")
+                kind = "tf.data.Dataset" if self._kind == "dataset" else \
+                    "PyDataset" if self._kind == "sequence" else "Python generator"
+                raise ValueError(f"When providing `x` as a {kind}, `sample_weight` should "
+                                 f"not be passed. Instead, the sample weights should be "
+                                 f"included as part of the {kind}.")
             self._class_weight = class_weight
             self._iterator = None
 

@@ -183,3 +183,19 @@ def test_decode_raw():
     assert big.numpy().tolist() == [1]
     with pytest.raises(tf.errors.InvalidArgumentError, match="multiple of 4"):
         tf.io.decode_raw(b"abc", tf.int32)
+
+
+def test_crc32c_block_parallel_path_equals_the_byte_loop(monkeypatch, tmp_path):
+    from ember.io import crc32c as crc
+    monkeypatch.setattr(crc, "_fast", False)          # the pure-Python/NumPy paths
+    assert crc.crc32c(b"123456789") == 0xE3069283      # the standard check value
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 255, 256, 2047, 2048, 2049, 5000, 70001):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert crc.crc32c(data) == crc._raw_python(0xFFFFFFFF, data) ^ 0xFFFFFFFF, n
+    big = rng.integers(0, 256, 300000, dtype=np.uint8).tobytes()
+    path = str(tmp_path / "big.tfrecord")
+    with tf.io.TFRecordWriter(path) as w:
+        w.write(big)
+        w.write(b"small")
+    assert [r.numpy() for r in tf.data.TFRecordDataset(path)] == [big, b"small"]

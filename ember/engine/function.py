@@ -20,6 +20,9 @@ from ember.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = ["function", "Function", "ConcreteFunction", "TensorSpec"]
 
+# Set by ember.autograph: fn -> the converted function to trace (AutoGraph).
+autograph_hook = None
+
 
 class TensorSpec:
     """Describes a tensor argument: shape (``None`` for unknown dims), dtype and name.
@@ -243,6 +246,8 @@ class Function:
         self._seen_shapes = {}     # structure key -> shapes seen (for relaxing)
         self._tracing_count = 0
         self.name = name or getattr(python_function, "__name__", "function")
+        self._autograph = autograph
+        self._converted = None
         functools.update_wrapper(self, python_function)
         self._instance_cache = weakref.WeakKeyDictionary()
 
@@ -264,14 +269,24 @@ class Function:
         bound = self._instance_cache.get(instance)
         if bound is None:
             bound = Function(self._python_function.__get__(instance, owner),
-                             self._input_structure, self._reduce_retracing, name=self.name)
+                             self._input_structure, self._reduce_retracing, name=self.name,
+                             autograph=self._autograph)
             self._instance_cache[instance] = bound
         return bound
+
+    def _traced_function(self):
+        """The function to trace: AutoGraph's conversion unless ``autograph=False``."""
+        if self._converted is None:
+            hook = autograph_hook if self._autograph else None
+            self._converted = hook(self._python_function) if hook else self._python_function
+        return self._converted
 
     # -- calling ----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if context.graph is not None:
             # Called while another graph is being built: trace inline into it.
+            return self._traced_function()(*args, **kwargs)
+        if context.run_functions_eagerly:
             return self._python_function(*args, **kwargs)
         if not kwargs and self._input_signature is None and not context.tapes:
             fast = self._fast_lookup(args)
@@ -417,7 +432,7 @@ class Function:
                 else:
                     new_flat.append(v)
             call_args, call_kwargs = nest.pack_sequence_as((args, kwargs), new_flat)
-            result = self._python_function(*call_args, **call_kwargs)
+            result = self._traced_function()(*call_args, **call_kwargs)
             out_leaves = []
             flat_outputs = []
             for o in nest.flatten(result):
@@ -464,7 +479,7 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     def decorate(fn):
         return Function(fn, input_signature=input_signature,
                         reduce_retracing=reduce_retracing or bool(experimental_relax_shapes),
-                        jit_compile=jit_compile, name=name)
+                        jit_compile=jit_compile, name=name, autograph=autograph)
     if func is None:
         return decorate
     return decorate(func)

@@ -642,7 +642,17 @@ def name_scope(name, default_name=None, values=None):
     g = context.graph
     name = name or default_name
     if g is None:
-        yield (name + "/") if name else ""
+        if not name:
+            yield ""
+            return
+        # eagerly, scopes prefix the names of variables created inside (as in TensorFlow)
+        stack = context.eager_scope
+        full = name if name.endswith("/") else (stack[-1] if stack else "") + name + "/"
+        stack.append(full)
+        try:
+            yield full
+        finally:
+            stack.pop()
         return
     with g.name_scope(name) as scope:
         yield scope

@@ -41,6 +41,10 @@ class Op:
     differentiable = True
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
+    relaxed_shape = False          # infer may give a less specific shape than the kernel
+    #                                makes (loop variables, branch outputs)
+    side_effect = False            # runs for its effect even when nothing reads it (print,
+    #                                assert, Python code); implies stateful
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
     reads_shape_only = False       # reads only its inputs' shapes (Shape, Size): fusions
     #                                may move it to the value that replaces its input

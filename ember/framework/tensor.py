@@ -384,7 +384,25 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
             pass
     if hasattr(value, "__array__") and not isinstance(value, (list, tuple, numbers.Number)):
         return convert_to_tensor(np.asarray(value), dtype=dtype)
+    if isinstance(value, (list, tuple)) and _contains_symbolic(value):
+        return _pack_symbolic(value, dtype)
     return EagerTensor(_python_to_array(value, dtype))
+
+
+def _contains_symbolic(seq):
+    return any((isinstance(v, Tensor) and not isinstance(v, EagerTensor)) or
+               (isinstance(v, (list, tuple)) and _contains_symbolic(v)) for v in seq)
+
+
+def _pack_symbolic(seq, dtype):
+    """A (nested) list holding symbolic tensors: its elements stacked, as TensorFlow packs
+    such lists."""
+    from ember.framework.hooks import library
+    items = [_pack_symbolic(v, dtype) if isinstance(v, (list, tuple)) and
+             _contains_symbolic(v) else v for v in seq]
+    if dtype is None:
+        dtype = next(v.dtype for v in items if isinstance(v, Tensor))
+    return library.stack([convert_to_tensor(v, dtype=dtype) for v in items])
 
 
 def constant(value, dtype=None, shape=None, name="Const"):

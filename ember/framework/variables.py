@@ -97,6 +97,8 @@ class Variable:
             trainable = synchronization != VariableSynchronization.ON_READ
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
+        if context.eager_scope and context.graph is None and not base.endswith(":0"):
+            base = context.eager_scope[-1] + base
         self._name = base if base.endswith(":0") else base + ":0"
         self._constraint = constraint
         self._synchronization = synchronization

@@ -2,7 +2,8 @@
 inside the pipeline, ember Tensors at its edges, and their ``TensorSpec``s.
 
 As in ``tf.data``, a Python list is a tensor, not a structure (``from_tensors([1, 2])`` is
-one vector); only tuples, namedtuples and dicts nest.
+one vector); only tuples, namedtuples, dicts and composite values (``SparseTensor``: its
+indices, values and dense shape) nest.
 """
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ __all__ = ["flatten", "pack", "map_structure", "to_numpy", "to_tensors", "spec_o
            "normalize", "same_structure", "structure_repr"]
 
 
+def _composite(x) -> bool:
+    from ember.framework.nest import CompositeTensor
+    return isinstance(x, CompositeTensor)
+
+
 def is_structure(x) -> bool:
-    return isinstance(x, (tuple, dict))
+    return isinstance(x, (tuple, dict)) or _composite(x)
 
 
 def flatten(x):
@@ -33,6 +39,8 @@ def flatten(x):
         for v in x:
             out.extend(flatten(v))
         return out
+    if _composite(x):
+        return list(x._ember_components())
     return [x]
 
 
@@ -54,6 +62,8 @@ def pack(like, flat):
             return _rebuild(x, {k: build(x[k]) for k in sorted(x)})
         if isinstance(x, tuple):
             return _rebuild(x, [build(v) for v in x])
+        if _composite(x):
+            return x._ember_rebuild([next(it) for _ in x._ember_components()])
         return next(it)
     return build(like)
 
@@ -72,6 +82,8 @@ def same_structure(a, b) -> bool:
     if isinstance(a, tuple):
         return isinstance(b, tuple) and not isinstance(b, dict) and len(a) == len(b) and \
             all(same_structure(x, y) for x, y in zip(a, b))
+    if _composite(a):
+        return type(a) is type(b)
     return not is_structure(b)
 
 

@@ -43,7 +43,7 @@ def _normalize_output(value):
         items = [_normalize_output(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if isinstance(value, Tensor) or getattr(value, "_is_ember_variable", False) or \
-            getattr(value, "_is_ragged", False):
+            getattr(value, "_is_ragged", False) or structure._composite(value):
         return value
     from ember.data.dataset import Dataset
     if isinstance(value, Dataset):

@@ -7,7 +7,7 @@ from ember.io.images import (  # noqa: F401
     is_jpeg,
 )
 from ember.io.parsing import (  # noqa: F401
-    FixedLenFeature, FixedLenSequenceFeature, SparseFeatureValue, VarLenFeature,
+    FixedLenFeature, FixedLenSequenceFeature, VarLenFeature,
     parse_example, parse_single_example,
 )
 from ember.io.tensor_proto import decode_raw, parse_tensor, serialize_tensor  # noqa: F401
@@ -18,7 +18,7 @@ from ember.io.tfrecord import (  # noqa: F401
 
 __all__ = ["gfile", "read_file", "write_file", "decode_bmp", "decode_gif", "decode_image",
            "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg",
-           "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeatureValue",
+           "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature",
            "parse_example", "parse_single_example", "TFRecordOptions", "TFRecordWriter",
            "TFRecordCompressionType", "tf_record_iterator", "decode_raw", "parse_tensor",
            "serialize_tensor", "decode_csv"]

@@ -1,9 +1,8 @@
 """Parsing serialized ``tf.train.Example``s: ``parse_single_example`` / ``parse_example``
 with ``FixedLenFeature``, ``VarLenFeature`` and ``FixedLenSequenceFeature``.
 
-ember has no SparseTensor yet: a ``VarLenFeature`` parses to a ``SparseFeatureValue`` with
-``indices`` (int64, [N, rank]), ``values`` and ``dense_shape`` tensors (as a SparseTensor
-has) and a ``to_dense(default_value)`` method. Parsing runs eagerly: inside a traced
+A ``VarLenFeature`` parses to a ``tf.sparse.SparseTensor`` (indices [N, rank] int64,
+values, dense_shape), as in TensorFlow. Parsing runs eagerly: inside a traced
 ``Dataset.map`` the function falls back to eager execution (see ember.data.tracing)."""
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.io.example_proto import DecodeError, Example
 
-__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeatureValue",
+__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
            "parse_single_example", "parse_example"]
 
 
@@ -28,7 +27,7 @@ class FixedLenFeature(collections.namedtuple("FixedLenFeature",
 
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
-    """A feature with any number of values, parsed to a ``SparseFeatureValue``."""
+    """A feature with any number of values, parsed to a ``tf.sparse.SparseTensor``."""
 
 
 class FixedLenSequenceFeature(collections.namedtuple(
@@ -37,33 +36,6 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
     def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
-
-
-class SparseFeatureValue(collections.namedtuple("SparseFeatureValue",
-                                                ["indices", "values", "dense_shape"])):
-    """What a ``VarLenFeature`` parses to: SparseTensor's three fields (a namedtuple, so it
-    passes through ``Dataset.map`` as a structure of three tensors)."""
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    def to_dense(self, default_value=None):
-        import ember
-        shape = tuple(int(d) for d in self.dense_shape.numpy())
-        values = self.values.numpy() if hasattr(self.values, "numpy") else self.values
-        if default_value is None:
-            default_value = b"" if values.dtype == object else 0
-        out = np.full(shape, default_value, dtype=values.dtype)
-        idx = self.indices.numpy()
-        if len(idx):
-            out[tuple(idx.T)] = values
-        return ember.constant(out) if out.dtype != object else \
-            ember.framework.tensor.EagerTensor(out)
-
-    def __repr__(self):
-        return (f"SparseFeatureValue(indices={self.indices!r}, values={self.values!r}, "
-                f"dense_shape={self.dense_shape!r})")
 
 
 _LISTS = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
@@ -223,8 +195,9 @@ def _parse(serialized, features, single):
                 indices = np.array([[i, j] for i, r in enumerate(rows) for j in range(len(r))],
                                    dtype=np.int64).reshape(-1, 2)
                 shape = [len(rows), max((len(r) for r in rows), default=0)]
-            out[key] = SparseFeatureValue(_to_tensor(indices), _to_tensor(values),
-                                          _to_tensor(np.asarray(shape, np.int64)))
+            from ember.ops.sparse_ops import SparseTensor
+            out[key] = SparseTensor(_to_tensor(indices), _to_tensor(values),
+                                    _to_tensor(np.asarray(shape, np.int64)))
         else:
             raise TypeError(f"parse_example: feature {key!r} has an unsupported "
                             f"configuration {spec!r}.")
@@ -232,7 +205,7 @@ def _parse(serialized, features, single):
 
 
 def parse_single_example(serialized, features, example_names=None, name=None):
-    """One serialized Example -> dict of tensors (and ``SparseFeatureValue``s)."""
+    """One serialized Example -> dict of tensors (and ``SparseTensor``s)."""
     return _parse(serialized, features, True)
 
 

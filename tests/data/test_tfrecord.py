@@ -199,3 +199,20 @@ def test_crc32c_block_parallel_path_equals_the_byte_loop(monkeypatch, tmp_path):
         w.write(big)
         w.write(b"small")
     assert [r.numpy() for r in tf.data.TFRecordDataset(path)] == [big, b"small"]
+
+
+def test_varlen_feature_is_a_sparse_tensor_through_a_pipeline(tmp_path):
+    path = str(tmp_path / "v.tfrecord")
+    with tf.io.TFRecordWriter(path) as w:
+        for n in (2, 0, 3):
+            w.write(tf.train.Example(features=tf.train.Features(feature={
+                "t": tf.train.Feature(int64_list=tf.train.Int64List(value=list(range(n))))
+            })).SerializeToString())
+    spec = {"t": tf.io.VarLenFeature(tf.int64)}
+    ds = tf.data.TFRecordDataset(path).map(lambda r: tf.io.parse_single_example(r, spec))
+    first = next(iter(ds))["t"]
+    assert isinstance(first, tf.sparse.SparseTensor)
+    assert tf.sparse.to_dense(first).numpy().tolist() == [0, 1]
+    dense = tf.data.TFRecordDataset(path).map(
+        lambda r: tf.sparse.to_dense(tf.io.parse_single_example(r, spec)["t"]))
+    assert [v.tolist() for v in dense.as_numpy_iterator()] == [[0, 1], [], [0, 1, 2]]

@@ -55,6 +55,9 @@ class Dataset:
     def __iter__(self):
         return DatasetIterator(self)
 
+    def _autograph_for_stmt(self, extra_test, body, get_state, set_state, names, opts):
+        _autograph_loop(self, extra_test, body, get_state, set_state, names, opts)
+
     def as_numpy_iterator(self):
         """Elements as NumPy arrays (bytes objects for string scalars)."""
         return NumpyIterator(self)
@@ -344,6 +347,46 @@ class Dataset:
         save(self, path, compression, shard_func)
 
 
+_STATIC_STAGES = ("TensorSliceDataset", "TensorDataset", "RangeDataset", "BatchDataset",
+                  "TakeDataset", "SkipDataset", "RepeatDataset", "ZipDataset",
+                  "ConcatenateDataset", "ShardDataset", "PrefetchDataset", "OptionsDataset",
+                  "UnbatchDataset", "ListDataset")
+
+
+def _autograph_loop(ds, extra_test, body, get_state, set_state, names, opts):
+    """``for x in ds`` inside ember.function (AutoGraph): a dataset of in-memory data whose
+    stages draw nothing at random (slices, range, batch, take/skip/finite repeat, zip,
+    concatenate, shard, unbatch, prefetch) becomes one graph loop over its elements, which
+    are the same on every call. Other datasets (shuffled, mapped, generated, read from
+    files) are iterated eagerly only: that raises a clear error."""
+    import ember
+    from ember.autograph import operators
+    odd = sorted({type(d).__name__ for d in _stages(ds)} - set(_STATIC_STAGES))
+    if odd or ds._cardinality() < 0:
+        why = f"its stages {odd} may differ from call to call" if odd else \
+            "it is infinite or of unknown size"
+        raise NotImplementedError(
+            f"Iterating this tf.data.Dataset inside ember.function is not supported: {why}. "
+            f"Iterate it eagerly and call the traced function on each element, or pass it "
+            f"to Keras's fit/evaluate/predict.")
+    with ember.init_scope():
+        elements = list(ds._iter())
+    spec = ds.element_spec
+    if not elements:
+        return
+    columns = list(zip(*[structure.flatten(e) for e in elements]))
+    if any(len({c.shape for c in col}) > 1 for col in columns):
+        raise NotImplementedError(
+            "Iterating this tf.data.Dataset inside ember.function is not supported: its "
+            "elements differ in shape (a partial last batch? use drop_remainder=True).")
+    stacked = [ember.constant(np.stack(col)) for col in columns]
+
+    def item(i):
+        return structure.pack(spec, [ember.gather(t, i) for t in stacked])
+    operators.for_stmt(operators._IndexedIterable(len(elements), item), extra_test, body,
+                       get_state, set_state, names, opts)
+
+
 def _stages(ds):
     seen, out, todo = set(), [], [ds]
     while todo:
@@ -373,9 +416,10 @@ def _check_eager(what):
     from ember.framework.context import executing_eagerly
     if not executing_eagerly():
         raise NotImplementedError(
-            f"{what} inside ember.function (or a v1 graph) is not supported yet: it needs "
-            f"AutoGraph's loop conversion. Iterate the dataset eagerly and call the traced "
-            f"function on each element, or pass the dataset to Keras's fit/evaluate/predict.")
+            f"{what} inside ember.function (or a v1 graph) is not supported outside "
+            f"AutoGraph's `for` loops (on by default in ember.function, for datasets of "
+            f"in-memory data). Iterate the dataset eagerly and call the traced function on "
+            f"each element, or pass the dataset to Keras's fit/evaluate/predict.")
 
 
 class DatasetIterator:

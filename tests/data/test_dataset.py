@@ -402,3 +402,32 @@ def test_fixed_length_record_dataset(tmp_path):
     assert list(ds.as_numpy_iterator()) == [b"aa", b"bb", b"cc"]
     raw = tf.io.decode_raw(next(iter(ds)), tf.uint8)
     assert raw.numpy().tolist() == [97, 97]
+
+
+def test_for_loop_over_an_in_memory_dataset_inside_a_function():
+    ds = D.from_tensor_slices((np.arange(12.0, dtype=np.float32).reshape(6, 2),
+                               np.arange(6))).batch(2)
+
+    @tf.function
+    def total(d):
+        s = tf.zeros([2])
+        n = tf.constant(0, tf.int64)
+        for x, y in d:
+            s += tf.reduce_sum(x, 0)
+            n += tf.reduce_sum(y)
+        return s, n
+    s, n = total(ds)
+    assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
+    graph = total.get_concrete_function(ds).graph
+    assert any("While" in op.type for op in graph.get_operations())
+    with pytest.raises(NotImplementedError, match="ShuffleDataset"):
+        total(ds.shuffle(6))
+    uneven = D.from_tensor_slices((np.zeros((5, 2), np.float32), np.arange(5))).batch(2)
+    with pytest.raises(NotImplementedError, match="differ in shape"):
+        total(uneven)
+
+    @tf.function(autograph=False)
+    def plain(d):
+        return [x for x in d]
+    with pytest.raises(NotImplementedError, match="AutoGraph"):
+        plain(D.range(3))

@@ -5,8 +5,9 @@
 
 Inside a pipeline elements are NumPy arrays passed between stages on plain Python
 iterators (threads for parallel ``map``, ``interleave`` and ``prefetch``); iterating a
-dataset gives ember Tensors. Iterating a dataset inside ``ember.function`` is not supported
-(it needs AutoGraph's loop conversion): iterate eagerly, or hand the dataset to Keras.
+dataset gives ember Tensors. Inside ``ember.function``, a ``for`` loop over a dataset of
+in-memory data without random stages becomes a graph loop (AutoGraph); other datasets are
+iterated eagerly or handed to Keras.
 """
 from ember.data import experimental  # noqa: F401
 from ember.data.dataset import (  # noqa: F401

@@ -18,10 +18,11 @@ from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.hooks import default_session, library
 from ember.runtime.fastpath import update_in_place
-from ember.framework.op import Op, Spec, normalize_inferred, string_error
+from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 from ember.framework.variables import uninitialized_error
+from ember.framework.op import string_error
 
 __all__ = ["Graph", "FuncGraph", "Operation", "SymbolicTensor", "init_scope", "name_scope"]
 

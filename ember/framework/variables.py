@@ -5,10 +5,11 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.context import context
-from ember.framework.errors import FailedPreconditionError, InvalidArgumentError
+from ember.framework.errors import FailedPreconditionError
 from ember.framework.hooks import default_session, library
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
+from ember.framework.errors import InvalidArgumentError
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 

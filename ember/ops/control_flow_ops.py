@@ -63,7 +63,6 @@ def _fill_missing(call, grads):
 
 class _If(Op):
     name = "If"
-    strings = True
     relaxed_shape = True     # outputs: the shapes both branches agree on
 
     def output_count(self, attrs):
@@ -117,6 +116,7 @@ class _IfGrad(Op):
         return tuple(out)
 
 
+_If.strings = True           # branches pass string tensors through
 IF = _If()
 IF_STATEFUL = _IfStateful()
 IF_GRAD = _IfGrad()
@@ -227,7 +227,6 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 class _While(Op):
     name = "While"
-    strings = True
     relaxed_shape = True     # loop variables: their shape invariants
 
     def output_count(self, attrs):
@@ -306,6 +305,7 @@ class _WhileGrad(Op):
         return tuple(g) + tuple(cap_grads)
 
 
+_While.strings = True        # loop variables may be string tensors
 WHILE = _While()
 WHILE_STATEFUL = _WhileStateful()
 WHILE_GRAD = _WhileGrad()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
@@ -565,10 +564,10 @@ def bitwise_not(x, name=None):
 
 
 def _string_join(a, b):
-    return np.asarray(_CONCAT_BYTES(a, b), dtype=object)
+    # (a scalar result comes back as bytes, not as an array)
+    return np.asarray(np.frompyfunc(lambda p, q: p + q, 2, 1)(a, b), dtype=object)
 
 
-_CONCAT_BYTES = np.frompyfunc(operator.add, 2, 1)
 # TensorFlow's `+` on strings runs the op Add (AddV2 takes numbers only).
 STRING_ADD = BinaryOp("Add", _string_join, None, STRING)
 

@@ -150,7 +150,8 @@ class RaggedTensor:
         return out
 
     @classmethod
-    def from_tensor(cls, tensor, lengths=None, padding=None, ragged_rank=1, name=None):
+    def from_tensor(cls, tensor, lengths=None, padding=None, ragged_rank=1, name=None,
+                    row_splits_dtype=dtypes.int64):
         """Rows of a dense tensor, cut to ``lengths`` or before trailing ``padding``.
 
         >>> ember.RaggedTensor.from_tensor([[1, 0], [2, 3]], padding=0).to_list()

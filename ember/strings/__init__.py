@@ -165,7 +165,7 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002
         so.SUBSTR, (t, convert_to_tensor(pos), convert_to_tensor(len)), attrs, name), input)
 
 
-def to_number(string_tensor, out_type=dtypes.float32, name=None):
+def to_number(input, out_type=dtypes.float32, name=None):  # noqa: A002
     """Parses each string as a number of ``out_type`` (float32, float64, int32, int64).
 
     >>> ember.strings.to_number(["1.5", "-2"]).numpy().tolist()
@@ -176,7 +176,7 @@ def to_number(string_tensor, out_type=dtypes.float32, name=None):
         raise TypeError(f"to_number: out_type must be float32, float64, int32 or int64, got "
                         f"{out_type.name}")
     return _elementwise(lambda t: execute(so.TO_NUMBER, (t,), {"out_type": out_type}, name),
-                        string_tensor)
+                        input)
 
 
 def as_string(input, precision=-1, scientific=False, shortest=False, width=-1,  # noqa: A002
@@ -361,11 +361,11 @@ def to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A002
                                           name), input)
 
 
-def to_hash_bucket(string_tensor, num_buckets, name=None):
+def to_hash_bucket(input, num_buckets, name=None):  # noqa: A002
     """TensorFlow's legacy string hash modulo ``num_buckets`` (prefer the _fast one)."""
     return _elementwise(lambda t: execute(so.HASH_LEGACY, (t,),
                                           {"num_buckets": int(num_buckets)}, name),
-                        string_tensor)
+                        input)
 
 
 # ------------------------------------------------------------------------- unicode ---

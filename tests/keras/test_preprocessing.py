@@ -424,6 +424,7 @@ def test_save_to_dir_writes_the_augmented_images(tmp_path):
 
 
 @pytest.mark.parametrize("module", ["ember.keras.preprocessing.text",
+                                    "ember.keras.preprocessing.sequence",
                                     "ember.keras.preprocessing.image",
                                     "ember.keras.preprocessing.image_transforms",
                                     "ember.keras.utils.sequence_utils",
@@ -440,3 +441,31 @@ def test_docstring_examples(module):
                              verbose=False,
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_skipgrams_sampling_table_and_timeseries_match_keras():
+    import random
+    ref = TOKENIZER_REF["sequence"]
+    np.testing.assert_allclose(sequence.make_sampling_table(10), ref["table"], rtol=1e-12)
+    seq = [1, 2, 3, 0, 4, 5, 1, 2]
+    state = random.getstate()
+    try:
+        random.seed(0)
+        assert [list(x) for x in sequence.skipgrams(seq, 6, window_size=2, seed=5)] == \
+            ref["skip"]
+        random.seed(1)
+        assert [list(x) for x in sequence.skipgrams(seq, 6, window_size=1, negative_samples=0.5,
+                                                    categorical=True, seed=3)] == ref["skip_cat"]
+        random.seed(2)
+        assert [list(x) for x in sequence.skipgrams(
+            seq, 6, sampling_table=[1, 0.9, 0.5, 0.1, 1, 1], shuffle=False)] == \
+            ref["skip_table"]
+    finally:
+        random.setstate(state)
+    gen = sequence.TimeseriesGenerator(np.arange(50).reshape(25, 2), np.arange(25), length=4,
+                                       sampling_rate=2, stride=3, start_index=1, end_index=20,
+                                       batch_size=3, reverse=True)
+    assert len(gen) == ref["ts_len"]
+    assert [[b.tolist() for b in gen[i]] for i in range(len(gen))] == ref["ts"]
+    with pytest.raises(ValueError, match="same length"):
+        sequence.TimeseriesGenerator(np.zeros(3), np.zeros(2), length=1)

@@ -112,3 +112,62 @@ def test_ragged_functions_inside_function_and_spec():
     assert not spec.is_compatible_with(tf.ragged.constant([[7.0]]))
     with pytest.raises(NotImplementedError, match="scalar or a RaggedTensor"):
         r + tf.constant([1, 2])
+
+
+def test_session_run_fetches_ragged_tensors():
+    import ember.compat.v1 as v1
+    with tf.Graph().as_default():
+        lines = v1.placeholder(tf.string, [None])
+        words = tf.strings.split(lines)
+        with v1.Session() as sess:
+            out = sess.run({"words": words, "n": tf.size(lines)}, {lines: ["a b", "c"]})
+            assert out["words"].to_list() == [[b"a", b"b"], [b"c"]] and out["n"] == 2
+            assert sess.run(words, {lines: ["x y z"]}).to_list() == [[b"x", b"y", b"z"]]
+
+
+def test_ragged_arguments_are_traced_as_tensors():
+    """A RaggedTensor argument enters a trace as placeholders for its flat values and row
+    splits: other row lengths reuse the trace, other row counts retrace."""
+    @tf.function
+    def dense(r):
+        return r.to_tensor(), r.row_lengths() * 2
+
+    for i in range(6):
+        a, b = dense(tf.ragged.constant([[i] * (i % 3 + 1), [i]]))
+        assert a.numpy().tolist() == [[i] * (i % 3 + 1), [i] + [0] * (i % 3)]
+        assert b.numpy().tolist() == [2 * (i % 3 + 1), 2]
+    assert dense._tracing_count == 1
+    assert dense(tf.ragged.constant([[7], [8], [9, 9]]))[0].numpy().tolist() == \
+        [[7, 0], [8, 0], [9, 9]]
+    assert dense._tracing_count == 2
+
+    @tf.function
+    def lengths(words, extra):
+        return tf.strings.length(words).flat_values + extra
+
+    assert lengths(tf.strings.split(["a bb", "ccc"]), 1).numpy().tolist() == [2, 3, 4]
+    nested = tf.ragged.constant([[[1], [2, 3]], [[4]]])
+    assert tf.function(lambda r: r.flat_values * 10)(nested).numpy().tolist() == \
+        [10, 20, 30, 40]
+
+
+def test_unhashable_arguments_never_reuse_a_stale_trace():
+    """Unhashable Python arguments are traced by identity; the cache key holds the object,
+    so a new object at a freed one's address cannot get the old trace."""
+    import gc
+
+    class Box:
+        __hash__ = None
+
+        def __init__(self, v):
+            self.v = v
+
+    @tf.function
+    def plus(box, x):
+        return x + box.v
+
+    for i in range(40):
+        box = Box(i)
+        assert int(plus(box, tf.constant(1))) == i + 1
+        del box
+        gc.collect()

@@ -125,7 +125,7 @@ class _Print(Op):
     """Writes its inputs, formatted by ``template``, to a stream; no outputs."""
 
     name = "PrintV2"
-    strings = True           # tf.print prints string tensors
+    strings = True
     stateful = True
     side_effect = True
     differentiable = False

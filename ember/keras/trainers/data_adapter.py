@@ -128,6 +128,7 @@ class DataHandler:
             self._n = _num_samples(self._arrays)
             self._batch_size = batch_size or 32
             self._shuffle = shuffle
+            self._seed = seed
             self._rng = np.random.default_rng(seed)
             n_batches = int(math.ceil(self._n / self._batch_size)) if self._n else 0
             self.steps = n_batches if steps_per_epoch is None else min(steps_per_epoch,
@@ -179,11 +180,13 @@ class DataHandler:
     def num_samples(self):
         return self._n if self._kind == "arrays" else None
 
-    def epoch_batches(self):
+    def epoch_batches(self, epoch=None):
         """Batches of one epoch, packed as the steps receive them: ``x``, ``(x, y)`` or
-        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure."""
+        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure.
+        With a seed, epoch ``epoch``'s shuffle depends only on the seed and ``epoch`` (so
+        training resumed at that epoch sees the same order)."""
         if self._kind == "arrays":
-            yield from self._array_batches()
+            yield from self._array_batches(epoch)
         elif self._kind == "sequence":
             from ember.keras.utils.py_dataset import iterate_py_dataset, num_batches
             if hasattr(self._source, "on_epoch_begin"):
@@ -198,13 +201,16 @@ class DataHandler:
         else:
             yield from self._iterable_batches()
 
-    def _array_batches(self):
+    def _array_batches(self, epoch=None):
         n, bs = self._n, self._batch_size
+        rng = self._rng
+        if self._shuffle and self._seed is not None and epoch is not None:
+            rng = np.random.default_rng(list(self._seed) + [int(epoch)])
         if self._shuffle == "batch":
-            starts = self._rng.permutation(int(math.ceil(n / bs))) * bs
+            starts = rng.permutation(int(math.ceil(n / bs))) * bs
             order = np.concatenate([np.arange(s, min(s + bs, n)) for s in starts])
         elif self._shuffle:
-            order = self._rng.permutation(n)
+            order = rng.permutation(n)
         else:
             order = None
         x, y, sw = self._arrays

@@ -15,6 +15,7 @@ import numpy as np
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.graph import FuncGraph, SymbolicTensor
+from ember.framework.parallel import ForkSafeLock
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 
@@ -101,6 +102,7 @@ class ConcreteFunction:
         self.name = name
         self.structured_input_signature = input_specs
         self._plan = None
+        self._lock = ForkSafeLock()
         self.variables = tuple(_graph_variables(graph))
         self.trainable_variables = tuple(v for v in self.variables if v.trainable)
 
@@ -118,10 +120,14 @@ class ConcreteFunction:
 
     def _compiled(self):
         if self._plan is None:
-            from ember.framework.compiler import compile_plan
-            stateful = [op for op in self.graph._operations if op.op_def.stateful and
-                        op.op_def.name not in ("ReadVariable", "Placeholder")]
-            self._plan = compile_plan(self.graph, self.outputs, self.inputs, stateful)
+            with self._lock:          # compiled once, whichever thread calls first
+                if self._plan is None:
+                    from ember.framework.compiler import compile_plan
+                    stateful = [op for op in self.graph._operations
+                                if op.op_def.stateful and
+                                op.op_def.name not in ("ReadVariable", "Placeholder")]
+                    self._plan = compile_plan(self.graph, self.outputs, self.inputs,
+                                              stateful)
         return self._plan
 
     def __call__(self, *args, **kwargs):
@@ -240,9 +246,11 @@ class Function:
         self._relaxed = {}         # structure key -> [ConcreteFunction with relaxed shapes]
         self._seen_shapes = {}     # structure key -> shapes seen (for relaxing)
         self._tracing_count = 0
+        self._lock = ForkSafeLock()   # one thread traces at a time; others then find it
         self.name = name or getattr(python_function, "__name__", "function")
         functools.update_wrapper(self, python_function)
         self._instance_cache = weakref.WeakKeyDictionary()
+        self._bind_lock = ForkSafeLock()
 
     @property
     def python_function(self):
@@ -261,9 +269,13 @@ class Function:
             return self
         bound = self._instance_cache.get(instance)
         if bound is None:
-            bound = Function(self._python_function.__get__(instance, owner),
-                             self._input_structure, self._reduce_retracing, name=self.name)
-            self._instance_cache[instance] = bound
+            with self._bind_lock:       # one bound Function per instance, for every thread
+                bound = self._instance_cache.get(instance)
+                if bound is None:
+                    bound = Function(self._python_function.__get__(instance, owner),
+                                     self._input_structure, self._reduce_retracing,
+                                     name=self.name)
+                    self._instance_cache[instance] = bound
         return bound
 
     # -- calling ----------------------------------------------------------------------
@@ -293,6 +305,10 @@ class Function:
             fast = self._fast_lookup(args)
             if fast is not None:
                 return fast
+        with self._lock:
+            return self._lookup_locked(args, kwargs)
+
+    def _lookup_locked(self, args, kwargs):
         flat = nest.flatten((args, kwargs))
         leaves = []
         tensors = []
@@ -358,8 +374,9 @@ class Function:
                tuple((b._value.shape, b._value.dtype) for b in flat))
         concrete = self._cache.get(key)
         if concrete is None:
-            concrete, _ = self._lookup_slow(args)
-            self._cache[key] = concrete
+            with self._lock:
+                concrete, _ = self._lookup_slow(args)
+                self._cache[key] = concrete
         return concrete, flat
 
     def _lookup_slow(self, args):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.context import context
+from ember.framework.context import context, settings
 from ember.framework.errors import InvalidArgumentError, OpError, UnimplementedError
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
@@ -135,7 +135,7 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
         else:
             outputs = tuple(EagerTensor(o) for o in out)
             result = list(outputs)
-        if context.check_infer:
+        if settings.check_infer:
             _check_infer(op, inputs, attrs, outputs)
         if context.tapes and op.differentiable:
             from ember.framework.tape import record

@@ -66,7 +66,8 @@ class GradientTape:
 
     def _pop(self):
         if self._recording:
-            context.tapes.remove(self)
+            if self in context.tapes:       # (not when left from another thread)
+                context.tapes.remove(self)
             self._recording = False
 
     def watch(self, tensor):

@@ -544,15 +544,13 @@ def test_inter_op_parallelism_threads():
     assert config_threading.get_inter_op_parallelism_threads() == 0
 
 
-def test_matmul_splits_large_products_once_threaded_kernels_ran(monkeypatch):
-    """Once ember's threaded kernels are in use (or inside a plan holding BLAS) a large
-    product is cut by rows or by columns across ember's threads; the pieces give NumPy's
-    product (each is the same BLAS product on a slice). Before, NumPy's own."""
+def test_matmul_splits_large_products_across_ember_threads(monkeypatch):
+    """A large product is cut by rows or by columns across ember's threads whatever ran
+    before, one share per thread; the pieces give NumPy's product."""
     from ember.ops.linalg_ops import matmul_kernel
     rng = np.random.default_rng(0)
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
-    monkeypatch.setattr(parallel, "_held_once", False)
     calls = []
     real_run = parallel.run
 
@@ -564,15 +562,16 @@ def test_matmul_splits_large_products_once_threaded_kernels_ran(monkeypatch):
     for shape_a, shape_b in [((400, 70), (70, 50)), ((3, 300), (300, 500))]:   # rows, cols
         a = rng.standard_normal(shape_a).astype(np.float32)
         b = rng.standard_normal(shape_b).astype(np.float32)
-        calls.clear()
-        monkeypatch.setattr(parallel, "_held_once", False)
-        np.testing.assert_array_equal(matmul_kernel(a, b), np.matmul(a, b))
-        assert calls == []                                   # BLAS not held: NumPy's own
         with parallel.single_threaded_blas():
+            want = np.matmul(a, b)
+        for threads in (2, 3, 1):
+            parallel.set_num_threads(threads)
+            calls.clear()
             out = matmul_kernel(a, b)
-        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
-        if parallel.blas_controllable():
-            assert calls and calls[0] == 2
+            np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+            if parallel.blas_controllable():
+                assert calls == ([threads] if threads > 1 else [])
+    parallel.set_num_threads(0)
 
 
 @pytest.mark.parametrize("shapes", [((300, 40), (40, 70), False, False),   # by rows
@@ -603,7 +602,6 @@ def test_matmul_with_an_epilogue_in_blocks(shapes, monkeypatch):
     monkeypatch.setattr(parallel, "map_items",
                         lambda fn, n, *args, **kw: blocks.append(n) or real(fn, n, *args, **kw))
     for held in (False, True):
-        monkeypatch.setattr(parallel, "_held_once", False)
         blocks.clear()
         with (parallel.single_threaded_blas() if held else contextlib.nullcontext()):
             got = MATMUL_EX.kernel(np, a, b, v, np.float32(0.9), np.float32(0.01), row, col,
@@ -611,24 +609,8 @@ def test_matmul_with_an_epilogue_in_blocks(shapes, monkeypatch):
                                    dtype="float32", at=2)
         assert got.shape == (m, n) and got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-        if held and parallel.blas_controllable():
+        if parallel.blas_controllable():
             assert blocks and blocks[0] >= 2 and blocks[0] % 2 == 0
-
-
-def test_quiet_blas_holds_blas_only_after_threaded_kernels_ran(monkeypatch):
-    if not parallel.blas_controllable():
-        pytest.skip("NumPy's BLAS cannot be controlled here")
-    get = parallel._blas[1]
-    before = get()
-    monkeypatch.setattr(parallel, "_held_once", False)
-    with parallel.quiet_blas():
-        assert get() == before and not parallel.threaded_kernels_ran()
-    with parallel.single_threaded_blas():
-        assert get() == 1
-    assert parallel.threaded_kernels_ran() and get() == before
-    with parallel.quiet_blas():
-        assert get() == 1
-    assert get() == before
 
 
 # ------------------------------------------------------------------ spinning hand-offs ---

@@ -36,10 +36,13 @@ import weakref
 
 import numpy as np
 
+from ember.framework.memory import platform_paths_off
+
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",
            "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas",
-           "spinning", "ForkSafeLock"]
+           "spinning", "ForkSafeLock", "set_blas_control", "set_spinning",
+           "spinning_available"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -119,6 +122,8 @@ class _Worker:
     (``_SpinWords``): then the caller waits for its result the same way."""
 
     def __init__(self):
+        _spawned.append(self)      # first: one an interrupted run() made is found again
+        self.thread = None
         self.go = threading.Lock()
         self.go.acquire()
         self.done = threading.Lock()
@@ -206,12 +211,13 @@ class _Worker:
         """Tells the worker to end once its current task (if any) is done, and wakes it
         whichever way it waits."""
         self.stop = True
-        if self.words is not None:
-            for word in self.words._words[:2]:
+        words = getattr(self, "words", None)      # (one interrupted while being made)
+        if words is not None:
+            for word in words._words[:2]:
                 word.value = 1
         try:
             self.go.release()
-        except RuntimeError:
+        except (RuntimeError, AttributeError):
             pass
 
 
@@ -260,7 +266,7 @@ def _load_spin():
     """The _SpinLib, or () where spin words do not behave as ember uses them: 0 locked,
     1 unlocked, n > 1 counted down to 0."""
     if os.environ.get("EMBER_SPIN", "").strip().lower() in ("off", "0", "no") or \
-            not sys.platform.startswith("linux") or \
+            platform_paths_off() or not sys.platform.startswith("linux") or \
             os.uname().machine not in ("x86_64", "AMD64"):
         return ()
     try:
@@ -304,6 +310,25 @@ def _spin_lib():
     if _spin is None:
         _spin = _load_spin()
     return _spin
+
+
+def set_spinning(enabled: bool) -> None:
+    """Lets a 2-thread machine's worker wait for its next share spinning while a compiled
+    plan with threaded kernels runs (``enabled``, the default where spin words work), or
+    always asleep. Takes effect for regions started afterwards."""
+    global _spin
+    if not _take_region(wait=True):
+        raise RuntimeError("set_spinning: called from inside a parallel region")
+    try:
+        _retire(list(_workers))         # workers are made with or without spin words
+        _spin = None if enabled else ()
+    finally:
+        _give_region()
+
+
+def spinning_available() -> bool:
+    """True when compiled plans' workers may spin (see ``set_spinning``)."""
+    return bool(_spin_lib())
 
 
 class _SpinWords:
@@ -410,7 +435,8 @@ def _park_workers():
             _give_region()
 
 
-_workers = []
+_workers = []          # the pool, in the order regions hand shares to them
+_spawned = []          # every worker made and not retired (the pool, unless interrupted)
 
 # One parallel region at a time; a region asked for while another runs (another thread's,
 # or one nested in a share) runs serially. The region belongs to the thread whose ident
@@ -435,6 +461,8 @@ def _take_region(wait: bool = False) -> bool:
             _local.in_region = True
             if _handoff_open:
                 _retire(_workers)            # left open by an interrupted region
+            if len(_spawned) != len(_workers):
+                _retire([w for w in _spawned if w not in _workers])    # ditto, made
             return True
         if not wait:
             return False
@@ -460,7 +488,7 @@ def _retire(workers):
     for w in workers:
         w.retire()
     for w in workers:
-        while w.thread.is_alive():
+        while w.thread is not None and w.thread.is_alive():
             try:
                 w.thread.join(0.05)
             except BaseException as e:      # noqa: B036 - re-raised below
@@ -468,6 +496,8 @@ def _retire(workers):
     for w in workers:
         if w in _workers:
             _workers.remove(w)
+        if w in _spawned:
+            _spawned.remove(w)
     _handoff_open = False
     if pending is not None:
         raise pending
@@ -480,6 +510,7 @@ def _reset_after_fork():
     global _workers, _region, _blas_depth, _blas_lock, _handoff_open, _spin_backoff
     held = _blas_depth > 0 and bool(_blas)
     _workers = []
+    _spawned.clear()
     _region = {}
     _handoff_open = False
     _spin_backoff = 0
@@ -638,7 +669,8 @@ def _candidate_libraries():
 
 
 def _find_blas():
-    if os.environ.get("EMBER_BLAS_THREADS", "").strip().lower() in ("off", "0", "no"):
+    if os.environ.get("EMBER_BLAS_THREADS", "").strip().lower() in ("off", "0", "no") or \
+            platform_paths_off():
         return ()
     for path in _candidate_libraries():
         try:
@@ -721,6 +753,18 @@ def small_gemm_macs() -> int:
                     break
         _small_gemm = limit
     return _small_gemm
+
+
+def set_blas_control(enabled: bool) -> None:
+    """Lets ember hold NumPy's BLAS to one thread around its own products (``enabled``,
+    the default where it can), or never touch BLAS's thread count (threaded kernels then
+    make their products in the calling thread, BLAS using its own threads)."""
+    global _blas
+    with _blas_lock:
+        if _blas_depth:
+            raise RuntimeError("set_blas_control: a kernel holds BLAS to one thread right "
+                               "now; change this setting while ember is idle")
+        _blas = None if enabled else ()
 
 
 def blas_held() -> bool:

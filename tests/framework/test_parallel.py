@@ -433,6 +433,7 @@ def test_one_thread_runs_kernels_in_the_caller(monkeypatch, threads):
             super().__init__()
 
     monkeypatch.setattr(parallel, "_workers", [])       # a fresh pool, restored afterwards
+    monkeypatch.setattr(parallel, "_spawned", [])
     monkeypatch.setattr(parallel, "_Worker", Worker)
     x = tf.constant(np.ones((4, 5, 5, 2), np.float32))
     w = tf.constant(np.ones((3, 3, 2, 3), np.float32))

@@ -18,6 +18,11 @@ Results do not depend on timing: an item always covers the same data, whichever 
 runs it, and partial results are combined in item order. They can differ in the last bits
 between different thread counts when shares are cut per thread (``split``).
 
+A KeyboardInterrupt (or any exception) that interrupts the hand-off between the caller and
+a worker ends that worker once its share is done (``_retire``) before it propagates, and a
+region, BLAS hold or worker left behind by an interrupted call is taken back by the next
+one; a forked child starts with fresh workers and locks (``_reset_after_fork``).
+
 The number of threads is the number of cores this process may run on, capped by
 ``OMP_NUM_THREADS`` when that is set, or what ``set_num_threads`` (also
 ``ember.config.threading.set_intra_op_parallelism_threads``) sets. With one thread every
@@ -317,8 +322,9 @@ def set_spinning(enabled: bool) -> None:
     plan with threaded kernels runs (``enabled``, the default where spin words work), or
     always asleep. Takes effect for regions started afterwards."""
     global _spin
-    if not _take_region(wait=True):
-        raise RuntimeError("set_spinning: called from inside a parallel region")
+    if not _take_region(wait=60.0):
+        raise RuntimeError("set_spinning: a parallel region is running; change this "
+                           "setting while ember is idle")
     try:
         _retire(list(_workers))         # workers are made with or without spin words
         _spin = None if enabled else ()
@@ -420,8 +426,9 @@ def _park_workers():
     """Sends spinning workers back to sleep, in a region of their own (waiting for another
     thread's region to end first)."""
     global _handoff_open
-    if not _take_region(wait=True):
-        return           # inside this thread's own region: its end parks nothing
+    if not _take_region(wait=5.0):
+        return    # inside this thread's own region, or another's for long: the next
+        #           region, asleep or not, stops the spinning
     try:
         _handoff_open = True
         for w in _workers:
@@ -450,10 +457,12 @@ _region = {}
 _handoff_open = False
 
 
-def _take_region(wait: bool = False) -> bool:
+def _take_region(wait: float = 0.0) -> bool:
     """Takes the region for this thread: True when taken, False when another thread (or
-    an enclosing region of this one) holds it; ``wait=True`` waits for another thread's."""
+    an enclosing region of this one) holds it; ``wait``: seconds to wait for another
+    thread's region to end."""
     me = threading.get_ident()
+    give_up = time.monotonic() + wait
     while True:
         if _region.setdefault("owner", me) == me:
             if getattr(_local, "in_region", False):
@@ -464,7 +473,7 @@ def _take_region(wait: bool = False) -> bool:
             if len(_spawned) != len(_workers):
                 _retire([w for w in _spawned if w not in _workers])    # ditto, made
             return True
-        if not wait:
+        if time.monotonic() >= give_up:
             return False
         time.sleep(0.0002)
 

@@ -626,11 +626,14 @@ def spin(monkeypatch):
     monkeypatch.setattr(parallel, "SPIN_MAX_PREEMPTIONS", float("inf"))
 
 
-def _cpu_seconds(thread):
-    """CPU time a thread has used so far (Linux)."""
-    with open(f"/proc/self/task/{thread.native_id}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _running_share(thread, samples=30):
+    """The share of samples over 0.15 s in which a thread was runnable (Linux: 'R')."""
+    runnable = 0
+    for _ in range(samples):
+        with open(f"/proc/self/task/{thread.native_id}/stat") as f:
+            runnable += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        time.sleep(0.005)
+    return runnable / samples
 
 
 def _sums(i):
@@ -648,19 +651,16 @@ def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving(spin
                 out.append(parallel.run(_sums(i), shares))
                 assert parallel._workers[0].spins      # waits for the next share spinning
             worker = parallel._workers[0]
-            before = _cpu_seconds(worker.thread)
-            time.sleep(0.3)
-            spun = _cpu_seconds(worker.thread) - before
+            spun = _running_share(worker.thread)
         assert not any(w.spins for w in parallel._workers)
-        before = _cpu_seconds(worker.thread)
-        time.sleep(0.3)
-        return out, spun, _cpu_seconds(worker.thread) - before
+        return out, spun, _running_share(worker.thread)
 
     out, spun, parked = _in_thread(body)
     assert [[v for _, v in r] for r in out] == [[i * 10, i * 35] for i in range(300)]
     assert all(r[0][0] != r[1][0] for r in out)           # on two threads
-    assert spun > 0.1            # busy while the session lasts...
-    assert parked < 0.05         # ...and asleep after it
+    # runnable (running, or waiting for a core on a loaded machine) while the session
+    # lasts, and asleep after it
+    assert spun > 0.8 and parked < 0.2, (spun, parked)
     # outside a session the worker is handed shares asleep, as before
     assert parallel.run(lambda lo, hi: hi, shares) == [5, 10]
 

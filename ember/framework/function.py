@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from ember.framework import dtypes, nest
-from ember.framework.context import context
+from ember.framework.context import context, current as _current, new_state as _new_state
 from ember.framework.graph import FuncGraph, SymbolicTensor
 from ember.framework.parallel import ForkSafeLock
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
@@ -280,10 +280,11 @@ class Function:
 
     # -- calling ----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if context.graph is not None:
+        st = _current(None) or _new_state()
+        if st.graph is not None:
             # Called while another graph is being built: trace inline into it.
             return self._python_function(*args, **kwargs)
-        if not kwargs and self._input_signature is None and not context.tapes:
+        if not kwargs and self._input_signature is None and not st.tapes:
             fast = self._fast_lookup(args)
             if fast is not None:
                 # the cache key holds these exact shapes and dtypes: no checks needed

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.context import context, settings
+from ember.framework.context import current as _current, new_state as _new_state, settings
 from ember.framework.errors import InvalidArgumentError, OpError, UnimplementedError
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
@@ -117,7 +117,8 @@ class OpCall:
 
 def execute(op: Op, inputs, attrs=_EMPTY, name=None):
     """Runs ``op`` on ``inputs`` (a list of Tensors): eagerly, or into the active graph."""
-    graph = context.graph
+    st = _current(None) or _new_state()
+    graph = st.graph
     if graph is None:
         try:
             arrays = [t._value for t in inputs]
@@ -137,7 +138,7 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             result = list(outputs)
         if settings.check_infer:
             _check_infer(op, inputs, attrs, outputs)
-        if context.tapes and op.differentiable:
+        if st.tapes and op.differentiable:
             from ember.framework.tape import record
             record(op, inputs, outputs, attrs)
         return result

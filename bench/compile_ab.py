@@ -2,7 +2,7 @@
 
     python bench/compile_ab.py MODULE:ATTR VALUE_A VALUE_B [--epochs 8] [--shape 28,28,1]
 
-    e.g. python bench/compile_ab.py ember.framework.patterns:fuse_conv_backprops on off
+    e.g. python bench/compile_ab.py ember.engine.fusion:by_name.conv_backprops.enabled True False
 
 Settings the compiler reads while it builds a plan (a pass, a flag a pass consults) cannot
 be toggled step by step as ``bench/step_ab.py`` does with kernel settings. This script

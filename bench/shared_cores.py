@@ -3,14 +3,14 @@
     python bench/shared_cores.py [--epochs 3] [--shape 28,28,1]
 
 While a compiled plan runs, ember's worker waits for its next share spinning
-(ember.framework.parallel.spinning), which pays only while each thread has a core of its
+(ember.runtime.parallel.spinning), which pays only while each thread has a core of its
 own; when the process's threads are preempted often (another process on the same cores)
 spinning backs off. This script times the step with spinning on and off (``EMBER_SPIN``),
 first in one process alone, then in two processes at once, in ``--rounds`` rounds that
 alternate the two settings (these machines' speed drifts by several percent within a
 minute), and prints the median over rounds of each process's mean step time and of how
 often its threads were preempted per second. bench/step_ab.py measures spinning alone more
-precisely (``ember.framework.parallel:SPIN True False``), toggling it step by step.
+precisely (``ember.runtime.parallel:SPIN True False``), toggling it step by step.
 """
 from __future__ import annotations
 

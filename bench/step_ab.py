@@ -2,8 +2,13 @@
 
     python bench/step_ab.py MODULE:ATTR VALUE_A VALUE_B [--epochs 8] [--shape 28,28,1]
 
-    e.g. python bench/step_ab.py ember.ops.conv_ops:SUB_BYTES 1048576 786432
-         python bench/step_ab.py ember.framework.fastpath:ChannelBlocks.BLOCK_BYTES 1048576 2097152
+    e.g. python bench/step_ab.py ember.runtime.tuning:CONV_SUB_BYTES 1048576 786432
+         python bench/step_ab.py ember.runtime.tuning:CHANNEL_BLOCK_BYTES 1048576 2097152
+
+The tuning constants (ember/runtime/tuning.py) are the settings meant for it; the A/B
+switches it once toggled (LEAN, KSTACK, EXACT_ROWS, WIDE_FUSED, UPDATE_BLOCKS) are decided
+and gone, their measurements kept in docs/performance.md. To A/B a code path again, give
+it a module-level flag for the experiment and toggle that.
 
 Sets ``ATTR`` (a dotted path inside MODULE) to A before even steps and to B before odd ones
 (the other way round every other epoch), so both settings see the machine in the same

@@ -8,7 +8,7 @@
 
 This module only re-exports; the code lives in ember.framework and ember.ops.
 """
-from ember.framework import memory as _memory
+from ember.runtime import memory as _memory
 
 _memory.tune_from_environment()      # opt-in only (EMBER_MALLOC=tuned)
 from ember.framework import dtypes as dtypes  # noqa: F401,E402
@@ -23,11 +23,11 @@ from ember.framework.tensor import (  # noqa: F401
 from ember.framework.variables import (  # noqa: F401
     Variable, VariableAggregation, VariableSynchronization,
 )
-from ember.framework.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
+from ember.engine.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
 from ember.framework.context import executing_eagerly  # noqa: F401
 from ember.framework import nest  # noqa: F401
-from ember.framework.function import TensorSpec, function  # noqa: F401
-from ember.framework.graph import Graph, Operation, init_scope, name_scope  # noqa: F401
+from ember.engine.function import TensorSpec, function  # noqa: F401
+from ember.engine.graph import Graph, Operation, init_scope, name_scope  # noqa: F401
 from ember import ops as _ops  # noqa: F401  (installs the Tensor operators)
 from ember.ops.math_ops import *  # noqa: F401,F403
 from ember.ops.array_ops import *  # noqa: F401,F403

@@ -19,7 +19,7 @@ test suite passes either way). None of them changes a result, only speed.
 """
 from __future__ import annotations
 
-from ember.framework import memory, parallel
+from ember.runtime import memory, parallel
 
 __all__ = ["get_heap_tuning", "set_heap_tuning", "get_spinning", "set_spinning",
            "get_blas_thread_control", "set_blas_thread_control", "platform_paths_enabled"]

@@ -7,7 +7,7 @@ at a time, so the inter-op setting is kept for compatibility and has no effect.
 """
 from __future__ import annotations
 
-from ember.framework import parallel
+from ember.runtime import parallel
 
 __all__ = ["get_inter_op_parallelism_threads", "get_intra_op_parallelism_threads",
            "set_inter_op_parallelism_threads", "set_intra_op_parallelism_threads"]

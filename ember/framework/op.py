@@ -1,4 +1,4 @@
-"""The op contract and the one dispatcher.
+"""The op contract: the ``Op`` base class, its registry, ``Spec`` and ``OpCall``.
 
 An op is defined once, as an instance of an ``Op`` subclass:
 
@@ -12,23 +12,18 @@ An op is defined once, as an instance of an ``Op`` subclass:
   ember's public ops, one Tensor or None per input. ``call`` has ``inputs``,
   ``outputs`` and ``attrs``.
 
-``execute(op, inputs, attrs)`` runs it: eagerly (kernel now, recorded on active
-tapes) or, while a graph is being built, by adding a node to that graph.
+The dispatcher that runs an op (``ember.engine.dispatch.execute``) lives one layer up.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ember.framework import dtypes
-from ember.framework.context import current as _current, new_state as _new_state, settings
-from ember.framework.errors import InvalidArgumentError, OpError, UnimplementedError
+from ember.framework.errors import UnimplementedError
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["Op", "execute", "get_op", "Spec", "OpCall"]
+__all__ = ["Op", "get_op", "Spec", "OpCall", "normalize_inferred"]
 
 _REGISTRY: dict[str, "Op"] = {}
-_EMPTY = {}
 
 
 class Op:
@@ -40,6 +35,10 @@ class Op:
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
+    reads_shape_only = False       # reads only its inputs' shapes (Shape, Size): fusions
+    #                                may move it to the value that replaces its input
+    plan_only = False              # a fused kernel that only compiled plans contain (made by
+    #                                a registered Fusion); it has no gradient: grad() says so
 
     def __init__(self, name=None):
         if name is not None:
@@ -68,6 +67,11 @@ class Op:
         return None
 
     def grad(self, call, *grads):
+        if self.plan_only:
+            raise UnimplementedError(
+                f"{self.name} is a fused kernel that only compiled plans contain (see "
+                f"ember.engine.fusion); it has no gradient of its own: differentiate the "
+                f"ops it replaces instead (the compiler fuses after gradients are built)")
         raise LookupError(f"No gradient defined for operation '{self.name}' "
                           f"(op type: {self.name})")
 
@@ -115,94 +119,9 @@ class OpCall:
         self.needs = None   # per input: does the backward pass want its gradient?
 
 
-def execute(op: Op, inputs, attrs=_EMPTY, name=None):
-    """Runs ``op`` on ``inputs`` (a list of Tensors): eagerly, or into the active graph."""
-    st = _current(None) or _new_state()
-    graph = st.graph
-    if graph is None:
-        try:
-            arrays = [t._value for t in inputs]
-        except AttributeError:
-            return _symbolic_input(op, inputs, attrs, name)
-        try:
-            out = op.kernel(np, *arrays, **attrs)
-        except OpError:
-            raise
-        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            raise _kernel_error(op, inputs, attrs, e) from None
-        if type(out) is not tuple:
-            result = EagerTensor(out)
-            outputs = (result,)
-        else:
-            outputs = tuple(EagerTensor(o) for o in out)
-            result = list(outputs)
-        if settings.check_infer:
-            _check_infer(op, inputs, attrs, outputs)
-        if st.tapes and op.differentiable:
-            from ember.framework.tape import record
-            record(op, inputs, outputs, attrs)
-        return result
-    return graph.create_op(op, inputs, attrs, name)
-
-
-def _symbolic_input(op, inputs, attrs, name):
-    if any(getattr(t, "_is_keras_tensor", False) for t in inputs):
-        from ember.keras.keras_tensor import op_on_keras_tensors
-        return op_on_keras_tensors(op, inputs, attrs, name)
-    for t in inputs:
-        g = getattr(t, "graph", None)
-        if g is not None and getattr(g, "_building", False):
-            return g.create_op(op, inputs, attrs, name)
-    bad = [t for t in inputs if not isinstance(t, EagerTensor)]
-    raise TypeError(
-        f"Op {op.name} received a symbolic tensor ({bad[0]!r}) outside the graph that made "
-        f"it. A tensor from inside an ember.function trace (or a v1 Graph) cannot be used "
-        f"eagerly: return it from the function instead. To branch or loop on tensor values "
-        f"inside a traced function, use ember.cond or ember.while_loop.")
-
-
-def _kernel_error(op, inputs, attrs, err):
-    """A clear error naming the op and the input shapes, from infer when it can say more."""
-    try:
-        op.infer([Spec.of(t) for t in inputs], **attrs)
-    except (OpError, ValueError, TypeError) as infer_err:
-        msg = str(infer_err)
-        if f"[Op:{op.name}]" not in msg:
-            msg = f"{msg} [Op:{op.name}]"
-        return InvalidArgumentError(msg)
-    except Exception:  # infer unimplemented or itself broken: fall through to the generic text
-        pass
-    described = ", ".join(f"{list(t.shape)} {t.dtype.name}" for t in inputs)
-    return InvalidArgumentError(f"{op.name} failed on inputs ({described}): {err} "
-                                f"[Op:{op.name}]")
-
-
 def normalize_inferred(result):
     """infer's result as a list of (TensorShape, DType)."""
     if isinstance(result, list):
         return [(TensorShape(s), dtypes.as_dtype(d)) for s, d in result]
     s, d = result
     return [(TensorShape(s), dtypes.as_dtype(d))]
-
-
-def _check_infer(op, inputs, attrs, outputs):
-    """Debug mode (tests): the op's infer must predict exactly what the kernel produced."""
-    inferred = normalize_inferred(op.infer([Spec.of(t) for t in inputs], **attrs))
-    if len(inferred) != len(outputs):
-        raise AssertionError(f"{op.name}.infer gave {len(inferred)} outputs, kernel "
-                             f"{len(outputs)}")
-    for i, ((shape, dtype), out) in enumerate(zip(inferred, outputs)):
-        v = out._value
-        if not isinstance(v, (np.ndarray, np.generic)):
-            raise AssertionError(f"{op.name}.kernel output {i} is {type(v).__name__}, "
-                                 f"not a NumPy array")
-        if dtype is not out.dtype:
-            raise AssertionError(f"{op.name}.infer says output {i} is {dtype.name}, kernel "
-                                 f"made {out.dtype.name}")
-        if not shape.is_compatible_with(v.shape) or shape.rank != v.ndim:
-            raise AssertionError(f"{op.name}.infer says output {i} has shape {shape}, kernel "
-                                 f"made {v.shape}")
-        if not op.data_dependent_shape and not shape.is_fully_defined() and all(
-                s.value is not None for s in [Spec.of(t) for t in inputs]):
-            raise AssertionError(f"{op.name}.infer left shape {shape} partly unknown although "
-                                 f"every input value was known (kernel made {v.shape})")

@@ -5,10 +5,18 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.context import context, current as _current, new_state as _new_state
+from ember.framework.errors import FailedPreconditionError
+from ember.framework.hooks import default_session, library
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+
+
+def uninitialized_error(variable):
+    """The error for reading a v1 graph variable whose initializer has not run."""
+    return FailedPreconditionError(f"Attempting to use uninitialized value "
+                                   f"{variable.name[:-2]}")
 
 
 class VariableSynchronization:
@@ -41,8 +49,7 @@ class Variable:
         graph = context.graph
         if callable(initial_value):
             if graph is not None and graph.is_function_graph:
-                from ember.framework.graph import init_scope
-                with init_scope():
+                with graph.init_scope():
                     initial_value = initial_value()
             else:
                 initial_value = initial_value()
@@ -98,9 +105,8 @@ class Variable:
     def _init_deferred(self, graph, initial_value, trainable, name, dtype, constraint,
                        synchronization, aggregation, shape):
         """A v1 graph variable whose value exists once its initializer has run."""
-        from ember.ops.math_ops import cast
         if dtype is not None and initial_value.dtype is not dtype:
-            initial_value = cast(initial_value, dtype)
+            initial_value = library.cast(initial_value, dtype)
         self._array = None
         self._dtype = initial_value.dtype
         self._shape = TensorShape(shape) if shape is not None else initial_value.shape
@@ -202,8 +208,7 @@ class Variable:
 
     def eval(self, session=None):
         """TF1: the value, through ``session`` or the default session (eagerly: numpy())."""
-        from ember.compat.v1.session import get_default_session
-        session = session or get_default_session()
+        session = session or default_session()
         if session is None:
             return self.numpy()
         return session.run(self)
@@ -218,8 +223,7 @@ class Variable:
     def numpy(self):
         a = self._array
         if a is None:
-            from ember.framework.graph import _uninitialized
-            raise _uninitialized(self)
+            raise uninitialized_error(self)
         return a[()] if a.ndim == 0 else a.copy()
 
     def __array__(self, dtype=None, copy=None):

@@ -60,7 +60,7 @@ def clear_session(free_memory=True):
     ``free_memory`` also drops the kernels' cached scratch buffers."""
     reset_uids()
     if free_memory:
-        from ember.framework.memory import release_scratch
+        from ember.runtime.memory import release_scratch
         release_scratch()
 
 

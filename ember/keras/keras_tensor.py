@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ember
 from ember.framework import dtypes
+from ember.engine.dispatch import register_symbolic_input_handler
 from ember.framework.op import Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -137,3 +138,7 @@ def op_on_keras_tensors(op, inputs, attrs, name=None):
     layer._inbound_nodes.append(node)
     layer.built = True
     return outputs
+
+
+register_symbolic_input_handler(lambda t: getattr(t, "_is_keras_tensor", False),
+                                op_on_keras_tensors)

@@ -8,8 +8,9 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import add_reduce, channel_ufunc  # noqa: F401
-from ember.framework.op import Op, execute
+from ember.runtime.fastpath import add_reduce, channel_ufunc  # noqa: F401
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 

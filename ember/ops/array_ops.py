@@ -8,7 +8,8 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.ops import math_ops
@@ -190,6 +191,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 # ------------------------------------------------------------------------------ shapes ---
 
 class _Shape(Op):
+    reads_shape_only = True
     name = "Shape"
     differentiable = False
 
@@ -225,6 +227,7 @@ def rank(input, name=None):  # noqa: A002
 
 
 class _Size(Op):
+    reads_shape_only = True
     name = "Size"
     differentiable = False
 

@@ -12,8 +12,9 @@ import numpy as np
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
-from ember.framework.subgraph import SubFunction
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
+from ember.engine.subgraph import SubFunction
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
@@ -393,7 +394,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
 def no_op(name=None):
     """An operation that does nothing (a target for control dependencies)."""
-    from ember.framework.graph import NO_OP
+    from ember.engine.graph import NO_OP
     graph = context.graph
     if graph is None:
         return None
@@ -402,7 +403,7 @@ def no_op(name=None):
 
 def group(*inputs, name=None):
     """One operation that runs all ``inputs`` (operations or tensors) when run."""
-    from ember.framework.graph import NO_OP, Operation, SymbolicTensor
+    from ember.engine.graph import NO_OP, Operation, SymbolicTensor
     graph = context.graph
     if graph is None:
         return None

@@ -7,13 +7,16 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops
 from ember.ops._base import FLOATS, REAL, check_dtype, shape_value, static_int, tensor
 from ember.ops.conv_ops import (
-    _ArraySpec, _check_rank, _dims, _shape_text, _tap_slices, crop_spatial, pad_spatial,
-    padding_arg, spatial_arg, taps, window_geometry, windows,
+    _ArraySpec, _check_rank, _dims, _shape_text, padding_arg, spatial_arg,
+)
+from ember.runtime.windows import (
+    crop_spatial, pad_spatial, tap_slices, taps, window_geometry, windows,
 )
 
 __all__ = [
@@ -312,7 +315,7 @@ class _ExtractPatchesGrad(Op):
         gp = g.reshape(n, outs[0], outs[1], kh, kw, c)
         dx = np.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dtype=g.dtype)
         for tap in taps((kh, kw)):
-            dx[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["rates"], outs)] += \
+            dx[(slice(None),) + tap_slices(tap, attrs["strides"], attrs["rates"], outs)] += \
                 gp[:, :, :, tap[0], tap[1]]
         return np.ascontiguousarray(crop_spatial(dx, pads, (h, w)))
 

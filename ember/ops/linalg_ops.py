@@ -6,10 +6,13 @@ import string
 
 import numpy as np
 
-from ember.framework import dtypes, parallel
-from ember.framework.fastpath import run_in_chunks, run_steps
+from ember.framework import dtypes
+from ember.runtime import parallel, tuning
+from ember.runtime.fastpath import run_in_chunks, run_steps
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
+from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE, owned_array
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.ops import array_ops, math_ops, reduce_ops
@@ -172,15 +175,10 @@ def _block_operands(operands, m, n, rows, cols):
     return out
 
 
-# output bytes of a block of a product with an elementwise epilogue (_MatMulEx): the
-# tree runs on each block while the block is in the core's cache
-EPILOGUE_BYTES = 1 << 19
-
-
 class _MatMulEx(Op):
     """A 2-D float product and an elementwise tree reading it (an optimizer's update of
     the weight whose gradient the product makes), as one kernel; made by the compiler
-    (ember.framework.patterns). Inputs (a, b, *operands): the product goes into the tree's
+    (ember.engine.fusion). Inputs (a, b, *operands): the product goes into the tree's
     arguments at position ``at``; operands are (M, N), (N,), (1, N) or single values.
     Attrs transpose_a, transpose_b, ``steps`` and ``dtype`` (the tree's result's). Where
     ember's threads run products, the product is made in blocks of rows (or of columns,
@@ -188,63 +186,98 @@ class _MatMulEx(Op):
 
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, transpose_a, transpose_b, steps, dtype, at):
         shape, _ = MATMUL.infer(inputs[:2], transpose_a, transpose_b)
         return shape, dtypes.as_dtype(dtype)
 
     def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, steps, dtype, at):
-        a = a.T if transpose_a else a
-        b = b.T if transpose_b else b
-        m, k = a.shape
-        n = b.shape[1]
+        return product_then_trees(a, b, transpose_a, transpose_b,
+                                  [(operands, steps, dtype, at)])[0]
 
-        def part(rows, cols):
-            args = _block_operands(operands, m, n, rows, cols)
-            args.insert(at, np.matmul(a[rows], b[:, cols]))
-            # the product block and out are this call's own: the tree computes in them
-            # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
-            run_steps(args, steps, out[rows, cols], writable=at, scratch=True)
 
-        t = parallel.num_threads()
-        if t < 2 or m * k * n < 2 * parallel.MIN_MACS:
+def product_then_trees(a, b, transpose_a, transpose_b, trees):
+    """a @ b (transposed as asked) followed by elementwise trees reading it, as one
+    kernel: ``trees`` are (operands, steps, dtype, at), the product going into each
+    tree's arguments at ``at``; returns the trees' results. Where ember's threads run
+    products, the product is made in blocks of rows (or of columns, for a short wide
+    result) shared out across threads, each block followed by the trees on it while it
+    is in cache; the last tree may compute in the block's buffer."""
+    a = a.T if transpose_a else a
+    b = b.T if transpose_b else b
+    m, k = a.shape
+    n = b.shape[1]
+    last = len(trees) - 1
+
+    t = parallel.num_threads()
+    if t < 2 or m * k * n < 2 * parallel.MIN_MACS:
+        product = matmul_kernel(a, b)
+        results = []
+        for j, (operands, steps, dtype, at) in enumerate(trees):
             args = list(operands)
-            args.insert(at, matmul_kernel(a, b))
-            got = run_in_chunks(args, steps, into=args[at])     # large: on ember's threads
-            if got is not None:
-                return got
-            return run_steps(args, steps, np.empty((m, n), dtype))
-        out = np.empty((m, n), dtype)
-        long = max(m, n)
-        edges = _thread_blocks(long, EPILOGUE_BYTES // (out.itemsize * min(m, n)))
-        everything = slice(None)
-        if m >= n:
-            parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
-                               blas=True)
-        else:
-            parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
-                               blas=True)
-        return out
+            args.insert(at, product)
+            got = run_in_chunks(args, steps, into=args[at] if j == last else None)
+            results.append(got if got is not None else
+                           run_steps(args, steps, np.empty((m, n), dtype)))
+        return results
+    outs = [np.empty((m, n), dtype) for _, _, dtype, _ in trees]
+
+    def part(rows, cols):
+        block = np.matmul(a[rows], b[:, cols])
+        for j, (operands, steps, _, at) in enumerate(trees):
+            args = _block_operands(operands, m, n, rows, cols)
+            args.insert(at, block)
+            # the product block and out are this call's own: the trees compute in them
+            # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
+            run_steps(args, steps, outs[j][rows, cols], writable=at if j == last else None,
+                      scratch=True)
+
+    long = max(m, n)
+    edges = _thread_blocks(long, tuning.EPILOGUE_BYTES // (outs[0].itemsize * min(m, n)))
+    everything = slice(None)
+    if m >= n:
+        parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
+                           blas=True)
+    else:
+        parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
+                           blas=True)
+    return outs
+
+
+class _MatMulTreesEx(Op):
+    """A 2-D float product and several elementwise trees reading it (an optimizer whose
+    update reads the gradient more than once: Adam's two moments, RMSprop, SGD with
+    Nesterov momentum), as one kernel made by the compiler (ember/ops/fusions.py).
+    Inputs (a, b, *operands): each tree's operands in turn; attr ``trees`` holds
+    (steps, dtype, at, number of operands) per tree; one output per tree. See
+    ``product_then_trees``."""
+
+    uses_threads = True
+    fresh_output = True
+    plan_only = True
+
+    def output_count(self, attrs):
+        return len(attrs["trees"])
+
+    def infer(self, inputs, transpose_a, transpose_b, trees):
+        shape, _ = MATMUL.infer(inputs[:2], transpose_a, transpose_b)
+        return [(shape, dtypes.as_dtype(dtype)) for _, dtype, _, _ in trees]
+
+    def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, trees):
+        parts, i = [], 0
+        for steps, dtype, at, count in trees:
+            parts.append((operands[i:i + count], steps, np.dtype(dtype), at))
+            i += count
+        return tuple(product_then_trees(a, b, transpose_a, transpose_b, parts))
 
 
 MATMUL_EX = _MatMulEx("_MatMulEx")
-
-# _MatMulGradUpdate's blocks: the weight's rows in as few blocks of at most this many bytes
-# as make a multiple of the threads. On the MiniVGG step's dense layer (3136 x 512, 6 MiB),
-# one block per thread measured 0.24 ms faster than 2 MiB blocks and 0.4 ms faster than
-# 1 MiB ones; taking each block's tree and addition 256 KiB at a time, so that they would
-# meet the slot and the product in cache, cost 1.4 ms more (more NumPy calls, the
-# threads meeting at the GIL): the products run best large.
-UPDATE_BLOCK_BYTES = 1 << 23
-# False: _MatMulGradUpdate runs the nodes it replaces one after another (bench/step_ab.py
-# ember.ops.linalg_ops:UPDATE_BLOCKS True False: -0.8 ms at 28x28x1, -0.7 ms at 32x32x3)
-UPDATE_BLOCKS = True
-
+MATMUL_TREES_EX = _MatMulTreesEx("_MatMulTreesEx")
 
 class _MatMulGradUpdate(Op):
     """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
-    follows from x^T @ g, as one kernel; made by the compiler (ember.framework.patterns
+    follows from x^T @ g, as one kernel; made by the compiler (ember.engine.fusion
     ``fold_updates_into_input_grads``) from the input gradient's product, the
     ``_MatMulEx`` making the slot variable's new value from x^T @ g, that value's
     assignment to the slot, and its addition to the weight variable.
@@ -263,30 +296,31 @@ class _MatMulGradUpdate(Op):
 
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
     stateful = True
 
     def infer(self, inputs, steps, dtype, at, slot_at, slot, variable):
         return MATMUL.infer(inputs[:2], False, True)
 
     def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at, slot, variable):
-        m = slot._array
-        if UPDATE_BLOCKS and self._blocks_apply(g, w, x, m, operands, slot, variable, dtype):
+        m = owned_array(slot)
+        if self._blocks_apply(g, w, x, m, owned_array(variable), operands, dtype):
             return self._blocked(g, w, x, m, operands, steps, at, slot_at)
-        from ember.framework.graph import ASSIGN_VARIABLE, READ_VARIABLE
         dx = matmul_kernel(g, w.T)
         ex = list(operands)
         ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
         new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
                                steps=steps, dtype=dtype, at=at)
         ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
-        ASSIGN_VARIABLE.kernel(xp, slot._array, variable, "assign_add", in_place=True)
+        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable, "assign_add",
+                               in_place=True)
         return dx
 
     @staticmethod
-    def _blocks_apply(g, w, x, m, operands, slot, variable, dtype):
-        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or \
-                slot._exposed or variable._exposed or variable._array is not w:
+    def _blocks_apply(g, w, x, m, owned_w, operands, dtype):
+        """Whether the blocked form applies: both variables own their buffers (m, the
+        slot's, and owned_w, the weight's, which w must be), shapes and dtypes agree."""
+        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or owned_w is not w:
             return False
         k, n = w.shape if w.ndim == 2 else (0, 0)
         dt = w.dtype
@@ -304,7 +338,7 @@ class _MatMulGradUpdate(Op):
     def _blocked(g, w, x, m, operands, steps, at, slot_at):
         k, n = w.shape
         dx = np.empty((g.shape[0], k), w.dtype)
-        edges = _thread_blocks(k, UPDATE_BLOCK_BYTES // (n * w.itemsize))
+        edges = _thread_blocks(k, tuning.UPDATE_BLOCK_BYTES // (n * w.itemsize))
         # the last step computes into the slot's rows after reading them; the one before
         # it may too when the last one does not read the slot (run_steps' scratch)
         scratch = slot_at not in steps[-1][1]

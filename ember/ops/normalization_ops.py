@@ -1,16 +1,14 @@
 """Normalization: batch_normalization, fused_batch_norm, local_response_normalization."""
 from __future__ import annotations
 
-import numpy as np
-
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.op import Op, execute
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor import convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
-from ember.framework import fastpath
-from ember.framework.fastpath import ChannelBlocks, combine_moments, moments, raw_sums_fit
+from ember.runtime.batch_norm_kernels import backward_kernel, forward_kernel
 from ember.ops._base import FLOATS, check_dtype, tensor
 from ember.ops.conv_ops import _ArraySpec, _shape_text
 
@@ -82,7 +80,7 @@ class _FusedBatchNorm(Op):
 
     def kernel(self, xp, x, scale, offset, epsilon, axis):
         self.infer([_ArraySpec(x), _ArraySpec(scale), _ArraySpec(offset)], epsilon, axis)
-        return _forward_kernel(x, scale, offset, epsilon, axis, relu=False)
+        return forward_kernel(x, scale, offset, epsilon, axis, relu=False)
 
     def grad(self, call, gy, gmean, gvar):
         x, scale, offset = call.inputs
@@ -111,195 +109,6 @@ class _FusedBatchNorm(Op):
     grad_accepts_none = True
 
 
-def batch_norm_forward(x2, scale, offset, epsilon, relu=False):
-    """Training-mode batch norm of a C-contiguous (P, C) array: (y, mean, biased variance);
-    with ``relu``, y is max(y, 0).
-
-    Two passes over x in cache-sized blocks shared out across threads: one for the
-    statistics, one for y. Each block's statistics come from raw sums of x and x * x in
-    float32, or, where those would lose precision to a large mean (``raw_sums_fit``), from
-    the block's ``moments`` around one of its values (``_checked_sums``); the blocks are
-    joined in float64 (``combine_moments``)."""
-    p, c = x2.shape
-    dt = x2.dtype
-    blocks = ChannelBlocks(p, c, x2.itemsize)
-
-    def block_sums(r0, r1):
-        b = blocks.view(x2, r0, r1)
-        return blocks.sum_rows(b), blocks.dot_rows(b, b)
-
-    parts = _checked_sums(blocks, blocks.run(block_sums), x2) if p else []
-    if parts and all(len(q) == 3 for q in parts):
-        # every block kept its precision in raw sums: the batch's are their sum (the
-        # same as Chan's formula over the blocks, in a few NumPy calls)
-        s, sq = np.sum([q[1:] for q in parts], axis=0) if len(parts) > 1 else parts[0][1:]
-        mean = s / p
-        var = np.maximum(sq / p - mean * mean, 0.0)
-    else:
-        mean, var = combine_moments([q if len(q) == 4 else
-                                     (q[0], np.zeros(c), q[1] / q[0], q[2] - q[1] * q[1] / q[0])
-                                     for q in parts], c)
-    mul = scale / np.sqrt(var + epsilon)
-    # y = x * mul + (offset - mean * mul): the same rounding as (x - mean) * mul + offset
-    # with mean in float32, one pass fewer
-    mul_t, add_t = blocks.tiles((mul, offset - mean * mul), dt)
-    y = np.empty_like(x2)
-
-    def normalize(r0, r1):
-        b, yb = blocks.view(x2, r0, r1), blocks.view(y, r0, r1)
-        np.multiply(b, blocks.vec(mul_t, b), out=yb)
-        np.add(yb, blocks.vec(add_t, b), out=yb)
-        if relu:
-            np.maximum(yb, 0, out=yb)
-
-    blocks.run(normalize)
-    return y, mean.astype(dt), var.astype(dt)
-
-
-# The gradient's second pass makes a temporary x - m2 of each block; a block larger than
-# twice this (more than a core's cache) goes through it this much at a time, so the
-# temporary is read back from cache (-0.24 ms on each 6 MiB batch norm of the MiniVGG
-# step; smaller blocks measured better whole, and the forward pass, whose output the next
-# kernel reads, whole).
-BWD_INNER = 1 << 20
-
-
-def _checked_sums(blocks, sums, x2):
-    """``batch_norm_forward``'s per-block parts from the blocks' raw column sums: (n, sum,
-    sum of squares) per channel in float64 where those keep the statistics precise
-    (``raw_sums_fit``), else the block's ``moments``, taken in a second pass over it. The
-    check runs once over all blocks after the threads' pass, so the pass itself is two
-    NumPy calls per block and nothing else (-0.25 ms over the MiniVGG step's four batch
-    norms: the threads meet at the GIL less)."""
-    ranges = blocks.blocks()
-    parts = []
-    for (r0, r1), (s, sq) in zip(ranges, sums):
-        s, sq = blocks.per_channel(s), blocks.per_channel(sq)
-        parts.append((r1 - r0, s, sq))
-    n = np.array([q[0] for q in parts], np.float64)[:, None]
-    s = np.array([q[1] for q in parts])
-    m = s / n
-    var = np.maximum(np.array([q[2] for q in parts]) / n - m * m, 0.0)
-    fit = np.all(m * m <= fastpath.RAW_SPREAD * var, axis=1)
-    return [q if ok else moments(x2[r0:r1]) for q, ok, (r0, r1) in zip(parts, fit, ranges)]
-
-
-def batch_norm_backward(g2, x2, scale, mean, var, epsilon, features=None, with_sum=False,
-                        into=False):
-    """Gradients (dx, dscale, doffset) of training-mode batch norm of a (P, C) array, given
-    dy; two passes like batch_norm_forward:
-
-    dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mean) * inv,
-    k = scale * inv, inv = 1 / sqrt(var + epsilon).
-
-    ``features`` (P, C): dy is first masked where features <= 0 (the gradient of a ReLU
-    that followed the batch norm). ``with_sum`` adds a fourth result: dx summed over rows
-    (the gradient of a bias added before the batch norm). ``into``: dx may be written over
-    g2 (each pass reads a block's dy before writing its dx there)."""
-    p, c = x2.shape
-    dt = x2.dtype
-    blocks = ChannelBlocks(p, c, x2.itemsize)
-    # sum(dy * (x - mean)) as sum(dy * x) - mean * sum(dy) where that keeps its precision
-    mean64, var64 = mean.astype(np.float64), var.astype(np.float64)
-    raw = raw_sums_fit(mean64, var64)
-    mean_t = None if raw else blocks.tiles((mean,), dt)[0]
-    if into and g2.dtype == x2.dtype and g2.flags.c_contiguous and g2.flags.writeable:
-        dx = g2
-    else:
-        dx = np.empty_like(x2)
-    source = g2 if features is None else dx      # the masked dy is kept in dx's buffer
-
-    def stats(r0, r1):
-        b, gb = blocks.view(x2, r0, r1), blocks.view(g2, r0, r1)
-        if features is not None:
-            db = blocks.view(dx, r0, r1)
-            np.multiply(gb, np.greater(blocks.view(features, r0, r1), 0), out=db)
-            gb = db
-        t = b if raw else np.subtract(b, blocks.vec(mean_t, b))
-        return blocks.sum_rows(gb), blocks.dot_rows(t, gb)
-
-    parts = blocks.run(stats)
-    sum_g, sum_gxc = blocks.totals(parts, 2)
-    if raw:
-        sum_gxc = sum_gxc - mean64 * sum_g
-    inv = 1.0 / np.sqrt(var64 + epsilon)
-    n = max(p, 1)
-    k = scale * inv
-    sum_gxhat = sum_gxc * inv
-    c1 = k * inv * sum_gxhat / n
-    c2 = k * sum_g / n
-    # dx = k * dy - c1 * (x - mean) - c2 = k * dy - c1 * (x - m2), m2 = mean - c2 / c1
-    safe = np.abs(c2) < np.abs(c1) * 1e20                    # m2 stays a finite float32
-    m2 = np.where(safe, mean - c2 / np.where(safe, c1, 1.0), 0.0)
-    everywhere = bool(safe.all())
-    tiled = blocks.tiles((k, c1, m2) if everywhere else (k, c1, m2, np.where(safe, 0.0, c2)), dt)
-    k_t, c1_t, m2_t = tiled[:3]
-    c2_t = None if everywhere else tiled[3]
-
-    def backward(r0, r1):
-        b, gb, db = (blocks.view(a, r0, r1) for a in (x2, source, dx))
-        kv, m2v, c1v = blocks.vec(k_t, b), blocks.vec(m2_t, b), blocks.vec(c1_t, b)
-        step = max(1, BWD_INNER // (b.shape[-1] * b.itemsize)) \
-            if BWD_INNER and b.nbytes > 2 * BWD_INNER else len(b)
-        t = None
-        for i in range(0, len(b), step):
-            bi, gi, di = b[i:i + step], gb[i:i + step], db[i:i + step]
-            np.multiply(gi, kv, out=di)
-            t = np.subtract(bi, m2v, out=None if t is None or len(t) != len(bi) else t)
-            np.multiply(t, c1v, out=t)
-            np.subtract(di, t, out=di)
-            if c2_t is not None:
-                np.subtract(di, blocks.vec(c2_t, b), out=di)
-
-    blocks.run(backward)
-    out = dx, sum_gxhat.astype(dt), sum_g.astype(dt)
-    if with_sum:
-        # the sum of dx over rows, from the same sums: k * sum(dy) - c1 * sum(x - mean) - n * c2,
-        # where sum(x - mean) is 0 (mean is x's mean) and n * c2 = k * sum(dy): zero up to
-        # rounding, as the gradient of a bias before a batch norm is
-        out += ((k * sum_g - n * c2).astype(dt),)
-    return out
-
-
-def _forward_kernel(x, scale, offset, epsilon, axis, relu):
-    """FusedBatchNormV3's (and with ``relu`` _FusedBatchNormRelu's) outputs in x's layout
-    and dtypes."""
-    w, restore = _channels_last(x, axis)
-    c = w.shape[-1]
-    y, mean, var = batch_norm_forward(w.reshape(-1, c), scale.astype(w.dtype),
-                                      offset.astype(w.dtype), epsilon, relu=relu)
-    y = restore(y.reshape(w.shape)).astype(x.dtype, copy=False)
-    return y, mean.astype(scale.dtype), var.astype(scale.dtype)
-
-
-def _backward_kernel(gy, x, scale, mean, var, features, epsilon, axis, with_sum,
-                     into=False):
-    """FusedBatchNormGradV3's (and _FusedBatchNormGradEx's) outputs in x's layout and
-    dtypes: (dx, dscale, doffset[, the sum of dx per channel]). With ``into`` (the
-    compiler found that no one reads dy afterwards) dx may be written over dy."""
-    w, restore = _channels_last(x, axis)
-    c = w.shape[-1]
-    g2 = _channels_last(gy, axis)[0].reshape(-1, c).astype(w.dtype, copy=False)
-    f2 = None if features is None else _channels_last(features, axis)[0].reshape(-1, c)
-    out = batch_norm_backward(g2, w.reshape(-1, c), scale.astype(w.dtype),
-                              mean.astype(w.dtype), var.astype(w.dtype), epsilon,
-                              features=f2, with_sum=with_sum, into=into)
-    dx = restore(out[0].reshape(w.shape)).astype(x.dtype, copy=False)
-    return (dx,) + tuple(v.astype(scale.dtype) for v in out[1:3]) + \
-        tuple(v.astype(x.dtype) for v in out[3:])
-
-
-def _channels_last(x, axis):
-    """x as a C-contiguous float32/float64 array with the channel axis last, and the function
-    that puts an array of that layout back into x's."""
-    w = x.astype(np.float32) if x.dtype.itemsize < 4 else x
-    axis %= x.ndim
-    if axis == x.ndim - 1:
-        return np.ascontiguousarray(w), lambda a: a
-    w = np.ascontiguousarray(np.moveaxis(w, axis, -1))
-    return w, lambda a: np.ascontiguousarray(np.moveaxis(a, -1, axis))
-
-
 class _FusedBatchNormGrad(Op):
     """Gradients (dx, dscale, doffset) of training-mode batch norm, given dy, x, scale and the
     batch mean and biased variance the forward pass returned."""
@@ -314,12 +123,12 @@ class _FusedBatchNormGrad(Op):
         return [(x.shape, x.dtype), (scale.shape, scale.dtype), (scale.shape, scale.dtype)]
 
     def kernel(self, xp, gy, x, scale, mean, var, epsilon, axis, into=None):
-        return _backward_kernel(gy, x, scale, mean, var, None, epsilon, axis, False,
+        return backward_kernel(gy, x, scale, mean, var, None, epsilon, axis, False,
                                 into is not None)
 
     def grad(self, call, gdx, gdscale, gdoffset):
         # second order: differentiate the same formula written in ops
-        from ember.framework.tape import GradientTape
+        from ember.engine.tape import GradientTape
         inputs = list(call.inputs)
         with GradientTape(persistent=False, watch_accessed_variables=False) as tape:
             for t in inputs:
@@ -364,24 +173,24 @@ def _bn_grad_in_ops(gy, x, scale, mean, var, epsilon, axis):
 
 class _FusedBatchNormRelu(Op):
     """FusedBatchNormV3 followed by a ReLU of its y, as one kernel; made only by the
-    compiler (ember.framework.patterns). Outputs (relu(y), mean, biased variance)."""
+    compiler (ember.engine.fusion). Outputs (relu(y), mean, biased variance)."""
 
     name = "_FusedBatchNormRelu"
     num_outputs = 3
     uses_threads = True
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, epsilon, axis):
         return FUSED_BATCH_NORM.infer(inputs, epsilon, axis)
 
     def kernel(self, xp, x, scale, offset, epsilon, axis):
-        return _forward_kernel(x, scale, offset, epsilon, axis, relu=True)
+        return forward_kernel(x, scale, offset, epsilon, axis, relu=True)
 
 
 class _FusedBatchNormGradEx(Op):
     """FusedBatchNormGradV3 with what surrounds it in a conv block, as one kernel; made only
-    by the compiler (ember.framework.patterns).
+    by the compiler (ember.engine.fusion).
 
     Inputs (dy, x, scale, mean, var[, features]): with ``relu``, dy is first masked where
     ``features`` (the ReLU's output) is not positive (the ReluGrad before the batch norm's
@@ -392,7 +201,7 @@ class _FusedBatchNormGradEx(Op):
     uses_threads = True
     fresh_output = True
     donatable = (0,)         # dx may take dy's buffer (compiler.reuse_buffers)
-    differentiable = False
+    plan_only = True
 
     def output_count(self, attrs):
         return 4 if attrs.get("with_sum") else 3
@@ -405,7 +214,7 @@ class _FusedBatchNormGradEx(Op):
 
     def kernel(self, xp, gy, x, scale, mean, var, *features, epsilon, axis, relu=False,
                with_sum=False, into=None):
-        return _backward_kernel(gy, x, scale, mean, var, features[0] if relu else None,
+        return backward_kernel(gy, x, scale, mean, var, features[0] if relu else None,
                                 epsilon, axis, with_sum, into is not None)
 
 

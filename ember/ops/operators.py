@@ -5,7 +5,7 @@ from ember.framework.tensor import Tensor
 from ember.framework.variables import Variable
 from ember.ops import array_ops, linalg_ops, math_ops
 from ember.ops._base import EMPTY, binary_args, run_binary, tensor
-from ember.framework.op import execute
+from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor
 
 

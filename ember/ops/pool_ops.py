@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework import dtypes, parallel
+from ember.framework import dtypes
+from ember.runtime import parallel, tuning
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import run_steps
-from ember.framework.op import Op, execute
+from ember.runtime.fastpath import run_steps
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
 from ember.ops._base import FLOATS, REAL, check_dtype, shape_value, tensor
 from ember.ops.conv_ops import (
-    _ArraySpec, _check_rank, _dims, _full, _shape_text, _spatial, _tap_slices,
-    channels_first, crop_spatial, format_arg, from_last, pad_spatial, padding_arg, spatial_arg,
-    taps, to_last, window_geometry,
+    _ArraySpec, _check_rank, _dims, _full, _shape_text, _spatial, format_arg, padding_arg,
+    spatial_arg,
+)
+from ember.runtime.windows import (
+    channels_first, crop_spatial, from_last, pad_spatial, tap_slices, taps, to_last,
+    window_geometry,
 )
 
 __all__ = [
@@ -67,16 +72,11 @@ def _first_max_masks(xpad, y, attrs, outs):
     hit = np.empty(y.shape, dtype=bool)
     lead = (slice(None),)
     for tap in taps(attrs["ksize"]):
-        sl = lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
+        sl = lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
         np.equal(xpad[sl], y, out=hit)
         np.greater(hit, taken, out=hit)           # hit and not taken
         np.logical_or(taken, hit, out=taken)
         yield sl, hit
-
-
-# max pooling's forward pass takes blocks of 4 MiB of input (its few passes gain less from
-# cache than fewer calls: -0.14 ms against 1 MiB, on a MiniVGG step, +0.3 ms with 16 MiB)
-MAX_POOL_BYTES = 1 << 22
 
 
 class _PoolBase(Op):
@@ -108,7 +108,7 @@ class _MaxPool(_PoolBase):
         y = np.empty(shape, x.dtype)
         lowest = _lowest(x.dtype)
 
-        first, *rest = [(slice(None),) + _tap_slices(tap, attrs["strides"],
+        first, *rest = [(slice(None),) + tap_slices(tap, attrs["strides"],
                                                     attrs["dilations"], outs)
                         for tap in taps(attrs["ksize"])]
 
@@ -122,7 +122,8 @@ class _MaxPool(_PoolBase):
                 after(s, e, yb)
 
         if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl), block_bytes=MAX_POOL_BYTES)
+            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl),
+                                block_bytes=tuning.MAX_POOL_BYTES)
         return from_last(y, cf)
 
     def grad(self, call, g):
@@ -132,7 +133,7 @@ class _MaxPool(_PoolBase):
 
 class _MaxPoolEx(_MaxPool):
     """MaxPool and an elementwise tree reading its y (dropout after a pooling), as one
-    kernel made by the compiler (ember.framework.patterns). Inputs (x, *operands): the
+    kernel made by the compiler (ember.engine.fusion). Inputs (x, *operands): the
     tree's operands but y, which goes in at position ``y_at``; attrs ``steps`` and
     ``dtype`` (the tree's result's); outputs (y, the tree's result). Each block of items
     runs the tree on its y while that is in cache. Channels-last; operands of y's shape
@@ -140,21 +141,24 @@ class _MaxPoolEx(_MaxPool):
 
     num_outputs = 2
     fresh_output = True
-    differentiable = False
+    plan_only = True
 
     def output_count(self, attrs):
         return 2 if attrs.get("mask_at") is None else 3
 
-    def infer(self, inputs, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
+    def infer(self, inputs, steps, dtype, y_at, mask_at=None, rng=None, keep_test=None,
+              **attrs):
         shape, dt = super().infer(inputs[:1], **attrs)
         out = [(shape, dt), (shape, dtypes.as_dtype(dtype))]
         return out if mask_at is None else out + [(shape, dtypes.bool)]
 
-    def kernel(self, xp, x, *operands, steps, dtype, y_at, mask_at=None, rng=None, **attrs):
-        """With ``mask_at``: the tree's operand there is dropout's keep mask, uniforms >=
-        the last input, drawn block by block for the seeded RandomUniform node ``rng``
-        (dtype name, seed, seed2, key) as one draw would (random_ops.UniformBlocks); the
-        mask is a third output."""
+    def kernel(self, xp, x, *operands, steps, dtype, y_at, mask_at=None, rng=None,
+               keep_test=None, **attrs):
+        """With ``mask_at``: the tree's operand there is a dropout's keep mask, a
+        comparison of uniforms with the last input (``keep_test``: the NumPy comparison's
+        name and whether the uniforms are its first operand), drawn block by block for
+        the seeded RandomUniform node ``rng`` (dtype name, seed, seed2, key) as one draw
+        would (random_ops.UniformBlocks); the mask is a third output."""
         shape = tuple(_geometry(self.name, list(x.shape), _last(attrs), self.rank)[0])
         out = np.empty(shape, dtype)
         if mask_at is not None:
@@ -164,14 +168,19 @@ class _MaxPoolEx(_MaxPool):
             draws = UniformBlocks(dict(dtype=dtypes.as_dtype(name), seed=seed, seed2=seed2,
                                        key=key), shape)
             keep = np.empty(shape, np.bool_)
+            test, uniforms_first = keep_test
+
+            def keep_block(s, e):
+                u = draws.block(s, e)
+                return getattr(np, test)(*((u, rate) if uniforms_first else (rate, u)),
+                                         out=keep[s:e])
 
         def after(s, e, yb):
             args = [a[s:e] if type(a) is np.ndarray and a.shape == shape else a
                     for a in operands]
             extra = [(y_at, yb)]
             if mask_at is not None:
-                extra.append((mask_at, np.greater_equal(draws.block(s, e), rate,
-                                                        out=keep[s:e])))
+                extra.append((mask_at, keep_block(s, e)))
             for at, value in sorted(extra, key=lambda item: item[0]):
                 args.insert(at, value)
             run_steps(args, steps, out[s:e])
@@ -253,7 +262,7 @@ class _MaxPoolGrad(_PoolBase):
         (the tap slices made once; the first tap's hits are its matches, the last one
         needs no record of them)."""
         lead = (slice(None),)
-        slices = [lead + _tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
+        slices = [lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
                   for tap in taps(attrs["ksize"])]
         first, middle, last = slices[0], slices[1:-1], slices[-1] if len(slices) > 1 else None
 
@@ -281,13 +290,13 @@ class _MaxPoolGrad(_PoolBase):
 
 class _MaxPoolGradEx(_MaxPoolGrad):
     """MaxPoolGrad whose dy is an elementwise tree of its other inputs (a FusedElementwise
-    the compiler folded in, ember.framework.patterns): inputs (x, y, *operands), attrs
+    the compiler folded in, ember.engine.fusion): inputs (x, y, *operands), attrs
     ``steps`` and ``dtype`` (dy's). Each block of items computes its slice of dy just
     before routing it, so dy is never written out whole and its work runs on the pooling's
     threads. Channels-last; operands of y's shape are sliced by items, the others are
     single values."""
 
-    differentiable = False
+    plan_only = True
 
     def infer(self, inputs, steps, dtype, **attrs):
         return inputs[0].shape, inputs[0].dtype
@@ -357,7 +366,7 @@ class _AvgPool(_PoolBase):
         xpad = pad_spatial(xl, pads)
         y = None
         for tap in taps(attrs["ksize"]):
-            v = xpad[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["dilations"],
+            v = xpad[(slice(None),) + tap_slices(tap, attrs["strides"], attrs["dilations"],
                                                  outs)]
             y = v.copy() if y is None else np.add(y, v, out=y)
         y *= _inverse_counts(xl.shape[1:-1], attrs, outs, pads, y.dtype)
@@ -397,7 +406,7 @@ class _AvgPoolGrad(_PoolBase):
         dx = np.zeros((n,) + tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads)) + (c,),
                       dtype=gs.dtype)
         for tap in taps(attrs["ksize"]):
-            dx[(slice(None),) + _tap_slices(tap, attrs["strides"], attrs["dilations"],
+            dx[(slice(None),) + tap_slices(tap, attrs["strides"], attrs["dilations"],
                                             outs)] += gs
         dx = np.ascontiguousarray(crop_spatial(dx, pads, sp))
         return from_last(dx, cf).astype(g.dtype, copy=False)

@@ -24,8 +24,9 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework import random_seed
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.memory import thread_cache
-from ember.framework.op import Op, execute
+from ember.runtime.memory import thread_cache
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
 from ember.framework.random_seed import get_seed, set_seed
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
@@ -403,7 +404,7 @@ _STATELESS = {"normal": STATELESS_NORMAL, "uniform": STATELESS_UNIFORM,
 
 class UniformBlocks:
     """A seeded float32 RandomUniform node's draw of ``shape`` made block by block by
-    another kernel (ember.framework.patterns folds dropout's mask into a max pooling):
+    another kernel (ember.engine.fusion folds dropout's mask into a max pooling):
     ``block(s, e)`` gives the uniforms of items s:e, the very numbers one draw of the
     whole shape gives, whichever thread asks for which block first; ``finish()`` (once
     every block was drawn) leaves the node's generator where that one draw would.

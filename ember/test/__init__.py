@@ -1,5 +1,5 @@
 """ember.test: the gradient checker and test helpers."""
-from ember.framework.gradient_checker import compute_gradient, max_error  # noqa: F401
+from ember.engine.gradient_checker import compute_gradient, max_error  # noqa: F401
 
 
 def is_gpu_available(cuda_only=False, min_cuda_compute_capability=None):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework import parallel
+from ember.runtime import parallel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -40,6 +40,7 @@ def _check(conv, prod, want_conv, want_prod):
 
 def test_spinning_off_and_on():
     available = tf.config.runtime.get_spinning()
+    saved_threads = parallel.requested_threads()
     try:
         tf.config.runtime.set_spinning(False)
         assert tf.config.runtime.get_spinning() is False
@@ -50,7 +51,7 @@ def test_spinning_off_and_on():
         _check(*_conv_and_product())
     finally:
         tf.config.runtime.set_spinning(True)
-        parallel.set_num_threads(0)
+        parallel.set_num_threads(saved_threads)
     assert tf.config.runtime.get_spinning() is available
 
 
@@ -77,7 +78,7 @@ def test_blas_thread_control_cannot_change_while_a_kernel_holds_blas():
 def test_the_platform_paths_off_and_import_changes_nothing():
     code = textwrap.dedent("""
         import ember as tf
-        from ember.framework import parallel
+        from ember.runtime import parallel
         rt = tf.config.runtime
         print(rt.platform_paths_enabled(), rt.get_heap_tuning(), rt.get_spinning(),
               rt.get_blas_thread_control(), parallel.small_gemm_macs())

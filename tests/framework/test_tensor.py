@@ -152,7 +152,7 @@ def test_concat_error_names_shapes():
 
 
 def test_symbolic_tensor_escaping_gives_clear_error():
-    from ember.framework.op import execute
+    from ember.engine.dispatch import execute
     from ember.ops import math_ops
 
     class FakeSymbolic(tf.Tensor):

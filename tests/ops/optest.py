@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import ember as tf
-from ember.framework.gradient_checker import compute_gradient
+from ember.engine.gradient_checker import compute_gradient
 
 
 def as_arrays(args):

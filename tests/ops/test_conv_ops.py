@@ -320,7 +320,7 @@ def test_conv2d_second_order(strides, padding, groups):
 
 def test_backprop_ops_gradients():
     """ConvBackpropInput and ConvBackpropFilter are differentiable w.r.t. their tensors."""
-    from ember.framework.op import execute
+    from ember.engine.dispatch import execute
     from ember.ops.conv_ops import CONV2D_BACKPROP_FILTER, CONV2D_BACKPROP_INPUT
     attrs = {"strides": (2, 1), "dilations": (1, 1), "padding": "SAME", "data_format": "NHWC"}
     check_gradient(lambda w, g: execute(CONV2D_BACKPROP_INPUT,
@@ -396,8 +396,9 @@ def test_eager_conv_gradients_run_as_one_kernel_unless_recorded(monkeypatch):
     """Eager gradients of a convolution w.r.t. both inputs come from one fused kernel; while
     an outer tape records them (for a second order), from the two differentiable ops."""
     from ember.ops import conv_ops
+    from ember.runtime import conv_kernels
     calls = []
-    real = conv_ops.conv_backprop
+    real = conv_kernels.conv_backprop
     monkeypatch.setattr(conv_ops, "conv_backprop",
                         lambda *a: calls.append(1) or real(*a))
     rng = np.random.default_rng(3)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework import parallel
-from ember.framework.fastpath import ChannelBlocks
-from ember.ops import conv_ops
+from ember.runtime import parallel
+from ember.runtime.fastpath import ChannelBlocks
+from ember.runtime import conv_kernels, tuning, windows
 
 SMALL = 256          # bytes per block: a few output rows of one image
 
@@ -53,8 +53,8 @@ def forced_splitting(threads=2):
         mp.setattr(parallel, "MIN_MACS", 1)
         mp.setattr(parallel, "MIN_ELEMENTS", 1)
         mp.setattr(parallel, "BLOCK_BYTES", SMALL)
-        mp.setattr(conv_ops, "BLOCK_BYTES", SMALL)
-        mp.setattr(ChannelBlocks, "BLOCK_BYTES", SMALL)
+        mp.setattr(tuning, "CONV_BLOCK_BYTES", SMALL)
+        mp.setattr(tuning, "CHANNEL_BLOCK_BYTES", SMALL)
         mp.setattr(parallel, "run", run)
         mp.setattr(parallel, "split", split)
         mp.setattr(parallel, "for_blocks", for_blocks)
@@ -288,8 +288,8 @@ def small_products():
     multiply-adds, so the tiny cases' patch products run as stacks of a few rows."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(parallel, "_small_gemm", 2000)
-        mp.setattr(conv_ops, "MIN_SMALL_ROWS", 2)
-        mp.setattr(conv_ops, "MIN_PRODUCT_ROWS", 2)
+        mp.setattr(tuning, "MIN_STACK_ROWS", 2)
+        mp.setattr(tuning, "MIN_STACK_ROWS_PRODUCT", 2)
         yield
 
 
@@ -318,8 +318,8 @@ def test_conv_as_stacks_of_small_products(name, small_products, monkeypatch):
     xs, ws, stride, padding, dilation = case
     x, w, gy, y_ref, dx_ref, dw_ref = conv_inputs(*case, len(name))
     stacked = []
-    real = conv_ops._small_rows
-    monkeypatch.setattr(conv_ops, "_small_rows", lambda *a: stacked.append(real(*a)) or
+    real = conv_kernels._small_rows
+    monkeypatch.setattr(conv_kernels, "_small_rows", lambda *a: stacked.append(real(*a)) or
                         stacked[-1])
     r = len(xs) - 2
     xt, wt = tf.constant(x), tf.constant(w)
@@ -345,12 +345,12 @@ def test_conv_bias_added_to_each_groups_output(name, blocks, monkeypatch):
     r = len(xs) - 2
     x, w, _, y_ref, _, _ = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 17)
     bias = np.random.default_rng(2).standard_normal(ws[-1]).astype(np.float32)
-    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", SMALL if blocks == "row-blocks" else 2048)
+    monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", SMALL if blocks == "row-blocks" else 2048)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
     saved = parallel._requested
     parallel.set_num_threads(2)
     try:
-        y = conv_ops.conv_forward(x, w, (1,) * r, (dilation,) * r, padding, bias)
+        y = conv_kernels.conv_forward(x, w, (1,) * r, (dilation,) * r, padding, bias)
     finally:
         parallel.set_num_threads(saved)
     assert_close(y, y_ref + bias, what="y")
@@ -367,20 +367,20 @@ def test_conv_bias_added_by_the_tap_major_product(name, blocks, monkeypatch):
     bias = np.random.default_rng(1).standard_normal(ws[-1]).astype(np.float32)
     r = len(xs) - 2
     if blocks == "row-blocks":
-        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", SMALL)
+        monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", SMALL)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
     products = []
-    real = conv_ops._Patches.with_ones
-    monkeypatch.setattr(conv_ops._Patches, "with_ones",
+    real = conv_kernels._Patches.with_ones
+    monkeypatch.setattr(conv_kernels._Patches, "with_ones",
                         lambda self, cols: products.append(cols.shape) or real(self, cols))
     saved = parallel._requested
     parallel.set_num_threads(2)
     try:
         for _ in range(2):
-            y = conv_ops.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding, bias)
+            y = conv_kernels.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding, bias)
             assert_close(y, y_ref + bias, what="y")
             # the patches alone (no ones) still give the plain convolution
-            assert_close(conv_ops.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding),
+            assert_close(conv_kernels.conv_forward(x, w, (stride,) * r, (dilation,) * r, padding),
                          y_ref, what="y without bias")
     finally:
         parallel.set_num_threads(saved)
@@ -402,9 +402,9 @@ def test_conv_backprop_both_gradients_from_dys_patches(name, stacks, forced):
     with pytest.MonkeyPatch.context() as mp:
         if stacks:
             mp.setattr(parallel, "_small_gemm", 200)
-            mp.setattr(conv_ops, "MIN_SMALL_ROWS", 1)
-            mp.setattr(conv_ops, "MIN_PRODUCT_ROWS", 1)
-        dx, dw = conv_ops.conv_backprop(x, w, gy, (stride,) * r, (dilation,) * r, pads)
+            mp.setattr(tuning, "MIN_STACK_ROWS", 1)
+            mp.setattr(tuning, "MIN_STACK_ROWS_PRODUCT", 1)
+        dx, dw = conv_kernels.conv_backprop(x, w, gy, (stride,) * r, (dilation,) * r, pads)
     assert dx.dtype == np.float32 and dw.dtype == np.float32
     assert_close(dx, dx_ref, what="dx")
     assert_close(dw, dw_ref, what="dw")
@@ -427,11 +427,11 @@ def test_conv_backprop_filter_gradient_from_dys_patches(name, forced):
     r = len(xs) - 2
     x, w, gy, _, dx_ref, dw_ref = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 5)
     rows = []
-    real = conv_ops._forward_job
+    real = conv_kernels._forward_job
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(conv_ops, "_forward_job", lambda *a, **k: rows.append(
+        mp.setattr(conv_kernels, "_forward_job", lambda *a, **k: rows.append(
             k.get("rows") is not None) or real(*a, **k))
-        dx, dw = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+        dx, dw = conv_kernels.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
     assert rows == [True]
     assert_close(dx, dx_ref, what="dx")
     assert_close(dw, dw_ref, what="dw")
@@ -448,17 +448,17 @@ def test_conv_backprop_writes_dx_over_dy_into(name, blocks, forced, monkeypatch)
     ws = ws[:-1] + (xs[-1],)                          # as many output as input channels
     x, w, gy, _, dx_ref, dw_ref = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 9)
     if blocks == "row-blocks":
-        monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 64)
+        monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", 64)
     g = gy.copy()
-    dx, dw = conv_ops.conv_backprop(x, w, g, (1,) * r, (dilation,) * r, padding, into=True)
+    dx, dw = conv_kernels.conv_backprop(x, w, g, (1,) * r, (dilation,) * r, padding, into=True)
     assert dx is g
     assert_close(dx, dx_ref, what="dx")
     assert_close(dw, dw_ref, what="dw")
-    dx2, _ = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+    dx2, _ = conv_kernels.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
     np.testing.assert_allclose(dx2, dx, rtol=1e-6, atol=1e-6)
     xs, ws, padding, dilation = FEWER_OUT_CASES["2d-valid-dilated"]
     x, w, gy, _, dx_ref, _ = conv_inputs(xs, ws, 1, padding, dilation, 3)
-    dx, _ = conv_ops.conv_backprop(x, w, gy, (1, 1), (dilation,) * 2, padding, into=True)
+    dx, _ = conv_kernels.conv_backprop(x, w, gy, (1, 1), (dilation,) * 2, padding, into=True)
     assert not np.shares_memory(dx, gy)
     assert_close(dx, dx_ref, what="dx")
 
@@ -482,18 +482,18 @@ def test_conv_patches_made_a_few_images_at_a_time(name, monkeypatch):
     xs, ws, padding, dilation = GROUPED_CASES[name]
     r = len(xs) - 2
     x, w, gy, y_ref, dx_ref, dw_ref = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 3)
-    outs, pads = conv_ops.window_geometry("Conv", xs[1:1 + r], ws[:r], (1,) * r,
+    outs, pads = windows.window_geometry("Conv", xs[1:1 + r], ws[:r], (1,) * r,
                                           (dilation,) * r, padding)
-    per_image = conv_ops._Patches(x, ws[:r], (1,) * r, (dilation,) * r, outs, pads,
+    per_image = conv_kernels._Patches(x, ws[:r], (1,) * r, (dilation,) * r, outs, pads,
                                   xs[-1] // ws[r], 1).image_bytes
-    monkeypatch.setattr(conv_ops, "GROUP_BYTES", 3 * per_image)
-    monkeypatch.setattr(conv_ops, "SUB_BYTES", per_image * 3 // 2)
+    monkeypatch.setattr(tuning, "CONV_GROUP_BYTES", 3 * per_image)
+    monkeypatch.setattr(tuning, "CONV_SUB_BYTES", per_image * 3 // 2)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
     groups, copied = [], []
-    real_blocks, real_copy = conv_ops._Patches.blocks, conv_ops._Patches._copy
-    monkeypatch.setattr(conv_ops._Patches, "blocks",
+    real_blocks, real_copy = conv_kernels._Patches.blocks, conv_kernels._Patches._copy
+    monkeypatch.setattr(conv_kernels._Patches, "blocks",
                         lambda self, a, s, e: groups.append(e - s) or real_blocks(self, a, s, e))
-    monkeypatch.setattr(conv_ops._Patches, "_copy",
+    monkeypatch.setattr(conv_kernels._Patches, "_copy",
                         lambda self, win: copied.append(win.shape[0]) or real_copy(self, win))
     saved = parallel._requested
     parallel.set_num_threads(2)
@@ -503,7 +503,7 @@ def test_conv_patches_made_a_few_images_at_a_time(name, monkeypatch):
             tape.watch([xt, wt])
             y = CONV_FNS[r](xt, wt, 1, padding, dilations=dilation)
         dx, dw = tape.gradient(y, [xt, wt], output_gradients=tf.constant(gy))
-        dx2, dw2 = conv_ops.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
+        dx2, dw2 = conv_kernels.conv_backprop(x, w, gy, (1,) * r, (dilation,) * r, padding)
     finally:
         parallel.set_num_threads(saved)
     # groups of several images (of x, or of dy for the gradients), each copied in blocks
@@ -523,15 +523,15 @@ def test_small_products_cover_every_row(m, small_products):
     a = rng.standard_normal((m, 30)).astype(np.float32)
     b = rng.standard_normal((30, 10)).astype(np.float32)
     g = rng.standard_normal((m, 10)).astype(np.float32)
-    r = conv_ops._small_rows(m, 30, 10, np.dtype(np.float32))
+    r = conv_kernels._small_rows(m, 30, 10, np.dtype(np.float32))
     assert r == m // -(-m // (2000 // 300)) and 0 < r < m
     out = np.full((m, 10), np.nan, np.float32)
-    conv_ops._product(a, b, out)
+    conv_kernels._product(a, b, out)
     assert_close(out, a.astype(np.float64) @ b, rtol=1e-6)
-    assert_close(conv_ops._product_t(a, g), a.T.astype(np.float64) @ g, rtol=1e-6)
+    assert_close(conv_kernels._product_t(a, g), a.T.astype(np.float64) @ g, rtol=1e-6)
     # float64, and products within the limit, take one product
-    assert conv_ops._small_rows(m, 30, 10, np.dtype(np.float64)) == 0
-    assert conv_ops._small_rows(m, 30, 3, np.dtype(np.float32)) == 0
+    assert conv_kernels._small_rows(m, 30, 10, np.dtype(np.float64)) == 0
+    assert conv_kernels._small_rows(m, 30, 3, np.dtype(np.float32)) == 0
 
 
 @pytest.mark.parametrize("setting, limit", [("off", 0), ("0", 0), ("on", 1_000_000)])
@@ -566,7 +566,7 @@ def test_small_gemm_macs_from_the_blas_core_name(core, limit, monkeypatch):
 
 
 def test_aligned_copies_only_when_needed():
-    from ember.framework.memory import aligned
+    from ember.runtime.memory import aligned
     base = np.arange(40, dtype=np.float32)
     for start in range(4):
         a = base[start:start + 36].reshape(6, 6)
@@ -582,7 +582,7 @@ def test_aligned_copies_only_when_needed():
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), ()])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
 def test_empty_aligned_starts_on_the_boundary(shape, dtype):
-    from ember.framework.memory import empty_aligned
+    from ember.runtime.memory import empty_aligned
     for alignment in (64, 128):
         a = empty_aligned(shape, dtype, alignment)
         assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous
@@ -597,7 +597,7 @@ def test_empty_aligned_starts_on_the_boundary(shape, dtype):
 def test_conv_patch_buffers_start_on_a_cache_line(channels):
     x = np.ones((4, 9, 9, channels), np.float32)
     for images in (1, 3):
-        p = conv_ops._Patches(x, (3, 3), (1, 1), (1, 1), (9, 9), ((1, 1), (1, 1)), 1, images)
+        p = conv_kernels._Patches(x, (3, 3), (1, 1), (1, 1), (9, 9), ((1, 1), (1, 1)), 1, images)
         assert p.cols.ctypes.data % 64 == 0
         assert p.tap_major == (channels == 1)
 
@@ -609,12 +609,12 @@ def test_first_layer_filter_gradient_runs_on_threads(monkeypatch):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((64, 28, 28, 1)).astype(np.float32)
     g = rng.standard_normal((64, 28, 28, 32)).astype(np.float32)
-    assert conv_ops._group_size(x, (3, 3), (28, 28), 1, 32)[1]        # by its MACs alone
+    assert conv_kernels._group_size(x, (3, 3), (28, 28), 1, 32)[1]        # by its MACs alone
     sizes = []
-    real = conv_ops._run_groups
-    monkeypatch.setattr(conv_ops, "_run_groups",
+    real = conv_kernels._run_groups
+    monkeypatch.setattr(conv_kernels, "_run_groups",
                         lambda n, size, fn: sizes.append(size) or real(n, size, fn))
-    dw = conv_ops.conv_filter_grad(x, (3, 3, 1, 32), g, (1, 1), (1, 1), "SAME")
+    dw = conv_kernels.conv_filter_grad(x, (3, 3, 1, 32), g, (1, 1), (1, 1), "SAME")
     assert sizes == [(32, False)]                      # two groups, on threads
     xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).astype(np.float64)
     want = np.stack([np.einsum("nhwc,nhwo->co", xp[:, i:i + 28, j:j + 28], g)
@@ -698,7 +698,7 @@ def test_depthwise_conv2d(name, cf, forced):
 
 def test_forced_settings_make_small_blocks_and_several_shares(forced):
     """The knobs the other tests turn really reach the kernels' block and share sizes."""
-    assert conv_ops._block_shape([7, 6], 27, 4) == (1, 1)          # one output row a block
+    assert conv_kernels._block_shape([7, 6], 27, 4) == (1, 1)          # one output row a block
     assert parallel.split(3, 1) == [(0, 1), (1, 3)]
     blocks = ChannelBlocks(663, 16, 4)
     assert blocks.rows == blocks.k == 128                           # 128 of 663 rows a block
@@ -849,7 +849,7 @@ def test_max_pool_gradient_makes_its_dy_block_by_block(forced):
 def test_batch_norm_backward_writes_dx_over_dy_into(relu, rows, forced):
     """With ``into``, the batch-norm gradient's dx takes dy's buffer (the relu mask too is
     applied there) and equals the dx of a fresh buffer."""
-    from ember.ops.normalization_ops import batch_norm_backward
+    from ember.runtime.batch_norm_kernels import batch_norm_backward
     rng = np.random.default_rng(rows)
     x = (rng.standard_normal((rows, 24)) * 2 + 0.5).astype(np.float32)
     g = rng.standard_normal((rows, 24)).astype(np.float32)
@@ -873,7 +873,7 @@ def test_fused_batch_norm_statistics_from_raw_sums_or_around_a_shift(offset, raw
     """A block's raw sums give its statistics while mean**2 <= 16 * variance (unit noise:
     offsets up to 4), precisely; beyond, its moments around one of its values do. (The
     56 rows after the bulk block may fall either way near the bound.)"""
-    from ember.ops import normalization_ops
+    from ember.runtime import batch_norm_kernels as normalization_ops
     calls = []
     real = normalization_ops.moments
     monkeypatch.setattr(normalization_ops, "moments",
@@ -899,12 +899,12 @@ def test_fused_batch_norm_statistics_from_raw_sums_or_around_a_shift(offset, raw
 def test_fused_batch_norm_blocks_choose_raw_sums_or_moments_each(monkeypatch):
     """Blocks decide one by one: rows near zero take raw sums, rows far from it their
     moments, and the blocks join precisely (the statistics against float64)."""
-    from ember.ops import normalization_ops
+    from ember.runtime import batch_norm_kernels as normalization_ops
     calls = []
     real = normalization_ops.moments
     monkeypatch.setattr(normalization_ops, "moments",
                         lambda b: calls.append(len(b)) or real(b))
-    monkeypatch.setattr(ChannelBlocks, "BLOCK_BYTES", 8 * 1024)
+    monkeypatch.setattr(tuning, "CHANNEL_BLOCK_BYTES", 8 * 1024)
     rng = np.random.default_rng(5)
     c = 8
     x = rng.standard_normal((4096, c))
@@ -1132,18 +1132,20 @@ def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
     bias = np.random.default_rng(1).standard_normal(ws[-1]).astype(np.float32)
     geom = ((1, 1), (1, 1), "SAME")
     plans = []
-    real_plan = conv_ops._Patches.plan
-    monkeypatch.setattr(conv_ops._Patches, "plan",
+    real_plan = conv_kernels._Patches.plan
+    monkeypatch.setattr(conv_kernels._Patches, "plan",
                         lambda self, *a: plans.append(real_plan(self, *a)) or plans[-1])
     saved = parallel._requested
     parallel.set_num_threads(2)
     try:
         got = {}
-        for lean in (True, False):
-            monkeypatch.setattr(conv_ops, "LEAN", lean)
-            got[lean] = (conv_ops.conv_forward(x, w, *geom, bias=bias),
-                         *conv_ops.conv_backprop(x, w, gy, *geom),
-                         conv_ops.conv_filter_grad(x, w.shape, gy, *geom))
+        real_lean = conv_kernels._Patches.lean
+        for lean in (True, False):      # False: every block the general way
+            monkeypatch.setattr(conv_kernels._Patches, "lean",
+                                real_lean if lean else lambda self: False)
+            got[lean] = (conv_kernels.conv_forward(x, w, *geom, bias=bias),
+                         *conv_kernels.conv_backprop(x, w, gy, *geom),
+                         conv_kernels.conv_filter_grad(x, w.shape, gy, *geom))
     finally:
         parallel.set_num_threads(saved)
     assert plans, "the prepared path did not run"
@@ -1167,7 +1169,7 @@ def test_conv_prepared_blocks_match_the_general_path(name, monkeypatch):
 def test_filter_gradient_stacks_over_k_rows(m, cx, k, want, monkeypatch):
     """The largest divisor of k of 24 or more whose product fits the small-matrix kernel."""
     monkeypatch.setattr(parallel, "_small_gemm", 1_000_000)
-    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float32)) == want
-    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float64)) == 0
+    assert conv_kernels._k_rows(m, cx, k, np.dtype(np.float32)) == want
+    assert conv_kernels._k_rows(m, cx, k, np.dtype(np.float64)) == 0
     monkeypatch.setattr(parallel, "_small_gemm", 0)
-    assert conv_ops._k_rows(m, cx, k, np.dtype(np.float32)) == 0
+    assert conv_kernels._k_rows(m, cx, k, np.dtype(np.float32)) == 0

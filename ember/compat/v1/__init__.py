@@ -22,10 +22,10 @@ from ember import *  # noqa: F401,F403
 from ember import dtypes, errors, linalg, math, nest, random, test  # noqa: F401
 from ember.compat.v1 import train  # noqa: F401
 from ember.compat.v1.session import InteractiveSession, Session, get_default_session  # noqa
-from ember.framework import graph as _graph_mod
+from ember.engine import graph as _graph_mod
 from ember.framework.context import context as _context
 from ember.framework.context import settings as _settings
-from ember.framework.graph import Graph, Operation  # noqa: F401
+from ember.engine.graph import Graph, Operation  # noqa: F401
 from ember.framework.tensor import convert_to_tensor as _convert
 from ember.framework.variables import Variable  # noqa: F401
 
@@ -277,7 +277,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
               unconnected_gradients="none", **kwargs):
     """Symbolic gradients of ``sum(ys)`` with respect to each of ``xs`` (tensors or
     variables), added to the graph; None where unconnected."""
-    from ember.framework.tape import backward
+    from ember.engine.tape import backward
     g = _building_graph("gradients")
     ys_list = nest.flatten(ys)
     xs_list = nest.flatten(xs)

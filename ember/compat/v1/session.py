@@ -6,7 +6,8 @@ import numpy as np
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.graph import Operation, SymbolicTensor
+from ember.engine.graph import Operation, SymbolicTensor
+from ember.framework import hooks
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
@@ -16,6 +17,9 @@ _default_sessions = []
 
 def get_default_session():
     return _default_sessions[-1] if _default_sessions else None
+
+
+hooks.set_default_session_getter(get_default_session)
 
 
 class Session:
@@ -109,7 +113,7 @@ class Session:
                     raise TypeError(f"Cannot feed {key!r}: feed keys must be tensors of the "
                                     f"graph")
                 feed_keys.append(t)
-            from ember.framework.compiler import compile_plan
+            from ember.engine.compiler import compile_plan
             plan = compile_plan(self.graph, tensors, feed_keys, targets)
             # keep the fetched objects alive: the cache is keyed by their ids
             cached = (flat, feed_keys, plan, raw, list(feed_dict))

@@ -33,7 +33,7 @@ class Optimizer:
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
                           aggregation_method=None, colocate_gradients_with_ops=False,
                           grad_loss=None):
-        from ember.framework.tape import GradientTape
+        from ember.engine.tape import GradientTape
         if callable(loss) and context.graph is None:
             with GradientTape() as tape:
                 value = loss()
@@ -263,8 +263,8 @@ class Saver:
         arrays = {}
         for name, v in self._variables().items():
             if v._array is None:
-                from ember.framework.graph import _uninitialized
-                raise _uninitialized(v)
+                from ember.framework.variables import uninitialized_error
+                raise uninitialized_error(v)
             arrays[name] = np.asarray(v._array)
         directory = os.path.dirname(os.path.abspath(save_path))
         os.makedirs(directory, exist_ok=True)

@@ -523,7 +523,7 @@ def call_output_spec(layer, inputs, *args, **kwargs):
     """Output KerasTensors of calling ``layer`` on KerasTensors ``inputs``: the call is
     traced into a scratch graph, so shapes and dtypes come from the ops' own inference."""
     from ember.framework.context import context
-    from ember.framework.graph import FuncGraph, SymbolicTensor
+    from ember.engine.graph import FuncGraph, SymbolicTensor
     from ember.keras.keras_tensor import KerasTensor
     graph = FuncGraph(f"{layer.name}_spec")
     prev_graph, prev_tapes = context.graph, context.tapes

@@ -1,7 +1,7 @@
 """OpLayer: one ember op applied to KerasTensors inside a functional model."""
 from __future__ import annotations
 
-from ember.framework.op import execute
+from ember.engine.dispatch import execute
 from ember.keras import backend
 from ember.keras.layers.layer import Layer
 from ember.keras.keras_tensor import KerasTensor

@@ -1,4 +1,4 @@
-"""ember.framework.parallel (work shares, worker threads, BLAS thread control) and
+"""ember.runtime.parallel (work shares, worker threads, BLAS thread control) and
 ember.config.threading."""
 import contextlib
 import itertools
@@ -11,8 +11,8 @@ import pytest
 
 import ember as tf
 from ember.config import threading as config_threading
-from ember.framework import parallel
-from ember.ops import conv_ops
+from ember.runtime import parallel
+from ember.runtime import tuning
 
 TIMEOUT = 20        # seconds a thread may take before the test calls it a deadlock
 
@@ -424,7 +424,7 @@ def test_one_thread_runs_kernels_in_the_caller(monkeypatch, threads):
     same kernel does."""
     parallel.set_num_threads(threads)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
-    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 256)     # several blocks of images
+    monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", 256)     # several blocks of images
     created = []
 
     class Worker(parallel._Worker):
@@ -597,7 +597,7 @@ def test_matmul_with_an_epilogue_in_blocks(shapes, monkeypatch):
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "MIN_MACS", 1)
     import ember.ops.linalg_ops as linalg
-    monkeypatch.setattr(linalg, "EPILOGUE_BYTES", 512)          # several blocks
+    monkeypatch.setattr(tuning, "EPILOGUE_BYTES", 512)          # several blocks
     blocks = []
     real = parallel.map_items
     monkeypatch.setattr(parallel, "map_items",

@@ -1,4 +1,4 @@
-"""The compiler's layer-pattern pass (ember.framework.patterns): which nodes a compiled plan
+"""The compiler's fusions (declared in ember/ops/fusions.py): which nodes a compiled plan
 holds for conv / bias / batch-norm / ReLU blocks and their gradients, and that the fused
 plans compute what the same code computes eagerly."""
 import numpy as np
@@ -400,7 +400,7 @@ def test_a_cast_used_otherwise_stays():
 
 
 def test_plans_with_threaded_kernels_hold_blas_to_one_thread():
-    from ember.framework import parallel
+    from ember.runtime import parallel
 
     def conv(x, w):
         return tf.nn.conv2d(x, w, 1, "SAME")
@@ -495,7 +495,8 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     """max pool -> dropout (seeded): the keep mask's uniforms are drawn and compared
     inside the pooling (a third output, read again by the gradient), block by block on
     two threads, giving exactly what the plan without that fold gives, call after call."""
-    from ember.framework import parallel, patterns
+    from ember.runtime import parallel
+    from ember.engine import fusion
 
     def fn(x, wy):
         with tf.GradientTape() as tape:
@@ -510,8 +511,8 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
             tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))]
     monkeypatch.setattr(parallel, "_requested", 2)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    from ember.ops import pool_ops
-    monkeypatch.setattr(pool_ops, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
+    from ember.runtime import tuning
+    monkeypatch.setattr(tuning, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
     tf.random.set_seed(3)
     fused = tf.function(fn)
     plan = fused.get_concrete_function(*args)._compiled()
@@ -519,13 +520,13 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     assert len(pool.outputs) == 3 and pool.attrs["mask_at"] is not None
     assert "RandomUniform" not in ops(plan) and "GreaterEqual" not in ops(plan)
     got = [[np.asarray(o) for o in fused(*args)] for _ in range(2)]
-    real = patterns.fold_dropout_masks_into_max_pools
-    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", lambda ir: None)
+    (fold,) = [f for f in fusion.fusions() if f.name == "dropout_masks_into_max_pools"]
+    monkeypatch.setattr(fold, "enabled", False)
     tf.random.set_seed(3)
     plain = tf.function(fn)
     assert "RandomUniform" in ops(plain.get_concrete_function(*args)._compiled())
     want = [[np.asarray(o) for o in plain(*args)] for _ in range(2)]
-    monkeypatch.setattr(patterns, "fold_dropout_masks_into_max_pools", real)
+    monkeypatch.setattr(fold, "enabled", True)
     for g_call, w_call in zip(got, want):
         for g, w in zip(g_call, w_call):
             np.testing.assert_array_equal(g, w)
@@ -658,7 +659,9 @@ def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
     training's, through the blocked kernel and through the one that runs the replaced
     steps in turn."""
     from ember.ops import linalg_ops
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", blocks)
+    if not blocks:      # the kernel runs the replaced steps one after another
+        monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
+                            staticmethod(lambda *args: False))
     _, eager_w, eager_loss = _train_dense(True)
     model, weights, loss = _train_dense(False)
     plans = _train_plans(model)
@@ -676,7 +679,7 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
     """The blocked kernel computes what the replaced nodes compute (within float32's last
     digits: its blocks' products are BLAS products of other shapes), and really runs (on
     more threads than one, and on one)."""
-    from ember.framework import parallel
+    from ember.runtime import parallel
     from ember.ops import linalg_ops
     calls = []
     blocked = linalg_ops._MatMulGradUpdate._blocked
@@ -686,10 +689,11 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
         return blocked(*args)
 
     monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocked", staticmethod(counting))
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", False)
-    _, plain, _ = _train_dense(False)
+    with monkeypatch.context() as mp:       # the replaced steps one after another
+        mp.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
+                   staticmethod(lambda *args: False))
+        _, plain, _ = _train_dense(False)
     assert not calls
-    monkeypatch.setattr(linalg_ops, "UPDATE_BLOCKS", True)
     for threads in (2, 1):
         monkeypatch.setattr(parallel, "num_threads", lambda t=threads: t)
         _, fused, _ = _train_dense(False)
@@ -802,3 +806,44 @@ def test_two_training_steps_in_one_function_both_join():
     for c, e in ((c1, e1), (c2, e2), (cv, ev)):
         np.testing.assert_allclose(c, e, rtol=1e-5, atol=1e-5)
     assert not np.allclose(e1 * 0.5, e2)            # the second step saw the new weight
+
+
+OPTIMIZERS = {
+    # optimizer -> the fused product kernel its weight gradients run in (docs/architecture.md)
+    "sgd": (lambda: tf.keras.optimizers.SGD(0.05), "_MatMulEx"),
+    "nesterov": (lambda: tf.keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+                 "_MatMulEx"),
+    "adam": (lambda: tf.keras.optimizers.Adam(0.01), "_MatMulTreesEx"),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_other_optimizers_updates_run_inside_the_gradient_product(name):
+    """Not only SGD with momentum: plain SGD's step (one op on the gradient), Nesterov's
+    (the scaled gradient read twice) and Adam's two moments (the gradient read by two
+    trees) run on the weight gradient's blocks; training matches eager training."""
+    make, kernel = OPTIMIZERS[name]
+
+    def train(run_eagerly):
+        tf.keras.utils.set_random_seed(5)
+        model = tf.keras.Sequential([
+            tf.keras.layers.Input((40,)), tf.keras.layers.Dense(32, activation="tanh"),
+            tf.keras.layers.Dense(24), tf.keras.layers.Dense(6)])
+        model.compile(optimizer=make(), run_eagerly=run_eagerly,
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        rng = np.random.default_rng(21)
+        x = rng.standard_normal((64, 40)).astype(np.float32)
+        y = rng.integers(0, 6, 64)
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+        return model, [w.numpy() for w in model.weights]
+
+    _, eager = train(True)
+    model, compiled = train(False)
+    plans = _train_plans(model)
+    assert plans
+    for c in plans:
+        nodes = c._compiled().nodes
+        grads = [n for n in nodes if n.op.name == kernel and n.attrs.get("transpose_a")]
+        assert len(grads) == 3, [n.op.name for n in nodes]   # each kernel's x^T @ dy
+    for i, (w, e) in enumerate(zip(compiled, eager)):
+        np.testing.assert_allclose(w, e, rtol=2e-5, atol=2e-6, err_msg=f"weight {i}")

@@ -8,6 +8,7 @@ import numpy as np
 
 from ember.framework import nest
 from ember.framework.context import context, current as _current, new_state as _new_state
+from ember.framework.hooks import library
 from ember.framework.op import Op, OpCall
 
 __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "backward", "record"]
@@ -151,7 +152,6 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """d target / d source for each source, shaped ``target.shape + source.shape``."""
-        from ember.ops import array_ops
         if self._used and not self._persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
                                "set of gradients (or jacobians)")
@@ -163,7 +163,7 @@ class GradientTape:
         rows = [[] for _ in srcs]
         with self._paused():
             for i in range(n):
-                onehot = array_ops.one_hot_flat(i, n, target.dtype, tshape)
+                onehot = library.one_hot_flat(i, n, target.dtype, tshape)
                 gs = backward(self._calls, [target], [onehot], srcs, unconnected_gradients)
                 for k, g in enumerate(gs):
                     rows[k].append(g)
@@ -173,9 +173,9 @@ class GradientTape:
             if all(g is None for g in r):
                 out.append(None)
                 continue
-            r = [g if g is not None else array_ops.zeros(sshape, s.dtype) for g in r]
-            stacked = array_ops.stack(r) if r else array_ops.zeros([0] + sshape, s.dtype)
-            out.append(array_ops.reshape(stacked, tshape + sshape))
+            r = [g if g is not None else library.zeros(sshape, s.dtype) for g in r]
+            stacked = library.stack(r) if r else library.zeros([0] + sshape, s.dtype)
+            out.append(library.reshape(stacked, tshape + sshape))
         if not self._persistent:
             self._calls = []
         return nest.pack_sequence_as(sources, out)
@@ -184,7 +184,6 @@ class GradientTape:
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example jacobians: ``target[b, ...]`` w.r.t. ``source[b, ...]``, shaped
         ``[b] + target.shape[1:] + source.shape[1:]``; examples must be independent."""
-        from ember.ops import array_ops
         if self._used and not self._persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
                                "set of gradients (or jacobians)")
@@ -202,19 +201,19 @@ class GradientTape:
         cols = []
         with self._paused():
             for j in range(per):
-                onehot = array_ops.one_hot_rows(j, per, b, target.dtype, tshape)
+                onehot = library.one_hot_rows(j, per, b, target.dtype, tshape)
                 (g,) = backward(self._calls, [target], [onehot], [source], unconnected_gradients)
                 if g is None:
                     if unconnected_gradients == UnconnectedGradients.NONE:
                         if not self._persistent:
                             self._calls = []
                         return None
-                    g = array_ops.zeros(sshape, source.dtype)
-                cols.append(array_ops.reshape(g, [b, -1]))
-        stacked = array_ops.stack(cols, axis=1)
+                    g = library.zeros(sshape, source.dtype)
+                cols.append(library.reshape(g, [b, -1]))
+        stacked = library.stack(cols, axis=1)
         if not self._persistent:
             self._calls = []
-        return array_ops.reshape(stacked, [b] + tshape[1:] + sshape[1:])
+        return library.reshape(stacked, [b] + tshape[1:] + sshape[1:])
 
 
 def _as_tensor(t):
@@ -251,7 +250,6 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
     Sums each input's gradient back to the input's shape (undoing broadcasting) here,
     once, so op gradients may return broadcast-shaped results.
     """
-    from ember.ops import array_ops, math_ops
 
     producer = {}
     for i, c in enumerate(calls):
@@ -285,10 +283,10 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
         if id(t) not in live:
             continue
         if g is None:
-            g = array_ops.ones_like(t)
+            g = library.ones_like(t)
         else:
             g = _as_tensor(g)
-        _accumulate(grads, t, g, math_ops)
+        _accumulate(grads, t, g)
 
     for i in reversed(order):
         c = calls[i]
@@ -301,7 +299,7 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
         for o in c.outputs:
             g = grads.get(id(o))
             if g is None and fill and _float_like(o):
-                g = array_ops.zeros_like(o)
+                g = library.zeros_like(o)
             out_grads.append(g)
         c.needs = tuple(id(inp) in live and _float_like(inp) for inp in c.inputs)
         in_grads = c.op.grad(c, *out_grads)
@@ -314,24 +312,24 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
             if g is None or id(inp) not in live or not _float_like(inp):
                 continue
             g = _as_tensor(g)
-            g = array_ops.sum_to_shape_of(g, inp)
-            _accumulate(grads, inp, g, math_ops)
+            g = library.sum_to_shape_of(g, inp)
+            _accumulate(grads, inp, g)
 
     result = []
     for s in sources:
         g = grads.get(id(s))
         if g is None and unconnected == UnconnectedGradients.ZERO:
-            g = array_ops.zeros_like(s) if hasattr(s, "op") or type(s).__name__ == \
-                "EagerTensor" else array_ops.zeros(s.shape.as_list(), s.dtype)
+            g = library.zeros_like(s) if hasattr(s, "op") or type(s).__name__ == \
+                "EagerTensor" else library.zeros(s.shape.as_list(), s.dtype)
         elif g is not None and not _float_like(s):
             g = None
         result.append(g)
     return result
 
 
-def _accumulate(grads, t, g, math_ops):
+def _accumulate(grads, t, g):
     prev = grads.get(id(t))
-    grads[id(t)] = g if prev is None else math_ops.add(prev, g)
+    grads[id(t)] = g if prev is None else library.add(prev, g)
 
 
 class _CustomGradientOp(Op):

@@ -25,7 +25,7 @@ import numpy as np
 
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError, NotFoundError
-from ember.framework.graph import FuncGraph, Graph, Operation, SymbolicTensor
+from ember.engine.graph import FuncGraph, Graph, Operation, SymbolicTensor
 from ember.framework.op import get_op
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
@@ -78,7 +78,7 @@ class _Writer:
             return {"array": self.array(value)}
         if getattr(value, "_is_ember_variable", False):
             return {"variable": self.variable(value)}
-        from ember.framework.subgraph import SubFunction
+        from ember.engine.subgraph import SubFunction
         if isinstance(value, SubFunction):
             return {"subgraph": self.subgraph(value)}
         raise TypeError(f"cannot write attribute {value!r} ({type(value).__name__}) to a graph "
@@ -225,7 +225,7 @@ class _LoadedSubFunction:
 
     def run(self, inputs, captures):
         if self._plan is None:
-            from ember.framework.compiler import compile_plan
+            from ember.engine.compiler import compile_plan
             targets = [op for op in self.graph._operations
                        if op.op_def.name == "AssignVariable"]
             self._plan = compile_plan(self.graph, self.outputs,
@@ -251,7 +251,7 @@ class LoadedGraph:
 
     def _compiled(self):
         if self._plan is None:
-            from ember.framework.compiler import compile_plan
+            from ember.engine.compiler import compile_plan
             stateful = [op for op in self.graph._operations if op.op_def.stateful and
                         op.op_def.name not in ("ReadVariable", "Placeholder")]
             self._plan = compile_plan(self.graph, self.outputs, self.inputs, stateful)

@@ -1,4 +1,4 @@
-"""ember.framework.memory: heap settings and kernel scratch buffers."""
+"""ember.runtime.memory: heap settings and kernel scratch buffers."""
 import os
 import platform
 import subprocess
@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from ember.framework import memory
+from ember.runtime import memory
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -135,17 +135,17 @@ def test_convolution_on_scratch_matches_direct_sum():
 
 def test_convolution_buffers_are_bounded_least_recently_used_first(monkeypatch):
     import ember
-    from ember.ops import conv_ops
+    from ember.runtime import tuning
     memory.release_scratch()
     w = ember.ones([3, 3, 2, 2])
     ember.nn.conv2d(ember.ones([1, 8, 8, 2]), w, 1, "SAME")
     one = sum(p.nbytes for p in memory.thread_cache("conv.patches").values())
-    monkeypatch.setattr(conv_ops, "PATCH_CACHE_BYTES", 2 * one + one // 2)
+    monkeypatch.setattr(tuning, "CONV_CACHE_BYTES", 2 * one + one // 2)
     for size in (8, 9, 10, 8):             # three geometries, then the first again
         y = ember.nn.conv2d(ember.ones([1, size, size, 2]), w, 1, "SAME")
         np.testing.assert_allclose(y.numpy()[0, 1, 1], 18.0)
     cache = memory.thread_cache("conv.patches")
-    assert sum(p.nbytes for p in cache.values()) <= conv_ops.PATCH_CACHE_BYTES
+    assert sum(p.nbytes for p in cache.values()) <= tuning.CONV_CACHE_BYTES
     sizes = [key[0][0] for key in cache]
     assert sizes[-1] == 8 and 9 not in sizes             # the oldest went first
     memory.release_scratch()

@@ -1,10 +1,10 @@
-"""ember.framework.fastpath: the fast forms agree with plain NumPy on the shapes they take."""
+"""ember.runtime.fastpath: the fast forms agree with plain NumPy on the shapes they take."""
 import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework import fastpath
-from ember.framework.fastpath import add_reduce, widen_operands
+from ember.runtime import fastpath, tuning
+from ember.runtime.fastpath import add_reduce, widen_operands
 
 
 @pytest.mark.parametrize("shape,axes", [
@@ -77,7 +77,7 @@ def test_bias_add_eager_and_compiled_plan_match_numpy():
 
 
 def test_channel_ufunc_writes_into_out():
-    from ember.framework.fastpath import channel_ufunc
+    from ember.runtime.fastpath import channel_ufunc
     rng = np.random.default_rng(5)
     x = rng.standard_normal((32, 16, 16, 24)).astype(np.float32)
     v = rng.standard_normal(24).astype(np.float32)
@@ -95,8 +95,8 @@ def test_channel_ufunc_writes_into_out():
 def test_chunked_tree_matches_whole_arrays(monkeypatch):
     """A FusedElementwise tree on large arrays runs chunk by chunk (several chunks, a short
     last one) with the same values as running each ufunc on the whole arrays."""
-    from ember.framework import fastpath
-    monkeypatch.setattr(fastpath, "CHUNK", 1000)
+    from ember.runtime import fastpath
+    monkeypatch.setattr(tuning, "CHUNK", 1000)
     rng = np.random.default_rng(0)
     v = rng.standard_normal((700, 401)).astype(np.float32)       # 280700: not a multiple
     g = rng.standard_normal((700, 401)).astype(np.float32)
@@ -115,9 +115,10 @@ def test_large_in_place_variable_updates_run_in_chunks(kind, monkeypatch):
     """A compiled assign_add/assign_sub on a large variable updates it chunk by chunk on
     two threads (a short last chunk), to the same values; a small variable takes one
     call."""
-    from ember.framework import fastpath, parallel
-    monkeypatch.setattr(fastpath, "CHUNK", 1000)
-    monkeypatch.setattr(fastpath, "MIN_CHUNKED", 4000)
+    from ember.runtime import fastpath
+    from ember.runtime import parallel
+    monkeypatch.setattr(tuning, "CHUNK", 1000)
+    monkeypatch.setattr(tuning, "MIN_CHUNKED", 4000)
     chunks = []
     real = parallel.map_items
     monkeypatch.setattr(parallel, "map_items", lambda fn, n, *a, **k: chunks.append(n) or
@@ -141,7 +142,7 @@ def test_large_in_place_variable_updates_run_in_chunks(kind, monkeypatch):
 
 
 def test_chunked_tree_declines_broadcast_operands():
-    from ember.framework import fastpath
+    from ember.runtime import fastpath
     a = np.ones((600, 600), np.float32)
     assert fastpath.run_in_chunks((a, np.ones(600, np.float32)),
                                   ((np.add, (0, 1), None), (np.negative, (2,), None))) is None
@@ -165,7 +166,7 @@ def test_compiled_optimizer_style_update_on_large_arrays_matches_eager():
 
 
 def test_moments_keep_precision_next_to_a_large_mean():
-    from ember.framework import fastpath
+    from ember.runtime import fastpath
     rng = np.random.default_rng(2)
     x = (1000 + 0.01 * rng.standard_normal((3000, 16))).astype(np.float32)
     parts = [fastpath.moments(x[i:i + 512]) for i in range(0, 3000, 512)]
@@ -183,8 +184,8 @@ def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, thread
     """Batch-norm blocks: every row once, in order, each block but a last short one a
     multiple of k rows and at most BLOCK_BYTES; as many blocks as a multiple of the
     threads when the array is worth threads (an array of 3 MiB is not one block)."""
-    from ember.framework import parallel
-    from ember.framework.fastpath import ChannelBlocks
+    from ember.runtime import parallel
+    from ember.runtime.fastpath import ChannelBlocks
     saved = parallel._requested
     parallel.set_num_threads(threads)
     try:
@@ -197,7 +198,7 @@ def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, thread
     assert all(e == s2 for (_, e), (s2, _) in zip(blocks, blocks[1:]))
     whole = [blk for blk in blocks if (blk[1] - blk[0]) % b.k == 0]
     assert len(blocks) - len(whole) == (1 if p % b.k else 0)
-    assert all((e - s) * c * 4 <= ChannelBlocks.BLOCK_BYTES for s, e in blocks)
+    assert all((e - s) * c * 4 <= tuning.CHANNEL_BLOCK_BYTES for s, e in blocks)
     if threaded:
         assert len(whole) % threads == 0 and len(whole) >= threads
     else:
@@ -210,7 +211,7 @@ def test_channel_blocks_cover_the_rows_in_a_multiple_of_the_threads(p, c, thread
 def test_channel_blocks_tiles_and_totals(p, c):
     """``tiles`` repeats each per-channel vector along a wide row; ``totals`` adds up the
     blocks' column sums (wide rows and a short narrow last block) to per-channel values."""
-    from ember.framework.fastpath import ChannelBlocks
+    from ember.runtime.fastpath import ChannelBlocks
     rng = np.random.default_rng(p)
     blocks = ChannelBlocks(p, c, 4)
     a, b = (rng.standard_normal(c) for _ in range(2))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ember as tf
-from ember.framework.graph_io import load_graph, save_graph
+from ember.engine.graph_io import load_graph, save_graph
 
 
 def _mlp_function():
@@ -57,7 +57,7 @@ def test_loads_and_runs_in_a_fresh_process(tmp_path):
     np.save(tmp_path / "want.npy", want)
     script = textwrap.dedent(f"""
         import numpy as np
-        from ember.framework.graph_io import load_graph
+        from ember.engine.graph_io import load_graph
         g = load_graph({path!r})
         x = np.arange(8, dtype=np.float32).reshape(2, 4) / 10
         got = g(x)["probs"].numpy()

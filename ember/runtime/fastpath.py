@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ember.framework import parallel
+from ember.runtime import parallel, tuning
 
 
 _ONES = {}
@@ -125,16 +125,12 @@ class ChannelBlocks:
     inner loops; only a last block of fewer than k rows keeps its (rows, C) shape. ``run``
     hands the blocks to ember's threads.
 
-    Blocks of at most 4 MiB, as many as a multiple of the threads: few NumPy calls per
-    thread, which measured better on the MiniVGG training step than blocks of 512 KiB,
-    1 MiB or 2 MiB (-0.7 ms of 87 from 1 to 2 MiB, -0.8 ms of 83 from 2 to 4 MiB)."""
-
-    BLOCK_BYTES = 1 << 22
+    Blocks of at most tuning.CHANNEL_BLOCK_BYTES, as many as a multiple of the threads."""
 
     def __init__(self, p, c, itemsize):
         self.p, self.c = p, c
         self.k = k = max(1, -(-2048 // max(c, 1)))
-        self.rows = k * max(1, self.BLOCK_BYTES // (k * max(c, 1) * itemsize))
+        self.rows = k * max(1, tuning.CHANNEL_BLOCK_BYTES // (k * max(c, 1) * itemsize))
         self.threaded = parallel.worth_threads(p, c)
 
     def tiles(self, vectors, dtype):
@@ -256,8 +252,6 @@ class PerChannel:
         ufunc(w, t, out=w)
 
 
-CHUNK = 1 << 17             # elements per chunk of a chunked elementwise tree
-MIN_CHUNKED = 1 << 18       # arrays smaller than this run whole
 
 
 def run_in_chunks(arrays, steps, into=None):
@@ -268,7 +262,7 @@ def run_in_chunks(arrays, steps, into=None):
     (chunk by chunk, after the chunk's inputs were read)."""
     shape = None
     for a in arrays:
-        if type(a) is np.ndarray and a.size >= MIN_CHUNKED:
+        if type(a) is np.ndarray and a.size >= tuning.MIN_CHUNKED:
             shape = a.shape
             break
     if shape is None:
@@ -293,28 +287,28 @@ def run_in_chunks(arrays, steps, into=None):
         out = np.empty(n, probe.dtype)
 
     def chunk(i):
-        a = i * CHUNK
-        b = min(a + CHUNK, n)
+        a = i * tuning.CHUNK
+        b = min(a + tuning.CHUNK, n)
         run_steps([f[a:b] if np.ndim(f) else f for f in flat], steps, out[a:b])
 
-    parallel.map_items(chunk, -(-n // CHUNK))
+    parallel.map_items(chunk, -(-n // tuning.CHUNK))
     return out.reshape(shape)
 
 
 def update_in_place(ufunc, buf, value):
     """``ufunc(buf, value, out=buf)``, chunk by chunk across threads when both are one large
     C-contiguous shape (a variable's in-place update by an optimizer)."""
-    if type(value) is not np.ndarray or value.shape != buf.shape or buf.size < MIN_CHUNKED \
+    if type(value) is not np.ndarray or value.shape != buf.shape or buf.size < tuning.MIN_CHUNKED \
             or not (buf.flags.c_contiguous and value.flags.c_contiguous):
         ufunc(buf, value, out=buf)
         return
     b, v = buf.reshape(-1), value.reshape(-1)
 
     def chunk(i):
-        s = slice(i * CHUNK, (i + 1) * CHUNK)
+        s = slice(i * tuning.CHUNK, (i + 1) * tuning.CHUNK)
         ufunc(b[s], v[s], out=b[s])
 
-    parallel.map_items(chunk, -(-b.size // CHUNK))
+    parallel.map_items(chunk, -(-b.size // tuning.CHUNK))
 
 
 def _fits(ufunc, vals, buf):
@@ -356,19 +350,10 @@ def run_steps(env, steps, out, writable=None, scratch=False):
     return env[-1]
 
 
-# Batch statistics from raw sums (sum x, sum x * x) lose precision to cancellation when the
-# mean is large next to the spread: the variance's relative error grows by a factor of
-# 1 + mean**2 / variance. Up to mean**2 <= RAW_SPREAD * variance (at most 4 bits of float32's
-# 24 lost) the kernels use raw sums, which need no pass over x to subtract a shift;
-# activations after ReLUs sit well inside that. Beyond it they take the statistics around
-# a shift.
-RAW_SPREAD = 16.0
-
-
 def raw_sums_fit(mean, var):
     """True when raw sums keep batch statistics with these (float64) means and variances
-    precise (see RAW_SPREAD)."""
-    return bool(np.all(mean * mean <= RAW_SPREAD * var))
+    precise (see tuning.RAW_SPREAD)."""
+    return bool(np.all(mean * mean <= tuning.RAW_SPREAD * var))
 
 
 def moments(b2):

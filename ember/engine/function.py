@@ -14,8 +14,8 @@ import numpy as np
 
 from ember.framework import dtypes, nest
 from ember.framework.context import context, current as _current, new_state as _new_state
-from ember.framework.graph import FuncGraph, SymbolicTensor
-from ember.framework.parallel import ForkSafeLock
+from ember.engine.graph import FuncGraph, SymbolicTensor
+from ember.runtime.parallel import ForkSafeLock
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 
@@ -122,7 +122,7 @@ class ConcreteFunction:
         if self._plan is None:
             with self._lock:          # compiled once, whichever thread calls first
                 if self._plan is None:
-                    from ember.framework.compiler import compile_plan
+                    from ember.engine.compiler import compile_plan
                     stateful = [op for op in self.graph._operations
                                 if op.op_def.stateful and
                                 op.op_def.name not in ("ReadVariable", "Placeholder")]
@@ -168,7 +168,7 @@ class ConcreteFunction:
         """Runs the graph op by op through the eager dispatcher, so active tapes record it
         (gradients of a traced function called under a tape, w.r.t. the very argument
         tensors the tape watches)."""
-        from ember.framework.op import execute
+        from ember.engine.dispatch import execute
         env = {id(ph): a for ph, a in zip(self.inputs, args)}
         for node in _needed_ops(self.graph, self.outputs):
             name = node.op_def.name

@@ -15,13 +15,15 @@ import threading
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.parallel import ForkSafeLock
 from ember.framework.context import context, settings
 from ember.framework.errors import InvalidArgumentError
-from ember.framework.fastpath import update_in_place
+from ember.framework.hooks import default_session, library
+from ember.runtime.fastpath import update_in_place
+from ember.runtime.parallel import ForkSafeLock
 from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
+from ember.framework.variables import uninitialized_error
 
 __all__ = ["Graph", "FuncGraph", "Operation", "SymbolicTensor", "init_scope", "name_scope"]
 
@@ -72,21 +74,18 @@ class SymbolicTensor(Tensor):
     def __eq__(self, other):
         if not settings.eager_default:
             return self is other
-        from ember.ops.math_ops import equal_any
-        return equal_any(self, other)
+        return library.equal_any(self, other)
 
     def __ne__(self, other):
         if not settings.eager_default:
             return self is not other
-        from ember.ops.math_ops import not_equal_any
-        return not_equal_any(self, other)
+        return library.not_equal_any(self, other)
 
     def consumers(self):
         return [op for op in self.op.graph._operations if self in op.inputs]
 
     def eval(self, feed_dict=None, session=None):
-        from ember.compat.v1.session import get_default_session
-        session = session or get_default_session()
+        session = session or default_session()
         if session is None:
             raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
                              "registered. Use `with sess.as_default()` or pass session=")
@@ -121,8 +120,7 @@ class SymbolicTensor(Tensor):
                 f"Iterating over the symbolic tensor {self.name} (shape {self._shape}) is not "
                 f"allowed while tracing; use ember.while_loop or ember.unstack with a known "
                 f"size.")
-        from ember.ops import array_ops
-        return iter(array_ops.unstack(self, num=d))
+        return iter(library.unstack(self, num=d))
 
     def __index__(self):
         raise TypeError(f"The symbolic tensor {self.name} cannot be used as a Python int while "
@@ -169,8 +167,7 @@ class Operation:
         return tuple(self.outputs)
 
     def run(self, feed_dict=None, session=None):
-        from ember.compat.v1.session import get_default_session
-        session = session or get_default_session()
+        session = session or default_session()
         if session is None:
             raise ValueError("Cannot run operation: no default session is registered")
         session.run(self, feed_dict=feed_dict)
@@ -252,7 +249,7 @@ class _AssignVariable(Op):
             else:
                 new = np.array(value, dtype=variable.dtype.np, copy=True)
         elif old is None:
-            raise _uninitialized(variable)
+            raise uninitialized_error(variable)
         elif in_place and not variable._exposed and type(old) is np.ndarray and \
                 _fits_into(value, old):
             update_in_place(np.add if kind == "assign_add" else np.subtract, old, value)
@@ -270,16 +267,17 @@ class _AssignVariable(Op):
         return new
 
 
+def owned_array(variable):
+    """The variable's current array when a kernel may write it in place (no eager read
+    holds it: ``Variable.value()`` and ``numpy()`` hand arrays out), else None. For fused
+    kernels that update variables (ember.ops.linalg_ops._MatMulGradUpdate)."""
+    return None if variable._exposed else variable._array
+
+
 def _fits_into(value, buf):
     shape = np.shape(value)
     return shape == buf.shape or (len(shape) <= buf.ndim and
                                   np.broadcast_shapes(shape, buf.shape) == buf.shape)
-
-
-def _uninitialized(variable):
-    from ember.framework.errors import FailedPreconditionError
-    return FailedPreconditionError(f"Attempting to use uninitialized value "
-                                   f"{variable.name[:-2]}")
 
 
 class _NoOp(Op):
@@ -347,6 +345,12 @@ class Graph:
     @_control_stack.setter
     def _control_stack(self, value):
         self._per_thread.control = value
+
+    @staticmethod
+    def init_scope():
+        """``ember.init_scope()``: for core types that hold a graph but do not import the
+        engine (a variable's initializer in a traced function)."""
+        return init_scope()
 
     # -- building ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -464,7 +468,7 @@ class Graph:
                 for t, v in zip(outs, static if isinstance(static, tuple) else (static,)):
                     t._constant_value = np.asarray(v)
         if context.tapes and op.differentiable:
-            from ember.framework.tape import record
+            from ember.engine.tape import record
             record(op, tuple(inputs), tuple(outs), attrs)
         return list(outs) if op.multi_output else outs[0]
 

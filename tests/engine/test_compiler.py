@@ -7,7 +7,7 @@ import pytest
 
 import ember as tf
 import ember.compat.v1 as v1
-from ember.framework import compiler as C
+from ember.engine import compiler as C
 
 FOLD, SIMPLIFY, CSE, DCE, FUSE, REUSE = (
     C.fold_constants, C.simplify_arithmetic, C.eliminate_common_subexpressions,
@@ -378,7 +378,7 @@ def test_chunked_fused_tree_writes_its_result_into_a_fresh_input(monkeypatch):
     """A momentum-like update whose gradient is a matmul's fresh output, large enough to
     run chunk by chunk: the result goes into the gradient's buffer (``out_input``); a
     feed (the velocity) is never the donor, and the values match the unoptimized plan's."""
-    from ember.framework import fastpath
+    from ember.runtime import fastpath
     specs = [([600, 500], F32), ([600, 8], F32), ([8, 500], F32)]
 
     def fn(v, a, b):
@@ -407,7 +407,7 @@ def test_chunked_fused_tree_writes_its_result_into_a_fresh_input(monkeypatch):
 
 
 def test_run_in_chunks_into_an_input_or_a_new_array():
-    from ember.framework import fastpath
+    from ember.runtime import fastpath
     rng = np.random.default_rng(5)
     v, gr = (rng.standard_normal((700, 401)).astype(np.float32) for _ in range(2))
     steps = ((np.multiply, (0, 1), None), (np.multiply, (2, 3), None),
@@ -503,7 +503,7 @@ class _FailsOnNegative(Op):
 
 
 def test_plan_error_names_the_failing_node():
-    from ember.framework.op import execute as run_op
+    from ember.engine.dispatch import execute as run_op
     op = _FailsOnNegative()
 
     @tf.function

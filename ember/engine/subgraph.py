@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from ember.framework import nest
 from ember.framework.context import context
-from ember.framework.graph import FuncGraph
+from ember.framework.hooks import library
+from ember.engine.graph import FuncGraph
 from ember.framework.tensor import Tensor, convert_to_tensor
 
 __all__ = ["SubFunction"]
@@ -41,7 +42,7 @@ class SubFunction:
         self._grad_plan = None
 
     def _trace(self, fn, input_specs, outer, name, local_variables):
-        from ember.framework.tape import GradientTape
+        from ember.engine.tape import GradientTape
         graph = FuncGraph(name, outer=outer)
         graph._local_variables = set(local_variables)
         tape = GradientTape(persistent=True, watch_accessed_variables=False)
@@ -80,7 +81,7 @@ class SubFunction:
 
     def _compiled(self):
         if self._plan is None:
-            from ember.framework.compiler import compile_plan
+            from ember.engine.compiler import compile_plan
             targets = [op for op in self.graph._operations
                        if op.op_def.name == "AssignVariable"]
             self._plan = compile_plan(self.graph, self.outputs,
@@ -92,8 +93,8 @@ class SubFunction:
 
     def _grad_compiled(self):
         if self._grad_plan is None:
-            from ember.framework.compiler import compile_plan
-            from ember.framework.tape import UnconnectedGradients
+            from ember.engine.compiler import compile_plan
+            from ember.engine.tape import UnconnectedGradients
             graph = self.graph
             prev_graph, prev_tapes = context.graph, context.tapes
             context.graph = graph
@@ -110,8 +111,7 @@ class SubFunction:
                                                output_gradients=[u for _, u in float_out],
                                                unconnected_gradients=UnconnectedGradients.ZERO)
                 else:
-                    from ember.ops.array_ops import zeros_like
-                    grads = [zeros_like(s) for s in sources]
+                    grads = [library.zeros_like(s) for s in sources]
                 grads = [graph._bring_in(g) for g in grads]
             finally:
                 context.graph = prev_graph

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework.tape import GradientTape
+from ember.engine.tape import GradientTape
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 
 __all__ = ["compute_gradient", "max_error"]

@@ -41,7 +41,7 @@ import weakref
 
 import numpy as np
 
-from ember.framework.memory import platform_paths_off
+from ember.runtime.memory import platform_paths_off
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
-from ember.framework.fastpath import channel_ufunc, run_in_chunks, widen_operands
+from ember.runtime.fastpath import channel_ufunc, run_in_chunks, widen_operands
 from ember.framework.op import Op
-from ember.framework.parallel import single_threaded_blas, spinning
+from ember.runtime.parallel import single_threaded_blas, spinning
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
 
@@ -566,27 +566,24 @@ def _reuse_in_fused(ir, node, fresh, count):
 
 
 def fuse_layers(ir):
-    """Conv, batch-norm and ReLU sequences become fused kernels (ember.framework.patterns)."""
-    from ember.framework.patterns import fuse_layer_patterns
-    fuse_layer_patterns(ir)
+    """The registered fusions of stage "layers" (conv, batch-norm and ReLU sequences and
+    their gradients; ember.engine.fusion, declared in ember/ops/fusions.py)."""
+    from ember.engine.fusion import run_stage   # fusion imports this module
+    run_stage(ir, "layers")
 
 
 def fuse_into_kernels(ir):
-    """Elementwise trees that only a max pooling's gradient reads, that read a max
-    pooling's output or a product nobody else reads, run inside that kernel, block by
-    block (ember.framework.patterns)."""
-    from ember.framework import patterns
-    patterns.fold_elementwise_into_max_pool_grads(ir)
-    patterns.fold_elementwise_into_max_pools(ir)
-    patterns.fold_dropout_masks_into_max_pools(ir)
-    patterns.fold_elementwise_into_matmuls(ir)
+    """The registered fusions of stage "kernels": elementwise trees run inside the kernel
+    whose output they read or whose input they make, block by block."""
+    from ember.engine.fusion import run_stage
+    run_stage(ir, "kernels")
 
 
 def fuse_updates(ir):
-    """A dense layer's momentum update joins its input gradient's product
-    (ember.framework.patterns.fold_updates_into_input_grads)."""
-    from ember.framework.patterns import fold_updates_into_input_grads
-    fold_updates_into_input_grads(ir)
+    """The registered fusions of stage "updates", which need the in-place decisions for
+    variable updates (a dense layer's momentum update joins its input gradient)."""
+    from ember.engine.fusion import run_stage
+    run_stage(ir, "updates")
 
 
 PASSES = [fold_constants, simplify_arithmetic, eliminate_common_subexpressions,

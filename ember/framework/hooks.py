@@ -1,0 +1,47 @@
+"""Registration points through which upper layers plug into lower ones.
+
+ember's layers import only downward (see docs/architecture.md). Where a lower layer needs
+something an upper layer defines, the upper layer registers it here when it is imported:
+
+- ``library``: the few op-library functions that core types and the engine call (the
+  backward walker's zeros, ones, sums and stacks; a symbolic tensor's ``==``; a v1 graph
+  variable's cast). ``ember.ops`` fills it (``ember/ops/hooks.py``).
+- ``default_session()``: compat.v1's default ``Session`` (for ``Tensor.eval()`` and
+  ``Variable.eval()``); ``ember.compat.v1`` registers its getter.
+
+The symbolic-input handler through which Keras records ops on ``KerasTensor``s is
+registered with the dispatcher (``ember.engine.dispatch.register_symbolic_input_handler``).
+"""
+from __future__ import annotations
+
+__all__ = ["library", "provide", "default_session", "set_default_session_getter"]
+
+
+class _Library:
+    """Op-library functions by name, provided by ``ember.ops`` at import."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"the op library has not provided {name!r} to the engine: "
+                           f"import ember (which imports ember.ops) first")
+
+
+library = _Library()
+
+
+def provide(**functions) -> None:
+    """Called by the op library: makes ``library.<name>`` the given functions."""
+    library.__dict__.update(functions)
+
+
+_session_getter = None
+
+
+def set_default_session_getter(getter) -> None:
+    """Called by ember.compat.v1: ``getter()`` returns the default Session or None."""
+    global _session_getter
+    _session_getter = getter
+
+
+def default_session():
+    """compat.v1's default Session, or None (none registered, or compat.v1 not imported)."""
+    return _session_getter() if _session_getter is not None else None

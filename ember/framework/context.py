@@ -16,7 +16,8 @@ an asyncio task shares its thread's state): reading it costs about 15 ns where a
 dispatcher's hot path reads it once per op through ``state()``.
 
 ``settings`` is per process, deliberately: whether eager execution is the default (v1
-``disable_eager_execution`` sets it for the whole program, as in TensorFlow), the global
+``disable_eager_execution`` sets it for the whole program, as in TensorFlow), whether
+functions run eagerly (``ember.config.run_functions_eagerly``, global in TF too), the global
 random seed and the generators it drives (``ember.random.set_seed`` seeds every thread's
 later ops, as in TensorFlow), and the test suite's infer checking. Runtime settings
 (threads, spinning, BLAS threads, heap tuning) live in ``ember.config``.
@@ -30,7 +31,7 @@ class _Settings:
     """Process-wide settings (see the module docstring)."""
 
     __slots__ = ("check_infer", "global_seed", "seed_counter", "rng_cache", "eager_default",
-                 "default_graph")
+                 "default_graph", "run_functions_eagerly")
 
     def __init__(self):
         self.check_infer = False   # tests turn this on: every eager op checks its own infer
@@ -39,6 +40,7 @@ class _Settings:
         self.rng_cache = {}
         self.eager_default = True  # compat.v1.disable_eager_execution turns this off
         self.default_graph = None  # the graph a new thread builds into (v1 graph mode)
+        self.run_functions_eagerly = False   # ember.config.run_functions_eagerly
 
 
 settings = _Settings()
@@ -47,11 +49,12 @@ settings = _Settings()
 class ThreadState:
     """One thread's execution state."""
 
-    __slots__ = ("graph", "tapes")
+    __slots__ = ("graph", "tapes", "eager_scope")
 
     def __init__(self):
         self.graph = settings.default_graph   # the Graph being built, None when eager
         self.tapes = []                       # GradientTapes recording in this thread
+        self.eager_scope = []      # name scopes entered eagerly (prefix eager variable names)
 
 
 _state = contextvars.ContextVar("ember_execution_state")
@@ -95,6 +98,10 @@ class _Context:
     @tapes.setter
     def tapes(self, value):
         (_get(None) or _new_state()).tapes = value
+
+    @property
+    def eager_scope(self):
+        return (_get(None) or _new_state()).eager_scope
 
 
 context = _Context()

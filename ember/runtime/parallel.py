@@ -446,10 +446,13 @@ _workers = []          # the pool, in the order regions hand shares to them
 _spawned = []          # every worker made and not retired (the pool, unless interrupted)
 
 # One parallel region at a time; a region asked for while another runs (another thread's,
-# or one nested in a share) runs serially. The region belongs to the thread whose ident
-# ``dict.setdefault`` stored (one C call, so a KeyboardInterrupt cannot split taking it
-# from recording who took it); ``_local.in_region`` tells a nested region from one left
-# taken by an interrupted call of the same thread, which the thread then takes back.
+# or one nested in a share) runs serially. The region belongs to the thread whose
+# (ident, token) ``dict.setdefault`` stored: one C call, so a KeyboardInterrupt cannot
+# split taking it from recording who took it, nor giving it back (``dict.pop``) from
+# forgetting it. A thread that finds its own ident there is either inside its own region
+# (a region asked for from the caller's share: run serially) or was interrupted before it
+# gave one back; only then is no ``run`` of the region's on its stack, and it takes the
+# region back.
 _region = {}
 # True from the first task handed to a worker until every task handed over has been
 # waited for: a region left with it set (an exception in the hand-off itself, such as a
@@ -462,12 +465,15 @@ def _take_region(wait: float = 0.0) -> bool:
     an enclosing region of this one) holds it; ``wait``: seconds to wait for another
     thread's region to end."""
     me = threading.get_ident()
+    mine = (me, object())
     give_up = time.monotonic() + wait
     while True:
-        if _region.setdefault("owner", me) == me:
-            if getattr(_local, "in_region", False):
+        owner = _region.setdefault("owner", mine)
+        if owner is not mine and owner[0] == me:
+            if _region_on_stack():
                 return False                 # nested inside this thread's own region
-            _local.in_region = True
+            _region["owner"] = owner = mine  # left behind by an interrupted call
+        if owner is mine:
             if _handoff_open:
                 _retire(_workers)            # left open by an interrupted region
             if len(_spawned) != len(_workers):
@@ -478,8 +484,19 @@ def _take_region(wait: float = 0.0) -> bool:
         time.sleep(0.0002)
 
 
+def _region_on_stack() -> bool:
+    """True when a function holding the region is running in this thread (above the one
+    asking for it, which called _take_region)."""
+    codes = (run.__code__, _park_workers.__code__, set_spinning.__code__)
+    frame = sys._getframe(3)
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _give_region():
-    _local.in_region = False
     _region.pop("owner", None)
 
 

@@ -850,3 +850,22 @@ def test_spinning_backs_off_while_the_cores_are_shared(spin, monkeypatch):
         return [one_run(busy) for busy in (False, True, False, False, False, False)]
 
     assert _in_thread(body) == [True, True, False, False, False, True]
+
+
+def test_a_region_left_behind_by_an_interrupted_call_is_taken_back():
+    """A region this thread took and never gave back (a KeyboardInterrupt just before
+    giving it back) is taken back by its next call; a nested one still runs serially."""
+    parallel.set_num_threads(2)
+    shares = parallel.split(2, 1, 1)
+
+    def body():
+        parallel._region["owner"] = (threading.get_ident(), object())    # left behind
+        got = parallel.run(lambda lo, hi: threading.get_ident(), shares)
+        assert got[0] != got[1]                                          # on two threads
+        assert not parallel._region_busy()
+        nested = parallel.run(lambda lo, hi: parallel.run(
+            lambda a, b: threading.get_ident(), shares), shares)
+        assert nested[0][0] == nested[0][1]                  # the inner one ran serially
+        return True
+
+    assert _in_thread(body)

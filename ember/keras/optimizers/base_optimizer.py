@@ -99,17 +99,13 @@ def _as_python_float(learning_rate):
 
 def global_norm(value_list):
     """sqrt of the sum of squares of every entry of every (non-None) tensor."""
-    squared = [ember.reduce_sum(ember.square(v)) for v in value_list if v is not None]
-    return ember.sqrt(ember.add_n(squared) if len(squared) > 1 else squared[0])
+    return ember.global_norm(value_list)
 
 
 def clip_by_global_norm(value_list, clip_norm):
     """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``; a non-finite
     global norm makes every result NaN."""
-    use_norm = global_norm(value_list)
-    scale = clip_norm * ember.minimum(1.0 / use_norm, 1.0 / clip_norm)
-    scale = scale + (use_norm - use_norm)
-    return [v * ember.cast(scale, v.dtype) if v is not None else v for v in value_list]
+    return ember.clip_by_global_norm(value_list, clip_norm)[0]
 
 
 class Optimizer:
@@ -207,6 +203,27 @@ class Optimizer:
 
     def _track_variable(self, variable):
         self._variables.append(variable)
+        pending = getattr(self, "_pending_restore", None)
+        if pending:
+            value = pending.pop(len(self._variables) - 1, None)
+            if value is not None:
+                with ember.init_scope():      # the build may run while a step is traced
+                    variable.assign(np.asarray(value, dtype=variable.dtype.np))
+
+    def _trackable_children(self):
+        """What ``tf.train.Checkpoint`` saves of an optimizer: its variables, in order."""
+        return {"vars": list(self._variables)}
+
+    def _restore_later(self, subpath, value):
+        """Keeps a checkpoint's value for variable ``vars/<i>`` until it is created (slots
+        appear when the optimizer is built)."""
+        head, _, index = subpath.partition("/")
+        if head != "vars" or not index.isdigit():
+            return False
+        if not hasattr(self, "_pending_restore"):
+            self._pending_restore = {}
+        self._pending_restore[int(index)] = value
+        return True
 
     def _untrack_variable(self, variable):
         self._variables = [v for v in self._variables if v is not variable]

@@ -29,8 +29,10 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """What a step receives, as Keras packs it: ``x`` alone (``(x,)`` when x is itself a
+    tuple or list), ``(x, y)``, or ``(x, y, sample_weight)`` when weights were given."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)
@@ -126,6 +128,7 @@ class DataHandler:
             self._n = _num_samples(self._arrays)
             self._batch_size = batch_size or 32
             self._shuffle = shuffle
+            self._seed = seed
             self._rng = np.random.default_rng(seed)
             n_batches = int(math.ceil(self._n / self._batch_size)) if self._n else 0
             self.steps = n_batches if steps_per_epoch is None else min(steps_per_epoch,
@@ -153,10 +156,13 @@ class DataHandler:
     def num_samples(self):
         return self._n if self._kind == "arrays" else None
 
-    def epoch_batches(self):
-        """Batches of one epoch, as (x, y, sample_weight) tuples."""
+    def epoch_batches(self, epoch=None):
+        """Batches of one epoch, packed as the steps receive them: ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure.
+        With a seed, epoch ``epoch``'s shuffle depends only on the seed and ``epoch`` (so
+        training resumed at that epoch sees the same order)."""
         if self._kind == "arrays":
-            yield from self._array_batches()
+            yield from self._array_batches(epoch)
         elif self._kind == "sequence":
             for i in range(self.steps):
                 yield _normalize_batch(self._source[i % len(self._source)])
@@ -165,13 +171,16 @@ class DataHandler:
         else:
             yield from self._iterable_batches()
 
-    def _array_batches(self):
+    def _array_batches(self, epoch=None):
         n, bs = self._n, self._batch_size
+        rng = self._rng
+        if self._shuffle and self._seed is not None and epoch is not None:
+            rng = np.random.default_rng(list(self._seed) + [int(epoch)])
         if self._shuffle == "batch":
-            starts = self._rng.permutation(int(math.ceil(n / bs))) * bs
+            starts = rng.permutation(int(math.ceil(n / bs))) * bs
             order = np.concatenate([np.arange(s, min(s + bs, n)) for s in starts])
         elif self._shuffle:
-            order = self._rng.permutation(n)
+            order = rng.permutation(n)
         else:
             order = None
         x, y, sw = self._arrays
@@ -181,7 +190,7 @@ class DataHandler:
             stop = min(start + bs, n)
             idx = order[start:stop] if order is not None else slice(start, stop)
             take = (lambda a: a[idx])
-            yield (_map(take, x), _map(take, y), _map(take, sw))
+            yield pack_x_y_sample_weight(_map(take, x), _map(take, y), _map(take, sw))
 
     def _iterable_batches(self):
         if self._iterator is None or self._steps_per_epoch is None:
@@ -200,8 +209,13 @@ class DataHandler:
 
 
 def _normalize_batch(batch):
-    x, y, sw = unpack_x_y_sample_weight(batch)
-    return (_map(_to_array_keep, x), _map(_to_array_keep, y), _map(_to_array_keep, sw))
+    """A dataset's or generator's element with its arrays converted, its structure kept
+    (a list of parts is read as a tuple, as Keras does)."""
+    if isinstance(batch, (tuple, list)):
+        if not 1 <= len(batch) <= 3:
+            unpack_x_y_sample_weight(tuple(batch))       # raises Keras's message
+        return tuple(_map(_to_array_keep, part) for part in batch)
+    return _map(_to_array_keep, batch)
 
 
 def _to_array_keep(a):

@@ -288,10 +288,8 @@ class AutoContrast(_ColorLayer):
 
 
 class Equalization(_ColorLayer):
-    """Histogram equalization of each channel of each image over ``bins`` levels, as
-    PIL's ImageOps.equalize. Deterministic: also applied at inference."""
-
-    random = False
+    """Histogram equalization of each channel over ``bins`` levels, with one histogram
+    per channel over the whole batch (as Keras 3). Active in training only."""
 
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
         super().__init__(None, value_range, data_format, **kwargs)
@@ -299,30 +297,35 @@ class Equalization(_ColorLayer):
 
     def augment(self, x):
         bins = self.bins
-        v = ember.clip_by_value(self.to_unit(x) * (bins - 1), 0.0, bins - 1.0)
-        level = ember.cast(v, "int32")
-        n = ember.shape(x)[0]
         c = x.shape[-1]
-        flat = ember.reshape(ember.transpose(level, [0, 3, 1, 2]), ember.stack([n * c, -1]))
-        hist = ember.reduce_sum(ember.one_hot(flat, bins, dtype=x.dtype), 1)  # (n*c, bins)
-        nonzero = ember.greater(hist, 0.0)
-        last = ember.reduce_max(ember.where(nonzero, ember.range(bins, dtype=x.dtype)[None],
-                                           -ember.ones_like(hist)), 1, keepdims=True)
-        last_count = ember.reduce_sum(ember.where(
-            ember.equal(ember.range(bins, dtype=x.dtype)[None], last), hist,
-            ember.zeros_like(hist)), 1, keepdims=True)
-        total = ember.reduce_sum(hist, 1, keepdims=True)
-        step = ember.floor((total - last_count) / (bins - 1))
-        safe = ember.where(ember.greater(step, 0.0), step, ember.ones_like(step))
-        lut = ember.floor((ember.cumsum(hist, 1, exclusive=True) + ember.floor(step / 2)) / safe)
-        lut = ember.clip_by_value(lut, 0.0, bins - 1.0)
-        mapped = ember.gather(lut, flat, batch_dims=1)
-        mapped = ember.where(ember.greater(step, 0.0), mapped, ember.cast(flat, x.dtype))
-        out = ember.transpose(ember.reshape(mapped, ember.concat(
-            [ember.stack([n, c]), ember.shape(x)[1:3]], 0)), [0, 2, 3, 1])
-        return self.from_unit(out / (bins - 1))
+        lo, hi = self.value_range
+        scale = 255.0 / (hi - lo)
+        v = x * scale + (0.0 - lo * scale)
+        hist_level = ember.clip_by_value(ember.cast(v * (bins - 1) / 255.0, "int32"), 0,
+                                         bins - 1)
+        level = ember.cast(ember.clip_by_value(v / 255.0 * (bins - 1), 0.0, bins - 1.0),
+                           "int32")
+        flat = ember.reshape(ember.transpose(level, [3, 0, 1, 2]), [c, -1])
+        hist = ember.reduce_sum(ember.one_hot(ember.reshape(ember.transpose(
+            hist_level, [3, 0, 1, 2]), [c, -1]), bins, dtype=x.dtype), 1)  # (c, bins)
+        cdf = ember.cumsum(hist, 1)
+        cdf_min = ember.reduce_min(ember.where(ember.greater(cdf, 0.0), cdf,
+                                               ember.fill(ember.shape(cdf), 3.0e38)), 1,
+                                   keepdims=True)
+        denom = cdf[:, -1:] - cdf_min
+        denom = ember.where(ember.equal(denom, 0.0), ember.ones_like(denom), denom)
+        lut = ember.clip_by_value(ember.round((cdf - cdf_min) * 255.0 / denom), 0.0, 255.0)
+        mapped = ember.gather(lut, flat, batch_dims=1)  # (c, n*h*w)
+        mapped = ember.transpose(ember.reshape(mapped, ember.concat(
+            [[c], ember.shape(x)[:3]], 0)), [1, 2, 3, 0])
+        several = ember.greater(ember.reduce_sum(ember.cast(ember.greater(hist, 0.0), x.dtype),
+                                                 1), 1.0)
+        out = ember.where(several, mapped, v)
+        back = (hi - lo) / 255.0
+        return out * back + (lo - 0.0 * back)
 
     def get_config(self):
         config = super().get_config()
+        config.pop("seed", None)
         config["bins"] = self.bins
         return config

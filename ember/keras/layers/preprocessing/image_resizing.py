@@ -123,8 +123,9 @@ class CenterCrop(ImageLayer):
 
 
 class RandomCrop(CenterCrop):
-    """In training, a random ``height`` x ``width`` window of each image (images smaller
-    than that are resized first); at inference, the centre crop."""
+    """In training, a random ``height`` x ``width`` window of each image (images not larger
+    than that are centre-cropped to the aspect ratio and resized); at inference the images
+    pass unchanged (as Keras 3)."""
 
     random = True
 
@@ -132,14 +133,9 @@ class RandomCrop(CenterCrop):
         super().__init__(height, width, data_format=data_format, **kwargs)
         self.seed = seed
 
-    def call(self, inputs, training=True):
-        x, single = self.to_nhwc(inputs)
-        y = self.augment(x) if training else CenterCrop.augment(self, x)
-        return self.from_nhwc(y, single)
-
     def augment(self, x):
         h, w = x.shape[1], x.shape[2]
-        if h is None or w is None or h < self.height or w < self.width:
+        if h is None or w is None or h <= self.height or w <= self.width:
             return CenterCrop.augment(self, x)
         n = ember.shape(x)[0]
         dy = ember.cast(ember.floor(self.uniform(x, 0.0, 1.0) * (h - self.height + 1)),

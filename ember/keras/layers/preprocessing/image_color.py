@@ -94,7 +94,10 @@ class RandomBrightness(_ColorLayer):
         lo, hi = self.value_range
         return self.clip(x + self.per_image(x) * (hi - lo))
 
-    get_config = RandomContrast.get_config
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format", None)
+        return config
 
 
 class RandomHue(_ColorLayer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import ember
+from ember.framework.tensor import EagerTensor
 from ember.keras.layers.layer import Layer
 from ember.keras.layers.preprocessing.adapt import batches
 
@@ -140,15 +141,12 @@ def encode(indices, depth, output_mode, dtype, count_weights=None, name="Categor
     x = ember.cast(indices, "int64")
     if output_mode == "int":
         return x
-    if isinstance(x, ember.Tensor) and not getattr(x, "_is_symbolic", False):
-        try:
-            v = x.numpy()
-            if v.size and (v.min() < 0 or v.max() >= depth):
-                raise ValueError(f"{name}: inputs must be in the range [0, {depth}) "
-                                 f"(num_tokens={depth}); received values from {v.min()} "
-                                 f"to {v.max()}")
-        except (AttributeError, NotImplementedError):
-            pass
+    if isinstance(x, EagerTensor):
+        v = x.numpy()
+        if v.size and (v.min() < 0 or v.max() >= depth):
+            raise ValueError(f"{name}: inputs must be in the range [0, {depth}) "
+                             f"(num_tokens={depth}); received values from {v.min()} "
+                             f"to {v.max()}")
     if output_mode == "one_hot":
         if x.shape.rank and x.shape[-1] == 1 and x.shape.rank > 1:
             x = ember.squeeze(x, [-1])

@@ -154,3 +154,25 @@ def test_jpeg_quality_round_trip():
 def test_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+def test_sample_distorted_bounding_box_windows_cover_the_object():
+    box = np.array([0.1, 0.2, 0.6, 0.7])
+    for k in range(5):
+        begin, size, drawn = tf.image.stateless_sample_distorted_bounding_box(
+            [20, 30, 3], [[box]], [k, 1], min_object_covered=0.4,
+            aspect_ratio_range=(0.5, 2.0), area_range=(0.1, 1.0))
+        (top, left, _), (h, w, c) = begin.numpy(), size.numpy()
+        assert c == -1 and 0 <= top and top + h <= 20 and 0 <= left and left + w <= 30
+        ih = max(min(top + h, 12) - max(top, 2), 0)
+        iw = max(min(left + w, 21) - max(left, 6), 0)
+        assert ih * iw >= 0.4 * 10 * 15 - 1e-6
+        np.testing.assert_allclose(drawn.numpy()[0, 0], [top / 20, left / 30, (top + h) / 20,
+                                                         (left + w) / 30], rtol=1e-6)
+        again = tf.image.stateless_sample_distorted_bounding_box(
+            [20, 30, 3], [[box]], [k, 1], min_object_covered=0.4,
+            aspect_ratio_range=(0.5, 2.0), area_range=(0.1, 1.0))
+        np.testing.assert_array_equal(again[0].numpy(), begin.numpy())
+    tf.random.set_seed(4)
+    begin, size, _ = tf.image.sample_distorted_bounding_box([8, 8, 1], [[[0.0, 0.0, 1.0, 1.0]]])
+    assert tf.slice(tf.zeros([8, 8, 1]), begin, size).shape.rank == 3

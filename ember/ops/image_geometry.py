@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.errors import InvalidArgumentError
 from ember.ops import array_ops, creation_ops, math_ops, random_ops, reduce_ops
 from ember.ops._base import static_int, tensor
 from ember.ops.image_ops import resize

@@ -1,6 +1,9 @@
 """FarmHash Fingerprint64 (farmhashna's 64-bit hash), the hash TensorFlow's
-to_hash_bucket_fast and Keras's Hashing use, for byte strings of up to 64 bytes."""
+to_hash_bucket_fast and Keras's Hashing use, for byte strings of up to 64 bytes; and
+TensorFlow's FingerprintCat64 that combines fingerprints (sparse feature crosses)."""
 from __future__ import annotations
+
+import numpy as np
 
 MASK = (1 << 64) - 1
 K0 = 0xC3A5C85C97CB3127
@@ -85,3 +88,20 @@ def fingerprint64(data: bytes) -> int:
         return _upto64(data, n)
     raise NotImplementedError(f"fingerprint64: inputs longer than 64 bytes are not "
                               f"supported yet (got {n} bytes)")
+
+
+_CAT_MUL = np.uint64(0xC6A4A7935BD1E995)
+
+
+def _shift_mix(v):
+    return v ^ (v >> np.uint64(47))
+
+
+def fingerprint_cat64(fp1, fp2):
+    """TensorFlow's FingerprintCat64 of two uint64 arrays (elementwise)."""
+    with np.errstate(over="ignore"):
+        r = np.asarray(fp1, np.uint64) ^ _CAT_MUL
+        r = r ^ (_shift_mix(np.asarray(fp2, np.uint64) * _CAT_MUL) * _CAT_MUL)
+        r = r * _CAT_MUL
+        r = _shift_mix(r) * _CAT_MUL
+        return _shift_mix(r)

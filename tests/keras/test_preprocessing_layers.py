@@ -179,3 +179,18 @@ def test_lookup_and_encoding_configs_and_in_a_model():
 def test_errors(fn, match):
     with pytest.raises(Exception, match=match):
         fn()
+
+
+def test_hashing_layers_configs_and_in_a_model():
+    h = L.Hashing(5, mask_value=0)
+    assert L.Hashing.from_config(h.get_config()).get_config() == h.get_config()
+    x = np.array([[0, 3, 9]])
+    out = h(x).numpy()
+    assert out[0, 0] == 0 and np.all((out[0, 1:] >= 1) & (out[0, 1:] < 5))
+    a, b = L.Input((1,), dtype="int64"), L.Input((1,), dtype="int64")
+    model = keras.Model([a, b], L.HashedCrossing(7)((a, b)))
+    got = model.predict([np.array([[1], [2]]), np.array([[3], [4]])], verbose=0)
+    np.testing.assert_array_equal(got, L.HashedCrossing(7)((np.array([[1], [2]]),
+                                                             np.array([[3], [4]]))).numpy())
+    with pytest.raises(NotImplementedError, match="salt"):
+        L.Hashing(3, salt=1)

@@ -95,11 +95,17 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat``, ``ember.keras``, ``ember.signal`` and ``ember.sparse`` load on
-    first use (keeps ``import ember`` fast)."""
+    """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
+    ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings`` and
+    ``ember.ragged`` load on first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras", "signal", "sparse"):
+    if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
+                "strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)
+    if name in ("RaggedTensor", "RaggedTensorSpec"):
+        return getattr(importlib.import_module(f"{__name__}.ragged"), name)
+    if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
+        return getattr(importlib.import_module(f"{__name__}.strings"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -66,7 +66,7 @@ class _Leaf:
     __slots__ = ("kind", "key", "spec")
 
     def __init__(self, kind, key, spec=None):
-        self.kind = kind      # "tensor", "variable" or "python"
+        self.kind = kind      # "tensor", "variable", "python" or "ragged" (a marker)
         self.key = key
         self.spec = spec
 
@@ -76,7 +76,36 @@ def _python_key(v):
         hash(v)
         return (type(v).__name__, v)
     except TypeError:
-        return ("id", id(v))
+        # by identity, holding the object: a freed one's id could name a new object
+        return ("id", id(v), _Held(v))
+
+
+class _Held:
+    """Keeps an unhashable argument alive inside a cache key (compares by identity)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _Held) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
+def _ragged_leaves(parts):
+    """A RaggedTensor argument as a marker leaf and one tensor leaf per component (flat
+    values, then row splits outermost first). Only the outermost splits keep their length
+    (the number of rows), so other row lengths do not retrace."""
+    leaves = [_Leaf("ragged", ("ragged", len(parts)))]
+    for i, p in enumerate(parts):
+        shape = tuple(p.shape.as_list())
+        if i != 1:
+            shape = (None,) + shape[1:]
+        leaves.append(_Leaf("tensor", None, (shape, p.dtype)))
+    return leaves
 
 
 def _describe_leaf(v):
@@ -157,7 +186,9 @@ class ConcreteFunction:
         if type(self.structured_outputs) is SymbolicTensor:
             return outs[0]
         it = iter(outs)
-        leaves = [next(it) if isinstance(o, SymbolicTensor) else o
+        leaves = [next(it) if isinstance(o, SymbolicTensor) else
+                  o._from_components([next(it) for _ in o._components()])
+                  if getattr(o, "_is_ragged", False) else o
                   for o in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, leaves)
 
@@ -317,6 +348,11 @@ class Function:
                                                      is not None else None, v.dtype)))
                 tensors.append(v)
                 continue
+            if getattr(v, "_is_ragged", False) and self._input_signature is None:
+                parts = v._components()
+                leaves.extend(_ragged_leaves(parts))
+                tensors.extend(parts)
+                continue
             leaf = _describe_leaf(v)
             leaves.append(leaf)
             if leaf.kind == "tensor":
@@ -420,8 +456,18 @@ class Function:
         context.graph = graph
         context.tapes = []
         try:
-            for v, lf in zip(flat, leaves):
-                if lf.kind == "tensor":
+            leaf_iter = iter(leaves)
+            for v in flat:
+                lf = next(leaf_iter)
+                if lf.kind == "ragged":       # its component tensors follow the marker
+                    phs = []
+                    for _ in range(lf.key[1]):
+                        spec = next(leaf_iter).spec
+                        phs.append(graph.placeholder(spec[1], shapes[k], name=f"args_{k}"))
+                        k += 1
+                    placeholders.extend(phs)
+                    new_flat.append(v._from_components(phs))
+                elif lf.kind == "tensor":
                     dtype = dtypes_[k] if dtypes_ is not None else lf.spec[1]
                     ph = graph.placeholder(dtype, shapes[k], name=f"args_{k}")
                     placeholders.append(ph)
@@ -434,15 +480,19 @@ class Function:
             out_leaves = []
             flat_outputs = []
             for o in nest.flatten(result):
-                if getattr(o, "_is_ember_variable", False):
-                    o = o.value()
-                if isinstance(o, EagerTensor):
-                    o = graph.constant(o._value)
-                if isinstance(o, SymbolicTensor):
-                    if o.graph is not graph:
-                        o = graph._bring_in(o)
-                    flat_outputs.append(o)
-                out_leaves.append(o)
+                parts = o._components() if getattr(o, "_is_ragged", False) else [o]
+                for k, p in enumerate(parts):
+                    if getattr(p, "_is_ember_variable", False):
+                        p = p.value()
+                    if isinstance(p, EagerTensor):
+                        p = graph.constant(p._value)
+                    if isinstance(p, SymbolicTensor):
+                        if p.graph is not graph:
+                            p = graph._bring_in(p)
+                        flat_outputs.append(p)
+                    parts[k] = p
+                out_leaves.append(o._from_components(parts) if getattr(o, "_is_ragged", False)
+                                  else parts[0])
             structured = nest.pack_sequence_as(result, out_leaves) if nest.is_nested(result) \
                 else out_leaves[0]
         finally:

@@ -36,20 +36,30 @@ FORMAT_VERSION = 1
 
 
 class _Writer:
-    def __init__(self):
+    def __init__(self, variable_names=None):
         self.arrays = {}
         self.variables = {}
+        self.variable_names = variable_names
 
     def array(self, arr):
         key = f"a{len(self.arrays)}"
         arr = np.asarray(arr)
-        if arr.dtype == object:
-            raise TypeError("graph files cannot store string tensors yet")
+        if arr.dtype == object:     # strings: their lengths and their bytes end to end
+            flat = arr.reshape(-1)
+            self.arrays[key + ".strlen"] = np.array([len(b) for b in flat],
+                                                    dtype=np.int64).reshape(arr.shape)
+            self.arrays[key + ".strdata"] = np.frombuffer(b"".join(flat), dtype=np.uint8)
+            return key
         self.arrays[key] = arr
         return key
 
     def variable(self, v):
         name = v.name
+        if self.variable_names is not None:
+            if id(v) not in self.variable_names:
+                raise ValueError(f"variable {v.name} read by the graph has no name in "
+                                 f"`variable_names`")
+            name = self.variable_names[id(v)]
         entry = self.variables.get(name)
         if entry is None:
             self.variables[name] = {"ref": v, "shape": v.shape.as_list(),
@@ -106,9 +116,11 @@ class _Writer:
         return doc
 
 
-def save_graph(path, function, inputs=None, outputs=None):
+def save_graph(path, function, inputs=None, outputs=None, variable_names=None):
     """Writes a ConcreteFunction (or a Graph with ``inputs``/``outputs`` tensors) to ``path``,
-    with the current values of the variables it uses."""
+    with the current values of the variables it uses. ``variable_names`` (``id(variable)``
+    -> name) names the variables in the file instead of their own names (which must then be
+    unique), so several files can share variables by name (``load_graph(variables=...)``)."""
     if isinstance(function, Graph):
         graph = function
         structured = None
@@ -117,7 +129,7 @@ def save_graph(path, function, inputs=None, outputs=None):
         inputs = function.inputs if inputs is None else inputs
         outputs = function.outputs if outputs is None else outputs
         structured = _structure_doc(function.structured_outputs)
-    w = _Writer()
+    w = _Writer(variable_names)
     doc = w.graph(graph, list(inputs or []), list(outputs or []))
     doc["format_version"] = FORMAT_VERSION
     doc["structure"] = structured
@@ -135,6 +147,18 @@ def save_graph(path, function, inputs=None, outputs=None):
             np.save(buf, arr, allow_pickle=False)
             z.writestr(f"arrays/{key}.npy", buf.getvalue())
     return path
+
+
+def _strings_from(lengths, data):
+    """A string array back from its lengths and concatenated bytes."""
+    raw = data.tobytes()
+    ends = np.cumsum(lengths.reshape(-1))
+    out = np.empty(lengths.size, dtype=object)
+    start = 0
+    for i, end in enumerate(ends.tolist()):
+        out[i] = raw[start:end]
+        start = end
+    return out.reshape(lengths.shape)
 
 
 def _structure_doc(structure):
@@ -299,6 +323,8 @@ def load_graph(path, variables=None):
         for name in z.namelist():
             if name.startswith("arrays/"):
                 arrays[name[7:-4]] = np.load(io.BytesIO(z.read(name)), allow_pickle=False)
+    for key in [k[:-7] for k in arrays if k.endswith(".strlen")]:
+        arrays[key] = _strings_from(arrays.pop(key + ".strlen"), arrays.pop(key + ".strdata"))
     bound = dict(variables or {})
     made = {}
     for vd in doc["variables"]:

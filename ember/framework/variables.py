@@ -9,6 +9,7 @@ from ember.framework.errors import FailedPreconditionError
 from ember.framework.hooks import default_session, library
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
+from ember.framework.errors import InvalidArgumentError
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 
@@ -263,6 +264,9 @@ class Variable:
     # -- writing -----------------------------------------------------------------------
     def _coerce(self, value, what):
         """``value`` as an array of this variable's dtype and shape (None if symbolic)."""
+        if what != "assign" and self._dtype is dtypes.string:
+            raise InvalidArgumentError(f"Cannot {what} to variable '{self._name}' of dtype "
+                                       f"string: only assign takes strings")
         if isinstance(value, Tensor) and not isinstance(value, EagerTensor):
             return None
         if getattr(value, "_is_ember_variable", False):

@@ -43,6 +43,7 @@ class _Assert(Op):
     """Raises InvalidArgumentError with the formatted data when the condition is false."""
 
     name = "Assert"
+    strings = True
     stateful = True
     side_effect = True
     differentiable = False
@@ -415,6 +416,7 @@ class _EnsureShape(Op):
     """``x`` itself, after checking at run time that its shape fits ``shape``."""
 
     name = "EnsureShape"
+    strings = True
 
     def infer(self, inputs, shape):
         x = inputs[0]

@@ -116,6 +116,7 @@ class _IfGrad(Op):
         return tuple(out)
 
 
+_If.strings = True           # branches pass string tensors through
 IF = _If()
 IF_STATEFUL = _IfStateful()
 IF_GRAD = _IfGrad()
@@ -304,6 +305,7 @@ class _WhileGrad(Op):
         return tuple(g) + tuple(cap_grads)
 
 
+_While.strings = True        # loop variables may be string tensors
 WHILE = _While()
 WHILE_STATEFUL = _WhileStateful()
 WHILE_GRAD = _WhileGrad()

@@ -125,6 +125,7 @@ class _Print(Op):
     """Writes its inputs, formatted by ``template``, to a stream; no outputs."""
 
     name = "PrintV2"
+    strings = True
     stateful = True
     side_effect = True
     differentiable = False

@@ -39,6 +39,7 @@ class _PyFunc(Op):
     """Calls ``func`` on the inputs (as eager tensors, or NumPy arrays for numpy_function)."""
 
     name = "EagerPyFunc"
+    strings = True
     stateful = True
     side_effect = True        # the Python code runs even when nothing reads its results
     relaxed_shape = True      # the graph cannot know what the Python code returns

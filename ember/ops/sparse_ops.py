@@ -217,6 +217,7 @@ class _SparseToDense(Op):
     elsewhere."""
 
     name = "SparseToDense"
+    strings = True
 
     def infer(self, inputs):
         idx, vals, shape, _ = inputs

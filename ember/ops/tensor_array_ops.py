@@ -44,6 +44,7 @@ class _Buffer(Op):
     unknown)."""
 
     name = "TensorArrayBuffer"
+    strings = True
     differentiable = False
     stateful = True    # never folded into a constant: its static shape must stay relaxed
     relaxed_shape = True
@@ -65,6 +66,7 @@ class _Scatter(Op):
     widening a never-written buffer to the values' element shape)."""
 
     name = "TensorArrayScatter"
+    strings = True
     data_dependent_shape = True     # a dynamic array grows to the largest index written
 
     def infer(self, inputs, dynamic_size):

@@ -1,6 +1,6 @@
-"""Hash buckets of integers: the decimal text of each value fingerprinted with FarmHash
-(as TensorFlow's ``to_hash_bucket_fast(as_string(x))``), modulo the bucket count; and
-hashed crosses of integer features (as ``tf.sparse.cross_hashed`` on dense columns)."""
+"""Hashed crosses of features (as ``tf.sparse.cross_hashed`` on dense columns): integer
+features enter as their values, string features as their FarmHash fingerprints, combined
+with TensorFlow's FingerprintCat64 from a fixed key, modulo the bucket count."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,51 +9,40 @@ from ember.engine.dispatch import execute
 from ember.framework import dtypes
 from ember.framework.op import Op
 from ember.ops._base import tensor
-from ember.runtime.farmhash import fingerprint64, fingerprint_cat64
+from ember.ops.string_hash import fingerprint64
 
-__all__ = ["hashed_cross", "integer_hash_bucket"]
+__all__ = ["hashed_cross"]
 
 CROSS_HASH_KEY = 0xDECAFCAFFE
-
-class _IntegerHashBucket(Op):
-    name = "IntegerHashBucketFast"
-    differentiable = False
-
-    def infer(self, inputs, num_buckets):
-        x = inputs[0]
-        if not x.dtype.is_integer:
-            raise TypeError(f"{self.name}: values must be integers, got {x.dtype.name}")
-        return x.shape, dtypes.int64
-
-    def kernel(self, xp, x, num_buckets):
-        uniq, inverse = np.unique(x, return_inverse=True)
-        hashed = np.array([fingerprint64(str(int(v)).encode()) % num_buckets for v in uniq],
-                          np.int64)
-        return hashed[inverse].reshape(x.shape)
+_CAT_MUL = np.uint64(0xC6A4A7935BD1E995)
 
 
-INTEGER_HASH_BUCKET = _IntegerHashBucket()
+def _shift_mix(v):
+    return v ^ (v >> np.uint64(47))
 
 
-def integer_hash_bucket(values, num_buckets, name=None):
-    """FarmHash(str(value)) mod ``num_buckets`` for each integer of ``values`` (int64)."""
-    if int(num_buckets) < 1:
-        raise ValueError(f"integer_hash_bucket: num_buckets must be >= 1, got {num_buckets}")
-    return execute(INTEGER_HASH_BUCKET, (tensor(values),), {"num_buckets": int(num_buckets)},
-                   name)
+def fingerprint_cat64(fp1, fp2):
+    """TensorFlow's FingerprintCat64 of two uint64 arrays (elementwise)."""
+    with np.errstate(over="ignore"):
+        r = np.asarray(fp1, np.uint64) ^ _CAT_MUL
+        r = r ^ (_shift_mix(np.asarray(fp2, np.uint64) * _CAT_MUL) * _CAT_MUL)
+        r = r * _CAT_MUL
+        r = _shift_mix(r) * _CAT_MUL
+        return _shift_mix(r)
 
 
 class _HashedCross(Op):
-    """Integer features of one shape -> the bucket of each elementwise cross."""
+    """Integer or string features of one shape -> the bucket of each elementwise cross."""
 
     name = "HashedCrossDense"
     differentiable = False
+    strings = True
 
     def infer(self, inputs, num_buckets, hash_key):
         shape = inputs[0].shape
         for x in inputs:
-            if not x.dtype.is_integer:
-                raise TypeError(f"{self.name}: features must be integers, got "
+            if not (x.dtype.is_integer or x.dtype == dtypes.string):
+                raise TypeError(f"{self.name}: features must be integers or strings, got "
                                 f"{x.dtype.name}")
             if not x.shape.is_compatible_with(shape):
                 raise ValueError(f"{self.name}: features must have the same shape, got "
@@ -63,7 +52,11 @@ class _HashedCross(Op):
     def kernel(self, xp, *features, num_buckets, hash_key):
         h = np.full(features[0].shape, hash_key, np.uint64)
         for f in features:
-            h = fingerprint_cat64(h, f.astype(np.int64).view(np.uint64))
+            if f.dtype == object:
+                fp = fingerprint64(f).reshape(f.shape)
+            else:
+                fp = f.astype(np.int64).view(np.uint64)
+            h = fingerprint_cat64(h, fp)
         return (h % np.uint64(num_buckets)).astype(np.int64)
 
 
@@ -71,7 +64,7 @@ HASHED_CROSS = _HashedCross()
 
 
 def hashed_cross(features, num_buckets, hash_key=CROSS_HASH_KEY, name=None):
-    """The crossed bucket of integer ``features`` (same shapes), elementwise."""
+    """The crossed bucket of ``features`` (same shapes), elementwise."""
     if int(num_buckets) < 1:
         raise ValueError(f"hashed_cross: num_buckets must be >= 1, got {num_buckets}")
     return execute(HASHED_CROSS, tuple(tensor(f) for f in features),

@@ -192,5 +192,5 @@ def test_hashing_layers_configs_and_in_a_model():
     got = model.predict([np.array([[1], [2]]), np.array([[3], [4]])], verbose=0)
     np.testing.assert_array_equal(got, L.HashedCrossing(7)((np.array([[1], [2]]),
                                                              np.array([[3], [4]]))).numpy())
-    with pytest.raises(NotImplementedError, match="salt"):
-        L.Hashing(3, salt=1)
+    with pytest.raises(ValueError, match="salt"):
+        L.Hashing(3, salt="a")

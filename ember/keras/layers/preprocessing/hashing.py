@@ -1,19 +1,20 @@
-"""Hashing and HashedCrossing (Keras 3) for integer features, with TensorFlow's hashes."""
+"""Hashing and HashedCrossing (Keras 3), with TensorFlow's hashes (FarmHash, SipHash with
+a salt, and the FingerprintCat64 cross)."""
 from __future__ import annotations
 
 import ember
 from ember.keras.layers.layer import Layer
 from ember.keras.layers.preprocessing.numeric import encode, output_shape
-from ember.ops.hash_ops import hashed_cross, integer_hash_bucket
+from ember.ops.hash_ops import hashed_cross
 
 __all__ = ["HashedCrossing", "Hashing"]
 
 
 class Hashing(Layer):
-    """Hashes integer (and float, truncated to int64) features into ``num_bins`` bins with
-    FarmHash Fingerprint64, matching Keras with TensorFlow; ``output_mode`` 'int',
-    'one_hot', 'multi_hot' or 'count'. String inputs and ``salt`` (SipHash) are not
-    supported yet."""
+    """Hashes features into ``num_bins`` bins as Keras with TensorFlow: numbers (floats
+    truncated to int64) by their decimal text, strings as they are; FarmHash Fingerprint64,
+    or keyed SipHash-2-4 with a ``salt`` (an int or a pair of ints). With ``mask_value``
+    bin 0 holds it. ``output_mode`` 'int', 'one_hot', 'multi_hot' or 'count'."""
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):
@@ -23,28 +24,39 @@ class Hashing(Layer):
             raise ValueError(f"Hashing: `num_bins` must be > 0. Received: num_bins={num_bins}")
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(f"Hashing: unknown `output_mode` {output_mode!r}")
-        if salt is not None:
-            raise NotImplementedError("Hashing: `salt` (keyed SipHash) is not supported yet")
         if sparse:
             raise NotImplementedError("Hashing: sparse=True is not supported")
+        if salt is not None:
+            if isinstance(salt, (tuple, list)) and len(salt) == 2:
+                salt = [int(salt[0]), int(salt[1])]
+            elif isinstance(salt, int):
+                salt = [salt, salt]
+            else:
+                raise ValueError(f"Hashing: `salt` must be an int or a pair of ints. "
+                                 f"Received: salt={salt!r}")
         self.num_bins, self.mask_value, self.salt = int(num_bins), mask_value, salt
         self.output_mode, self.sparse = output_mode, sparse
 
-    def call(self, inputs):
-        x = ember.convert_to_tensor(inputs)
-        if not (x.dtype.is_integer or x.dtype.is_floating):
-            raise NotImplementedError(f"Hashing: only integer and float inputs are supported "
-                                      f"yet, got {x.dtype.name}")
+    def _buckets(self, x, bins):
         if x.dtype.is_floating:
             x = ember.cast(x, "int64")
+        if x.dtype != ember.string:
+            x = ember.as_string(x)
+        if self.salt is not None:
+            return ember.strings.to_hash_bucket_strong(x, bins, self.salt)
+        return ember.strings.to_hash_bucket_fast(x, bins)
+
+    def call(self, inputs):
+        x = ember.convert_to_tensor(inputs)
         if self.output_mode == "one_hot" and x.shape.rank and x.shape[-1] == 1:
             x = ember.squeeze(x, [-1])
         bins = self.num_bins
         if self.mask_value is not None and bins > 1:
-            idx = integer_hash_bucket(x, bins - 1) + 1
-            idx = ember.where(ember.equal(x, self.mask_value), ember.zeros_like(idx), idx)
+            idx = self._buckets(x, bins - 1) + 1
+            mask = ember.equal(x, ember.constant(self.mask_value, x.dtype))
+            idx = ember.where(mask, ember.zeros_like(idx), idx)
         else:
-            idx = integer_hash_bucket(x, bins)
+            idx = self._buckets(x, bins)
         if self.output_mode == "int":
             return ember.cast(idx, self.compute_dtype)
         return encode(idx, bins, self.output_mode, self.compute_dtype, name="Hashing")
@@ -61,9 +73,9 @@ class Hashing(Layer):
 
 
 class HashedCrossing(Layer):
-    """Crosses integer features (a tuple of same-shaped tensors, one value per sample) into
-    ``num_bins`` bins with TensorFlow's hashed cross; ``output_mode`` 'int' or 'one_hot'.
-    String features are not supported yet."""
+    """Crosses features (a tuple of same-shaped integer or string tensors, one value per
+    sample) into ``num_bins`` bins with TensorFlow's hashed cross; ``output_mode`` 'int'
+    or 'one_hot'."""
 
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None,
                  **kwargs):
@@ -82,10 +94,7 @@ class HashedCrossing(Layer):
             raise ValueError(f"HashedCrossing: inputs must be a tuple of at least two "
                              f"features. Received: {inputs!r}")
         feats = [ember.convert_to_tensor(f) for f in inputs]
-        for f in feats:
-            if not f.dtype.is_integer:
-                raise NotImplementedError(f"HashedCrossing: only integer features are "
-                                          f"supported yet, got {f.dtype.name}")
+        feats = [ember.cast(f, "int64") if f.dtype.is_floating else f for f in feats]
         idx = hashed_cross(feats, self.num_bins)
         if self.output_mode == "int":
             return ember.cast(idx, self.compute_dtype)

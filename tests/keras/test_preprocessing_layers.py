@@ -194,3 +194,16 @@ def test_hashing_layers_configs_and_in_a_model():
                                                              np.array([[3], [4]]))).numpy())
     with pytest.raises(ValueError, match="salt"):
         L.Hashing(3, salt="a")
+
+
+def test_adapt_on_a_dataset_equals_adapt_on_the_array():
+    x = np.random.default_rng(3).normal(2, 3, (24, 2)).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(5)
+    a, b = L.Normalization(), L.Normalization()
+    a.adapt(x)
+    b.adapt(ds)
+    np.testing.assert_allclose(b(x).numpy(), a(x).numpy(), rtol=1e-5, atol=1e-5)
+    ints = np.array([[1, 2], [2, 2], [3, 2], [1, 1]])
+    lookup = L.IntegerLookup()
+    lookup.adapt(tf.data.Dataset.from_tensor_slices(ints).batch(3))
+    assert lookup.get_vocabulary() == [-1, 2, 1, 3]

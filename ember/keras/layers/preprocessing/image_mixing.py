@@ -200,6 +200,8 @@ class RandAugment(_ColorLayer):
 class Pipeline(Layer):
     """Applies ``layers`` in order (training passed on)."""
 
+    random = True
+
     def __init__(self, layers, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self._pipeline = list(layers)

@@ -207,3 +207,21 @@ def test_adapt_on_a_dataset_equals_adapt_on_the_array():
     lookup = L.IntegerLookup()
     lookup.adapt(tf.data.Dataset.from_tensor_slices(ints).batch(3))
     assert lookup.get_vocabulary() == [-1, 2, 1, 3]
+
+
+def test_keras_file_keeps_adapted_statistics_and_vocabulary(tmp_path):
+    pytest.importorskip("h5py")
+    x = np.random.default_rng(4).normal(5, 2, (16, 2)).astype(np.float32)
+    norm = L.Normalization()
+    norm.adapt(x)
+    lookup = L.IntegerLookup()
+    lookup.adapt(np.array([4, 4, 8, 9, 9, 9]))
+    a, b = L.Input((2,)), L.Input((1,), dtype="int64")
+    model = keras.Model([a, b], [norm(a), lookup(b)])
+    path = str(tmp_path / "pre.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    ints = np.array([[9], [4], [7]])
+    for got, want in zip(loaded.predict([x[:3], ints], verbose=0),
+                         model.predict([x[:3], ints], verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -378,6 +378,19 @@ _workers = []
 _region = threading.Lock()       # one parallel region at a time; others run serially
 
 
+def park_spinning_workers() -> None:
+    """Sends a spinning worker back to sleep before a long stretch of serial work inside a
+    plan (a recurrent layer's loop over time), so it does not hold a core meanwhile; the
+    plan's next parallel region wakes it as usual."""
+    if any(w.spins for w in _workers) and not getattr(_local, "in_worker", False) and \
+            _region.acquire(blocking=False):
+        try:
+            for w in _workers:
+                w.park()
+        finally:
+            _region.release()
+
+
 def _reset_after_fork():
     global _workers, _region, _blas_depth
     _workers = []

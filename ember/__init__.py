@@ -96,11 +96,12 @@ def install_as_tensorflow() -> None:
 
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.signal``, ``ember.sparse``,
-    ``ember.strings``, ``ember.ragged``, ``ember.train`` and ``ember.saved_model`` load on
+    ``ember.strings``, ``ember.ragged``, ``ember.train``, ``ember.saved_model`` and
+    ``ember.summary`` load on
     first use (keeps ``import ember`` fast)."""
     import importlib
     if name in ("compat", "keras", "signal", "sparse", "strings", "ragged", "train",
-                "saved_model"):
+                "saved_model", "summary"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)

@@ -44,11 +44,17 @@ class EventFile:
             event.graph_def = graph_def
         self._writer.add_event(event)
 
+    closed = False
+
     def flush(self):
-        self._writer.flush()
+        if not self.closed:
+            self._writer.flush()
 
     def close(self):
-        self._writer.close()
+        """Flushes and closes (again: nothing happens)."""
+        if not self.closed:
+            self._writer.close()
+            self.closed = True
 
 
 def _metadata(kind, params):

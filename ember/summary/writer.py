@@ -74,11 +74,10 @@ class _FileWriter(SummaryWriter):
         self.logdir = logdir
         self.name = name
         self._file = EventFile(logdir, max_queue, flush_millis, filename_suffix)
-        self._closed = False
         self._lock = threading.Lock()
 
     def _check_open(self):
-        if self._closed:
+        if self._file.closed:
             raise RuntimeError(f"summary writer for {self.logdir!r} is closed: create a new "
                                f"one with tf.summary.create_file_writer")
 
@@ -95,15 +94,12 @@ class _FileWriter(SummaryWriter):
             self._file.add(step, graph_def=graph_def_bytes)
 
     def flush(self):
-        if not self._closed:
-            self._file.flush()
+        self._file.flush()
 
     def close(self):
-        if not self._closed:
-            self._file.close()
-            self._closed = True
-            if state.writer is self:
-                state.writer = None
+        self._file.close()
+        if state.writer is self:
+            state.writer = None
 
     def __repr__(self):
         return f"<SummaryWriter logdir={self.logdir!r}>"

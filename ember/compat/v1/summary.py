@@ -214,7 +214,6 @@ class FileWriter:
         os.makedirs(self._logdir, exist_ok=True)
         self._file = EventFile(self._logdir, max_queue, int(flush_secs * 1000),
                                filename_suffix or "")
-        self._closed = False
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
 
@@ -222,7 +221,7 @@ class FileWriter:
         return self._logdir
 
     def _check(self):
-        if self._closed:
+        if self._file.closed:
             raise RuntimeError("FileWriter is closed; call reopen() first")
 
     def add_summary(self, summary, global_step=None):
@@ -249,19 +248,15 @@ class FileWriter:
         self._file._writer.add_event(event)
 
     def flush(self):
-        if not self._closed:
-            self._file.flush()
+        self._file.flush()
 
     def close(self):
-        if not self._closed:
-            self._file.close()
-            self._closed = True
+        self._file.close()
 
     def reopen(self):
-        if self._closed:
+        if self._file.closed:
             from ember.summary.events import EventFile
             self._file = EventFile(self._logdir, 10, 120000, "")
-            self._closed = False
 
     def __enter__(self):
         return self

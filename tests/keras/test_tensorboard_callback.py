@@ -161,3 +161,20 @@ def test_tensorboard_server_serves_what_fit_wrote(tmp_path):
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_evaluate_after_fit_with_the_same_callback(tmp_path):
+    model, history = fit_with_tensorboard(tmp_path, write_graph=False)
+    tb = keras.callbacks.TensorBoard(str(tmp_path / "again"), write_graph=False)
+    rng = np.random.default_rng(1)
+    x = rng.random((32, 4)).astype("float32")
+    y = (x.sum(1) > 2).astype("float32")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[tb])
+    loss = model.evaluate(x, y, verbose=0, callbacks=[tb])[0]
+    files = glob.glob(str(tmp_path / "again" / "validation" / "events.out.tfevents.*"))
+    assert len(files) == 1
+    acc = ea.EventAccumulator(files[0], size_guidance={ea.TENSORS: 0})
+    acc.Reload()
+    (step, value), = series(acc, "evaluation_loss_vs_iterations")
+    assert step == int(model.optimizer.iterations.numpy())
+    np.testing.assert_allclose(float(value), loss, rtol=1e-6)

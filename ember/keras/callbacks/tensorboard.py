@@ -131,6 +131,7 @@ class TensorBoard(Callback):
         self._stop_observing()
         for writer in self._writers.values():
             writer.close()
+        self._writers = {}      # a later evaluate() with this callback opens new files
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.write_steps_per_second:

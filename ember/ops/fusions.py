@@ -442,9 +442,10 @@ def fold_elementwise_into_matmuls(ir):
 
 
 def fold_dropout_masks_into_max_pools(ir):
-    """``_MaxPool{..}Ex`` whose tree reads a keep mask ``RandomUniform(shape) >= rate``
-    (float32, a seeded node, the uniforms read by nothing else, the mask by nothing before
-    it): the pooling also draws the uniforms, block by block as one draw would, and makes
+    """``_MaxPool{..}Ex`` whose tree reads a keep mask that compares uniforms with a
+    scalar rate (``RandomUniform(shape) >= rate`` as Keras's dropout makes it, or ``>``,
+    ``<``, ``<=``, either way round; float32, a seeded node, the uniforms read by nothing
+    else, the mask by nothing before it): the pooling also draws the uniforms, block by block as one draw would, and makes
     the mask, a third output (the dropout's gradient reads it later). The draw and the
     comparison then run on the pooling's threads. Runs after
     ``fold_elementwise_into_max_pools``."""

@@ -78,6 +78,11 @@ class DType:
         return self._np
 
     @property
+    def as_datatype_enum(self) -> int:
+        """TensorFlow's DataType number of this dtype (``ember.float32`` is 1)."""
+        return _ENUM_OF[self.name]
+
+    @property
     def base_dtype(self):
         return self
 
@@ -161,6 +166,15 @@ _BY_NUMPY[np.dtype(np.str_)] = string
 _BY_NUMPY[np.dtype(np.bytes_)] = string
 _BY_PYTHON = {float: float32, int: int32, builtins.bool: bool, str: string, bytes: string,
               complex: complex128}
+# TensorFlow's DataType enum numbers (types.proto), accepted wherever a dtype is
+_ENUM_OF = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
+            "string": 7, "complex64": 8, "int64": 9, "bool": 10, "bfloat16": 14,
+            "uint16": 17, "complex128": 18, "float16": 19, "uint32": 22, "uint64": 23}
+_BY_ENUM = {n: _BY_NAME[name] for name, n in _ENUM_OF.items()}
+_UNSUPPORTED_ENUMS = {11: "qint8", 12: "quint8", 13: "qint32", 15: "qint16", 16: "quint16",
+                      20: "resource", 21: "variant", 24: "float8_e5m2", 25: "float8_e4m3fn",
+                      26: "float8_e4m3fnuz", 27: "float8_e4m3b11fnuz", 28: "float8_e5m2fnuz",
+                      29: "int4", 30: "uint4", 31: "int2", 32: "uint2"}
 
 
 def from_numpy(np_dtype) -> DType:
@@ -187,7 +201,12 @@ def known_numpy(np_dtype) -> bool:
 
 
 def as_dtype(value) -> DType:
-    """Converts a DType, a name ('float32'), a NumPy dtype or a Python type to a DType."""
+    """Converts a DType, a name ('float32'), a NumPy dtype, a Python type or TensorFlow's
+    DataType enum number (1 is float32, 3 int32, 9 int64, ...) to a DType.
+
+    >>> ember.as_dtype(1)
+    ember.float32
+    """
     if isinstance(value, DType):
         return value
     if isinstance(value, str):
@@ -198,6 +217,15 @@ def as_dtype(value) -> DType:
         return d
     if isinstance(value, type) and value in _BY_PYTHON:
         return _BY_PYTHON[value]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (builtins.bool,
+                                                                       np.bool_)):
+        d = _BY_ENUM.get(int(value))
+        if d is None:
+            name = _UNSUPPORTED_ENUMS.get(int(value))
+            raise TypeError(f"Cannot convert the argument `type_value`: {value!r} to an "
+                            f"ember dtype" + (f" (TensorFlow's {name} has no ember dtype)"
+                                             if name else ""))
+        return d
     try:
         npd = np.dtype(value)
     except TypeError:

@@ -2,7 +2,7 @@
 from ember.ops.math_ops import sigmoid, tanh  # noqa: F401
 from ember.ops.nn_ops import *  # noqa: F401,F403
 from ember.ops.random_ops import dropout  # noqa: F401
-from ember.ops.reduce_ops import top_k  # noqa: F401,E402
+from ember.ops.reduce_ops import in_top_k, top_k  # noqa: F401,E402
 from ember.ops.conv_ops import *  # noqa: F401,F403,E402
 from ember.ops.pool_ops import *  # noqa: F401,F403,E402
 from ember.ops.normalization_ops import *  # noqa: F401,F403,E402

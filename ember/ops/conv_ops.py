@@ -23,7 +23,9 @@ from ember.engine.dispatch import execute
 from ember.framework.tensor import Tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops
-from ember.ops._base import FLOATS, check_dtype, shape_arg, shape_value, static_int, tensor
+from ember.ops._base import (
+    FLOATS, _np_set, check_dtype, shape_arg, shape_value, static_int, tensor,
+)
 
 __all__ = [
     "atrous_conv2d",
@@ -61,8 +63,15 @@ def _check_rank(op_name, spec, rank, what):
                                    f"{_shape_text(spec.shape)} [Op:{op_name}]")
 
 
+# TensorFlow's CPU kernels of Conv2D and its input gradient (so conv1d and the transposed
+# convolutions) also take int32, computed in int32 arithmetic (sums wrap modulo 2**32)
+_INT_CONVS = ("Conv1D", "Conv2D", "Conv1DBackpropInput", "Conv2DBackpropInput")
+_FLOATS_AND_INT32 = FLOATS | _np_set(dtypes.int32)
+
+
 def _check_float(op_name, specs):
-    check_dtype(op_name, specs[0].dtype, FLOATS, 0)
+    check_dtype(op_name, specs[0].dtype, _FLOATS_AND_INT32 if op_name in _INT_CONVS else
+                FLOATS, 0)
     for i, s in enumerate(specs[1:], 1):
         if s.dtype is not specs[0].dtype:
             raise InvalidArgumentError(
@@ -569,6 +578,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     op_name = "DepthwiseConv2dNative"
     fmt = format_arg(data_format, 2, op_name)
     x, w = _float_pair(input, filter)
+    check_dtype(op_name, x.dtype, FLOATS, 0)      # unlike Conv2D, no int32 kernel
     _check_rank(op_name, x, 4, "input")
     _check_rank(op_name, w, 4, "filter")
     c = x.shape[1] if channels_first(fmt) else x.shape[3]

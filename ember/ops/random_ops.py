@@ -350,6 +350,7 @@ class _Categorical(_RandomOp):
 
 
 class _Shuffle(_RandomOp):
+    strings = True
     def infer_sample(self, inputs):
         return inputs[0].shape, inputs[0].dtype
 
@@ -1028,6 +1029,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         if rate_t.shape.rank not in (None, 0):
             raise ValueError(f"dropout: rate must be a scalar tensor or a float in the range "
                              f"[0, 1), got a tensor of shape {rate_t.shape}")
+        if rate_t.shape.rank is None:       # a placeholder of unknown shape: a scalar, so
+            rate_t = array_ops.reshape(rate_t, [])   # the output keeps x's static shape
         if isinstance(rate_t, EagerTensor) and not 0 <= float(rate_t) < 1:
             raise ValueError(f"dropout: rate must be a scalar tensor or a float in the range "
                              f"[0, 1), got {float(rate_t):g}")

@@ -35,6 +35,7 @@ __all__ = [
     "reduce_std",
     "reduce_sum",
     "reduce_variance",
+    "in_top_k",
     "sort",
     "top_k",
 ]
@@ -647,6 +648,37 @@ def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa:
     values, indices = execute(TOP_K, (x, kt), {"sorted": bool(sorted),
                                                "index_type": dtypes.as_dtype(index_type)}, name)
     return TopKV2Result(values, indices)
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """True where ``targets[i]`` is among the ``k`` largest ``predictions[i]``, as
+    TensorFlow's ``InTopKV2``: classes tied at the boundary all count as in; a row holding
+    a non-finite score, or a target outside ``[0, classes)``, gives False.
+
+    >>> ember.math.in_top_k([2, 0], [[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]], 2).numpy()
+    array([ True,  True])
+    """
+    predictions = tensor(predictions)
+    targets = tensor(targets)
+    if not predictions.dtype.is_floating and not predictions.dtype.is_integer:
+        raise dtype_error("InTopKV2", predictions.dtype.np, REAL)
+    if not targets.dtype.is_integer:
+        raise InvalidArgumentError(f"in_top_k: targets must be int32 or int64, got "
+                                   f"{targets.dtype.name} [Op:InTopKV2]")
+    if predictions.shape.rank not in (None, 2) or targets.shape.rank not in (None, 1):
+        raise InvalidArgumentError(f"in_top_k: predictions must be 2-dimensional and targets "
+                                   f"1-dimensional, got shapes {predictions.shape} and "
+                                   f"{targets.shape} [Op:InTopKV2]")
+    classes = math_ops.cast(array_ops.shape(predictions)[1], targets.dtype)
+    valid = math_ops.logical_and(math_ops.greater_equal(targets, 0),
+                                 math_ops.less(targets, classes))
+    safe = array_ops.where(valid, targets, array_ops.zeros_like(targets))
+    score = array_ops.gather(predictions, safe, batch_dims=1)
+    above = reduce_sum(math_ops.cast(math_ops.greater(
+        predictions, array_ops.expand_dims(score, -1)), dtypes.int32), axis=1)
+    finite = reduce_all(math_ops.is_finite(math_ops.cast(predictions, dtypes.float64)), axis=1)
+    within = math_ops.less(above, math_ops.cast(k, dtypes.int32))
+    return math_ops.logical_and(math_ops.logical_and(valid, finite), within, name=name)
 
 
 # ----------------------------------------------------------------------- bincount ---

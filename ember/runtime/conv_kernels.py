@@ -457,6 +457,8 @@ def conv_input_grad(in_shape, w, g, strides, dilations, padding):
     sizes = tuple(in_shape[1:1 + r])
     outs, pads = window_geometry("Conv", sizes, ksize, strides, dilations, padding)
     n = in_shape[0]
+    if math.prod(outs) == 0:        # a window longer than the input: nothing reads x
+        return np.zeros(tuple(in_shape), np.result_type(w.dtype, g.dtype))
     full = _flipped_pads(in_shape, w, strides, dilations, pads)
     if full is not None:
         return conv_forward(g, flipped_filter(w, groups), strides, dilations, full)
@@ -583,9 +585,9 @@ def _filter_job(x, w_shape, g, strides, dilations, padding):
 
 def conv_filter_grad(x, w_shape, g, strides, dilations, padding):
     """Gradient w.r.t. the filter (shape w_shape) of conv_forward, given dy = g."""
-    group, finish, size = _filter_job(x, w_shape, g, strides, dilations, padding)
     if x.shape[0] == 0 or g.size == 0:
-        return finish([])
+        return np.zeros(tuple(w_shape), np.result_type(x.dtype, g.dtype))
+    group, finish, size = _filter_job(x, w_shape, g, strides, dilations, padding)
     return finish(_run_groups(x.shape[0], size, group))
 
 

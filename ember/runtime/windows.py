@@ -53,15 +53,15 @@ def _window_geometry(op_name, sizes, ksize, strides, dilations, padding):
             o = -(-n // s)
             total = max((o - 1) * s + eff - n, 0)
             lo, hi = total // 2, total - total // 2
-        elif padding == "VALID":
-            lo = hi = 0
-            o = (n - eff) // s + 1
         else:
-            lo, hi = padding[i]
-            o = (n + lo + hi - eff) // s + 1
-        if n + lo + hi < eff:
+            lo, hi = (0, 0) if padding == "VALID" else padding[i]
+            # TensorFlow's size, its division truncating toward zero: a window at most
+            # 2 * stride - 1 longer than the (padded) input gives an empty output
+            span = n + lo + hi - eff + s
+            o = span // s if span >= 0 else -(-span // s)
+        if o < 0:
             raise InvalidArgumentError(
-                f"{op_name}: Computed output size would be negative: {o - 1} [input_size: "
+                f"{op_name}: Computed output size would be negative: {o} [input_size: "
                 f"{n}, effective_filter_size: {eff}, stride: {s}] — the window is larger "
                 f"than the{' padded' if lo or hi else ''} input [Op:{op_name}]")
         outs.append(o)

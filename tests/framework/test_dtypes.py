@@ -113,3 +113,30 @@ def test_bfloat16_arrays_made_before_ember_knows_the_dtype():
                "      float(tf.matmul(tf.reshape(t, [1, 2]), tf.reshape(t, [2, 1]))[0, 0]))\n")
     assert out.split(None, 1)[0] == "bfloat16"
     assert "[2.25, 4.0]" in out and "[1.5, 0.0]" in out and out.strip().endswith("6.25")
+
+
+# TensorFlow 2.21's numbers: tf.as_dtype(n) and tf.<dtype>.as_datatype_enum
+TF_ENUMS = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8",
+            7: "string", 8: "complex64", 9: "int64", 10: "bool", 14: "bfloat16", 17: "uint16",
+            18: "complex128", 19: "float16", 22: "uint32", 23: "uint64"}
+
+
+def test_datatype_enum_numbers_are_dtypes():
+    for number, name in TF_ENUMS.items():
+        d = tf.as_dtype(number)
+        assert d is getattr(tf, name) and d.as_datatype_enum == number
+        assert tf.as_dtype(np.int64(number)) is d and d == number
+    zeros = tf.zeros(1, 1)                         # tf.zeros(shape, dtype): 1 is float32
+    assert zeros.dtype == tf.float32 and zeros.numpy().tolist() == [0.0]
+    assert tf.ones([2], 3).dtype == tf.int32
+    assert tf.cast(1.7, 9).dtype == tf.int64 and int(tf.cast(1.7, 9)) == 1
+    assert tf.constant([1, 2], dtype=2).dtype == tf.float64
+    assert tf.Variable(1.0, dtype=19).dtype == tf.float16
+    assert tf.TensorSpec([None], 10).dtype == tf.bool
+    with pytest.raises(TypeError, match="100"):
+        tf.zeros(1, 100)
+    with pytest.raises(TypeError, match="qint8"):
+        tf.as_dtype(11)
+    with pytest.raises(TypeError):
+        tf.as_dtype(True)
+    assert tf.float32 != 2 and tf.float32 != 0

@@ -315,10 +315,11 @@ def test_function_forms_per_sample():
     np.testing.assert_array_equal(
         M.sparse_top_k_categorical_accuracy([2, 1], [[1, 2, 0], [1, 0, 2]], k=1,
                                             from_sorted_ids=True).numpy(), [0.0, 1.0])
-    np.testing.assert_array_equal(M.accuracy([[1], [2]], [[1], [3]]).numpy(), [1.0, 0.0])
-    np.testing.assert_array_equal(M.binary_accuracy([[1, 0]], [[0.7, 0.6]]).numpy(), [0.5])
+    np.testing.assert_array_equal(M.accuracy([[1], [2]], [[1], [3]]).numpy(), [[1.0], [0.0]])
+    np.testing.assert_array_equal(M.binary_accuracy([[1, 0]], [[0.7, 0.6]]).numpy(),
+                                  [[1.0, 0.0]])
     np.testing.assert_array_equal(M.binary_accuracy([[1, 0]], [[0.7, 0.6]], 0.65).numpy(),
-                                  [1.0])
+                                  [[1.0, 1.0]])
     for out in (M.categorical_accuracy(t, p), M.binary_accuracy(t, p)):
         assert out.dtype == tf.float32
 
@@ -328,7 +329,7 @@ def test_in_top_k_ties_and_nonfinite():
     got = M.sparse_top_k_categorical_accuracy([1, 0, 0], p, k=1).numpy()
     np.testing.assert_array_equal(got, [1.0, 0.0, 0.0])
     got = M.sparse_top_k_categorical_accuracy([0, 1, 2], p, k=2).numpy()
-    np.testing.assert_array_equal(got, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(got, [1.0, 0.0, 1.0])     # Keras 3 / TF: a row with inf
 
 
 def test_top_k_accuracy_rank3():
@@ -1248,3 +1249,84 @@ def test_bool_and_int_inputs_to_confusion_metrics():
     a = M.AUC(num_thresholds=3)
     a.update_state(tf.constant([False, False, True, True]), [0, 0.5, 0.3, 0.9])
     assert float(a.result()) == pytest.approx(0.75)
+
+
+# --------------------------------------------- per-sample weighting of mean metrics ---
+
+def test_accuracy_weights_updates_by_their_number_of_samples():
+    # Keras: 4 samples (3 right) then 2 (1 right) is 4/6, not the mean of 3/4 and 1/2.
+    m = M.Accuracy()
+    m.update_state([1, 1, 1, 0], [1, 1, 1, 1])
+    m.update_state([1, 0], [1, 1])
+    assert float(m.result()) == pytest.approx(4 / 6)
+    b = M.BinaryAccuracy()
+    b.update_state([1.0, 1.0, 1.0, 0.0], [0.9, 0.8, 0.7, 0.6])
+    b.update_state([1.0, 0.0], [0.9, 0.9])
+    assert float(b.result()) == pytest.approx(4 / 6)
+    b.reset_state()
+    b.update_state([1.0, 1.0, 1.0, 0.0], [0.9, 0.8, 0.7, 0.6], sample_weight=[1, 1, 1, 2])
+    b.update_state([1.0, 0.0], [0.9, 0.9], sample_weight=[3, 1])
+    assert float(b.result()) == pytest.approx(6 / 9)
+    # Keras 3's functions are elementwise: the mean is taken by the metric.
+    np.testing.assert_array_equal(M.accuracy([[1, 2]], [[1, 3]]).numpy(), [[1.0, 0.0]])
+    np.testing.assert_array_equal(M.binary_accuracy([1.0, 0.0], [0.7, 0.6]).numpy(),
+                                  [1.0, 0.0])
+
+
+MEAN_METRICS_SPLIT = [
+    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
+    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+    "LogCoshError", "CosineSimilarity", "RootMeanSquaredError", "Hinge", "SquaredHinge",
+    "CategoricalHinge", "KLDivergence", "Poisson", "BinaryCrossentropy",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+]
+
+
+@pytest.mark.parametrize("name", MEAN_METRICS_SPLIT)
+def test_mean_metrics_over_uneven_updates_equal_one_update(name):
+    rng = _rng()
+    t = (rng.random((7, 3)) > 0.5).astype(np.float32)
+    p = rng.uniform(0.05, 0.95, size=(7, 3)).astype(np.float32)
+    if name == "Accuracy":
+        t, p = t.astype(np.int32), (p > 0.5).astype(np.int32)
+    if name.startswith("Sparse"):
+        t = rng.integers(0, 3, size=7)
+    w = rng.uniform(0.1, 2.0, size=7).astype(np.float32)
+    kwargs = {"k": 2} if "TopK" in name else {}
+    for sw in (None, w):
+        split, whole = getattr(M, name)(**kwargs), getattr(M, name)(**kwargs)
+        for lo, hi in ((0, 5), (5, 7)):
+            split.update_state(t[lo:hi], p[lo:hi],
+                               sample_weight=None if sw is None else sw[lo:hi])
+        whole.update_state(t, p, sample_weight=sw)
+        np.testing.assert_allclose(split.result().numpy(), whole.result().numpy(),
+                                   rtol=1e-5, err_msg=name)
+
+
+def test_evaluate_with_partial_last_batch_is_the_per_sample_mean():
+    from ember import keras
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3)).astype(np.float32)
+    y = (rng.random(10) > 0.5).astype(np.float32)
+    sw = rng.uniform(0.1, 1.0, size=10).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy", "mse", "mae"],
+                  weighted_metrics=[M.BinaryAccuracy(name="wacc")])
+    p = model.predict(x, verbose=0)[:, 0].astype(np.float64)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    right = ((p > 0.5) == y)
+    for run_eagerly in (False, True):
+        model.compile("sgd", "binary_crossentropy", metrics=["accuracy", "mse", "mae"],
+                      weighted_metrics=[M.BinaryAccuracy(name="wacc")],
+                      run_eagerly=run_eagerly)
+        logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+        np.testing.assert_allclose(logs["loss"], bce.mean(), rtol=1e-5)
+        np.testing.assert_allclose(logs["accuracy"], right.mean(), rtol=1e-6)
+        np.testing.assert_allclose(logs["mse"], np.mean((y - p) ** 2), rtol=1e-5)
+        np.testing.assert_allclose(logs["mae"], np.mean(np.abs(y - p)), rtol=1e-5)
+        logs = model.evaluate(x, y, sample_weight=sw, batch_size=4, verbose=0,
+                              return_dict=True)
+        np.testing.assert_allclose(logs["wacc"], np.sum(right * sw) / sw.sum(), rtol=1e-5)
+        # Keras's loss: each batch's weighted sum over its size, then averaged per sample
+        np.testing.assert_allclose(logs["loss"], np.mean(bce * sw), rtol=1e-5)

@@ -646,3 +646,25 @@ def test_error_names_op():
         tf.gather(X34, [7])
     with pytest.raises(InvalidArgumentError, match=r"\[Op:Tile\]"):
         tf.tile(X34, [1])
+
+
+def test_concat_errors_name_both_shapes():
+    a, b, c = tf.ones([2, 3]), tf.ones([2, 3, 1]), tf.ones([2, 4])
+    with pytest.raises(InvalidArgumentError,
+                       match=r"Ranks of all input tensors should match: shape\[0\] = \[2,3\] "
+                             r"vs\. shape\[1\] = \[2,3,1\]"):
+        tf.concat([a, b], 0)
+    with pytest.raises(InvalidArgumentError,
+                       match=r"shape\[0\] = \[2,3\] vs\. shape\[2\] = \[2,3,1\]"):
+        tf.concat([a, a, b], 0)
+    with pytest.raises(InvalidArgumentError,
+                       match=r"Dimension 1 in both shapes must be equal: shape\[0\] = \[2,3\] "
+                             r"vs\. shape\[1\] = \[2,4\]"):
+        tf.concat([a, c], 0)
+
+    @tf.function
+    def traced(x, y):
+        return tf.concat([x, y], 0)
+
+    with pytest.raises(InvalidArgumentError, match=r"shape\[0\] = \[2,3\] vs\. shape\[1\]"):
+        traced(a, b)

@@ -359,13 +359,13 @@ def test_conv2d_in_function():
                           1, "SAME"), InvalidArgumentError, r"divisible by the number of groups"),
     (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float32),
                           0, "SAME"), InvalidArgumentError, r"strides must be positive"),
-    (lambda: tf.nn.conv2d(np.ones((1, 2, 2, 1), np.float32), np.ones((3, 3, 1, 1), np.float32),
+    (lambda: tf.nn.conv2d(np.ones((1, 2, 2, 1), np.float32), np.ones((4, 4, 1, 1), np.float32),
                           1, "VALID"), InvalidArgumentError,
-     r"Conv2D.*effective_filter_size: 3.*\[1,2,2,1\].*\[3,3,1,1\]"),
+     r"Conv2D.*effective_filter_size: 4.*\[1,2,2,1\].*\[4,4,1,1\]"),
     (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float64),
                           1, "SAME"), InvalidArgumentError, r"float32 tensor but is a float64"),
-    (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.int32), np.ones((2, 2, 1, 1), np.int32),
-                          1, "SAME"), InvalidArgumentError, r"int32 is not in the list"),
+    (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.int64), np.ones((2, 2, 1, 1), np.int64),
+                          1, "SAME"), InvalidArgumentError, r"int64 is not in the list"),
     (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float32),
                           [1, 2, 2, 2], "SAME"), InvalidArgumentError, r"batch and depth"),
     (lambda: tf.nn.conv2d(np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float32),
@@ -428,3 +428,123 @@ def test_eager_conv_gradients_run_as_one_kernel_unless_recorded(monkeypatch):
         y2 = tf.nn.conv2d(x, 2 * dw2, 1, "SAME")
     want = check.gradient(y2, x)
     np.testing.assert_allclose(ddx.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------- windows longer than the input; int32 (real TF) ---
+
+FIXTURE = np.load(__import__("os").path.join(__import__("os").path.dirname(__file__), "..",
+                                             "fixtures", "conv", "int32_conv.npz"))
+
+
+EMPTY_CASES = [
+    ("conv1d", lambda x: tf.nn.conv1d(x, tf.ones([3, 1, 2]), 1, "VALID"), [1, 2, 1], [1, 0, 2]),
+    ("conv2d", lambda x: tf.nn.conv2d(x, tf.ones([3, 3, 1, 2]), 1, "VALID"), [1, 2, 2, 1],
+     [1, 0, 0, 2]),
+    ("conv2d_nchw", lambda x: tf.nn.conv2d(x, tf.ones([3, 3, 1, 2]), 1, "VALID",
+                                           data_format="NCHW"), [1, 1, 2, 2], [1, 2, 0, 0]),
+    ("conv2d_s2", lambda x: tf.nn.conv2d(x, tf.ones([4, 4, 1, 2]), 2, "VALID"), [1, 1, 1, 1],
+     [1, 0, 0, 2]),
+    ("conv2d_dilated", lambda x: tf.nn.conv2d(x, tf.ones([2, 2, 1, 2]), 1, "VALID",
+                                              dilations=2), [1, 2, 2, 1], [1, 0, 0, 2]),
+    ("conv3d", lambda x: tf.nn.conv3d(x, tf.ones([3, 3, 3, 1, 2]), [1] * 5, "VALID"),
+     [1, 2, 2, 2, 1], [1, 0, 0, 0, 2]),
+    ("depthwise", lambda x: tf.nn.depthwise_conv2d(x, tf.ones([3, 3, 1, 2]), [1] * 4,
+                                                   "VALID"), [1, 2, 2, 1], [1, 0, 0, 2]),
+    ("max_pool1d", lambda x: tf.nn.max_pool1d(x, 3, 1, "VALID"), [1, 2, 1], [1, 0, 1]),
+    ("max_pool2d", lambda x: tf.nn.max_pool2d(x, 3, 1, "VALID"), [1, 2, 2, 1], [1, 0, 0, 1]),
+    ("avg_pool2d", lambda x: tf.nn.avg_pool2d(x, 3, 1, "VALID"), [1, 2, 2, 1], [1, 0, 0, 1]),
+    ("max_pool3d", lambda x: tf.nn.max_pool3d(x, 3, 1, "VALID"), [1, 2, 2, 2, 1],
+     [1, 0, 0, 0, 1]),
+    ("avg_pool3d", lambda x: tf.nn.avg_pool3d(x, 3, 1, "VALID"), [1, 2, 2, 2, 1],
+     [1, 0, 0, 0, 1]),
+]
+
+
+@pytest.mark.parametrize("name,fn,in_shape,out_shape", EMPTY_CASES,
+                         ids=[c[0] for c in EMPTY_CASES])
+def test_valid_window_longer_than_input_gives_an_empty_result(name, fn, in_shape, out_shape):
+    # TensorFlow's kernels: output size (n - window + stride) / stride, truncated; empty
+    # when that is 0, an error only when it is negative
+    x = tf.ones(in_shape)
+    y = fn(x)
+    assert y.shape == tuple(out_shape) and y.dtype == tf.float32
+    traced = tf.function(fn)
+    assert traced(x).shape == tuple(out_shape)
+    spec = tf.function(fn, input_signature=[tf.TensorSpec([None] + in_shape[1:])])
+    assert spec.get_concrete_function().structured_outputs.shape.as_list() == \
+        [None] + out_shape[1:]
+
+    def loss(v):
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            s = tf.reduce_sum(fn(v))
+        return tape.gradient(s, v)
+
+    for g in (loss(x), tf.function(loss)(x)):
+        assert g.shape == tuple(in_shape)
+        np.testing.assert_array_equal(g.numpy(), np.zeros(in_shape, np.float32))
+
+
+def test_empty_conv_filter_gradient_and_fixture():
+    x, w = tf.ones([1, 2, 2, 1]), tf.ones([3, 3, 1, 2])
+    with tf.GradientTape() as tape:
+        tape.watch(w)
+        s = tf.reduce_sum(tf.nn.conv2d(x, w, 1, "VALID"))
+    np.testing.assert_array_equal(tape.gradient(s, w).numpy(), np.zeros([3, 3, 1, 2]))
+    assert tf.nn.conv2d(x, w, 1, "VALID").shape == FIXTURE["empty_conv2d"].shape
+    assert tf.nn.conv2d(tf.ones([1, 1, 1, 1]), tf.ones([4, 4, 1, 2]), 2, "VALID").shape == \
+        FIXTURE["empty_conv2d_s2"].shape
+    assert tf.nn.max_pool2d(x, 3, 1, "VALID").shape == FIXTURE["empty_max_pool"].shape
+
+
+@pytest.mark.parametrize("n,k,s,size", [(2, 4, 1, -1), (2, 5, 1, -2), (1, 5, 2, -1),
+                                        (1, 6, 2, -1)])
+def test_window_too_long_for_an_empty_result_raises(n, k, s, size):
+    with pytest.raises(InvalidArgumentError,
+                       match=f"Computed output size would be negative: {size} "
+                             f"\\[input_size: {n}, effective_filter_size: {k}, stride: {s}\\]"):
+        tf.nn.conv2d(tf.ones([1, n, n, 1]), tf.ones([k, k, 1, 2]), s, "VALID")
+    with pytest.raises(InvalidArgumentError, match="Computed output size would be negative"):
+        tf.nn.max_pool2d(tf.ones([1, n, n, 1]), k, s, "VALID")
+
+
+INT32_CASES = {
+    "conv2d_valid": lambda x, w, x8: tf.nn.conv2d(x, w, 1, "VALID"),
+    "conv2d_same": lambda x, w, x8: tf.nn.conv2d(x, w, 1, "SAME"),
+    "conv2d_same_s2": lambda x, w, x8: tf.nn.conv2d(x8, w, 2, "SAME"),
+    "conv2d_same_d2": lambda x, w, x8: tf.nn.conv2d(x8, w, 1, "SAME", dilations=2),
+    "conv2d_grouped": lambda x, w, x8: tf.nn.conv2d(tf.concat([x, -x], -1), w, 1, "VALID"),
+    "conv2d_explicit": lambda x, w, x8: tf.nn.conv2d(x, w, 1, [[0, 0], [1, 0], [0, 2], [0, 0]]),
+    "conv2d_wraps": lambda x, w, x8: tf.nn.conv2d(tf.fill([1, 3, 3, 1], 2 ** 20),
+                                                  tf.fill([3, 3, 1, 1], 2 ** 12 + 1), 1,
+                                                  "VALID"),
+    "conv1d_same": lambda x, w, x8: tf.nn.conv1d(x[:, 0], w[0], 1, "SAME"),
+    "conv2d_transpose": lambda x, w, x8: tf.nn.conv2d_transpose(x, w[..., :1], [1, 6, 6, 1],
+                                                                1, "VALID"),
+    "conv1d_transpose": lambda x, w, x8: tf.nn.conv1d_transpose(x[:, 0], w[0, ..., :1],
+                                                                [1, 6, 1], 1, "VALID"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INT32_CASES))
+def test_int32_convolutions_match_tensorflow(name):
+    args = [tf.constant(FIXTURE[k]) for k in ("x", "w", "x8")]
+    assert args[0].dtype == tf.int32
+    fn = INT32_CASES[name]
+    for got in (fn(*args), tf.function(fn)(*args)):
+        assert got.dtype == tf.int32
+        np.testing.assert_array_equal(got.numpy(), FIXTURE[name])
+
+
+def test_int32_only_where_tensorflow_has_an_int32_kernel():
+    x = tf.constant(FIXTURE["x"])
+    w = tf.constant(FIXTURE["w"])
+    for fn, op in ((lambda: tf.nn.conv3d(x[:, None], w[None], [1] * 5, "VALID"), "Conv3D"),
+                   (lambda: tf.nn.depthwise_conv2d(x, w, [1] * 4, "VALID"),
+                    "DepthwiseConv2dNative"),
+                   (lambda: tf.nn.conv2d(tf.cast(x, tf.int64), tf.cast(w, tf.int64), 1,
+                                         "VALID"), "Conv2D")):
+        with pytest.raises(InvalidArgumentError, match=f"not in the list of allowed.*{op}"):
+            fn()
+    with pytest.raises(InvalidArgumentError, match="expected to be a int32 tensor"):
+        tf.nn.conv2d(x, tf.cast(w, tf.float32), 1, "VALID")

@@ -177,10 +177,20 @@ def test_extract_patches(k, s, r, padding):
      r"DepthToSpace: input depth 6 must be divisible by.*4"),
     (lambda: tf.nn.space_to_depth(np.ones((1, 3, 2, 1)), 2), InvalidArgumentError,
      r"SpaceToDepth: image height 3 and width 2"),
-    (lambda: tf.image.extract_patches(np.ones((1, 2, 2, 1)), [1, 3, 3, 1], [1, 1, 1, 1],
+    (lambda: tf.image.extract_patches(np.ones((1, 2, 2, 1)), [1, 4, 4, 1], [1, 1, 1, 1],
                                       [1, 1, 1, 1], "VALID"), InvalidArgumentError,
      r"ExtractImagePatches.*\[1,2,2,1\]"),
 ])
 def test_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+def test_extract_patches_window_just_longer_than_the_image_is_empty():
+    # TensorFlow: (2 - 3 + 1) / 1 = 0 patches per axis, not an error
+    x = tf.ones((1, 2, 2, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.image.extract_patches(x, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    assert y.shape == (1, 0, 0, 9)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), np.zeros((1, 2, 2, 1)))

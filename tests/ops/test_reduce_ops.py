@@ -379,3 +379,23 @@ def test_reductions_inside_function_match_eager():
     x = tf.constant(F64)
     for e, g in zip(f(x), tf.function(f)(x)):
         np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-10)
+
+
+def test_in_top_k_as_tensorflow():
+    # values from TensorFlow 2.21's tf.math.in_top_k
+    p = np.array([[0.5, 0.5, 0.1], [np.inf, 1.0, 0.0], [0.2, 0.3, 0.5]], np.float32)
+    np.testing.assert_array_equal(tf.math.in_top_k([1, 0, 0], p, 1).numpy(),
+                                  [True, False, False])
+    np.testing.assert_array_equal(tf.math.in_top_k([0, 1, 2], p, 2).numpy(),
+                                  [True, False, True])            # ties in, a row with inf out
+    np.testing.assert_array_equal(tf.nn.in_top_k(np.array([0, 1, 5]), p, 3).numpy(),
+                                  [True, False, False])           # target out of range
+    traced = tf.function(lambda t, q: tf.math.in_top_k(t, q, 1),
+                         input_signature=[tf.TensorSpec([None], tf.int64),
+                                          tf.TensorSpec([None, 3])])
+    np.testing.assert_array_equal(traced(tf.constant([0, 2, 2], tf.int64), p).numpy(),
+                                  [True, False, True])
+    with pytest.raises(InvalidArgumentError, match="targets must be int"):
+        tf.math.in_top_k([0.0], p[:1], 1)
+    with pytest.raises(InvalidArgumentError, match="2-dimensional"):
+        tf.math.in_top_k([0], p[0], 1)

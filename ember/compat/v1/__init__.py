@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib as _importlib
 
 import numpy as np
 
 import ember as _ember
 from ember import *  # noqa: F401,F403
 from ember import dtypes, errors, linalg, math, nest, random, test  # noqa: F401
-from ember.compat.v1 import train  # noqa: F401
 from ember.compat.v1.session import InteractiveSession, Session, get_default_session  # noqa
 from ember.engine import graph as _graph_mod
 from ember.framework.context import context as _context
@@ -414,6 +414,31 @@ class GraphKeys:
     GLOBAL_STEP = "global_step"
 
 
-from ember.compat.v1 import layers, losses, nn  # noqa: E402,F401
+# The TF1 submodules. ``from ember.compat.v1 import nn`` would return the ``nn`` the star
+# import above bound (ember.nn, TF2's) without loading compat/v1/nn.py, so each is loaded
+# by its full name and bound here explicitly.
+layers = _importlib.import_module("ember.compat.v1.layers")
+losses = _importlib.import_module("ember.compat.v1.losses")
+nn = _importlib.import_module("ember.compat.v1.nn")
+train = _importlib.import_module("ember.compat.v1.train")
 
 name_scope = _graph_mod.name_scope
+
+# TF1's top-level names of string ops, loaded with ember.strings on first use.
+_STRING_ALIASES = {
+    "as_string": "as_string", "fingerprint": "fingerprint", "reduce_join": "reduce_join",
+    "regex_replace": "regex_replace", "string_join": "join", "string_strip": "strip",
+    "string_to_hash_bucket": "to_hash_bucket",
+    "string_to_hash_bucket_fast": "to_hash_bucket_fast",
+    "string_to_hash_bucket_strong": "to_hash_bucket_strong",
+    "string_to_number": "to_number", "substr": "substr",
+}
+
+
+def __getattr__(name):
+    import importlib
+    if name in ("strings", "ragged"):
+        return importlib.import_module(f"ember.{name}")
+    if name in _STRING_ALIASES:
+        return getattr(importlib.import_module("ember.strings"), _STRING_ALIASES[name])
+    raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")

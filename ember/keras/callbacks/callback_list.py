@@ -1,6 +1,8 @@
 """CallbackList: calls every callback's hook in order."""
 from __future__ import annotations
 
+import numpy as np
+
 from ember.keras.callbacks.callback import Callback
 
 __all__ = ["CallbackList"]
@@ -14,7 +16,8 @@ _HOOKS = ["on_batch_begin", "on_batch_end", "on_epoch_begin", "on_epoch_end",
 
 class CallbackList(Callback):
     """A container that forwards every hook to its callbacks (History and the progress bar
-    added when asked)."""
+    added when asked). Every hook receives a dict of logs, ``{}`` where the caller passed
+    none, as Keras's CallbackList does."""
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  **params):
@@ -56,13 +59,49 @@ class CallbackList(Callback):
         return iter(self.callbacks)
 
 
-def _forward(name):
-    def hook(self, *args, **kwargs):
+def _pythonify(logs):
+    """The dict every hook receives, as Keras makes it: ``{}`` for None, nested dicts
+    flattened, keys sorted, values that convert to float as Python floats."""
+    out = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(_pythonify(value))
+            continue
+        try:
+            out[key] = float(value) if np.ndim(value) == 0 else value
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
+
+
+def _forward_batch(name):
+    def hook(self, batch, logs=None):
+        logs = _pythonify(logs)
         for c in self.callbacks:
-            getattr(c, name)(*args, **kwargs)
+            getattr(c, name)(batch, logs=logs)
+    hook.__name__ = name
+    return hook
+
+
+def _forward_epoch(name):
+    def hook(self, epoch, logs=None):
+        logs = _pythonify(logs)
+        for c in self.callbacks:
+            getattr(c, name)(epoch, logs)
+    hook.__name__ = name
+    return hook
+
+
+def _forward_run(name):
+    def hook(self, logs=None):
+        logs = _pythonify(logs)
+        for c in self.callbacks:
+            getattr(c, name)(logs)
     hook.__name__ = name
     return hook
 
 
 for _name in _HOOKS:
-    setattr(CallbackList, _name, _forward(_name))
+    _make = _forward_batch if "batch" in _name else \
+        _forward_epoch if "epoch" in _name else _forward_run
+    setattr(CallbackList, _name, _make(_name))

@@ -21,22 +21,24 @@ def _matches(a, b):
 
 
 def accuracy(y_true, y_pred):
-    """Per sample, the fraction of the last axis where ``y_true == y_pred``.
+    """1.0 where ``y_true == y_pred``, elementwise (as Keras 3: the metric classes take
+    the mean, weighting each update by its number of samples).
 
     >>> ember.keras.metrics.accuracy([[1], [2]], [[1], [3]]).numpy()
-    array([1., 0.], dtype=float32)
+    array([[1.],
+           [0.]], dtype=float32)
     """
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    return ember.reduce_mean(_matches(y_true, y_pred), axis=-1)
+    return _matches(y_true, y_pred)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """Per sample, the fraction of the last axis where ``(y_pred > threshold) == y_true``.
+    """1.0 where ``(y_pred > threshold) == y_true``, elementwise (as Keras 3).
 
     >>> ember.keras.metrics.binary_accuracy([[1.0, 0.0]], [[0.7, 0.6]]).numpy()
-    array([0.5], dtype=float32)
+    array([[1., 0.]], dtype=float32)
     """
     y_true = to_tensor(y_true)
     y_pred = to_tensor(y_pred)
@@ -44,7 +46,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     if y_true.dtype == ember.bool:
         y_true = ember.cast(y_true, y_pred.dtype)
     pred = ember.cast(ember.greater(y_pred, ember.cast(threshold, y_pred.dtype)), y_true.dtype)
-    return ember.reduce_mean(_matches(y_true, pred), axis=-1)
+    return _matches(y_true, pred)
 
 
 def _argmax_matches(y_true_labels, y_pred, squeeze_unit=False):

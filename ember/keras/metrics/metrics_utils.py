@@ -8,6 +8,7 @@ import numpy as np
 
 import ember
 from ember.keras import backend
+from ember.keras.losses import squeeze_or_expand_to_same_rank  # noqa: F401  (one definition)
 
 NEG_INF = -1e10
 
@@ -81,24 +82,6 @@ def dim(x, axis):
     return d if d is not None else ember.shape(x)[axis]
 
 
-def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
-    """Makes ranks equal when they differ by one trailing unit dimension."""
-    r1, r2 = rank(x1), rank(x2)
-    if r1 == r2:
-        return x1, x2
-    if r1 == r2 + 1 and static_dim(x1, -1) == 1:
-        if r2 == 1 and expand_rank_1:
-            x2 = ember.expand_dims(x2, -1)
-        else:
-            x1 = ember.squeeze(x1, axis=-1)
-    if r2 == r1 + 1 and static_dim(x2, -1) == 1:
-        if r1 == 1 and expand_rank_1:
-            x1 = ember.expand_dims(x1, -1)
-        else:
-            x2 = ember.squeeze(x2, axis=-1)
-    return x1, x2
-
-
 def get_keras_mask(x):
     return getattr(x, "_keras_mask", None)
 
@@ -116,20 +99,11 @@ def apply_mask(sample_weight, mask, dtype):
 
 
 def in_top_k(targets, predictions, k):
-    """Boolean ``[batch]``: is ``predictions[i, targets[i]]`` among the top ``k`` (ties at
-    the boundary count as in, non-finite scores and out-of-range targets as out)."""
-    predictions = to_tensor(predictions)
-    targets = ember.cast(to_tensor(targets), "int32")
-    num_classes = dim(predictions, -1)
-    valid = ember.logical_and(ember.greater_equal(targets, 0),
-                              ember.less(targets, num_classes))
-    safe = ember.where(valid, targets, ember.zeros_like(targets))
-    target_score = ember.gather(predictions, safe, batch_dims=1)
-    above = ember.reduce_sum(
-        ember.cast(ember.greater(predictions, ember.expand_dims(target_score, -1)), "int32"),
-        axis=-1)
-    ok = ember.logical_and(valid, ember.math.is_finite(target_score))
-    return ember.logical_and(ok, ember.less(above, k))
+    """Boolean ``[batch]``: is ``predictions[i, targets[i]]`` among the top ``k``
+    (``ember.math.in_top_k``: ties at the boundary count as in; rows with a non-finite
+    score and out-of-range targets as out)."""
+    return ember.math.in_top_k(ember.cast(to_tensor(targets), "int32"),
+                               to_tensor(predictions), k)
 
 
 def filter_top_k(x, k):

@@ -99,6 +99,10 @@ class Mean(Metric):
 class MeanMetricWrapper(Mean):
     """The mean of ``fn(y_true, y_pred, **kwargs)`` over all samples seen.
 
+    Ranks that differ by a trailing 1 are reconciled before ``fn`` runs (labels ``(N,)``
+    against outputs ``(N, 1)`` give two ``(N, 1)`` tensors), as Keras 2 did and as Keras 3's
+    own metric functions and loss wrapper do, so ``fn`` never broadcasts them to N x N.
+
     >>> m = ember.keras.metrics.MeanMetricWrapper(lambda t, p: (t - p) ** 2)
     >>> m.update_state([1.0, 2.0], [1.0, 4.0])
     >>> float(m.result())
@@ -118,6 +122,7 @@ class MeanMetricWrapper(Mean):
         mask = get_keras_mask(y_pred)
         y_true = _as_tensor(y_true)
         y_pred = _as_tensor(y_pred)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         sample_weight = apply_mask(sample_weight, mask, self.dtype)
         return super().update_state(values, sample_weight=sample_weight)

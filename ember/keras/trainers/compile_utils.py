@@ -40,7 +40,7 @@ class CompileLoss:
             [f"output_{i}" for i in range(len(flat_pred))]
         self.output_names = names
         specs = _output_list(self._spec, names, "loss")
-        self.losses = [losses.get(s) if s is not None else None for s in specs]
+        self.losses = [_resolve_loss(s) for s in specs]
         if self._weights_spec is None:
             self.weights = [1.0] * len(names)
         else:
@@ -69,8 +69,7 @@ class CompileLoss:
             if fn is None or yt is None:
                 self.per_output.append(None)
                 continue
-            value = fn(yt, yp, sample_weight=sw) if _accepts_sample_weight(fn) else \
-                _apply_custom(fn, yt, yp, sw)
+            value = fn(yt, yp, sample_weight=sw)
             self.per_output.append(value)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
@@ -79,26 +78,21 @@ class CompileLoss:
         return total
 
 
-def _accepts_sample_weight(fn):
-    from ember.keras.losses import Loss
-    return isinstance(fn, Loss)
-
-
-def _apply_custom(fn, y_true, y_pred, sample_weight):
-    """A plain ``(y_true, y_pred)`` function: mean of its per-sample values (weighted)."""
-    y_pred = ember.convert_to_tensor(y_pred)
-    y_true = ember.convert_to_tensor(y_true)
-    if y_true.dtype is not y_pred.dtype and y_pred.dtype.is_floating:
-        y_true = ember.cast(y_true, y_pred.dtype)
-    values = fn(y_true, y_pred)
-    values = ember.convert_to_tensor(values)
-    if sample_weight is not None:
-        sw = ember.cast(ember.convert_to_tensor(sample_weight), values.dtype)
-        while sw.shape.rank is not None and values.shape.rank is not None and \
-                sw.shape.rank > values.shape.rank:
-            sw = ember.squeeze(sw, -1)
-        values = values * sw
-    return ember.reduce_mean(values)
+def _resolve_loss(identifier):
+    """A ``Loss`` object, as Keras's compile makes one: a function (built-in or the user's)
+    is wrapped in ``LossFunctionWrapper``, which brings y_true and y_pred to the same rank
+    before calling it and weights and reduces its values like every loss."""
+    from ember.keras import losses
+    if identifier is None:
+        return None
+    loss = losses.get(identifier)
+    if isinstance(loss, losses.Loss):
+        return loss
+    if not callable(loss):
+        raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    name = identifier if isinstance(identifier, str) else \
+        getattr(loss, "__name__", None) or type(loss).__name__
+    return losses.LossFunctionWrapper(loss, name=name)
 
 
 def _resolve_metric(identifier, y_true, y_pred, loss_fn):

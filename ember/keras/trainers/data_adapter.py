@@ -29,8 +29,10 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """What a step receives, as Keras packs it: ``x`` alone (``(x,)`` when x is itself a
+    tuple or list), ``(x, y)``, or ``(x, y, sample_weight)`` when weights were given."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)
@@ -154,7 +156,8 @@ class DataHandler:
         return self._n if self._kind == "arrays" else None
 
     def epoch_batches(self):
-        """Batches of one epoch, as (x, y, sample_weight) tuples."""
+        """Batches of one epoch, packed as the steps receive them: ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure."""
         if self._kind == "arrays":
             yield from self._array_batches()
         elif self._kind == "sequence":
@@ -181,7 +184,7 @@ class DataHandler:
             stop = min(start + bs, n)
             idx = order[start:stop] if order is not None else slice(start, stop)
             take = (lambda a: a[idx])
-            yield (_map(take, x), _map(take, y), _map(take, sw))
+            yield pack_x_y_sample_weight(_map(take, x), _map(take, y), _map(take, sw))
 
     def _iterable_batches(self):
         if self._iterator is None or self._steps_per_epoch is None:
@@ -200,8 +203,13 @@ class DataHandler:
 
 
 def _normalize_batch(batch):
-    x, y, sw = unpack_x_y_sample_weight(batch)
-    return (_map(_to_array_keep, x), _map(_to_array_keep, y), _map(_to_array_keep, sw))
+    """A dataset's or generator's element with its arrays converted, its structure kept
+    (a list of parts is read as a tuple, as Keras does)."""
+    if isinstance(batch, (tuple, list)):
+        if not 1 <= len(batch) <= 3:
+            unpack_x_y_sample_weight(tuple(batch))       # raises Keras's message
+        return tuple(_map(_to_array_keep, part) for part in batch)
+    return _map(_to_array_keep, batch)
 
 
 def _to_array_keep(a):

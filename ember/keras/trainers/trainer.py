@@ -232,7 +232,7 @@ class Trainer:
             step = -1
             for step, batch in enumerate(data.epoch_batches()):
                 if step == 0 and not self.built:
-                    self._build_from_batch(batch[0])
+                    self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
                 callbacks.on_train_batch_begin(step)
                 logs = train_fn(batch)
                 callbacks.on_train_batch_end(step, _to_floats(logs))
@@ -243,7 +243,8 @@ class Trainer:
             epoch_logs = _to_floats(self.get_metrics_result())
             if val_data is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val_data, verbose=0, return_dict=True,
-                                         _handler=val_data, _internal=True)
+                                         callbacks=callbacks, _handler=val_data,
+                                         _internal=True)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -262,16 +263,17 @@ class Trainer:
         data = _handler if _handler is not None else DataHandler(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps)
         verbose = _verbosity(verbose)
-        callbacks = cb.CallbackList(callbacks, add_progbar=verbose != 0 and not _internal,
-                                    model=self, verbose=verbose, epochs=1, steps=data.steps,
-                                    mode="test")
+        if not isinstance(callbacks, cb.CallbackList):    # fit's own list: used as it is
+            callbacks = cb.CallbackList(callbacks, add_progbar=verbose != 0 and not _internal,
+                                        model=self, verbose=verbose, epochs=1,
+                                        steps=data.steps, mode="test")
         test_fn = self.make_test_function()
         self.reset_metrics()
         callbacks.on_test_begin()
         logs = {}
         for step, batch in enumerate(data.epoch_batches()):
             if step == 0 and not self.built:
-                self._build_from_batch(batch[0])
+                self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
             callbacks.on_test_batch_begin(step)
             logs = _to_floats(test_fn(batch))
             callbacks.on_test_batch_end(step, logs)
@@ -329,7 +331,7 @@ class Trainer:
             t = x
         else:
             return None
-        out = self.make_predict_function()((t,))
+        out = self.make_predict_function()(t)
         if type(out) is ember.framework.tensor.EagerTensor:
             return np.asarray(out._value)
         return ember.nest.map_structure(np.asarray, out)
@@ -342,7 +344,7 @@ class Trainer:
                            class_weight=class_weight)
         batch = next(iter(data.epoch_batches()))
         if not self.built:
-            self._build_from_batch(batch[0])
+            self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
         self.reset_metrics()
         logs = _to_floats(self.make_train_function()(batch))
         return _format_logs(logs, self.metrics_names, return_dict)

@@ -2,6 +2,10 @@
 from ember.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from ember.keras.layers.convolutional import *  # noqa: F401,F403
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401
+from ember.keras.layers.embedding import Embedding  # noqa: F401
+from ember.keras.layers.masking import Masking  # noqa: F401
+from ember.keras.layers.rnn import *  # noqa: F401,F403
+from ember.keras.layers.attention import *  # noqa: F401,F403
 from ember.keras.layers.noise import *  # noqa: F401,F403
 from ember.keras.layers.normalization import *  # noqa: F401,F403
 from ember.keras.layers.pooling import *  # noqa: F401,F403
@@ -13,6 +17,7 @@ from ember.keras.layers.merging import (  # noqa: F401
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
     concatenate, dot, maximum, minimum, multiply, subtract,
 )
+from ember.keras.layers.preprocessing import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing_core import Rescaling  # noqa: F401
 from ember.keras.layers.regularization import ActivityRegularization  # noqa: F401
 from ember.keras.layers.reshaping import Permute, RepeatVector, Reshape  # noqa: F401

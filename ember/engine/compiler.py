@@ -12,6 +12,7 @@ import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
 from ember.runtime.fastpath import channel_ufunc, run_in_chunks, widen_operands
+from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
 from ember.framework.op import Op
 from ember.runtime.parallel import single_threaded_blas, spinning
 
@@ -444,7 +445,7 @@ def reuse_buffers(ir):
     count = ir.consumers()
     fresh = set()
     for n in ir.nodes:
-        if n.op.name == "FusedElementwise":
+        if n.op is FUSED:
             _reuse_in_fused(ir, n, fresh, count)
         elif getattr(n.op, "donatable", ()):
             for p in n.op.donatable:
@@ -460,7 +461,7 @@ def reuse_buffers(ir):
                         n.inplace = p
                         break
         if getattr(n.op, "fresh_output", False) or _node_ufunc(ir, n) is not None or \
-                n.op.name == "FusedElementwise":
+                n.op is FUSED:
             fresh.update(n.outputs)
 
 
@@ -469,7 +470,7 @@ def _fresh_values(ir):
     fresh = set()
     for n in ir.nodes:
         if getattr(n.op, "fresh_output", False) or _node_ufunc(ir, n) is not None or \
-                n.op.name == "FusedElementwise":
+                n.op is FUSED:
             fresh.update(n.outputs)
     return fresh
 
@@ -480,7 +481,7 @@ def variable_aliases(ir, fresh, upto=None):
     from them by ops that may return views (not ``fresh`` values)."""
     aliases = {}
     for i, n in enumerate(ir.nodes):
-        if n.op.name in ("ReadVariable", "AssignVariable"):
+        if n.op is READ_VARIABLE or n.op is ASSIGN_VARIABLE:
             vals = aliases.setdefault(id(n.attrs["variable"]), set())
             if upto is None or i <= upto:
                 vals.update(n.outputs)
@@ -513,12 +514,12 @@ def update_variables_in_place(ir):
     fetched = set(ir.fetches)
     variables = {}
     for n in ir.nodes:
-        if n.op.name in ("ReadVariable", "AssignVariable"):
+        if n.op is READ_VARIABLE or n.op is ASSIGN_VARIABLE:
             variables[id(n.attrs["variable"])] = n.attrs["variable"]
     ir.exposed_variables = [variables[k] for k, vals in aliases.items() if vals & fetched]
     count = ir.consumers()
     for i, n in enumerate(ir.nodes):
-        if n.op.name != "AssignVariable":
+        if n.op is not ASSIGN_VARIABLE:
             continue
         var_aliases = aliases.get(id(n.attrs["variable"]), set())
         value = n.inputs[0]
@@ -622,7 +623,7 @@ class Plan:
             elif ufunc is not None and not attrs:
                 # dtypes were checked when the graph was built: the bare ufunc will do
                 steps.append((ufunc, ins, outs, n))
-            elif n.op.name == "ReadVariable" and not ins:
+            elif n.op is READ_VARIABLE and not ins:
                 steps.append((_read_variable(kernel, attrs["variable"]), ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from ember.engine.compiler import Node
+from ember.framework.op import Op
 
 __all__ = ["Dataflow", "Fusion", "STAGES", "by_name", "fusions", "register_fusion",
            "run_stage"]
@@ -71,9 +72,10 @@ def register_fusion(fusion: Fusion) -> Fusion:
     if any(f.name == fusion.name for f in _REGISTRY):
         raise ValueError(f"fusion {fusion.name!r} is registered twice")
     for op in fusion.makes:
-        if not getattr(op, "plan_only", False):
-            raise ValueError(f"fusion {fusion.name!r} makes {op.name}, which is not marked "
-                             f"plan_only (a fused op needs either a gradient or the mark)")
+        if not op.plan_only and type(op).grad is Op.grad:
+            raise ValueError(f"fusion {fusion.name!r} makes {op.name}, which has no gradient "
+                             f"and is not marked plan_only (a fused op needs one or the "
+                             f"other)")
     _REGISTRY.append(fusion)
     return fusion
 

@@ -45,6 +45,7 @@ from ember.engine.fusion import Fusion, register_fusion
 from ember.engine.fusion import channels_last as _channels_last
 from ember.engine.fusion import known_shape as _known_shape
 from ember.engine.fusion import last_axis as _last_axis
+from ember.engine.fusion import new_values
 from ember.engine.fusion import node as _node
 from ember.engine.fusion import rebuild as _rebuild
 from ember.engine.fusion import single as _single
@@ -212,8 +213,6 @@ def relu_mask_before_max_pool_grad(ir):
     g = _Graph(ir)
     ex = normalization_ops.FUSED_BATCH_NORM_GRAD_EX
     greater, mul = math_ops.GREATER, math_ops.MUL
-    next_id = max([v for n in ir.nodes for v in n.inputs + n.outputs] + list(ir.shapes) +
-                  list(ir.consts) + [-1]) + 1
     insert = {}
     for h in ir.nodes:
         if h.op is not ex or not h.attrs["relu"]:
@@ -227,8 +226,7 @@ def relu_mask_before_max_pool_grad(ir):
         dt = ir.dtypes.get(y)
         if dt is None or not dt.is_floating or ir.dtypes.get(dy) is not dt:
             continue
-        zero, mask, masked = next_id, next_id + 1, next_id + 2
-        next_id += 3
+        zero, mask, masked = new_values(ir, 3)
         ir.consts[zero] = np.zeros((), dt.np)
         ir.protected.add(zero)
         ir.shapes[zero], ir.dtypes[zero] = None, dt
@@ -444,9 +442,10 @@ def fold_elementwise_into_matmuls(ir):
 
 
 def fold_dropout_masks_into_max_pools(ir):
-    """``_MaxPool{..}Ex`` whose tree reads a keep mask ``RandomUniform(shape) >= rate``
-    (float32, a seeded node, the uniforms read by nothing else, the mask by nothing before
-    it): the pooling also draws the uniforms, block by block as one draw would, and makes
+    """``_MaxPool{..}Ex`` whose tree reads a keep mask that compares uniforms with a
+    scalar rate (``RandomUniform(shape) >= rate`` as Keras's dropout makes it, or ``>``,
+    ``<``, ``<=``, either way round; float32, a seeded node, the uniforms read by nothing
+    else, the mask by nothing before it): the pooling also draws the uniforms, block by block as one draw would, and makes
     the mask, a third output (the dropout's gradient reads it later). The draw and the
     comparison then run on the pooling's threads. Runs after
     ``fold_elementwise_into_max_pools``."""

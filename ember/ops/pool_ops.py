@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.runtime import parallel, tuning
+from ember.runtime import pool_kernels
 from ember.framework.errors import InvalidArgumentError
 from ember.runtime.fastpath import run_steps
 from ember.framework.op import Op
@@ -53,32 +53,6 @@ def _geometry(op_name, shape, attrs, r):
     return _full(n, outs, c, cf), outs, pads
 
 
-def _item_bytes(a):
-    """Bytes of one batch item of a."""
-    return a.itemsize * (a.size // max(a.shape[0], 1))
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _work(a):
-    return a.astype(np.float32) if a.dtype.kind == "f" and a.dtype.itemsize < 4 else a
-
-
-def _first_max_masks(xpad, y, attrs, outs):
-    """For each tap: where that tap is the first maximum of its window (as a bool array)."""
-    taken = np.zeros(y.shape, dtype=bool)
-    hit = np.empty(y.shape, dtype=bool)
-    lead = (slice(None),)
-    for tap in taps(attrs["ksize"]):
-        sl = lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
-        np.equal(xpad[sl], y, out=hit)
-        np.greater(hit, taken, out=hit)           # hit and not taken
-        np.logical_or(taken, hit, out=taken)
-        yield sl, hit
-
-
 class _PoolBase(Op):
     uses_threads = True      # kernels run on ember's threads (see compiler.Plan)
 
@@ -105,26 +79,7 @@ class _MaxPool(_PoolBase):
         cf = channels_first(attrs["data_format"])
         xl = to_last(x, cf)
         shape, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
-        y = np.empty(shape, x.dtype)
-        lowest = _lowest(x.dtype)
-
-        first, *rest = [(slice(None),) + tap_slices(tap, attrs["strides"],
-                                                    attrs["dilations"], outs)
-                        for tap in taps(attrs["ksize"])]
-
-        def block(s, e):
-            xpad = pad_spatial(xl[s:e], pads, lowest)
-            yb = y[s:e]
-            np.copyto(yb, xpad[first])
-            for sl in rest:
-                np.maximum(yb, xpad[sl], out=yb)
-            if after is not None:
-                after(s, e, yb)
-
-        if y.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl),
-                                block_bytes=tuning.MAX_POOL_BYTES)
-        return from_last(y, cf)
+        return from_last(pool_kernels.max_pool(xl, shape, outs, pads, attrs, after), cf)
 
     def grad(self, call, g):
         ops = _POOL_OPS[self.rank]
@@ -213,79 +168,18 @@ class _MaxPoolGrad(_PoolBase):
 
     def _route(self, x, y, dy, dtype, attrs):
         """dx of dtype: ``dy(s, e)`` (the pooled gradient of batch items s:e, channels-last)
-        routed to the first maximum of each window, in blocks of items across threads."""
+        routed to the first maximum of each window (``pool_kernels.route_max_grad``)."""
         cf = channels_first(attrs["data_format"])
         xl, yl = to_last(x, cf), to_last(y, cf)
         _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
-        sizes = xl.shape[1:-1]
-        lowest = _lowest(x.dtype)
-        disjoint = all(s >= k for s, k in zip(attrs["strides"], attrs["ksize"]))
-        dx = np.empty(xl.shape, dtype)
-
-        padded = any(lo or hi for lo, hi in pads)
-        # windows that tile the input write every position of dx once, with no zeroing
-        # first (-0.55 ms on the MiniVGG step's two pooling gradients)
-        if not padded and tuple(attrs["strides"]) == tuple(attrs["ksize"]) and \
-                all(d == 1 for d in attrs["dilations"]) and \
-                all(o * k == n for o, k, n in zip(outs, attrs["ksize"], sizes)):
-            return from_last(self._route_tiled(xl, yl, dx, dy, attrs, outs), cf)
-
-        def block(s, e):
-            xpad = pad_spatial(xl[s:e], pads, lowest)
-            if padded:
-                dxb = np.zeros(xpad.shape, dtype)
-            else:
-                dxb = dx[s:e]
-                dxb.fill(0)
-            gb = dy(s, e)
-            for sl, hit in _first_max_masks(xpad, yl[s:e], attrs, outs):
-                if disjoint:
-                    np.multiply(gb, hit, out=dxb[sl])
-                else:
-                    dxb[sl] += np.multiply(gb, hit)
-            if padded:
-                dx[s:e] = crop_spatial(dxb, pads, sizes)
-
-        if dx.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
-        return from_last(dx, cf)
+        return from_last(pool_kernels.route_max_grad(xl, yl, dy, dtype, attrs, outs, pads),
+                         cf)
 
     def grad(self, call, gg):
         x, y, g = call.inputs
         return None, None, execute(_POOL_OPS[self.rank]["max_grad_grad"], (x, y, gg),
                                    call.attrs)
 
-    @staticmethod
-    def _route_tiled(xl, yl, dx, dy, attrs, outs):
-        """``_route`` for windows that tile the input (every position in one window): each
-        tap's dx slice is written once, and a block is little more than its NumPy calls
-        (the tap slices made once; the first tap's hits are its matches, the last one
-        needs no record of them)."""
-        lead = (slice(None),)
-        slices = [lead + tap_slices(tap, attrs["strides"], attrs["dilations"], outs)
-                  for tap in taps(attrs["ksize"])]
-        first, middle, last = slices[0], slices[1:-1], slices[-1] if len(slices) > 1 else None
-
-        def block(s, e):
-            xb, yb, dxb = xl[s:e], yl[s:e], dx[s:e]
-            gb = dy(s, e)
-            taken = np.equal(xb[first], yb)
-            np.multiply(gb, taken, out=dxb[first])
-            if last is None:
-                return
-            hit = np.empty_like(taken)
-            for sl in middle:
-                np.equal(xb[sl], yb, out=hit)
-                np.greater(hit, taken, out=hit)           # hit and not taken
-                np.logical_or(taken, hit, out=taken)
-                np.multiply(gb, hit, out=dxb[sl])
-            np.equal(xb[last], yb, out=hit)
-            np.greater(hit, taken, out=hit)
-            np.multiply(gb, hit, out=dxb[last])
-
-        if dx.size:
-            parallel.for_blocks(block, xl.shape[0], _item_bytes(xl))
-        return dx
 
 
 class _MaxPoolGradEx(_MaxPoolGrad):
@@ -321,10 +215,10 @@ class _MaxPoolGradGrad(_PoolBase):
         cf = channels_first(attrs["data_format"])
         xl, yl, ggl = to_last(x, cf), to_last(y, cf), to_last(gg, cf)
         _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
-        xpad = pad_spatial(xl, pads, _lowest(x.dtype))
+        xpad = pad_spatial(xl, pads, pool_kernels.lowest(x.dtype))
         ggpad = pad_spatial(ggl, pads)
         out = np.zeros(yl.shape, dtype=gg.dtype)
-        for sl, hit in _first_max_masks(xpad, yl, attrs, outs):
+        for sl, hit in pool_kernels.first_max_masks(xpad, yl, attrs, outs):
             routed = hit.astype(gg.dtype)
             routed *= ggpad[sl]
             out += routed
@@ -361,7 +255,7 @@ class _AvgPool(_PoolBase):
     def kernel(self, xp, x, **attrs):
         self.infer([_ArraySpec(x)], **attrs)
         cf = channels_first(attrs["data_format"])
-        xl = _work(to_last(x, cf))
+        xl = pool_kernels.work_dtype(to_last(x, cf))
         _, outs, pads = _geometry(self.name, list(xl.shape), _last(attrs), self.rank)
         xpad = pad_spatial(xl, pads)
         y = None
@@ -400,7 +294,7 @@ class _AvgPoolGrad(_PoolBase):
         cf = channels_first(attrs["data_format"])
         shape = [int(v) for v in sizes]
         n, sp, c = _spatial(shape, self.rank, cf)
-        gl = _work(to_last(g, cf))
+        gl = pool_kernels.work_dtype(to_last(g, cf))
         _, outs, pads = _geometry(self.name, [n] + sp + [c], _last(attrs), self.rank)
         gs = gl * _inverse_counts(sp, attrs, outs, pads, gl.dtype)
         dx = np.zeros((n,) + tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads)) + (c,),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import itertools
 import numbers
+import sys
 import weakref
 
 import numpy as np
@@ -129,9 +130,37 @@ def _truncated_normal(rng, dims, np_dtype):
     return out if out.dtype == np_dtype else out.astype(np_dtype)
 
 
+def uniform_float32(bit_generator, n, skip_half=False):
+    """n float32 uniforms in [0, 1), ember's float32 stream: each 64-bit word of the bit
+    generator (``random_raw``) gives two values, its low 32 bits first, a value being the
+    top 24 bits of its half times 2**-24. A draw of n takes ceil(n / 2) words, so any
+    block [s, e) of one draw can be made on its own: a copy of the generator advanced
+    s // 2 words (``advance``), skipping the first half when s is odd (``skip_half``);
+    ``UniformBlocks`` does that. Uses only the bit generator's public interface."""
+    first = 1 if skip_half else 0
+    words = bit_generator.random_raw((n + first + 1) // 2)
+    if _LITTLE_ENDIAN:
+        halves = words.view(np.uint32)
+    else:
+        halves = np.empty(2 * words.size, np.uint32)
+        halves[0::2] = words & np.uint64(0xFFFFFFFF)
+        halves[1::2] = words >> np.uint64(32)
+    halves = halves[first:first + n]
+    halves >>= np.uint32(8)
+    out = halves.astype(np.float32)
+    out *= np.float32(2.0 ** -24)
+    return out
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
 def _unit_uniform(rng, dims, np_dtype):
     """Uniform in [0, 1); narrow floats use exactly representable steps, so never 1."""
-    if np_dtype == np.float32 or np_dtype == np.float64:
+    if np_dtype == np.float32:
+        n = int(np.prod(dims, dtype=np.int64))
+        return uniform_float32(rng.bit_generator, n).reshape(dims)
+    if np_dtype == np.float64:
         return rng.random(dims, dtype=np_dtype)
     bits = 11 if np_dtype == np.float16 else 8
     k = rng.integers(0, 1 << bits, size=dims, dtype=np.uint16)
@@ -405,41 +434,42 @@ _STATELESS = {"normal": STATELESS_NORMAL, "uniform": STATELESS_UNIFORM,
 
 class UniformBlocks:
     """A seeded float32 RandomUniform node's draw of ``shape`` made block by block by
-    another kernel (ember.engine.fusion folds dropout's mask into a max pooling):
+    another kernel (ember/ops/fusions.py folds a dropout's mask into a max pooling):
     ``block(s, e)`` gives the uniforms of items s:e, the very numbers one draw of the
-    whole shape gives, whichever thread asks for which block first; ``finish()`` (once
-    every block was drawn) leaves the node's generator where that one draw would.
-
-    Each block draws from a per-thread copy of the generator advanced to the block's place
-    (PCG64 makes two float32 values per step). Where that is not exact (a half-used step
-    buffered, an odd count per item) the whole draw is made up front instead."""
+    whole shape gives (``uniform_float32``), whichever thread asks for which block first;
+    ``finish()`` (once every block was drawn) leaves the node's generator where that one
+    draw would. Each block draws from a per-thread copy of the bit generator advanced to
+    the block's first word; a bit generator that cannot advance (``advance`` is PCG64's
+    and Philox's) makes the whole draw up front instead."""
 
     def __init__(self, attrs, shape):
         self.shape = tuple(shape)
         self.rng = random_seed.kernel_generator(RANDOM_UNIFORM.name, attrs["dtype"],
                                                 attrs["seed"], attrs["seed2"], attrs["key"])
         self.per = int(np.prod(self.shape[1:], dtype=np.int64))
-        state = self.rng.bit_generator.state
+        self.n = self.shape[0] * self.per
+        bits = self.rng.bit_generator
         self.whole = None
-        if state.get("bit_generator") != "PCG64" or state.get("has_uint32") or \
-                self.per % 2:
-            self.whole = self.rng.random(self.shape, dtype=np.float32)
-        self.state = state
+        if not hasattr(bits, "advance"):
+            self.whole = uniform_float32(bits, self.n).reshape(self.shape)
+        self.state = bits.state
 
     def block(self, s, e):
         if self.whole is not None:
             return self.whole[s:e]
         cache = thread_cache("random.uniform_blocks")
-        gen = cache.get("gen")
-        if gen is None:
-            gen = cache["gen"] = np.random.Generator(np.random.PCG64(0))
-        gen.bit_generator.state = self.state
-        gen.bit_generator.advance(s * self.per // 2)
-        return gen.random((e - s,) + self.shape[1:], dtype=np.float32)
+        bits = cache.get(type(self.rng.bit_generator))
+        if bits is None:
+            bits = cache[type(self.rng.bit_generator)] = type(self.rng.bit_generator)()
+        bits.state = self.state
+        start = s * self.per
+        bits.advance(start // 2)
+        return uniform_float32(bits, (e - s) * self.per,
+                               skip_half=start % 2 == 1).reshape((e - s,) + self.shape[1:])
 
     def finish(self):
         if self.whole is None:
-            self.rng.bit_generator.advance(self.shape[0] * self.per // 2)
+            self.rng.bit_generator.advance((self.n + 1) // 2)
 
 
 # ------------------------------------------------------------- shared front ends ---

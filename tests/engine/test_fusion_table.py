@@ -30,7 +30,7 @@ def test_the_table_covers_every_fusion_and_every_plan_only_op():
     assert len(fusion.fusions()) >= 11
     made = {id(op) for f in fusion.fusions() for op in f.makes}
     plan_only = [op for op in _REGISTRY.values() if op.plan_only]
-    assert len(plan_only) == 17, [op.name for op in plan_only]
+    assert len(plan_only) >= 17, [op.name for op in plan_only]     # the fused kernels today
     for op in plan_only:
         assert id(op) in made, f"{op.name} is plan-only but no registered fusion makes it"
     for f in fusion.fusions():
@@ -92,7 +92,7 @@ def test_registering_a_fused_op_without_a_gradient_or_the_mark_fails():
 
     op = _Unmarked()
     try:
-        with pytest.raises(ValueError, match="not marked plan_only"):
+        with pytest.raises(ValueError, match="has no gradient and is not marked plan_only"):
             fusion.register_fusion(fusion.Fusion(
                 "test_unmarked", stage="layers", replaces=(op,), makes=(op,),
                 rewrite=lambda ir: None, reference=lambda: None))

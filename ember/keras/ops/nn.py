@@ -18,7 +18,8 @@ def _eps(epsilon=None):
 
 # ---------------------------------------------------------------- activations
 def relu(x):
-    return ember.nn.relu(floating(x))
+    x = tensor(x)
+    return ember.nn.relu(x if x.dtype.is_integer else floating(x))
 
 
 def relu6(x):
@@ -263,7 +264,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
     x = floating(x)
-    eps = 1e-3 if epsilon is None else epsilon
+    eps = _eps(epsilon)
     axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     mean_, var_ = ember.nn.moments(x, axes=axes, keepdims=True)
     out = (x - mean_) * ember.math.rsqrt(var_ + eps)

@@ -76,8 +76,13 @@ def floor_divide(x1, x2):
     return ember.math.floordiv(a, b)
 
 
+def _strong(x):
+    return tensor(x) if isinstance(x, (bool, int, float)) else x
+
+
 def mod(x1, x2):
-    a, b = promote(x1, x2)
+    """x1 mod x2 with the divisor's sign; Python scalars count as int32/float32 here."""
+    a, b = promote(_strong(x1), _strong(x2))
     if a.dtype == ember.bool:
         a, b = ember.cast(a, "int32"), ember.cast(b, "int32")
     return ember.math.floormod(a, b)
@@ -246,7 +251,15 @@ def _keep_unary(fn, name, bool_as=None):
     return op
 
 
-absolute = abs = _keep_unary(ember.abs, "absolute", "int32")
+
+
+def absolute(x):
+    """|x|; bools stay bools."""
+    x = tensor(x)
+    return x if x.dtype == ember.bool else ember.abs(x)
+
+
+abs = absolute
 negative = _keep_unary(ember.negative, "negative", "int32")
 square = _keep_unary(ember.square, "square", "int32")
 sign = _keep_unary(ember.sign, "sign", "int32")
@@ -423,14 +436,22 @@ def std(x, axis=None, keepdims=False):
     return ember.math.reduce_std(floating(x), axis=_axes(axis), keepdims=keepdims)
 
 
+def _bool_reduce(fn, x, axis, keepdims):
+    return ember.cast(fn(ember.cast(x, "int32"), axis=_axes(axis), keepdims=keepdims), "bool")
+
+
 def max(x, axis=None, keepdims=False, initial=None):
     x = tensor(x)
+    if x.dtype == ember.bool:
+        return _bool_reduce(ember.reduce_max, x, axis, keepdims)
     out = ember.reduce_max(x, axis=_axes(axis), keepdims=keepdims)
     return out if initial is None else ember.maximum(out, ember.cast(initial, out.dtype))
 
 
 def min(x, axis=None, keepdims=False, initial=None):
     x = tensor(x)
+    if x.dtype == ember.bool:
+        return _bool_reduce(ember.reduce_min, x, axis, keepdims)
     out = ember.reduce_min(x, axis=_axes(axis), keepdims=keepdims)
     return out if initial is None else ember.minimum(out, ember.cast(initial, out.dtype))
 
@@ -489,7 +510,10 @@ def average(x, axis=None, weights=None):
 
 def cumsum(x, axis=None, dtype=None):
     x = tensor(x)
-    x = ember.cast(x, standardize_dtype(dtype)) if dtype is not None else _small_int_sum_dtype(x)
+    if dtype is not None:
+        x = ember.cast(x, standardize_dtype(dtype))
+    elif x.dtype == ember.bool:
+        x = ember.cast(x, "int32")
     if axis is None:
         x, axis = ember.reshape(x, [-1]), 0
     return ember.cumsum(x, axis=axis)
@@ -497,7 +521,10 @@ def cumsum(x, axis=None, dtype=None):
 
 def cumprod(x, axis=None, dtype=None):
     x = tensor(x)
-    x = ember.cast(x, standardize_dtype(dtype)) if dtype is not None else _small_int_sum_dtype(x)
+    if dtype is not None:
+        x = ember.cast(x, standardize_dtype(dtype))
+    elif x.dtype == ember.bool:
+        x = ember.cast(x, "int32")
     if axis is None:
         x, axis = ember.reshape(x, [-1]), 0
     return ember.cumprod(x, axis=axis)
@@ -532,8 +559,11 @@ def nanmean(x, axis=None, keepdims=False):
 
 def nanvar(x, axis=None, keepdims=False):
     x = floating(x)
+    keep = ember.logical_not(ember.math.is_nan(x))
     m = nanmean(x, axis, keepdims=True)
-    return nanmean(ember.square(x - m), axis, keepdims)
+    sq = ember.where(keep, ember.square(x - m), ember.zeros_like(x))
+    count = ember.reduce_sum(ember.cast(keep, x.dtype), axis=_axes(axis), keepdims=keepdims)
+    return ember.reduce_sum(sq, axis=_axes(axis), keepdims=keepdims) / count
 
 
 def nanstd(x, axis=None, keepdims=False):
@@ -557,11 +587,12 @@ def nanargmin(x, axis=None, keepdims=False):
 
 
 def nancumsum(x, axis=None, dtype=None):
-    return cumsum(_nan_fill(x, 0.0), axis, dtype)
+    """cumsum with NaNs as 0 (and infinities as the largest finite values, as Keras)."""
+    return cumsum(nan_to_num(x, 0.0), axis, dtype)
 
 
 def nancumprod(x, axis=None, dtype=None):
-    return cumprod(_nan_fill(x, 1.0), axis, dtype)
+    return cumprod(nan_to_num(x, 1.0), axis, dtype)
 
 
 # ---------------------------------------------------------------- quantiles
@@ -659,7 +690,7 @@ def empty(shape, dtype=None):
 
 def full(shape, fill_value, dtype=None):
     value = tensor(fill_value)
-    dt = standardize_dtype(dtype) if dtype is not None else dtype_of(value)
+    dt = _creation_dtype(dtype)
     return ember.fill(shape, ember.cast(value, dt)) if _nd(value) == 0 else \
         ember.broadcast_to(ember.cast(value, dt), shape)
 
@@ -1377,7 +1408,7 @@ def histogram(x, bins=10, range=None):
     inside = ember.logical_and(x >= lo, x <= hi)
     onehot = ember.one_hot(ember.where(inside, idx, -ember.ones_like(idx)), bins,
                            dtype="int32")
-    return ember.reduce_sum(onehot, axis=0), edges
+    return ember.cast(ember.reduce_sum(onehot, axis=0), edges.dtype), edges
 
 
 def unravel_index(indices, shape):

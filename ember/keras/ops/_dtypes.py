@@ -5,7 +5,8 @@ Keras promotes along a lattice (the one JAX documents): bool below a *weak* int
 next signed and unsigned widths, int64 and uint64 below a *weak* float (a Python
 float), the weak float below bfloat16 and float16, both below float32, float32
 below float64. The result is the least upper bound; a weak int alone becomes
-int32, a weak float alone becomes ``floatx()``. So ``int32 + float32 -> float32``,
+int32, a weak float alone becomes ``floatx()``; with the TensorFlow backend a uint64
+result is narrowed to uint32 and complex128 to complex64, as Keras does. So ``int32 + float32 -> float32``,
 ``int64 + uint64 -> float32``, ``float16 + 1.0 -> float16``.
 """
 from __future__ import annotations
@@ -127,7 +128,8 @@ def result_type(*args) -> str:
         return backend.floatx()
     if out == _WEAK_COMPLEX:
         return "complex64"
-    return out
+    # Keras's TensorFlow backend keeps int64 and float64 but narrows these two
+    return {"uint64": "uint32", "complex128": "complex64"}.get(out, out)
 
 
 def is_float(dtype) -> bool:

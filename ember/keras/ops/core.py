@@ -70,7 +70,17 @@ def stop_gradient(variable):
 def custom_gradient(f):
     """Decorator: ``f`` returns ``(output, grad_fn)``; grad_fn(upstream) gives the input
     gradients (``grad_fn(*args, upstream=None)`` as Keras documents also works)."""
-    return ember.custom_gradient(f)
+    import functools
+
+    @functools.wraps(f)
+    def fresh_outputs(*args, **kwargs):
+        out, grad_fn = f(*args, **kwargs)
+        ids = {id(a) for a in args}
+        out = ember.nest.map_structure(
+            lambda o: ember.identity(o) if id(o) in ids else o, out)
+        return out, grad_fn
+
+    return ember.custom_gradient(fresh_outputs)
 
 
 def cond(pred, true_fn, false_fn):

@@ -132,6 +132,14 @@ class Trainer:
                 logs[m.name] = r
         return logs
 
+    def _metrics_result_or_logs(self, logs):
+        """The tracked metrics' results, or, when a custom step returned other keys, the
+        last step's own logs (as Keras 3 does)."""
+        results = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) != set(results):
+            return logs
+        return results
+
     def train_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._clear_losses()
@@ -240,7 +248,7 @@ class Trainer:
                     break
             if step < 0:
                 raise ValueError("fit() got no data: the input has no batches.")
-            epoch_logs = _to_floats(self.get_metrics_result())
+            epoch_logs = _to_floats(self._metrics_result_or_logs(logs))
             if val_data is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val_data, verbose=0, return_dict=True,
                                          callbacks=callbacks, _handler=val_data,
@@ -277,7 +285,7 @@ class Trainer:
             callbacks.on_test_batch_begin(step)
             logs = _to_floats(test_fn(batch))
             callbacks.on_test_batch_end(step, logs)
-        logs = _to_floats(self.get_metrics_result())
+        logs = _to_floats(self._metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         if return_dict:
             return logs

@@ -36,6 +36,20 @@ from ember.ops.reduce_ops import *  # noqa: F401,F403
 from ember.ops.linalg_ops import einsum, matmul, norm, tensordot  # noqa: F401
 from ember.ops.control_flow_ops import case, cond, group, no_op, switch_case, while_loop  # noqa
 from ember import config, errors, image, linalg, math, nn, random, test  # noqa: F401,E402
+from ember import autograph  # noqa: F401,E402
+from ember.module import Module  # noqa: F401,E402
+from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
+from ember.ops.tensor_array_ops import TensorArray, TensorArraySpec  # noqa: F401,E402
+from ember.ops.indexed_slices import IndexedSlices, IndexedSlicesSpec  # noqa: F401,E402
+from ember.ops.control_flow_ops import control_dependencies  # noqa: F401,E402
+from ember.ops.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa
+from ember.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
+from ember.ops.script_ops import numpy_function, py_function  # noqa: F401,E402
+from ember.ops.check_ops import (  # noqa: F401,E402
+    Assert, assert_equal, assert_greater, assert_less, assert_rank, ensure_shape,
+)
+from ember import debugging, version  # noqa: F401,E402
+from ember.config.devices import DeviceSpec, device  # noqa: F401,E402
 
 __version__ = "0.1.0"
 newaxis = None
@@ -81,8 +95,15 @@ def install_as_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``ember.compat`` and ``ember.keras`` load on first use (keeps ``import ember`` fast)."""
+    """``ember.compat``, ``ember.keras``, ``ember.signal``, ``ember.sparse``,
+    ``ember.strings`` and ``ember.ragged`` load on first use (keeps ``import ember`` fast)."""
     import importlib
-    if name in ("compat", "keras"):
+    if name in ("compat", "keras", "signal", "sparse", "strings", "ragged"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("SparseTensor", "SparseTensorSpec"):
+        return getattr(importlib.import_module(f"{__name__}.sparse"), name)
+    if name in ("RaggedTensor", "RaggedTensorSpec"):
+        return getattr(importlib.import_module(f"{__name__}.ragged"), name)
+    if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
+        return getattr(importlib.import_module(f"{__name__}.strings"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -20,6 +20,9 @@ from ember.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = ["function", "Function", "ConcreteFunction", "TensorSpec"]
 
+# Set by ember.autograph: fn -> the converted function to trace (AutoGraph).
+autograph_hook = None
+
 
 class TensorSpec:
     """Describes a tensor argument: shape (``None`` for unknown dims), dtype and name.
@@ -63,7 +66,7 @@ class _Leaf:
     __slots__ = ("kind", "key", "spec")
 
     def __init__(self, kind, key, spec=None):
-        self.kind = kind      # "tensor", "variable" or "python"
+        self.kind = kind      # "tensor", "variable", "python" or "ragged" (a marker)
         self.key = key
         self.spec = spec
 
@@ -73,7 +76,36 @@ def _python_key(v):
         hash(v)
         return (type(v).__name__, v)
     except TypeError:
-        return ("id", id(v))
+        # by identity, holding the object: a freed one's id could name a new object
+        return ("id", id(v), _Held(v))
+
+
+class _Held:
+    """Keeps an unhashable argument alive inside a cache key (compares by identity)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _Held) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
+def _ragged_leaves(parts):
+    """A RaggedTensor argument as a marker leaf and one tensor leaf per component (flat
+    values, then row splits outermost first). Only the outermost splits keep their length
+    (the number of rows), so other row lengths do not retrace."""
+    leaves = [_Leaf("ragged", ("ragged", len(parts)))]
+    for i, p in enumerate(parts):
+        shape = tuple(p.shape.as_list())
+        if i != 1:
+            shape = (None,) + shape[1:]
+        leaves.append(_Leaf("tensor", None, (shape, p.dtype)))
+    return leaves
 
 
 def _describe_leaf(v):
@@ -154,7 +186,9 @@ class ConcreteFunction:
         if type(self.structured_outputs) is SymbolicTensor:
             return outs[0]
         it = iter(outs)
-        leaves = [next(it) if isinstance(o, SymbolicTensor) else o
+        leaves = [next(it) if isinstance(o, SymbolicTensor) else
+                  o._from_components([next(it) for _ in o._components()])
+                  if getattr(o, "_is_ragged", False) else o
                   for o in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, leaves)
 
@@ -241,6 +275,8 @@ class Function:
         self._seen_shapes = {}     # structure key -> shapes seen (for relaxing)
         self._tracing_count = 0
         self.name = name or getattr(python_function, "__name__", "function")
+        self._autograph = autograph
+        self._converted = None
         functools.update_wrapper(self, python_function)
         self._instance_cache = weakref.WeakKeyDictionary()
 
@@ -262,14 +298,24 @@ class Function:
         bound = self._instance_cache.get(instance)
         if bound is None:
             bound = Function(self._python_function.__get__(instance, owner),
-                             self._input_structure, self._reduce_retracing, name=self.name)
+                             self._input_structure, self._reduce_retracing, name=self.name,
+                             autograph=self._autograph)
             self._instance_cache[instance] = bound
         return bound
+
+    def _traced_function(self):
+        """The function to trace: AutoGraph's conversion unless ``autograph=False``."""
+        if self._converted is None:
+            hook = autograph_hook if self._autograph else None
+            self._converted = hook(self._python_function) if hook else self._python_function
+        return self._converted
 
     # -- calling ----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if context.graph is not None:
             # Called while another graph is being built: trace inline into it.
+            return self._traced_function()(*args, **kwargs)
+        if context.run_functions_eagerly:
             return self._python_function(*args, **kwargs)
         if not kwargs and self._input_signature is None and not context.tapes:
             fast = self._fast_lookup(args)
@@ -301,6 +347,11 @@ class Function:
                 leaves.append(_Leaf("tensor", None, (tuple(v.shape.as_list()) if v.shape.rank
                                                      is not None else None, v.dtype)))
                 tensors.append(v)
+                continue
+            if getattr(v, "_is_ragged", False) and self._input_signature is None:
+                parts = v._components()
+                leaves.extend(_ragged_leaves(parts))
+                tensors.extend(parts)
                 continue
             leaf = _describe_leaf(v)
             leaves.append(leaf)
@@ -405,8 +456,18 @@ class Function:
         context.graph = graph
         context.tapes = []
         try:
-            for v, lf in zip(flat, leaves):
-                if lf.kind == "tensor":
+            leaf_iter = iter(leaves)
+            for v in flat:
+                lf = next(leaf_iter)
+                if lf.kind == "ragged":       # its component tensors follow the marker
+                    phs = []
+                    for _ in range(lf.key[1]):
+                        spec = next(leaf_iter).spec
+                        phs.append(graph.placeholder(spec[1], shapes[k], name=f"args_{k}"))
+                        k += 1
+                    placeholders.extend(phs)
+                    new_flat.append(v._from_components(phs))
+                elif lf.kind == "tensor":
                     dtype = dtypes_[k] if dtypes_ is not None else lf.spec[1]
                     ph = graph.placeholder(dtype, shapes[k], name=f"args_{k}")
                     placeholders.append(ph)
@@ -415,19 +476,23 @@ class Function:
                 else:
                     new_flat.append(v)
             call_args, call_kwargs = nest.pack_sequence_as((args, kwargs), new_flat)
-            result = self._python_function(*call_args, **call_kwargs)
+            result = self._traced_function()(*call_args, **call_kwargs)
             out_leaves = []
             flat_outputs = []
             for o in nest.flatten(result):
-                if getattr(o, "_is_ember_variable", False):
-                    o = o.value()
-                if isinstance(o, EagerTensor):
-                    o = graph.constant(o._value)
-                if isinstance(o, SymbolicTensor):
-                    if o.graph is not graph:
-                        o = graph._bring_in(o)
-                    flat_outputs.append(o)
-                out_leaves.append(o)
+                parts = o._components() if getattr(o, "_is_ragged", False) else [o]
+                for k, p in enumerate(parts):
+                    if getattr(p, "_is_ember_variable", False):
+                        p = p.value()
+                    if isinstance(p, EagerTensor):
+                        p = graph.constant(p._value)
+                    if isinstance(p, SymbolicTensor):
+                        if p.graph is not graph:
+                            p = graph._bring_in(p)
+                        flat_outputs.append(p)
+                    parts[k] = p
+                out_leaves.append(o._from_components(parts) if getattr(o, "_is_ragged", False)
+                                  else parts[0])
             structured = nest.pack_sequence_as(result, out_leaves) if nest.is_nested(result) \
                 else out_leaves[0]
         finally:
@@ -458,7 +523,7 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     def decorate(fn):
         return Function(fn, input_signature=input_signature,
                         reduce_retracing=reduce_retracing or bool(experimental_relax_shapes),
-                        jit_compile=jit_compile, name=name)
+                        jit_compile=jit_compile, name=name, autograph=autograph)
     if func is None:
         return decorate
     return decorate(func)

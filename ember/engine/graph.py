@@ -22,6 +22,7 @@ from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 from ember.framework.variables import uninitialized_error
+from ember.framework.op import string_error
 
 __all__ = ["Graph", "FuncGraph", "Operation", "SymbolicTensor", "init_scope", "name_scope"]
 
@@ -177,6 +178,7 @@ class Operation:
 
 class _Const(Op):
     name = "Const"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, value):
@@ -188,6 +190,7 @@ class _Const(Op):
 
 class _Placeholder(Op):
     name = "Placeholder"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, dtype, shape):
@@ -203,6 +206,7 @@ class _ReadVariableGraph(Op):
     """Reads a variable's current value when the graph runs (the variable by reference)."""
 
     name = "ReadVariable"
+    strings = True
     differentiable = False  # tapes record reads through tape._variable_read instead
     stateful = True
 
@@ -223,6 +227,7 @@ class _AssignVariable(Op):
     """Sets (or adds to / subtracts from) a variable when the graph runs; outputs the new value."""
 
     name = "AssignVariable"
+    strings = True
     differentiable = False
     stateful = True
 
@@ -232,6 +237,9 @@ class _AssignVariable(Op):
             raise InvalidArgumentError(
                 f"Cannot {kind} a {value.dtype.name} value to variable '{variable.name}' of "
                 f"dtype {variable.dtype.name}")
+        if kind != "assign" and value.dtype is dtypes.string:
+            raise InvalidArgumentError(f"Cannot {kind} to variable '{variable.name}' of "
+                                       f"dtype string: only assign takes strings")
         if not value.shape.is_compatible_with(variable.shape):
             raise ValueError(
                 f"Cannot {kind} value to variable '{variable.name}': Shape mismatch. The "
@@ -280,6 +288,7 @@ def _fits_into(value, buf):
 
 class _NoOp(Op):
     name = "NoOp"
+    strings = True
     differentiable = False
     stateful = True
     num_outputs = 0
@@ -420,6 +429,8 @@ class Graph:
         """The graph-building half of ``execute``: adds a node, returns its outputs."""
         inputs = [self._bring_in(t) for t in inputs]
         specs = [Spec(t._shape, t._dtype, t._constant_value) for t in inputs]
+        if op.check_strings and any(s.dtype is dtypes.string for s in specs):
+            raise string_error(op, inputs, attrs)
         try:
             inferred = normalize_inferred(op.infer(specs, **attrs))
         except InvalidArgumentError:
@@ -632,7 +643,17 @@ def name_scope(name, default_name=None, values=None):
     g = context.graph
     name = name or default_name
     if g is None:
-        yield (name + "/") if name else ""
+        if not name:
+            yield ""
+            return
+        # eagerly, scopes prefix the names of variables created inside (as in TensorFlow)
+        stack = context.eager_scope
+        full = name if name.endswith("/") else (stack[-1] if stack else "") + name + "/"
+        stack.append(full)
+        try:
+            yield full
+        finally:
+            stack.pop()
         return
     with g.name_scope(name) as scope:
         yield scope

@@ -43,8 +43,12 @@ class _Writer:
     def array(self, arr):
         key = f"a{len(self.arrays)}"
         arr = np.asarray(arr)
-        if arr.dtype == object:
-            raise TypeError("graph files cannot store string tensors yet")
+        if arr.dtype == object:     # strings: their lengths and their bytes end to end
+            flat = arr.reshape(-1)
+            self.arrays[key + ".strlen"] = np.array([len(b) for b in flat],
+                                                    dtype=np.int64).reshape(arr.shape)
+            self.arrays[key + ".strdata"] = np.frombuffer(b"".join(flat), dtype=np.uint8)
+            return key
         self.arrays[key] = arr
         return key
 
@@ -135,6 +139,18 @@ def save_graph(path, function, inputs=None, outputs=None):
             np.save(buf, arr, allow_pickle=False)
             z.writestr(f"arrays/{key}.npy", buf.getvalue())
     return path
+
+
+def _strings_from(lengths, data):
+    """A string array back from its lengths and concatenated bytes."""
+    raw = data.tobytes()
+    ends = np.cumsum(lengths.reshape(-1))
+    out = np.empty(lengths.size, dtype=object)
+    start = 0
+    for i, end in enumerate(ends.tolist()):
+        out[i] = raw[start:end]
+        start = end
+    return out.reshape(lengths.shape)
 
 
 def _structure_doc(structure):
@@ -299,6 +315,8 @@ def load_graph(path, variables=None):
         for name in z.namelist():
             if name.startswith("arrays/"):
                 arrays[name[7:-4]] = np.load(io.BytesIO(z.read(name)), allow_pickle=False)
+    for key in [k[:-7] for k in arrays if k.endswith(".strlen")]:
+        arrays[key] = _strings_from(arrays.pop(key + ".strlen"), arrays.pop(key + ".strdata"))
     bound = dict(variables or {})
     made = {}
     for vd in doc["variables"]:

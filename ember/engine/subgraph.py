@@ -13,6 +13,14 @@ from ember.framework.tensor import Tensor, convert_to_tensor
 __all__ = ["SubFunction"]
 
 
+def _effects(graph):
+    """The body's operations that must run for their effects (variable updates, prints,
+    asserts, nested stateful control flow); random ops run only when something reads them."""
+    return [op for op in graph._operations if op.op_def.stateful and
+            (op.op_def.name in ("AssignVariable", "StatefulIf", "StatefulWhile") or
+             op.op_def.side_effect)]
+
+
 class SubFunction:
     """``fn(*inputs)`` traced into a FuncGraph nested in ``outer``.
 
@@ -36,8 +44,7 @@ class SubFunction:
         self.graph = graph
         self.captures = [outer_t for outer_t, _ in graph.captures]
         self.capture_placeholders = [ph for _, ph in graph.captures]
-        self.stateful = any(op.op_def.stateful and op.op_def.name == "AssignVariable"
-                            for op in graph._operations)
+        self.stateful = bool(_effects(graph))
         self._plan = None
         self._grad_plan = None
 
@@ -82,8 +89,7 @@ class SubFunction:
     def _compiled(self):
         if self._plan is None:
             from ember.engine.compiler import compile_plan
-            targets = [op for op in self.graph._operations
-                       if op.op_def.name == "AssignVariable"]
+            targets = _effects(self.graph)
             self._plan = compile_plan(self.graph, self.outputs,
                                       self.inputs + self.capture_placeholders, targets)
         return self._plan

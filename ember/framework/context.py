@@ -7,7 +7,8 @@ from __future__ import annotations
 
 class _Context:
     __slots__ = ("graph", "tapes", "check_infer", "global_seed", "seed_counter",
-                 "rng_cache", "eager_default", "name_counts")
+                 "rng_cache", "eager_default", "name_counts", "run_functions_eagerly",
+                 "eager_scope")
 
     def __init__(self):
         self.graph = None          # the Graph being built, or None when executing eagerly
@@ -18,6 +19,8 @@ class _Context:
         self.rng_cache = {}
         self.eager_default = True  # compat.v1.disable_eager_execution turns this off
         self.name_counts = {}
+        self.run_functions_eagerly = False   # ember.config.run_functions_eagerly
+        self.eager_scope = []      # name scopes entered eagerly (prefix eager variable names)
 
 
 context = _Context()

@@ -1,16 +1,34 @@
 """Nested structures (lists, tuples, namedtuples, dicts) of tensors: ``ember.nest``."""
 from __future__ import annotations
 
-__all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_same_structure"]
+__all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_same_structure",
+           "CompositeTensor"]
+
+
+class CompositeTensor:
+    """Base of values made of tensors (TensorArray): nest walks their components, so they
+    can be loop variables, branch outputs and function results."""
+
+    def _ember_components(self) -> list:
+        raise NotImplementedError
+
+    def _ember_rebuild(self, components):
+        """The same kind of value with new components."""
+        raise NotImplementedError
+
+
+_NESTED = (list, tuple, dict, CompositeTensor)
 
 
 def is_nested(x) -> bool:
-    return isinstance(x, (list, tuple, dict))
+    return isinstance(x, _NESTED)
 
 
 def _children(x):
     if isinstance(x, dict):
         return [x[k] for k in sorted(x, key=_sort_key)]
+    if isinstance(x, CompositeTensor):
+        return list(x._ember_components())
     return list(x)
 
 
@@ -29,8 +47,9 @@ def flatten(structure, expand_composites=False):
 
 def _flatten_into(x, out):
     for c in (x.values() if type(x) is dict and _sorted_keys(x) else
-              [x[k] for k in sorted(x, key=_sort_key)] if isinstance(x, dict) else x):
-        if isinstance(c, (list, tuple, dict)):
+              [x[k] for k in sorted(x, key=_sort_key)] if isinstance(x, dict) else
+              x._ember_components() if isinstance(x, CompositeTensor) else x):
+        if isinstance(c, _NESTED):
             _flatten_into(c, out)
         else:
             out.append(c)
@@ -46,6 +65,8 @@ def _sorted_keys(d):
 
 
 def _rebuild(like, items):
+    if isinstance(like, CompositeTensor):
+        return like._ember_rebuild(list(items))
     if isinstance(like, dict):
         keys = sorted(like, key=_sort_key)
         d = dict(zip(keys, items))
@@ -94,6 +115,9 @@ def assert_same_structure(a, b, check_types=True, expand_composites=False):
         raise ValueError(f"The two structures don't have the same nested structure: {a!r} "
                          f"and {b!r}")
     if is_nested(a):
+        if isinstance(a, CompositeTensor) != isinstance(b, CompositeTensor):
+            raise ValueError(f"The two structures don't have the same nested structure: "
+                             f"{a!r} and {b!r}")
         ca, cb = _children(a), _children(b)
         if len(ca) != len(cb) or (isinstance(a, dict) and sorted(a, key=_sort_key) !=
                                   sorted(b, key=_sort_key)):

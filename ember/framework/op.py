@@ -16,14 +16,21 @@ The dispatcher that runs an op (``ember.engine.dispatch.execute``) lives one lay
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ember.framework import dtypes
-from ember.framework.errors import UnimplementedError
+from ember.framework.errors import InvalidArgumentError, OpError, UnimplementedError
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["Op", "get_op", "Spec", "OpCall", "normalize_inferred"]
+__all__ = ["Op", "get_op", "Spec", "OpCall", "normalize_inferred", "string_error",
+           "STRING_STORAGE"]
 
 _REGISTRY: dict[str, "Op"] = {}
+_EMPTY = {}
+# String tensors hold NumPy object arrays of bytes; convert_to_tensor always makes them with
+# this (canonical) dtype object, so the dispatcher's string check is an identity test.
+STRING_STORAGE = np.dtype(object)
 
 
 class Op:
@@ -34,11 +41,16 @@ class Op:
     differentiable = True
     stateful = False   # random ops and variable updates: never folded or merged
     data_dependent_shape = False   # output shape depends on input values (unique, where)
+    relaxed_shape = False          # infer may give a less specific shape than the kernel
+    #                                makes (loop variables, branch outputs)
+    side_effect = False            # runs for its effect even when nothing reads it (print,
+    #                                assert, Python code); implies stateful
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
     reads_shape_only = False       # reads only its inputs' shapes (Shape, Size): fusions
     #                                may move it to the value that replaces its input
     plan_only = False              # a fused kernel that only compiled plans contain (made by
     #                                a registered Fusion); it has no gradient: grad() says so
+    strings = False   # True: takes string tensors (and checks itself which inputs may be)
 
     def __init__(self, name=None):
         if name is not None:
@@ -47,6 +59,9 @@ class Op:
             raise ValueError("an Op needs a name")
         if self.name in _REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
+        # The dispatcher rejects string inputs of ops that neither take strings nor check
+        # dtypes in their kernels (the elementwise templates clear this).
+        self.check_strings = not self.strings
         _REGISTRY[self.name] = self
         # Multi-output ops return a list (their kernels return tuples); others one tensor.
         self.multi_output = self.num_outputs != 1 or \
@@ -117,6 +132,24 @@ class OpCall:
         self.outputs = outputs
         self.attrs = attrs
         self.needs = None   # per input: does the backward pass want its gradient?
+
+
+def string_error(op, inputs, attrs=_EMPTY):
+    """The error for a string tensor given to an op that does not take strings: the op's
+    own dtype message when its infer has one, else a generic one."""
+    try:
+        op.infer([Spec.of(t) for t in inputs], **attrs)
+    except (OpError, ValueError, TypeError) as e:
+        msg = str(e)
+        if "string" in msg:
+            return InvalidArgumentError(msg if f"[Op:{op.name}]" in msg else
+                                        f"{msg} [Op:{op.name}]")
+    except Exception:  # noqa: BLE001 - infer's own trouble: the generic message below
+        pass
+    i = next(i for i, t in enumerate(inputs) if t.dtype is dtypes.string)
+    return InvalidArgumentError(
+        f"{op.name} does not support string tensors: input #{i} has dtype string "
+        f"(see ember.strings for string operations) [Op:{op.name}]")
 
 
 def normalize_inferred(result):

@@ -196,19 +196,28 @@ def _python_to_array(value, dtype):
     """Python scalars and nested lists -> array with TensorFlow's default dtypes."""
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         value = _unwrap_nested(value)
+    if type(value) is list and value and (dtype is None or dtype is dtypes.string):
+        flat = _flat_text(value)
+        if flat is not None:
+            return flat
     try:
         arr = np.asarray(value)
+    except UnicodeDecodeError:       # bytes that are not ASCII next to str: kept as bytes
+        arr = np.asarray(value, dtype=object)
     except ValueError as e:
         raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: {e}") from None
     kind = arr.dtype.kind
+    if kind in "USO" and isinstance(value, (list, tuple)):
+        arr = _checked_text(value, arr)
     if dtype is not None:
         if kind == "f" and dtype.is_integer:
             raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                             f"{dtype.name}")
-        if kind in "US" or kind == "O" and dtype is not dtypes.string:
-            if dtype is not dtypes.string:
-                raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
-                                f"{dtype.name}")
+        if dtype is dtypes.string and arr.size == 0:
+            return np.empty(arr.shape, dtype=object)
+        if (kind in "USO") != (dtype is dtypes.string):
+            raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
+                            f"{dtype.name}")
         if dtype is dtypes.string:
             return _to_bytes_array(arr)
         if kind == "c" and not dtype.is_complex:
@@ -235,12 +244,53 @@ def _python_to_array(value, dtype):
     raise TypeError(f"Cannot convert {_short(value)} to a tensor")
 
 
+def _flat_text(values):
+    """A flat list of str/bytes straight to a string tensor's storage (the common case of
+    a list of words or lines), else None."""
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str:
+            out.append(v.encode("utf-8"))
+        elif t is bytes:
+            out.append(v)
+        else:
+            return None
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
+
+
+def _checked_text(value, arr):
+    """A nested list holding str/bytes as an object array; TensorFlow refuses a list that
+    mixes text with numbers (NumPy would turn the numbers into text)."""
+    obj = np.empty(arr.shape, dtype=object)
+    try:
+        obj[...] = value
+    except ValueError:
+        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: "
+                         f"{_short(value)}") from None
+    if not all(isinstance(v, (str, bytes)) for v in obj.reshape(-1)):
+        raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: "
+                         f"{_short(value)}")
+    return obj
+
+
 def _to_bytes_array(arr):
+    """A string tensor's storage: an object array of bytes (str encoded as UTF-8)."""
+    if arr.dtype.kind in "US":
+        enc = np.asarray(np.char.encode(arr, "utf-8") if arr.dtype.kind == "U" else arr)
+        return enc.astype(object) if enc.ndim else np.array(enc.item(), dtype=object)
     out = np.empty(arr.shape, dtype=object)
     flat = out.reshape(-1)
     for i, s in enumerate(arr.reshape(-1)):
-        flat[i] = s.encode("utf-8") if isinstance(s, str) else (
-            bytes(s) if isinstance(s, bytes) else str(s).encode("utf-8"))
+        if isinstance(s, bytes):
+            flat[i] = bytes(s)
+        elif isinstance(s, str):
+            flat[i] = s.encode("utf-8")
+        else:
+            raise ValueError(f"Cannot convert {_short(s)} (a {type(s).__name__}) to a string "
+                             f"tensor element: expected str or bytes")
     return out
 
 
@@ -334,7 +384,25 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
             pass
     if hasattr(value, "__array__") and not isinstance(value, (list, tuple, numbers.Number)):
         return convert_to_tensor(np.asarray(value), dtype=dtype)
+    if isinstance(value, (list, tuple)) and _contains_symbolic(value):
+        return _pack_symbolic(value, dtype)
     return EagerTensor(_python_to_array(value, dtype))
+
+
+def _contains_symbolic(seq):
+    return any((isinstance(v, Tensor) and not isinstance(v, EagerTensor)) or
+               (isinstance(v, (list, tuple)) and _contains_symbolic(v)) for v in seq)
+
+
+def _pack_symbolic(seq, dtype):
+    """A (nested) list holding symbolic tensors: its elements stacked, as TensorFlow packs
+    such lists."""
+    from ember.framework.hooks import library
+    items = [_pack_symbolic(v, dtype) if isinstance(v, (list, tuple)) and
+             _contains_symbolic(v) else v for v in seq]
+    if dtype is None:
+        dtype = next(v.dtype for v in items if isinstance(v, Tensor))
+    return library.stack([convert_to_tensor(v, dtype=dtype) for v in items])
 
 
 def constant(value, dtype=None, shape=None, name="Const"):

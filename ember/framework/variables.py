@@ -9,6 +9,7 @@ from ember.framework.errors import FailedPreconditionError
 from ember.framework.hooks import default_session, library
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
+from ember.framework.errors import InvalidArgumentError
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 
@@ -97,6 +98,8 @@ class Variable:
             trainable = synchronization != VariableSynchronization.ON_READ
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
+        if context.eager_scope and context.graph is None and not base.endswith(":0"):
+            base = context.eager_scope[-1] + base
         self._name = base if base.endswith(":0") else base + ":0"
         self._constraint = constraint
         self._synchronization = synchronization
@@ -261,6 +264,9 @@ class Variable:
     # -- writing -----------------------------------------------------------------------
     def _coerce(self, value, what):
         """``value`` as an array of this variable's dtype and shape (None if symbolic)."""
+        if what != "assign" and self._dtype is dtypes.string:
+            raise InvalidArgumentError(f"Cannot {what} to variable '{self._name}' of dtype "
+                                       f"string: only assign takes strings")
         if isinstance(value, Tensor) and not isinstance(value, EagerTensor):
             return None
         if getattr(value, "_is_ember_variable", False):

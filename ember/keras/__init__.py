@@ -32,14 +32,15 @@ def version():
     """The Keras API version ember implements (``keras.__version__``)."""
     return __version__
 
-_LAZY_MODULES = ("ops", "random", "tree", "config")
+
+_LAZY_MODULES = ("ops", "random", "tree", "config", "datasets", "preprocessing")
 
 
 def __getattr__(name):
-    """Loads the larger Keras 3 namespaces (keras.ops, ...) on first use."""
+    """Loads the larger Keras 3 namespaces (keras.ops, keras.datasets, ...) on first use."""
     if name in _LAZY_MODULES:
         import importlib
-        module = importlib.import_module(f"ember.keras.{name}")
+        module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
     raise AttributeError(f"module 'ember.keras' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 
 EMPTY = {}
+_OBJECT = np.dtype(object)
 
 
 class DTypeSet(set):
@@ -142,6 +143,8 @@ class UnaryOp(Op):
         self.grad_fn = grad_fn
         self.allowed = allowed
         self.out_dtype = out_dtype
+        self.strings = _OBJECT in allowed
+        self.check_strings = False      # the kernel checks its dtypes against `allowed`
         if grad_fn is None:
             self.differentiable = False
 
@@ -177,6 +180,8 @@ class BinaryOp(Op):
         self.lazy_grad = lazy_grad
         self.allowed = allowed
         self.out_dtype = out_dtype
+        self.strings = _OBJECT in allowed
+        self.check_strings = False      # the kernel checks its dtypes against `allowed`
         if grad_fn is None:
             self.differentiable = False
 

@@ -64,6 +64,7 @@ __all__ = [
 
 class _Identity(Op):
     name = "Identity"
+    strings = True
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -98,6 +99,7 @@ def stop_gradient(input, name=None):  # noqa: A002
 
 class _Fill(Op):
     name = "Fill"
+    strings = True
 
     def infer(self, inputs):
         dims, value = inputs
@@ -128,7 +130,15 @@ def fill(dims, value, name=None):
     return execute(FILL, (shape_arg(dims, "fill"), tensor(value)), EMPTY, name)
 
 
+def _array(x):
+    """An indexing result as an array: a single element of a string tensor's object array
+    comes back from NumPy as the bare bytes."""
+    return x if isinstance(x, (np.ndarray, np.generic)) else np.array(x, dtype=object)
+
+
 def _scalar(value, dtype):
+    if dtype is dtypes.string:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
     return EagerTensor(np.array(value, dtype=dtype.np))
 
 
@@ -151,17 +161,25 @@ def ones(shape, dtype=dtypes.float32, name=None):
 class _LikeOp(Op):
     """zeros_like / ones_like: a tensor of the input's shape (and dtype unless given)."""
     differentiable = False
+    strings = True      # zeros_like of strings is b""; ones_like refuses them
 
     def __init__(self, name, value):
         super().__init__(name)
         self.value = value
 
     def infer(self, inputs, dtype=None):
+        self._check_string(inputs[0].dtype, dtype)
         return inputs[0].shape, dtype or inputs[0].dtype
+
+    def _check_string(self, in_dtype, dtype):
+        if self.value and (in_dtype is dtypes.string or dtype is dtypes.string):
+            raise InvalidArgumentError(f"{self.name} does not support string tensors "
+                                       f"[Op:{self.name}]")
 
     def kernel(self, xp, a, dtype=None):
         d = dtype.np if dtype is not None else a.dtype
         if d == np.dtype(object):
+            self._check_string(dtypes.string, dtype)
             return np.full(np.shape(a), b"", dtype=object)
         return np.full(np.shape(a), self.value, dtype=d)
 
@@ -193,6 +211,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 class _Shape(Op):
     reads_shape_only = True
     name = "Shape"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, out_type):
@@ -229,6 +248,7 @@ def rank(input, name=None):  # noqa: A002
 class _Size(Op):
     reads_shape_only = True
     name = "Size"
+    strings = True
     differentiable = False
 
     def infer(self, inputs, out_type):
@@ -251,6 +271,7 @@ def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
 
 class _Reshape(Op):
     name = "Reshape"
+    strings = True
 
     def infer(self, inputs):
         x, target = inputs
@@ -319,6 +340,7 @@ def reshape(tensor_, shape_, name=None):
 
 class _ExpandDims(Op):
     name = "ExpandDims"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -354,6 +376,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
 
 class _Squeeze(Op):
     name = "Squeeze"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -400,6 +423,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
 
 class _Transpose(Op):
     name = "Transpose"
+    strings = True
 
     def infer(self, inputs, perm):
         x = inputs[0]
@@ -450,6 +474,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
 class _BroadcastTo(Op):
     name = "BroadcastTo"
+    strings = True
 
     def infer(self, inputs):
         x, target = inputs
@@ -548,6 +573,7 @@ def sum_to_shape_of(g, x):
 
 class _Select(Op):
     name = "SelectV2"
+    strings = True
 
     def infer(self, inputs):
         c, x, y = inputs
@@ -614,6 +640,7 @@ where_v2 = where
 
 class _Pack(Op):
     name = "Pack"
+    strings = True
 
     def infer(self, inputs, axis):
         first = inputs[0]
@@ -664,6 +691,7 @@ def stack(values, axis=0, name="stack"):
 
 class _Unpack(Op):
     name = "Unpack"
+    strings = True
 
     def output_count(self, attrs):
         return attrs["num"]
@@ -685,7 +713,7 @@ class _Unpack(Op):
         if a.shape[axis] != num:
             raise InvalidArgumentError(f"unstack: num={num} but dimension {axis} has size "
                                        f"{a.shape[axis]} [Op:Unpack]")
-        return tuple(np.take(a, i, axis=axis) for i in range(num))
+        return tuple(_array(np.take(a, i, axis=axis)) for i in range(num))
 
     def grad(self, call, *grads):
         return (stack(list(grads), axis=call.attrs["axis"]),)
@@ -713,6 +741,7 @@ def _dims_text(shape):
 
 class _Concat(Op):
     name = "ConcatV2"
+    strings = True
 
     def infer(self, inputs, axis):
         first = inputs[0]
@@ -789,6 +818,7 @@ def concat(values, axis, name="concat"):
 
 class _Split(Op):
     name = "SplitV"
+    strings = True
 
     def output_count(self, attrs):
         return len(attrs["sizes"])
@@ -925,6 +955,7 @@ def _check_bounds(op_name, idx, n):
 
 class _Tile(Op):
     name = "Tile"
+    strings = True
 
     def infer(self, inputs):
         x, m = inputs
@@ -1022,6 +1053,7 @@ def _paddings_of(spec, rank, op_name):
 
 class _Pad(Op):
     name = "PadV2"
+    strings = True
 
     def infer(self, inputs, mode):
         x, p, c = inputs
@@ -1047,6 +1079,10 @@ class _Pad(Op):
         pads = [(int(b), int(e)) for b, e in p.reshape(-1, 2)]
         if not pads:
             return a.copy()
+        if mode == "CONSTANT" and a.dtype == object:     # np.pad would store np.bytes_
+            out = np.full([d + b + e for d, (b, e) in zip(a.shape, pads)], c[()], dtype=object)
+            out[tuple(builtins.slice(b, b + d) for d, (b, _) in zip(a.shape, pads))] = a
+            return out
         if mode == "CONSTANT":
             return np.pad(a, pads, mode="constant", constant_values=c[()])
         return np.pad(a, pads, mode=mode.lower())
@@ -1119,6 +1155,8 @@ def pad(tensor_, paddings, mode="CONSTANT", constant_values=0, name=None):
     if m not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of CONSTANT, REFLECT, SYMMETRIC, got {mode!r}")
     x = tensor(tensor_)
+    if x.dtype is dtypes.string and isinstance(constant_values, int) and constant_values == 0:
+        constant_values = b""       # TensorFlow's default pads strings with empty ones
     c = tensor(constant_values, dtype_hint=x.dtype)
     if c.dtype is not x.dtype and not isinstance(constant_values, Tensor):
         c = math_ops.cast(c, x.dtype)
@@ -1149,6 +1187,7 @@ def _gather_axes(op_name, prank, irank, axis, batch_dims):
 
 class _Gather(Op):
     name = "GatherV2"
+    strings = True
 
     def infer(self, inputs, axis, batch_dims):
         p, i = inputs
@@ -1170,7 +1209,7 @@ class _Gather(Op):
         self.infer([_spec(p), _spec(idx)], axis=axis, batch_dims=bd)
         _check_bounds(self.name, idx, p.shape[axis])
         if bd == 0:
-            return np.take(p, idx, axis=axis)
+            return _array(np.take(p, idx, axis=axis))
         bi, ai, ir, shape4 = _gather_index(p.shape, idx, axis, bd)
         out = p.reshape(shape4)[bi, ai, ir]
         return out.reshape(p.shape[:axis] + idx.shape[bd:] + p.shape[axis + 1:])
@@ -1251,6 +1290,7 @@ def _check_nd_bounds(op_name, idx, dims, what="param shape"):
 
 class _GatherNd(Op):
     name = "GatherNd"
+    strings = True
 
     def infer(self, inputs):
         p, i = inputs
@@ -1276,7 +1316,7 @@ class _GatherNd(Op):
         if k == 0:
             return np.array(np.broadcast_to(p, lead + p.shape))
         _check_nd_bounds(self.name, idx, p.shape)
-        return p[_nd_index(idx)]
+        return _array(p[_nd_index(idx)])
 
     def grad(self, call, g):
         p, i = call.inputs
@@ -1342,6 +1382,7 @@ def _scatter_updates_check(op_name, i, u, out_dims):
 
 class _ScatterNd(Op):
     name = "ScatterNd"
+    strings = True      # string updates fill b"" elsewhere; the last update of an index wins
 
     def infer(self, inputs):
         i, u, s = inputs
@@ -1358,6 +1399,13 @@ class _ScatterNd(Op):
         self.infer([_spec(idx), _spec(u), _spec(s)])
         dims = tuple(int(d) for d in s)
         k = idx.shape[-1]
+        if u.dtype == object:
+            out = np.full(dims, b"", dtype=object)
+            if k == 0:
+                return _array(u.reshape((-1,) + dims)[-1]) if u.size else out
+            _check_nd_bounds(self.name, idx, dims, "shape")
+            out[_nd_index(idx)] = u
+            return out
         out = np.zeros(dims, dtype=u.dtype)
         if k == 0:
             return out + np.sum(u.reshape((-1,) + dims), axis=0, dtype=u.dtype)
@@ -1384,6 +1432,7 @@ def scatter_nd(indices, updates, shape, name=None):  # noqa: A002
 
 class _TensorScatter(Op):
     """tensor_scatter_nd_update / _add: a copy of ``tensor`` changed at ``indices``."""
+    strings = True      # update takes strings, add refuses them in infer
 
     def __init__(self, name, add):
         super().__init__(name)
@@ -1395,6 +1444,9 @@ class _TensorScatter(Op):
         if u.dtype is not t.dtype:
             raise InvalidArgumentError(f"{self.name}: updates has dtype {u.dtype.name} but "
                                        f"tensor has {t.dtype.name} [Op:{self.name}]")
+        if self.add and t.dtype is dtypes.string:
+            raise InvalidArgumentError(f"{self.name} does not support string tensors "
+                                       f"[Op:{self.name}]")
         _scatter_updates_check(self.name, i, u,
                                t.shape.as_list() if t.shape.rank is not None else None)
         return t.shape, t.dtype
@@ -1406,7 +1458,7 @@ class _TensorScatter(Op):
             rows = u.reshape((-1,) + a.shape)
             if self.add:
                 return a + np.sum(rows, axis=0, dtype=a.dtype)
-            return rows[-1].copy() if rows.shape[0] else a.copy()
+            return _array(rows[-1]).copy() if rows.shape[0] else a.copy()
         _check_nd_bounds(self.name, idx, a.shape, "tensor shape")
         out = a.copy()
         if self.add:
@@ -1465,6 +1517,7 @@ def tensor_scatter_nd_sub(tensor, indices, updates, name=None):  # noqa: F811
 
 class _Slice(Op):
     name = "Slice"
+    strings = True
 
     def infer(self, inputs):
         x, b, s = inputs
@@ -1629,6 +1682,7 @@ def _masks(attrs):
 
 class _StridedSlice(Op):
     name = "StridedSlice"
+    strings = True
 
     def infer(self, inputs, **attrs):
         x = inputs[0]
@@ -1984,6 +2038,7 @@ def _unique_axes(op_name, axes, rank):
 
 class _Reverse(Op):
     name = "ReverseV2"
+    strings = True
 
     def infer(self, inputs, axis):
         x = inputs[0]
@@ -2016,6 +2071,7 @@ def reverse(tensor, axis, name=None):  # noqa: F811
 
 class _Roll(Op):
     name = "Roll"
+    strings = True
 
     def infer(self, inputs, axis):
         x, shift = inputs
@@ -2068,6 +2124,7 @@ def _repeats_for(op_name, reps, n):
 
 class _Repeat(Op):
     name = "Repeat"
+    strings = True
 
     def infer(self, inputs, axis):
         x, reps = inputs
@@ -2163,6 +2220,7 @@ def _unique_np(a):
 
 class _Unique(Op):
     name = "Unique"
+    strings = True
     num_outputs = 2
     differentiable = False
     data_dependent_shape = True

@@ -18,7 +18,8 @@ from ember.engine.subgraph import SubFunction
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["cond", "while_loop", "case", "switch_case", "group", "no_op", "tuple_"]
+__all__ = ["cond", "while_loop", "case", "switch_case", "group", "no_op", "tuple_",
+           "control_dependencies"]
 
 
 def _known_bool(pred):
@@ -62,6 +63,7 @@ def _fill_missing(call, grads):
 
 class _If(Op):
     name = "If"
+    relaxed_shape = True     # outputs: the shapes both branches agree on
 
     def output_count(self, attrs):
         return len(attrs["out_specs"])
@@ -114,6 +116,7 @@ class _IfGrad(Op):
         return tuple(out)
 
 
+_If.strings = True           # branches pass string tensors through
 IF = _If()
 IF_STATEFUL = _IfStateful()
 IF_GRAD = _IfGrad()
@@ -135,9 +138,21 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     if pred.dtype is not dtypes.bool or (pred.shape.rank not in (None, 0)):
         raise InvalidArgumentError(f"cond: pred must be a scalar bool tensor, got "
                                    f"{pred.dtype.name} of shape {pred.shape}")
-    then_fn = SubFunction(lambda: true_fn(), [], graph, "cond_true")
-    else_fn = SubFunction(lambda: false_fn(), [], graph, "cond_false")
+    then_fn = trace_branch(true_fn, graph, "cond_true")
+    else_fn = trace_branch(false_fn, graph, "cond_false")
     _check_same_structure(then_fn, else_fn)
+    return nest.pack_sequence_as(then_fn.structure, build_if(pred, then_fn, else_fn, name))
+
+
+def trace_branch(fn, graph, name, input_specs=()):
+    """``fn(*inputs)`` traced into a sub-graph of ``graph`` (a branch, a loop body): its
+    ``structure`` and flat ``outputs`` may be narrowed before ``build_if`` compiles it."""
+    return SubFunction(fn, list(input_specs), graph, name)
+
+
+def build_if(pred, then_fn, else_fn, name=None):
+    """The ``If`` node running one of two traced branches (same flat output dtypes);
+    returns its flat outputs."""
     specs = []
     for i, (t, f) in enumerate(zip(then_fn.outputs, else_fn.outputs)):
         if t.dtype is not f.dtype:
@@ -150,8 +165,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
                    {"then_fn": then_fn, "else_fn": else_fn,
                     "then_caps": _positions(then_fn, caps), "else_caps": _positions(else_fn, caps),
                     "out_specs": tuple(specs)}, name)
-    outs = outs if isinstance(outs, list) else [outs]
-    return nest.pack_sequence_as(then_fn.structure, outs)
+    return outs if isinstance(outs, list) else [outs]
 
 
 def _check_same_structure(a, b):
@@ -213,6 +227,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 class _While(Op):
     name = "While"
+    relaxed_shape = True     # loop variables: their shape invariants
 
     def output_count(self, attrs):
         return attrs["n_vars"]
@@ -290,6 +305,7 @@ class _WhileGrad(Op):
         return tuple(g) + tuple(cap_grads)
 
 
+_While.strings = True        # loop variables may be string tensors
 WHILE = _While()
 WHILE_STATEFUL = _WhileStateful()
 WHILE_GRAD = _WhileGrad()
@@ -422,3 +438,27 @@ def group(*inputs, name=None):
 
 def tuple_(tensors, control_inputs=None, name=None):
     return list(tensors)
+
+
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def control_dependencies(control_inputs):
+    """Operations made inside the block run after ``control_inputs`` (operations or
+    tensors). Eagerly everything already ran in order, so it does nothing.
+
+    >>> with tf.control_dependencies([tf.debugging.assert_positive(x)]):
+    ...     y = tf.math.log(x)
+    """
+    graph = context.graph
+    if graph is None:
+        return _NullContext()
+    if control_inputs is not None:
+        control_inputs = [c for c in control_inputs if c is not None and not isinstance(
+            c, EagerTensor) and not getattr(c, "_is_ember_variable", False)]
+    return graph.control_dependencies(control_inputs)

@@ -12,7 +12,8 @@ from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
-    ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, BinaryOp, UnaryOp, binary_args,
+    ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, STRING, BinaryOp, UnaryOp,
+    binary_args,
     check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary, static_int,
     tensor,
 )
@@ -229,7 +230,7 @@ def add(x, y, name=None):
     if type(x) is not EagerTensor or type(y) is not EagerTensor:
         x, y = binary_args(x, y)
     if x.dtype is dtypes.string:
-        return execute(STRING_JOIN2, (x, y), EMPTY, name)
+        return execute(STRING_ADD, (x, y), EMPTY, name)
     return execute(ADD, (x, y), EMPTY, name)
 
 
@@ -563,10 +564,12 @@ def bitwise_not(x, name=None):
 
 
 def _string_join(a, b):
-    return np.frompyfunc(lambda p, q: p + q, 2, 1)(a, b).astype(object)
+    # (a scalar result comes back as bytes, not as an array)
+    return np.asarray(np.frompyfunc(lambda p, q: p + q, 2, 1)(a, b), dtype=object)
 
 
-STRING_JOIN2 = BinaryOp("StringJoin2", _string_join, None, frozenset([np.dtype(object)]))
+# TensorFlow's `+` on strings runs the op Add (AddV2 takes numbers only).
+STRING_ADD = BinaryOp("Add", _string_join, None, STRING)
 
 
 def equal_any(x, y):
@@ -1252,6 +1255,7 @@ def xdivy(x, y, name=None):
 # -------------------------------------------------------------------------------- cast ---
 
 class _Cast(Op):
+    strings = True      # string to string only: cast() refuses the rest
     name = "Cast"
 
     def infer(self, inputs, dtype):

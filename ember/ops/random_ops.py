@@ -321,6 +321,7 @@ class _Categorical(_RandomOp):
 
 
 class _Shuffle(_RandomOp):
+    strings = True
     def infer_sample(self, inputs):
         return inputs[0].shape, inputs[0].dtype
 

@@ -419,7 +419,7 @@ def test_decorator_with_arguments_and_jit_compile_accepted():
 # --------------------------------------------------------------------------- errors ---
 
 def test_symbolic_tensor_as_python_bool_names_cond_and_while_loop():
-    @tf.function
+    @tf.function(autograph=False)      # AutoGraph would turn the `if` into a cond
     def f(x):
         if x > 0:
             return x
@@ -436,7 +436,8 @@ def test_python_loop_over_unknown_length_tensor_is_refused():
             s += row
         return s
 
-    f = tf.function(total, input_signature=[tf.TensorSpec([None], tf.float32)])
+    f = tf.function(total, input_signature=[tf.TensorSpec([None], tf.float32)],
+                    autograph=False)
     with pytest.raises(TypeError, match="ember.while_loop"):
         f(tf.constant([1.0, 2.0]))
     # with a known length, iteration unstacks
@@ -445,7 +446,7 @@ def test_python_loop_over_unknown_length_tensor_is_refused():
 
 def test_symbolic_tensor_to_python_number_is_refused():
     with pytest.raises(TypeError, match="symbolic tensor.*float"):
-        tf.function(lambda x: float(x))(tf.constant(1.0))
+        tf.function(lambda x: float(x), autograph=False)(tf.constant(1.0))
 
 
 def _leak():

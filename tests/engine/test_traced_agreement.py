@@ -252,6 +252,44 @@ for name, fn, args in SPATIAL:
 GRADIENTS.append(("nn.fused_batch_norm", lambda x, s, o: tf.nn.fused_batch_norm(x, s, o)[0],
                   SPATIAL[9][2]))
 
+# ---------------------------------------------- functional, signal, sparse, checks ---
+_X = RNG.standard_normal((3, 8))
+_C = (RNG.standard_normal((2, 6)) + 1j * RNG.standard_normal((2, 6))).astype(np.complex64)
+_SP_IDX = np.array([[0, 1], [1, 0], [2, 3]], np.int64)
+
+
+def _sparse_matmul(v, b):
+    return tf.sparse.sparse_dense_matmul(tf.sparse.SparseTensor(_SP_IDX, v, [3, 4]), b)
+
+
+MISC = [
+    ("signal.fft", tf.signal.fft, [_C]),
+    ("signal.ifft2d", tf.signal.ifft2d, [_C]),
+    ("signal.rfft", lambda t: tf.signal.rfft(t, [8]), [_X]),
+    ("signal.irfft", lambda t: tf.signal.irfft(tf.complex(t, t * 0.5), [10]), [_X[:, :6]]),
+    ("signal.rfft2d", lambda t: tf.signal.rfft2d(t, [3, 8]), [_X]),
+    ("signal.dct", lambda t: tf.signal.dct(t, norm="ortho"), [_X]),
+    ("signal.frame", lambda t: tf.signal.frame(t, 3, 2, pad_end=True), [_X]),
+    ("signal.overlap_and_add", lambda t: tf.signal.overlap_and_add(t, 3), [_X]),
+    ("clip.clip_by_norm", lambda t: tf.clip_by_norm(t, 0.5, axes=[1]), [_X]),
+    ("clip.global_norm", lambda a, b: tf.clip_by_global_norm([a, b], 1.0)[0],
+     [_X, _X[0]]),
+    ("check.ensure_shape", lambda t: tf.ensure_shape(t, [None, 8]) * 2.0, [_X]),
+    ("check.check_numerics", lambda t: tf.debugging.check_numerics(t, "m") + 1.0, [_X]),
+    ("functional.map_fn", lambda t: tf.map_fn(lambda r: tf.reduce_sum(r * r), t), [_X]),
+    ("functional.scan", lambda t: tf.scan(lambda a, r: a * 0.5 + r, t), [_X]),
+    ("functional.foldr", lambda t: tf.foldr(lambda a, r: a * r, t), [_X]),
+    ("tensor_array.stack", lambda t: tf.TensorArray(t.dtype, size=3).unstack(t).stack(), [_X]),
+    ("sparse.matmul", _sparse_matmul, [_X[0, :3], _X[:, :4].T.copy()]),
+]
+for name, fn, args in MISC:
+    case(name, fn, args)
+    if name not in ("signal.fft", "signal.ifft2d", "signal.rfft", "signal.rfft2d"):
+        GRADIENTS.append((name, fn, args))
+for name, fn in (("signal.rfft", lambda t: tf.signal.rfft(t, [6])),
+                 ("signal.rfft2d", lambda t: tf.signal.rfft2d(t, [2, 9]))):
+    GRADIENTS.append((name, lambda t, fn=fn: [tf.math.real(fn(t)), tf.math.imag(fn(t))], [_X]))
+
 GRADIENT_IDS = [c[0] for c in GRADIENTS]
 
 
@@ -331,6 +369,9 @@ NEEDS_INNER_DIMS = {"nn.depthwise_conv2d", "nn.lrn", "nn.space_to_depth", "nn.de
 NEEDS_STATIC_SHAPE = {
     "array.unstack",                 # unstack needs the size of the axis (num=None)
     "array.split_even",              # an even split needs the axis size
+    # the transformed/framed axes' sizes must be known (fft_length defaults, the DCT
+    # matrix, the frames of overlap_and_add)
+    "signal.fft", "signal.ifft2d", "signal.dct", "signal.overlap_and_add",
 }
 
 

@@ -92,7 +92,7 @@ def test_interactive_logging_moves_progress_to_the_logger(capsys, caplog):
     x = np.ones((4, 2), "float32")
     keras.config.disable_interactive_logging()
     try:
-        with caplog.at_level(logging.INFO, logger="keras"):
+        with caplog.at_level(logging.INFO, logger="ember"):
             model.fit(x, x[:, :1], epochs=1, verbose=1)
         assert not keras.utils.is_interactive_logging_enabled()
     finally:

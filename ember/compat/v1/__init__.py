@@ -423,3 +423,22 @@ nn = _importlib.import_module("ember.compat.v1.nn")
 train = _importlib.import_module("ember.compat.v1.train")
 
 name_scope = _graph_mod.name_scope
+
+# TF1's top-level names of string ops, loaded with ember.strings on first use.
+_STRING_ALIASES = {
+    "as_string": "as_string", "fingerprint": "fingerprint", "reduce_join": "reduce_join",
+    "regex_replace": "regex_replace", "string_join": "join", "string_strip": "strip",
+    "string_to_hash_bucket": "to_hash_bucket",
+    "string_to_hash_bucket_fast": "to_hash_bucket_fast",
+    "string_to_hash_bucket_strong": "to_hash_bucket_strong",
+    "string_to_number": "to_number", "substr": "substr",
+}
+
+
+def __getattr__(name):
+    import importlib
+    if name in ("strings", "ragged"):
+        return importlib.import_module(f"ember.{name}")
+    if name in _STRING_ALIASES:
+        return getattr(importlib.import_module("ember.strings"), _STRING_ALIASES[name])
+    raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")

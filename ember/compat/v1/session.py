@@ -98,7 +98,10 @@ class Session:
         """Computes ``fetches``, feeding ``feed_dict`` values for the keyed tensors."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        raw = nest.flatten(fetches)
+        leaves = nest.flatten(fetches)
+        # a RaggedTensor is fetched as its component tensors and rebuilt from their values
+        parts = [f._components() if getattr(f, "_is_ragged", False) else [f] for f in leaves]
+        raw = [p for ps in parts for p in ps]
         feed_dict = feed_dict or {}
         call_key = (tuple(map(id, raw)), tuple(map(id, feed_dict)))
         cached = self._calls.get(call_key)
@@ -129,6 +132,11 @@ class Session:
                 out.append(f.numpy())
             else:
                 out.append(None)
+        if len(raw) != len(leaves):
+            values = iter(out)
+            out = [f._from_components([EagerTensor(np.asarray(next(values))) for _ in ps])
+                   if getattr(f, "_is_ragged", False) else next(values)
+                   for f, ps in zip(leaves, parts)]
         return nest.pack_sequence_as(fetches, out)
 
     def make_callable(self, fetches, feed_list=None):

@@ -99,17 +99,13 @@ def _as_python_float(learning_rate):
 
 def global_norm(value_list):
     """sqrt of the sum of squares of every entry of every (non-None) tensor."""
-    squared = [ember.reduce_sum(ember.square(v)) for v in value_list if v is not None]
-    return ember.sqrt(ember.add_n(squared) if len(squared) > 1 else squared[0])
+    return ember.global_norm(value_list)
 
 
 def clip_by_global_norm(value_list, clip_norm):
     """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``; a non-finite
     global norm makes every result NaN."""
-    use_norm = global_norm(value_list)
-    scale = clip_norm * ember.minimum(1.0 / use_norm, 1.0 / clip_norm)
-    scale = scale + (use_norm - use_norm)
-    return [v * ember.cast(scale, v.dtype) if v is not None else v for v in value_list]
+    return ember.clip_by_global_norm(value_list, clip_norm)[0]
 
 
 class Optimizer:

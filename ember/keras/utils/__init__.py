@@ -10,6 +10,10 @@ from ember.keras.saving.serialization import (  # noqa: F401
     serialize_keras_object,
 )
 from ember.keras.utils.file_utils import get_file  # noqa: F401
+from ember.keras.utils.image_utils import (  # noqa: F401
+    array_to_img, img_to_array, load_img, save_img,
+)
+from ember.keras.utils.sequence_utils import pad_sequences  # noqa: F401
 from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from ember.keras.utils.progbar import Progbar  # noqa: F401
 from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
@@ -38,3 +42,5 @@ __all__ = [
     "enable_interactive_logging", "is_interactive_logging_enabled", "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight", "clear_session", "is_keras_tensor", "standardize_dtype",
 ]
+
+__all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]

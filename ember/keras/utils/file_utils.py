@@ -8,9 +8,6 @@ import warnings
 
 __all__ = ["get_file", "hash_file", "validate_file", "extract_archive"]
 
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.bz", ".tar.xz", ".tgz", ".tbz", ".tar",
-                     ".zip")
-
 
 def _resolve_hasher(algorithm, file_hash=""):
     if algorithm == "sha256" or (algorithm == "auto" and len(file_hash) == 64):
@@ -116,36 +113,74 @@ def _cache_root(cache_dir):
     return root
 
 
-def _strip_archive_suffix(name):
-    lower = name.lower()
-    for suffix in _ARCHIVE_SUFFIXES:
-        if lower.endswith(suffix):
-            return name[:-len(suffix)], name[-len(suffix):]
-    return name, ""
+_CHUNK = 1 << 20
 
 
-def _download(origin, fpath):
-    import urllib.error
-    import urllib.request
+def _progress_bar(total, already):
+    """A byte progress bar on a terminal with interactive logging on; None (quiet)
+    otherwise."""
+    import sys
 
+    from ember.keras.utils.io_utils import is_interactive_logging_enabled
+    if not is_interactive_logging_enabled() or \
+            not getattr(sys.stdout, "isatty", lambda: False)():
+        return None
     from ember.keras.utils.progbar import Progbar
+    bar = Progbar(total, unit_name="byte")
+    if already:
+        bar.update(already)
+    return bar
 
-    state = {"bar": None}
 
-    def report(blocks, block_size, total_size):
-        if state["bar"] is None:
-            state["bar"] = Progbar(total_size if total_size > 0 else None, unit_name="byte")
-        done = blocks * block_size
-        if total_size > 0:
-            done = min(done, total_size)
-        state["bar"].update(done, finalize=bool(total_size > 0 and done >= total_size))
+def _fetch(origin, partial, timeout):
+    """Appends the rest of ``origin`` to ``partial`` (asking the server for the bytes after
+    what ``partial`` holds; starting over if it sends the whole file)."""
+    import urllib.request
+    done = os.path.getsize(partial) if os.path.exists(partial) else 0
+    headers = {"User-Agent": "ember-keras"}
+    if done:
+        headers["Range"] = f"bytes={done}-"
+    request = urllib.request.Request(origin, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        if done and getattr(response, "status", None) != 206:
+            done = 0                       # no range support: the whole file again
+        length = response.headers.get("Content-Length") if response.headers else None
+        total = done + int(length) if length and length.isdigit() else None
+        bar = _progress_bar(total, done)
+        with open(partial, "ab" if done else "wb") as out:
+            while True:
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                done += len(chunk)
+                if bar is not None:
+                    bar.update(done if total is None else min(done, total))
+        if bar is not None and total is not None:
+            bar.update(total, finalize=True)
+        if total is not None and done < total:
+            raise OSError(f"the connection closed after {done} of {total} bytes")
 
-    print(f"Downloading data from {origin}")
+
+def _download(origin, fpath, timeout=60):
+    """Downloads ``origin`` to ``fpath`` through ``fpath + '.part'`` (kept after an
+    interruption so the next call resumes it), moved into place only when complete."""
+    import http.client
+    import urllib.error
+
+    from ember.keras.utils.io_utils import print_msg
+    print_msg(f"Downloading data from {origin}")
     partial = fpath + ".part"
     try:
-        urllib.request.urlretrieve(origin, partial, report)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        if os.path.exists(partial):
+        try:
+            _fetch(origin, partial, timeout)
+        except urllib.error.HTTPError as e:
+            if e.code != 416 or not os.path.exists(partial):
+                raise
+            os.remove(partial)             # what we hold is not a prefix of the file
+            _fetch(origin, partial, timeout)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+        if os.path.exists(partial) and os.path.getsize(partial) == 0:
             os.remove(partial)
         if isinstance(e, urllib.error.HTTPError):
             reason = f"HTTP {e.code} {e.msg}"
@@ -153,14 +188,20 @@ def _download(origin, fpath):
             reason = str(e.reason)
         else:
             reason = str(e)
-        raise Exception(f"Could not download {origin}: URL fetch failure ({reason}). Check "
-                        f"the URL and your network connection, or place the file at "
-                        f"{fpath}.") from e
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
+        raise Exception(f"Could not download {origin}: URL fetch failure ({reason}). The "
+                        f"file is not in the cache either: check the URL and your network "
+                        f"connection, or place the file at {fpath}.") from e
     os.replace(partial, fpath)
+
+
+def _targets(datadir, fname, provided, extract):
+    """(download path, extraction directory or None) in Keras 3's cache layout."""
+    if not extract:
+        return os.path.join(datadir, fname), None
+    if provided and "." in fname:
+        return os.path.join(datadir, fname), \
+            os.path.join(datadir, fname[:fname.find(".")] + "_extracted")
+    return os.path.join(datadir, fname + "_archive"), os.path.join(datadir, fname)
 
 
 def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None,
@@ -169,11 +210,15 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     """Downloads ``origin`` into ``<cache_dir>/<cache_subdir>/<fname>`` unless it is already
     there, and returns the local path.
 
-    ``cache_dir`` defaults to ``$KERAS_HOME`` or ``~/.keras``. A given ``file_hash`` (sha256 or
-    md5) is checked on the cached copy (a mismatch triggers a new download) and on the
-    download (a mismatch raises ValueError). With ``extract=True`` a tar/zip archive is
-    unpacked next to it and the extraction directory is returned: ``<fname>`` itself when
-    ``fname`` has no archive suffix, else ``<fname without suffix>_extracted``.
+    ``cache_dir`` defaults to ``$KERAS_HOME`` or ``~/.keras``, laid out as Keras 3 lays it
+    out, so files real Keras downloaded are used as they are. A given ``file_hash`` (sha256
+    or md5, told apart by length) is checked on the cached copy (a mismatch triggers a new
+    download) and on the download (a mismatch raises ValueError). Downloads go through a
+    ``.part`` file that is resumed after an interruption and moved into place when complete;
+    a progress bar shows on a terminal. With ``extract=True`` (or ``untar=True``) a tar/zip
+    archive is unpacked and the extraction directory is returned: ``<name>_extracted`` for
+    an ``fname`` with a suffix (``<name>`` being the part before the first dot), else
+    ``<fname>`` itself, the archive then being kept as ``<fname>_archive``.
 
     >>> path = get_file("mnist.npz", "https://example.com/mnist.npz")  # doctest: +SKIP
     """
@@ -182,11 +227,11 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
                          'download).')
     if untar:
         extract = True
-        if archive_format == "auto":
-            archive_format = "tar"
+        archive_format = "tar"
     if md5_hash is not None and file_hash is None:
         file_hash = md5_hash
         hash_algorithm = "md5"
+    provided = bool(fname)
     if not fname:
         from urllib.parse import urlsplit
         fname = os.path.basename(urlsplit(origin).path)
@@ -194,21 +239,13 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
             raise ValueError(f"get_file: cannot infer a file name from origin={origin!r}; "
                              f"pass fname=")
     fname = os.fspath(fname)
+    if os.sep in fname:
+        raise ValueError(f"get_file: fname must be a file name, not a path (use cache_dir "
+                         f"for the directory); got fname={fname!r}")
 
     datadir = os.path.join(_cache_root(cache_dir), cache_subdir)
     os.makedirs(datadir, exist_ok=True)
-
-    extract_dir = None
-    fpath = os.path.join(datadir, fname)
-    if extract:
-        stem, suffix = _strip_archive_suffix(fname)
-        if suffix:
-            extract_dir = os.path.join(datadir, stem + "_extracted")
-        else:
-            extract_dir = fpath
-            from urllib.parse import urlsplit
-            _, origin_suffix = _strip_archive_suffix(os.path.basename(urlsplit(origin).path))
-            fpath = fpath + (origin_suffix or (".tar.gz" if untar else ".archive"))
+    fpath, extract_dir = _targets(datadir, fname, provided, extract)
 
     download = force_download or not os.path.exists(fpath)
     if not download and file_hash is not None and \
@@ -221,17 +258,24 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         _download(origin, fpath)
         if file_hash is not None and not validate_file(fpath, file_hash,
                                                        algorithm=hash_algorithm):
+            os.remove(fpath)
             raise ValueError(f"get_file: incomplete or corrupted file detected: the "
-                             f"{hash_algorithm} hash of {fpath} (downloaded from {origin}) does "
-                             f"not match the expected value {file_hash}.")
+                             f"{hash_algorithm} hash of the file downloaded from {origin} "
+                             f"does not match the expected value {file_hash}; it was not "
+                             f"kept in the cache ({fpath}).")
         if extract_dir is not None and os.path.isdir(extract_dir):
             shutil.rmtree(extract_dir)
 
     if extract_dir is not None:
         if not os.path.isdir(extract_dir):
-            if not extract_archive(fpath, extract_dir, archive_format):
+            # into a scratch directory first, so a half-done extraction is never taken
+            # for the real one
+            scratch = extract_dir + ".partial"
+            if os.path.isdir(scratch):
+                shutil.rmtree(scratch)
+            if not extract_archive(fpath, scratch, archive_format):
                 raise ValueError(f"get_file: {fpath} is not a {archive_format} archive that "
                                  f"can be extracted")
+            os.replace(scratch, extract_dir)
         return extract_dir
     return fpath
-

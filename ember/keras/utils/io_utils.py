@@ -1,37 +1,34 @@
-"""Interactive logging switches (keras.config / keras.utils): with interactive logging on
-(the default) progress bars and summaries write to stdout; off, they go to the Python
-logger ``"keras"`` at INFO level instead."""
+"""Where Keras's messages go: stdout while interactive logging is on (the default), the
+``ember`` logger otherwise (``keras.config.disable_interactive_logging()``)."""
 from __future__ import annotations
 
 import logging
 import sys
 
-__all__ = ["disable_interactive_logging", "enable_interactive_logging",
+__all__ = ["enable_interactive_logging", "disable_interactive_logging",
            "is_interactive_logging_enabled", "print_msg"]
 
-_INTERACTIVE = True
+_INTERACTIVE = [True]
 
 
 def enable_interactive_logging():
-    """Progress bars and messages write to stdout (the default)."""
-    global _INTERACTIVE
-    _INTERACTIVE = True
+    """Messages and progress bars (``get_file``'s) print to stdout."""
+    _INTERACTIVE[0] = True
 
 
 def disable_interactive_logging():
-    """Progress bars and messages go to the ``"keras"`` logger instead of stdout."""
-    global _INTERACTIVE
-    _INTERACTIVE = False
+    """Messages go to the ``ember`` logger and progress bars are not shown."""
+    _INTERACTIVE[0] = False
 
 
 def is_interactive_logging_enabled() -> bool:
-    return _INTERACTIVE
+    return _INTERACTIVE[0]
 
 
 def print_msg(message, line_break=True):
-    """Writes message to stdout, or logs it when interactive logging is off."""
-    if _INTERACTIVE:
+    """A message to stdout, or to the ``ember`` logger when interactive logging is off."""
+    if _INTERACTIVE[0]:
         sys.stdout.write(message + ("\n" if line_break else ""))
         sys.stdout.flush()
     else:
-        logging.getLogger("keras").info(message.rstrip("\r\n"))
+        logging.getLogger("ember").info(message)

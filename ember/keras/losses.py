@@ -1048,3 +1048,10 @@ def get(identifier):
     'categorical_crossentropy'
     """
     return _serialization.get_object(identifier, deserialize, "loss", names=ALL_OBJECTS_DICT)
+
+
+from ember.keras.overlap_losses import Dice, Tversky, dice, tversky  # noqa: E402
+
+ALL_OBJECTS += (Dice, Tversky, dice, tversky)
+ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in (Dice, Tversky, dice, tversky)})
+__all__ += ["Dice", "Tversky", "dice", "tversky"]

@@ -1051,7 +1051,12 @@ def get(identifier):
 
 
 from ember.keras.overlap_losses import Dice, Tversky, dice, tversky  # noqa: E402
+from ember.keras.robust_losses import (  # noqa: E402
+    CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
+)
 
-ALL_OBJECTS += (Dice, Tversky, dice, tversky)
-ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in (Dice, Tversky, dice, tversky)})
-__all__ += ["Dice", "Tversky", "dice", "tversky"]
+_ADDED = (Dice, Tversky, dice, tversky, CategoricalGeneralizedCrossEntropy,
+          categorical_generalized_cross_entropy)
+ALL_OBJECTS += _ADDED
+ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in _ADDED})
+__all__ += [obj.__name__ for obj in _ADDED]

@@ -60,3 +60,25 @@ def test_dice_trains_a_segmentation_head():
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss=keras.losses.Dice())
     hist = model.fit(x, y, epochs=10, batch_size=8, verbose=0).history["loss"]
     assert hist[-1] < 0.7 * hist[0], hist
+
+
+def test_generalized_cross_entropy_matches_keras():
+    labels, probs = DATA["gce_labels"], DATA["gce_probs"]
+    loss = keras.losses.CategoricalGeneralizedCrossEntropy(q=0.7)
+    np.testing.assert_allclose(loss(labels, probs).numpy(), DATA["gce"], rtol=1e-5)
+    per_sample = keras.losses.CategoricalGeneralizedCrossEntropy(q=0.3, reduction=None)
+    np.testing.assert_allclose(per_sample(labels, probs).numpy(), DATA["gce_none"], rtol=1e-5)
+
+
+def test_correlation_metrics_match_keras():
+    for cls in ("PearsonCorrelation", "ConcordanceCorrelation"):
+        m = getattr(keras.metrics, cls)()
+        m.update_state(DATA["corr_true"][:3], DATA["corr_pred"][:3])
+        m.update_state(DATA["corr_true"][3:], DATA["corr_pred"][3:])
+        np.testing.assert_allclose(m.result().numpy(), DATA[cls], rtol=1e-5)
+        assert type(keras.metrics.get(m.name)) is type(m)
+
+
+def test_sparsemax_activation():
+    out = keras.activations.get("sparsemax")(np.array([[0.1, 1.0, 0.8]], "float32")).numpy()
+    np.testing.assert_allclose(out, [[0.0, 0.6, 0.4]], atol=1e-6)

@@ -82,3 +82,51 @@ def test_correlation_metrics_match_keras():
 def test_sparsemax_activation():
     out = keras.activations.get("sparsemax")(np.array([[0.1, 1.0, 0.8]], "float32")).numpy()
     np.testing.assert_allclose(out, [[0.0, 0.6, 0.4]], atol=1e-6)
+
+
+def test_loss_scale_optimizer_matches_keras_eager_and_traced():
+    for traced in (False, True):
+        w = ember.Variable(np.array([1.0, 2.0], "float32"))
+        opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.1),
+                                                  initial_scale=8.0, dynamic_growth_steps=2)
+
+        def step(g):
+            opt.apply_gradients([(g, w)])
+        run = ember.function(step) if traced else step
+        for i, g in enumerate(DATA["lso_grads"]):
+            run(ember.constant(g))
+            np.testing.assert_allclose(w.numpy(), DATA["lso_w"][i], rtol=1e-6)
+            assert float(opt.dynamic_scale.numpy()) == DATA["lso_scale"][i]
+
+
+def test_loss_scale_optimizer_trains_under_fit_and_round_trips():
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=64.0)
+    model.compile(optimizer=opt, loss="mse")
+    hist = model.fit(x, y, epochs=5, batch_size=16, verbose=0).history["loss"]
+    assert hist[-1] < 0.1 * hist[0], hist
+    assert float(opt.dynamic_scale.numpy()) == 64.0
+    again = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
+    assert isinstance(again.inner_optimizer, keras.optimizers.SGD)
+    assert again.initial_scale == 64.0
+
+
+def test_loss_scale_factor_scales_the_loss_in_fit():
+    # the optimizer divides gradients by loss_scale_factor, so fit must scale the loss:
+    # with both, training equals training without a factor
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 2)).astype("float32")
+    y = x.sum(1, keepdims=True)
+    weights = []
+    for factor in (None, 128.0):
+        keras.utils.set_random_seed(5)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.05, loss_scale_factor=factor),
+                      loss="mse")
+        model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        weights.append(model.get_weights()[0])
+    np.testing.assert_allclose(weights[0], weights[1], rtol=1e-5)

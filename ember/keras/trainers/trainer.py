@@ -146,9 +146,12 @@ class Trainer:
         with ember.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            # the optimizer's loss scale (loss_scale_factor, LossScaleOptimizer): its apply
+            # divides the gradients by the same factor
+            scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
         variables = self.trainable_variables
         if variables:
-            grads = tape.gradient(loss, variables)
+            grads = tape.gradient(scaled, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_weight(y_pred))
         return self.compute_metrics(x, y, y_pred, sample_weight)

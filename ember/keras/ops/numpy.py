@@ -596,11 +596,21 @@ def nancumprod(x, axis=None, dtype=None):
 
 
 # ---------------------------------------------------------------- quantiles
-def _quantile_along_last(x, q, method):
-    """x sorted along its last axis; q a float tensor; returns q's shape + x.shape[:-1]."""
-    n = x.shape[-1]
+def _quantile_along_last(x, q, method, skip_nan=False):
+    """Quantiles along x's last axis; q a float tensor; returns q's shape + x.shape[:-1].
+
+    With skip_nan, NaNs (sorted last) are left out of each row; an all-NaN row gives NaN.
+    """
+    nd = _nd(x)
     xs = ember.sort(x, axis=-1)
-    pos = ember.cast(q, x.dtype) * ember.cast(n - 1, x.dtype)
+    if skip_nan:
+        count = ember.reduce_sum(ember.cast(ember.logical_not(ember.math.is_nan(x)), x.dtype),
+                                 axis=-1, keepdims=True)
+    else:
+        count = ember.cast(ember.shape(x)[-1], x.dtype) * ember.ones_like(xs[..., :1])
+    nq = _nd(q)
+    qf = ember.reshape(ember.cast(q, x.dtype), [1] * (nd - 1) + [-1])
+    pos = qf * ember.maximum(count - 1.0, 0.0)          # (..., Q)
     lo = ember.math.floor(pos)
     hi = ember.math.ceil(pos)
     if method == "lower":
@@ -609,36 +619,36 @@ def _quantile_along_last(x, q, method):
         pos = hi
     elif method == "nearest":
         pos = ember.math.rint(pos)
-    elif method == "midpoint":
-        pass
-    elif method != "linear":
+    elif method not in ("linear", "midpoint"):
         raise ValueError(f"keras.ops.quantile: unknown method {method!r}; expected linear, "
                          f"lower, higher, midpoint or nearest")
     lo_i = ember.cast(lo if method in ("linear", "midpoint") else pos, "int32")
     hi_i = ember.cast(hi if method in ("linear", "midpoint") else pos, "int32")
-    lo_v = ember.gather(xs, lo_i, axis=-1)
-    hi_v = ember.gather(xs, hi_i, axis=-1)
+    lo_v = ember.gather(xs, lo_i, axis=-1, batch_dims=nd - 1)
+    hi_v = ember.gather(xs, hi_i, axis=-1, batch_dims=nd - 1)
     if method == "linear":
-        frac = pos - lo
-        frac = ember.reshape(frac, [1] * (_nd(x) - 1) + list(frac.shape))
-        out = lo_v + (hi_v - lo_v) * frac
+        out = lo_v + (hi_v - lo_v) * (pos - lo)
     elif method == "midpoint":
         out = (lo_v + hi_v) * ember.cast(0.5, x.dtype)
     else:
         out = lo_v
-    nq = _nd(q)
-    perm = list(range(_nd(x) - 1, _nd(x) - 1 + nq)) + list(range(_nd(x) - 1))
-    return ember.transpose(out, perm) if nq else out
+    if skip_nan:
+        out = ember.where(count > 0, out, ember.cast(np.nan, x.dtype) * ember.ones_like(out))
+    if not nq:
+        return ember.squeeze(out, axis=[-1])
+    perm = [nd - 1] + list(range(nd - 1))
+    return ember.reshape(ember.transpose(out, perm),
+                         list(q.shape) + [-1 if d is None else d for d in x.shape[:-1]])
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
+def quantile(x, q, axis=None, method="linear", keepdims=False, _skip_nan=False):
     """The q-th quantiles (q in [0, 1]) along axis, NumPy's methods."""
     x = floating(x)
     q = floating(q)
     nd = _nd(x)
     if axis is None:
         y = ember.reshape(x, [-1])
-        out = _quantile_along_last(y, q, method)
+        out = _quantile_along_last(y, q, method, _skip_nan)
         if keepdims:
             out = ember.reshape(out, list(q.shape) + [1] * nd)
         return out
@@ -646,7 +656,7 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     rest = [d for d in range(nd) if d not in axes]
     y = ember.transpose(x, rest + axes)
     y = ember.reshape(y, [x.shape[d] for d in rest] + [-1])
-    out = _quantile_along_last(y, q, method)
+    out = _quantile_along_last(y, q, method, _skip_nan)
     if keepdims:
         shape = list(q.shape) + [1 if d in axes else x.shape[d] for d in range(nd)]
         out = ember.reshape(out, shape)
@@ -661,13 +671,17 @@ def median(x, axis=None, keepdims=False):
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
-def _nan_to_quantile(name):
-    return _missing(name, "the NaN-skipping quantiles need per-row counts of NaNs, not built")
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """quantile with NaNs left out (a row of NaNs gives NaN)."""
+    return quantile(x, q, axis, method, keepdims, _skip_nan=True)
 
 
-nanmedian = _nan_to_quantile("nanmedian")
-nanquantile = _nan_to_quantile("nanquantile")
-nanpercentile = _nan_to_quantile("nanpercentile")
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    return nanquantile(x, floating(q) / 100.0, axis, method, keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 # ---------------------------------------------------------------- creation

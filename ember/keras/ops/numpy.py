@@ -1466,13 +1466,95 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
 
 
 # ---------------------------------------------------------------- not in ember
-_BITWISE_WHY = "ember has no bitwise and/or/xor/shift ops"
-bitwise_and = _missing("bitwise_and", _BITWISE_WHY)
-bitwise_or = _missing("bitwise_or", _BITWISE_WHY)
-bitwise_xor = _missing("bitwise_xor", _BITWISE_WHY)
-bitwise_left_shift = left_shift = _missing("bitwise_left_shift", _BITWISE_WHY)
-bitwise_right_shift = right_shift = _missing("bitwise_right_shift", _BITWISE_WHY)
-_NOT_DONE += ["left_shift", "right_shift"]
+def _int_pair(x, y, name):
+    a, b = promote(x, y)
+    if a.dtype == ember.bool:
+        return a, b, True
+    if not a.dtype.is_integer:
+        raise TypeError(f"keras.ops.{name}: expected integer or bool tensors; received "
+                        f"{dtype_of(a)}")
+    return a, b, False
+
+
+def _bits(x):
+    """x's two's-complement bits, lowest first, as 0/1 tensors of x's dtype."""
+    nbits = x.dtype.size * 8
+    two = ember.cast(2, x.dtype)
+    out, cur = [], x
+    for _ in range(nbits):
+        out.append(ember.math.floormod(cur, two))
+        cur = ember.math.floordiv(cur, two)
+    return out
+
+
+def _from_bits(bits, dtype):
+    np_dtype = dtype.as_numpy_dtype
+    total = ember.zeros_like(bits[0])
+    for k, bit in enumerate(bits):
+        weight = np.array(1, np_dtype) << np.array(k, np_dtype)
+        total = total + bit * ember.constant(weight, dtype)
+    return total
+
+
+def _bitwise(name, combine):
+    def op(x, y):
+        a, b, is_bool = _int_pair(x, y, name)
+        if is_bool:
+            return combine(ember.cast(a, "int32"), ember.cast(b, "int32")) > 0
+        bits = [combine(p, q) for p, q in zip(_bits(a), _bits(b))]
+        return _from_bits(bits, a.dtype)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise bitwise {name.split('_')[1]} of integer (or bool) tensors."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", lambda p, q: p * q)
+bitwise_or = _bitwise("bitwise_or", lambda p, q: p + q - p * q)
+bitwise_xor = _bitwise("bitwise_xor", lambda p, q: ember.math.floormod(p + q, ember.cast(
+    2, p.dtype)))
+
+
+def _shift_amount(a, y):
+    return ember.pow(ember.cast(2, a.dtype), ember.cast(tensor(y), a.dtype))
+
+
+def bitwise_left_shift(x, y):
+    """x * 2**y (bits shifted left; overflow wraps as in two's complement)."""
+    a, _, _ = _int_pair(x, y, "bitwise_left_shift")
+    return a * _shift_amount(a, y)
+
+
+def bitwise_right_shift(x, y):
+    """floor(x / 2**y): an arithmetic shift right."""
+    a, _, _ = _int_pair(x, y, "bitwise_right_shift")
+    return ember.math.floordiv(a, _shift_amount(a, y))
+
+
+left_shift = bitwise_left_shift
+right_shift = bitwise_right_shift
+
+
+def gcd(x1, x2):
+    """The greatest common divisor, elementwise (Euclid's algorithm in one while_loop)."""
+    a, b, _ = _int_pair(x1, x2, "gcd")
+    a, b = ember.abs(a), ember.abs(b)
+    zero = ember.zeros_like(b)
+
+    def body(p, q):
+        safe = ember.where(ember.equal(q, zero), ember.ones_like(q), q)
+        return (ember.where(ember.equal(q, zero), p, q),
+                ember.where(ember.equal(q, zero), zero, ember.math.floormod(p, safe)))
+
+    out, _ = ember.while_loop(lambda p, q: ember.reduce_any(ember.not_equal(q, zero)), body,
+                              (a, b))
+    return out
+
+
+def lcm(x1, x2):
+    a, b, _ = _int_pair(x1, x2, "lcm")
+    g = gcd(a, b)
+    safe = ember.where(ember.equal(g, 0), ember.ones_like(g), g)
+    return ember.abs(ember.math.floordiv(a, safe) * b)
 
 
 def bitwise_invert(x):
@@ -1481,8 +1563,6 @@ def bitwise_invert(x):
 
 
 bitwise_not = bitwise_invert
-gcd = _missing("gcd", "ember has no integer gcd op")
-lcm = _missing("lcm", "ember has no integer gcd op")
 nextafter = _missing("nextafter", "ember has no nextafter op")
 view = _missing("view", "ember cannot reinterpret a tensor's bytes")
 

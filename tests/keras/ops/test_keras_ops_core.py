@@ -163,3 +163,18 @@ def test_custom_layer_and_train_step_train_under_fit(run_eagerly):
     history = model.fit(x, y, batch_size=32, epochs=8, verbose=0)
     losses = history.history["xent"]
     assert losses[-1] < 0.6 * losses[0], losses
+
+
+def test_jvp_vectorize_and_argpartition():
+    x = np.array([0.3, -1.2, 2.0], "float32")
+    t = np.array([1.0, 0.5, -2.0], "float32")
+    out, tangent = ops.linalg.jvp(lambda v: ops.sin(v) * v, (x,), (t,))
+    np.testing.assert_allclose(out.numpy(), np.sin(x) * x, rtol=1e-6)
+    np.testing.assert_allclose(tangent.numpy(), (np.cos(x) * x + np.sin(x)) * t, rtol=1e-5)
+    doubled = ops.vectorize(lambda r: ops.sum(r) * 2.0)(np.arange(6.0, dtype="float32")
+                                                        .reshape(3, 2))
+    np.testing.assert_allclose(doubled.numpy(), [2.0, 10.0, 18.0])
+    v = np.array([5.0, 1.0, 4.0, 2.0, 3.0], "float32")
+    idx = ops.convert_to_numpy(ops.argpartition(v, 2))
+    assert sorted(idx.tolist()) == list(range(5))
+    assert (v[idx[:2]] <= v[idx[2]]).all() and (v[idx[3:]] >= v[idx[2]]).all()

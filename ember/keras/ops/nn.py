@@ -403,6 +403,37 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     return _pool("AVG", inputs, pool_size, strides, padding, data_format)
 
 
+def _adaptive_pool(inputs, output_size, data_format, reduce):
+    x = floating(inputs)
+    nd = len(x.shape) - 2
+    sizes = _tuple(output_size, nd)
+    cl = _fmt(data_format, nd).endswith("C")
+    for i, out_n in enumerate(sizes):
+        axis = 1 + i if cl else 2 + i
+        n = x.shape[axis]
+        if n is None:
+            raise ValueError("keras.ops.adaptive pooling: ember needs static spatial sizes; "
+                             f"received shape {tuple(x.shape)}")
+        pieces = []
+        for j in range(out_n):
+            start, end = (j * n) // out_n, -((-(j + 1) * n) // out_n)
+            part = ember.gather(x, ember.range(start, end), axis=axis)
+            pieces.append(reduce(part, axis=axis, keepdims=True))
+        x = ember.concat(pieces, axis=axis)
+    return x
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed output_size: output j of an axis of length n averages
+    inputs floor(j n / out) .. ceil((j + 1) n / out) - 1."""
+    return _adaptive_pool(inputs, output_size, data_format, ember.reduce_mean)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed output_size (the bins of adaptive_average_pool)."""
+    return _adaptive_pool(inputs, output_size, data_format, ember.reduce_max)
+
+
 def depth_to_space(x, block_size, data_format="channels_last"):
     return ember.nn.depth_to_space(tensor(x), block_size,
                                    "NHWC" if data_format == "channels_last" else "NCHW")
@@ -440,8 +471,6 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     return ember.einsum("bhqk,bkhd->bqhd", probs, v)
 
 
-adaptive_average_pool = _missing("adaptive_average_pool", "not built in ember yet")
-adaptive_max_pool = _missing("adaptive_max_pool", "not built in ember yet")
 ctc_loss = _missing("ctc_loss", "ember has no CTC op")
 ctc_decode = _missing("ctc_decode", "ember has no CTC op")
 fold = _missing("fold", "not built in ember yet")

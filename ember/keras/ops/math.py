@@ -139,11 +139,99 @@ def cdist(x1, x2, p=2.0):
     return ember.pow(ember.reduce_sum(ember.pow(diff, p), axis=-1), 1.0 / p)
 
 
-_FFT = "ember has no FFT ops"
-fft = _missing("fft", _FFT)
-fft2 = _missing("fft2", _FFT)
-ifft2 = _missing("ifft2", _FFT)
-rfft = _missing("rfft", _FFT)
-irfft = _missing("irfft", _FFT)
-stft = _missing("stft", _FFT)
-istft = _missing("istft", _FFT)
+# ---------------------------------------------------------------- Fourier transforms
+# ember has no FFT kernel: these are discrete Fourier transforms written as matrix
+# products with cos/sin tables (O(n^2) per axis, exact up to float rounding), so they
+# work traced and have gradients. Complex values are (real, imag) pairs, as in Keras.
+
+def _tables(n_in, n_out, dtype, inverse=False):
+    k = np.arange(n_out)[None, :]
+    t = np.arange(n_in)[:, None]
+    angle = 2.0 * np.pi * t * k / max(n_in if not inverse else n_out, 1)
+    return (ember.constant(np.cos(angle), dtype), ember.constant(np.sin(angle), dtype))
+
+
+def _pair(x, name):
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise ValueError(f"keras.ops.{name}: expected a (real, imag) tuple; received {x!r}")
+    real, imag = floating(x[0]), floating(x[1])
+    if tuple(real.shape) != tuple(imag.shape):
+        raise ValueError(f"keras.ops.{name}: real and imag shapes differ: "
+                         f"{tuple(real.shape)} and {tuple(imag.shape)}")
+    return real, imag
+
+
+def _dft_last(re, im, inverse=False):
+    n = re.shape[-1]
+    c, s = _tables(n, n, re.dtype)
+    if inverse:
+        return ((ember.matmul(re, c) - ember.matmul(im, s)) / n,
+                (ember.matmul(im, c) + ember.matmul(re, s)) / n)
+    return ember.matmul(re, c) + ember.matmul(im, s), ember.matmul(im, c) - ember.matmul(re, s)
+
+
+def _swap_last_two(t):
+    nd = len(t.shape)
+    return ember.transpose(t, list(range(nd - 2)) + [nd - 1, nd - 2])
+
+
+def fft(x):
+    """The discrete Fourier transform along the last axis of (real, imag)."""
+    return _dft_last(*_pair(x, "fft"))
+
+
+def _dft2(x, name, inverse):
+    re, im = _pair(x, name)
+    re, im = _dft_last(re, im, inverse)
+    re, im = _dft_last(_swap_last_two(re), _swap_last_two(im), inverse)
+    return _swap_last_two(re), _swap_last_two(im)
+
+
+def fft2(x):
+    """The 2-D discrete Fourier transform over the last two axes of (real, imag)."""
+    return _dft2(x, "fft2", False)
+
+
+def ifft2(x):
+    """The inverse of fft2."""
+    return _dft2(x, "ifft2", True)
+
+
+def _fit_length(x, n):
+    m = x.shape[-1]
+    if m > n:
+        return x[..., :n]
+    if m < n:
+        pads = [[0, 0]] * (len(x.shape) - 1) + [[0, n - m]]
+        return ember.pad(x, pads)
+    return x
+
+
+def rfft(x, fft_length=None):
+    """(real, imag) of the first fft_length // 2 + 1 Fourier coefficients of the real x
+    (cut or zero-padded to fft_length along the last axis)."""
+    x = floating(x)
+    n = x.shape[-1] if fft_length is None else int(fft_length)
+    x = _fit_length(x, n)
+    c, s = _tables(n, n // 2 + 1, x.dtype)
+    return ember.matmul(x, c), -ember.matmul(x, s)
+
+
+def irfft(x, fft_length=None):
+    """The real signal of length fft_length (default 2 * (bins - 1)) whose rfft is x."""
+    re, im = _pair(x, "irfft")
+    bins = re.shape[-1]
+    n = 2 * (bins - 1) if fft_length is None else int(fft_length)
+    used = n // 2 + 1
+    re, im = _fit_length(re, used), _fit_length(im, used)
+    k = np.arange(used)
+    weight = np.where((k == 0) | ((n % 2 == 0) & (k == n // 2)), 1.0, 2.0) / n
+    t = np.arange(n)
+    angle = 2.0 * np.pi * k[:, None] * t[None, :] / n
+    c = ember.constant(weight[:, None] * np.cos(angle), re.dtype)
+    s = ember.constant(weight[:, None] * np.sin(angle), re.dtype)
+    return ember.matmul(re, c) - ember.matmul(im, s)
+
+
+stft = _missing("stft", "not built in ember yet (fft/rfft are)")
+istft = _missing("istft", "not built in ember yet (fft/rfft are)")

@@ -233,5 +233,40 @@ def irfft(x, fft_length=None):
     return ember.matmul(re, c) - ember.matmul(im, s)
 
 
-stft = _missing("stft", "not built in ember yet (fft/rfft are)")
-istft = _missing("istft", "not built in ember yet (fft/rfft are)")
+def _window(window, sequence_length, dtype):
+    if window is None:
+        return None
+    if isinstance(window, str):
+        n = np.arange(sequence_length)
+        if window == "hann":
+            w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / sequence_length)
+        elif window == "hamming":
+            w = 0.54 - 0.46 * np.cos(2.0 * np.pi * n / sequence_length)
+        else:
+            raise ValueError(f"keras.ops.stft: window must be 'hann', 'hamming', a tensor or "
+                             f"None; received {window!r}")
+        return ember.constant(w, dtype)
+    w = ember.cast(tensor(window), dtype)
+    if w.shape[0] != sequence_length:
+        raise ValueError(f"keras.ops.stft: the window has {w.shape[0]} values; expected "
+                         f"sequence_length={sequence_length}")
+    return w
+
+
+def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    """The short-time Fourier transform of x's last axis: (real, imag) of shape
+    (..., frames, fft_length // 2 + 1), frames of sequence_length every sequence_stride
+    (x reflect-padded by fft_length // 2 on both sides when center), each windowed (a
+    periodic window, centred in fft_length) and transformed by rfft."""
+    x = floating(x)
+    if center:
+        pad = fft_length // 2
+        x = ember.pad(x, [[0, 0]] * (len(x.shape) - 1) + [[pad, pad]], mode="REFLECT")
+    frames = extract_sequences(x, fft_length, sequence_stride)
+    w = _window(window, sequence_length, x.dtype)
+    if w is not None:
+        left = (fft_length - sequence_length) // 2
+        w = ember.pad(w, [[left, fft_length - sequence_length - left]])
+        frames = frames * w
+    return rfft(frames, fft_length)
+istft = _missing("istft", "not built in ember yet (stft, fft and rfft are)")

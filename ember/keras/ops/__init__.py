@@ -18,13 +18,6 @@ from ember.keras.ops.math import *  # noqa: F401,F403
 from ember.keras.ops.nn import *  # noqa: F401,F403
 from ember.keras.ops.numpy import *  # noqa: F401,F403
 from ember.keras.ops.numpy import _NOT_DONE
+from ember.keras.ops.einops import rearrange  # noqa: F401
 
-
-def rearrange(tensor, pattern, **axes_lengths):
-    """einops-style rearrange: not implemented in ember."""
-    raise NotImplementedError("keras.ops.rearrange is not implemented in ember: einops "
-                              "patterns are not parsed")
-
-
-_NOT_DONE.append("rearrange")
 NOT_IMPLEMENTED = tuple(sorted(set(_NOT_DONE)))

@@ -40,16 +40,18 @@ def _segment_reduce(data, segment_ids, num_segments, reduce, identity):
 
 def _lowest(data):
     dt = tensor(data).dtype
-    return -np.inf if dt.is_floating else np.iinfo(dt.as_numpy_dtype).min
+    return np.finfo(dt.as_numpy_dtype).min if dt.is_floating else \
+        np.iinfo(dt.as_numpy_dtype).min
 
 
 def _highest(data):
     dt = tensor(data).dtype
-    return np.inf if dt.is_floating else np.iinfo(dt.as_numpy_dtype).max
+    return np.finfo(dt.as_numpy_dtype).max if dt.is_floating else \
+        np.iinfo(dt.as_numpy_dtype).max
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    """Per-segment maxima; an empty segment gives the dtype's lowest value."""
+    """Per-segment maxima; an empty segment gives the dtype's lowest finite value."""
     return _segment_reduce(data, segment_ids, num_segments, ember.reduce_max, _lowest(data))
 
 

@@ -473,8 +473,51 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
 
 ctc_loss = _missing("ctc_loss", "ember has no CTC op")
 ctc_decode = _missing("ctc_decode", "ember has no CTC op")
-fold = _missing("fold", "not built in ember yet")
-unfold = _missing("unfold", "not built in ember yet")
+def _pair2(v):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def _block_index(hp, wp, kernel_size, dilation, stride):
+    """Flat positions in an (hp, wp) image of every kernel tap of every block:
+    (kh * kw, blocks), blocks row-major."""
+    (kh, kw), (dh, dw), (sh, sw) = _pair2(kernel_size), _pair2(dilation), _pair2(stride)
+    oh = (hp - (kh - 1) * dh - 1) // sh + 1
+    ow = (wp - (kw - 1) * dw - 1) // sw + 1
+    rows = (np.arange(oh)[None, None, :, None] * sh + np.arange(kh)[:, None, None, None] * dh)
+    cols = (np.arange(ow)[None, None, None, :] * sw + np.arange(kw)[None, :, None, None] * dw)
+    return (rows * wp + cols).reshape(kh * kw, oh * ow).astype("int32")
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col of a channels-first (N, C, H, W) image: (N, C * kH * kW, blocks)."""
+    x = tensor(x)
+    n, c, h, w = x.shape
+    ph, pw = _pair2(padding)
+    x = ember.pad(x, [[0, 0], [0, 0], [ph, ph], [pw, pw]])
+    hp, wp = h + 2 * ph, w + 2 * pw
+    idx = _block_index(hp, wp, kernel_size, dilation, stride)
+    flat = ember.reshape(x, [-1 if n is None else n, c, hp * wp])
+    cols = ember.gather(flat, ember.constant(idx), axis=2)
+    return ember.reshape(cols, [-1 if n is None else n, c * idx.shape[0], idx.shape[1]])
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of unfold: blocks summed back into an (N, C, oH, oW) image."""
+    x = tensor(x)
+    n, ckk, blocks = x.shape
+    (oh, ow), (ph, pw) = _pair2(output_size), _pair2(padding)
+    hp, wp = oh + 2 * ph, ow + 2 * pw
+    idx = _block_index(hp, wp, kernel_size, dilation, stride)
+    taps = idx.shape[0]
+    if ckk % taps or idx.shape[1] != blocks:
+        raise ValueError(f"keras.ops.fold: expected (N, C * {taps}, {idx.shape[1]}) blocks; "
+                         f"received shape {tuple(x.shape)}")
+    c = ckk // taps
+    vals = ember.transpose(ember.reshape(x, [-1 if n is None else n, c, taps * blocks]),
+                           [2, 0, 1])
+    img = ember.math.unsorted_segment_sum(vals, ember.constant(idx.reshape(-1)), hp * wp)
+    img = ember.reshape(ember.transpose(img, [1, 2, 0]), [-1 if n is None else n, c, hp, wp])
+    return img[:, :, ph:ph + oh, pw:pw + ow]
 
 __all__ = [n for n, v in list(globals().items())
            if not n.startswith("_") and callable(v) and getattr(v, "__module__", "") in

@@ -36,9 +36,10 @@ FORMAT_VERSION = 1
 
 
 class _Writer:
-    def __init__(self):
+    def __init__(self, variable_names=None):
         self.arrays = {}
         self.variables = {}
+        self.variable_names = variable_names
 
     def array(self, arr):
         key = f"a{len(self.arrays)}"
@@ -54,6 +55,11 @@ class _Writer:
 
     def variable(self, v):
         name = v.name
+        if self.variable_names is not None:
+            if id(v) not in self.variable_names:
+                raise ValueError(f"variable {v.name} read by the graph has no name in "
+                                 f"`variable_names`")
+            name = self.variable_names[id(v)]
         entry = self.variables.get(name)
         if entry is None:
             self.variables[name] = {"ref": v, "shape": v.shape.as_list(),
@@ -110,9 +116,11 @@ class _Writer:
         return doc
 
 
-def save_graph(path, function, inputs=None, outputs=None):
+def save_graph(path, function, inputs=None, outputs=None, variable_names=None):
     """Writes a ConcreteFunction (or a Graph with ``inputs``/``outputs`` tensors) to ``path``,
-    with the current values of the variables it uses."""
+    with the current values of the variables it uses. ``variable_names`` (``id(variable)``
+    -> name) names the variables in the file instead of their own names (which must then be
+    unique), so several files can share variables by name (``load_graph(variables=...)``)."""
     if isinstance(function, Graph):
         graph = function
         structured = None
@@ -121,7 +129,7 @@ def save_graph(path, function, inputs=None, outputs=None):
         inputs = function.inputs if inputs is None else inputs
         outputs = function.outputs if outputs is None else outputs
         structured = _structure_doc(function.structured_outputs)
-    w = _Writer()
+    w = _Writer(variable_names)
     doc = w.graph(graph, list(inputs or []), list(outputs or []))
     doc["format_version"] = FORMAT_VERSION
     doc["structure"] = structured

@@ -210,6 +210,8 @@ def _python_to_array(value, dtype):
     if kind in "USO" and isinstance(value, (list, tuple)):
         arr = _checked_text(value, arr)
     if dtype is not None:
+        if arr.size == 0 and dtype is not dtypes.string:
+            return np.empty(arr.shape, dtype.np)     # [] is float64 to NumPy, any dtype here
         if kind == "f" and dtype.is_integer:
             raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                             f"{dtype.name}")

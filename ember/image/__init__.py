@@ -1,2 +1,13 @@
-"""ember.image: image resizing and patch ops, as tf.image."""
+"""ember.image: image resizing and patch ops, as tf.image (and its image codecs, from
+ember.io, loaded on first use)."""
 from ember.ops.image_ops import *  # noqa: F401,F403
+
+_CODECS = ("decode_png", "decode_jpeg", "decode_bmp", "decode_gif", "decode_image",
+           "encode_png", "encode_jpeg", "is_jpeg")
+
+
+def __getattr__(name):
+    if name in _CODECS:
+        from ember.io import images
+        return getattr(images, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

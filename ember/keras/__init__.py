@@ -3,7 +3,7 @@
     from ember import keras
     model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
 """
-from ember.keras import backend, saving  # noqa: F401
+from ember.keras import backend, config, saving  # noqa: F401
 from ember.keras import (  # noqa: F401
     activations, callbacks, constraints, initializers, layers, losses, metrics, models,
     optimizers, regularizers, utils,
@@ -33,7 +33,7 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("ops", "random", "tree", "config", "datasets", "preprocessing")
+_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing")
 
 
 def __getattr__(name):

@@ -4,12 +4,14 @@ from ember.keras.backend import (  # noqa: F401
     backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
     set_image_data_format,
 )
+from ember.keras.layers.lambda_layer import enable_unsafe_deserialization  # noqa: F401
 from ember.keras.utils.io_utils import (  # noqa: F401
     disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled,
 )
 
 __all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
-           "set_image_data_format", "disable_interactive_logging",
+           "set_image_data_format", "enable_unsafe_deserialization",
+           "disable_interactive_logging",
            "enable_interactive_logging", "is_interactive_logging_enabled",
            "enable_traceback_filtering", "disable_traceback_filtering",
            "is_traceback_filtering_enabled", "dtype_policy", "set_dtype_policy",

@@ -112,7 +112,8 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        from ember.keras.layers.layer import _accepted_config
+        return cls(**_accepted_config(cls, config))
 
     def clone(self):
         return self.__class__.from_config(self.get_config())

@@ -170,3 +170,11 @@ def test_error_classes_have_tensorflow_names_and_codes():
     for name in ["ResourceExhaustedError", "FailedPreconditionError", "UnimplementedError",
                  "OutOfRangeError", "AbortedError", "CancelledError", "InternalError"]:
         assert issubclass(getattr(errors, name), errors.OpError)
+
+
+def test_empty_python_lists_take_the_requested_dtype():
+    for dtype in (tf.int32, tf.int64, tf.bool, tf.float16, tf.uint8):
+        t = tf.constant([], dtype)
+        assert t.dtype == dtype and t.shape == (0,)
+    assert tf.constant([[], []], tf.int32).shape == (2, 0)
+    assert tf.constant([]).dtype == tf.float32

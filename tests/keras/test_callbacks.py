@@ -386,6 +386,59 @@ def test_checkpoint_real_weights_file_round_trip(tmp_path, suffix):
     _assert_weights_equal(fresh.get_weights(), rec.weights[0])
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_checkpoint_real_model_files_with_templates(tmp_path, suffix):
+    pytest.importorskip("h5py")
+    model = _model()
+    rec = Recorder()
+    pattern = str(tmp_path / ("model.{epoch:02d}-{val_loss:.2f}" + suffix))
+    history = _fit(model, [rec, ModelCheckpoint(pattern)], epochs=3)
+    names = [f"model.{e + 1:02d}-{v:.2f}{suffix}"
+             for e, v in enumerate(history.history["val_loss"])]
+    assert sorted(os.listdir(tmp_path)) == sorted(names)
+    loaded = keras.models.load_model(str(tmp_path / names[1]))
+    _assert_weights_equal(loaded.get_weights(), rec.weights[1])
+    assert int(loaded.optimizer.iterations.numpy()) == 2 * N // BATCH
+
+
+def test_checkpoint_best_only_real_file_and_threshold(tmp_path):
+    pytest.importorskip("h5py")
+    model = _model()
+    rec = Recorder()
+    best = str(tmp_path / "best.keras")
+    scores = [5.0, 3.0, 4.0, 1.0, 2.0]
+    _fit(model, [rec, Scripted("score", scores),
+                 ModelCheckpoint(best, monitor="score", mode="min", save_best_only=True)],
+         epochs=5)
+    _assert_weights_equal(keras.models.load_model(best).get_weights(), rec.weights[3])
+    never = str(tmp_path / "never.keras")
+    _fit(_model(), [Scripted("score", scores),
+                    ModelCheckpoint(never, monitor="score", mode="min", save_best_only=True,
+                                    initial_value_threshold=0.5)], epochs=5)
+    assert not os.path.exists(never)
+
+
+def test_checkpoint_batch_frequency_real_weights(tmp_path):
+    pytest.importorskip("h5py")
+    model = _model()
+    weights = {}
+
+    class AtBatch(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            weights[(self.model._ckpt_epoch, batch)] = self.model.get_weights()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model._ckpt_epoch = epoch
+
+    pattern = str(tmp_path / "w-{epoch}-{batch}.weights.h5")
+    _fit(model, [AtBatch(), ModelCheckpoint(pattern, save_weights_only=True, save_freq=3)],
+         epochs=2, validation=False)
+    assert sorted(os.listdir(tmp_path)) == ["w-1-3.weights.h5", "w-2-2.weights.h5"]
+    fresh = _model(seed=4)
+    fresh.load_weights(str(tmp_path / "w-2-2.weights.h5"))
+    _assert_weights_equal(fresh.get_weights(), weights[(1, 1)])
+
+
 # -------------------------------------------------------------- ReduceLROnPlateau ---
 @pytest.mark.parametrize("values,kwargs,logged,final", [
     ([1, .5, .5, .5, .5, .5, .5, .5], dict(factor=0.5, patience=2),
@@ -709,3 +762,68 @@ def test_backup_and_restore_mismatched_model(tmp_path):
     other.compile("adam", "mse")
     with pytest.raises(ValueError, match="holds 4 weights but model .* has 2"):
         _fit(other, [BackupAndRestore(backup_dir)], epochs=2)
+
+
+# ------------------------------------------- BackupAndRestore: mid-epoch resumption ---
+def _seeded_fit(model, callbacks, epochs, shuffle):
+    keras.utils.set_random_seed(5)          # as a fresh process with the same seed
+    return _fit(model, callbacks, epochs=epochs, shuffle=shuffle, validation=False)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_backup_and_restore_mid_epoch_resumes_identically(tmp_path, shuffle):
+    backup_dir = tmp_path / "backup"
+    straight = _model()
+    _seeded_fit(straight, [], 4, shuffle)
+
+    model = _model()
+    with pytest.raises(RuntimeError, match="Interrupting!"):
+        _seeded_fit(model, [BackupAndRestore(backup_dir, save_freq=2),
+                            InterruptAt(2, batch=2)], 4, shuffle)
+    meta = json.loads((backup_dir / "training_metadata.json").read_text())
+    assert meta["epoch"] == 2 and meta["step"] == 2        # batches 0 and 1 of epoch 2 done
+    resumed = _model(seed=9)
+    seen = []
+
+    class Steps(Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(batch)
+
+    history = _seeded_fit(resumed, [BackupAndRestore(backup_dir, save_freq=2), Steps()], 4,
+                          shuffle)
+    assert history.epoch == [2, 3]
+    assert seen[:2] == [2, 3]                   # epoch 2 continues at its third batch
+    for got, want in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert int(resumed.optimizer.iterations.numpy()) == \
+        int(straight.optimizer.iterations.numpy())
+
+
+def test_backup_and_restore_double_checkpoint_falls_back(tmp_path):
+    backup_dir = tmp_path / "backup"
+    model = _model()
+    with pytest.raises(RuntimeError):
+        _fit(model, [BackupAndRestore(backup_dir, double_checkpoint=True), InterruptAt(3)],
+             epochs=5)
+    latest = json.loads((backup_dir / "training_metadata.json").read_text())
+    previous = json.loads((backup_dir / "training_metadata.json.bkp").read_text())
+    assert (latest["epoch"], previous["epoch"]) == (3, 2)
+    assert sorted(p.name for p in backup_dir.iterdir()) == sorted(
+        [latest["checkpoint"], previous["checkpoint"], "training_metadata.json",
+         "training_metadata.json.bkp"])
+    (backup_dir / latest["checkpoint"]).write_bytes(b"garbage")     # the latest is damaged
+    with pytest.warns(UserWarning, match="resuming from the previous one"):
+        history = _fit(_model(seed=9), [BackupAndRestore(backup_dir, double_checkpoint=True)],
+                       epochs=5)
+    assert history.epoch == [2, 3, 4]
+    assert not backup_dir.exists()
+
+
+def test_backup_and_restore_corrupt_backup_names_file(tmp_path):
+    backup_dir = tmp_path / "backup"
+    with pytest.raises(RuntimeError):
+        _fit(_model(), [BackupAndRestore(backup_dir), InterruptAt(2)], epochs=4)
+    meta = json.loads((backup_dir / "training_metadata.json").read_text())
+    (backup_dir / meta["checkpoint"]).write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match=meta["checkpoint"] + " cannot be read"):
+        _fit(_model(), [BackupAndRestore(backup_dir)], epochs=4)

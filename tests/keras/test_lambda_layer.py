@@ -188,7 +188,8 @@ def test_lambda_source_config_and_safe_mode():
     assert fn["class_name"] == "__lambda__"
     assert fn["config"]["source"] == "lambda x, a=2.0: tf.nn.relu(x) * a + SCALE"
     assert fn["config"]["globals"] == {"SCALE": {"value": 3.0}, "tf": {"module": "ember"}}
-    assert "code" not in fn["config"]
+    assert fn["config"]["defaults"] == [2.0]     # Keras's marshalled form is written too
+    assert isinstance(fn["config"]["code"], str)
     with pytest.raises(ValueError, match=r"deserialization of a Lambda layer whose `function` "
                                          r"is a Python lambda.*safe_mode=False"):
         Lambda.from_config(config)
@@ -284,12 +285,14 @@ def test_unknown_global_at_load_time():
     np.testing.assert_allclose(layer(X).numpy(), np.maximum(X, 0))
 
 
-def test_bytecode_config_is_refused():
+def test_bytecode_config_needs_opt_in_and_must_be_readable():
     config = {"name": "l", "trainable": True, "dtype": "float32", "arguments": {},
               "function": {"class_name": "__lambda__",
                            "config": {"code": "4wEAAAAA", "defaults": None, "closure": None}}}
-    with pytest.raises(ValueError, match=r"saved as Python bytecode, which ember does not "
-                                         r"load"):
+    with pytest.raises(ValueError, match=r"safe_mode=False"):
+        Lambda.from_config(config)
+    with pytest.raises(ValueError, match=r"saved as Python bytecode that Python .* cannot "
+                                         r"read"):
         Lambda.from_config(config, safe_mode=False)
 
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
+import zipfile
 
 import numpy as np
 
 from ember.keras.callbacks.callback import Callback
+from ember.keras.saving.file_io import atomic_write
 
 __all__ = ["BackupAndRestore"]
 
@@ -17,12 +20,16 @@ _FORMAT = "ember.keras.BackupAndRestore/1"
 class BackupAndRestore(Callback):
     """Backs up the training state (model weights, optimizer variables and the epoch) in
     ``backup_dir`` at the end of every epoch (or every ``save_freq`` batches). When ``fit``
-    starts again after an interruption, the state is restored and training continues from
-    the epoch after the last backup. The backup is deleted when training completes, unless
-    ``delete_checkpoint=False``.
+    starts again after an interruption, the state is restored and training continues where
+    the last backup was made: at the next epoch, or, for a backup made mid-epoch
+    (``save_freq=<int>``), at the next batch of that epoch, so the resumed run trains on
+    the same batches as an uninterrupted one. The backup is deleted when training
+    completes, unless ``delete_checkpoint=False``. With ``double_checkpoint=True`` the
+    previous backup is kept too, and used if the latest one cannot be read.
 
-    Files: ``training_metadata.json`` (epoch, batch, the arrays' file) and one
-    ``ckpt-<n>.npz`` of NumPy arrays (no pickle).
+    Files (each written atomically): ``training_metadata.json`` (epoch, batches done in
+    it, the arrays' file) and one ``ckpt-<n>.npz`` of NumPy arrays (no pickle); with
+    ``double_checkpoint``, also ``training_metadata.json.bkp`` and its checkpoint.
 
     >>> backup = keras.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
     >>> model.fit(x, y, epochs=10, callbacks=[backup])   # interrupted at epoch 4
@@ -31,7 +38,8 @@ class BackupAndRestore(Callback):
     [4, 5, 6, 7, 8, 9]
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
@@ -44,20 +52,27 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = bool(delete_checkpoint)
+        self.double_checkpoint = bool(double_checkpoint)
         self._metadata_path = os.path.join(self.backup_dir, _METADATA)
+        self._previous_metadata_path = self._metadata_path + ".bkp"
         self._current_epoch = 0
         self._batches_since_save = 0
         self._last_batch = -1
         self._pending_restore = None
 
     # -- restoring -----------------------------------------------------------------------
-    def _read_metadata(self):
-        if not os.path.exists(self._metadata_path):
+    def _read_metadata(self, path=None):
+        path = path or self._metadata_path
+        if not os.path.exists(path):
             return None
-        with open(self._metadata_path, "r") as f:
-            meta = json.load(f)
+        try:
+            with open(path, "r") as f:
+                meta = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"BackupAndRestore: {path} is corrupted ({e}); remove "
+                             f"{self.backup_dir} to start over.") from None
         if meta.get("format") != _FORMAT:
-            raise ValueError(f"BackupAndRestore: {self._metadata_path} was not written by "
+            raise ValueError(f"BackupAndRestore: {path} was not written by "
                              f"this callback (format {meta.get('format')!r}); use an empty "
                              "`backup_dir`.")
         return meta
@@ -70,6 +85,7 @@ class BackupAndRestore(Callback):
         if meta is None:
             return
         self.model._initial_epoch = int(meta["epoch"])
+        self.model._initial_step = int(meta.get("step", 0))
         self._current_epoch = int(meta["epoch"])
         if self.model.built:
             self._restore(meta)
@@ -86,12 +102,33 @@ class BackupAndRestore(Callback):
                     "beforehand by calling it on a batch of data.")
             self._restore(meta)
 
-    def _restore(self, meta):
+    def _load_arrays(self, meta):
         path = os.path.join(self.backup_dir, meta["checkpoint"])
-        with np.load(path, allow_pickle=False) as data:
-            weights = [data[f"model_{i}"] for i in range(int(meta["num_weights"]))]
-            opt_values = [data[f"optimizer_{i}"]
-                          for i in range(int(meta["num_optimizer_variables"]))]
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                weights = [data[f"model_{i}"] for i in range(int(meta["num_weights"]))]
+                opt_values = [data[f"optimizer_{i}"]
+                              for i in range(int(meta["num_optimizer_variables"]))]
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as e:
+            raise ValueError(f"BackupAndRestore: the backup {path} cannot be read "
+                             f"({type(e).__name__}: {e}).") from None
+        return weights, opt_values
+
+    def _restore(self, meta):
+        try:
+            weights, opt_values = self._load_arrays(meta)
+        except ValueError:
+            previous = self._read_metadata(self._previous_metadata_path) \
+                if self.double_checkpoint else None
+            if previous is None:
+                raise
+            warnings.warn(f"BackupAndRestore: the latest backup in {self.backup_dir} cannot "
+                          f"be read; resuming from the previous one (epoch "
+                          f"{previous['epoch']}).", stacklevel=3)
+            meta = previous
+            self.model._initial_epoch = self._current_epoch = int(meta["epoch"])
+            self.model._initial_step = int(meta.get("step", 0))
+            weights, opt_values = self._load_arrays(meta)
         model_vars = self.model.weights
         if len(model_vars) != len(weights):
             raise ValueError(f"BackupAndRestore: the backup in {self.backup_dir} holds "
@@ -128,16 +165,18 @@ class BackupAndRestore(Callback):
         self._batches_since_save += 1
         if self._batches_since_save >= self.save_freq:
             self._batches_since_save = 0
-            self._save(self._current_epoch, batch)
+            self._save(self._current_epoch, batch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         if self.save_freq == "epoch":
-            self._save(epoch + 1, 0)
+            self._save(epoch + 1, 0, step=0)
 
-    def _save(self, epoch, batch):
+    def _save(self, epoch, batch, step):
         os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._read_metadata()
+        older = self._read_metadata(self._previous_metadata_path) \
+            if self.double_checkpoint else None
         serial = int(previous["serial"]) + 1 if previous else 0
         arrays = {f"model_{i}": w for i, w in enumerate(self.model.get_weights())}
         optimizer = getattr(self.model, "optimizer", None)
@@ -146,30 +185,39 @@ class BackupAndRestore(Callback):
         for i, var in enumerate(opt_vars):
             arrays[f"optimizer_{i}"] = np.asarray(var.numpy())
         name = f"ckpt-{serial}.npz"
-        path = os.path.join(self.backup_dir, name)
-        with open(path + ".tmp", "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(path + ".tmp", path)
+        with atomic_write(os.path.join(self.backup_dir, name)) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
         meta = {"format": _FORMAT, "epoch": int(epoch), "batch": int(batch),
-                "serial": serial, "checkpoint": name,
+                "step": int(step), "serial": serial, "checkpoint": name,
                 "num_weights": len(arrays) - len(opt_vars),
                 "num_optimizer_variables": len(opt_vars)}
-        with open(self._metadata_path + ".tmp", "w") as f:
-            json.dump(meta, f)
-        os.replace(self._metadata_path + ".tmp", self._metadata_path)
-        if previous and previous["checkpoint"] != name:
-            old = os.path.join(self.backup_dir, previous["checkpoint"])
-            if os.path.exists(old):
-                os.remove(old)
+        if self.double_checkpoint and previous:
+            self._write_json(self._previous_metadata_path, previous)
+        self._write_json(self._metadata_path, meta)
+        keep = {name} | ({previous["checkpoint"]} if self.double_checkpoint and previous
+                         else set())
+        drop = older if self.double_checkpoint else previous
+        if drop and drop["checkpoint"] not in keep:
+            path = os.path.join(self.backup_dir, drop["checkpoint"])
+            if os.path.exists(path):
+                os.remove(path)
+
+    @staticmethod
+    def _write_json(path, content):
+        with atomic_write(path) as tmp:
+            with open(tmp, "w") as f:
+                json.dump(content, f)
 
     def on_train_end(self, logs=None):
         if not self.delete_checkpoint:
             return
-        meta = self._read_metadata()
-        if meta is not None:
-            ckpt = os.path.join(self.backup_dir, meta["checkpoint"])
-            if os.path.exists(ckpt):
-                os.remove(ckpt)
-            os.remove(self._metadata_path)
+        for path in (self._metadata_path, self._previous_metadata_path):
+            meta = self._read_metadata(path)
+            if meta is not None:
+                ckpt = os.path.join(self.backup_dir, meta["checkpoint"])
+                if os.path.exists(ckpt):
+                    os.remove(ckpt)
+                os.remove(path)
         if os.path.isdir(self.backup_dir) and not os.listdir(self.backup_dir):
             os.rmdir(self.backup_dir)

@@ -39,6 +39,8 @@ def enable_unsafe_deserialization():
 def _in_safe_mode(safe_mode):
     if safe_mode is not None:
         return bool(safe_mode)
+    if _UNSAFE_ENABLED:      # the global opt-in outlasts loaders' default safe_mode=True
+        return False
     scoped = getattr(_ser, "in_safe_mode", None)
     if callable(scoped):
         value = scoped()
@@ -202,7 +204,14 @@ def _lambda_config(fn, arg_name):
         desc = _describe_global(name, fn)
         if desc is not None:
             described[name] = desc
-    return {"source": source, "globals": described}
+    import base64
+    import marshal
+    # "code"/"defaults"/"closure" as Keras writes them (marshalled bytecode, read by Keras
+    # in the same Python version); ember itself rebuilds from "source".
+    code_text = base64.b64encode(marshal.dumps(code)).decode("ascii")
+    defaults = list(fn.__defaults__) if fn.__defaults__ else None
+    return {"source": source, "globals": described, "code": code_text,
+            "defaults": defaults, "closure": None}
 
 
 def _lookup(name, custom_objects):
@@ -238,16 +247,16 @@ def _load_lambda(config, arg_name, custom_objects, safe_mode):
     if _in_safe_mode(safe_mode):
         raise ValueError(
             f"Requested the deserialization of a Lambda layer whose `{arg_name}` is a Python "
-            f"lambda. Rebuilding it evaluates stored source code, a potential risk of "
+            f"lambda. Rebuilding it runs stored Python code, a potential risk of "
             f"arbitrary code execution, so it is disallowed by default. If you trust the "
             f"source of the config, pass `safe_mode=False` to the loading function or call "
-            f"`enable_unsafe_deserialization()`; or register a named function with "
+            f"`keras.config.enable_unsafe_deserialization()`; or register a named function with "
             f"@keras.saving.register_keras_serializable() and pass it in `custom_objects`.")
     if "source" not in config:
-        raise ValueError(
-            f"The `{arg_name}` of this Lambda layer was saved as Python bytecode, which ember "
-            f"does not load. Rebuild the layer from code, or save it with a named function "
-            f"registered with @keras.saving.register_keras_serializable().")
+        if "code" in config:
+            return _load_bytecode(config, arg_name, custom_objects)
+        raise ValueError(f"The stored `{arg_name}` of a Lambda layer holds neither source "
+                         f"nor code: {sorted(config)}")
     namespace = {"__builtins__": builtins}
     for name, desc in config.get("globals", {}).items():
         namespace[name] = _resolve_global(name, desc, custom_objects)
@@ -255,8 +264,39 @@ def _load_lambda(config, arg_name, custom_objects, safe_mode):
     if not callable(fn):
         raise ValueError(f"The stored `{arg_name}` of a Lambda layer is not a function: "
                          f"{config['source']!r}")
-    fn._keras_lambda_config = {"source": config["source"],
-                               "globals": dict(config.get("globals", {}))}
+    fn._keras_lambda_config = dict(config)
+    return fn
+
+
+def _load_bytecode(config, arg_name, custom_objects):
+    """A lambda Keras stored as marshalled bytecode (base64 ``code``, ``defaults``,
+    ``closure``); only reached once the user has opted out of safe mode. The code sees
+    ``keras``, ``tf`` and ``ops`` as ember's, plus ``custom_objects``."""
+    import base64
+    import marshal
+    import sys
+    try:
+        raw = base64.b64decode(config["code"].encode("ascii"))
+        code = marshal.loads(raw)
+    except (ValueError, EOFError, TypeError, AttributeError) as e:
+        raise ValueError(
+            f"The `{arg_name}` of this Lambda layer was saved as Python bytecode that "
+            f"Python {sys.version_info.major}.{sys.version_info.minor} cannot read ({e}); "
+            f"bytecode loads only in the Python version that wrote it. Rebuild the layer "
+            f"from code.") from None
+    if not isinstance(code, types.CodeType):
+        raise ValueError(f"The stored `{arg_name}` of a Lambda layer is not Python code.")
+    namespace = {"__builtins__": builtins, "keras": ember.keras, "tf": ember, "np": np}
+    ops = getattr(ember.keras, "ops", None)
+    if ops is not None:
+        namespace["ops"] = ops
+    namespace.update(custom_objects or {})
+    defaults = config.get("defaults")
+    closure = config.get("closure")
+    cells = tuple(types.CellType(v) for v in closure) if closure else None
+    fn = types.FunctionType(code, namespace, code.co_name,
+                            tuple(defaults) if defaults else None, cells)
+    fn._keras_lambda_config = dict(config)
     return fn
 
 

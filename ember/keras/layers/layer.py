@@ -374,6 +374,7 @@ class Layer:
         with ember.init_scope():
             self.build(shapes)
         self.built = True
+        self._build_shapes = shapes
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
@@ -460,6 +461,10 @@ class Layer:
             base["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is not Layer.get_config:
             return base
+        return self._constructor_config(base)
+
+    def _constructor_config(self, base):
+        """``base`` plus the captured constructor arguments, serialized."""
         auto = self._auto_config
         if auto is None:
             raise NotImplementedError(
@@ -480,8 +485,36 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        return cls(**config)
+        return cls(**_accepted_config(cls, config))
+
+    def _trackable_children(self):
+        """What ``tf.train.Checkpoint`` saves of a layer: its own variables (``vars``), then
+        the layers, optimizer and containers its attributes hold, named as in Keras weight
+        files."""
+        from ember.keras.saving.object_paths import children, own_variables
+        out = {"vars": own_variables(self)}
+        out.update(children(self))
+        return out
+
+    def get_build_config(self):
+        """``{"input_shape": ...}`` of the first build (Keras stores it in model files so a
+        loaded layer can create its weights before they are read); None if unbuilt."""
+        shapes = getattr(self, "_build_shapes", None)
+        if not self.built or shapes is None:
+            return None
+        return {"input_shape": ember.nest.map_structure(
+            lambda d: d, _shape_lists(shapes))}
+
+    def build_from_config(self, config):
+        """Builds the layer from ``get_build_config()`` output."""
+        shape = config.get("input_shape") if config else None
+        if self.built or shape is None:
+            return
+        shape = _shape_tuples(shape)
+        with ember.init_scope():
+            self.build(shape)
+        self.built = True
+        self._build_shapes = shape
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -507,6 +540,57 @@ class Layer:
     @property
     def output_shape(self):
         return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), self.output)
+
+
+def _is_dims(shape):
+    return isinstance(shape, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in shape)
+
+
+def _shape_lists(shapes):
+    if _is_dims(shapes):
+        return [None if d is None else int(d) for d in shapes]
+    if isinstance(shapes, dict):
+        return {k: _shape_lists(v) for k, v in shapes.items()}
+    return [_shape_lists(s) for s in shapes]
+
+
+def _shape_tuples(shapes):
+    if _is_dims(shapes):
+        return tuple(shapes)
+    if isinstance(shapes, dict):
+        return {k: _shape_tuples(v) for k, v in shapes.items()}
+    return [_shape_tuples(s) for s in shapes]
+
+
+# Keys Keras 3 writes in configs that ember's constructors do not take; dropped when they
+# hold these (default) values, refused otherwise.
+_KERAS_ONLY_DEFAULTS = {"quantization_config": (None,), "lora_rank": (None, 0),
+                        "lora_alpha": (None,), "ragged": (False, None),
+                        "optional": (False, None), "input_axes": (None,),
+                        "output_axes": (None,), "shared_object_id": None}
+
+
+def _accepted_config(cls, config):
+    """``config`` without the Keras-only keys ``cls`` does not take (see above)."""
+    config = dict(config)
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return config
+    var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    if not var_kw:       # a subclass whose constructor takes only its own arguments
+        for key in ("name", "trainable", "dtype", "batch_input_shape"):
+            if key not in params:
+                config.pop(key, None)
+    for key, defaults in _KERAS_ONLY_DEFAULTS.items():
+        if key in config and key not in params:
+            if defaults is None or config[key] in defaults:
+                config.pop(key)
+            elif not var_kw:
+                raise ValueError(f"{cls.__name__} does not support {key}={config[key]!r} "
+                                 f"(found in its config).")
+    return config
 
 
 def _dedupe(items):

@@ -65,6 +65,8 @@ class BatchNormalization(Layer):
                     raise NotImplementedError(f"BatchNormalization: `{arg}` is not supported "
                                               f"(Keras 3 removed it)")
         super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]          # tf.keras 2 configs store the axis as a list
         if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
             raise TypeError(f"Expected an int for the argument 'axis' of "
                             f"BatchNormalization, but received: {axis}")

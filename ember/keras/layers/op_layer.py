@@ -10,6 +10,8 @@ from ember.keras.keras_tensor import KerasTensor
 class OpLayer(Layer):
     """Runs one ember op; made when an op is applied to KerasTensors (``x + 1``)."""
 
+    _is_operation = True        # not among the layers of Keras's weight files
+
     def __init__(self, op, attrs, inputs, name=None):
         super().__init__(name=name or backend.unique_layer_name("tf_op_" + op.name.lower()))
         self._op = op

@@ -30,6 +30,13 @@ def _topological_nodes(outputs):
     return order
 
 
+def _unpack_singleton(outputs):
+    """A model built with ``outputs=[y]`` returns ``y``, as Keras 3's does."""
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+        return outputs[0]
+    return outputs
+
+
 class Functional(Model):
     """``Model(inputs, outputs)``: runs the recorded layer calls in order."""
 
@@ -59,10 +66,13 @@ class Functional(Model):
                 raise ValueError(f"Input {node.layer.name} is used by the outputs but is not "
                                  f"one of the model's inputs.")
             known.update(id(t) for t in node.output_tensors)
-        layers = []
-        for node in self._nodes:
-            if not any(node.layer is l for l in layers):
-                layers.append(node.layer)
+        from ember.keras.saving.functional_config import keras_layer_order
+        layers, _ = keras_layer_order(flat_in, flat_out)
+        names = [l.name for l in layers]
+        for n in names:
+            if names.count(n) > 1:
+                raise ValueError(f'The name "{n}" is used {names.count(n)} times in the '
+                                 f'model. All layer names should be unique.')
         self._functional_layers = layers
         for layer in layers:
             self._track(layer)
@@ -137,7 +147,8 @@ class Functional(Model):
             out = layer(*args, **kwargs)
             for kt, value in zip(node.output_tensors, ember.nest.flatten(out)):
                 env[id(kt)] = value
-        return ember.nest.map_structure(lambda t: env[id(t)], self._outputs_struct)
+        return _unpack_singleton(
+            ember.nest.map_structure(lambda t: env[id(t)], self._outputs_struct))
 
     def _convert_input(self, value, kt):
         t = value if isinstance(value, ember.Tensor) else ember.convert_to_tensor(
@@ -154,13 +165,17 @@ class Functional(Model):
         return t
 
     def compute_output_spec(self, inputs, training=None, mask=None):
-        return self._outputs_struct
+        return _unpack_singleton(self._outputs_struct)
 
     def get_config(self):
         from ember.keras.saving.functional_config import functional_config
         return functional_config(self)
 
+    def get_build_config(self):
+        return None
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from ember.keras.saving.functional_config import functional_from_config
-        return functional_from_config(config, custom_objects)
+        return functional_from_config(config, custom_objects,
+                                      cls=cls if issubclass(cls, Functional) else None)

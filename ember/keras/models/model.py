@@ -73,9 +73,60 @@ class Model(Trainer, Layer):
                          f"{[l.name for l in layers]}.")
 
     def get_config(self):
+        """The base config; for a subclass without its own get_config, plus its captured
+        constructor arguments."""
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
         if type(self).get_config is not Model.get_config:
-            return super().get_config()
-        return Layer.get_config(self)
+            return base       # called through super() from the subclass's own get_config
+        return self._constructor_config(base)
+
+    def get_compile_config(self):
+        """The serialized ``compile()`` arguments (None if the model is not compiled)."""
+        from ember.keras.saving.compile_config import get_compile_config
+        return get_compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compiles the model with ``get_compile_config()`` output."""
+        from ember.keras.saving.compile_config import compile_from_config
+        compile_from_config(self, config)
+
+    def get_build_config(self):
+        if not self.built:
+            return None
+        shape = getattr(self, "_build_input_shape", None)
+        if shape is None:
+            shape = getattr(self, "_build_shapes", None)
+        if shape is None:
+            return None
+        from ember.keras.layers.layer import _shape_lists
+        return {"input_shape": _shape_lists(shape)}
+
+    def build_from_config(self, config):
+        shape = config.get("input_shape") if config else None
+        if self.built or shape is None:
+            return
+        from ember.keras.layers.layer import _shape_tuples
+        self.build(_shape_tuples(shape))
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config: a functional config (``layers``, ``input_layers``,
+        ``output_layers``) rebuilds the graph; otherwise ``cls(**config)``."""
+        from ember.keras.models.functional import Functional
+        if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= \
+                set(config):
+            from ember.keras.saving.functional_config import functional_from_config
+            return functional_from_config(
+                config, custom_objects,
+                cls=cls if isinstance(cls, type) and issubclass(cls, Functional) else None)
+        from ember.keras.layers.layer import _accepted_config
+        try:
+            return cls(**_accepted_config(cls, config))
+        except TypeError as e:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from its config: {e}. A subclassed "
+                f"model must define get_config() returning its constructor arguments (and "
+                f"from_config() if they need converting).") from None
 
     # saving entry points (formats live in ember.keras.saving)
     def save(self, filepath, overwrite=True, **kwargs):
@@ -89,6 +140,47 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         from ember.keras.saving import saving_api
         return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def _serving_specs(self, input_signature=None):
+        if input_signature is not None:
+            return list(input_signature)
+        inputs = list(getattr(self, "inputs", None) or [])
+        if inputs:
+            return [ember.TensorSpec(t.shape, t.dtype, name=getattr(t, "name", None))
+                    for t in inputs]
+        shape = getattr(self, "_build_input_shape", None)
+        if shape is not None and _is_single_shape(shape):
+            dims = shape.as_list() if isinstance(shape, ember.TensorShape) else list(shape)
+            return [ember.TensorSpec([None] + list(dims[1:]), self._dtype, name="inputs")]
+        raise ValueError(f"Model {self.name} has no known input signature: call it on data, "
+                         f"build it, or pass `input_signature=[ember.TensorSpec(...)]`.")
+
+    def _default_serving_function(self, input_signature=None):
+        """The model's inference call traced on its inputs' specs (saved_model.save)."""
+        specs = self._serving_specs(input_signature)
+        multi = len(specs) > 1
+
+        def serve(*args):
+            return self(list(args) if multi else args[0], training=False)
+        return ember.function(serve, input_signature=specs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=True,  # noqa: A002
+               input_signature=None, **kwargs):
+        """Writes an inference-only SavedModel directory; ``ember.saved_model.load`` gives an
+        object whose ``serve(x)`` (and ``signatures["serving_default"]``) run the model
+        without its Python code."""
+        if format != "tf_saved_model":
+            raise ValueError(f"Unrecognized format={format!r}; ember exports "
+                             f"format='tf_saved_model' only.")
+        if kwargs:
+            raise ValueError(f"export() got unsupported arguments {sorted(kwargs)}")
+        from ember import saved_model
+        saved_model.save(self, filepath,
+                         signatures={"serving_default":
+                                     self._default_serving_function(input_signature)})
+        if verbose:
+            print(f"Saved artifact at '{filepath}'. The endpoint 'serve' takes the model's "
+                  f"inputs and returns its outputs.")
 
     def to_json(self, **kwargs):
         import json

@@ -129,8 +129,16 @@ class Sequential(Model):
         if self._input_tensor is not None:
             layers.append(serialize_keras_object(self._input_tensor._keras_history[0]))
         layers.extend(serialize_keras_object(l) for l in self._seq_layers)
-        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype,
-                "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype,
+                  "layers": layers}
+        if self._input_tensor is not None:
+            config["build_input_shape"] = list(self._input_tensor.shape.as_list())
+        return config
+
+    def get_build_config(self):
+        if self._input_tensor is None:
+            return None
+        return {"input_shape": list(self._input_tensor.shape.as_list())}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -140,4 +148,7 @@ class Sequential(Model):
             layer = deserialize_layer(layer_cfg, custom_objects=custom_objects)
             model.add(layer, rebuild=False)
         model._maybe_build_graph()
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None:
+            model.build(tuple(shape))
         return model

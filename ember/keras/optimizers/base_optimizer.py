@@ -203,6 +203,27 @@ class Optimizer:
 
     def _track_variable(self, variable):
         self._variables.append(variable)
+        pending = getattr(self, "_pending_restore", None)
+        if pending:
+            value = pending.pop(len(self._variables) - 1, None)
+            if value is not None:
+                with ember.init_scope():      # the build may run while a step is traced
+                    variable.assign(np.asarray(value, dtype=variable.dtype.np))
+
+    def _trackable_children(self):
+        """What ``tf.train.Checkpoint`` saves of an optimizer: its variables, in order."""
+        return {"vars": list(self._variables)}
+
+    def _restore_later(self, subpath, value):
+        """Keeps a checkpoint's value for variable ``vars/<i>`` until it is created (slots
+        appear when the optimizer is built)."""
+        head, _, index = subpath.partition("/")
+        if head != "vars" or not index.isdigit():
+            return False
+        if not hasattr(self, "_pending_restore"):
+            self._pending_restore = {}
+        self._pending_restore[int(index)] = value
+        return True
 
     def _untrack_variable(self, variable):
         self._variables = [v for v in self._variables if v is not variable]

@@ -6,15 +6,108 @@ A serialized object is ``{"module": ..., "class_name": ..., "config": {...},
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import threading
 
 __all__ = ["get_object", "register_keras_serializable", "get_registered_object", "get_registered_name",
            "serialize_keras_object", "deserialize_keras_object", "custom_object_scope",
-           "CustomObjectScope", "get_custom_objects"]
+           "CustomObjectScope", "get_custom_objects", "SafeModeScope", "in_safe_mode",
+           "enable_unsafe_deserialization"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
 _scope_stack = []
+_state = threading.local()
+
+# ember's public namespaces and the Keras module names Keras 3 writes for their built-ins.
+_PUBLIC_MODULES = (
+    ("ember.keras.layers", "keras.layers"),
+    ("ember.keras.initializers", "keras.initializers"),
+    ("ember.keras.regularizers", "keras.regularizers"),
+    ("ember.keras.constraints", "keras.constraints"),
+    ("ember.keras.losses", "keras.losses"),
+    ("ember.keras.metrics", "keras.metrics"),
+    ("ember.keras.optimizers.schedules", "keras.optimizers.schedules"),
+    ("ember.keras.optimizers", "keras.optimizers"),
+    ("ember.keras.callbacks", "keras.callbacks"),
+    ("ember.keras.activations", "keras.activations"),
+)
+_MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "keras",
+                  "Model": "keras.src.models.model"}
+
+
+def enable_unsafe_deserialization():
+    """Lets loading functions rebuild Python code stored in configs (a Lambda layer's
+    lambda). Only do this for files you trust."""
+    from ember.keras.layers import lambda_layer
+    lambda_layer.enable_unsafe_deserialization()
+
+
+def in_safe_mode():
+    """The ``safe_mode`` of the innermost ``SafeModeScope``, or None outside any."""
+    stack = getattr(_state, "safe_mode", None)
+    return stack[-1] if stack else None
+
+
+class SafeModeScope:
+    """``with SafeModeScope(False):`` lets loading inside rebuild stored Python code."""
+
+    def __init__(self, safe_mode=True):
+        self.safe_mode = safe_mode
+
+    def __enter__(self):
+        if not hasattr(_state, "safe_mode"):
+            _state.safe_mode = []
+        _state.safe_mode.append(None if self.safe_mode is None else bool(self.safe_mode))
+        return self
+
+    def __exit__(self, *exc):
+        _state.safe_mode.pop()
+        return False
+
+
+def _builtin_module(cls):
+    """Keras's public module for an ember built-in class, or None for user classes."""
+    keras_module = getattr(cls, "_keras_module", None)    # Keras's operations
+    if isinstance(keras_module, str):
+        return keras_module
+    module = getattr(cls, "__module__", "") or ""
+    name = cls.__name__
+    if module.startswith("ember.keras.models"):
+        return _MODEL_MODULES.get(name)
+    for ember_mod, keras_mod in _PUBLIC_MODULES:
+        if module == ember_mod or module.startswith(ember_mod + "."):
+            public = importlib.import_module(ember_mod)
+            if getattr(public, name, None) is cls:
+                return keras_mod
+    return None
+
+
+def _module_objects_for(module):
+    """The ember namespace's objects for a Keras module name (``"keras.layers"``)."""
+    if not isinstance(module, str):
+        return None
+    if module == "builtins":     # Keras's built-in functions (losses, metrics, activations)
+        from ember.keras import activations, losses, metrics
+        found = {}
+        for mod in (activations, metrics, losses):
+            found.update({k: v for k, v in vars(mod).items()
+                          if inspect.isfunction(v) and not k.startswith("_")})
+        return found
+    if module.startswith("keras.src.ops"):
+        from ember.keras.layers.keras_ops import keras_op_classes
+        return keras_op_classes(module)
+    if module in ("keras", "keras.models") or module.startswith("keras.src.models"):
+        from ember.keras import models
+        return {"Functional": models.Functional, "Sequential": models.Sequential,
+                "Model": models.Model}
+    for ember_mod, keras_mod in _PUBLIC_MODULES:
+        if module == keras_mod or module.startswith(keras_mod + ".") or \
+                module == ember_mod or module.startswith(ember_mod + "."):
+            public = importlib.import_module(ember_mod)
+            return {k: v for k, v in vars(public).items() if not k.startswith("_")}
+    return None
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -31,10 +124,12 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def get_registered_name(obj):
+    """``"package>name"`` for a registered object, else its own name."""
     return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
 def get_custom_objects():
+    """The global registry of ``register_keras_serializable`` (name -> object)."""
     return _GLOBAL_CUSTOM_OBJECTS
 
 
@@ -81,15 +176,25 @@ def serialize_keras_object(obj):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         registered = _GLOBAL_CUSTOM_NAMES.get(obj)
+        if not registered and _builtin_module(obj):   # as Keras 3 writes its functions
+            return {"module": "builtins", "class_name": "function", "config": obj.__name__,
+                    "registered_name": "function"}
         return {"module": getattr(obj, "__module__", None), "class_name": "function",
                 "config": registered or obj.__name__,
                 "registered_name": registered or obj.__name__}
     if hasattr(obj, "get_config"):
         cls = type(obj)
         registered = _GLOBAL_CUSTOM_NAMES.get(cls)
-        return {"module": cls.__module__, "class_name": cls.__name__,
-                "config": obj.get_config(),
-                "registered_name": registered or cls.__name__}
+        builtin = None if registered else _builtin_module(cls)
+        out = {"module": builtin or cls.__module__, "class_name": cls.__name__,
+               "config": obj.get_config(),
+               "registered_name": None if builtin else (registered or cls.__name__)}
+        build_config = getattr(obj, "get_build_config", None)
+        if build_config is not None:
+            built = build_config()
+            if built is not None:
+                out["build_config"] = built
+        return out
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"Cannot serialize {obj!r}: it has no get_config()")
@@ -110,24 +215,42 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
     class_name = config.get("class_name")
     inner = config.get("config", {})
     if class_name == "function":
-        name = config.get("registered_name") or inner
+        name = inner if config.get("registered_name") in (None, "function") else \
+            config["registered_name"]
+        by_module = _module_objects_for(config.get("module"))
         obj = get_registered_object(name, custom_objects, module_objects) or \
-            get_registered_object(inner, custom_objects, module_objects)
+            get_registered_object(inner, custom_objects, module_objects) or \
+            get_registered_object(inner, None, by_module)
         if obj is None:
             raise ValueError(_unknown(printable_module_name, name, module_objects))
         return obj
+    if class_name == "__lambda__":
+        raise ValueError(f"A Python lambda cannot be rebuilt as a {printable_module_name}; "
+                         f"only a Lambda layer's function may be one.")
     cls = None
-    for name in (config.get("registered_name"), class_name):
+    module = config.get("module")
+    if isinstance(module, str) and module.startswith("keras.src.ops"):
+        # Keras's operations share names with merge layers (Add, Multiply ...)
+        cls = (_module_objects_for(module) or {}).get(class_name)
+    for name in (() if cls is not None else (config.get("registered_name"), class_name)):
         if name:
             cls = get_registered_object(name, custom_objects, module_objects)
+            if cls is None:
+                cls = get_registered_object(name, None,
+                                            _module_objects_for(config.get("module")))
             if cls is not None:
                 break
     if cls is None:
         raise ValueError(_unknown(printable_module_name, class_name, module_objects))
     with CustomObjectScope(custom_objects or {}):
         if hasattr(cls, "from_config"):
-            return cls.from_config(inner)
-        return cls(**inner)
+            obj = cls.from_config(inner)
+        else:
+            obj = cls(**inner)
+    build_config = config.get("build_config")
+    if build_config and hasattr(obj, "build_from_config"):
+        obj.build_from_config(build_config)
+    return obj
 
 
 def _unknown(kind, name, module_objects):

@@ -128,6 +128,7 @@ class DataHandler:
             self._n = _num_samples(self._arrays)
             self._batch_size = batch_size or 32
             self._shuffle = shuffle
+            self._seed = seed
             self._rng = np.random.default_rng(seed)
             n_batches = int(math.ceil(self._n / self._batch_size)) if self._n else 0
             self.steps = n_batches if steps_per_epoch is None else min(steps_per_epoch,
@@ -135,12 +136,29 @@ class DataHandler:
                 if steps_per_epoch <= n_batches else steps_per_epoch
             self._kind = "arrays"
         else:
+            from ember.data import Dataset
             self._source = x
             self._kind = "iterable"
-            if hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
+            if isinstance(x, Dataset):
+                self._kind = "dataset"
+                card = x._cardinality()
+                self.steps = steps_per_epoch if steps_per_epoch is not None else \
+                    (card if card >= 0 else None)
+                if steps_per_epoch is None and card == -1:
+                    raise ValueError("When passing an infinitely repeating dataset, please "
+                                     "specify a `steps_per_epoch` value (or `steps`) so "
+                                     "that an epoch ends.")
+            elif hasattr(x, "__len__") and hasattr(x, "__getitem__") and \
                     not isinstance(x, (list, tuple, dict)):
                 self._kind = "sequence"
-                self.steps = len(x) if steps_per_epoch is None else steps_per_epoch
+                from ember.keras.utils.py_dataset import num_batches
+                n = num_batches(x)
+                if n is None and steps_per_epoch is None:
+                    raise ValueError("This PyDataset has no length (num_batches is None): "
+                                     "pass `steps_per_epoch` (or `steps`).")
+                self.steps = n if steps_per_epoch is None else steps_per_epoch
+                # fit(shuffle=True) visits a PyDataset's batches in a new order each epoch
+                self._batch_order = np.random.default_rng(seed) if shuffle and n else None
             else:
                 self.steps = steps_per_epoch
                 if self.steps is None and hasattr(x, "cardinality"):
@@ -149,32 +167,50 @@ class DataHandler:
             if y is not None:
                 raise ValueError("`y` argument is not supported when using a generator, a "
                                  "Dataset or a PyDataset as input: yield (x, y) from it.")
+            if sample_weight is not None:
+                kind = "tf.data.Dataset" if self._kind == "dataset" else \
+                    "PyDataset" if self._kind == "sequence" else "Python generator"
+                raise ValueError(f"When providing `x` as a {kind}, `sample_weight` should "
+                                 f"not be passed. Instead, the sample weights should be "
+                                 f"included as part of the {kind}.")
+            self._class_weight = class_weight
             self._iterator = None
 
     @property
     def num_samples(self):
         return self._n if self._kind == "arrays" else None
 
-    def epoch_batches(self):
+    def epoch_batches(self, epoch=None):
         """Batches of one epoch, packed as the steps receive them: ``x``, ``(x, y)`` or
-        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure."""
+        ``(x, y, sample_weight)`` for arrays; a dataset's or generator's own structure.
+        With a seed, epoch ``epoch``'s shuffle depends only on the seed and ``epoch`` (so
+        training resumed at that epoch sees the same order)."""
         if self._kind == "arrays":
-            yield from self._array_batches()
+            yield from self._array_batches(epoch)
         elif self._kind == "sequence":
-            for i in range(self.steps):
-                yield _normalize_batch(self._source[i % len(self._source)])
+            from ember.keras.utils.py_dataset import iterate_py_dataset, num_batches
+            if hasattr(self._source, "on_epoch_begin"):
+                self._source.on_epoch_begin()
+            order = None
+            if getattr(self, "_batch_order", None) is not None:
+                order = self._batch_order.permutation(num_batches(self._source)).tolist()
+            for batch in iterate_py_dataset(self._source, self.steps, order):
+                yield self._weighted(_normalize_batch(batch))
             if hasattr(self._source, "on_epoch_end"):
                 self._source.on_epoch_end()
         else:
             yield from self._iterable_batches()
 
-    def _array_batches(self):
+    def _array_batches(self, epoch=None):
         n, bs = self._n, self._batch_size
+        rng = self._rng
+        if self._shuffle and self._seed is not None and epoch is not None:
+            rng = np.random.default_rng(list(self._seed) + [int(epoch)])
         if self._shuffle == "batch":
-            starts = self._rng.permutation(int(math.ceil(n / bs))) * bs
+            starts = rng.permutation(int(math.ceil(n / bs))) * bs
             order = np.concatenate([np.arange(s, min(s + bs, n)) for s in starts])
         elif self._shuffle:
-            order = self._rng.permutation(n)
+            order = rng.permutation(n)
         else:
             order = None
         x, y, sw = self._arrays
@@ -188,18 +224,40 @@ class DataHandler:
 
     def _iterable_batches(self):
         if self._iterator is None or self._steps_per_epoch is None:
-            self._iterator = iter(self._source)
-        count = 0
+            self._iterator = self._source._iter() if self._kind == "dataset" else \
+                iter(self._source)
+        count, restarted = 0, False
         while self.steps is None or count < self.steps:
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
+                if self._kind == "dataset" and self._steps_per_epoch is not None and \
+                        self._source._cardinality() > 0 and not restarted:
+                    # a finite dataset read `steps` at a time starts over (as Keras does)
+                    self._iterator, restarted = self._source._iter(), True
+                    continue
                 if self.steps is None:
                     self.steps = count
                 return
             count += 1
-            yield _normalize_batch(batch)
+            restarted = False
+            yield self._weighted(_normalize_batch(batch))
+
+    def _weighted(self, batch):
+        """class_weight on batches from a dataset/generator: per-sample weights from y
+        (the batch keeps its packing; a weight joins an ``(x, y)`` pair as its third part)."""
+        if getattr(self, "_class_weight", None) is None or not isinstance(batch, tuple) or \
+                len(batch) < 2 or batch[1] is None:
+            return batch
+        x, y = batch[0], batch[1]
+        sw = batch[2] if len(batch) == 3 else None
+        if isinstance(y, (list, tuple, dict)) and len(ember.nest.flatten(y)) > 1:
+            raise ValueError("`class_weight` is only supported for models with a single "
+                             "output.")
+        y0 = ember.nest.flatten(y)[0]
+        cw = class_weight_to_sample_weight(np.asarray(y0), self._class_weight)
+        return x, y, cw if sw is None else np.asarray(sw) * cw
 
 
 def _normalize_batch(batch):

@@ -44,6 +44,11 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics,
+                              "run_eagerly": run_eagerly,
+                              "steps_per_execution": steps_per_execution,
+                              "jit_compile": jit_compile}
         self.loss = loss
         if loss is not None:
             for spec in ember.nest.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
@@ -231,18 +236,22 @@ class Trainer:
                                     model=self, verbose=verbose, epochs=epochs,
                                     steps=data.steps)
         self.stop_training = False
-        self._initial_epoch = None     # BackupAndRestore sets it in on_train_begin
+        self._initial_epoch = None     # BackupAndRestore sets these in on_train_begin:
+        self._initial_step = None      # the epoch to start at and the batches it had done
         train_fn = self.make_train_function()
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
-        self._initial_epoch = None
+        skip_steps = self._initial_step or 0
+        self._initial_epoch = self._initial_step = None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
-            for step, batch in enumerate(data.epoch_batches()):
-                if step == 0 and not self.built:
+            for step, batch in enumerate(data.epoch_batches(epoch)):
+                if step < skip_steps:       # done before an interruption
+                    continue
+                if not self.built:
                     self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
                 callbacks.on_train_batch_begin(step)
                 logs = train_fn(batch)
@@ -251,6 +260,7 @@ class Trainer:
                     break
             if step < 0:
                 raise ValueError("fit() got no data: the input has no batches.")
+            skip_steps = 0
             epoch_logs = _to_floats(self._metrics_result_or_logs(logs))
             if val_data is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val_data, verbose=0, return_dict=True,

@@ -16,6 +16,8 @@ from ember.keras.utils.image_utils import (  # noqa: F401
 from ember.keras.utils.sequence_utils import pad_sequences  # noqa: F401
 from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from ember.keras.utils.progbar import Progbar  # noqa: F401
+from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
+
 from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
 from ember.keras.utils.general_utils import Config, get_source_inputs  # noqa: F401
 from ember.keras.utils.io_utils import (  # noqa: F401
@@ -37,10 +39,24 @@ def standardize_dtype(dtype):
 __all__ = [
     "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
     "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
-    "normalize", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
+    "normalize", "PyDataset", "Sequence", "image_dataset_from_directory",
+    "text_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
+    "register_keras_serializable", "serialize_keras_object", "set_random_seed",
     "to_categorical", "Config", "get_source_inputs", "disable_interactive_logging",
     "enable_interactive_logging", "is_interactive_logging_enabled", "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight", "clear_session", "is_keras_tensor", "standardize_dtype",
 ]
 
 __all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]
+
+
+def __getattr__(name):
+    """The dataset loaders import ember.data on first use."""
+    import importlib
+    homes = {"image_dataset_from_directory": "image_dataset_utils",
+             "text_dataset_from_directory": "text_dataset_utils",
+             "timeseries_dataset_from_array": "timeseries_dataset_utils",
+             "split_dataset": "dataset_utils"}
+    if name in homes:
+        return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,98 @@
+"""``tf.data.Options``: settings attached to a pipeline with ``with_options``."""
+from __future__ import annotations
+
+__all__ = ["Options", "ThreadingOptions", "OptimizationOptions", "AutoShardPolicy",
+           "ExternalStatePolicy", "AutotuneOptions", "DistributeOptions"]
+
+
+class _OptionGroup:
+    _fields: tuple = ()
+
+    def __init__(self):
+        for f in self._fields:
+            object.__setattr__(self, f, None)
+
+    def __setattr__(self, name, value):
+        if name not in self._fields:
+            raise AttributeError(f"{type(self).__name__} has no option {name!r}; the options "
+                                 f"are {list(self._fields)}.")
+        object.__setattr__(self, name, value)
+
+    def _merge(self, other):
+        out = type(self)()
+        for f in self._fields:
+            mine, theirs = getattr(self, f), getattr(other, f)
+            if isinstance(mine, _OptionGroup):
+                object.__setattr__(out, f, mine._merge(theirs))
+            else:
+                object.__setattr__(out, f, theirs if theirs is not None else mine)
+        return out
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(getattr(self, f) == getattr(other, f)
+                                                 for f in self._fields)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{f}={getattr(self, f)!r}" for f in self._fields) + ")"
+
+
+class ThreadingOptions(_OptionGroup):
+    _fields = ("max_intra_op_parallelism", "private_threadpool_size")
+
+
+class AutotuneOptions(_OptionGroup):
+    _fields = ("enabled", "cpu_budget", "ram_budget", "autotune_algorithm",
+               "initial_parallelism", "min_parallelism")
+
+
+class OptimizationOptions(_OptionGroup):
+    _fields = ("apply_default_optimizations", "filter_fusion", "filter_parallelization",
+               "inject_prefetch", "map_and_batch_fusion", "map_and_filter_fusion",
+               "map_fusion", "map_parallelization", "noop_elimination",
+               "parallel_batch", "shuffle_and_repeat_fusion", "seq_interleave_prefetch",
+               "warm_start")
+
+
+class AutoShardPolicy:
+    OFF, AUTO, FILE, DATA, HINT = -1, 0, 1, 2, 3
+
+
+class ExternalStatePolicy:
+    WARN, IGNORE, FAIL = 0, 1, 2
+
+
+class DistributeOptions(_OptionGroup):
+    _fields = ("auto_shard_policy", "num_devices")
+
+
+class Options(_OptionGroup):
+    """Pipeline options. ``deterministic`` (default True) keeps the order of parallel
+    ``map``; ``threading.private_threadpool_size`` caps ``AUTOTUNE`` parallelism. The
+    optimization and autotune settings are accepted and have no effect in ember.
+
+    >>> opts = ember.data.Options()
+    >>> opts.deterministic = False
+    >>> ds = ember.data.Dataset.range(3).with_options(opts)
+    """
+
+    _fields = ("deterministic", "threading", "autotune", "experimental_optimization",
+               "experimental_distribute", "experimental_deterministic",
+               "experimental_external_state_policy", "experimental_slack",
+               "experimental_symbolic_checkpoint", "experimental_warm_start", "framework_type",
+               "dataset_name")
+
+    def __init__(self):
+        super().__init__()
+        object.__setattr__(self, "threading", ThreadingOptions())
+        object.__setattr__(self, "autotune", AutotuneOptions())
+        object.__setattr__(self, "experimental_optimization", OptimizationOptions())
+        object.__setattr__(self, "experimental_distribute", DistributeOptions())
+
+    def __setattr__(self, name, value):
+        if name == "experimental_deterministic":
+            name = "deterministic"
+        super().__setattr__(name, value)
+
+    def merge(self, options):
+        return self._merge(options)

@@ -1,0 +1,90 @@
+"""prefetch: a background thread keeps up to ``buffer_size`` elements ready."""
+from __future__ import annotations
+
+import queue
+import threading
+
+from ember.data.dataset import AUTOTUNE, Dataset
+from ember.data.slicing import _count
+
+__all__ = ["PrefetchDataset", "background", "INLINE_IN_MEMORY"]
+
+# A pipeline over in-memory arrays (slices -> shuffle/take/skip/repeat/shard -> batch)
+# makes each batch with one fancy index per array; a thread would add only hand-offs.
+INLINE_IN_MEMORY = True
+
+_END = object()
+
+
+class _Raised:
+    def __init__(self, error):
+        self.error = error
+
+
+def background(iterator, size):
+    """Reads ``iterator`` on a daemon thread into a queue of ``size``; the thread stops when
+    the returned generator is closed or garbage collected."""
+    q = queue.Queue(maxsize=max(1, size))
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run():
+        try:
+            for item in iterator:
+                if not put(item):
+                    return
+        except BaseException as e:      # handed to the consumer
+            put(_Raised(e))
+            return
+        put(_END)
+
+    thread = threading.Thread(target=run, name="ember-data-prefetch", daemon=True)
+    thread.start()
+
+    def consume():
+        try:
+            while True:
+                item = q.get()
+                if item is _END:
+                    return
+                if type(item) is _Raised:
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+    return consume()
+
+
+class PrefetchDataset(Dataset):
+    def __init__(self, input_dataset, buffer_size):
+        self._input = input_dataset
+        size = _count(buffer_size, "Dataset.prefetch: buffer_size")
+        if size == AUTOTUNE:
+            size = 2
+        elif size < 0:
+            raise ValueError(f"Dataset.prefetch: buffer_size must be >= 0 or AUTOTUNE, got "
+                             f"{size}.")
+        self._size = size
+
+    def _inputs(self):
+        return [self._input]
+
+    @property
+    def element_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        return self._input._cardinality()
+
+    def _iter(self):
+        if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):
+            return self._input._iter()
+        return background(self._input._iter(), self._size)

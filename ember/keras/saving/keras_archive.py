@@ -1,0 +1,122 @@
+"""The ``.keras`` file: a zip of ``metadata.json``, ``config.json`` (the model's serialized
+config with ``compile_config`` and ``build_config``) and ``model.weights.h5`` (Keras 3's
+weights layout, optimizer state included), as Keras 3 writes and reads it."""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+
+from ember.keras.saving import serialization
+from ember.keras.saving.file_io import CorruptFileError, atomic_write, h5py_module
+from ember.keras.saving.keras_weights import read_weights, write_weights
+
+__all__ = ["save_keras_archive", "load_keras_archive"]
+
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+
+
+def model_config(model):
+    """The model's serialized config as ``config.json`` holds it."""
+    config = serialization.serialize_keras_object(model)
+    config.setdefault("build_config", model.get_build_config() or {"input_shape": None})
+    compile_config = model.get_compile_config()
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    return config
+
+
+def save_keras_archive(model, filepath, include_optimizer=True):
+    from ember import keras
+    h5py = h5py_module()
+    config = json.dumps(model_config(model))
+    metadata = json.dumps({"keras_version": keras.__version__,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    buffer = io.BytesIO()
+    optimizer = getattr(model, "optimizer", None)
+    with h5py.File(buffer, "w") as f:
+        if not include_optimizer and optimizer is not None:
+            model.optimizer = None
+            try:
+                write_weights(model, f)
+            finally:
+                model.optimizer = optimizer
+        else:
+            write_weights(model, f)
+    with atomic_write(filepath) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+            z.writestr(_METADATA, metadata)
+            z.writestr(_CONFIG, config)
+            z.writestr(_WEIGHTS, buffer.getvalue())
+
+
+def _open_archive(filepath):
+    try:
+        archive = zipfile.ZipFile(filepath, "r")
+    except zipfile.BadZipFile as e:
+        raise CorruptFileError(filepath, f"it is not a valid .keras archive (a zip file): "
+                                         f"{e}; the file may be truncated or corrupted.") from None
+    names = set(archive.namelist())
+    if _CONFIG not in names:
+        archive.close()
+        raise CorruptFileError(filepath, f"the zip holds no {_CONFIG}, so it is not a Keras "
+                                         f"model archive (it holds {sorted(names)[:10]}).")
+    return archive
+
+
+def _read_member(archive, filepath, name):
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise CorruptFileError(filepath, f"its member {name} cannot be read ({e}); the file "
+                                         f"is truncated or corrupted.") from None
+
+
+def read_config(filepath):
+    with _open_archive(filepath) as archive:
+        raw = _read_member(archive, filepath, _CONFIG)
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorruptFileError(filepath, f"its {_CONFIG} is not valid JSON ({e}).") from None
+
+
+def load_keras_archive(filepath, custom_objects=None, compile=True,  # noqa: A002
+                       safe_mode=True):
+    from ember.keras.layers import deserialize as deserialize_layer
+    h5py = h5py_module()
+    with _open_archive(filepath) as archive:
+        raw_config = _read_member(archive, filepath, _CONFIG)
+        weights = _read_member(archive, filepath, _WEIGHTS) \
+            if _WEIGHTS in archive.namelist() else None
+    try:
+        config = json.loads(raw_config)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorruptFileError(filepath, f"its {_CONFIG} is not valid JSON ({e}).") from None
+    compile_config = config.get("compile_config") if isinstance(config, dict) else None
+    with serialization.SafeModeScope(safe_mode), \
+            serialization.CustomObjectScope(custom_objects or {}):
+        model = deserialize_layer(config, custom_objects=custom_objects)
+        if compile and compile_config:
+            model.compile_from_config(compile_config)
+    if weights is not None:
+        try:
+            h5 = h5py.File(io.BytesIO(weights), "r")
+        except OSError as e:
+            raise CorruptFileError(filepath, f"its {_WEIGHTS} is not a readable HDF5 file "
+                                             f"({e}).") from None
+        with h5:
+            read_weights(model, h5, filepath)
+    return model
+
+
+def read_weights_from_archive(model, filepath, skip_mismatch=False):
+    """``model.load_weights("m.keras")``: the weights of a ``.keras`` archive."""
+    h5py = h5py_module()
+    with _open_archive(filepath) as archive:
+        if _WEIGHTS not in archive.namelist():
+            raise CorruptFileError(filepath, f"the archive holds no {_WEIGHTS}.")
+        weights = _read_member(archive, filepath, _WEIGHTS)
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        read_weights(model, h5, filepath, skip_mismatch=skip_mismatch)

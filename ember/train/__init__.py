@@ -1,0 +1,15 @@
+"""ember.train (tf.train): checkpoints of object trees, and the ``tf.train.Example``
+protocol messages (real protobuf wire format)."""
+from ember.io.example_proto import (  # noqa: F401
+    BytesList, Example, Feature, FeatureList, FeatureLists, Features, FloatList, Int64List,
+    SequenceExample,
+)
+from ember.train.checkpoint import Checkpoint, CheckpointLoadStatus  # noqa: F401
+from ember.train.checkpoint_management import (  # noqa: F401
+    CheckpointManager, latest_checkpoint, list_variables, load_variable,
+)
+
+__all__ = ["Checkpoint", "CheckpointLoadStatus", "CheckpointManager", "latest_checkpoint",
+           "list_variables", "load_variable", "BytesList", "Example", "Feature",
+           "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
+           "SequenceExample"]

@@ -1,0 +1,433 @@
+"""Dataset behaviour that has no single TF output to compare with: shuffle's buffer
+semantics and seeding, traced vs eager functions, parallel map, cache/save/load, generators,
+readers, options and errors."""
+import collections
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import ember as tf
+
+D = tf.data.Dataset
+
+
+def values(ds):
+    return [int(v) for v in ds.as_numpy_iterator()]
+
+
+# -- shuffle ------------------------------------------------------------------------------
+def test_shuffle_is_a_permutation_and_buffer_one_is_identity():
+    out = values(D.range(100).shuffle(10, seed=1))
+    assert sorted(out) == list(range(100)) and out != list(range(100))
+    assert values(D.range(20).shuffle(1, seed=3)) == list(range(20))
+
+
+def test_shuffle_moves_elements_only_within_the_buffer_window():
+    for seed in range(5):
+        out = values(D.range(200).shuffle(5, seed=seed))
+        for pos, v in enumerate(out):
+            # an element leaves the buffer no earlier than it entered (it can wait longer)
+            assert v <= pos + 4, (pos, v)
+        # the first output is one of the first buffer_size elements
+        assert out[0] < 5
+
+
+def test_shuffle_same_seed_same_order_across_runs_and_reshuffle():
+    tf.random.set_seed(42)
+    ds = D.range(50).shuffle(50)
+    a1, a2 = values(ds), values(ds)
+    tf.random.set_seed(42)
+    ds = D.range(50).shuffle(50)
+    assert values(ds) == a1 and values(ds) == a2          # same seed -> same orders
+    assert a1 != a2                                        # reshuffled each iteration
+    fixed = D.range(50).shuffle(50, seed=7, reshuffle_each_iteration=False)
+    assert values(fixed) == values(fixed)
+    assert values(D.range(50).shuffle(50, seed=7)) == values(D.range(50).shuffle(50, seed=7))
+
+
+def test_shuffle_seed_is_stable_in_a_fresh_process():
+    import subprocess
+    import sys
+    code = ("import ember as tf; tf.random.set_seed(5); "
+            "print(list(tf.data.Dataset.range(30).shuffle(8).as_numpy_iterator()))")
+    env = dict(os.environ)
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env).stdout for _ in range(2)}
+    assert len(runs) == 1 and runs.pop().startswith("[")
+
+
+def test_shuffle_then_batch_gathers_whole_batches():
+    x = np.arange(100, dtype=np.float32).reshape(50, 2)
+    y = np.arange(50)
+    batches = list(D.from_tensor_slices((x, y)).shuffle(50, seed=1).batch(16))
+    assert [len(b[1]) for b in batches] == [16, 16, 16, 2]
+    ys = np.concatenate([b[1].numpy() for b in batches])
+    xs = np.concatenate([b[0].numpy() for b in batches])
+    assert sorted(ys.tolist()) == list(range(50))
+    np.testing.assert_array_equal(xs, x[ys])          # rows stay together
+    small = np.concatenate([b[1].numpy() for b in
+                            D.from_tensor_slices((x, y)).shuffle(4, seed=2).repeat(2).batch(7)])
+    assert sorted(small.tolist()) == sorted(list(range(50)) * 2)
+
+
+# -- functions ---------------------------------------------------------------------------
+def test_map_is_traced_and_spec_comes_from_the_trace():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return tf.cast(x, tf.float32) * 2.0
+    ds = D.range(5).map(f)
+    assert ds.element_spec == tf.TensorSpec([], tf.float32)
+    assert [float(v) for v in ds] == [0, 2, 4, 6, 8]
+    assert len(calls) == 1              # traced once, the graph runs for every element
+
+
+def test_untraceable_python_function_runs_eagerly():
+    def f(x):
+        v = int(x.numpy())              # needs a concrete value: cannot be traced
+        return np.full([v], v, np.int32) if v % 2 else np.zeros([1], np.int32)
+    out = list(D.range(4).map(f).as_numpy_iterator())
+    assert [o.tolist() for o in out] == [[0], [1], [0], [3, 3, 3]]
+
+
+def test_parallel_map_keeps_order_and_uses_threads():
+    seen = set()
+
+    def slow(x):
+        seen.add(threading.get_ident())
+        time.sleep(0.002 * (5 - int(x.numpy()) % 5))
+        return x * 2
+    ds = D.range(30).map(slow, num_parallel_calls=4)
+    assert values(ds) == [2 * i for i in range(30)]
+    assert len(seen) > 1
+    opts = tf.data.Options()
+    opts.deterministic = False
+    loose = values(D.range(30).map(slow, num_parallel_calls=4).with_options(opts))
+    assert sorted(loose) == [2 * i for i in range(30)]
+
+
+def test_filter_predicate_must_be_boolean():
+    with pytest.raises(TypeError, match="scalar tf.bool"):
+        D.range(3).filter(lambda x: x)
+
+
+# -- generators ---------------------------------------------------------------------------
+def test_from_generator_signature_and_legacy_types():
+    def gen():
+        for i in range(3):
+            yield np.arange(i), {"k": float(i)}
+    sig = (tf.TensorSpec([None], tf.int64), {"k": tf.TensorSpec([], tf.float32)})
+    out = list(D.from_generator(gen, output_signature=sig))
+    assert [a.numpy().tolist() for a, _ in out] == [[], [0], [0, 1]]
+    assert out[2][1]["k"].dtype == tf.float32
+    legacy = D.from_generator(lambda: iter([1, 2]), output_types=tf.int32, output_shapes=[])
+    assert values(legacy) == [1, 2] and legacy.element_spec.shape == []
+    with_args = D.from_generator(lambda n: range(int(n)), output_types=tf.int64, args=(4,))
+    assert values(with_args) == [0, 1, 2, 3]
+
+
+def test_generator_with_wrong_structure_or_shape_is_a_clear_error():
+    def gen():
+        yield (1, 2)
+        yield 3
+    ds = D.from_generator(gen, output_signature=(tf.TensorSpec([], tf.int32),) * 2)
+    with pytest.raises(TypeError, match="element 1.*does not match the expected structure"):
+        list(ds)
+    bad_shape = D.from_generator(lambda: iter([np.zeros(3)]),
+                                 output_signature=tf.TensorSpec([2], tf.float32))
+    with pytest.raises(ValueError, match="shape \\(3,\\).*incompatible"):
+        list(bad_shape)
+    bad_type = D.from_generator(lambda: iter(["a"]),
+                                output_signature=tf.TensorSpec([], tf.float32))
+    with pytest.raises(TypeError, match="from_generator"):
+        list(bad_type)
+
+
+# -- cache, save/load, prefetch ---------------------------------------------------------------
+def test_memory_cache_replays_first_complete_pass():
+    calls = []
+
+    def f(x):
+        calls.append(int(x))
+        return x
+    ds = D.range(4).map(lambda x: tf.py_function(f, [x], tf.int64)
+                        if hasattr(tf, "py_function") else x)
+    counter = collections.Counter()
+
+    def gen():
+        counter["runs"] += 1
+        yield from range(4)
+    cached = D.from_generator(gen, output_types=tf.int64).cache()
+    assert values(cached) == [0, 1, 2, 3] and values(cached) == [0, 1, 2, 3]
+    assert counter["runs"] == 1
+    assert values(ds) == [0, 1, 2, 3]
+
+
+def test_file_cache(tmp_path):
+    counter = collections.Counter()
+
+    def gen():
+        counter["runs"] += 1
+        for i in range(3):
+            yield {"a": np.full([2], i), "s": b"x%d" % i}
+    sig = {"a": tf.TensorSpec([2], tf.int64), "s": tf.TensorSpec([], tf.string)}
+    path = str(tmp_path / "cache")
+    ds = D.from_generator(gen, output_signature=sig).cache(path)
+    first = list(ds.as_numpy_iterator())
+    again = list(D.from_generator(gen, output_signature=sig).cache(path).as_numpy_iterator())
+    assert counter["runs"] == 1
+    assert [e["s"] for e in again] == [b"x0", b"x1", b"x2"]
+    np.testing.assert_array_equal(again[2]["a"], first[2]["a"])
+
+
+def test_save_and_load(tmp_path):
+    ds = D.from_tensor_slices(({"x": np.arange(6.0, dtype=np.float32).reshape(3, 2)},
+                               np.array([b"a", b"bb", b"c"], dtype=object)))
+    path = str(tmp_path / "saved")
+    ds.save(path)
+    loaded = D.load(path)
+    assert loaded.element_spec[0]["x"] == tf.TensorSpec([2], tf.float32)
+    assert int(loaded.cardinality()) == 3
+    got = list(loaded.as_numpy_iterator())
+    assert got[1][1] == b"bb" and got[2][0]["x"].tolist() == [4.0, 5.0]
+    ds.map(lambda a, b: (a, b)).save(path, compression="GZIP")     # replaced atomically
+    assert len(list(D.load(path))) == 3
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp")]
+
+
+def test_prefetch_runs_ahead_on_a_thread_and_propagates_errors():
+    def gen():
+        yield 1
+        raise RuntimeError("boom in the generator")
+    ds = D.from_generator(gen, output_types=tf.int32).prefetch(2)
+    it = iter(ds)
+    assert int(next(it)) == 1
+    with pytest.raises(RuntimeError, match="boom"):
+        next(it)
+    assert values(D.range(100).prefetch(tf.data.AUTOTUNE)) == list(range(100))
+
+
+def test_ignore_errors_drops_failing_elements():
+    def f(x):
+        if int(x.numpy()) == 2:
+            raise ValueError("bad element")
+        return x
+    assert values(D.range(5).map(f).ignore_errors()) == [0, 1, 3, 4]
+    with pytest.raises(ValueError, match="bad element"):
+        values(D.range(5).map(f))
+
+
+# -- sampling, cardinality, misc ----------------------------------------------------------
+def test_sample_from_datasets_mixes_by_weight():
+    ds = D.sample_from_datasets([D.from_tensors(np.int64(0)).repeat(),
+                                 D.from_tensors(np.int64(1)).repeat()],
+                                weights=[0.25, 0.75], seed=3)
+    v = np.array(values(ds.take(4000)))
+    assert abs(v.mean() - 0.75) < 0.04
+    done = values(D.sample_from_datasets([D.range(3), D.range(10, 12)], seed=1))
+    assert sorted(done) == [0, 1, 2, 10, 11]
+
+
+def test_cardinality_constants_len_and_single_element():
+    assert int(D.range(5).repeat().cardinality()) == tf.data.INFINITE_CARDINALITY
+    assert int(D.range(5).filter(lambda x: x > 1).cardinality()) == \
+        tf.data.UNKNOWN_CARDINALITY
+    assert len(D.range(7).batch(2)) == 4
+    with pytest.raises(TypeError, match="infinite"):
+        len(D.range(2).repeat())
+    assert int(D.range(3).take(1).get_single_element()) == 0
+    with pytest.raises(ValueError, match="more than one"):
+        D.range(3).get_single_element()
+    assert int(tf.data.experimental.cardinality(D.range(4))) == 4
+
+
+def test_batch_of_mismatched_shapes_is_clear():
+    ds = D.range(1, 4).map(lambda x: tf.fill([x], x)).batch(3)
+    with pytest.raises(ValueError, match="different shapes in component 0"):
+        list(ds)
+
+
+def test_random_and_counter():
+    a = list(D.random(seed=4).take(5).as_numpy_iterator())
+    b = list(D.random(seed=4).take(5).as_numpy_iterator())
+    assert a == b and len(set(a)) == 5
+    assert values(D.counter(3, 2).take(3)) == [3, 5, 7]
+
+
+def test_namedtuple_elements():
+    Point = collections.namedtuple("Point", "x y")
+    ds = D.from_tensor_slices(Point(np.arange(3), np.arange(3) * 2)).map(lambda p: p.x + p.y)
+    assert values(ds) == [0, 3, 6]
+
+
+# -- readers ----------------------------------------------------------------------------------
+def test_text_line_dataset(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"one\ntwo\r\n\nthree")
+    b.write_bytes(b"four\n")
+    lines = list(tf.data.TextLineDataset([str(a), str(b)]).as_numpy_iterator())
+    assert lines == [b"one", b"two", b"", b"three", b"four"]
+    par = list(tf.data.TextLineDataset([str(a), str(b)], num_parallel_reads=2)
+               .as_numpy_iterator())
+    assert par == [b"one", b"four", b"two", b"", b"three"]
+
+
+def test_csv_dataset_and_make_csv_dataset(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("a,b,name,label\n1,2.5,x,0\n3,,y,1\n5,4.5,\"z,w\",1\n")
+    ds = tf.data.experimental.CsvDataset(str(p), [tf.int32, 0.0, "", tf.int32], header=True)
+    rows = list(ds.as_numpy_iterator())
+    assert rows[1] == (3, 0.0, b"y", 1) and rows[2][2] == b"z,w"
+    made = tf.data.experimental.make_csv_dataset(str(p), batch_size=3, label_name="label",
+                                                 shuffle=False, num_epochs=1)
+    features, label = next(iter(made))
+    assert list(features) == ["a", "b", "name"]
+    assert features["a"].dtype == tf.int32 and features["b"].dtype == tf.float32
+    assert label.numpy().tolist() == [0, 1, 1]
+    bad = tf.data.experimental.CsvDataset(str(p), [tf.int32, tf.float32, "", tf.int32],
+                                          header=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="line 3.*required"):
+        list(bad)
+
+
+def test_list_files_and_io(tmp_path):
+    for n in ("b.txt", "a.txt", "c.bin"):
+        tf.io.write_file(str(tmp_path / n), n)
+    files = list(D.list_files(str(tmp_path / "*.txt"), shuffle=False).as_numpy_iterator())
+    assert files == [str(tmp_path / "a.txt").encode(), str(tmp_path / "b.txt").encode()]
+    assert tf.io.read_file(str(tmp_path / "a.txt")).numpy() == b"a.txt"
+    g = tf.io.gfile
+    g.makedirs(str(tmp_path / "d" / "e"))
+    with g.GFile(str(tmp_path / "d" / "f.txt"), "w") as f:
+        f.write("hello")
+    assert g.exists(str(tmp_path / "d" / "f.txt")) and g.isdir(str(tmp_path / "d"))
+    assert g.listdir(str(tmp_path / "d")) == ["e", "f.txt"]
+    g.copy(str(tmp_path / "d" / "f.txt"), str(tmp_path / "g.txt"))
+    g.rename(str(tmp_path / "g.txt"), str(tmp_path / "h.txt"))
+    assert g.GFile(str(tmp_path / "h.txt")).read() == "hello"
+    assert len(g.glob(str(tmp_path / "*.txt"))) == 3
+    assert [r for r, _, _ in g.walk(str(tmp_path / "d"))][0] == str(tmp_path / "d")
+    g.remove(str(tmp_path / "h.txt"))
+    with pytest.raises(tf.errors.NotFoundError):
+        g.remove(str(tmp_path / "h.txt"))
+
+
+def test_image_codecs_and_corrupt_image():
+    pytest.importorskip("PIL")
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (6, 5, 3), dtype=np.uint8)
+    png = tf.io.encode_png(img)
+    np.testing.assert_array_equal(tf.io.decode_png(png).numpy(), img)
+    np.testing.assert_array_equal(tf.io.decode_image(png).numpy(), img)
+    assert tf.io.decode_png(png, channels=1).shape == (6, 5, 1)
+    smooth = np.stack(list(np.meshgrid(np.arange(16) * 8, np.arange(12) * 10)) +
+                      [np.full((12, 16), 90)], -1).astype(np.uint8)
+    jpg = tf.io.decode_jpeg(tf.io.encode_jpeg(smooth, quality=95))
+    assert jpg.shape == (12, 16, 3) and np.abs(jpg.numpy().astype(int) - smooth).mean() < 6
+    assert tf.io.decode_image(png, dtype=tf.float32).numpy().max() <= 1.0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="decode_png.*not a valid image"):
+        tf.io.decode_png(b"\x89PNG\r\n\x1a\nbroken")
+
+
+def test_decode_csv_as_tensorflow():
+    # expected values are TensorFlow 2.21's for the same call
+    cols = tf.io.decode_csv(["1,2.5,a", '3,,"b,c"'], [tf.int32, [0.5], ["z"]])
+    assert cols[0].numpy().tolist() == [1, 3] and cols[0].dtype == tf.int32
+    assert cols[1].numpy().tolist() == [2.5, 0.5] and cols[1].dtype == tf.float32
+    assert cols[2].numpy().tolist() == [b"a", b"b,c"]
+    nested = tf.io.decode_csv([["1,2.5,a"], ["3,,b"]], [[0], [0.5], ["z"]])
+    assert nested[0].shape == (2, 1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="required"):
+        tf.io.decode_csv(["1,,a"], [tf.int32, tf.float32, ["z"]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields"):
+        tf.io.decode_csv(["1,2"], [tf.int32, [0.5], ["z"]])
+
+
+def test_ragged_batch_as_tensorflow():
+    # TF 2.21 gives the same spec, cardinality and rows for this pipeline
+    ds = D.range(1, 6).map(lambda x: (tf.fill([x], x), x)).ragged_batch(2)
+    spec = ds.element_spec
+    assert spec[0].shape.as_list() == [None, None] and spec[0].ragged_rank == 1
+    assert spec[1] == tf.TensorSpec([None], tf.int64)
+    assert int(ds.cardinality()) == 3
+    got = [(a.to_list(), b.numpy().tolist()) for a, b in ds]
+    assert got == [([[1], [2, 2]], [1, 2]), ([[3, 3, 3], [4, 4, 4, 4]], [3, 4]),
+                   ([[5, 5, 5, 5, 5]], [5])]
+    via = D.range(1, 4).map(lambda x: tf.fill([x], x)).apply(
+        tf.data.experimental.dense_to_ragged_batch(3))
+    assert next(iter(via)).to_list() == [[1], [2, 2], [3, 3, 3]]
+
+
+def test_rejection_resample_moves_towards_the_target():
+    labels = np.array([0] * 900 + [1] * 100, np.int64)
+    ds = D.from_tensor_slices(labels).shuffle(1000, seed=1).repeat(3)
+    out = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), target_dist=[0.5, 0.5],
+                                initial_dist=[0.9, 0.1], seed=4)
+    classes = np.array([int(c) for c, _ in out.as_numpy_iterator()])
+    elements = np.array([int(e) for _, e in out.as_numpy_iterator()])
+    assert abs(classes.mean() - 0.5) < 0.07 and len(classes) > 300
+    assert out.element_spec[0] == tf.TensorSpec([], tf.int32)
+    np.testing.assert_array_equal(classes[:50] >= 0, True)
+    assert set(elements.tolist()) <= {0, 1}
+    estimated = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), [0.5, 0.5], seed=5)
+    est = np.array([int(c) for c, _ in estimated.as_numpy_iterator()])
+    assert abs(est.mean() - 0.5) < 0.1
+
+
+def test_snapshot_and_partial_cache(tmp_path):
+    runs = collections.Counter()
+
+    def gen():
+        runs["n"] += 1
+        yield from range(5)
+    snap = D.from_generator(gen, output_types=tf.int64).snapshot(str(tmp_path / "snap"))
+    assert values(snap) == list(range(5)) and values(snap) == list(range(5))
+    assert runs["n"] == 1
+    cached = D.from_generator(gen, output_types=tf.int64).cache()
+    it = iter(cached)
+    next(it)                      # a pass that stops early keeps nothing
+    del it
+    assert values(cached) == list(range(5)) and runs["n"] == 3
+    assert values(cached) == list(range(5)) and runs["n"] == 3
+
+
+def test_fixed_length_record_dataset(tmp_path):
+    p = tmp_path / "r.bin"
+    p.write_bytes(b"HDR" + b"aabbcc" + b"FT")
+    ds = tf.data.FixedLengthRecordDataset(str(p), 2, header_bytes=3, footer_bytes=2)
+    assert list(ds.as_numpy_iterator()) == [b"aa", b"bb", b"cc"]
+    raw = tf.io.decode_raw(next(iter(ds)), tf.uint8)
+    assert raw.numpy().tolist() == [97, 97]
+
+
+def test_for_loop_over_an_in_memory_dataset_inside_a_function():
+    ds = D.from_tensor_slices((np.arange(12.0, dtype=np.float32).reshape(6, 2),
+                               np.arange(6))).batch(2)
+
+    @tf.function
+    def total(d):
+        s = tf.zeros([2])
+        n = tf.constant(0, tf.int64)
+        for x, y in d:
+            s += tf.reduce_sum(x, 0)
+            n += tf.reduce_sum(y)
+        return s, n
+    s, n = total(ds)
+    assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
+    graph = total.get_concrete_function(ds).graph
+    assert any("While" in op.type for op in graph.get_operations())
+    with pytest.raises(NotImplementedError, match="ShuffleDataset"):
+        total(ds.shuffle(6))
+    uneven = D.from_tensor_slices((np.zeros((5, 2), np.float32), np.arange(5))).batch(2)
+    with pytest.raises(NotImplementedError, match="differ in shape"):
+        total(uneven)
+
+    @tf.function(autograph=False)
+    def plain(d):
+        return [x for x in d]
+    with pytest.raises(NotImplementedError, match="AutoGraph"):
+        plain(D.range(3))

@@ -181,4 +181,37 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 
 eig = _missing("eig", "ember has no general (non-symmetric) eigen-decomposition")
-lu_factor = _missing("lu_factor", "ember has no LU decomposition op")
+def lu_factor(x):
+    """LU decomposition with partial pivoting of (batched) square x: (lu, p) with L's
+    multipliers below the diagonal of lu and U on and above it, and p the permutation as
+    Keras's TensorFlow backend gives it (row i of x is row p[i] of L @ U)."""
+    a = floating(x)
+    n = a.shape[-1]
+    if n is None or a.shape[-2] != n:
+        raise ValueError(f"keras.ops.lu_factor: expected square matrices of a known size; "
+                         f"received shape {tuple(a.shape)}")
+    idx = ember.range(n)
+    rows = ember.reshape(idx, [n, 1])
+    cols = ember.reshape(idx, [1, n])
+    batch = list(a.shape[:-2])
+    perm = ember.broadcast_to(idx, batch + [n]) if batch else idx
+    zeros = ember.zeros_like(a[..., :, 0])
+    for k in range(n):
+        col = ember.abs(a[..., :, k])
+        col = ember.where(ember.broadcast_to(idx >= k, ember.shape(col)), col,
+                          -ember.ones_like(col))
+        pivot = ember.cast(ember.argmax(col, axis=-1), "int32")
+        pv = ember.expand_dims(pivot, -1)
+        swap = ember.where(ember.equal(idx, k), pv,
+                           ember.where(ember.equal(idx, pv), k * ember.ones_like(pv), idx))
+        a = ember.gather(a, swap, axis=-2, batch_dims=len(batch))
+        perm = ember.gather(perm, swap, axis=-1, batch_dims=len(batch))
+        below = ember.broadcast_to(idx > k, ember.shape(zeros))
+        m = ember.where(below, a[..., :, k] / a[..., k:k + 1, k], zeros)
+        row_k = ember.where(ember.broadcast_to(idx > k, ember.shape(zeros)), a[..., k, :],
+                            zeros)
+        a = a - ember.expand_dims(m, -1) * ember.expand_dims(row_k, -2)
+        a = ember.where(ember.logical_and(rows > k, ember.equal(cols, k)),
+                        ember.expand_dims(m, -1) * ember.ones_like(a), a)
+    inverse = ember.cast(ember.argsort(perm, axis=-1, stable=True), "int32")
+    return a, inverse

@@ -178,3 +178,15 @@ def test_jvp_vectorize_and_argpartition():
     idx = ops.convert_to_numpy(ops.argpartition(v, 2))
     assert sorted(idx.tolist()) == list(range(5))
     assert (v[idx[:2]] <= v[idx[2]]).all() and (v[idx[3:]] >= v[idx[2]]).all()
+
+
+def test_lu_factor_reconstructs_batched_matrices():
+    # Keras's TensorFlow backend refuses batches; ember factors each matrix
+    a = np.random.default_rng(4).standard_normal((2, 4, 4)).astype("float32")
+    lu, p = ops.lu_factor(a)
+    lu, p = lu.numpy(), p.numpy()
+    for m, f, perm in zip(a, lu, p):
+        low = np.tril(f, -1) + np.eye(4)
+        up = np.triu(f)
+        np.testing.assert_allclose((low @ up)[perm], m, atol=1e-5)
+        assert (np.abs(np.tril(f, -1)) <= 1 + 1e-6).all()

@@ -157,7 +157,7 @@ def _pair(x, name):
     if not isinstance(x, (tuple, list)) or len(x) != 2:
         raise ValueError(f"keras.ops.{name}: expected a (real, imag) tuple; received {x!r}")
     real, imag = floating(x[0]), floating(x[1])
-    if tuple(real.shape) != tuple(imag.shape):
+    if not real.shape.is_compatible_with(imag.shape):
         raise ValueError(f"keras.ops.{name}: real and imag shapes differ: "
                          f"{tuple(real.shape)} and {tuple(imag.shape)}")
     return real, imag

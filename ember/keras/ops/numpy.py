@@ -596,6 +596,17 @@ def nancumprod(x, axis=None, dtype=None):
 
 
 # ---------------------------------------------------------------- quantiles
+def _shape_list(prefix, x, dims, suffix=()):
+    """prefix + x.shape[dims] + suffix as a reshape target: a list when x's dims are
+    static, else a tensor built from ember.shape(x)."""
+    sel = list(x.shape)[dims]
+    if builtins.all(d is not None for d in sel):
+        return list(prefix) + sel + list(suffix)
+    parts = [ember.constant(list(prefix), "int32"), ember.shape(x)[dims],
+             ember.constant(list(suffix), "int32")]
+    return ember.concat(parts, 0)
+
+
 def _quantile_along_last(x, q, method, skip_nan=False):
     """Quantiles along x's last axis; q a float tensor; returns q's shape + x.shape[:-1].
 
@@ -638,7 +649,7 @@ def _quantile_along_last(x, q, method, skip_nan=False):
         return ember.squeeze(out, axis=[-1])
     perm = [nd - 1] + list(range(nd - 1))
     return ember.reshape(ember.transpose(out, perm),
-                         list(q.shape) + [-1 if d is None else d for d in x.shape[:-1]])
+                         _shape_list(list(q.shape), x, slice(0, nd - 1)))
 
 
 def quantile(x, q, axis=None, method="linear", keepdims=False, _skip_nan=False):
@@ -655,11 +666,11 @@ def quantile(x, q, axis=None, method="linear", keepdims=False, _skip_nan=False):
     axes = [a % nd for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
     rest = [d for d in range(nd) if d not in axes]
     y = ember.transpose(x, rest + axes)
-    y = ember.reshape(y, [x.shape[d] for d in rest] + [-1])
+    y = ember.reshape(y, _shape_list([], y, slice(0, len(rest)), [-1]))
     out = _quantile_along_last(y, q, method, _skip_nan)
     if keepdims:
-        shape = list(q.shape) + [1 if d in axes else x.shape[d] for d in range(nd)]
-        out = ember.reshape(out, shape)
+        for a in sorted(axes):
+            out = ember.expand_dims(out, len(q.shape) + a)
     return out
 
 
@@ -711,12 +722,12 @@ def full(shape, fill_value, dtype=None):
 
 def zeros_like(x, dtype=None):
     x = tensor(x)
-    return ember.zeros(ember.shape(x), standardize_dtype(dtype) if dtype else x.dtype)
+    return ember.zeros_like(x, dtype=standardize_dtype(dtype) if dtype else x.dtype)
 
 
 def ones_like(x, dtype=None):
     x = tensor(x)
-    return ember.ones(ember.shape(x), standardize_dtype(dtype) if dtype else x.dtype)
+    return ember.ones_like(x, dtype=standardize_dtype(dtype) if dtype else x.dtype)
 
 
 def empty_like(x, dtype=None):

@@ -190,3 +190,19 @@ def test_lu_factor_reconstructs_batched_matrices():
         up = np.triu(f)
         np.testing.assert_allclose((low @ up)[perm], m, atol=1e-5)
         assert (np.abs(np.tril(f, -1)) <= 1 + 1e-6).all()
+
+
+def test_ops_with_dynamic_batch_in_functional_models():
+    inp = keras.Input((4, 6))
+    builders = [
+        lambda t: ops.quantile(t, [0.2, 0.5], axis=-1, keepdims=True),
+        lambda t: ops.nanmedian(t, axis=(1, 2)),
+        lambda t: ops.fft((t, ops.zeros_like(t)))[1],
+        lambda t: ops.adaptive_max_pool(ops.expand_dims(t, -1), (2, 3)),   # two concats
+        lambda t: ops.rearrange(t, "b h w -> b (w h)"),
+    ]
+    x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype("float32")
+    for build in builders:
+        model = keras.Model(inp, build(inp))
+        np.testing.assert_allclose(model.predict(x, verbose=0),
+                                   ops.convert_to_numpy(build(x)), rtol=1e-5, atol=1e-6)

@@ -10,7 +10,7 @@ This module only re-exports; the code lives in ember.framework and ember.ops.
 """
 from ember.runtime import memory as _memory
 
-_memory.tune_malloc()
+_memory.tune_from_environment()      # opt-in only (EMBER_MALLOC=tuned)
 from ember.framework import dtypes as dtypes  # noqa: F401,E402
 from ember.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,

@@ -1,15 +1,15 @@
 import numpy as np
 import pytest
 
-from ember.framework.context import context
+from ember.framework.context import context, settings
 
 
 @pytest.fixture(autouse=True)
 def _strict_ops():
     """Every eager op run by a test also checks its own shape/dtype inference."""
-    context.check_infer = True
+    settings.check_infer = True
     yield
-    context.check_infer = False
+    settings.check_infer = False
     assert not context.tapes, "a test left a GradientTape recording"
 
 

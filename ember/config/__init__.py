@@ -1,8 +1,9 @@
 """ember.config (``tf.config``): runtime settings — devices, threading, eager execution of
-functions, optimizer options."""
+functions, optimizer options; and ember's own ``runtime`` (heap tuning, spinning workers,
+BLAS thread control)."""
 from __future__ import annotations
 
-from ember.config import experimental, optimizer, threading  # noqa: F401
+from ember.config import experimental, optimizer, runtime, threading  # noqa: F401
 from ember.config.devices import (  # noqa: F401
     LogicalDevice, LogicalDeviceConfiguration, PhysicalDevice, get_logical_device_configuration,
     get_soft_device_placement, get_visible_devices, list_logical_devices,
@@ -17,14 +18,14 @@ def run_functions_eagerly(run_eagerly: bool) -> None:
 
     >>> tf.config.run_functions_eagerly(True)
     """
-    from ember.framework.context import context
-    context.run_functions_eagerly = bool(run_eagerly)
+    from ember.framework.context import settings
+    settings.run_functions_eagerly = bool(run_eagerly)
 
 
 def functions_run_eagerly() -> bool:
     """Whether ``run_functions_eagerly(True)`` is in effect."""
-    from ember.framework.context import context
-    return context.run_functions_eagerly
+    from ember.framework.context import settings
+    return settings.run_functions_eagerly
 
 
 experimental_run_functions_eagerly = run_functions_eagerly

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.framework.context import context
+from ember.framework.context import current as _current, new_state as _new_state, settings
 from ember.framework.errors import InvalidArgumentError, OpError
 from ember.framework.op import STRING_STORAGE, Op, Spec, normalize_inferred, string_error
 from ember.framework.tensor import EagerTensor
@@ -30,7 +30,8 @@ def register_symbolic_input_handler(claims, handler) -> None:
 
 def execute(op: Op, inputs, attrs=_EMPTY, name=None):
     """Runs ``op`` on ``inputs`` (a list of Tensors): eagerly, or into the active graph."""
-    graph = context.graph
+    st = _current(None) or _new_state()      # the calling thread's state
+    graph = st.graph
     if graph is None:
         try:
             arrays = [t._value for t in inputs]
@@ -52,9 +53,9 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
         else:
             outputs = tuple(EagerTensor(o) for o in out)
             result = list(outputs)
-        if context.check_infer:
+        if settings.check_infer:
             _check_infer(op, inputs, attrs, outputs)
-        if context.tapes and op.differentiable:
+        if st.tapes and op.differentiable:
             record(op, inputs, outputs, attrs)
         return result
     return graph.create_op(op, inputs, attrs, name)

@@ -13,8 +13,9 @@ import weakref
 import numpy as np
 
 from ember.framework import dtypes, nest
-from ember.framework.context import context
+from ember.framework.context import context, current as _current, new_state as _new_state, settings
 from ember.engine.graph import FuncGraph, SymbolicTensor
+from ember.runtime.parallel import ForkSafeLock
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
 
@@ -133,6 +134,7 @@ class ConcreteFunction:
         self.name = name
         self.structured_input_signature = input_specs
         self._plan = None
+        self._lock = ForkSafeLock()
         self.variables = tuple(_graph_variables(graph))
         self.trainable_variables = tuple(v for v in self.variables if v.trainable)
 
@@ -150,10 +152,14 @@ class ConcreteFunction:
 
     def _compiled(self):
         if self._plan is None:
-            from ember.engine.compiler import compile_plan
-            stateful = [op for op in self.graph._operations if op.op_def.stateful and
-                        op.op_def.name not in ("ReadVariable", "Placeholder")]
-            self._plan = compile_plan(self.graph, self.outputs, self.inputs, stateful)
+            with self._lock:          # compiled once, whichever thread calls first
+                if self._plan is None:
+                    from ember.engine.compiler import compile_plan
+                    stateful = [op for op in self.graph._operations
+                                if op.op_def.stateful and
+                                op.op_def.name not in ("ReadVariable", "Placeholder")]
+                    self._plan = compile_plan(self.graph, self.outputs, self.inputs,
+                                              stateful)
         return self._plan
 
     def __call__(self, *args, **kwargs):
@@ -274,11 +280,13 @@ class Function:
         self._relaxed = {}         # structure key -> [ConcreteFunction with relaxed shapes]
         self._seen_shapes = {}     # structure key -> shapes seen (for relaxing)
         self._tracing_count = 0
+        self._lock = ForkSafeLock()   # one thread traces at a time; others then find it
         self.name = name or getattr(python_function, "__name__", "function")
         self._autograph = autograph
         self._converted = None
         functools.update_wrapper(self, python_function)
         self._instance_cache = weakref.WeakKeyDictionary()
+        self._bind_lock = ForkSafeLock()
 
     @property
     def python_function(self):
@@ -297,10 +305,13 @@ class Function:
             return self
         bound = self._instance_cache.get(instance)
         if bound is None:
-            bound = Function(self._python_function.__get__(instance, owner),
-                             self._input_structure, self._reduce_retracing, name=self.name,
-                             autograph=self._autograph)
-            self._instance_cache[instance] = bound
+            with self._bind_lock:       # one bound Function per instance, for every thread
+                bound = self._instance_cache.get(instance)
+                if bound is None:
+                    bound = Function(self._python_function.__get__(instance, owner),
+                                     self._input_structure, self._reduce_retracing,
+                                     name=self.name, autograph=self._autograph)
+                    self._instance_cache[instance] = bound
         return bound
 
     def _traced_function(self):
@@ -312,12 +323,13 @@ class Function:
 
     # -- calling ----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if context.graph is not None:
+        st = _current(None) or _new_state()
+        if st.graph is not None:
             # Called while another graph is being built: trace inline into it.
             return self._traced_function()(*args, **kwargs)
-        if context.run_functions_eagerly:
+        if settings.run_functions_eagerly:
             return self._python_function(*args, **kwargs)
-        if not kwargs and self._input_signature is None and not context.tapes:
+        if not kwargs and self._input_signature is None and not st.tapes:
             fast = self._fast_lookup(args)
             if fast is not None:
                 # the cache key holds these exact shapes and dtypes: no checks needed
@@ -339,6 +351,10 @@ class Function:
             fast = self._fast_lookup(args)
             if fast is not None:
                 return fast
+        with self._lock:
+            return self._lookup_locked(args, kwargs)
+
+    def _lookup_locked(self, args, kwargs):
         flat = nest.flatten((args, kwargs))
         leaves = []
         tensors = []
@@ -409,8 +425,9 @@ class Function:
                tuple((b._value.shape, b._value.dtype) for b in flat))
         concrete = self._cache.get(key)
         if concrete is None:
-            concrete, _ = self._lookup_slow(args)
-            self._cache[key] = concrete
+            with self._lock:
+                concrete, _ = self._lookup_slow(args)
+                self._cache[key] = concrete
         return concrete, flat
 
     def _lookup_slow(self, args):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.context import context
+from ember.framework.context import context, settings
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.hooks import default_session, library
 from ember.runtime.fastpath import update_in_place
+from ember.runtime.parallel import ForkSafeLock
 from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape, as_shape
@@ -71,12 +73,12 @@ class SymbolicTensor(Tensor):
         return id(self)
 
     def __eq__(self, other):
-        if not context.eager_default:
+        if not settings.eager_default:
             return self is other
         return library.equal_any(self, other)
 
     def __ne__(self, other):
-        if not context.eager_default:
+        if not settings.eager_default:
             return self is not other
         return library.not_equal_any(self, other)
 
@@ -310,6 +312,12 @@ ASSIGN_VARIABLE = _AssignVariable()
 NO_OP = _NoOp()
 
 
+class _GraphThreadState(threading.local):
+    def __init__(self):
+        self.scope = []
+        self.control = []
+
+
 class Graph:
     """A dataflow graph of Operations. ``with g.as_default():`` builds ops into it."""
 
@@ -318,16 +326,34 @@ class Graph:
     def __init__(self):
         self._operations = []
         self._names = {}
-        self._scope = []
+        self._per_thread = _GraphThreadState()   # name scopes, control dependencies
+        self._lock = ForkSafeLock()              # ops added from several threads at once
         self._const_cache = {}
         self._variable_reads = {}
         self._assigned = set()       # ids of variables this graph assigns
         self._collections = {}
-        self._control_stack = []
         self._building = True
         self._version = 0
         self.variables = []          # variables created in this graph (v1 style)
         self.seed = None
+
+    # name scopes and control dependencies are per thread, as in TensorFlow: two threads
+    # building into one graph (a v1 default graph) each see only their own
+    @property
+    def _scope(self):
+        return self._per_thread.scope
+
+    @_scope.setter
+    def _scope(self, value):
+        self._per_thread.scope = value
+
+    @property
+    def _control_stack(self):
+        return self._per_thread.control
+
+    @_control_stack.setter
+    def _control_stack(self, value):
+        self._per_thread.control = value
 
     @staticmethod
     def init_scope():
@@ -389,10 +415,13 @@ class Graph:
 
     def _add_operation(self, op, inputs, attrs, name, out_specs):
         control = [c for group in self._control_stack for c in group]
-        node = Operation(self, op, self.unique_name(name or op.name), inputs, attrs, control)
-        node.outputs = [SymbolicTensor(node, i, s, d) for i, (s, d) in enumerate(out_specs)]
-        self._operations.append(node)
-        self._version += 1
+        with self._lock:
+            node = Operation(self, op, self.unique_name(name or op.name), inputs, attrs,
+                             control)
+            node.outputs = [SymbolicTensor(node, i, s, d)
+                            for i, (s, d) in enumerate(out_specs)]
+            self._operations.append(node)
+            self._version += 1
         return node
 
     def _bring_in(self, t):

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from ember.framework import nest
-from ember.framework.context import context
+from ember.framework.context import context, current as _current, new_state as _new_state
 from ember.framework.hooks import library
 from ember.framework.op import Op, OpCall
 
@@ -21,7 +21,7 @@ class UnconnectedGradients:
 
 def record(op, inputs, outputs, attrs):
     """Called by the dispatcher for each differentiable eager op while tapes record."""
-    for tape in context.tapes:
+    for tape in (_current(None) or _new_state()).tapes:
         watched = tape._watched
         for t in inputs:
             if id(t) in watched:
@@ -67,7 +67,8 @@ class GradientTape:
 
     def _pop(self):
         if self._recording:
-            context.tapes.remove(self)
+            if self in context.tapes:       # (not when left from another thread)
+                context.tapes.remove(self)
             self._recording = False
 
     def watch(self, tensor):

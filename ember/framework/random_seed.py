@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from ember.framework.context import context
+from ember.framework.context import context, settings
 
 __all__ = ["set_seed", "get_seed"]
 
@@ -75,12 +75,12 @@ def set_seed(seed) -> None:
         try:
             graph.seed = seed
         except AttributeError:
-            context.global_seed = seed
+            settings.global_seed = seed
         _set_graph_counter(graph, 0)
         return
-    context.global_seed = seed
-    context.seed_counter = 0
-    context.rng_cache.clear()
+    settings.global_seed = seed
+    settings.seed_counter = 0
+    settings.rng_cache.clear()
 
 
 def _graph_counter(graph):
@@ -101,7 +101,7 @@ def _global_seed():
     graph = context.graph
     if graph is not None and getattr(graph, "seed", None) is not None:
         return graph.seed
-    return context.global_seed
+    return settings.global_seed
 
 
 def _next_op_seed(global_seed):
@@ -110,8 +110,8 @@ def _next_op_seed(global_seed):
         n = _graph_counter(graph)
         _set_graph_counter(graph, n + 1)
     else:
-        n = context.seed_counter
-        context.seed_counter = n + 1
+        n = settings.seed_counter
+        settings.seed_counter = n + 1
     return _mix(global_seed, n)
 
 
@@ -171,9 +171,9 @@ def kernel_generator(op_name, dtype, seed, seed2, key):
     if key < 0:
         return _fast_stream(seed, seed2)
     cache_key = (op_name, dtype, seed, seed2, key)
-    gen = context.rng_cache.get(cache_key)
+    gen = settings.rng_cache.get(cache_key)
     if gen is None:
-        gen = context.rng_cache[cache_key] = _fast_stream(seed, seed2)
+        gen = settings.rng_cache[cache_key] = _fast_stream(seed, seed2)
     return gen
 
 

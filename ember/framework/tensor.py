@@ -25,7 +25,8 @@ class Tensor:
            [16., 23.]], dtype=float32)
     """
 
-    __slots__ = ()
+    # A Keras mask carried on a layer's output (``_keras_mask``, as Keras sets it).
+    __slots__ = ("_keras_mask",)
     __array_priority__ = 100
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.context import context
+from ember.framework.context import context, current as _current, new_state as _new_state
 from ember.framework.errors import FailedPreconditionError
 from ember.framework.hooks import default_session, library
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
@@ -196,13 +196,13 @@ class Variable:
     # -- reading -----------------------------------------------------------------------
     def value(self):
         """The current value as a tensor (recorded on tapes that watch this variable)."""
-        graph = context.graph
-        if graph is not None:
-            return graph.read_variable(self)
+        st = _current(None) or _new_state()
+        if st.graph is not None:
+            return st.graph.read_variable(self)
         t = EagerTensor(self._array)
         self._exposed = True
-        if context.tapes:
-            for tape in context.tapes:
+        if st.tapes:
+            for tape in st.tapes:
                 tape._variable_read(self, t)
         return t
 

@@ -272,9 +272,13 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         dtype = _as_dtype(self._dtype_arg)
+        in_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = _to_dtype(y_pred, dtype)
         y_true = _to_dtype(y_true, dtype)
         losses, mask = self._call_with_mask(y_true, y_pred)
+        if in_mask is not None:
+            mask = in_mask if mask is None else \
+                ember.logical_and(ember.cast(in_mask, "bool"), ember.cast(mask, "bool"))
         return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
                                       reduction=self.reduction, dtype=dtype,
                                       loss_name=self.name)

@@ -120,21 +120,21 @@ def _dims(s):
 
 
 def matmul_kernel(a, b):
-    """``np.matmul(a, b)``. Once ember's threaded kernels are in use (a convolutional
-    network, eager or compiled), BLAS's own threads are kept asleep: a large product of two
-    matrices is split by rows (or columns) across ember's threads, a middling one runs on
-    one thread, for BLAS's threads keep spinning after a call and would slow the next
-    convolution. Until then (a dense network, one-sample predictions) BLAS uses its own
-    threads as usual."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc" or \
-            not (parallel.blas_held() or parallel.threaded_kernels_ran()):
+    """``np.matmul(a, b)``, made the same way whatever ran before or runs meanwhile in
+    other threads: a 2-D float product large enough for BLAS to use several threads runs
+    with BLAS held to one thread (BLAS's threaded products differ from its one-thread ones
+    in the last bits for some shapes, and its threads keep spinning after a call, slowing
+    the next convolution); a large one is split by rows (or columns) across ember's threads,
+    each piece the same one-thread BLAS product on a slice, so the result does not depend
+    on the thread count either."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc":
         return np.matmul(a, b)
     m, k = a.shape
     n = b.shape[1]
     if m * k * n < 1 << 16:
         return np.matmul(a, b)            # BLAS runs a product this small on one thread
     if m * k * n < 2 * parallel.MIN_MACS or parallel.num_threads() < 2:
-        with parallel.quiet_blas():
+        with parallel.single_threaded_blas():
             return np.matmul(a, b)
     out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
     if m >= n:
@@ -211,8 +211,7 @@ def product_then_trees(a, b, transpose_a, transpose_b, trees):
     last = len(trees) - 1
 
     t = parallel.num_threads()
-    if t < 2 or m * k * n < 2 * parallel.MIN_MACS or \
-            not (parallel.blas_held() or parallel.threaded_kernels_ran()):
+    if t < 2 or m * k * n < 2 * parallel.MIN_MACS:
         product = matmul_kernel(a, b)
         results = []
         for j, (operands, steps, dtype, at) in enumerate(trees):

@@ -33,7 +33,7 @@ def add_reduce(a, axes, keepdims=False):
                 if len(_ONES) > 64:
                     _ONES.clear()
                 ones = _ONES[key] = np.ones(m, a.dtype)
-            with parallel.quiet_blas():
+            with parallel.single_threaded_blas():
                 out = ones @ a.reshape(m, -1)
             return out.reshape(((1,) * n if keepdims else ()) + a.shape[n:])
     return np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=a.dtype)

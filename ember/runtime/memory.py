@@ -1,17 +1,18 @@
-"""Memory the kernels allocate: heap reuse for NumPy buffers and reusable scratch space.
+"""Memory the kernels allocate: opt-in heap tuning for NumPy buffers, and reusable
+scratch space.
 
 NumPy takes every array buffer from the C library's ``malloc``. With glibc's defaults a
 buffer of more than 128 KiB (a threshold that creeps up to the largest buffer freed so far)
 is mapped fresh from the kernel and unmapped when freed, and free memory at the top of the
 heap is handed back as soon as it passes a few MiB. A training step allocates and frees the
-same large activations and gradients every time, so each step would fault in and zero all
-of them again. ``tune_malloc`` (run when ember is imported) tells glibc to serve buffers
-up to 32 MiB from the heap and to keep freed heap memory for reuse; on a Keras MLP step this
-removes about a thousand page faults and a quarter of the time. The process keeps its peak
-heap size instead of shrinking after it, as TensorFlow's own allocator does.
-
-Set the environment variable ``EMBER_MALLOC=system`` before importing ember to leave the C
-library's settings alone. Nothing happens on systems without glibc.
+same large activations and gradients every time, so each step faults in and zeroes all of
+them again. Heap tuning (``ember.config.runtime.set_heap_tuning(True)``, or the
+environment variable ``EMBER_MALLOC=tuned`` read when ember is imported) tells glibc to
+serve buffers up to 32 MiB from the heap and to keep freed heap memory for reuse; on a
+Keras MLP step this removes about a thousand page faults and a quarter of the time. The
+process then keeps its peak heap size instead of shrinking after it, as TensorFlow's own
+allocator does. It changes the allocator of the whole process, so ember never does it
+unasked. Nothing happens on systems without glibc, or with ``EMBER_PLATFORM_PATHS=off``.
 
 ``thread_cache`` keeps buffers a kernel reuses call after call (the convolutions' padded
 images and patch matrices) per thread.
@@ -29,32 +30,65 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20        # glibc's upper limit for this setting on 64-bit systems
 TRIM_THRESHOLD = 1 << 30
+_GLIBC_DEFAULT = 128 << 10       # both thresholds' defaults
 
-_tuned = None
+_tuned = False
 
 
-def tune_malloc() -> bool:
-    """Applies the heap settings above once; True when they are in effect."""
-    global _tuned
-    if _tuned is not None:
-        return _tuned
-    _tuned = False
-    if os.environ.get("EMBER_MALLOC", "").strip().lower() in ("system", "0", "off", "no"):
-        return False
-    if not sys.platform.startswith("linux"):
-        return False
+def _setting(name):
+    return os.environ.get(name, "").strip().lower()
+
+
+def platform_paths_off() -> bool:
+    """True when ``EMBER_PLATFORM_PATHS=off``: ember then uses none of its glibc/x86-64
+    specific paths (heap tuning, spinning threads, BLAS thread control), as on systems
+    without them."""
+    return _setting("EMBER_PLATFORM_PATHS") in ("off", "0", "no", "false")
+
+
+def _mallopt():
+    if platform_paths_off() or not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version        # glibc only: musl ignores mallopt's settings
         mallopt = libc.mallopt
     except (OSError, AttributeError):
-        return False
+        return None
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    _tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
-        bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return mallopt
+
+
+def set_heap_tuning(enabled: bool) -> bool:
+    """Applies the heap settings above (``enabled``) or glibc's default thresholds again
+    (glibc's own creeping of the mmap threshold stays off once set). Returns whether the
+    tuning is in effect afterwards."""
+    global _tuned
+    mallopt = _mallopt()
+    if mallopt is None:
+        _tuned = False
+        return False
+    mmap_at, trim_at = (MMAP_THRESHOLD, TRIM_THRESHOLD) if enabled else \
+        (_GLIBC_DEFAULT, _GLIBC_DEFAULT)
+    done = bool(mallopt(_M_MMAP_THRESHOLD, mmap_at)) and \
+        bool(mallopt(_M_TRIM_THRESHOLD, trim_at))
+    _tuned = bool(enabled) and done
     return _tuned
+
+
+def heap_tuning() -> bool:
+    """True while the heap settings above are in effect."""
+    return _tuned
+
+
+def tune_from_environment() -> bool:
+    """At import: heap tuning when ``EMBER_MALLOC=tuned`` (also ``on``) asks for it;
+    nothing otherwise."""
+    if _setting("EMBER_MALLOC") in ("tuned", "on", "1", "yes", "true"):
+        return set_heap_tuning(True)
+    return False
 
 
 _local = threading.local()

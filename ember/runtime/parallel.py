@@ -18,6 +18,11 @@ Results do not depend on timing: an item always covers the same data, whichever 
 runs it, and partial results are combined in item order. They can differ in the last bits
 between different thread counts when shares are cut per thread (``split``).
 
+A KeyboardInterrupt (or any exception) that interrupts the hand-off between the caller and
+a worker ends that worker once its share is done (``_retire``) before it propagates, and a
+region, BLAS hold or worker left behind by an interrupted call is taken back by the next
+one; a forked child starts with fresh workers and locks (``_reset_after_fork``).
+
 The number of threads is the number of cores this process may run on, capped by
 ``OMP_NUM_THREADS`` when that is set, or what ``set_num_threads`` (also
 ``ember.config.threading.set_intra_op_parallelism_threads``) sets. With one thread every
@@ -32,13 +37,17 @@ import os
 import sys
 import threading
 import time
+import weakref
 
 import numpy as np
+
+from ember.runtime.memory import platform_paths_off
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
            "run", "map_items", "for_blocks",
            "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas",
-           "quiet_blas", "threaded_kernels_ran", "spinning"]
+           "spinning", "ForkSafeLock", "set_blas_control", "set_spinning",
+           "spinning_available"]
 
 # Least work worth handing to a thread of its own (waking one costs tens of microseconds):
 MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
@@ -118,6 +127,8 @@ class _Worker:
     (``_SpinWords``): then the caller waits for its result the same way."""
 
     def __init__(self):
+        _spawned.append(self)      # first: one an interrupted run() made is found again
+        self.thread = None
         self.go = threading.Lock()
         self.go.acquire()
         self.done = threading.Lock()
@@ -128,6 +139,7 @@ class _Worker:
         self.sent = 0              # tasks handed over
         self.finished = -1         # the last task that signalled on a spin word
         self.spins = False         # waits for its next task on a spin word
+        self.stop = False          # set by _retire: leave the loop at the next wake-up
         self.words = _SpinWords() if _spin_lib() else None
         self.thread = threading.Thread(target=self._loop, name="ember-worker", daemon=True)
         self.thread.start()
@@ -143,6 +155,8 @@ class _Worker:
                 lib.wait(self.words.go[r & 1])      # spins in C, without the GIL
             else:
                 self.go.acquire()
+            if self.stop:
+                return
             fn, args, err, signal, spin = self.task
             self.task = None
             if fn is not None:
@@ -158,7 +172,10 @@ class _Worker:
                 self.finished = r
                 self.words.set_done(r, SPIN_END_US)
             else:
-                self.done.release()
+                try:
+                    self.done.release()
+                except RuntimeError:    # its caller stopped waiting: _retire ends this worker
+                    pass
             r += 1
 
     def post(self, fn, args, err, spin):
@@ -194,6 +211,19 @@ class _Worker:
             self.spins = False
             self.words.set_go(r, 0.0)
             self.wait(r, True)
+
+    def retire(self):
+        """Tells the worker to end once its current task (if any) is done, and wakes it
+        whichever way it waits."""
+        self.stop = True
+        words = getattr(self, "words", None)      # (one interrupted while being made)
+        if words is not None:
+            for word in words._words[:2]:
+                word.value = 1
+        try:
+            self.go.release()
+        except (RuntimeError, AttributeError):
+            pass
 
 
 # -------------------------------------------------------------- spinning hand-offs ---
@@ -241,7 +271,7 @@ def _load_spin():
     """The _SpinLib, or () where spin words do not behave as ember uses them: 0 locked,
     1 unlocked, n > 1 counted down to 0."""
     if os.environ.get("EMBER_SPIN", "").strip().lower() in ("off", "0", "no") or \
-            not sys.platform.startswith("linux") or \
+            platform_paths_off() or not sys.platform.startswith("linux") or \
             os.uname().machine not in ("x86_64", "AMD64"):
         return ()
     try:
@@ -285,6 +315,26 @@ def _spin_lib():
     if _spin is None:
         _spin = _load_spin()
     return _spin
+
+
+def set_spinning(enabled: bool) -> None:
+    """Lets a 2-thread machine's worker wait for its next share spinning while a compiled
+    plan with threaded kernels runs (``enabled``, the default where spin words work), or
+    always asleep. Takes effect for regions started afterwards."""
+    global _spin
+    if not _take_region(wait=60.0):
+        raise RuntimeError("set_spinning: a parallel region is running; change this "
+                           "setting while ember is idle")
+    try:
+        _retire(list(_workers))         # workers are made with or without spin words
+        _spin = None if enabled else ()
+    finally:
+        _give_region()
+
+
+def spinning_available() -> bool:
+    """True when compiled plans' workers may spin (see ``set_spinning``)."""
+    return bool(_spin_lib())
 
 
 class _SpinWords:
@@ -346,7 +396,7 @@ class spinning:
         # and only with a core for each thread: a spinning thread must not wait for one
         # that cannot run
         self._on = num_threads() == 2 and not getattr(_local, "in_worker", False) and \
-            not _region.locked() and _cores() >= 2 and bool(_spin_lib())
+            not _region_busy() and _cores() >= 2 and bool(_spin_lib())
         if self._on and getattr(_spin_owner, "depth", 0) == 0:
             if _spin_backoff > 0:
                 _spin_backoff -= 1
@@ -368,24 +418,178 @@ class spinning:
                         (_preemptions() - self._preempted) > SPIN_MAX_PREEMPTIONS * elapsed:
                     _spin_backoff = SPIN_BACKOFF_RUNS
                 if any(w.spins for w in _workers):
-                    with _region:
-                        for w in _workers:
-                            w.park()
+                    _park_workers()
         return False
 
 
-_workers = []
-_region = threading.Lock()       # one parallel region at a time; others run serially
+def _park_workers():
+    """Sends spinning workers back to sleep, in a region of their own (waiting for another
+    thread's region to end first)."""
+    global _handoff_open
+    if not _take_region(wait=5.0):
+        return    # inside this thread's own region, or another's for long: the next
+        #           region, asleep or not, stops the spinning
+    try:
+        _handoff_open = True
+        for w in _workers:
+            w.park()
+        _handoff_open = False
+    finally:
+        try:
+            if _handoff_open:
+                _retire(list(_workers))
+        finally:
+            _give_region()
+
+
+_workers = []          # the pool, in the order regions hand shares to them
+_spawned = []          # every worker made and not retired (the pool, unless interrupted)
+
+# One parallel region at a time; a region asked for while another runs (another thread's,
+# or one nested in a share) runs serially. The region belongs to the thread whose
+# (ident, token) ``dict.setdefault`` stored: one C call, so a KeyboardInterrupt cannot
+# split taking it from recording who took it, nor giving it back (``dict.pop``) from
+# forgetting it. A thread that finds its own ident there is either inside its own region
+# (a region asked for from the caller's share: run serially) or was interrupted before it
+# gave one back; only then is no ``run`` of the region's on its stack, and it takes the
+# region back.
+_region = {}
+# True from the first task handed to a worker until every task handed over has been
+# waited for: a region left with it set (an exception in the hand-off itself, such as a
+# KeyboardInterrupt while the caller waited) retires its workers before anything else runs
+_handoff_open = False
+
+
+def _take_region(wait: float = 0.0) -> bool:
+    """Takes the region for this thread: True when taken, False when another thread (or
+    an enclosing region of this one) holds it; ``wait``: seconds to wait for another
+    thread's region to end."""
+    me = threading.get_ident()
+    mine = (me, object())
+    give_up = time.monotonic() + wait
+    while True:
+        owner = _region.setdefault("owner", mine)
+        if owner is not mine and owner[0] == me:
+            if _region_on_stack():
+                return False                 # nested inside this thread's own region
+            _region["owner"] = owner = mine  # left behind by an interrupted call
+        if owner is mine:
+            if _handoff_open:
+                _retire(_workers)            # left open by an interrupted region
+            if len(_spawned) != len(_workers):
+                _retire([w for w in _spawned if w not in _workers])    # ditto, made
+            return True
+        if time.monotonic() >= give_up:
+            return False
+        time.sleep(0.0002)
+
+
+def _region_on_stack() -> bool:
+    """True when a function holding the region is running in this thread (above the one
+    asking for it, which called _take_region)."""
+    codes = (run.__code__, _park_workers.__code__, set_spinning.__code__)
+    frame = sys._getframe(3)
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _give_region():
+    _region.pop("owner", None)
+
+
+def _region_busy() -> bool:
+    return "owner" in _region
+
+
+def _retire(workers):
+    """Ends the workers of a region whose hand-off an exception interrupted: each finishes
+    the task it runs, if any, and leaves; new workers take their place on next use. Waits
+    for them (a KeyboardInterrupt meanwhile is raised once they are gone), so nothing of
+    the interrupted call runs on once the exception propagates."""
+    global _handoff_open
+    pending = None
+    for w in workers:
+        w.retire()
+    for w in workers:
+        while w.thread is not None and w.thread.is_alive():
+            try:
+                w.thread.join(0.05)
+            except BaseException as e:      # noqa: B036 - re-raised below
+                pending = pending or e
+    for w in workers:
+        if w in _workers:
+            _workers.remove(w)
+        if w in _spawned:
+            _spawned.remove(w)
+    _handoff_open = False
+    if pending is not None:
+        raise pending
+
+
+def park_spinning_workers() -> None:
+    """Sends a spinning worker back to sleep before a long stretch of serial work inside a
+    plan (a recurrent layer's loop over time), so it does not hold a core meanwhile; the
+    plan's next parallel region wakes it as usual."""
+    if any(w.spins for w in _workers) and not getattr(_local, "in_worker", False) and \
+            _region.acquire(blocking=False):
+        try:
+            for w in _workers:
+                w.park()
+        finally:
+            _region.release()
 
 
 def _reset_after_fork():
-    global _workers, _region, _blas_depth
+    """In a forked child only the forking thread exists: every lock, worker and thread
+    state of the parent is made afresh (another parent thread may have held any of them
+    at the fork), and BLAS gets back the thread count a region in the parent held."""
+    global _workers, _region, _blas_depth, _blas_lock, _handoff_open, _spin_backoff
+    held = _blas_depth > 0 and bool(_blas)
     _workers = []
-    _region = threading.Lock()
+    _spawned.clear()
+    _region = {}
+    _handoff_open = False
+    _spin_backoff = 0
+    _blas_lock = threading.Lock()
     _blas_depth = 0
     _local.__dict__.clear()
     _spin_owner.__dict__.clear()
+    for lock in list(_fork_locks):
+        lock._reset()
+    if held and _blas_saved != 1:
+        try:
+            _blas[0](_blas_saved)
+        except Exception:       # noqa: BLE001 - BLAS stays on one thread; results are right
+            pass
 
+
+class ForkSafeLock:
+    """A reentrant lock that a forked child gets back unlocked (another thread of the
+    parent may have held it at the fork); for locks that code running in a child must be
+    able to take, such as a traced function's tracing lock."""
+
+    __slots__ = ("_lock", "__weakref__")
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        _fork_locks.add(self)
+
+    def _reset(self):
+        self._lock = threading.RLock()
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+        return False
+
+
+_fork_locks = weakref.WeakSet()
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
@@ -395,20 +599,27 @@ def run(fn, shares, blas: bool = False):
     """``[fn(lo, hi) for lo, hi in shares]``, the shares run by different threads (the first
     by the caller). ``blas=True``: the shares do matrix products, so the BLAS library is
     held to one thread meanwhile; where ember cannot do that, the shares run one after
-    another in the caller, with BLAS using its own threads."""
+    another in the caller, with BLAS using its own threads.
+
+    An exception in any share is re-raised once every share has ended. An exception that
+    interrupts the hand-off itself (a KeyboardInterrupt while the caller waits) ends the
+    workers involved after their current share, so no later call can mistake a share of
+    this one for its own."""
+    global _handoff_open
     if len(shares) == 1 or getattr(_local, "in_worker", False) or \
-            (blas and not blas_controllable()) or \
-            not _region.acquire(blocking=False):     # or another thread's region runs
+            (blas and not blas_controllable()) or not _take_region():
         return _serially(fn, shares, blas)
+    used = ()
     try:
         while len(_workers) < len(shares) - 1:
             _workers.append(_Worker())
+        used = _workers[:len(shares) - 1]
         if blas:
             _blas_enter()
         try:
-            used = _workers[:len(shares) - 1]
             err = np.geterr()
             spin = SPIN and len(used) == 1 and getattr(_spin_owner, "depth", 0) > 0
+            _handoff_open = True
             posted = [w.post(fn, share, err, spin) for w, share in zip(used, shares[1:])]
             results = [None] * len(shares)
             try:
@@ -416,6 +627,7 @@ def run(fn, shares, blas: bool = False):
             finally:
                 for w, (r, s) in zip(used, posted):
                     w.wait(r, s)
+                _handoff_open = False
             for i, w in enumerate(used, 1):
                 if w.error is not None:
                     err, w.error = w.error, None
@@ -426,13 +638,18 @@ def run(fn, shares, blas: bool = False):
             if blas:
                 _blas_exit()
     finally:
-        _region.release()
+        try:
+            if _handoff_open:
+                _retire(used)
+        finally:
+            _give_region()
 
 
 def _serially(fn, shares, blas):
-    """The shares one after another in the caller (BLAS kept quiet for matrix products)."""
+    """The shares one after another in the caller (BLAS on one thread for matrix
+    products)."""
     if blas:
-        with quiet_blas():
+        with single_threaded_blas():
             return [fn(lo, hi) for lo, hi in shares]
     return [fn(lo, hi) for lo, hi in shares]
 
@@ -470,7 +687,6 @@ _blas = None              # (set, get) once looked up; () when not found
 _blas_lock = threading.Lock()
 _blas_depth = 0
 _blas_saved = 1
-_held_once = False
 
 
 def _candidate_libraries():
@@ -492,7 +708,8 @@ def _candidate_libraries():
 
 
 def _find_blas():
-    if os.environ.get("EMBER_BLAS_THREADS", "").strip().lower() in ("off", "0", "no"):
+    if os.environ.get("EMBER_BLAS_THREADS", "").strip().lower() in ("off", "0", "no") or \
+            platform_paths_off():
         return ()
     for path in _candidate_libraries():
         try:
@@ -523,8 +740,7 @@ def blas_controllable() -> bool:
 
 
 def _blas_enter():
-    global _blas_depth, _blas_saved, _held_once
-    _held_once = True
+    global _blas_depth, _blas_saved
     with _blas_lock:
         if _blas_depth == 0:
             _blas_saved = _blas[1]()
@@ -578,36 +794,22 @@ def small_gemm_macs() -> int:
     return _small_gemm
 
 
+def set_blas_control(enabled: bool) -> None:
+    """Lets ember hold NumPy's BLAS to one thread around its own products (``enabled``,
+    the default where it can), or never touch BLAS's thread count (threaded kernels then
+    make their products in the calling thread, BLAS using its own threads)."""
+    global _blas
+    with _blas_lock:
+        if _blas_depth:
+            raise RuntimeError("set_blas_control: a kernel holds BLAS to one thread right "
+                               "now; change this setting while ember is idle")
+        _blas = None if enabled else ()
+
+
 def blas_held() -> bool:
     """True while some thread holds NumPy's BLAS to one thread (inside a compiled plan with
     threaded kernels, or a parallel region doing matrix products)."""
     return _blas_depth > 0
-
-
-def threaded_kernels_ran() -> bool:
-    """True once ember has held BLAS to one thread for its own threads (a convolution, a
-    batch norm, a plan with such kernels): from then on ember's other BLAS calls keep
-    BLAS's threads asleep too, since their spinning would slow those kernels."""
-    return _held_once
-
-
-class quiet_blas:
-    """``single_threaded_blas`` once ember's threaded kernels are in use, so that ember's own
-    BLAS calls (bias gradients, middling matrix products) do not wake BLAS's threads;
-    nothing before that."""
-
-    __slots__ = ("_ctx",)
-
-    def __enter__(self):
-        self._ctx = single_threaded_blas() if _held_once else None
-        if self._ctx is not None:
-            self._ctx.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
-        return False
 
 
 class single_threaded_blas:

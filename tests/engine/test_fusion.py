@@ -676,8 +676,9 @@ def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
 
 
 def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
-    """The blocked kernel computes what the replaced nodes compute, bit for bit, and
-    really runs (on more threads than one, and on one)."""
+    """The blocked kernel computes what the replaced nodes compute (within float32's last
+    digits: its blocks' products are BLAS products of other shapes), and really runs (on
+    more threads than one, and on one)."""
     from ember.runtime import parallel
     from ember.ops import linalg_ops
     calls = []
@@ -698,7 +699,7 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
         _, fused, _ = _train_dense(False)
         assert sorted(set(calls)) == [(24, 6), (32, 24)], calls
         for a, b in zip(fused, plain):
-            np.testing.assert_array_equal(a, b)
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         calls.clear()
 
 

@@ -17,7 +17,10 @@ def _mnist():
     return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
 
 
-def test_mnist_flatten_dense_dropout_adam_reaches_97_5():
+# Accuracy thresholds keep a margin below what one machine reaches: the last bits of
+# float32 sums differ between CPUs (AVX2, AVX-512), and after thousands of steps so does
+# the accuracy, by a few tenths of a percent (98.0% here was 97.97% on an AMD EPYC).
+def test_mnist_flatten_dense_dropout_adam_reaches_97():
     x_train, y_train, x_test, y_test = _mnist()
     x_train, x_test = x_train / 255.0, x_test / 255.0
     keras.utils.set_random_seed(0)
@@ -32,10 +35,10 @@ def test_mnist_flatten_dense_dropout_adam_reaches_97_5():
     history = model.fit(x_train, y_train, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    assert accuracy >= 0.975, accuracy
+    assert accuracy >= 0.97, accuracy         # 97.6% on one machine
 
 
-def test_mnist_mlp_512_rmsprop_with_validation_data_reaches_98():
+def test_mnist_mlp_512_rmsprop_with_validation_data_reaches_about_98():
     x_train, y_train, x_test, y_test = _mnist()
     x_train = x_train.reshape(60000, 784).astype("float32") / 255
     x_test = x_test.reshape(10000, 784).astype("float32") / 255
@@ -55,7 +58,7 @@ def test_mnist_mlp_512_rmsprop_with_validation_data_reaches_98():
                         validation_data=(x_test, y_test))
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     score = model.evaluate(x_test, y_test, verbose=0)
-    assert score[1] >= 0.98, score
+    assert score[1] >= 0.975, score
     np.testing.assert_allclose(score[1], history.history["val_accuracy"][-1], rtol=1e-6)
 
 

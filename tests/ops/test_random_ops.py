@@ -5,7 +5,7 @@ import pytest
 
 import ember as tf
 from ember.framework import random_seed
-from ember.framework.context import context
+from ember.framework.context import context, settings
 from ember.framework.op import get_op
 
 
@@ -641,10 +641,10 @@ def test_auto_seeded_eager_calls_keep_no_generators():
     for _ in range(20):
         tf.nn.dropout(tf.ones([4]), 0.5)
         tf.random.normal([2])
-    assert len(context.rng_cache) == 0
+    assert len(settings.rng_cache) == 0
     tf.random.normal([2], seed=3)
     tf.random.normal([2], seed=3)
-    assert len(context.rng_cache) == 1
+    assert len(settings.rng_cache) == 1
 
 
 def test_experimental_namespace_imports():
@@ -664,14 +664,14 @@ def test_uniform_blocks_draw_what_one_draw_gives(shape):
     dims = np.array(shape)
 
     def reference(first=0):
-        context.rng_cache.clear()
+        settings.rng_cache.clear()
         if first:
             RANDOM_UNIFORM.kernel(np, np.array([first]), **attrs)
         return [RANDOM_UNIFORM.kernel(np, dims, **attrs) for _ in range(2)]
 
     for first in (0, 1):                    # 1: an odd draw first leaves half a step
         want = reference(first)
-        context.rng_cache.clear()
+        settings.rng_cache.clear()
         if first:
             RANDOM_UNIFORM.kernel(np, np.array([first]), **attrs)
         blocks = UniformBlocks(attrs, shape)
@@ -684,4 +684,4 @@ def test_uniform_blocks_draw_what_one_draw_gives(shape):
         got = np.concatenate([parts[s] for s in sorted(parts)])
         np.testing.assert_array_equal(got, want[0])
         np.testing.assert_array_equal(RANDOM_UNIFORM.kernel(np, dims, **attrs), want[1])
-    context.rng_cache.clear()
+    settings.rng_cache.clear()

@@ -14,10 +14,11 @@ GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PROBE = r"""
-import resource, numpy as np
+import resource, sys, numpy as np
 import ember
-from ember.runtime import memory
-print(memory.tune_malloc())
+if sys.argv[1:] == ["enable"]:
+    ember.config.runtime.set_heap_tuning(True)
+print(ember.config.runtime.get_heap_tuning())
 def step():
     bufs = [np.ones(1 << 19, np.float32) for _ in range(6)]   # 2 MiB each
     return sum(float(b[0]) for b in bufs)
@@ -29,29 +30,37 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0)
 """
 
 
-def _probe(env_value):
+def _probe(env_value, *args):
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop("EMBER_MALLOC", None)
+    env.pop("EMBER_PLATFORM_PATHS", None)
     if env_value is not None:
         env["EMBER_MALLOC"] = env_value
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
     return out[0] == "True", int(out[1])
 
 
 @pytest.mark.skipif(not GLIBC, reason="heap settings apply to glibc only")
-def test_import_keeps_freed_buffers_for_reuse():
+def test_import_leaves_the_c_library_alone():
     tuned, faults = _probe(None)
+    assert not tuned
+    assert faults > 1000          # glibc's defaults: each buffer mapped and zeroed again
+
+
+@pytest.mark.skipif(not GLIBC, reason="heap settings apply to glibc only")
+@pytest.mark.parametrize("how", ["environment", "config"])
+def test_heap_tuning_on_request_keeps_freed_buffers_for_reuse(how):
+    tuned, faults = _probe("tuned") if how == "environment" else _probe(None, "enable")
     assert tuned
     # 20 steps of six fresh 2 MiB buffers: served from the kept heap, not faulted in anew
     assert faults < 100
 
 
-@pytest.mark.skipif(not GLIBC, reason="heap settings apply to glibc only")
-def test_environment_variable_leaves_the_c_library_alone():
-    tuned, faults = _probe("system")
-    assert not tuned
-    assert faults > 1000          # glibc's defaults: each buffer mapped and zeroed again
+def test_heap_tuning_is_off_with_the_platform_paths_off(monkeypatch):
+    monkeypatch.setenv("EMBER_PLATFORM_PATHS", "off")
+    assert memory.set_heap_tuning(True) is False
+    assert memory.heap_tuning() is False
 
 
 def test_thread_cache_is_kept_per_thread_and_name():

@@ -24,6 +24,7 @@ from ember import dtypes, errors, linalg, math, nest, random, test  # noqa: F401
 from ember.compat.v1.session import InteractiveSession, Session, get_default_session  # noqa
 from ember.engine import graph as _graph_mod
 from ember.framework.context import context as _context
+from ember.framework.context import settings as _settings
 from ember.engine.graph import Graph, Operation  # noqa: F401
 from ember.framework.tensor import convert_to_tensor as _convert
 from ember.framework.variables import Variable  # noqa: F401
@@ -37,13 +38,15 @@ AUTO_REUSE = "auto_reuse"
 
 def disable_eager_execution():
     """From now on ops build the default graph instead of running (TF1 behaviour)."""
-    _context.eager_default = False
+    _settings.eager_default = False
+    _settings.default_graph = _default_graph      # also the graph of threads started later
     if _context.graph is None:
         _context.graph = _default_graph
 
 
 def enable_eager_execution(config=None, device_policy=None, execution_mode=None):
-    _context.eager_default = True
+    _settings.eager_default = True
+    _settings.default_graph = None
     if _context.graph is _default_graph:
         _context.graph = None
 
@@ -53,7 +56,7 @@ enable_v2_behavior = enable_eager_execution
 
 
 def executing_eagerly():
-    return _context.graph is None and _context.eager_default
+    return _context.graph is None and _settings.eager_default
 
 
 def get_default_graph():
@@ -70,6 +73,8 @@ def reset_default_graph():
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs.")
     old = _default_graph
     _default_graph = Graph()
+    if _settings.default_graph is old:
+        _settings.default_graph = _default_graph
     if _context.graph is old:
         _context.graph = _default_graph
 
@@ -100,7 +105,7 @@ def global_variables(scope=None):
 
 def trainable_variables(scope=None):
     g = _context.graph
-    if g is None and _context.eager_default:
+    if g is None and _settings.eager_default:
         return []
     return get_default_graph().get_collection("trainable_variables", scope)
 

@@ -2,6 +2,10 @@
 from ember.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from ember.keras.layers.convolutional import *  # noqa: F401,F403
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401
+from ember.keras.layers.embedding import Embedding  # noqa: F401
+from ember.keras.layers.masking import Masking  # noqa: F401
+from ember.keras.layers.rnn import *  # noqa: F401,F403
+from ember.keras.layers.attention import *  # noqa: F401,F403
 from ember.keras.layers.noise import *  # noqa: F401,F403
 from ember.keras.layers.normalization import *  # noqa: F401,F403
 from ember.keras.layers.pooling import *  # noqa: F401,F403

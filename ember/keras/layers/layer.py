@@ -98,12 +98,14 @@ _CALL_DEPTH = 0      # nesting of Layer.__call__ (the outermost call resets loss
 
 
 def _call_signature(cls):
-    """(accepts training, accepts mask, accepts **kwargs) for ``cls.call``; cached."""
+    """(accepts training, accepts mask, accepts **kwargs, names ``mask``) for ``cls.call``;
+    cached."""
     info = _CALL_ARGS_CACHE.get(cls)
     if info is None:
         params = inspect.signature(cls.call).parameters
         var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
-        info = ("training" in params or var_kw, "mask" in params or var_kw, var_kw)
+        info = ("training" in params or var_kw, "mask" in params or var_kw, var_kw,
+                "mask" in params)
         _CALL_ARGS_CACHE[cls] = info
     return info
 
@@ -403,16 +405,23 @@ class Layer:
             self._maybe_build(inputs)
         if self.input_spec is not None:
             check_input_spec(self, self.input_spec, inputs)
+        accepts_training, accepts_mask, _, names_mask = _CALL_ARGS_CACHE.get(type(self)) or \
+            _call_signature(type(self))
+        previous_mask = input_masks(inputs)
         if kwargs:
-            accepts_training, accepts_mask, _ = _CALL_ARGS_CACHE.get(type(self)) or \
-                _call_signature(type(self))
             if not accepts_training:
                 kwargs.pop("training", None)
             elif "training" in kwargs and kwargs["training"] is None:
                 kwargs.pop("training")
             if not accepts_mask:
                 kwargs.pop("mask", None)
+            elif kwargs.get("mask") is not None:
+                previous_mask = kwargs["mask"]
+        if previous_mask is not None and names_mask and kwargs.get("mask") is None:
+            kwargs["mask"] = previous_mask
         outputs = self.call(inputs, *args, **kwargs)
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            set_output_masks(self, inputs, outputs, previous_mask)
         if self._output_shape_seen is None:
             self._output_shape_seen = ember.nest.map_structure(
                 lambda t: (None,) + tuple(t.shape.as_list()[1:]) if isinstance(t, Tensor) and
@@ -444,6 +453,11 @@ class Layer:
         if isinstance(inputs, (list, tuple, dict)):
             return ember.nest.map_structure(convert, inputs)
         return convert(inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's outputs given its inputs' ``mask``: the input mask
+        itself for layers that support masking, None otherwise."""
+        return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (traced with the layer's own ops)."""
@@ -542,6 +556,33 @@ class Layer:
         return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), self.output)
 
 
+def input_masks(inputs):
+    """The Keras masks carried by ``inputs`` (a tensor or a list of them), or None."""
+    if isinstance(inputs, Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(x, "_keras_mask", None) if isinstance(x, Tensor) else None
+                 for x in inputs]
+        if any(m is not None for m in masks):
+            return masks
+    return None
+
+
+def set_output_masks(layer, inputs, outputs, previous_mask):
+    """Attaches ``layer.compute_mask(inputs, previous_mask)`` to outputs without a mask."""
+    flat = [o for o in ember.nest.flatten(outputs) if isinstance(o, Tensor)]
+    if not flat or all(getattr(o, "_keras_mask", None) is not None for o in flat):
+        return
+    masks = layer.compute_mask(inputs, previous_mask)
+    if masks is None:
+        return
+    masks = ember.nest.flatten(masks) if isinstance(masks, (list, tuple)) else \
+        [masks] * len(flat)
+    for out, m in zip(flat, masks):
+        if m is not None and getattr(out, "_keras_mask", None) is None:
+            out._keras_mask = m
+
+
 def _is_dims(shape):
     return isinstance(shape, (list, tuple)) and all(
         d is None or isinstance(d, (int, np.integer)) for d in shape)
@@ -613,12 +654,12 @@ def call_output_spec(layer, inputs, *args, **kwargs):
     prev_graph, prev_tapes = context.graph, context.tapes
     context.graph, context.tapes = graph, []
     try:
-        placeholders = ember.nest.map_structure(
+        placeholders, args, kwargs = ember.nest.map_structure(
             lambda k: graph.placeholder(k.dtype, k.shape) if isinstance(k, KerasTensor) else k,
-            inputs)
+            (inputs, tuple(args), dict(kwargs)))
         if not layer.built:
             layer._maybe_build(placeholders)
-        accepts_training, accepts_mask, _ = _call_signature(type(layer))
+        accepts_training, accepts_mask, _, _ = _call_signature(type(layer))
         if not accepts_training:
             kwargs.pop("training", None)
         if not accepts_mask:

@@ -8,7 +8,8 @@ from ember.keras import backend, constraints, initializers, regularizers
 from ember.keras.layers.convolutional import shape_text
 from ember.keras.layers.layer import InputSpec, Layer
 
-__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization",
+           "UnitNormalization"]
 
 _MIN_FUSED_EPSILON = 1.001e-5
 _LOW_PRECISION = ("float16", "bfloat16")
@@ -442,4 +443,83 @@ class GroupNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
         })
+        return config
+
+
+def _norm_axes(layer, axis, rank):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = []
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(f"Layer {layer}: axis {a} is out of range for inputs of rank "
+                             f"{rank}")
+        out.append(a % rank)
+    return out
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang & Sennrich 2019):
+    ``x / sqrt(mean(x**2, axis) + epsilon) * scale``, ``scale`` one weight per feature.
+
+    >>> keras.layers.RMSNormalization()(ember.constant([[3.0, 4.0]])).numpy().round(3)
+    array([[0.849, 1.131]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        axes = _norm_axes(self.name, self.axis, len(input_shape))
+        shape = tuple(input_shape[a] for a in axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer {self.name}: the normalized axes must have known sizes, "
+                             f"got input shape {tuple(input_shape)}")
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+        self.built = True
+
+    def call(self, x):
+        rank = x.shape.rank
+        axes = _norm_axes(self.name, self.axis, rank)
+        ms = ember.reduce_mean(ember.square(x), axis=axes, keepdims=True)
+        scale = self.scale
+        if axes != list(range(rank - len(axes), rank)):
+            shape = [x.shape[a] if a in axes else 1 for a in range(rank)]
+            scale = ember.reshape(scale, shape)
+        return x * ember.math.rsqrt(ms + self.epsilon) * ember.cast(scale, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-12)``.
+
+    >>> keras.layers.UnitNormalization()(ember.constant([[3.0, 4.0]])).numpy()
+    array([[0.6, 0.8]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.supports_masking = True
+
+    def call(self, x):
+        axes = _norm_axes(self.name, self.axis, x.shape.rank)
+        sq = ember.reduce_sum(ember.square(x), axis=axes, keepdims=True)
+        return x * ember.math.rsqrt(ember.maximum(sq, ember.cast(1e-12, x.dtype)))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
         return config

@@ -208,11 +208,25 @@ class _GlobalPooling(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Max over the steps axis: (batch, steps, features) -> (batch, features).
+    """Max over the steps axis: (batch, steps, features) -> (batch, features); a ``mask``
+    (batch, steps) excludes masked steps.
 
     >>> GlobalMaxPooling1D()(ember.ones([2, 5, 3])).shape
     TensorShape([2, 3])
     """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        m = ember.expand_dims(ember.cast(mask, "bool"),
+                              1 if self.data_format == "channels_first" else 2)
+        low = ember.fill(ember.shape(inputs), ember.constant(inputs.dtype.min, inputs.dtype))
+        return ember.reduce_max(ember.where(m, inputs, low), self._axes(),
+                                keepdims=self.keepdims)
 
     rank = 1
 

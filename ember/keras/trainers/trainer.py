@@ -422,10 +422,10 @@ def _should_validate(epoch, freq):
 
 def _fit_seed():
     """Shuffling follows ember's seeding: the same global seed shuffles the same way."""
-    from ember.framework.context import context
-    if context.global_seed is None:
+    from ember.framework.context import settings
+    if settings.global_seed is None:
         return None
-    context.seed_counter += 1
-    return [context.global_seed, context.seed_counter, 7]
+    settings.seed_counter += 1
+    return [settings.global_seed, settings.seed_counter, 7]
 
 

@@ -32,6 +32,15 @@ SPECS = {
     "RepeatVector": ({"n": 3}, (2, 5), "float32"),
     "Activation": ({"activation": "tanh"}, (2, 5), "float32"),
     "GroupNormalization": ({"groups": 2}, (2, 4, 4), "float32"),
+    # (kwargs, input shape(s), dtype[, call style]); "states": cell(inputs, [states...])
+    "ConvLSTM3D": ({"filters": 2, "kernel_size": 2}, (2, 2, 3, 3, 3, 1), "float32"),
+    "EinsumDense": ({"equation": "ab,bc->ac", "output_shape": 3, "bias_axes": "c"},
+                    (2, 5), "float32"),
+    "GroupQueryAttention": ({"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
+                            [(2, 4, 5), (2, 3, 5)], "float32", "two"),
+    "LSTMCell": ({"units": 3}, [(2, 5), (2, 3), (2, 3)], "float32", "states"),
+    "StackedRNNCells": ({"cells": [keras.layers.GRUCell(3)]}, [(2, 5), (2, 3)], "float32",
+                        "states"),
 }
 _NOT_LAYERS_TO_CALL = {"Layer", "InputLayer"}
 
@@ -104,8 +113,8 @@ def _candidates(cls):
     """(kwargs, data, call style) to try, most likely first."""
     name = cls.__name__
     if name in SPECS:
-        kwargs, shape, dtype = SPECS[name]
-        yield dict(kwargs), _data(shape, dtype), "one"
+        kwargs, shape, dtype, *style = SPECS[name]
+        yield dict(kwargs), _data(shape, dtype), style[0] if style else "one"
         return
     if _required_kwargs(cls) is None:
         return
@@ -119,6 +128,8 @@ def _candidates(cls):
 
 
 def _call(layer, data, style):
+    if style == "states":      # a recurrent cell: (inputs, states)
+        return layer(ember.constant(data[0]), [ember.constant(d) for d in data[1:]])
     if style == "two":
         return layer(ember.constant(data[0]), ember.constant(data[1]))
     if isinstance(data, list):
@@ -178,7 +189,10 @@ def test_layer_config_round_trip(cls):
 def test_layer_keras_file_round_trip(cls, tmp_path):
     pytest.importorskip("h5py")
     layer, kwargs, data, style, out = _build(cls)
-    if style == "two":
+    if style == "states":
+        inputs = [keras.Input(shape=d.shape[1:], dtype=str(d.dtype)) for d in data]
+        outputs = cls.from_config(layer.get_config())(inputs[0], inputs[1:])
+    elif style == "two":
         inputs = [keras.Input(shape=d.shape[1:], dtype=str(d.dtype)) for d in data]
         outputs = cls.from_config(layer.get_config())(inputs[0], inputs[1])
     elif isinstance(data, list):

@@ -1,0 +1,681 @@
+"""Whole-sequence recurrent ops: LSTM, GRU (both reset_after variants) and simple RNN.
+
+``RNNSequence`` runs a recurrent layer over all time steps in one kernel: the inputs of
+every step are projected with one matrix product, then a loop over time does one
+(batch x units) @ (units x gates) product and the gates' elementwise work per step, in
+place in buffers made once. It saves what the backward pass needs (activated gates, the
+states of every step), and its gradient ``RNNSequenceGrad`` runs backpropagation through
+time in one kernel, the weight gradients being one product over all steps at the end.
+
+Layout and semantics follow Keras exactly:
+- weights ``kernel (input_dim, G)``, ``recurrent_kernel (units, G)`` with gates in Keras's
+  order (LSTM i, f, c, o; GRU z, r, h), bias ``(G,)`` (GRU ``reset_after``: ``(2, G)``,
+  input bias then recurrent bias);
+- a mask ``(batch, time)``: at a masked step states are carried over and the output is
+  the previous step's output (zeros with ``zero_output``); the first "previous output"
+  is zeros;
+- ``go_backwards`` processes the steps last to first and returns outputs in that order;
+- an optional recurrent-dropout mask ``(batch, units)`` multiplies the previous h before
+  its product with the recurrent kernel (Keras's one mask for all gates).
+
+Inputs: ``x, h0, [c0 (lstm)], kernel, recurrent_kernel, bias, [mask], [rmask]``.
+Outputs: ``sequence (batch, time, units), last output, h_T, [c_T]`` and saved arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework.errors import InvalidArgumentError
+from ember.framework.op import Op
+from ember.engine.dispatch import execute
+from ember.runtime import parallel
+from ember.framework.tensor_shape import TensorShape
+from ember.ops._base import tensor
+
+__all__ = ["rnn_sequence", "FUSED_ACTIVATIONS", "CELLS"]
+
+CELLS = ("lstm", "gru", "gru_v1", "simple")
+FUSED_ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
+_GATES = {"lstm": 4, "gru": 3, "gru_v1": 3, "simple": 1}
+
+
+# ------------------------------------------------------------------ activations ---
+
+def _activate(name, a):
+    """``a = name(a)`` in place."""
+    if name == "tanh":
+        np.tanh(a, out=a)
+    elif name == "sigmoid":     # 1 / (1 + exp(-a)) = (tanh(a / 2) + 1) / 2
+        a *= 0.5
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+    elif name == "relu":
+        np.maximum(a, 0, out=a)
+    elif name == "hard_sigmoid":    # Keras 3: relu6(x + 3) / 6
+        a += 3.0
+        np.clip(a, 0.0, 6.0, out=a)
+        a *= 1.0 / 6.0
+
+
+def _derivative(name, y, out):
+    """``out = name'(z)`` from the activation's output ``y = name(z)``."""
+    if name == "tanh":
+        np.multiply(y, y, out=out)
+        np.subtract(1, out, out=out)
+    elif name == "sigmoid":
+        np.subtract(1, y, out=out)
+        out *= y
+    elif name == "relu":
+        np.greater(y, 0, out=out)
+    elif name == "hard_sigmoid":
+        np.greater(y, 0, out=out)
+        out *= (y < 1)
+        out *= 1.0 / 6.0
+    else:
+        out.fill(1)
+    return out
+
+
+def _lstm_gate_scale(units, dtype):
+    """Column scale for the default LSTM gates: sigmoid(z) = s*tanh(s*z) + (1 - s) with
+    s = 1/2, and tanh with s = 1, so one tanh covers all four gates."""
+    s = np.full(4 * units, 0.5, dtype)
+    s[2 * units:3 * units] = 1
+    return s, (1 - s).astype(dtype)
+
+
+def _gate_prescale(attrs, units, dtype):
+    """The scale folded into the weights (so into every pre-activation) for the default
+    LSTM gates, else None."""
+    if attrs["cell"] == "lstm" and attrs["activation"] == "tanh" and \
+            attrs["recurrent_activation"] == "sigmoid":
+        return _lstm_gate_scale(units, dtype)[0]
+    return None
+
+
+# ------------------------------------------------------------ large products ---
+
+_SPLIT_MACS = 1 << 25      # products this large are shared out across ember's threads
+
+
+def _matmul(a, b):
+    """``a @ b`` for the whole-sequence products; a large one runs as one product per
+    thread (rows of ``a``, or columns of ``b`` when ``a`` has few rows), each on a
+    single-threaded BLAS, like ember's other threaded kernels."""
+    m, k = a.shape
+    n = b.shape[1]
+    threads = parallel.num_threads()
+    if threads < 2 or m * k * n < _SPLIT_MACS:
+        with parallel.single_threaded_blas():
+            return np.matmul(a, b)
+    out = np.empty((m, n), np.result_type(a, b))
+    by_rows = m >= n
+    edges = np.linspace(0, m if by_rows else n, threads + 1).astype(int)
+
+    def part(i):
+        lo, hi = edges[i], edges[i + 1]
+        if by_rows:
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+        else:
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+    parallel.map_items(part, threads, blas=True)
+    return out
+
+
+# -------------------------------------------------------------------- the op ---
+
+def _layout(attrs):
+    """Positions of the op's inputs for these attributes."""
+    lstm = attrs["cell"] == "lstm"
+    pos = {"x": 0, "h0": 1}
+    i = 2
+    if lstm:
+        pos["c0"] = i
+        i += 1
+    pos["W"], pos["R"], pos["b"] = i, i + 1, i + 2
+    i += 3
+    if attrs["masked"]:
+        pos["mask"] = i
+        i += 1
+    if attrs["rdrop"]:
+        pos["rmask"] = i
+        i += 1
+    return pos, i
+
+
+def _bias_shape(cell, units):
+    g = _GATES[cell] * units
+    return (2, g) if cell == "gru" else (g,)
+
+
+class _RNNSequence(Op):
+    name = "RNNSequence"
+
+    def output_count(self, attrs):
+        return 8 if attrs["cell"] == "lstm" else 6
+
+    def infer(self, inputs, cell, activation, recurrent_activation, go_backwards, masked,
+              rdrop, zero_output):
+        pos, n = _layout(locals())
+        if len(inputs) != n:
+            raise InvalidArgumentError(f"RNNSequence({cell}) takes {n} inputs, got "
+                                       f"{len(inputs)} [Op:RNNSequence]")
+        x, R = inputs[pos["x"]], inputs[pos["R"]]
+        dt = x.dtype
+        if x.shape.rank is not None and x.shape.rank != 3:
+            raise InvalidArgumentError(f"RNNSequence: inputs must be (batch, time, features), "
+                                       f"got shape {x.shape} [Op:RNNSequence]")
+        b, t = (x.shape.as_list()[:2] if x.shape.rank is not None else (None, None))
+        u = R.shape.as_list()[0] if R.shape.rank is not None else None
+        g = None if u is None else _GATES[cell] * u
+        seq = TensorShape([b, t, u])
+        vec = TensorShape([b, u])
+        steps1 = None if t is None else t + 1
+        outs = [(seq, dt), (vec, dt), (vec, dt)]
+        if cell == "lstm":
+            outs += [(vec, dt), (TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
+                     (TensorShape([steps1, b, u]), dt), (TensorShape([t, b, u]), dt)]
+        elif cell == "simple":
+            outs += [(TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
+                     (TensorShape([0]), dt)]
+        else:
+            outs += [(TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
+                     (TensorShape([t, b, u]), dt)]
+        return outs
+
+    def kernel(self, xp, *arrays, **attrs):
+        with parallel.single_threaded_blas():    # small products, one after another
+            return self._forward(arrays, attrs)
+
+    def _forward(self, arrays, attrs):
+        pos, _ = _layout(attrs)
+        x = arrays[pos["x"]]
+        W, R, bias = arrays[pos["W"]], arrays[pos["R"]], arrays[pos["b"]]
+        cell = attrs["cell"]
+        dt = x.dtype
+        B, T, _ = x.shape
+        U = R.shape[0]
+        G = _GATES[cell] * U
+        xt = _time_major(x, attrs["go_backwards"])
+        scale = _gate_prescale(attrs, U, dt)
+        if scale is not None:      # the gates' pre-activations come out scaled
+            W, R, bias = W * scale, R * scale, bias * scale
+        A = _matmul(xt.reshape(T * B, -1), W).reshape(T, B, G)
+        A += bias[0] if cell == "gru" else bias
+        Hs = np.empty((T + 1, B, U), dt)
+        Hs[0] = arrays[pos["h0"]]
+        Cs = None
+        if cell == "lstm":
+            Cs = np.empty((T + 1, B, U), dt)
+            Cs[0] = arrays[pos["c0"]]
+        M = _time_mask(arrays[pos["mask"]], attrs["go_backwards"]) if attrs["masked"] else None
+        rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
+        O = np.empty((T, B, U), dt) if M is not None else None
+        step = _STEPS[cell](A, Hs, Cs, R, bias, rm, attrs)
+        hp = np.empty((B, U), dt)
+        cp = np.empty((B, U), dt) if cell == "lstm" else None
+        parallel.park_spinning_workers()
+        zeros = np.zeros((B, U), dt)
+        for k in range(T):
+            if M is None:
+                step(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
+                continue
+            step(k, hp, cp)
+            m = M[k]
+            np.copyto(O[k], hp)
+            if attrs["zero_output"]:
+                np.copyto(O[k], zeros, where=~m)
+            else:
+                np.copyto(O[k], O[k - 1] if k else zeros, where=~m)
+            np.copyto(Hs[k + 1], Hs[k])
+            np.copyto(Hs[k + 1], hp, where=m)
+            if Cs is not None:
+                np.copyto(Cs[k + 1], Cs[k])
+                np.copyto(Cs[k + 1], cp, where=m)
+        outs_t = O if O is not None else Hs[1:]
+        seq = np.ascontiguousarray(outs_t.transpose(1, 0, 2))
+        last = outs_t[T - 1].copy() if T else zeros
+        result = [seq, last, Hs[T].copy()]
+        if cell == "lstm":
+            result += [Cs[T].copy(), A, Hs, Cs, step.saved]
+        else:
+            result += [A, Hs, step.saved]
+        return tuple(result)
+
+    def grad(self, call, *grads):
+        attrs = call.attrs
+        pos, n = _layout(attrs)
+        lstm = attrs["cell"] == "lstm"
+        dseq, dlast, dh = grads[0], grads[1], grads[2]
+        dc = grads[3] if lstm else None
+        given = [g for g in (dseq, dlast, dh, dc) if g is not None]
+        flags = {"has_dseq": dseq is not None, "has_dlast": dlast is not None,
+                 "has_dh": dh is not None, "has_dc": dc is not None}
+        inp = call.inputs
+        extra = [inp[pos["x"]], inp[pos["W"]], inp[pos["R"]]]
+        if attrs["masked"]:
+            extra.append(inp[pos["mask"]])
+        if attrs["rdrop"]:
+            extra.append(inp[pos["rmask"]])
+        saved = list(call.outputs[4:] if lstm else call.outputs[3:])
+        out = execute(RNN_SEQUENCE_GRAD, given + extra + saved, dict(attrs, **flags))
+        result = [None] * n
+        result[pos["x"]], result[pos["h0"]] = out[0], out[1]
+        i = 2
+        if lstm:
+            result[pos["c0"]] = out[2]
+            i = 3
+        result[pos["W"]], result[pos["R"]], result[pos["b"]] = out[i], out[i + 1], out[i + 2]
+        return result
+
+    grad_accepts_none = True
+
+
+def _time_major(x, backwards):
+    xt = x.transpose(1, 0, 2)
+    if backwards:
+        xt = xt[::-1]
+    return np.ascontiguousarray(xt)
+
+
+def _time_mask(mask, backwards):
+    m = mask.astype(bool, copy=False).T
+    if backwards:
+        m = m[::-1]
+    return np.ascontiguousarray(m)[:, :, None]
+
+
+# ------------------------------------------------------------- forward steps ---
+
+class _LSTMStep:
+    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+        T, B, G = A.shape
+        U = G // 4
+        self.A, self.Hs, self.Cs, self.R, self.rm, self.U = A, Hs, Cs, R, rm, U
+        self.tmp = np.empty((B, G), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+        self.hr = np.empty((B, U), A.dtype) if rm is not None else None
+        self.saved = np.empty((T, B, U), A.dtype)    # tanh of the new cell state
+        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+        self.fast = self.act == "tanh" and self.ract == "sigmoid"
+        if self.fast:
+            self.s, self.s1 = _lstm_gate_scale(U, A.dtype)
+
+    def __call__(self, k, h_out, c_out):
+        U, z, tu = self.U, self.A[k], self.tu
+        h = self.Hs[k]
+        if self.rm is not None:
+            h = np.multiply(h, self.rm, out=self.hr)
+        np.matmul(h, self.R, out=self.tmp)
+        z += self.tmp
+        if self.fast:          # z already holds s * pre-activation (_gate_prescale)
+            np.tanh(z, out=z)
+            z *= self.s
+            z += self.s1
+        else:
+            _activate(self.ract, z[:, :2 * U])
+            _activate(self.act, z[:, 2 * U:3 * U])
+            _activate(self.ract, z[:, 3 * U:])
+        np.multiply(z[:, U:2 * U], self.Cs[k], out=c_out)
+        np.multiply(z[:, :U], z[:, 2 * U:3 * U], out=tu)
+        c_out += tu
+        tc = self.saved[k]
+        if self.act == "tanh":
+            np.tanh(c_out, out=tc)
+        else:
+            np.copyto(tc, c_out)
+            _activate(self.act, tc)
+        np.multiply(z[:, 3 * U:], tc, out=h_out)
+
+
+class _GRUStep:
+    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+        T, B, G = A.shape
+        U = G // 3
+        self.A, self.Hs, self.R, self.rm, self.U = A, Hs, R, rm, U
+        self.after = attrs["cell"] == "gru"
+        self.rbias = bias[1] if self.after else None
+        self.R_zr = np.ascontiguousarray(R[:, :2 * U])
+        self.R_h = np.ascontiguousarray(R[:, 2 * U:])
+        self.tmp = np.empty((B, G if self.after else 2 * U), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+        self.hr = np.empty((B, U), A.dtype) if rm is not None else None
+        self.saved = np.empty((T, B, U), A.dtype)    # recurrent part of the candidate
+        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+
+    def __call__(self, k, h_out, c_out):
+        U, z, tu, tmp = self.U, self.A[k], self.tu, self.tmp
+        h = self.Hs[k]
+        hr = h if self.rm is None else np.multiply(h, self.rm, out=self.hr)
+        rh = self.saved[k]
+        if self.after:
+            np.matmul(hr, self.R, out=tmp)
+            tmp += self.rbias
+            z[:, :2 * U] += tmp[:, :2 * U]
+            _activate(self.ract, z[:, :2 * U])
+            np.copyto(rh, tmp[:, 2 * U:])
+            np.multiply(z[:, U:2 * U], rh, out=tu)
+        else:
+            np.matmul(hr, self.R_zr, out=tmp)
+            z[:, :2 * U] += tmp
+            _activate(self.ract, z[:, :2 * U])
+            np.multiply(z[:, U:2 * U], hr, out=rh)
+            np.matmul(rh, self.R_h, out=tu)
+        hh = z[:, 2 * U:]
+        hh += tu
+        _activate(self.act, hh)
+        # h' = hh + z * (h - hh)
+        np.subtract(h, hh, out=h_out)
+        h_out *= z[:, :U]
+        h_out += hh
+
+
+class _SimpleStep:
+    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+        T, B, U = A.shape
+        self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
+        self.tmp = np.empty((B, U), A.dtype)
+        self.hr = np.empty((B, U), A.dtype) if rm is not None else None
+        self.saved = np.empty((0,), A.dtype)
+        self.act = attrs["activation"]
+
+    def __call__(self, k, h_out, c_out):
+        z = self.A[k]
+        h = self.Hs[k]
+        if self.rm is not None:
+            h = np.multiply(h, self.rm, out=self.hr)
+        np.matmul(h, self.R, out=self.tmp)
+        z += self.tmp
+        _activate(self.act, z)
+        np.copyto(h_out, z)
+
+
+_STEPS = {"lstm": _LSTMStep, "gru": _GRUStep, "gru_v1": _GRUStep, "simple": _SimpleStep}
+
+RNN_SEQUENCE = _RNNSequence()
+
+
+# ------------------------------------------------------------------ the gradient ---
+
+def _grad_layout(attrs):
+    pos = {}
+    i = 0
+    for key in ("dseq", "dlast", "dh", "dc"):
+        if attrs["has_" + key]:
+            pos[key] = i
+            i += 1
+    for key in ("x", "W", "R"):
+        pos[key] = i
+        i += 1
+    if attrs["masked"]:
+        pos["mask"] = i
+        i += 1
+    if attrs["rdrop"]:
+        pos["rmask"] = i
+        i += 1
+    names = ("A", "Hs", "Cs", "saved") if attrs["cell"] == "lstm" else ("A", "Hs", "saved")
+    for key in names:
+        pos[key] = i
+        i += 1
+    return pos
+
+
+class _RNNSequenceGrad(Op):
+    name = "RNNSequenceGrad"
+
+    def output_count(self, attrs):
+        return 6 if attrs["cell"] == "lstm" else 5
+
+    def infer(self, inputs, **attrs):
+        pos = _grad_layout(attrs)
+        x, W, R = inputs[pos["x"]], inputs[pos["W"]], inputs[pos["R"]]
+        dt = x.dtype
+        b = x.shape.as_list()[0] if x.shape.rank is not None else None
+        u = R.shape.as_list()[0] if R.shape.rank is not None else None
+        bias = TensorShape(_bias_shape(attrs["cell"], u)) if u is not None else \
+            TensorShape(None)
+        outs = [(x.shape, dt), (TensorShape([b, u]), dt)]
+        if attrs["cell"] == "lstm":
+            outs.append((TensorShape([b, u]), dt))
+        return outs + [(W.shape, dt), (R.shape, dt), (bias, dt)]
+
+    def kernel(self, xp, *arrays, **attrs):
+        with parallel.single_threaded_blas():
+            return self._backward(arrays, attrs)
+
+    def _backward(self, arrays, attrs):
+        pos = _grad_layout(attrs)
+        get = lambda k: arrays[pos[k]] if k in pos else None   # noqa: E731
+        x, W, R, A, Hs = get("x"), get("W"), get("R"), get("A"), get("Hs")
+        cell = attrs["cell"]
+        dt = x.dtype
+        B, T, _ = x.shape
+        U = R.shape[0]
+        G = A.shape[2]
+        back = attrs["go_backwards"]
+        dS = get("dseq")
+        dS = dS.transpose(1, 0, 2) if dS is not None else None
+        dlast = get("dlast")
+        dh = np.zeros((B, U), dt) if get("dh") is None else get("dh").astype(dt, copy=True)
+        dc = None
+        if cell == "lstm":
+            dc = np.zeros((B, U), dt) if get("dc") is None else get("dc").astype(dt, copy=True)
+        M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
+        rm = get("rmask")
+        bstep = _BACK[cell](A, Hs, get("Cs"), get("saved"), R, rm, attrs)
+        parallel.park_spinning_workers()
+        go = np.empty((B, U), dt)
+        carry = np.zeros((B, U), dt) if M is not None and not attrs["zero_output"] else None
+        dhp = np.empty((B, U), dt)
+        dcp = np.empty((B, U), dt) if dc is not None else None
+        keep = np.empty((B, U), dt)
+        for k in range(T - 1, -1, -1):
+            parts = [p for p in (dS[k] if dS is not None else None,
+                                 dlast if k == T - 1 else None, carry) if p is not None]
+            if parts:           # the gradient reaching this step's output
+                np.copyto(go, parts[0])
+                for p in parts[1:]:
+                    go += p
+                np.add(dh, go, out=dhp)
+            else:
+                go.fill(0)
+                np.copyto(dhp, dh)
+            if M is None:
+                dh, dc = bstep(k, dhp, dc)
+                continue
+            m = M[k]
+            dhp *= m
+            np.subtract(1, m, out=keep[:, :1])
+            inv = keep[:, :1]
+            if carry is not None:
+                np.multiply(go, inv, out=carry)
+            dh_keep = dh * inv
+            if dc is not None:
+                np.multiply(dc, m, out=dcp)
+                dc_keep = dc * inv
+            dh_prev, dc_prev = bstep(k, dhp, dcp)
+            dh = dh_prev + dh_keep
+            if dc is not None:
+                dc = dc_prev + dc_keep
+        dZx = bstep.dZx.reshape(T * B, G)
+        xt = _time_major(x, back).reshape(T * B, -1)
+        dW = _matmul(xt.T, dZx)
+        dx = _matmul(dZx, np.ascontiguousarray(W.T)).reshape(T, B, -1)
+        if back:
+            dx = dx[::-1]
+        dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
+        dR, db = bstep.weight_grads(T, B)
+        out = [dx, dh]
+        if cell == "lstm":
+            out.append(dc)
+        return tuple(out + [dW, dR, db])
+
+
+class _Back:
+    """Shared parts of the backward steps: the product back through the recurrent
+    kernel and the weight gradients over all steps at once."""
+
+    def recurrent(self, dz):
+        dh = np.matmul(dz, self.RT)
+        if self.rm is not None:
+            dh *= self.rm
+        return dh
+
+    def previous_states(self, T, B):
+        H = self.Hs[:-1]
+        if self.rm is not None:
+            H = H * self.rm
+        return H.reshape(T * B, -1)
+
+    def weight_grads(self, T, B):
+        dZ = self.dZx.reshape(T * B, -1)
+        return _matmul(self.previous_states(T, B).T, dZ), dZ.sum(0)
+
+
+class _LSTMBack(_Back):
+    def __init__(self, A, Hs, Cs, TC, R, rm, attrs):
+        T, B, G = A.shape
+        U = G // 4
+        self.A, self.Hs, self.Cs, self.TC, self.rm, self.U = A, Hs, Cs, TC, rm, U
+        self.RT = np.ascontiguousarray(R.T)
+        self.dZx = np.empty((T, B, G), A.dtype)
+        self.d = np.empty((B, G), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+        self.fast = self.act == "tanh" and self.ract == "sigmoid"
+
+    def __call__(self, k, dhp, dc):
+        U, a, dz, tu, d = self.U, self.A[k], self.dZx[k], self.tu, self.d
+        i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+        tc = self.TC[k]
+        np.multiply(dhp, tc, out=dz[:, 3 * U:])               # d o
+        _derivative(self.act, tc, tu)
+        tu *= o
+        tu *= dhp
+        dcp = dc + tu                                          # d c'
+        np.multiply(dcp, g, out=dz[:, :U])                     # d i
+        np.multiply(dcp, self.Cs[k], out=dz[:, U:2 * U])      # d f
+        np.multiply(dcp, i, out=dz[:, 2 * U:3 * U])            # d g
+        if self.fast:
+            _derivative("sigmoid", a, d)
+            _derivative("tanh", g, d[:, 2 * U:3 * U])
+        else:
+            _derivative(self.ract, a[:, :2 * U], d[:, :2 * U])
+            _derivative(self.act, g, d[:, 2 * U:3 * U])
+            _derivative(self.ract, o, d[:, 3 * U:])
+        dz *= d
+        dcp *= f
+        return self.recurrent(dz), dcp
+
+
+
+class _GRUBack(_Back):
+    def __init__(self, A, Hs, Cs, RH, R, rm, attrs):
+        T, B, G = A.shape
+        U = G // 3
+        self.A, self.Hs, self.RH, self.R, self.rm, self.U = A, Hs, RH, R, rm, U
+        self.after = attrs["cell"] == "gru"
+        self.dZx = np.empty((T, B, G), A.dtype)
+        self.dZr = np.empty((T, B, G), A.dtype) if self.after else None
+        self.RT = np.ascontiguousarray(R.T)
+        self.RT_zr = np.ascontiguousarray(R[:, :2 * U].T)
+        self.RT_h = np.ascontiguousarray(R[:, 2 * U:].T)
+        self.d = np.empty((B, G), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+
+    def __call__(self, k, dhp, dc):
+        U, a, dz, tu, d = self.U, self.A[k], self.dZx[k], self.tu, self.d
+        z, r, hh = a[:, :U], a[:, U:2 * U], a[:, 2 * U:]
+        h = self.Hs[k]
+        rh = self.RH[k]
+        _derivative(self.ract, a[:, :2 * U], d[:, :2 * U])
+        _derivative(self.act, hh, d[:, 2 * U:])
+        np.subtract(h, hh, out=dz[:, :U])
+        dz[:, :U] *= dhp
+        dz[:, :U] *= d[:, :U]                                  # d pre-z
+        np.subtract(1, z, out=dz[:, 2 * U:])
+        dz[:, 2 * U:] *= dhp
+        dz[:, 2 * U:] *= d[:, 2 * U:]                          # d pre-hh
+        dh_direct = dhp * z
+        if self.after:
+            np.multiply(dz[:, 2 * U:], rh, out=dz[:, U:2 * U])
+            dz[:, U:2 * U] *= d[:, U:2 * U]                   # d pre-r
+            dr = self.dZr[k]
+            np.copyto(dr[:, :2 * U], dz[:, :2 * U])
+            np.multiply(dz[:, 2 * U:], r, out=dr[:, 2 * U:])
+            dhr = np.matmul(dr, self.RT)
+        else:
+            drh = np.matmul(dz[:, 2 * U:], self.RT_h)          # d (r * h_r)
+            hr = self.Hs[k] if self.rm is None else self.Hs[k] * self.rm
+            np.multiply(drh, hr, out=dz[:, U:2 * U])
+            dz[:, U:2 * U] *= d[:, U:2 * U]
+            dhr = np.matmul(dz[:, :2 * U], self.RT_zr)
+            drh *= r
+            dhr += drh
+        if self.rm is not None:
+            dhr *= self.rm
+        dhr += dh_direct
+        return dhr, None
+
+    def weight_grads(self, T, B):
+        U = self.U
+        H = self.previous_states(T, B)
+        dZ = self.dZx.reshape(T * B, -1)
+        if self.after:
+            dZr = self.dZr.reshape(T * B, -1)
+            return _matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
+        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
+                             _matmul(self.RH.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
+        return dR, dZ.sum(0)
+
+
+class _SimpleBack(_Back):
+    def __init__(self, A, Hs, Cs, saved, R, rm, attrs):
+        T, B, U = A.shape
+        self.A, self.Hs, self.rm = A, Hs, rm
+        self.RT = np.ascontiguousarray(R.T)
+        self.dZx = np.empty((T, B, U), A.dtype)
+        self.act = attrs["activation"]
+
+    def __call__(self, k, dhp, dc):
+        dz = self.dZx[k]
+        _derivative(self.act, self.A[k], dz)
+        dz *= dhp
+        return self.recurrent(dz), None
+
+
+
+_BACK = {"lstm": _LSTMBack, "gru": _GRUBack, "gru_v1": _GRUBack, "simple": _SimpleBack}
+
+RNN_SEQUENCE_GRAD = _RNNSequenceGrad()
+
+
+def rnn_sequence(cell, x, states, kernel, recurrent_kernel, bias, mask=None,
+                 recurrent_mask=None, activation="tanh", recurrent_activation="sigmoid",
+                 go_backwards=False, zero_output=False):
+    """Runs a whole recurrent layer over ``x`` (batch, time, features) in one op.
+
+    ``cell`` is "lstm", "gru" (reset_after=True), "gru_v1" (reset_after=False) or
+    "simple"; ``states`` is ``[h0]`` or, for LSTM, ``[h0, c0]``. Returns
+    ``(sequence, last_output, final_states)``.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"rnn_sequence: cell must be one of {CELLS}, got {cell!r}")
+    for name in (activation, recurrent_activation):
+        if name not in FUSED_ACTIVATIONS:
+            raise ValueError(f"rnn_sequence: activation {name!r} is not one of "
+                             f"{FUSED_ACTIVATIONS}")
+    inputs = [x] + list(states) + [kernel, recurrent_kernel, bias]
+    if mask is not None:
+        inputs.append(mask)
+    if recurrent_mask is not None:
+        inputs.append(recurrent_mask)
+    attrs = {"cell": cell, "activation": activation,
+             "recurrent_activation": recurrent_activation,
+             "go_backwards": bool(go_backwards), "masked": mask is not None,
+             "rdrop": recurrent_mask is not None, "zero_output": bool(zero_output)}
+    out = execute(RNN_SEQUENCE, [tensor(t) for t in inputs], attrs)
+    n_states = 2 if cell == "lstm" else 1
+    return out[0], out[1], list(out[2:2 + n_states])

@@ -49,8 +49,9 @@ class SeedGenerator:
 
 
 def _global_seed_source():
-    from ember.framework.context import context
-    seed = getattr(context, "global_seed", None)
+    """ember's global seed (``ember.random.set_seed``), kept in the process-wide settings."""
+    from ember.framework.context import settings
+    seed = settings.global_seed
     return None if seed is None else int(seed)
 
 

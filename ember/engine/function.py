@@ -24,6 +24,9 @@ __all__ = ["function", "Function", "ConcreteFunction", "TensorSpec"]
 # Set by ember.autograph: fn -> the converted function to trace (AutoGraph).
 autograph_hook = None
 
+# Callables told of every ConcreteFunction about to run (tf.summary.trace_on appends one).
+call_observers = []
+
 
 class TensorSpec:
     """Describes a tensor argument: shape (``None`` for unknown dims), dtype and name.
@@ -329,7 +332,8 @@ class Function:
             return self._traced_function()(*args, **kwargs)
         if settings.run_functions_eagerly:
             return self._python_function(*args, **kwargs)
-        if not kwargs and self._input_signature is None and not st.tapes:
+        if not kwargs and self._input_signature is None and not st.tapes and \
+                not call_observers:
             fast = self._fast_lookup(args)
             if fast is not None:
                 # the cache key holds these exact shapes and dtypes: no checks needed
@@ -337,6 +341,8 @@ class Function:
                 outs = concrete._compiled().run([t._value for t in tensors])
                 return concrete._pack([EagerTensor(a) for a in outs])
         concrete, tensors = self._lookup(args, kwargs)
+        for observe in call_observers:
+            observe(concrete)
         return concrete._call_flat(tensors)
 
     def get_concrete_function(self, *args, **kwargs):

@@ -1,7 +1,6 @@
 """Image ops: resize, depth_to_space, space_to_depth, extract_patches."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -41,32 +40,119 @@ class ResizeMethod:
 
 # --------------------------------------------------------------------------- resize ---
 
+_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
+            "mitchellcubic")
+
 def _nearest_index(n_in, n_out):
-    scale = n_in / n_out
+    scale = np.float32(n_in) / np.float32(n_out)
     return np.minimum(np.floor((np.arange(n_out) + 0.5) * scale).astype(np.int64), n_in - 1)
 
 
-def _resize_matrix(n_in, n_out, method, antialias):
-    """(n_out, n_in) float64 matrix of one axis's interpolation weights (half-pixel)."""
+def _keys_table(a=-0.5, size=1024):
+    """The sampled Keys cubic coefficients TensorFlow's bicubic resize reads (1/1024 steps)."""
+    x = np.arange(size + 1, dtype=np.float64) / size
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    t = x + 1
+    far = ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+    return near.astype(np.float32).astype(np.float64), far.astype(np.float32).astype(np.float64)
+
+
+def _bicubic_matrix(n_in, n_out):
+    scale = np.float32(n_in) / np.float32(n_out)
+    src = (np.arange(n_out) + 0.5) * scale - 0.5
+    loc = np.floor(src).astype(np.int64)
+    offset = np.rint((src - loc) * 1024).astype(np.int64)
+    near, far = _keys_table()
+    w = np.stack([far[offset], near[offset], near[1024 - offset], far[1024 - offset]], 1)
+    idx = loc[:, None] + np.arange(-1, 3)[None, :]
+    w = np.where((idx >= 0) & (idx < n_in), w, 0.0)
+    w = w / w.sum(axis=1, keepdims=True)
     m = np.zeros((n_out, n_in))
-    if method == "nearest":
-        m[np.arange(n_out), _nearest_index(n_in, n_out)] = 1.0
-        return m
-    scale = n_in / n_out
-    if antialias and scale > 1.0:
-        centers = (np.arange(n_out) + 0.5) * scale
-        dist = (np.arange(n_in)[None, :] + 0.5 - centers[:, None]) / scale
-        m = np.maximum(1.0 - np.abs(dist), 0.0)
-        return m / m.sum(axis=1, keepdims=True)
+    np.add.at(m, (np.repeat(np.arange(n_out), 4), np.clip(idx, 0, n_in - 1).ravel()), w.ravel())
+    return m
+
+
+def _area_matrix(n_in, n_out):
+    scale = float(np.float32(n_in) / np.float32(n_out))
+    starts = np.arange(n_out) * scale
+    ends = starts + scale
+    j = np.arange(n_in)[None, :]
+    cover = np.minimum(j + 1, ends[:, None]) - np.maximum(j, starts[:, None])
+    return np.maximum(cover, 0.0) / scale
+
+
+def _lanczos(radius):
+    def f(x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius) / (np.pi * np.pi * x * x)
+        return np.where(x > radius, 0.0, np.where(x <= 1e-3, 1.0, v))
+    return f, float(radius)
+
+
+def _cubic(b, c):
+    def f(x):
+        inner = ((12 - 9 * b - 6 * c) * x ** 3 + (-18 + 12 * b + 6 * c) * x ** 2 + 6 - 2 * b) / 6
+        outer = ((-b - 6 * c) * x ** 3 + (6 * b + 30 * c) * x ** 2 + (-12 * b - 48 * c) * x
+                 + 8 * b + 24 * c) / 6
+        return np.where(x >= 2, 0.0, np.where(x >= 1, outer, inner))
+    return f, 2.0
+
+
+_KERNELS = {
+    "lanczos3": _lanczos(3), "lanczos5": _lanczos(5),
+    "gaussian": (lambda x: np.where(x < 1.5, np.exp(-2.0 * x * x), 0.0), 1.5),
+    "mitchellcubic": _cubic(1 / 3, 1 / 3),
+    "keyscubic": _cubic(0.0, 0.5),
+    "triangle": (lambda x: np.maximum(1.0 - x, 0.0), 1.0),
+}
+
+
+def _kernel_matrix(n_in, n_out, kernel, antialias):
+    """Scale-and-translate weights: the kernel centred on each output's sample point,
+    widened by the scale when downsampling with ``antialias``, taps outside the image
+    dropped and the rest renormalised (as TensorFlow's ScaleAndTranslate)."""
+    fn, radius = _KERNELS[kernel]
+    inv_scale = float(np.float32(1.0) / (np.float32(n_out) / np.float32(n_in)))
+    kscale = max(inv_scale, 1.0) if antialias else 1.0
+    sample = (np.arange(n_out) + 0.5) * inv_scale
+    src = np.arange(n_in)[None, :]
+    start = np.clip(np.ceil(sample - radius * kscale - 0.5), 0, n_in - 1)[:, None]
+    stop = np.clip(np.floor(sample + radius * kscale - 0.5), 0, n_in - 1)[:, None] + 1
+    w = fn(np.abs((src + 0.5 - sample[:, None]) / kscale))
+    w = np.where((src >= start) & (src < stop), w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    return np.where(np.abs(total) >= 1000 * np.finfo(np.float32).eps,
+                    w / np.where(total == 0, 1.0, total), w)
+
+
+def _bilinear_matrix(n_in, n_out):
+    scale = np.float32(n_in) / np.float32(n_out)
     src = (np.arange(n_out) + 0.5) * scale - 0.5
     lower = np.floor(src)
     frac = src - lower
     lo = np.clip(lower.astype(np.int64), 0, n_in - 1)
     hi = np.clip(lower.astype(np.int64) + 1, 0, n_in - 1)
+    m = np.zeros((n_out, n_in))
     rows = np.arange(n_out)
     np.add.at(m, (rows, lo), 1.0 - frac)
     np.add.at(m, (rows, hi), frac)
     return m
+
+
+def _resize_matrix(n_in, n_out, method, antialias):
+    """(n_out, n_in) float64 matrix of one axis's interpolation weights (half-pixel)."""
+    if method == "nearest":
+        m = np.zeros((n_out, n_in))
+        m[np.arange(n_out), _nearest_index(n_in, n_out)] = 1.0
+        return m
+    if method == "area":
+        return _area_matrix(n_in, n_out)
+    if method == "bilinear" and not antialias:
+        return _bilinear_matrix(n_in, n_out)
+    if method == "bicubic" and not antialias:
+        return _bicubic_matrix(n_in, n_out)
+    kernel = {"bilinear": "triangle", "bicubic": "keyscubic"}.get(method, method)
+    return _kernel_matrix(n_in, n_out, kernel, antialias)
 
 
 def _apply(x, mh, mw):
@@ -158,8 +244,11 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
            antialias=False, name=None):
     """Resizes ``images`` (N, H, W, C) or (H, W, C) to ``size`` = (new_height, new_width).
 
-    'bilinear' (half-pixel centers, float32 result; ``antialias`` widens the filter when
-    downsampling) or 'nearest' (the input's dtype).
+    Every ``ResizeMethod`` with half-pixel centers, as TensorFlow 2: 'bilinear', 'bicubic'
+    (Keys, a=-0.5), 'area', 'lanczos3', 'lanczos5', 'gaussian', 'mitchellcubic' give float32;
+    'nearest' keeps the input's dtype. ``antialias`` widens the filter when downsampling.
+    ``preserve_aspect_ratio`` fits the image inside ``size``. Each method is a pair of
+    separable weight matrices, so every float result has a gradient.
 
     >>> ember.image.resize(ember.constant([[[1.0], [3.0]]]), [1, 4]).numpy()[0, :, 0]
     array([1. , 1.5, 2.5, 3. ], dtype=float32)
@@ -172,9 +261,8 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     m = str(method).lower()
     if m in ("nearest_neighbor",):
         m = "nearest"
-    if m not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"resize: method {method!r} is not supported (use "
-                                  f"'bilinear' or 'nearest')")
+    if m not in _METHODS:
+        raise ValueError(f"resize: method must be one of {sorted(_METHODS)}, got {method!r}")
     if isinstance(size, (list, tuple)) or hasattr(size, "shape"):
         vals = np.asarray(size).reshape(-1).tolist() if not isinstance(size, (list, tuple)) \
             else list(size)
@@ -188,10 +276,10 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     if preserve_aspect_ratio:
         h, w = x.shape[r - 3], x.shape[r - 2]
         f = min(oh / h, ow / w)
-        oh, ow = max(int(math.floor(h * f)), 1), max(int(math.floor(w * f)), 1)
+        oh, ow = max(int(np.rint(h * f)), 1), max(int(np.rint(w * f)), 1)
     x4 = array_ops.expand_dims(x, 0) if r == 3 else x
     y = execute(RESIZE, (x4,), {"size": (oh, ow), "method": m,
-                               "antialias": bool(antialias) and m == "bilinear"}, name)
+                               "antialias": bool(antialias) and m not in ("nearest", "area")}, name)
     return array_ops.squeeze(y, [0]) if r == 3 else y
 
 

@@ -444,6 +444,8 @@ def __getattr__(name):
     import importlib
     if name in ("strings", "ragged"):
         return importlib.import_module(f"ember.{name}")
+    if name == "summary":
+        return importlib.import_module("ember.compat.v1.summary")
     if name in _STRING_ALIASES:
         return getattr(importlib.import_module("ember.strings"), _STRING_ALIASES[name])
     raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")

@@ -10,4 +10,7 @@ from ember.keras.callbacks.learning_rate_scheduler import LearningRateScheduler 
 from ember.keras.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from ember.keras.callbacks.progbar_logger import ProgbarLogger  # noqa: F401
 from ember.keras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
+from ember.keras.callbacks.remote_monitor import RemoteMonitor  # noqa: F401
+from ember.keras.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
+from ember.keras.callbacks.tensorboard import TensorBoard  # noqa: F401
 from ember.keras.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401

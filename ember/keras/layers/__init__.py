@@ -17,6 +17,7 @@ from ember.keras.layers.merging import (  # noqa: F401
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
     concatenate, dot, maximum, minimum, multiply, subtract,
 )
+from ember.keras.layers.preprocessing import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing_core import Rescaling  # noqa: F401
 from ember.keras.layers.regularization import ActivityRegularization  # noqa: F401
 from ember.keras.layers.reshaping import Permute, RepeatVector, Reshape  # noqa: F401

@@ -15,6 +15,7 @@ from ember.keras.utils.image_utils import (  # noqa: F401
 )
 from ember.keras.utils.sequence_utils import pad_sequences  # noqa: F401
 from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
+from ember.keras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
 from ember.keras.utils.progbar import Progbar  # noqa: F401
 from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 __all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]
+__all__ += ["model_to_dot", "plot_model"]
 
 
 def __getattr__(name):

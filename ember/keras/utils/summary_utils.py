@@ -44,15 +44,11 @@ def _shape_text(layer):
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,
                   expand_nested=False, show_trainable=False):
-    from ember.keras.layers.input_layer import InputLayer
     print_fn = print_fn or (lambda line, **kw: print(line))
-    widths = [31, 22, 13]
-    if show_trainable:
-        widths.append(9)
+    widths = _column_widths(line_length, positions, show_trainable)
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable
                                                               else [])
-    layers = [l for l in model.layers if not isinstance(l, InputLayer)] \
-        if not _is_functional(model) else list(model.layers)
+    layers = _rows(model, expand_nested, 0)
 
     def row(cells, left="│", mid="│", right="│"):
         parts = []
@@ -71,9 +67,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
     print_fn(rule("┏", "┳", "┓", "━"))
     print_fn(row(headers, "┃", "┃", "┃"))
     print_fn(rule("┡", "╇", "┩", "━"))
-    for i, layer in enumerate(layers):
+    for i, (depth, layer) in enumerate(layers):
         params = count_params(layer.weights) if layer.built else 0
-        cells = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer),
+        indent = "" if depth == 0 else "   " * (depth - 1) + " └ "
+        cells = [f"{indent}{layer.name} ({type(layer).__name__})", _shape_text(layer),
                  f"{params:,}" if layer.built else "0 (unbuilt)"]
         if show_trainable:
             cells.append("Y" if layer.trainable else "N")
@@ -97,6 +94,44 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         if opt_vars:
             print_fn(f" Optimizer params: {count_params(opt_vars):,} "
                      f"({readable_memory_size(_weight_bytes(opt_vars))})")
+
+
+def _column_widths(line_length, positions, show_trainable):
+    """Text widths of the columns: Keras's defaults, or ``positions`` (right edges, as
+    fractions of ``line_length`` or as character counts) over ``line_length`` characters."""
+    columns = 4 if show_trainable else 3
+    if line_length is None and positions is None:
+        return [31, 22, 13, 9][:columns]
+    line_length = int(line_length or (98 if show_trainable else 86))
+    if positions is None:
+        positions = [0.38, 0.66, 0.85, 1.0] if show_trainable else [0.4, 0.7, 1.0]
+    positions = list(positions)
+    if len(positions) != columns:
+        raise ValueError(f"summary: positions must give {columns} column edges "
+                         f"(show_trainable={show_trainable}), got {positions}")
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+    edges = [0] + [int(p) for p in positions]
+    widths = [b - a - 3 for a, b in zip(edges, edges[1:])]     # a border and 2 spaces
+    widths[-1] -= 1                                             # the closing border
+    if any(w < 1 for w in widths):
+        raise ValueError(f"summary: positions {positions} leave a column narrower than "
+                         f"one character")
+    return widths
+
+
+def _rows(model, expand_nested, depth):
+    """(depth, layer) for the table: a model's layers, nested models' layers under them
+    when ``expand_nested``."""
+    from ember.keras.layers.input_layer import InputLayer
+    layers = [l for l in model.layers if not isinstance(l, InputLayer)] \
+        if not _is_functional(model) or depth else list(model.layers)
+    out = []
+    for layer in layers:
+        out.append((depth, layer))
+        if expand_nested and hasattr(layer, "layers") and hasattr(layer, "compile"):
+            out.extend(_rows(layer, True, depth + 1))
+    return out
 
 
 def _is_functional(model):

@@ -41,7 +41,30 @@ SPECS = {
     "LSTMCell": ({"units": 3}, [(2, 5), (2, 3), (2, 3)], "float32", "states"),
     "StackedRNNCells": ({"cells": [keras.layers.GRUCell(3)]}, [(2, 5), (2, 3)], "float32",
                         "states"),
+    "CategoryEncoding": ({"num_tokens": 10}, (2, 3), "int32"),
+    "Discretization": ({"bin_boundaries": [0.2, 0.5]}, (2, 5), "float32"),
+    "Hashing": ({"num_bins": 5}, (2, 3), "int32"),
+    "HashedCrossing": ({"num_bins": 5}, [(2, 1), (2, 1)], "int32"),
+    "Pipeline": ({"layers": [keras.layers.RandomFlip(), keras.layers.RandomContrast(0.2)]},
+                 (2, 6, 6, 3), "float32"),
+    "RandomPosterization": ({"factor": 4}, (2, 6, 6, 3), "float32"),
 }
+# image preprocessing layers take (N, H, W, C) images
+for _name, _kwargs in {"CenterCrop": {"height": 2, "width": 2},
+                       "RandomCrop": {"height": 2, "width": 2}, "CutMix": {},
+                       "RandAugment": {}, "RandomErasing": {}, "RandomFlip": {},
+                       "RandomGaussianBlur": {}, "RandomRotation": {"factor": 0.1},
+                       "RandomZoom": {"height_factor": 0.1},
+                       "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1},
+                       "RandomShear": {"x_factor": 0.1}, "RandomContrast": {"factor": 0.1},
+                       "RandomBrightness": {"factor": 0.1}, "RandomHue": {"factor": 0.1},
+                       "RandomSaturation": {"factor": 0.1}, "RandomSharpness": {"factor": 0.1},
+                       "RandomColorDegeneration": {"factor": 0.1}, "MixUp": {},
+                       "RandomColorJitter": {"brightness_factor": 0.1},
+                       "RandomGrayscale": {}, "RandomInvert": {}, "Solarization": {},
+                       "Equalization": {}, "AutoContrast": {},
+                       "Resizing": {"height": 3, "width": 4}}.items():
+    SPECS[_name] = (_kwargs, (2, 6, 6, 3), "float32")
 _NOT_LAYERS_TO_CALL = {"Layer", "InputLayer"}
 
 _GUESSES = {"units": 3, "filters": 2, "kernel_size": 2, "rate": 0.3, "stddev": 0.1,
@@ -130,6 +153,8 @@ def _candidates(cls):
 def _call(layer, data, style):
     if style == "states":      # a recurrent cell: (inputs, states)
         return layer(ember.constant(data[0]), [ember.constant(d) for d in data[1:]])
+    if getattr(layer, "random", False):  # random augmentation: compare the inference path
+        return layer(ember.constant(data), training=False)
     if style == "two":
         return layer(ember.constant(data[0]), ember.constant(data[1]))
     if isinstance(data, list):
@@ -207,5 +232,5 @@ def test_layer_keras_file_round_trip(cls, tmp_path):
     loaded = keras.models.load_model(path)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
-    for a, b in zip(_flat(loaded(data)), _flat(model(data))):
+    for a, b in zip(_flat(loaded(data, training=False)), _flat(model(data, training=False))):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

@@ -1,0 +1,8 @@
+"""Keras preprocessing layers: image resizing and augmentation, numeric preprocessing."""
+from ember.keras.layers.preprocessing.image_color import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_geometric import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_mixing import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_resizing import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.numeric import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.lookup import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.hashing import *  # noqa: F401,F403

@@ -10,13 +10,37 @@ from ember.keras import (  # noqa: F401
 )
 from ember.keras.layers import Input  # noqa: F401
 from ember.keras.models import Model, Sequential  # noqa: F401
+from ember.keras.models.functional import Functional as Function  # noqa: F401
+from ember.keras.initializers import Initializer  # noqa: F401
+from ember.keras.keras_tensor import KerasTensor  # noqa: F401
+from ember.keras.layers import InputSpec, Layer  # noqa: F401
+from ember.keras.losses import Loss  # noqa: F401
+from ember.keras.metrics import Metric  # noqa: F401
+from ember.keras.optimizers import Optimizer  # noqa: F401
+from ember.keras.regularizers import Regularizer  # noqa: F401
+from ember.keras.variables import Variable  # noqa: F401
+from ember import name_scope  # noqa: F401
 
 __version__ = "3.0.0-ember"
 
+# Keras's graph-of-operations classes: layers are ember's operations, and a functional
+# model (``Function``) is its callable graph of them.
+Operation = Layer
+
+
+def version():
+    """The Keras API version ember implements (``keras.__version__``)."""
+    return __version__
+
+
+_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing")
+
 
 def __getattr__(name):
-    """``keras.datasets`` and ``keras.preprocessing`` load on first use."""
-    import importlib
-    if name in ("datasets", "preprocessing"):
-        return importlib.import_module(f"{__name__}.{name}")
+    """Loads the larger Keras 3 namespaces (keras.ops, keras.datasets, ...) on first use."""
+    if name in _LAZY_MODULES:
+        import importlib
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
     raise AttributeError(f"module 'ember.keras' has no attribute {name!r}")

@@ -16,7 +16,7 @@ __all__ = [
     "silu", "swish", "hard_silu", "hard_swish", "sigmoid", "hard_sigmoid", "log_sigmoid",
     "sparse_sigmoid", "tanh", "hard_tanh", "tanh_shrink", "soft_shrink", "hard_shrink",
     "squareplus", "sparse_plus", "threshold", "exponential", "mish", "linear", "softmax",
-    "log_softmax", "get", "serialize", "deserialize",
+    "log_softmax", "sparsemax", "get", "serialize", "deserialize",
 ]
 
 
@@ -380,13 +380,24 @@ def _over_axes(fn, x, axis):
     return ember.transpose(out, inverse)
 
 
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of x onto the probability simplex along axis: like softmax
+    but with exact zeros (Martins & Astudillo, 2016).
+
+    >>> sparsemax([[1.0, 2.0, 5.0]]).numpy()
+    array([[0., 0., 1.]], dtype=float32)
+    """
+    from ember.keras.ops.nn import sparsemax as _sparsemax
+    return _sparsemax(x, axis=axis)
+
+
 # ----------------------------------------------------------------------- (de)serialize ---
 
 ALL_OBJECTS = (
     relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus,
     soft_shrink, sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid,
     sparse_sigmoid, exponential, hard_sigmoid, hard_silu, hard_tanh, hard_shrink, linear,
-    mish, log_softmax, log_sigmoid,
+    mish, log_softmax, log_sigmoid, sparsemax,
 )
 ALL_OBJECTS_DICT = {fn.__name__: fn for fn in ALL_OBJECTS}
 ALL_OBJECTS_DICT["swish"] = silu

@@ -40,7 +40,9 @@ def set_image_data_format(data_format):
 
 
 def backend():
-    return "ember"
+    """"tensorflow": ember stands in for Keras's TensorFlow backend, so code that branches
+    on the backend takes the TensorFlow path."""
+    return "tensorflow"
 
 
 _uid_counts = {}

@@ -1,10 +1,99 @@
-"""keras.config: global Keras settings (float type, epsilon, image data format, unsafe
-deserialization)."""
+"""keras.config: global Keras settings (float type, epsilon, image data format, dtype
+policy, traceback filtering, interactive logging, unsafe deserialization)."""
 from ember.keras.backend import (  # noqa: F401
     backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
     set_image_data_format,
 )
 from ember.keras.layers.lambda_layer import enable_unsafe_deserialization  # noqa: F401
+from ember.keras.utils.io_utils import (  # noqa: F401
+    disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled,
+)
 
 __all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
-           "set_image_data_format", "enable_unsafe_deserialization"]
+           "set_image_data_format", "enable_unsafe_deserialization",
+           "disable_interactive_logging",
+           "enable_interactive_logging", "is_interactive_logging_enabled",
+           "enable_traceback_filtering", "disable_traceback_filtering",
+           "is_traceback_filtering_enabled", "dtype_policy", "set_dtype_policy",
+           "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
+           "max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch",
+           "set_backend", "is_nnx_enabled"]
+
+_SETTINGS = {"traceback_filtering": True, "flash_attention": None, "dtype_policy": None,
+             "max_epochs": None, "max_steps_per_epoch": None}
+
+
+def enable_traceback_filtering():
+    """Keras's switch for trimming its own frames from tracebacks (ember shows all frames;
+    the setting is kept for programs that read it)."""
+    _SETTINGS["traceback_filtering"] = True
+
+
+def disable_traceback_filtering():
+    _SETTINGS["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return _SETTINGS["traceback_filtering"]
+
+
+def enable_flash_attention():
+    """Flash attention needs a GPU kernel; ember records the setting only."""
+    _SETTINGS["flash_attention"] = True
+
+
+def disable_flash_attention():
+    _SETTINGS["flash_attention"] = False
+
+
+def is_flash_attention_enabled():
+    return _SETTINGS["flash_attention"]
+
+
+def dtype_policy():
+    """The global dtype policy's name ("float32" unless set_dtype_policy changed it)."""
+    return _SETTINGS["dtype_policy"] or floatx()
+
+
+def set_dtype_policy(policy):
+    """Sets the global dtype policy by name: "float32", "float64", "float16", "bfloat16".
+
+    The mixed policies ("mixed_float16", "mixed_bfloat16") need ember's mixed-precision
+    layers, which are not built: they raise NotImplementedError.
+    """
+    name = getattr(policy, "name", policy)
+    if name in ("mixed_float16", "mixed_bfloat16"):
+        raise NotImplementedError(f"keras.config.set_dtype_policy: the mixed precision "
+                                  f"policy {name!r} is not supported by ember yet")
+    if name not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"keras.config.set_dtype_policy: unknown policy {policy!r}")
+    _SETTINGS["dtype_policy"] = name
+
+
+def max_epochs():
+    return _SETTINGS["max_epochs"]
+
+
+def set_max_epochs(max_epochs):
+    """Records Keras's cap on fit's epochs (ember's fit does not read it)."""
+    _SETTINGS["max_epochs"] = max_epochs
+
+
+def max_steps_per_epoch():
+    return _SETTINGS["max_steps_per_epoch"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Records Keras's cap on steps per epoch (ember's fit does not read it)."""
+    _SETTINGS["max_steps_per_epoch"] = max_steps_per_epoch
+
+
+def set_backend(backend):
+    """ember is the only backend: switching raises."""
+    if backend != "tensorflow":
+        raise NotImplementedError(f"keras.config.set_backend: ember provides the "
+                                  f"'tensorflow' backend only; received {backend!r}")
+
+
+def is_nnx_enabled() -> bool:
+    return False

@@ -124,6 +124,10 @@ def call_symbolically(layer, inputs, args, kwargs):
 def op_on_keras_tensors(op, inputs, attrs, name=None):
     """An ember op applied to KerasTensors: recorded as an OpLayer node."""
     from ember.keras.layers.op_layer import OpLayer
+    if name:
+        # an op's own default name ("concat", "split") recurs: uniquify it like a layer's
+        from ember.keras import backend
+        name = backend.unique_layer_name(name)
     layer = OpLayer(op, attrs, inputs, name=name)
     kt_inputs = [t for t in inputs if isinstance(t, KerasTensor)]
     specs = [Spec(t.shape, t.dtype, t._value if isinstance(t, EagerTensor) else None)

@@ -1052,3 +1052,15 @@ def get(identifier):
     'categorical_crossentropy'
     """
     return _serialization.get_object(identifier, deserialize, "loss", names=ALL_OBJECTS_DICT)
+
+
+from ember.keras.overlap_losses import Dice, Tversky, dice, tversky  # noqa: E402
+from ember.keras.robust_losses import (  # noqa: E402
+    CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
+)
+
+_ADDED = (Dice, Tversky, dice, tversky, CategoricalGeneralizedCrossEntropy,
+          categorical_generalized_cross_entropy)
+ALL_OBJECTS += _ADDED
+ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in _ADDED})
+__all__ += [obj.__name__ for obj in _ADDED]

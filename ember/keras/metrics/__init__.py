@@ -13,6 +13,8 @@ from ember.keras import losses as _losses
 from ember.keras.metrics.accuracy_metrics import *  # noqa: F401,F403
 from ember.keras.metrics.accuracy_metrics import __all__ as _acc_all
 from ember.keras.metrics.confusion_metrics import *  # noqa: F401,F403
+from ember.keras.metrics.correlation_metrics import *  # noqa: F401,F403
+from ember.keras.metrics.correlation_metrics import __all__ as _corr_all
 from ember.keras.metrics.confusion_metrics import __all__ as _conf_all
 from ember.keras.metrics.f_score_metrics import *  # noqa: F401,F403
 from ember.keras.metrics.f_score_metrics import __all__ as _f_all
@@ -57,9 +59,9 @@ _LOSS_FUNCTION_NAMES = [
 
 _CLASSES = [Metric, Mean, Sum, MeanMetricWrapper] + [
     globals()[n] for n in _acc_all + _conf_all + _f_all + _hinge_all + _iou_all + _prob_all
-    + _reg_all if inspect.isclass(globals()[n])]
+    + _reg_all + _corr_all if inspect.isclass(globals()[n])]
 
-_FUNCTIONS = {n: globals()[n] for n in _acc_all + _reg_all + _LOSS_FUNCTION_NAMES
+_FUNCTIONS = {n: globals()[n] for n in _acc_all + _reg_all + _corr_all + _LOSS_FUNCTION_NAMES
               if not inspect.isclass(globals()[n])}
 
 ALL_OBJECTS = set(_CLASSES)

@@ -1,5 +1,5 @@
 """keras.optimizers: SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl,
-Lion, learning-rate ``schedules``, and ``get``/``serialize``/``deserialize``."""
+Lion, Lamb, learning-rate ``schedules``, and ``get``/``serialize``/``deserialize``."""
 from __future__ import annotations
 
 from ember.keras.optimizers import schedules
@@ -10,6 +10,8 @@ from ember.keras.optimizers.adam import Adam
 from ember.keras.optimizers.adamax import Adamax
 from ember.keras.optimizers.adamw import AdamW
 from ember.keras.optimizers.ftrl import Ftrl
+from ember.keras.optimizers.lamb import Lamb
+from ember.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from ember.keras.optimizers.lion import Lion
 from ember.keras.optimizers.nadam import Nadam
 from ember.keras.optimizers.rmsprop import RMSprop
@@ -17,10 +19,10 @@ from ember.keras.optimizers.sgd import SGD
 from ember.keras.saving import serialization as _serialization
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "Ftrl", "Lion", "schedules", "get", "serialize", "deserialize"]
+           "Nadam", "Ftrl", "Lion", "Lamb", "LossScaleOptimizer", "schedules", "get", "serialize", "deserialize"]
 
 _ALL_OBJECTS = (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl,
-                Lion)
+                Lion, Lamb, LossScaleOptimizer)
 _ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in _ALL_OBJECTS}
 
 

@@ -137,15 +137,26 @@ class Trainer:
                 logs[m.name] = r
         return logs
 
+    def _metrics_result_or_logs(self, logs):
+        """The tracked metrics' results, or, when a custom step returned other keys, the
+        last step's own logs (as Keras 3 does)."""
+        results = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) != set(results):
+            return logs
+        return results
+
     def train_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._clear_losses()
         with ember.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            # the optimizer's loss scale (loss_scale_factor, LossScaleOptimizer): its apply
+            # divides the gradients by the same factor
+            scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
         variables = self.trainable_variables
         if variables:
-            grads = tape.gradient(loss, variables)
+            grads = tape.gradient(scaled, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_weight(y_pred))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -250,7 +261,7 @@ class Trainer:
             if step < 0:
                 raise ValueError("fit() got no data: the input has no batches.")
             skip_steps = 0
-            epoch_logs = _to_floats(self.get_metrics_result())
+            epoch_logs = _to_floats(self._metrics_result_or_logs(logs))
             if val_data is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val_data, verbose=0, return_dict=True,
                                          callbacks=callbacks, _handler=val_data,
@@ -287,7 +298,7 @@ class Trainer:
             callbacks.on_test_batch_begin(step)
             logs = _to_floats(test_fn(batch))
             callbacks.on_test_batch_end(step, logs)
-        logs = _to_floats(self.get_metrics_result())
+        logs = _to_floats(self._metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         if return_dict:
             return logs

@@ -20,6 +20,22 @@ from ember.keras.utils.progbar import Progbar  # noqa: F401
 from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 
 from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
+from ember.keras.utils.general_utils import Config, get_source_inputs  # noqa: F401
+from ember.keras.utils.io_utils import (  # noqa: F401
+    disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled,
+)
+from ember.keras.trainers.data_adapter import (  # noqa: F401
+    pack_x_y_sample_weight, unpack_x_y_sample_weight,
+)
+from ember.keras.backend import clear_session  # noqa: F401
+from ember.keras.keras_tensor import is_keras_tensor  # noqa: F401
+
+
+def standardize_dtype(dtype):
+    """The Keras name of a dtype ("float32", "int64", ...; None gives floatx())."""
+    from ember.keras.ops._dtypes import standardize_dtype as _standardize
+    return _standardize(dtype)
+
 
 __all__ = [
     "CustomObjectScope", "Progbar", "custom_object_scope", "deserialize_keras_object",
@@ -27,7 +43,9 @@ __all__ = [
     "normalize", "PyDataset", "Sequence", "image_dataset_from_directory",
     "text_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
     "register_keras_serializable", "serialize_keras_object", "set_random_seed",
-    "to_categorical",
+    "to_categorical", "Config", "get_source_inputs", "disable_interactive_logging",
+    "enable_interactive_logging", "is_interactive_logging_enabled", "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight", "clear_session", "is_keras_tensor", "standardize_dtype",
 ]
 
 __all__ += ["array_to_img", "img_to_array", "load_img", "pad_sequences", "save_img"]

@@ -195,5 +195,5 @@ class Progbar:
 
     @staticmethod
     def _write(message):
-        sys.stdout.write(message)
-        sys.stdout.flush()
+        from ember.keras.utils.io_utils import print_msg
+        print_msg(message, line_break=False)

@@ -7,6 +7,10 @@ import numpy as np
 
 __all__ = ["set_random_seed"]
 
+# keras.random's generator for seed=None draws; set_random_seed drops it so the draws
+# start again from the new seed
+GLOBAL_SEED_GENERATOR = {}
+
 
 def set_random_seed(seed):
     """Seeds Python's ``random``, NumPy's global generator and ``ember.random`` at once, so a
@@ -25,3 +29,4 @@ def set_random_seed(seed):
     random.seed(seed)
     np.random.seed(seed % 2 ** 32)
     ember.random.set_seed(seed)
+    GLOBAL_SEED_GENERATOR.clear()

@@ -66,7 +66,8 @@ def _close(got, want, opts, what):
     if want.dtype == bool or want.dtype.kind in "iu":
         np.testing.assert_array_equal(got, want, err_msg=what)
     else:
-        np.testing.assert_allclose(got.astype("float64"), want.astype("float64"), rtol=tol,
+        wide = "complex128" if "c" in (got.dtype.kind, want.dtype.kind) else "float64"
+        np.testing.assert_allclose(got.astype(wide), want.astype(wide), rtol=tol,
                                    atol=tol, err_msg=what, equal_nan=True)
 
 

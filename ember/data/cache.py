@@ -10,23 +10,16 @@ import os
 import tempfile
 
 from ember.data import codec
-from ember.data.dataset import Dataset
+from ember.data.dataset import UnaryDataset
 
 __all__ = ["CacheDataset"]
 
 
-class CacheDataset(Dataset):
+class CacheDataset(UnaryDataset):
     def __init__(self, input_dataset, filename):
         self._input = input_dataset
         self._file = os.fspath(filename) if filename else ""
         self._memory = None
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
 
     def _cardinality(self):
         return self._input._cardinality()

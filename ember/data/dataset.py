@@ -399,6 +399,20 @@ def _stages(ds):
     return out[::-1]
 
 
+class UnaryDataset(Dataset):
+    """A stage over one input dataset whose elements keep the input's structure."""
+
+    def __init__(self, input_dataset):
+        self._input = input_dataset
+
+    def _inputs(self):
+        return [self._input]
+
+    @property
+    def element_spec(self):
+        return self._input.element_spec
+
+
 class DatasetSpec:
     """The spec of an element that is itself a dataset (``window``'s elements)."""
 

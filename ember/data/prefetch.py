@@ -4,7 +4,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from ember.data.dataset import AUTOTUNE, Dataset
+from ember.data.dataset import AUTOTUNE, UnaryDataset
 from ember.data.slicing import _count
 
 __all__ = ["PrefetchDataset", "background", "INLINE_IN_MEMORY"]
@@ -63,7 +63,7 @@ def background(iterator, size):
     return consume()
 
 
-class PrefetchDataset(Dataset):
+class PrefetchDataset(UnaryDataset):
     def __init__(self, input_dataset, buffer_size):
         self._input = input_dataset
         size = _count(buffer_size, "Dataset.prefetch: buffer_size")
@@ -73,13 +73,6 @@ class PrefetchDataset(Dataset):
             raise ValueError(f"Dataset.prefetch: buffer_size must be >= 0 or AUTOTUNE, got "
                              f"{size}.")
         self._size = size
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
 
     def _cardinality(self):
         return self._input._cardinality()

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 
 from ember.data import codec
-from ember.data.dataset import Dataset
+from ember.data.dataset import Dataset, UnaryDataset
 
 __all__ = ["save", "load", "SnapshotDataset"]
 
@@ -104,18 +104,11 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     return ds
 
 
-class SnapshotDataset(Dataset):
+class SnapshotDataset(UnaryDataset):
     def __init__(self, input_dataset, path, compression):
         self._input = input_dataset
         self._path = os.fspath(path)
         self._compression = "" if compression in ("AUTO", None) else compression
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
 
     def _cardinality(self):
         return self._input._cardinality()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.data.dataset import Dataset
+from ember.data.dataset import UnaryDataset
 from ember.data.slicing import _count
 from ember.data.sources import dataset_seed
 
@@ -48,7 +48,7 @@ def buffer_shuffle(items, buffer_size, rng):
         yield out
 
 
-class ShuffleDataset(Dataset):
+class ShuffleDataset(UnaryDataset):
     def __init__(self, input_dataset, buffer_size, seed, reshuffle_each_iteration):
         self._input = input_dataset
         self._buffer = _count(buffer_size, "Dataset.shuffle: buffer_size")
@@ -65,13 +65,6 @@ class ShuffleDataset(Dataset):
         self._reshuffle = True if reshuffle_each_iteration is None else \
             bool(reshuffle_each_iteration)
         self._epoch = 0
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
 
     def _cardinality(self):
         return self._input._cardinality()

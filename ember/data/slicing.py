@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import itertools
 
-from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from ember.data.dataset import (
+    Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, UnaryDataset,
+)
 
 __all__ = ["TakeDataset", "SkipDataset", "RepeatDataset", "ShardDataset"]
 
@@ -18,16 +20,7 @@ def _count(value, what):
         raise TypeError(f"{what}: expected an integer, got {value!r}") from None
 
 
-class _Unary(Dataset):
-    def __init__(self, input_dataset):
-        self._input = input_dataset
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
+_Unary = UnaryDataset
 
 
 class TakeDataset(_Unary):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.data import structure
-from ember.data.dataset import AUTOTUNE, Dataset
+from ember.data.dataset import AUTOTUNE, Dataset, UnaryDataset
 from ember.data.threads import ignore_errors_active, ignoring_errors, parallel_map, \
     parallelism
 from ember.data.tracing import StructuredFunction
@@ -17,16 +17,7 @@ __all__ = ["MapDataset", "FilterDataset", "FlatMapDataset", "InterleaveDataset",
            "OptionsDataset", "reduce_dataset"]
 
 
-class _Unary(Dataset):
-    def __init__(self, input_dataset):
-        self._input = input_dataset
-
-    def _inputs(self):
-        return [self._input]
-
-    @property
-    def element_spec(self):
-        return self._input.element_spec
+_Unary = UnaryDataset
 
 
 def _first_element(ds):

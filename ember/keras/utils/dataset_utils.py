@@ -211,3 +211,21 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     if size is not None:
         left, right = left.batch(size), right.batch(size)
     return left.prefetch(ember.data.AUTOTUNE), right.prefetch(ember.data.AUTOTUNE)
+
+
+def check_label_arguments(labels, class_names, label_mode, what):
+    """The checks both directory loaders make of ``labels``, ``class_names`` and
+    ``label_mode``; ``what`` names the files ('image', 'text')."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                f"labels must be 'inferred' (labels from the subdirectory names), None (no "
+                f"labels) or a list or tuple with one integer label per {what} file, sorted "
+                f"as the file paths are; received labels={labels!r}")
+        if class_names:
+            raise ValueError(
+                f"class_names applies only with labels='inferred'; received labels="
+                f"{labels!r} and class_names={class_names!r}")
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(f"label_mode must be 'int', 'categorical', 'binary' or None; "
+                         f"received label_mode={label_mode!r}")

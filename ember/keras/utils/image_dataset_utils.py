@@ -99,21 +99,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     jpeg, png); ``subset="both"`` returns ``[train, validation]``. The datasets carry
     ``class_names`` and ``file_paths``. Interpolations other than bilinear and nearest raise
     (ember.image.resize has those two)."""
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of "
-                             f"the same size as the number of image files in the target "
-                             f"directory. If you wish to infer the labels from the "
-                             f"subdirectory names in the target directory, pass "
-                             f'`labels="inferred"`. If you wish to get a dataset that only '
-                             f"contains images (no labels), pass `labels=None`. Received: "
-                             f"labels={labels}")
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. '
-                             f"Received: labels={labels}, and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", '
-                         f'"binary", or None. Received: label_mode={label_mode}')
+    dataset_utils.check_label_arguments(labels, class_names, label_mode, "image")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)

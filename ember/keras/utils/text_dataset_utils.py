@@ -24,21 +24,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """Batches of ``(texts, labels)`` (texts as tf.string, truncated to ``max_length``
     bytes); ``subset="both"`` returns ``[train, validation]``."""
     import ember
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of "
-                             f"the same size as the number of text files in the target "
-                             f'directory. If you wish to infer the labels from the '
-                             f'subdirectory names in the target directory, pass '
-                             f'`labels="inferred"`. If you wish to get a dataset that only '
-                             f"contains text samples (no labels), pass `labels=None`. "
-                             f"Received: labels={labels}")
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. '
-                             f"Received: labels={labels}, and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", '
-                         f'"binary", or None. Received: label_mode={label_mode}')
+    dataset_utils.check_label_arguments(labels, class_names, label_mode, "text")
     if format != "tf":
         raise ValueError(f'`format` must be "tf" in ember. Received: format={format}')
     if labels is None or label_mode is None:

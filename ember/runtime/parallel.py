@@ -422,11 +422,11 @@ class spinning:
         return False
 
 
-def _park_workers():
-    """Sends spinning workers back to sleep, in a region of their own (waiting for another
-    thread's region to end first)."""
+def _park_workers(wait: float = 5.0):
+    """Sends spinning workers back to sleep, in a region of their own (waiting up to
+    ``wait`` seconds for another thread's region to end first)."""
     global _handoff_open
-    if not _take_region(wait=5.0):
+    if not _take_region(wait=wait):
         return    # inside this thread's own region, or another's for long: the next
         #           region, asleep or not, stops the spinning
     try:
@@ -533,13 +533,8 @@ def park_spinning_workers() -> None:
     """Sends a spinning worker back to sleep before a long stretch of serial work inside a
     plan (a recurrent layer's loop over time), so it does not hold a core meanwhile; the
     plan's next parallel region wakes it as usual."""
-    if any(w.spins for w in _workers) and not getattr(_local, "in_worker", False) and \
-            _region.acquire(blocking=False):
-        try:
-            for w in _workers:
-                w.park()
-        finally:
-            _region.release()
+    if any(w.spins for w in _workers) and not getattr(_local, "in_worker", False):
+        _park_workers(wait=0.0)
 
 
 def _reset_after_fork():

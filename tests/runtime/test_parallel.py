@@ -665,6 +665,26 @@ def test_spinning_hands_shares_to_a_spinning_worker_and_parks_it_on_leaving(spin
     assert parallel.run(lambda lo, hi: hi, shares) == [5, 10]
 
 
+def test_park_spinning_workers_sends_a_spinning_worker_to_sleep_inside_the_session(spin):
+    """A recurrent layer's loop over time parks the spinning worker in the middle of a
+    plan; the plan's next region wakes it and gets its share done."""
+    parallel.set_num_threads(2)
+    shares = parallel.split(10, 1, 1)
+
+    def body():
+        with parallel.spinning():
+            first = parallel.run(_sums(1), shares)
+            assert parallel._workers[0].spins
+            parallel.park_spinning_workers()
+            parked = not any(w.spins for w in parallel._workers)
+            again = parallel.run(_sums(2), shares)
+        return first, parked, again
+
+    first, parked, again = _in_thread(body)
+    assert parked
+    assert [v for _, v in first] == [10, 35] and [v for _, v in again] == [20, 70]
+
+
 def test_spinning_passes_share_errors_on_and_keeps_working(spin):
     parallel.set_num_threads(2)
     shares = parallel.split(2, 1, 1)

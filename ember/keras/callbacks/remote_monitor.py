@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
-import urllib.request
 import warnings
 
 import numpy as np
@@ -32,6 +30,8 @@ class RemoteMonitor(Callback):
         self.timeout = timeout
 
     def on_epoch_end(self, epoch, logs=None):
+        import urllib.parse          # loaded here: urllib.request costs 20 ms at import
+        import urllib.request
         send = {"epoch": epoch}
         for key, value in (logs or {}).items():
             arr = np.asarray(value)

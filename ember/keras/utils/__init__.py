@@ -9,7 +9,6 @@ from ember.keras.saving.serialization import (  # noqa: F401
     get_registered_name, get_registered_object, register_keras_serializable,
     serialize_keras_object,
 )
-from ember.keras.utils.file_utils import get_file  # noqa: F401
 from ember.keras.utils.image_utils import (  # noqa: F401
     array_to_img, img_to_array, load_img, save_img,
 )
@@ -17,7 +16,6 @@ from ember.keras.utils.sequence_utils import pad_sequences  # noqa: F401
 from ember.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from ember.keras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
 from ember.keras.utils.progbar import Progbar  # noqa: F401
-from ember.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 
 from ember.keras.utils.rng_utils import set_random_seed  # noqa: F401
 from ember.keras.utils.general_utils import Config, get_source_inputs  # noqa: F401
@@ -53,9 +51,11 @@ __all__ += ["model_to_dot", "plot_model"]
 
 
 def __getattr__(name):
-    """The dataset loaders import ember.data on first use."""
+    """The dataset loaders (ember.data), get_file (hashlib, urllib) and PyDataset
+    (multiprocessing) load on first use."""
     import importlib
-    homes = {"image_dataset_from_directory": "image_dataset_utils",
+    homes = {"get_file": "file_utils", "PyDataset": "py_dataset", "Sequence": "py_dataset",
+             "image_dataset_from_directory": "image_dataset_utils",
              "text_dataset_from_directory": "text_dataset_utils",
              "timeseries_dataset_from_array": "timeseries_dataset_utils",
              "split_dataset": "dataset_utils"}

@@ -51,6 +51,19 @@ def test_image_dataset_order_labels_and_pixels(image_dir):
     assert ds.element_spec[0].shape.as_list() == [None, 4, 5, 3]
 
 
+@pytest.mark.parametrize("method", ["bicubic", "area", "lanczos3", "gaussian",
+                                    "mitchellcubic"])
+def test_image_dataset_resizes_with_every_method_as_image_resize(image_dir, method):
+    ds = keras.utils.image_dataset_from_directory(
+        image_dir, image_size=(4, 5), batch_size=None, shuffle=False, labels=None,
+        interpolation=method, verbose=False)
+    for x, path in zip(ds, ds.file_paths):
+        raw = tf.io.decode_png(tf.io.read_file(path), channels=3)
+        want = tf.image.resize(raw, (4, 5), method=method)
+        assert x.dtype == tf.float32 and x.shape == (4, 5, 3)
+        np.testing.assert_allclose(x.numpy(), want.numpy(), rtol=1e-5, atol=1e-3)
+
+
 def test_image_dataset_categorical_grayscale_nearest_unbatched(image_dir):
     ds = keras.utils.image_dataset_from_directory(
         image_dir, image_size=(3, 3), batch_size=None, shuffle=False,

@@ -16,13 +16,9 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
 
 def _resize(img, size, interpolation):
     """ember.image.resize's own kernel on the array (the same numbers, and no op dispatch
-    in the pipeline's worker threads): float32 for bilinear, the image's dtype for
-    nearest, as tf.image.resize."""
+    in the pipeline's worker threads): the image's dtype for nearest, float32 for every
+    other method, as tf.image.resize."""
     from ember.ops.image_ops import RESIZE
-    if interpolation not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"image_dataset_from_directory: interpolation "
-                                  f"{interpolation!r} is not supported by ember.image.resize "
-                                  f"yet (use 'bilinear' or 'nearest').")
     return RESIZE.kernel(np, img[None], size=(int(size[0]), int(size[1])),
                          method=interpolation, antialias=False)[0]
 
@@ -97,8 +93,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
                                  format="tf"):
     """Batches of ``(images, labels)`` from ``directory/<class>/<image>`` files (bmp, gif,
     jpeg, png); ``subset="both"`` returns ``[train, validation]``. The datasets carry
-    ``class_names`` and ``file_paths``. Interpolations other than bilinear and nearest raise
-    (ember.image.resize has those two)."""
+    ``class_names`` and ``file_paths``."""
     dataset_utils.check_label_arguments(labels, class_names, label_mode, "image")
     if labels is None or label_mode is None:
         labels, label_mode = None, None

@@ -229,3 +229,15 @@ def check_label_arguments(labels, class_names, label_mode, what):
     if label_mode not in {"int", "categorical", "binary", None}:
         raise ValueError(f"label_mode must be 'int', 'categorical', 'binary' or None; "
                          f"received label_mode={label_mode!r}")
+
+
+def make_subsets(make, paths, labels, validation_split, subset, shuffle, verbose):
+    """The directory loaders' ending: ``make(paths, labels, shuffle, what)`` on the files of
+    ``subset`` ('training', 'validation' or None), or ``[training, validation]`` for
+    'both' (the validation part never shuffled)."""
+    def part(which):
+        return training_or_validation_split(paths, labels, validation_split, which, verbose)
+    if subset == "both":
+        return [make(*part("training"), shuffle, "training "),
+                make(*part("validation"), False, "validation ")]
+    return make(*part(subset), shuffle, "")

@@ -141,13 +141,5 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         ds.class_names = class_names
         ds.file_paths = list(sub_paths)
         return ds
-    if subset == "both":
-        tp, tl = dataset_utils.training_or_validation_split(paths, labels, validation_split,
-                                                            "training", verbose)
-        vp, vl = dataset_utils.training_or_validation_split(paths, labels, validation_split,
-                                                            "validation", verbose)
-        return [make(tp, tl, shuffle, "training "), make(vp, vl, False, "validation ")]
-    paths, labels = dataset_utils.training_or_validation_split(paths, labels,
-                                                               validation_split, subset,
-                                                               verbose)
-    return make(paths, labels, shuffle, "")
+    return dataset_utils.make_subsets(make, paths, labels, validation_split, subset, shuffle,
+                                      verbose)

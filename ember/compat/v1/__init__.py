@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import threading as _threading
 import importlib as _importlib
 
 import numpy as np
@@ -138,7 +139,15 @@ def is_variable_initialized(variable):
     return _ember.constant(variable._array is not None)
 
 
-_scope_stack = []
+_var_scope_state = _threading.local()
+
+
+def _var_scopes():
+    """This thread's stack of open variable scopes (per thread, as in TensorFlow)."""
+    stack = getattr(_var_scope_state, "stack", None)
+    if stack is None:
+        stack = _var_scope_state.stack = []
+    return stack
 
 
 @contextlib.contextmanager
@@ -147,8 +156,8 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
     """Prefixes variable names made by get_variable; ``reuse`` returns existing ones."""
     name = name_or_scope if isinstance(name_or_scope, str) else (
         getattr(name_or_scope, "name", None) or default_name)
-    parent_reuse = _scope_stack[-1]["reuse"] if _scope_stack else None
-    _scope_stack.append({"name": name, "reuse": reuse if reuse is not None else parent_reuse,
+    parent_reuse = _var_scopes()[-1]["reuse"] if _var_scopes() else None
+    _var_scopes().append({"name": name, "reuse": reuse if reuse is not None else parent_reuse,
                          "initializer": initializer})
     g = _context.graph
     try:
@@ -158,7 +167,7 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
         else:
             yield _ScopeInfo(name)
     finally:
-        _scope_stack.pop()
+        _var_scopes().pop()
 
 
 class _ScopeInfo:
@@ -166,22 +175,22 @@ class _ScopeInfo:
         self.name = name
 
     def reuse_variables(self):
-        if _scope_stack:
-            _scope_stack[-1]["reuse"] = True
+        if _var_scopes():
+            _var_scopes()[-1]["reuse"] = True
 
 
 def get_variable_scope():
-    return _ScopeInfo("/".join(s["name"] for s in _scope_stack if s["name"]))
+    return _ScopeInfo("/".join(s["name"] for s in _var_scopes() if s["name"]))
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
                  trainable=True, collections=None, **kwargs):
     """The variable ``scope/name``: created with ``initializer`` (Glorot uniform for
     floats, zeros otherwise) or, under ``reuse``, the existing one."""
-    full = "/".join([s["name"] for s in _scope_stack if s["name"]] + [name])
+    full = "/".join([s["name"] for s in _var_scopes() if s["name"]] + [name])
     g = get_default_graph()
     registry = g.__dict__.setdefault("_v1_variables", {})
-    reuse = _scope_stack[-1]["reuse"] if _scope_stack else None
+    reuse = _var_scopes()[-1]["reuse"] if _var_scopes() else None
     if full in registry:
         if reuse in (True, AUTO_REUSE):
             return registry[full]
@@ -191,8 +200,8 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         raise ValueError(f"Variable {full} does not exist, or was not created with "
                          f"tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE?")
     dtype = _ember.as_dtype(dtype or "float32")
-    if initializer is None and _scope_stack and _scope_stack[-1]["initializer"] is not None:
-        initializer = _scope_stack[-1]["initializer"]
+    if initializer is None and _var_scopes() and _var_scopes()[-1]["initializer"] is not None:
+        initializer = _var_scopes()[-1]["initializer"]
     if initializer is None:
         initializer = glorot_uniform_initializer() if dtype.is_floating else \
             zeros_initializer()

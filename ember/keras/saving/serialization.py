@@ -17,7 +17,6 @@ __all__ = ["get_object", "register_keras_serializable", "get_registered_object",
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
-_scope_stack = []
 _state = threading.local()
 
 # ember's public namespaces and the Keras module names Keras 3 writes for their built-ins.
@@ -133,8 +132,16 @@ def get_custom_objects():
     return _GLOBAL_CUSTOM_OBJECTS
 
 
+def _custom_scopes():
+    """This thread's stack of open ``custom_object_scope``s (per thread, as in Keras)."""
+    stack = getattr(_state, "custom_scopes", None)
+    if stack is None:
+        stack = _state.custom_scopes = []
+    return stack
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
-    for scope in reversed(_scope_stack):
+    for scope in reversed(_custom_scopes()):
         if name in scope:
             return scope[name]
     if custom_objects and name in custom_objects:
@@ -155,11 +162,11 @@ class CustomObjectScope:
             self.objects.update(d or {})
 
     def __enter__(self):
-        _scope_stack.append(self.objects)
+        _custom_scopes().append(self.objects)
         return self
 
     def __exit__(self, *exc):
-        _scope_stack.pop()
+        _custom_scopes().pop()
         return False
 
 

@@ -68,6 +68,34 @@ class KerasTensor(Tensor):
                 f", dtype={self._dtype.name}, name={self.name}>")
 
 
+def _keras_operator(function, reflected=False):
+    """A Python operator on KerasTensors as Keras 3 defines it: the keras.ops function,
+    recorded as one Keras operation (``x != 0`` is a NotEqual node)."""
+    def operator(self, *other):
+        from ember.keras import ops
+        fn = getattr(ops, function)
+        return fn(other[0], self) if reflected else fn(self, *other)
+    operator.__name__ = f"keras_{function}"
+    return operator
+
+
+for _names, _function in (
+        (("__add__", "__radd__"), "add"), (("__sub__", "__rsub__"), "subtract"),
+        (("__mul__", "__rmul__"), "multiply"), (("__matmul__", "__rmatmul__"), "matmul"),
+        (("__truediv__", "__rtruediv__"), "true_divide"),
+        (("__floordiv__", "__rfloordiv__"), "floor_divide"), (("__mod__", "__rmod__"), "mod"),
+        (("__pow__", "__rpow__"), "power"), (("__and__", "__rand__"), "logical_and"),
+        (("__or__", "__ror__"), "logical_or"), (("__xor__", "__rxor__"), "logical_xor"),
+        (("__lt__",), "less"), (("__le__",), "less_equal"), (("__gt__",), "greater"),
+        (("__ge__",), "greater_equal"), (("__ne__",), "not_equal"),
+        (("__neg__",), "negative"), (("__abs__",), "absolute"),
+        (("__invert__",), "logical_not"), (("__getitem__",), "get_item")):
+    setattr(KerasTensor, _names[0], _keras_operator(_function))
+    if len(_names) > 1:
+        setattr(KerasTensor, _names[1], _keras_operator(_function, reflected=True))
+del _names, _function
+
+
 def is_keras_tensor(x):
     return isinstance(x, KerasTensor)
 

@@ -21,3 +21,9 @@ from ember.keras.ops.numpy import _NOT_DONE
 from ember.keras.ops.einops import rearrange  # noqa: F401
 
 NOT_IMPLEMENTED = tuple(sorted(set(_NOT_DONE)))
+
+from ember.keras.ops import _symbolic  # noqa: E402
+import sys as _sys  # noqa: E402
+
+_symbolic.install(_sys.modules[__name__])
+del _sys

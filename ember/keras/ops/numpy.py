@@ -1109,11 +1109,21 @@ def take_along_axis(x, indices, axis=None):
     axis %= nd
     shape_x = list(x.shape)
     shape_i = list(idx.shape)
-    bshape = [builtins.max(a, b) if d != axis else None
-              for d, (a, b) in enumerate(zip(shape_x, shape_i))]
-    x = ember.broadcast_to(x, [bshape[d] if d != axis else shape_x[d] for d in range(nd)])
-    idx = ember.broadcast_to(idx, [bshape[d] if d != axis else shape_i[d] for d in range(nd)])
-    n = shape_x[axis]
+    if None in shape_x or None in shape_i:      # unknown sizes (a batch): broadcast them
+        sx, si = ember.shape(x), ember.shape(idx)
+        both = ember.maximum(sx, si)
+        x = ember.broadcast_to(x, ember.concat([both[:axis], sx[axis:axis + 1],
+                                                both[axis + 1:]], 0))
+        idx = ember.broadcast_to(idx, ember.concat([both[:axis], si[axis:axis + 1],
+                                                    both[axis + 1:]], 0))
+        n = ember.shape(x)[axis]
+    else:
+        bshape = [builtins.max(a, b) for a, b in zip(shape_x, shape_i)]
+        x = ember.broadcast_to(x, [bshape[d] if d != axis else shape_x[d]
+                                   for d in range(nd)])
+        idx = ember.broadcast_to(idx, [bshape[d] if d != axis else shape_i[d]
+                                       for d in range(nd)])
+        n = shape_x[axis]
     idx = ember.where(idx < 0, idx + n, idx)
     perm = [d for d in range(nd) if d != axis] + [axis]
     inv = np.argsort(perm).tolist()

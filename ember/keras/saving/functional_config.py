@@ -87,8 +87,6 @@ def _serialize_call_value(value, index_maps):
         return [_serialize_call_value(v, index_maps) for v in value]
     if isinstance(value, dict):
         return {k: _serialize_call_value(v, index_maps) for k, v in value.items()}
-    if isinstance(value, ember.Tensor):
-        return value.numpy().tolist()
     return serialize_keras_object(value)
 
 
@@ -243,6 +241,9 @@ def _resolve_tensors(value, outputs_by_node):
         if value.get("class_name") == "__keras_tensor__":
             name, node_index, tensor_index = value["config"]["keras_history"]
             return _pick(outputs_by_node[(name, node_index)], tensor_index)
+        if str(value.get("class_name", "")).startswith("__"):     # slices, arrays ...
+            from ember.keras.saving.serialization import deserialize_keras_object
+            return deserialize_keras_object(value)
         return {k: _resolve_tensors(v, outputs_by_node) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve_tensors(v, outputs_by_node) for v in value]

@@ -66,6 +66,16 @@ def _children(obj):
     optimizer = getattr(obj, "optimizer", None)
     if optimizer is not None:
         attrs["optimizer"] = optimizer
+    if not isinstance(obj, (Functional, Sequential)):
+        # Keras walks dir(): a public property returning a sub-layer (MultiHeadAttention's
+        # query_dense for its _query_dense) names it, since public names come first
+        for name in dir(type(obj)):
+            if name not in attrs and name not in skip and not name.startswith("_") and \
+                    isinstance(getattr(type(obj), name, None), property):
+                try:
+                    attrs[name] = getattr(obj, name)
+                except Exception:       # a property that needs a built layer, etc.
+                    continue
     for name in sorted(attrs, key=_name_key):
         if name.startswith("__") or name in skip:
             continue

@@ -10,6 +10,10 @@ import importlib
 import inspect
 import threading
 
+import numpy as np
+
+from ember.framework.tensor import EagerTensor
+
 __all__ = ["get_object", "register_keras_serializable", "get_registered_object", "get_registered_name",
            "serialize_keras_object", "deserialize_keras_object", "custom_object_scope",
            "CustomObjectScope", "get_custom_objects", "SafeModeScope", "in_safe_mode",
@@ -195,16 +199,63 @@ def serialize_keras_object(obj):
         builtin = None if registered else _builtin_module(cls)
         out = {"module": builtin or cls.__module__, "class_name": cls.__name__,
                "config": obj.get_config(),
-               "registered_name": None if builtin else (registered or cls.__name__)}
+               "registered_name": getattr(cls, "_keras_registered_name", None)
+               if builtin else (registered or cls.__name__)}
         build_config = getattr(obj, "get_build_config", None)
         if build_config is not None:
             built = build_config()
             if built is not None:
                 out["build_config"] = built
         return out
+    special = _serialize_special(obj)
+    if special is not None:
+        return special
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"Cannot serialize {obj!r}: it has no get_config()")
+
+
+def _serialize_special(obj):
+    """Keras 3's entries for slices, Ellipsis, bytes, NumPy arrays and eager tensors (the
+    constant arguments of operations in a functional model), or None."""
+    if isinstance(obj, slice):
+        return {"class_name": "__slice__", "config": {
+            "start": serialize_keras_object(obj.start),
+            "stop": serialize_keras_object(obj.stop),
+            "step": serialize_keras_object(obj.step)}}
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        if obj.ndim == 0:
+            return obj.item()
+        return {"class_name": "__numpy__", "config": {"value": obj.tolist(),
+                                                      "dtype": obj.dtype.name}}
+    if isinstance(obj, EagerTensor):
+        return {"class_name": "__tensor__", "config": {"value": obj.numpy().tolist(),
+                                                       "dtype": obj.dtype.name}}
+    return None
+
+
+def _deserialize_special(class_name, inner):
+    """The value of one of ``_serialize_special``'s entries."""
+    if class_name == "__slice__":
+        return slice(*(deserialize_keras_object(inner.get(k))
+                       for k in ("start", "stop", "step")))
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    if class_name == "__bytes__":
+        return inner["value"].encode("utf-8")
+    if class_name == "__numpy__":
+        return np.array(inner["value"], dtype=inner["dtype"])
+    import ember
+    return ember.constant(np.array(inner["value"], dtype=inner["dtype"]))
+
+
+_SPECIAL = ("__slice__", "__ellipsis__", "__bytes__", "__numpy__", "__tensor__")
 
 
 def deserialize_keras_object(config, module_objects=None, custom_objects=None,
@@ -221,6 +272,8 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
         return config
     class_name = config.get("class_name")
     inner = config.get("config", {})
+    if class_name in _SPECIAL:
+        return _deserialize_special(class_name, inner or {})
     if class_name == "function":
         name = inner if config.get("registered_name") in (None, "function") else \
             config["registered_name"]

@@ -233,6 +233,26 @@ class MultiHeadAttention(_AttentionBase):
     TensorShape([2, 3, 8])
     """
 
+    @property
+    def query_dense(self):
+        """The query projection (an EinsumDense), once built."""
+        return getattr(self, "_query_dense", None)
+
+    @property
+    def key_dense(self):
+        """The key projection (an EinsumDense), once built."""
+        return getattr(self, "_key_dense", None)
+
+    @property
+    def value_dense(self):
+        """The value projection (an EinsumDense), once built."""
+        return getattr(self, "_value_dense", None)
+
+    @property
+    def output_dense(self):
+        """The output projection (an EinsumDense), once built."""
+        return getattr(self, "_output_dense", None)
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,

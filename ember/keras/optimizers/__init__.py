@@ -41,6 +41,10 @@ def deserialize(config, custom_objects=None, use_legacy_format=False):
     if isinstance(config, dict):
         config = dict(config)
         class_name = config.get("class_name")
+        if isinstance(class_name, str) and class_name.startswith("Custom>") and \
+                class_name[7:].lower() in _ALL_OBJECTS_DICT and \
+                _serialization.get_registered_object(class_name, custom_objects) is None:
+            class_name = class_name[7:]     # tf.keras 2.11+ names its optimizers so
         if isinstance(class_name, str) and class_name.lower() in _ALL_OBJECTS_DICT:
             config["class_name"] = class_name.lower()
             config["registered_name"] = None

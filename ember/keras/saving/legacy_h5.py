@@ -185,6 +185,92 @@ def load_legacy_weights(model, f, filepath, by_name=False, skip_mismatch=False):
                 filepath, f"saved as layer '{name}'", skip_mismatch)
 
 
+# tf.keras 2's slot names (its legacy optimizers' and those of TF 2.11+) -> the ember
+# optimizer attribute holding that slot for each trainable variable, by optimizer class
+_TF2_SLOTS = {
+    "SGD": {"momentum": "momentums", "m": "momentums"},
+    "Adam": {"m": "_momentums", "v": "_velocities", "vhat": "_velocity_hats"},
+    "AdamW": {"m": "_momentums", "v": "_velocities", "vhat": "_velocity_hats"},
+    "Nadam": {"m": "_momentums", "v": "_velocities"},
+    "Adamax": {"m": "_m", "v": "_u", "u": "_u"},
+    "RMSprop": {"rms": "_velocities", "velocity": "_velocities", "momentum": "_momentums",
+                "mg": "_average_gradients", "average_gradient": "_average_gradients"},
+    "Adagrad": {"accumulator": "_accumulators"},
+    "Adadelta": {"accum_grad": "_accumulated_grads", "accum_var": "_accumulated_delta_vars",
+                 "accumulated_grad": "_accumulated_grads",
+                 "accumulated_delta_var": "_accumulated_delta_vars"},
+    "Ftrl": {"accumulator": "_accumulators", "linear": "_linears"},
+    "Lion": {"m": "_momentums"},
+}
+# tf.keras 2's optimizer-wide weights other than the iteration count
+_TF2_SCALARS = {"momentum_cache": "_u_product"}
+
+
+def _tf2_layout(names):
+    """'legacy' for tf.keras 2's OptimizerV2 names (``Adam/iter:0``,
+    ``Adam/dense/kernel/m:0``: the iteration count, then each slot for every variable),
+    'v2.11' for TF 2.11+'s (``iteration:0``, ``Adam/m/dense/kernel:0``: the slots variable
+    by variable), None for Keras 3's."""
+    if "iteration:0" in names:
+        return "v2.11"
+    if any(n.endswith("/iter:0") for n in names):
+        return "legacy"
+    return None
+
+
+def _tf2_state(names, values, layout):
+    """(iterations, {scalar name: value}, {slot name: [values in variable order]})."""
+    iterations, scalars, slots = None, {}, {}
+    for name, value in zip(names, values):
+        parts = name[:-2].split("/") if name.endswith(":0") else name.split("/")
+        if parts[-1] in ("iter", "iteration") and len(parts) <= 2:
+            iterations = value
+        elif len(parts) == 2 and parts[1] in _TF2_SCALARS:
+            scalars[parts[1]] = value
+        elif len(parts) >= 3:
+            slot = parts[-1] if layout == "legacy" else parts[1]
+            slots.setdefault(slot, []).append(value)
+        else:
+            raise ValueError(f"unrecognized optimizer weight {name!r}")
+    return iterations, scalars, slots
+
+
+def _assign_tf2_optimizer(optimizer, names, values, layout):
+    """Assigns tf.keras 2 optimizer weights; returns a problem description or None."""
+    kind = type(optimizer).__name__
+    slot_attrs = _TF2_SLOTS.get(kind)
+    if slot_attrs is None:
+        return f"ember cannot map tf.keras 2 state onto a {kind} optimizer"
+    try:
+        iterations, scalars, slots = _tf2_state(names, values, layout)
+    except ValueError as e:
+        return str(e)
+    count = len(optimizer._trainable_variables)
+    plan = []
+    for slot, stored in slots.items():
+        attr = slot_attrs.get(slot)
+        targets = list(getattr(optimizer, attr, None) or []) if attr else []
+        if not targets:
+            return f"the file holds slot '{slot}', which {kind} does not have with its " \
+                   f"configuration"
+        if len(stored) != count or len(targets) != count:
+            return f"slot '{slot}' holds {len(stored)} values for {count} variables"
+        for target, value in zip(targets, stored):
+            if tuple(target.shape.as_list()) != value.shape:
+                return f"slot '{slot}' value of shape {value.shape} for a variable of " \
+                       f"shape {tuple(target.shape.as_list())}"
+        plan.extend(zip(targets, stored))
+    for name, value in scalars.items():
+        target = getattr(optimizer, _TF2_SCALARS[name], None)
+        if target is not None:
+            plan.append((target, np.asarray(value).reshape(tuple(target.shape.as_list()))))
+    if iterations is not None:
+        plan.append((optimizer.iterations, np.asarray(iterations)))
+    for target, value in plan:
+        target.assign(np.asarray(value).astype(target.dtype.np, copy=False))
+    return None
+
+
 def _load_optimizer_weights(model, f, filepath):
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or "optimizer_weights" not in f:
@@ -193,6 +279,15 @@ def _load_optimizer_weights(model, f, filepath):
     values = _subset_values(group, filepath)
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
+    names = _attr_list(group, "weight_names")
+    layout = _tf2_layout(names)
+    if layout is not None:
+        problem = _assign_tf2_optimizer(optimizer, names, values, layout)
+        if problem is not None:
+            warnings.warn(f"The tf.keras 2 optimizer state in {filepath} does not fit "
+                          f"optimizer '{optimizer.name}' ({problem}); the model starts "
+                          f"with a freshly initialized optimizer.", stacklevel=3)
+        return
     variables = optimizer.variables
     base = unbuilt_variables(optimizer)
     if len(values) == len(base) < len(variables):      # saved before its first step

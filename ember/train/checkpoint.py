@@ -3,14 +3,16 @@
 The tree starts at the objects given to ``Checkpoint(**kwargs)`` and follows, from each
 object: Variables (leaves); an object's ``_trackable_children()`` when it defines one (Keras
 layers, models and optimizers do); the items of lists, tuples and dicts; and otherwise the
-attributes of plain objects (``tf.Module``-like classes) that lead to variables. Each
-variable is keyed by its path (``model/layers/dense/vars/0``); the first path that reaches
-a variable names it. Restoring matches the same paths in another tree of the same shape.
+attributes of plain objects (``tf.Module``-like classes) that lead to variables.
 
-Files, for a save path ``<prefix>``: ``<prefix>.index`` (JSON: the keys, shapes, dtypes)
-and ``<prefix>.data-00000-of-00001`` (a NumPy ``.npz`` archive, no pickle); each is written
-atomically. These are ember's own files (TensorFlow's checkpoint files are a different
-binary format and are not read).
+Files are TensorFlow's (``tensor_bundle``): ``<prefix>.index`` and
+``<prefix>.data-00000-of-00001``, with the tree as TensorFlow's object graph
+(``object_graph``) and each variable under ``<path>/.ATTRIBUTES/VARIABLE_VALUE``, its
+path the local names (attribute, list index, dict key) of the first breadth-first route
+from the root. Restoring walks the file's graph and the live tree side by side, matching
+children by local name, so checkpoints TensorFlow wrote for the same structure (a
+``tf.Module`` tree of variables, lists and dicts) restore here and ember's restore in
+TensorFlow. ember's earlier checkpoints (a JSON index and an ``.npz``) still load.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import numpy as np
 
 from ember.framework.variables import Variable
 from ember.runtime.atomic_file import atomic_write
+from ember.train import object_graph as graph_proto
+from ember.train import tensor_bundle
 
 __all__ = ["Checkpoint", "CheckpointLoadStatus"]
 
@@ -59,8 +63,10 @@ def _may_hold_variables(obj):
 def walk(root_children):
     """{path: variable} for the tree, plus {path: object} for every object reached."""
     variables, objects, seen = {}, {}, set()
+    alive = []          # containers made on the fly stay alive, so their ids stay unique
 
     def visit(obj, path):
+        alive.append(obj)
         if _is_variable(obj):
             if id(obj) not in seen:
                 seen.add(id(obj))
@@ -78,33 +84,22 @@ def walk(root_children):
     return variables, objects
 
 
-def _atomic_savez(path, arrays):
-    with atomic_write(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-
 def _atomic_text(path, text):
     with atomic_write(path) as tmp:
         with open(tmp, "w") as f:
             f.write(text)
 
 
-def read_checkpoint(save_path):
-    """{key: array} of a checkpoint written by ``Checkpoint.write``/``save``."""
-    save_path = os.fspath(save_path)
-    index_path, data_path = save_path + ".index", save_path + _DATA_SUFFIX
-    if not os.path.exists(index_path):
-        raise FileNotFoundError(f"No checkpoint at {save_path!r} (missing {index_path}); "
-                                f"pass the prefix that save() returned.")
+def _read_ember_format(index_path, data_path):
     try:
         with open(index_path) as f:
             index = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"Cannot read the checkpoint index {index_path!r}: {e}") from None
-    if index.get("format") != _FORMAT:
-        raise ValueError(f"{index_path!r} is not an ember checkpoint index (format "
-                         f"{index.get('format')!r}).")
+        raise ValueError(f"Cannot read the checkpoint index {index_path!r}: it is neither "
+                         f"a TensorFlow checkpoint index nor ember's earlier JSON one "
+                         f"({e}).") from None
+    if not isinstance(index, dict) or index.get("format") != _FORMAT:
+        raise ValueError(f"{index_path!r} is not a checkpoint index.")
     try:
         with np.load(data_path, allow_pickle=False) as data:
             return {key: data[f"v{i}"] for i, key in enumerate(index["keys"])}
@@ -112,6 +107,85 @@ def read_checkpoint(save_path):
         raise ValueError(f"Cannot read the checkpoint data {data_path!r}: the file is "
                          f"truncated, corrupted or missing ({type(e).__name__}: {e}).") \
             from None
+
+
+def read_checkpoint(save_path):
+    """{key: array} of a checkpoint: TensorFlow's format (its keys, the object graph's
+    included) or ember's earlier one."""
+    save_path = os.fspath(save_path)
+    index_path, data_path = save_path + ".index", save_path + _DATA_SUFFIX
+    if not os.path.exists(index_path):
+        raise FileNotFoundError(f"No checkpoint at {save_path!r} (missing {index_path}); "
+                                f"pass the prefix that save() returned.")
+    if tensor_bundle.is_bundle(index_path):
+        try:
+            return tensor_bundle.read_bundle(save_path)
+        except tensor_bundle.BundleError as e:
+            raise ValueError(f"Cannot read the checkpoint {save_path!r}: {e}") from None
+    return _read_ember_format(index_path, data_path)
+
+
+def _full_name(variable):
+    name = str(getattr(variable, "name", "") or "Variable")
+    return name[:-2] if name.endswith(":0") else name
+
+
+def build_object_graph(root_items):
+    """(object graph nodes, {checkpoint key: array}) of the tree under ``root_items``
+    ([(local name, object)]), breadth first as TensorFlow numbers it."""
+    nodes = [graph_proto.GraphNode()]
+    values, ids = {}, {}
+    alive = []          # containers made on the fly stay alive, so their ids stay unique
+    queue = [(0, root_items, [])]
+    while queue:
+        parent, items, path = queue.pop(0)
+        for name, child in items:
+            if not (_is_variable(child) or _may_hold_variables(child)):
+                continue
+            if id(child) in ids:
+                nodes[parent].children.append((ids[id(child)], name))
+                continue
+            alive.append(child)
+            node_id = ids[id(child)] = len(nodes)
+            node = graph_proto.GraphNode()
+            nodes.append(node)
+            nodes[parent].children.append((node_id, name))
+            child_path = path + [name]
+            if _is_variable(child):
+                key = graph_proto.value_key(child_path)
+                node.attributes.append(("VARIABLE_VALUE", _full_name(child), key))
+                values[key] = np.asarray(child.numpy())
+            else:
+                queue.append((node_id, _children(child), child_path))
+    _mark_values(nodes)
+    nodes = _prune(nodes)
+    return nodes, values
+
+
+def _mark_values(nodes):
+    memo = {}
+
+    def has(i, stack=()):
+        if i not in memo:
+            if i in stack:
+                return False
+            memo[i] = bool(nodes[i].attributes) or any(
+                has(c, stack + (i,)) for c, _ in nodes[i].children)
+        return memo[i]
+    for i, node in enumerate(nodes):
+        node.has_checkpoint_values = has(i)
+
+
+def _prune(nodes):
+    """Drops objects with no values under them (plain attributes that hold none)."""
+    keep = [i for i, n in enumerate(nodes) if n.has_checkpoint_values or i == 0]
+    new_id = {old: new for new, old in enumerate(keep)}
+    out = []
+    for i in keep:
+        node = nodes[i]
+        node.children = [(new_id[c], name) for c, name in node.children if c in new_id]
+        out.append(node)
+    return out
 
 
 class CheckpointLoadStatus:
@@ -196,17 +270,21 @@ class Checkpoint:
         return items
 
     def write(self, file_prefix, options=None):
-        """Writes the checkpoint at exactly ``file_prefix``; returns it."""
+        """Writes the checkpoint at exactly ``file_prefix`` in TensorFlow's format;
+        returns it."""
         file_prefix = os.fspath(file_prefix)
-        variables, _ = walk(self._items())
-        keys = list(variables)
-        arrays = {f"v{i}": np.asarray(variables[k].numpy()) for i, k in enumerate(keys)}
-        _atomic_savez(file_prefix + _DATA_SUFFIX, arrays)
-        index = {"format": _FORMAT, "keys": keys,
-                 "shapes": [list(a.shape) for a in arrays.values()],
-                 "dtypes": [str(a.dtype) for a in arrays.values()]}
-        _atomic_text(file_prefix + ".index", json.dumps(index))
+        nodes, values = build_object_graph(self._root_items())
+        graph = np.empty((), dtype=object)
+        graph[()] = graph_proto.encode_object_graph(nodes)
+        values[graph_proto.OBJECT_GRAPH_KEY] = graph
+        tensor_bundle.write_bundle(file_prefix, values)
         return file_prefix
+
+    def _root_items(self):
+        items = sorted(self._children.items())
+        if self.save_counter is not None:
+            items.append(("save_counter", self.save_counter))
+        return items
 
     def save(self, file_prefix, options=None):
         """Increments ``save_counter`` and writes ``<file_prefix>-<save_counter>``."""
@@ -224,8 +302,13 @@ class Checkpoint:
             return CheckpointLoadStatus(None, [], [], [])
         save_path = os.fspath(save_path)
         values = read_checkpoint(save_path)
-        if "save_counter" in values:
+        if "save_counter" in values or \
+                "save_counter/.ATTRIBUTES/VARIABLE_VALUE" in values:
             self._counter()
+        graph = values.pop(graph_proto.OBJECT_GRAPH_KEY, None)
+        if graph is not None:
+            nodes = graph_proto.decode_object_graph(np.asarray(graph, dtype=object)[()])
+            return _restore_by_graph(save_path, nodes, values, self._root_items())
         variables, objects = walk(self._items())
         unused, deferred = [], []
         for key, value in values.items():
@@ -236,13 +319,95 @@ class Checkpoint:
                 else:
                     unused.append(key)
                 continue
-            shape = tuple(var.shape.as_list())
-            if value.shape != shape:
-                raise ValueError(f"Checkpoint {save_path}: the value saved for {key!r} has "
-                                 f"shape {value.shape} but the variable has shape {shape}.")
-            var.assign(value.astype(var.dtype.np, copy=False))
+            _assign(var, value, key, save_path)
         unmatched = [k for k in variables if k not in values]
         return CheckpointLoadStatus(save_path, unused, unmatched, deferred)
+
+
+def _assign(var, value, key, save_path):
+    shape = tuple(var.shape.as_list())
+    if value.shape != shape:
+        raise ValueError(f"Checkpoint {save_path}: the value saved for {key!r} has "
+                         f"shape {value.shape} but the variable has shape {shape}.")
+    if value.dtype == object:
+        var.assign(value)
+    else:
+        var.assign(value.astype(var.dtype.np, copy=False))
+
+
+def _unescape(name):
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "." and i + 1 < len(name):
+            out.append("/" if name[i + 1] == "S" else name[i + 1])
+            i += 2
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)
+
+
+def _restore_by_graph(save_path, nodes, values, root_items):
+    """Walks the file's object graph and the live tree together from the root, assigning
+    each variable node's value to the live variable at the same local names."""
+    used, deferred, assigned = set(), [], set()
+
+    def subtree_values(node_id, names, seen):
+        if node_id in seen:
+            return
+        seen.add(node_id)
+        node = nodes[node_id]
+        for attr, _, key in node.attributes:
+            if attr == "VARIABLE_VALUE":
+                yield names, key
+        for child, name in node.children:
+            yield from subtree_values(child, names + [name], seen)
+
+    def defer(owners, node_id, names):
+        for names_below, key in subtree_values(node_id, names, set()):
+            if key not in values or key in used:
+                continue
+            for owner, depth in reversed(owners):
+                hook = getattr(owner, "_restore_later", None)
+                if callable(hook) and hook("/".join(names_below[depth:]), values[key]):
+                    used.add(key)
+                    deferred.append(key)
+                    break
+
+    visited = set()
+
+    alive = []
+
+    def visit(node_id, obj, names, owners):
+        if (node_id, id(obj)) in visited:
+            return
+        visited.add((node_id, id(obj)))
+        alive.append(obj)
+        node = nodes[node_id]
+        if _is_variable(obj):
+            for attr, _, key in node.attributes:
+                if attr == "VARIABLE_VALUE" and key in values:
+                    _assign(obj, values[key], key, save_path)
+                    used.add(key)
+                    assigned.add(id(obj))
+            return
+        live = dict(_children(obj))
+        owners = owners + [(obj, len(names))]
+        for child_id, name in node.children:
+            child = live.get(name)
+            if child is None:
+                defer(owners, child_id, names + [name])
+            else:
+                visit(child_id, child, names + [name], owners)
+
+    root = dict(root_items)
+    for child_id, name in nodes[0].children if nodes else []:
+        if name in root:
+            visit(child_id, root[name], [name], [])
+    variables, _ = walk(root_items)
+    unmatched = [path for path, v in variables.items() if id(v) not in assigned]
+    unused = [k for k in values if k not in used]
+    return CheckpointLoadStatus(save_path, unused, unmatched, deferred)
 
 
 def _defer(objects, key, value):

@@ -60,6 +60,9 @@ def list_variables(ckpt_dir_or_file):
 def load_variable(ckpt_dir_or_file, name):
     """The saved value of one key as a NumPy array."""
     values = read_checkpoint(_resolve(ckpt_dir_or_file))
+    name = name[:-2] if name.endswith(":0") else name
+    if name not in values and name + "/.ATTRIBUTES/VARIABLE_VALUE" in values:
+        name += "/.ATTRIBUTES/VARIABLE_VALUE"       # a variable's path in the object graph
     if name not in values:
         raise ValueError(f"The checkpoint holds no value named {name!r}; it has "
                          f"{sorted(values)[:10]}")

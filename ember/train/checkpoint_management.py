@@ -9,7 +9,8 @@ import time
 
 from ember.train.checkpoint import _DATA_SUFFIX, _atomic_text, read_checkpoint
 
-__all__ = ["CheckpointManager", "latest_checkpoint", "list_variables", "load_variable"]
+__all__ = ["CheckpointManager", "latest_checkpoint", "list_variables", "load_variable",
+           "update_checkpoint_state"]
 
 _STATE = "checkpoint"
 
@@ -179,3 +180,14 @@ class CheckpointManager:
         if self._init_fn is not None:
             self._init_fn()
         return None
+
+
+def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None):
+    """Writes ``save_dir``'s ``checkpoint`` state file naming ``model_checkpoint_path`` as
+    the latest checkpoint (``tf.compat.v1.train.update_checkpoint_state``)."""
+    save_dir = os.fspath(save_dir)
+    latest = os.path.join(save_dir, model_checkpoint_path) \
+        if not os.path.isabs(model_checkpoint_path) else model_checkpoint_path
+    paths = [os.path.join(save_dir, p) if not os.path.isabs(p) else p
+             for p in (all_model_checkpoint_paths or [model_checkpoint_path])]
+    _write_state(save_dir, latest, paths)

@@ -103,8 +103,8 @@ def test_arguments_are_checked():
         keras.callbacks.TensorBoard(update_freq="sometimes")
     with pytest.raises(ValueError, match="profile_batch"):
         keras.callbacks.TensorBoard(profile_batch=(5, 2))
-    with pytest.raises(NotImplementedError, match="embeddings"):
-        keras.callbacks.TensorBoard(embeddings_freq=1)
+    with pytest.raises(ValueError, match="embeddings_freq"):
+        keras.callbacks.TensorBoard(embeddings_freq=-1)
     keras.callbacks.TensorBoard(profile_batch="2,3")
 
 

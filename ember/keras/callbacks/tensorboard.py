@@ -27,16 +27,22 @@ class TensorBoard(Callback):
 
     ``profile_batch`` is accepted and validated; ember has no profiler, so a non-zero value
     records the train step's graph of those batches (``batch_<n>`` in the Graphs tab)
-    instead of a profile. ``embeddings_freq`` is not supported (NotImplementedError).
+    instead of a profile. With ``embeddings_freq``, the Embedding layers are shown in
+    TensorBoard's projector: ``log_dir/projector_config.pbtxt`` names each layer's matrix
+    (``layer_with_weights-<k>/embeddings/.ATTRIBUTES/VARIABLE_VALUE``, with its
+    ``embeddings_metadata`` file: one name for all layers or a dict by layer name), and
+    every ``embeddings_freq`` epochs the weights are written as a TensorFlow checkpoint
+    ``train/keras_embedding.ckpt-<epoch>`` (the projector finds the newest through
+    ``train/checkpoint``).
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True,
                  write_images=False, write_steps_per_second=False, update_freq="epoch",
                  profile_batch=0, embeddings_freq=0, embeddings_metadata=None):
         super().__init__()
-        if embeddings_freq:
-            raise NotImplementedError("TensorBoard(embeddings_freq=...): the embedding "
-                                      "projector is not supported by ember")
+        if not isinstance(embeddings_freq, int) or embeddings_freq < 0:
+            raise ValueError(f"TensorBoard: embeddings_freq must be a non-negative "
+                             f"integer, got {embeddings_freq!r}")
         if update_freq != "epoch" and update_freq != "batch" and not (
                 isinstance(update_freq, int) and update_freq > 0):
             raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a "
@@ -95,6 +101,45 @@ class TensorBoard(Callback):
         if self.write_graph:
             self._write_model_config()
             self._graph_pending = True
+        if self.embeddings_freq:
+            self._configure_embeddings()
+
+    def _configure_embeddings(self):
+        """Writes ``projector_config.pbtxt`` for the model's Embedding layers."""
+        from google.protobuf import text_format
+        from tensorboard.plugins import projector
+
+        from ember.keras.layers import Embedding
+        from ember.keras.saving.tf_checkpoint import keras2_tensor_name
+        from ember.runtime.atomic_file import atomic_write
+        metadata = self.embeddings_metadata
+        by_layer = dict(metadata) if isinstance(metadata, dict) else None
+        config = projector.ProjectorConfig()
+        for layer in self.model.layers:
+            if not isinstance(layer, Embedding):
+                continue
+            embedding = config.embeddings.add()
+            embedding.tensor_name = keras2_tensor_name(self.model, layer, "embeddings")
+            if isinstance(metadata, str):
+                embedding.metadata_path = metadata
+            elif by_layer is not None and layer.name in by_layer:
+                embedding.metadata_path = by_layer.pop(layer.name)
+        if by_layer:
+            raise ValueError(f"Unrecognized `Embedding` layer names passed to "
+                             f"`keras.callbacks.TensorBoard` `embeddings_metadata` "
+                             f"argument: {sorted(by_layer)}")
+        path = os.path.join(self.log_dir, "projector_config.pbtxt")
+        with atomic_write(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write(text_format.MessageToString(config))
+
+    def _log_embeddings(self, epoch):
+        from ember.keras.saving.tf_checkpoint import write_keras2_checkpoint
+        from ember.train.checkpoint_management import update_checkpoint_state
+        directory = os.path.join(self.log_dir, "train")
+        name = f"keras_embedding.ckpt-{epoch}"
+        write_keras2_checkpoint(self.model, os.path.join(directory, name))
+        update_checkpoint_state(directory, name)
 
     def _write_model_config(self):
         model = self.model
@@ -197,6 +242,8 @@ class TensorBoard(Callback):
         self._log_epoch_metrics(epoch, logs or {})
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             self._log_weights(epoch)
+        if self.embeddings_freq and epoch % self.embeddings_freq == 0:
+            self._log_embeddings(epoch)
 
     def _log_epoch_metrics(self, epoch, logs):
         if not logs:

@@ -40,9 +40,19 @@ def _is_legacy_h5_name(filepath):
     return filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5")
 
 
+def _is_tf_checkpoint_name(filepath, save_format=None):
+    """tf.keras 2 wrote TensorFlow checkpoints for names without a file extension
+    (``save_weights("ckpts/my_checkpoint")``), ``.ckpt`` and ``save_format="tf"``."""
+    if save_format in ("tf", "tensorflow"):
+        return True
+    base = os.path.basename(filepath)
+    return base.endswith(".ckpt") or "." not in base.lstrip(".")
+
+
 def save_weights(model, filepath, overwrite=True, **kwargs):
     """Writes the model's weights: ``.weights.h5`` (Keras 3 layout, with optimizer state),
-    ``.h5`` (legacy layout) or ``.weights.npz`` (ember's own)."""
+    ``.h5`` (legacy layout), ``.weights.npz`` (ember's own), or a TensorFlow checkpoint in
+    tf.keras 2's layout for a name without extension or ``.ckpt`` (weights only)."""
     filepath = os.fspath(filepath)
     check_overwrite(filepath, overwrite)
     if filepath.endswith(".weights.h5"):
@@ -55,9 +65,18 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
         with atomic_write(filepath) as tmp, open_h5(tmp, "w") as f:
             write_model_weights(f, model)
         return
+    if _is_tf_checkpoint_name(filepath, kwargs.get("save_format")):
+        from ember.keras.saving.tf_checkpoint import write_keras2_checkpoint
+        from ember.train.checkpoint_management import update_checkpoint_state
+        write_keras2_checkpoint(model, filepath)
+        update_checkpoint_state(os.path.dirname(os.path.abspath(filepath)),
+                                os.path.basename(filepath))
+        return
     if not filepath.endswith(".npz"):
         raise ValueError(f"The filename must end in `.weights.h5` (Keras weights), `.h5` "
-                         f"(legacy weights) or `.weights.npz`. Received: filepath={filepath}")
+                         f"(legacy weights) or `.weights.npz`, or name a TensorFlow "
+                         f"checkpoint (no extension, `.ckpt`, or save_format='tf'). "
+                         f"Received: filepath={filepath}")
     arrays = {_weight_key(i, v): np.asarray(v.numpy()) for i, v in enumerate(model.weights)}
     with atomic_write(filepath) as tmp:
         with open(tmp, "wb") as f:
@@ -82,6 +101,13 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
     ``.h5``; ``by_name`` applies to legacy files). Bad files and mismatched shapes raise
     errors naming the file, the layer and both shapes."""
     filepath = os.fspath(filepath)
+    if os.path.isdir(filepath) and os.path.exists(os.path.join(filepath, "checkpoint")):
+        from ember.train.checkpoint_management import latest_checkpoint
+        filepath = latest_checkpoint(filepath) or filepath
+    if not os.path.isfile(filepath) and os.path.exists(filepath + ".index"):
+        from ember.keras.saving.tf_checkpoint import read_keras2_checkpoint
+        read_keras2_checkpoint(model, filepath, skip_mismatch=skip_mismatch)
+        return
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such weights file: {filepath!r}")
     if filepath.endswith(".keras"):

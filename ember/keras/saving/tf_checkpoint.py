@@ -45,3 +45,99 @@ def write_keras2_checkpoint(model, prefix):
     children = {f"layer_with_weights-{k}": _Weights(layer)
                 for k, layer in enumerate(layers_with_weights(model))}
     return Checkpoint(**children).write(os.fspath(prefix))
+
+
+def _graph_children(nodes, node_id):
+    return dict((name, child) for child, name in nodes[node_id].children)
+
+
+def _node_value(nodes, node_id, values):
+    for attr, _, key in nodes[node_id].attributes:
+        if attr == "VARIABLE_VALUE" and key in values:
+            return values[key]
+    return None
+
+
+def read_keras2_checkpoint(model, prefix, skip_mismatch=False):
+    """Assigns the weights (and, when the model has an optimizer, the optimizer state of
+    TF 2.11+'s optimizers) of a checkpoint tf.keras 2's ``save_weights(prefix)`` wrote."""
+    import warnings
+
+    import numpy as np
+
+    from ember.train.checkpoint import read_checkpoint
+    from ember.train.object_graph import OBJECT_GRAPH_KEY, decode_object_graph
+    prefix = os.fspath(prefix)
+    values = read_checkpoint(prefix)
+    graph = values.pop(OBJECT_GRAPH_KEY, None)
+    if graph is None:
+        raise ValueError(f"{prefix}: the checkpoint has no object graph, so it is not one "
+                         f"that Model.save_weights wrote.")
+    nodes = decode_object_graph(np.asarray(graph, dtype=object)[()])
+    root = _graph_children(nodes, 0)
+    layers = layers_with_weights(model)
+    stored = sorted((int(n.split("-")[1]), i) for n, i in root.items()
+                    if n.startswith("layer_with_weights-"))
+    if len(stored) != len(layers):
+        raise ValueError(f"{prefix} holds weights for {len(stored)} layers but model "
+                         f"{model.name} has {len(layers)} layers with weights.")
+
+    def assign(var, value, what):
+        shape = tuple(var.shape.as_list())
+        if value.shape != shape:
+            if skip_mismatch:
+                warnings.warn(f"Skipping {what}: {prefix} holds shape {value.shape}, the "
+                              f"model has {shape}.", stacklevel=4)
+                return
+            raise ValueError(f"{what} has shape {shape} but {prefix} holds shape "
+                             f"{value.shape} for it.")
+        var.assign(value.astype(var.dtype.np, copy=False))
+
+    for (k, node_id), layer in zip(stored, layers):
+        children = _graph_children(nodes, node_id)
+        for name, var in _Weights(layer)._trackable_children().items():
+            value = _node_value(nodes, children[name], values) if name in children else None
+            if value is None:
+                raise ValueError(f"{prefix} holds no '{name}' for layer {layer.name} "
+                                 f"(layer_with_weights-{k}); it has {sorted(children)}.")
+            assign(var, value, f"Layer {layer.name} weight '{name}'")
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and "optimizer" in root:
+        _read_optimizer(optimizer, model, nodes, root["optimizer"], values, prefix)
+
+
+def _read_optimizer(optimizer, model, nodes, node_id, values, prefix):
+    """TF 2.11+ optimizers keep their slots in lists named as Keras 3's (``_momentums``,
+    ``_velocities`` ...), which ember's optimizers share."""
+    import warnings
+    children = _graph_children(nodes, node_id)
+    if "_iterations" not in children:
+        warnings.warn(f"{prefix}: the optimizer state (tf.keras 2's legacy optimizer "
+                      f"layout) is not read; training resumes with a fresh optimizer.",
+                      stacklevel=4)
+        return
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    count = len(optimizer._trainable_variables)
+    plan = []
+    for name, list_id in children.items():
+        if name in ("_variables", "_trainable_variables", "_iterations", "_learning_rate"):
+            continue
+        targets = getattr(optimizer, name, None)
+        items = _graph_children(nodes, list_id)
+        if not isinstance(targets, list) or len(targets) != count or \
+                sorted(items) != [str(i) for i in range(count)] and len(items) != count:
+            continue
+        for i, target in enumerate(targets):
+            value = _node_value(nodes, items.get(str(i), -1), values) \
+                if str(i) in items else None
+            if value is None or value.shape != tuple(target.shape.as_list()):
+                warnings.warn(f"{prefix}: optimizer slot {name}[{i}] does not fit; "
+                              f"training resumes with a fresh optimizer.", stacklevel=4)
+                return
+            plan.append((target, value))
+    iterations = _node_value(nodes, children["_iterations"], values)
+    for target, value in plan:
+        target.assign(value.astype(target.dtype.np, copy=False))
+    if iterations is not None:
+        optimizer.iterations.assign(iterations)

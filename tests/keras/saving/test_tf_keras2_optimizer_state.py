@@ -90,3 +90,74 @@ def test_regenerated_tf_keras2_fixtures_resume(tmp_path):
         model, _ = _resume(str(tmp_path / f"tfk2_{name}.h5"), data)
         for i, w in enumerate(model.get_weights()):
             np.testing.assert_allclose(w, data[f"w{i}"], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------ save_weights(prefix): TF checkpoints
+def _weights_model():
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, use_bias=False),
+                             keras.layers.BatchNormalization(),
+                             keras.layers.Activation("tanh"), keras.layers.Dense(2)])
+
+
+def test_load_weights_of_a_tf_keras2_checkpoint_resumes_training():
+    with np.load(os.path.join(FIXTURES, "tfk2_weights.npz")) as data:
+        data = dict(data)
+    model = _weights_model()
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    model.load_weights(os.path.join(FIXTURES, "tfk2_weights"))
+    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["predictions"],
+                               rtol=1e-5, atol=1e-6)
+    assert int(model.optimizer.iterations.numpy()) == 2
+    model.fit(data["x"], data["y"], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for i, w in enumerate(model.get_weights()):
+        np.testing.assert_allclose(w, data[f"w{i}"], rtol=1e-5, atol=1e-6)
+    # the directory form (its `checkpoint` state file names the newest)
+    again = _weights_model()
+    again.load_weights(FIXTURES)
+    np.testing.assert_allclose(again.predict(data["x"], verbose=0), data["predictions"],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_save_weights_without_extension_writes_a_tf_checkpoint(tmp_path):
+    keras.utils.set_random_seed(3)
+    model = _weights_model()
+    prefix = str(tmp_path / "ckpts" / "my_checkpoint")
+    model.save_weights(prefix)
+    assert ember_latest(str(tmp_path / "ckpts")) == prefix
+    keys = dict(__import__("ember").train.list_variables(prefix))
+    assert keys["layer_with_weights-1/moving_variance/.ATTRIBUTES/VARIABLE_VALUE"] == [5]
+    assert keys["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == [4, 5]
+    other = _weights_model()
+    other.load_weights(prefix)
+    x = np.ones((3, 4), "float32")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+    smaller = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="3 layers.*1 layers with weights"):
+        smaller.load_weights(prefix)
+
+
+def ember_latest(directory):
+    import ember
+    return ember.train.latest_checkpoint(directory)
+
+
+@pytest.mark.skipif(not glob.glob(os.path.join(os.path.dirname(REFENV), os.pardir, "lib",
+                                               "python*", "site-packages", "tf_keras")),
+                    reason="no tf_keras in the reference environment")
+def test_tf_keras2_loads_embers_weight_checkpoint(tmp_path):
+    keras.utils.set_random_seed(6)
+    model = _weights_model()
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    x = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
+    model.fit(x, np.ones((6, 2), "float32"), epochs=2, verbose=0)
+    prefix = str(tmp_path / "ember_weights")
+    model.save_weights(prefix)
+    np.savez(str(tmp_path / "in.npz"), x=x)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([REFENV, os.path.join(FIXTURES, "make_tf_keras2_fixtures.py"), "read",
+                          prefix, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with np.load(str(tmp_path / "out.npz")) as out:
+        np.testing.assert_allclose(out["predictions"], model.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)

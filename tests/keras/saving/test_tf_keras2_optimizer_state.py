@@ -75,23 +75,6 @@ def test_state_that_does_not_fit_warns_and_starts_fresh(tmp_path):
     assert int(model.optimizer.iterations.numpy()) == 0
 
 
-@pytest.mark.skipif(not glob.glob(os.path.join(os.path.dirname(REFENV), os.pardir, "lib",
-                                               "python*", "site-packages", "tf_keras")),
-                    reason="no tf_keras in the reference environment")
-def test_regenerated_tf_keras2_fixtures_resume(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([REFENV, os.path.join(FIXTURES, "make_tf_keras2_fixtures.py"),
-                          str(tmp_path)], capture_output=True, text=True, timeout=300,
-                         env=env)
-    assert run.returncode == 0, run.stderr[-3000:]
-    for name in ("legacy_adam", "adam"):
-        with np.load(str(tmp_path / f"tfk2_{name}.npz")) as data:
-            data = dict(data)
-        model, _ = _resume(str(tmp_path / f"tfk2_{name}.h5"), data)
-        for i, w in enumerate(model.get_weights()):
-            np.testing.assert_allclose(w, data[f"w{i}"], rtol=1e-5, atol=1e-6)
-
-
 # ------------------------------------------------ save_weights(prefix): TF checkpoints
 def _weights_model():
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, use_bias=False),
@@ -144,7 +127,7 @@ def ember_latest(directory):
 @pytest.mark.skipif(not glob.glob(os.path.join(os.path.dirname(REFENV), os.pardir, "lib",
                                                "python*", "site-packages", "tf_keras")),
                     reason="no tf_keras in the reference environment")
-def test_tf_keras2_loads_embers_weight_checkpoint(tmp_path):
+def test_tf_keras2_loads_embers_weight_checkpoint_and_writes_files_today(tmp_path):
     keras.utils.set_random_seed(6)
     model = _weights_model()
     model.compile(keras.optimizers.Adam(0.02), "mse")
@@ -153,11 +136,20 @@ def test_tf_keras2_loads_embers_weight_checkpoint(tmp_path):
     prefix = str(tmp_path / "ember_weights")
     model.save_weights(prefix)
     np.savez(str(tmp_path / "in.npz"), x=x)
+    regenerated = tmp_path / "regenerated"
+    regenerated.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([REFENV, os.path.join(FIXTURES, "make_tf_keras2_fixtures.py"), "read",
-                          prefix, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+    run = subprocess.run([REFENV, os.path.join(FIXTURES, "make_tf_keras2_fixtures.py"),
+                          str(regenerated), "read", prefix, str(tmp_path / "in.npz"),
+                          str(tmp_path / "out.npz")],
                          capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     with np.load(str(tmp_path / "out.npz")) as out:
         np.testing.assert_allclose(out["predictions"], model.predict(x, verbose=0),
                                    rtol=1e-5, atol=1e-6)
+    for name in ("legacy_adam", "adam"):    # what tf_keras writes today resumes here too
+        with np.load(str(regenerated / f"tfk2_{name}.npz")) as data:
+            data = dict(data)
+        resumed, _ = _resume(str(regenerated / f"tfk2_{name}.h5"), data)
+        for i, w in enumerate(resumed.get_weights()):
+            np.testing.assert_allclose(w, data[f"w{i}"], rtol=1e-5, atol=1e-6)

@@ -93,6 +93,7 @@ def read_keras2_checkpoint(model, prefix, skip_mismatch=False):
                              f"{value.shape} for it.")
         var.assign(value.astype(var.dtype.np, copy=False))
 
+    by_node = {}
     for (k, node_id), layer in zip(stored, layers):
         children = _graph_children(nodes, node_id)
         for name, var in _Weights(layer)._trackable_children().items():
@@ -101,23 +102,52 @@ def read_keras2_checkpoint(model, prefix, skip_mismatch=False):
                 raise ValueError(f"{prefix} holds no '{name}' for layer {layer.name} "
                                  f"(layer_with_weights-{k}); it has {sorted(children)}.")
             assign(var, value, f"Layer {layer.name} weight '{name}'")
+            by_node[children[name]] = var
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and "optimizer" in root:
-        _read_optimizer(optimizer, model, nodes, root["optimizer"], values, prefix)
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        if "_iterations" in _graph_children(nodes, root["optimizer"]):
+            _read_optimizer(optimizer, nodes, root["optimizer"], values, prefix)
+        else:
+            _read_legacy_optimizer(optimizer, nodes, root["optimizer"], values, prefix,
+                                   by_node)
 
 
-def _read_optimizer(optimizer, model, nodes, node_id, values, prefix):
+def _read_legacy_optimizer(optimizer, nodes, node_id, values, prefix, by_node):
+    """tf.keras 2's legacy optimizers list slots as (variable, slot name, slot value)
+    (keys ``<variable>/.OPTIMIZER_SLOT/optimizer/m/...``) and count steps in ``iter``."""
+    import warnings
+
+    from ember.keras.saving.legacy_h5 import _TF2_SLOTS
+    slot_attrs = _TF2_SLOTS.get(type(optimizer).__name__, {})
+    index = {id(v): i for i, v in enumerate(optimizer._trainable_variables)}
+    plan = []
+    for original, slot_name, slot_node in nodes[node_id].slot_variables:
+        var = by_node.get(original)
+        targets = getattr(optimizer, slot_attrs.get(slot_name, ""), None) or []
+        value = _node_value(nodes, slot_node, values)
+        i = index.get(id(var)) if var is not None else None
+        if i is None or i >= len(targets) or value is None or \
+                value.shape != tuple(targets[i].shape.as_list()):
+            warnings.warn(f"{prefix}: optimizer slot '{slot_name}' does not fit "
+                          f"{type(optimizer).__name__}; training resumes with a fresh "
+                          f"optimizer.", stacklevel=4)
+            return
+        plan.append((targets[i], value))
+    iterations = _node_value(nodes, _graph_children(nodes, node_id).get("iter", -1), values) \
+        if "iter" in _graph_children(nodes, node_id) else None
+    for target, value in plan:
+        target.assign(value.astype(target.dtype.np, copy=False))
+    if iterations is not None:
+        optimizer.iterations.assign(iterations)
+
+
+def _read_optimizer(optimizer, nodes, node_id, values, prefix):
     """TF 2.11+ optimizers keep their slots in lists named as Keras 3's (``_momentums``,
     ``_velocities`` ...), which ember's optimizers share."""
     import warnings
     children = _graph_children(nodes, node_id)
-    if "_iterations" not in children:
-        warnings.warn(f"{prefix}: the optimizer state (tf.keras 2's legacy optimizer "
-                      f"layout) is not read; training resumes with a fresh optimizer.",
-                      stacklevel=4)
-        return
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
     count = len(optimizer._trainable_variables)
     plan = []
     for name, list_id in children.items():

@@ -82,12 +82,14 @@ def _weights_model():
                              keras.layers.Activation("tanh"), keras.layers.Dense(2)])
 
 
-def test_load_weights_of_a_tf_keras2_checkpoint_resumes_training():
-    with np.load(os.path.join(FIXTURES, "tfk2_weights.npz")) as data:
+@pytest.mark.parametrize("name", ["tfk2_weights", "tfk2_weights_legacy"])
+def test_load_weights_of_a_tf_keras2_checkpoint_resumes_training(name, recwarn):
+    with np.load(os.path.join(FIXTURES, f"{name}.npz")) as data:
         data = dict(data)
     model = _weights_model()
     model.compile(keras.optimizers.Adam(0.02), "mse")
-    model.load_weights(os.path.join(FIXTURES, "tfk2_weights"))
+    model.load_weights(os.path.join(FIXTURES, name))
+    assert not [w for w in recwarn if "optimizer" in str(w.message)]
     np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["predictions"],
                                rtol=1e-5, atol=1e-6)
     assert int(model.optimizer.iterations.numpy()) == 2

@@ -80,6 +80,13 @@ class Model(Trainer, Layer):
             return base       # called through super() from the subclass's own get_config
         return self._constructor_config(base)
 
+    def __reduce__(self):
+        """Pickles as Keras does: the model's ``.keras`` archive (config, compile config,
+        weights and optimizer state) as bytes; needs h5py, and custom classes must be
+        registered (``register_keras_serializable``) to load, as for a ``.keras`` file."""
+        from ember.keras.saving.keras_archive import archive_bytes, unpickle_model
+        return (unpickle_model, (archive_bytes(self),))
+
     def get_compile_config(self):
         """The serialized ``compile()`` arguments (None if the model is not compiled)."""
         from ember.keras.saving.compile_config import get_compile_config

@@ -23,7 +23,8 @@ from ember.framework.tensor import (  # noqa: F401
 from ember.framework.variables import (  # noqa: F401
     Variable, VariableAggregation, VariableSynchronization,
 )
-from ember.engine.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
+from ember.engine.tape import (GradientTape, UnconnectedGradients, custom_gradient,  # noqa
+                               recompute_grad)
 from ember.framework.context import executing_eagerly  # noqa: F401
 from ember.framework import nest  # noqa: F401
 from ember.engine.function import TensorSpec, function  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from ember.keras.keras_tensor import KerasTensor, any_keras_tensor
+from ember.keras.keras_tensor import KerasTensor
 from ember.keras.ops._operation_table import OPERATIONS
 
 __all__ = ["install"]
@@ -14,9 +14,16 @@ __all__ = ["install"]
 
 def _has_keras_tensor(values):
     for v in values:
-        if isinstance(v, KerasTensor):
+        kind = type(v)
+        if kind is KerasTensor:
             return True
-        if type(v) in (list, tuple, dict) and any_keras_tensor(v):
+        if kind is list or kind is tuple:
+            if _has_keras_tensor(v):
+                return True
+        elif kind is dict:
+            if _has_keras_tensor(v.values()):
+                return True
+        elif isinstance(v, KerasTensor):
             return True
     return False
 

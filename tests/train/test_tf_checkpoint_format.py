@@ -193,3 +193,16 @@ def test_bundle_round_trip_of_every_dtype(tmp_path):
     for name, arr in tensors.items():
         assert back[name].dtype == arr.dtype and back[name].shape == arr.shape, name
         assert np.array_equal(back[name], arr), name
+
+
+def test_tables_of_many_blocks_and_restart_points(tmp_path, monkeypatch):
+    from ember.train import tensor_bundle
+    monkeypatch.setattr(tensor_bundle, "_BLOCK_SIZE", 1024)     # many data blocks
+    tensors = {f"scope_{i // 7:02d}/weight_{i:04d}": np.full((2,), i, "int64")
+               for i in range(500)}
+    write_bundle(str(tmp_path / "many"), tensors)
+    table = tensor_bundle._read_table(open(str(tmp_path / "many.index"), "rb").read(), "x")
+    assert [k for k, _ in table] == [b""] + sorted(k.encode() for k in tensors)
+    back = read_bundle(str(tmp_path / "many"), names=["scope_70/weight_0490", "nope"])
+    assert list(back) == ["scope_70/weight_0490"]
+    np.testing.assert_array_equal(back["scope_70/weight_0490"], [490, 490])

@@ -6,10 +6,11 @@ from ember.io.example_proto import (  # noqa: F401
 )
 from ember.train.checkpoint import Checkpoint, CheckpointLoadStatus  # noqa: F401
 from ember.train.checkpoint_management import (  # noqa: F401
-    CheckpointManager, latest_checkpoint, list_variables, load_variable,
+    CheckpointManager, CheckpointReader, latest_checkpoint, list_variables, load_checkpoint,
+    load_variable,
 )
 
-__all__ = ["Checkpoint", "CheckpointLoadStatus", "CheckpointManager", "latest_checkpoint",
-           "list_variables", "load_variable", "BytesList", "Example", "Feature",
+__all__ = ["Checkpoint", "CheckpointLoadStatus", "CheckpointManager", "CheckpointReader",
+           "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable", "BytesList", "Example", "Feature",
            "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
            "SequenceExample"]

@@ -9,8 +9,8 @@ import time
 
 from ember.train.checkpoint import _DATA_SUFFIX, _atomic_text, read_checkpoint
 
-__all__ = ["CheckpointManager", "latest_checkpoint", "list_variables", "load_variable",
-           "update_checkpoint_state"]
+__all__ = ["CheckpointManager", "CheckpointReader", "latest_checkpoint", "list_variables",
+           "load_checkpoint", "load_variable", "update_checkpoint_state"]
 
 _STATE = "checkpoint"
 
@@ -58,16 +58,49 @@ def list_variables(ckpt_dir_or_file):
     return sorted((k, list(v.shape)) for k, v in read_checkpoint(path).items())
 
 
-def load_variable(ckpt_dir_or_file, name):
-    """The saved value of one key as a NumPy array."""
-    values = read_checkpoint(_resolve(ckpt_dir_or_file))
+def _key(values, name):
     name = name[:-2] if name.endswith(":0") else name
     if name not in values and name + "/.ATTRIBUTES/VARIABLE_VALUE" in values:
         name += "/.ATTRIBUTES/VARIABLE_VALUE"       # a variable's path in the object graph
     if name not in values:
         raise ValueError(f"The checkpoint holds no value named {name!r}; it has "
                          f"{sorted(values)[:10]}")
-    return values[name]
+    return name
+
+
+def load_variable(ckpt_dir_or_file, name):
+    """The saved value of one key as a NumPy array."""
+    values = read_checkpoint(_resolve(ckpt_dir_or_file))
+    return values[_key(values, name)]
+
+
+class CheckpointReader:
+    """What ``tf.train.load_checkpoint`` returns: the saved tensors by key."""
+
+    def __init__(self, path):
+        self._path = path
+        self._values = read_checkpoint(path)
+
+    def get_tensor(self, name):
+        """The saved value of ``name`` (a NumPy array; strings as bytes objects)."""
+        value = self._values[_key(self._values, name)]
+        return value[()] if value.shape == () and value.dtype == object else value
+
+    def has_tensor(self, name):
+        return name in self._values
+
+    def get_variable_to_shape_map(self):
+        return {k: list(v.shape) for k, v in self._values.items()}
+
+    def get_variable_to_dtype_map(self):
+        from ember.framework import dtypes
+        return {k: dtypes.string if v.dtype == object else dtypes.as_dtype(v.dtype)
+                for k, v in self._values.items()}
+
+
+def load_checkpoint(ckpt_dir_or_file):
+    """A ``CheckpointReader`` for a checkpoint prefix, or a directory's newest one."""
+    return CheckpointReader(_resolve(ckpt_dir_or_file))
 
 
 def _resolve(ckpt_dir_or_file):

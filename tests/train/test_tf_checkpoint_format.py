@@ -70,6 +70,12 @@ def test_restores_a_checkpoint_tensorflow_wrote():
     listed = dict(ember.train.list_variables(FIXTURES))
     assert listed["net/w" + SUFFIX] == [2, 3] and "_CHECKPOINTABLE_OBJECT_GRAPH" in listed
     np.testing.assert_array_equal(ember.train.load_variable(prefix, "net/w"), t["net"].w)
+    reader = ember.train.load_checkpoint(FIXTURES)
+    assert reader.get_variable_to_shape_map()["net/b" + SUFFIX] == [3]
+    assert reader.get_variable_to_dtype_map()["net/layers/1/scale" + SUFFIX] == ember.float16
+    assert reader.get_variable_to_dtype_map()["label" + SUFFIX] == ember.string
+    assert list(reader.get_tensor("label" + SUFFIX)) == [b"run3", b"ok"]
+    assert reader.has_tensor("step" + SUFFIX) and not reader.has_tensor("step")
 
 
 def test_writes_tensorflows_format(tmp_path):

@@ -393,8 +393,11 @@ def _restore_by_graph(save_path, nodes, values, root_items):
             return
         live = dict(_children(obj))
         owners = owners + [(obj, len(names))]
+        alias = getattr(obj, "_checkpoint_alias", None)
         for child_id, name in node.children:
             child = live.get(name)
+            if child is None and callable(alias):
+                child = alias(name)     # the name another framework's object uses
             if child is None:
                 defer(owners, child_id, names + [name])
             else:

@@ -212,3 +212,30 @@ def test_tables_of_many_blocks_and_restart_points(tmp_path, monkeypatch):
     back = read_bundle(str(tmp_path / "many"), names=["scope_70/weight_0490", "nope"])
     assert list(back) == ["scope_70/weight_0490"]
     np.testing.assert_array_equal(back["scope_70/weight_0490"], [490, 490])
+
+
+def _keras3_model():
+    from ember import keras
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
+                             keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+
+
+def test_restores_a_keras3_model_and_optimizer_tensorflow_saved():
+    """Keras 3 on TensorFlow names objects its own way (``model/_functional/_operations/1/
+    _kernel``, ``optimizer/_variables/3``); ember's layers and optimizers answer to those
+    names, so training resumes from TensorFlow's checkpoint."""
+    from ember import keras
+    with np.load(os.path.join(FIXTURES, "tf_keras3.npz")) as data:
+        data = dict(data)
+    model = _keras3_model()
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    model.optimizer.build(model.trainable_variables)
+    status = ember.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
+        os.path.join(FIXTURES, "tf_keras3-1"))
+    status.assert_existing_objects_matched()
+    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["predictions"],
+                               rtol=1e-5, atol=1e-6)
+    assert int(model.optimizer.iterations.numpy()) == 2
+    model.fit(data["x"], data["y"], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for i, w in enumerate(model.get_weights()):
+        np.testing.assert_allclose(w, data[f"w{i}"], rtol=1e-5, atol=1e-6)

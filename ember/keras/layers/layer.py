@@ -515,6 +515,22 @@ class Layer:
         out.update(children(self))
         return out
 
+    def _checkpoint_alias(self, name):
+        """The child Keras 3 on TensorFlow names ``name`` in a ``tf.train.Checkpoint``
+        (``_kernel``, ``bias``, ``cell`` ...): a weight by its short name or a tracked
+        attribute; None if there is none."""
+        short = name.lstrip("_")
+        for v in list(self._trainable_weights) + list(self._non_trainable_weights):
+            vname = str(v.name)
+            vname = vname[:-2] if vname.endswith(":0") else vname
+            if vname.rsplit("/", 1)[-1] == short:
+                return v
+        for attr in (name, short):
+            value = vars(self).get(attr)
+            if isinstance(value, (Layer, list, tuple, dict)):
+                return value
+        return None
+
     def get_build_config(self):
         """``{"input_shape": ...}`` of the first build (Keras stores it in model files so a
         loaded layer can create its weights before they are read); None if unbuilt."""

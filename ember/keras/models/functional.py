@@ -84,6 +84,11 @@ class Functional(Model):
     def layers(self):
         return list(self._functional_layers)
 
+    def _checkpoint_alias(self, name):
+        if name == "_operations":       # Keras 3's tracked list of the graph's operations
+            return list(self._functional_layers)
+        return super()._checkpoint_alias(name)
+
     @property
     def inputs(self):
         return list(self._flat_inputs)

@@ -29,6 +29,16 @@ class Sequential(Model):
     def layers(self):
         return list(self._seq_layers)
 
+    def _checkpoint_alias(self, name):
+        # Keras 3 on TensorFlow tracks a Sequential's graph as `_functional`, whose
+        # `_operations` start with the InputLayer
+        if name == "_functional":
+            return self
+        if name == "_operations":
+            history = getattr(self._input_tensor, "_keras_history", None)
+            return ([history[0]] if history else []) + list(self._seq_layers)
+        return super()._checkpoint_alias(name)
+
     def add(self, layer, rebuild=True):
         """Appends a layer (or an ``Input`` tensor, which sets the input shape)."""
         if isinstance(layer, KerasTensor):

@@ -214,6 +214,15 @@ class Optimizer:
         """What ``tf.train.Checkpoint`` saves of an optimizer: its variables, in order."""
         return {"vars": list(self._variables)}
 
+    def _checkpoint_alias(self, name):
+        """Keras 3 on TensorFlow's names for an optimizer's state (``_iterations``,
+        ``_variables``, ``_momentums`` ...), which ember's optimizers share."""
+        value = vars(self).get(name)
+        if name == "_variables":
+            return list(self._variables)
+        return value if getattr(value, "_is_ember_variable", False) or \
+            isinstance(value, list) else None
+
     def _restore_later(self, subpath, value):
         """Keeps a checkpoint's value for variable ``vars/<i>`` until it is created (slots
         appear when the optimizer is built)."""

@@ -1,6 +1,7 @@
 """compat.v1 beyond the basics: tf.layers, learning-rate decays, moving averages, streaming
 metrics, losses' collections, initializers, session config, logging, flags and the TF1
 names TensorFlow 2 moved."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -213,12 +214,14 @@ def test_logging_and_flags_in_a_script(tmp_path):
 
         tf.app.run(main)
     """))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     run = subprocess.run([sys.executable, str(script), "--epochs=7", "--fast", "--mode", "b",
-                          "extra"], capture_output=True, text=True, timeout=120)
+                          "extra"], capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr
     assert "INFO:tensorflow:epochs=7 fast=True mode=b rest=['extra']" in run.stderr
     bad = subprocess.run([sys.executable, str(script), "--mode=c"], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, env=env)
     assert bad.returncode != 0 and "one of <a|b>" in bad.stderr
 
 

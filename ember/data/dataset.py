@@ -47,6 +47,13 @@ class Dataset:
         gathers whole batches with one index per array; None otherwise."""
         return None
 
+    def _reused_batches(self, slots: int):
+        """For a consumer that is done with each batch before it asks for the ``slots``-th
+        next one (Keras ``fit``): an iterator like ``_iter()`` whose batches of in-memory
+        arrays are written into ``slots`` buffers used in turn, or None when this stage
+        does not make batches that way."""
+        return None
+
     def _in_memory(self) -> bool:
         """True when elements come from in-memory arrays by indexing alone."""
         return self._gather() is not None

@@ -77,6 +77,11 @@ class PrefetchDataset(UnaryDataset):
     def _cardinality(self):
         return self._input._cardinality()
 
+    def _reused_batches(self, slots):
+        if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):
+            return self._input._reused_batches(slots)
+        return None
+
     def _iter(self):
         if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):
             return self._input._iter()

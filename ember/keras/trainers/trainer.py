@@ -226,7 +226,7 @@ class Trainer:
             validation_data = val
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed())
+                           class_weight=class_weight, seed=_fit_seed(), reuse_buffers=True)
         val_data = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data)

@@ -431,3 +431,26 @@ def test_for_loop_over_an_in_memory_dataset_inside_a_function():
         return [x for x in d]
     with pytest.raises(NotImplementedError, match="AutoGraph"):
         plain(D.range(3))
+
+
+def test_sparse_batch_errors_and_use_downstream():
+    D = tf.data.Dataset
+    rows = D.range(1, 6).map(lambda x: tf.fill([x], x))
+    with pytest.raises(tf.errors.DataLossError, match="larger than the row shape"):
+        list(rows.sparse_batch(2, [3]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="incompatible with the row"):
+        list(rows.sparse_batch(2, [3, 3]))
+    with pytest.raises(TypeError, match="single component"):
+        D.range(3).map(lambda x: (x, x)).sparse_batch(2, [])
+    with pytest.raises(ValueError, match="batch_size must be greater than zero"):
+        D.range(3).sparse_batch(0, [])
+    dense = list(rows.sparse_batch(2, [6]).map(tf.sparse.to_dense).as_numpy_iterator())
+    expect = [np.array([[1, 0, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0]]),
+              np.array([[3, 3, 3, 0, 0, 0], [4, 4, 4, 4, 0, 0]]),
+              np.array([[5, 5, 5, 5, 5, 0]])]
+    for a, b in zip(dense, expect, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # an empty element adds no entries but counts as a row
+    st = next(iter(D.range(0, 3).map(lambda x: tf.fill([x], x)).sparse_batch(3, [None])))
+    assert st.dense_shape.numpy().tolist() == [3, 2]
+    assert st.indices.numpy().tolist() == [[1, 0], [2, 0], [2, 1]]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ember.data import structure
 from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from ember.data.options import in_effect
 from ember.data.slicing import _count
 from ember.data.threads import parallel_map, parallelism
 from ember.framework import dtypes
@@ -94,7 +95,7 @@ class BatchDataset(_Unary):
         g = self._input._gather()
         if g is not None:
             return self._gathered(*g)
-        workers = parallelism(self._parallel, self.options())
+        workers = parallelism(self._parallel, in_effect(self))
         return parallel_map(stack_elements, _groups(self._input._iter(), self._size,
                                                     self._drop), workers)
 

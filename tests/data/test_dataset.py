@@ -454,3 +454,78 @@ def test_sparse_batch_errors_and_use_downstream():
     st = next(iter(D.range(0, 3).map(lambda x: tf.fill([x], x)).sparse_batch(3, [None])))
     assert st.dense_shape.numpy().tolist() == [3, 2]
     assert st.indices.numpy().tolist() == [[1, 0], [2, 0], [2, 1]]
+
+
+def _slow_and_fast(release):
+    """Element 0 opens a reader that blocks until ``release`` is set; element 1 a fast
+    one. In order, the slow reader's elements come first."""
+    D = tf.data.Dataset
+
+    def slow():
+        assert release.wait(10), "the slow reader was never released"
+        yield from (100, 101, 102)
+
+    def reader(i):
+        if int(i) == 0:
+            return D.from_generator(slow, output_signature=tf.TensorSpec([], tf.int64))
+        return D.range(5)
+    return D.range(2), reader
+
+
+@pytest.mark.parametrize("how", ["argument", "options_after", "options_before"])
+def test_nondeterministic_interleave_lets_a_ready_reader_go_first(how):
+    import threading
+    release = threading.Event()
+    source, reader = _slow_and_fast(release)
+    opts = tf.data.Options()
+    opts.deterministic = False
+    if how == "options_before":
+        source = source.with_options(opts)
+    ds = source.interleave(reader, cycle_length=2, num_parallel_calls=2,
+                           deterministic=False if how == "argument" else None)
+    if how == "options_after":
+        ds = ds.with_options(opts).prefetch(1)
+    it = iter(ds)
+    first = [int(next(it)) for _ in range(5)]      # the slow reader is still blocked
+    assert first == [0, 1, 2, 3, 4]
+    release.set()
+    rest = [int(x) for x in it]
+    assert sorted(first + rest) == sorted([0, 1, 2, 3, 4, 100, 101, 102])
+
+
+def test_nondeterministic_interleave_has_the_same_elements_and_passes_errors():
+    D = tf.data.Dataset
+    ds = D.range(1, 6).interleave(lambda x: D.range(x * 10, x * 10 + x), cycle_length=3,
+                                  block_length=2, num_parallel_calls=2, deterministic=False)
+    got = [int(x) for x in ds]
+    want = [x * 10 + k for x in range(1, 6) for k in range(x)]
+    assert sorted(got) == sorted(want) and len(got) == len(want)
+
+    def bad():
+        yield 1
+        raise RuntimeError("reader failed")
+    ds = D.range(2).interleave(
+        lambda i: D.from_generator(bad, output_signature=tf.TensorSpec([], tf.int64)),
+        cycle_length=2, num_parallel_calls=2, deterministic=False)
+    with pytest.raises(RuntimeError, match="reader failed"):
+        list(ds)
+
+
+def test_options_set_after_a_parallel_map_apply_to_it():
+    import threading
+    D = tf.data.Dataset
+    release = threading.Event()
+
+    def wait_on_first(x):
+        if int(x) == 0:
+            assert release.wait(10)
+        return x
+    opts = tf.data.Options()
+    opts.deterministic = False
+    ds = D.range(6).map(lambda x: tf.py_function(wait_on_first, [x], tf.int64),
+                        num_parallel_calls=2).with_options(opts)
+    it = iter(ds)
+    first = int(next(it))
+    assert first != 0
+    release.set()
+    assert sorted([first] + [int(x) for x in it]) == list(range(6))

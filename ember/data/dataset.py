@@ -370,31 +370,29 @@ _STATIC_STAGES = ("TensorSliceDataset", "TensorDataset", "RangeDataset", "BatchD
 
 
 def _autograph_loop(ds, extra_test, body, get_state, set_state, names, opts):
-    """``for x in ds`` inside ember.function (AutoGraph): a dataset of in-memory data whose
+    """``for x in ds`` inside ember.function (AutoGraph). A dataset of in-memory data whose
     stages draw nothing at random (slices, range, batch, take/skip/finite repeat, zip,
-    concatenate, shard, unbatch, prefetch) becomes one graph loop over its elements, which
-    are the same on every call. Other datasets (shuffled, mapped, generated, read from
-    files) are iterated eagerly only: that raises a clear error."""
+    concatenate, shard, unbatch, prefetch) and whose elements share one shape becomes a
+    graph loop over its elements stacked as constants (they are the same on every call).
+    Any other dataset (shuffled, mapped, generated, read from files, infinite) becomes a
+    graph loop around ops that run its Python pipeline when the graph runs
+    (``graph_iteration``): each call makes a new pass, as iterating eagerly again does."""
     import ember
     from ember.autograph import operators
-    odd = sorted({type(d).__name__ for d in _stages(ds)} - set(_STATIC_STAGES))
-    if odd or ds._cardinality() < 0:
-        why = f"its stages {odd} may differ from call to call" if odd else \
-            "it is infinite or of unknown size"
-        raise NotImplementedError(
-            f"Iterating this tf.data.Dataset inside ember.function is not supported: {why}. "
-            f"Iterate it eagerly and call the traced function on each element, or pass it "
-            f"to Keras's fit/evaluate/predict.")
-    with ember.init_scope():
-        elements = list(ds._iter())
-    spec = ds.element_spec
+    from ember.data.graph_iteration import graph_for_loop
+    static = not (set(type(d).__name__ for d in _stages(ds)) - set(_STATIC_STAGES)) and \
+        ds._cardinality() >= 0
+    if static:
+        with ember.init_scope():
+            elements = list(ds._iter())
+        columns = list(zip(*[structure.flatten(e) for e in elements]))
+        static = all(len({c.shape for c in col}) == 1 for col in columns)
+    if not static:
+        graph_for_loop(ds, extra_test, body, get_state, set_state, names, opts)
+        return
     if not elements:
         return
-    columns = list(zip(*[structure.flatten(e) for e in elements]))
-    if any(len({c.shape for c in col}) > 1 for col in columns):
-        raise NotImplementedError(
-            "Iterating this tf.data.Dataset inside ember.function is not supported: its "
-            "elements differ in shape (a partial last batch? use drop_remainder=True).")
+    spec = ds.element_spec
     stacked = [ember.constant(np.stack(col)) for col in columns]
 
     def item(i):
@@ -447,9 +445,10 @@ def _check_eager(what):
     if not executing_eagerly():
         raise NotImplementedError(
             f"{what} inside ember.function (or a v1 graph) is not supported outside "
-            f"AutoGraph's `for` loops (on by default in ember.function, for datasets of "
-            f"in-memory data). Iterate the dataset eagerly and call the traced function on "
-            f"each element, or pass the dataset to Keras's fit/evaluate/predict.")
+            f"AutoGraph's `for` loops (on by default in ember.function): write "
+            f"`for element in dataset:` in the function, iterate the dataset eagerly and "
+            f"call the traced function on each element, or pass the dataset to Keras's "
+            f"fit/evaluate/predict.")
 
 
 class DatasetIterator:

@@ -420,11 +420,11 @@ def test_for_loop_over_an_in_memory_dataset_inside_a_function():
     assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
     graph = total.get_concrete_function(ds).graph
     assert any("While" in op.type for op in graph.get_operations())
-    with pytest.raises(NotImplementedError, match="ShuffleDataset"):
-        total(ds.shuffle(6))
-    uneven = D.from_tensor_slices((np.zeros((5, 2), np.float32), np.arange(5))).batch(2)
-    with pytest.raises(NotImplementedError, match="differ in shape"):
-        total(uneven)
+    s, n = total(ds.shuffle(6))          # runs the pipeline from the graph
+    assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
+    uneven = D.from_tensor_slices((np.ones((5, 2), np.float32), np.arange(5))).batch(2)
+    s, n = total(uneven)
+    assert s.numpy().tolist() == [5.0, 5.0] and int(n) == 10
 
     @tf.function(autograph=False)
     def plain(d):
@@ -529,3 +529,88 @@ def test_options_set_after_a_parallel_map_apply_to_it():
     assert first != 0
     release.set()
     assert sorted([first] + [int(x) for x in it]) == list(range(6))
+
+
+def _collect_in_function(ds, dtype=tf.int64):
+    @tf.function
+    def collect():
+        ta = tf.TensorArray(dtype, size=0, dynamic_size=True)
+        i = tf.constant(0)
+        for x in ds:
+            ta = ta.write(i, x)
+            i += 1
+        return ta.stack()
+    return collect
+
+
+def test_shuffled_mapped_and_generated_datasets_iterate_inside_a_function():
+    def make():
+        def gen():
+            yield from range(7)
+        return {
+            "shuffle": D.range(10).shuffle(10, seed=4),
+            "map": D.range(8).map(lambda x: x * x + 1, num_parallel_calls=2),
+            "generator": D.from_generator(gen, output_signature=tf.TensorSpec([], tf.int64))
+                          .shuffle(3, seed=1).map(lambda x: x - 3),
+        }
+    eager, traced = make(), make()
+    for name in eager:
+        collect = _collect_in_function(traced[name])
+        for _ in range(2):       # a new pass per call, as iterating again eagerly
+            want = [int(x) for x in eager[name]]
+            got = collect().numpy().tolist()
+            assert got == want, name
+    order = [int(x) for x in D.range(10).shuffle(10, seed=4)]
+    assert order != sorted(order)
+
+
+def test_break_over_an_infinite_dataset_and_strings_inside_a_function():
+    ds = D.range(3).repeat().map(lambda x: x * 10)
+
+    @tf.function
+    def first_sum(limit):
+        total = tf.constant(0, tf.int64)
+        for x in ds:
+            if total >= limit:
+                break
+            total += x + 1
+        return total
+    assert int(first_sum(tf.constant(40, tf.int64))) == 1 + 11 + 21 + 1 + 11
+    words = D.from_tensor_slices(["a", "bb", "ccc"]).map(tf.strings.upper)
+
+    @tf.function
+    def joined():
+        out = tf.constant("")
+        for w in words:
+            out = tf.strings.join([out, w])
+        return out
+    assert joined().numpy() == b"ABBCCC"
+
+
+def test_a_training_loop_over_a_shuffled_dataset_inside_a_function_equals_eager():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
+
+    def make():
+        return D.from_tensor_slices((x, y)).shuffle(50, seed=7).batch(16)
+
+    def train(in_function):
+        w = tf.Variable(np.zeros((3, 1), np.float32))
+        ds = make()
+
+        def epoch():
+            loss = tf.constant(0.0)
+            for xb, yb in ds:
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(xb @ w - yb))
+                w.assign_sub(0.1 * tape.gradient(loss, w))
+            return loss
+        step = tf.function(epoch) if in_function else epoch
+        losses = [float(step()) for _ in range(3)]
+        return w.numpy(), losses
+    w_eager, l_eager = train(False)
+    w_graph, l_graph = train(True)
+    np.testing.assert_allclose(w_graph, w_eager, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(l_graph, l_eager, rtol=1e-5, atol=1e-6)
+    assert l_graph[-1] < l_graph[0]

@@ -452,23 +452,60 @@ def _check_eager(what):
 
 
 class DatasetIterator:
-    """``iter(dataset)``: ``next`` gives the next element as ember Tensors."""
+    """``iter(dataset)``: ``next`` gives the next element as ember Tensors. Inside
+    ``ember.function``, ``next`` adds an op that pulls the element when the graph runs
+    (an iterator made eagerly goes on with its pass on every call, as in TensorFlow)."""
 
     def __init__(self, dataset):
-        _check_eager("Iterating a tf.data.Dataset")
+        from ember.data.graph_iteration import Cursor, GraphIterator
+        from ember.framework.context import executing_eagerly
         self._dataset = dataset
-        self._it = dataset._iter()
+        if executing_eagerly():
+            self._cursor, self._graph = Cursor(dataset._iter()), None
+        else:
+            self._cursor, self._graph = None, GraphIterator(dataset)
 
     def __iter__(self):
         return self
 
+    def _in_graph(self):
+        from ember.framework.context import executing_eagerly
+        if executing_eagerly():
+            if self._cursor is None:
+                raise RuntimeError("An iterator made inside ember.function can only be "
+                                   "used inside it.")
+            return None
+        if self._graph is None:
+            from ember.data.graph_iteration import GraphIterator
+            self._graph = GraphIterator(self._dataset, self._cursor)
+        return self._graph
+
     def __next__(self):
-        return structure.to_tensors(next(self._it))
+        graph = self._in_graph()
+        if graph is not None:
+            return graph.get_next()
+        element = self._cursor.take()
+        if element is None:
+            raise StopIteration
+        return structure.to_tensors(element)
+
+    def _autograph_for_stmt(self, extra_test, body, get_state, set_state, names, opts):
+        graph = self._in_graph()
+        if graph is not None:
+            graph.for_loop(extra_test, body, get_state, set_state, names, opts)
+            return
+        from ember.autograph import operators
+        operators.for_stmt((x for x in self), extra_test, body, get_state, set_state,
+                           names, opts)
 
     def get_next(self):
         return next(self)
 
     def get_next_as_optional(self):
+        if self._in_graph() is not None:
+            raise NotImplementedError("Iterator.get_next_as_optional inside ember.function "
+                                      "is not supported: loop with `for element in "
+                                      "iterator:` instead.")
         try:
             return _Optional(next(self))
         except StopIteration:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ember.data import structure
 from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
-from ember.data.options import in_effect
+from ember.data.options import deterministic, in_effect
 from ember.data.slicing import _count
 from ember.data.threads import parallel_map, parallelism
 from ember.framework import dtypes
@@ -69,7 +69,8 @@ class _Unary(Dataset):
 
 
 class BatchDataset(_Unary):
-    def __init__(self, input_dataset, batch_size, drop_remainder, num_parallel_calls=None):
+    def __init__(self, input_dataset, batch_size, drop_remainder, num_parallel_calls=None,
+                 deterministic=None):
         super().__init__(input_dataset)
         self._size = _count(batch_size, "Dataset.batch: batch_size")
         if self._size <= 0:
@@ -78,6 +79,7 @@ class BatchDataset(_Unary):
         self._drop = bool(drop_remainder)
         self._batch_size = self._size        # what keras.utils.split_dataset looks for
         self._parallel = num_parallel_calls
+        self._deterministic = deterministic
         self._spec = _batched_spec(input_dataset.element_spec,
                                    self._size if self._drop else None)
 
@@ -95,9 +97,11 @@ class BatchDataset(_Unary):
         g = self._input._gather()
         if g is not None:
             return self._gathered(*g)
-        workers = parallelism(self._parallel, in_effect(self))
+        options = in_effect(self)
         return parallel_map(stack_elements, _groups(self._input._iter(), self._size,
-                                                    self._drop), workers)
+                                                    self._drop),
+                            parallelism(self._parallel, options),
+                            deterministic(self._deterministic, options))
 
     def _reused_batches(self, slots):
         g = self._input._gather()

@@ -255,7 +255,8 @@ class Dataset:
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
         from ember.data.batching import BatchDataset
-        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls)
+        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls,
+                            deterministic)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):

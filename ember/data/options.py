@@ -5,7 +5,7 @@ import threading
 
 __all__ = ["Options", "ThreadingOptions", "OptimizationOptions", "AutoShardPolicy",
            "ExternalStatePolicy", "AutotuneOptions", "DistributeOptions", "in_effect",
-           "applying", "outer_options"]
+           "applying", "outer_options", "deterministic"]
 
 
 class _OptionGroup:
@@ -134,3 +134,8 @@ def in_effect(dataset):
     own = dataset.options()
     outer = outer_options()
     return own if outer is None else own.merge(outer)
+
+
+def deterministic(asked, options) -> bool:
+    """A stage's ``deterministic`` argument, or the pipeline's option when it is None."""
+    return options.deterministic is not False if asked is None else bool(asked)

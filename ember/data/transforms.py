@@ -9,6 +9,7 @@ from ember.data.dataset import AUTOTUNE, Dataset, UnaryDataset
 from ember.data.threads import first_ready, ignore_errors_active, ignoring_errors, \
     parallel_map, parallelism
 from ember.data.options import applying, in_effect
+from ember.data.options import deterministic as _deterministic
 from ember.data.tracing import StructuredFunction
 from ember.framework import dtypes
 from ember.engine.function import TensorSpec
@@ -34,11 +35,6 @@ class _Failed:
 
     def __init__(self, error):
         self.error = error
-
-
-def _deterministic(asked, options):
-    """A stage's ``deterministic`` argument, or the pipeline's option when it was None."""
-    return options.deterministic is not False if asked is None else bool(asked)
 
 
 class MapDataset(_Unary):

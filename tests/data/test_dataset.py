@@ -643,3 +643,24 @@ def test_next_on_an_iterator_inside_a_function_pulls_when_the_graph_runs():
     for _ in range(2):           # an iterator made inside starts a new pass per call
         want = [int(x) for x in eager][:2]
         assert [int(v) for v in first_two()] == want
+
+
+def test_parallel_batch_takes_deterministic_from_its_argument_or_the_options(monkeypatch):
+    from ember.data import batching
+    seen = []
+    real = batching.parallel_map
+
+    def spy(fn, items, workers, deterministic=True):
+        seen.append(deterministic)
+        return real(fn, items, workers, deterministic)
+    monkeypatch.setattr(batching, "parallel_map", spy)
+    source = D.range(10).map(lambda x: x * 2)            # not in memory: the threaded path
+    opts = tf.data.Options()
+    opts.deterministic = False
+    runs = {"default": source.batch(3, num_parallel_calls=2),
+            "argument": source.batch(3, num_parallel_calls=2, deterministic=False),
+            "options": source.batch(3, num_parallel_calls=2).with_options(opts)}
+    for ds in runs.values():
+        got = sorted(int(v) for b in ds for v in b.numpy())
+        assert got == list(range(0, 20, 2))
+    assert seen == [True, False, False]

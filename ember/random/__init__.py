@@ -15,6 +15,8 @@ from ember.ops.random_ops import (  # noqa: F401
     stateless_categorical, stateless_normal, stateless_truncated_normal, stateless_uniform,
     truncated_normal, uniform,
 )
+from ember.ops.random_ops import stateless_fold_in as fold_in  # noqa: F401,E402
+from ember.ops.random_ops import stateless_split as split  # noqa: F401,E402
 
 experimental = _types.ModuleType(
     __name__ + ".experimental", "ember.random.experimental: Generator and stateless seed "
@@ -27,8 +29,9 @@ _sys.modules[experimental.__name__] = experimental
 del _name
 
 __all__ = [
-    "Algorithm", "Generator", "categorical", "create_rng_state", "experimental", "gamma",
+    "Algorithm", "Generator", "categorical", "create_rng_state", "experimental", "fold_in",
+    "gamma",
     "get_global_generator", "get_seed", "normal", "poisson", "set_global_generator",
     "set_seed", "shuffle", "stateless_categorical", "stateless_normal",
-    "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform",
+    "split", "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform",
 ]

@@ -60,6 +60,8 @@ from ember.ops.conv_backprop_ops import (  # noqa: F401,E402
     conv, conv2d_backprop_filter_v2, conv2d_backprop_input_v2,
 )
 from ember.ops.stateless_random_ops import index_shuffle as random_index_shuffle  # noqa
+from ember.ops.linalg_extra_ops import eig, eigvals  # noqa: F401,E402
+from ember.ops.linalg_extra_ops import sqrtm as matrix_square_root  # noqa: F401,E402
 from ember.config.devices import DeviceSpec, device  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -10,3 +10,7 @@ del _name, _module
 
 tensor_diag = diag  # noqa: F405
 tensor_diag_part = diag_part  # noqa: F405
+from ember.ops.linalg_extra_ops import *  # noqa: F401,F403,E402
+from ember.ops.linear_operator import *  # noqa: F401,F403,E402
+from ember.ops.linear_operator_structured import *  # noqa: F401,F403,E402
+from ember.ops.clip_ops import global_norm  # noqa: F401,E402

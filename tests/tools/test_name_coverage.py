@@ -17,7 +17,9 @@ _spec.loader.exec_module(name_coverage)
 
 FLOORS = {
     "tf": 0.90, "math": 0.90, "nn": 0.90, "linalg": 0.90, "random": 0.90,
-    "signal": 0.90, "sparse": 0.90,
+    "signal": 0.90, "sparse": 0.90, "ragged": 0.90,
+    # tf.config: the two cluster-connection functions are stubs (one process only)
+    "config": 0.88,
 }
 
 

@@ -973,6 +973,17 @@ class Generator:
                              f"{_names(_UNIFORM_INTS)}, got {dtype.name}")
         return _draw(self._src(), "full_int", shape, dtype, name)
 
+    def binomial(self, shape, counts, probs, dtype=dtypes.int32, name=None):
+        """Binomial(counts, probs) samples of ``shape``; advances the state (the draw is a
+        stateless one from a seed this generator makes, not TensorFlow's stream).
+
+        >>> ember.random.Generator.from_seed(1).binomial([3], 10.0, 0.5).shape
+        TensorShape([3])
+        """
+        from ember.ops.stateless_random_ops import stateless_binomial
+        seed = self.make_seeds(1)[:, 0]
+        return stateless_binomial(shape, seed, counts, probs, output_dtype=dtype, name=name)
+
     def make_seeds(self, count=1):
         """``count`` seeds for stateless ops, as an int64 tensor of shape [2, count]: a row
         of drawn keys over a row of zeros, as TensorFlow makes them."""

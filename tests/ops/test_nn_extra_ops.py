@@ -228,3 +228,12 @@ def test_fractional_pools(rng):
     close(out.numpy()[0], want)
     check_gradient(lambda t: tf.nn.fractional_avg_pool(t, [1.0, 2.0, 2.0, 1.0], seed=1)[0],
                    [x[:, :4, :4]])
+
+
+def test_generator_binomial():
+    g = tf.random.Generator.from_seed(1)
+    a = g.binomial([20000], 10.0, 0.3).numpy()
+    assert abs(a.mean() - 3.0) < 0.1 and a.dtype == np.int32 and a.max() <= 10
+    assert not np.array_equal(a, g.binomial([20000], 10.0, 0.3).numpy())   # state advanced
+    np.testing.assert_array_equal(tf.random.Generator.from_seed(1).binomial([20000], 10.0,
+                                                                           0.3).numpy(), a)

@@ -17,3 +17,15 @@ from ember.ops.conv_backprop_ops import (  # noqa: F401,E402
 )
 from ember.ops.space_batch_ops import space_to_batch, with_space_to_batch  # noqa: F401,E402
 from ember.ops.math_extra_ops import approx_max_k, approx_min_k, zero_fraction  # noqa
+
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+from ember.ops import stateless_random_ops as _stateless_random_ops  # noqa: E402
+
+experimental = _types.ModuleType(__name__ + ".experimental",
+                                 "ember.nn.experimental: general_dropout, stateless_dropout.")
+experimental.general_dropout = _stateless_random_ops.general_dropout
+experimental.stateless_dropout = _stateless_random_ops.stateless_dropout
+experimental.__all__ = ["general_dropout", "stateless_dropout"]
+_sys.modules[experimental.__name__] = experimental

@@ -735,3 +735,80 @@ class LinearOperatorComposition(LinearOperator):
 def _broadcast_batch(a, b):
     from ember.framework.tensor_shape import broadcast_static
     return broadcast_static(a, b, "LinearOperator")
+
+
+class CGState(tuple):
+    """conjugate_gradient's result: (i, x, r, p, gamma)."""
+
+    __slots__ = ()
+    _fields = ("i", "x", "r", "p", "gamma")
+
+    def __new__(cls, i, x, r, p, gamma):
+        return super().__new__(cls, (i, x, r, p, gamma))
+
+    i = property(lambda self: self[0])
+    x = property(lambda self: self[1])
+    r = property(lambda self: self[2])
+    p = property(lambda self: self[3])
+    gamma = property(lambda self: self[4])
+
+    def __repr__(self):
+        return "CGState(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self)) + ")"
+
+
+def conjugate_gradient(operator, rhs, preconditioner=None, x=None, tol=1e-5, max_iter=20,
+                       name="conjugate_gradient"):
+    """Solves operator @ x = rhs for a self-adjoint positive definite ``operator`` by
+    (preconditioned) conjugate gradients, stopping when every residual norm is below
+    ``tol`` times its initial value or after ``max_iter`` steps; returns a CGState.
+
+    >>> op = ember.linalg.LinearOperatorFullMatrix([[4.0, 1.0], [1.0, 3.0]],
+    ...     is_self_adjoint=True, is_positive_definite=True)
+    >>> ember.linalg.experimental.conjugate_gradient(op, [1.0, 2.0]).x.numpy()
+    array([0.09090909, 0.6363636 ], dtype=float32)
+    """
+    from ember.ops.control_flow_ops import while_loop
+    if not (operator.is_self_adjoint and operator.is_positive_definite):
+        raise ValueError("conjugate_gradient: the operator must be self-adjoint and positive "
+                         "definite (set is_self_adjoint and is_positive_definite)")
+    rhs = tensor(rhs, dtype=operator.dtype)
+
+    def dot(a, b):
+        return reduce_ops.reduce_sum(math_ops.conj(a) * b if a.dtype.is_complex else a * b,
+                                     axis=-1)
+
+    def precondition(r):
+        return r if preconditioner is None else preconditioner.matvec(r)
+
+    if x is None:
+        x = array_ops.zeros_like(rhs)
+        r0 = rhs
+    else:
+        x = tensor(x, dtype=operator.dtype)
+        r0 = rhs - operator.matvec(x)
+    q0 = precondition(r0)
+    gamma0 = dot(r0, q0)
+    limit = float(tol) * _norm(r0)
+
+    def keep_going(i, x, r, p, gamma):
+        return math_ops.logical_and(math_ops.less(i, max_iter), reduce_ops.reduce_any(
+            math_ops.greater(_norm(r), limit)))
+
+    def step(i, x, r, p, gamma):
+        z = operator.matvec(p)
+        alpha = gamma / dot(p, z)
+        x = x + array_ops.expand_dims(alpha, -1) * p
+        r = r - array_ops.expand_dims(alpha, -1) * z
+        q = precondition(r)
+        new_gamma = dot(r, q)
+        beta = new_gamma / gamma
+        p = q + array_ops.expand_dims(beta, -1) * p
+        return i + 1, x, r, p, new_gamma
+
+    start = tensor(np.int32(0))
+    return CGState(*while_loop(keep_going, step, [start, x, r0, q0, gamma0]))
+
+
+def _norm(v):
+    return math_ops.sqrt(reduce_ops.reduce_sum(math_ops.real(v * math_ops.conj(v)) if
+                                               v.dtype.is_complex else v * v, axis=-1))

@@ -18,7 +18,8 @@ from ember.ops import math_ops
 from ember.ops._base import shape_arg, tensor
 from ember.ops.random_ops import _dims, _seed_values, _shape_spec
 
-__all__ = ["index_shuffle", "stateless_binomial", "stateless_gamma",
+__all__ = ["general_dropout", "index_shuffle", "stateless_binomial", "stateless_dropout",
+           "stateless_gamma",
            "stateless_parameterized_truncated_normal", "stateless_poisson",
            "stateless_shuffle"]
 
@@ -278,3 +279,36 @@ def index_shuffle(index, seed, max_index, rounds=4, name=None):
     max_index = tensor(max_index, dtype=index.dtype)
     return execute(INDEX_SHUFFLE, (index, seed, max_index), {"rounds": int(rounds)}, name)
 
+
+
+def general_dropout(x, rate, uniform_sampler, noise_shape=None, name=None):
+    """Dropout with uniforms from ``uniform_sampler(shape=..., dtype=...)``: entries
+    whose uniform is below ``rate`` become 0, the rest are scaled by 1 / (1 - rate)."""
+    from ember.ops import array_ops as _array_ops, math_ops as _math_ops
+    from ember.ops.random_ops import _noise_shape
+    x = tensor(x)
+    if not x.dtype.is_floating:
+        raise ValueError(f"general_dropout: x must be a float tensor, got {x.dtype.name}")
+    rate = float(rate) if not hasattr(rate, "dtype") else rate
+    if isinstance(rate, float) and not 0 <= rate < 1:
+        raise ValueError(f"general_dropout: rate must be in [0, 1), got {rate}")
+    rate_t = tensor(rate, dtype=x.dtype)
+    scale = _math_ops.divide(tensor(1.0, dtype=x.dtype), 1.0 - rate_t)
+    noise = uniform_sampler(shape=_noise_shape(x, noise_shape), dtype=x.dtype)
+    keep = _math_ops.cast(_math_ops.greater_equal(noise, rate_t), x.dtype)
+    return _array_ops.identity(_math_ops.multiply(_math_ops.multiply(x, scale), keep),
+                               name=name)
+
+
+def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
+    """Dropout whose mask is a pure function of ``seed`` (shape [2]); with TensorFlow's
+    stateless uniforms, the mask TensorFlow makes.
+
+    >>> ember.nn.experimental.stateless_dropout(ember.ones([4]), 0.5, seed=[1, 2]).numpy()
+    array([2., 0., 2., 0.], dtype=float32)
+    """
+    from ember.ops.random_ops import stateless_uniform
+
+    def sampler(shape, dtype):
+        return stateless_uniform(shape, seed, dtype=dtype, alg=rng_alg or "auto_select")
+    return general_dropout(x, rate, sampler, noise_shape, name)

@@ -124,3 +124,22 @@ def test_hand_values():
         tf.linalg.expm(tf.ones([2, 3]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="complex"):
         tf.linalg.logm([[-1.0, 0.0], [0.0, 1.0]])
+
+
+def test_conjugate_gradient(rng):
+    op = tf.linalg.LinearOperatorFullMatrix([[4.0, 1.0], [1.0, 3.0]], is_self_adjoint=True,
+                                            is_positive_definite=True)
+    state = tf.linalg.experimental.conjugate_gradient(op, [1.0, 2.0])
+    # real TensorFlow 2.21 converges in 2 steps to [1/11, 7/11]
+    assert int(state.i) == 2
+    np.testing.assert_allclose(state.x.numpy(), [1 / 11, 7 / 11], rtol=1e-6)
+    a = _spd(rng, 6)
+    b = rng.standard_normal((3, 6))
+    batch = tf.linalg.LinearOperatorFullMatrix(np.broadcast_to(a, (3, 6, 6)),
+                                               is_self_adjoint=True, is_positive_definite=True)
+    pre = tf.linalg.LinearOperatorDiag(1.0 / np.diag(a), is_positive_definite=True)
+    x = tf.linalg.experimental.conjugate_gradient(batch, b, preconditioner=pre, tol=1e-10,
+                                                  max_iter=50).x
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b.T).T, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="positive definite"):
+        tf.linalg.experimental.conjugate_gradient(tf.linalg.LinearOperatorFullMatrix(a), b[0])

@@ -237,3 +237,15 @@ def test_generator_binomial():
     assert not np.array_equal(a, g.binomial([20000], 10.0, 0.3).numpy())   # state advanced
     np.testing.assert_array_equal(tf.random.Generator.from_seed(1).binomial([20000], 10.0,
                                                                            0.3).numpy(), a)
+
+
+def test_stateless_and_general_dropout():
+    # real TensorFlow 2.21: tf.nn.experimental.stateless_dropout(tf.ones([8]), 0.5, [1, 2])
+    got = tf.nn.experimental.stateless_dropout(tf.ones([8]), 0.5, seed=[1, 2]).numpy()
+    np.testing.assert_array_equal(got, [2, 0, 2, 0, 0, 2, 0, 0])
+    half = tf.nn.experimental.general_dropout(
+        tf.ones([2, 3]), 0.5, lambda shape, dtype: tf.fill(shape, tf.constant(0.7, dtype)))
+    np.testing.assert_array_equal(half.numpy(), np.full((2, 3), 2.0))
+    cols = tf.nn.experimental.stateless_dropout(tf.ones([4, 3]), 0.5, [3, 4],
+                                                noise_shape=[1, 3]).numpy()
+    assert (cols == cols[0]).all()

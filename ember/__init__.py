@@ -122,6 +122,8 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.ragged"), name)
     if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
         return getattr(importlib.import_module(f"{__name__}.strings"), name)
+    if name == "edit_distance":                  # needs SparseTensor (ember.sparse, lazy)
+        return importlib.import_module(f"{__name__}.ops.edit_distance_ops").edit_distance
     if name in ("fftnd", "ifftnd", "rfftnd", "irfftnd"):
         return getattr(importlib.import_module(f"{__name__}.signal"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -156,3 +156,21 @@ def test_no_gradient_and_conv():
                                tf.nn.conv2d(x, w, 1, "SAME").numpy())
     with pytest.raises(TypeError):
         tf.no_gradient(3)
+
+
+def test_edit_distance():
+    hyp = tf.sparse.SparseTensor([[0, 0, 0], [1, 0, 0], [1, 0, 1]], ["a", "b", "c"], [2, 1, 2])
+    tru = tf.sparse.SparseTensor([[0, 0, 0], [0, 0, 1], [1, 1, 0]], ["a", "x", "b"], [2, 2, 2])
+    # real TensorFlow 2.21's results for these inputs
+    np.testing.assert_array_equal(tf.edit_distance(hyp, tru).numpy(), [[0.5, 0.0],
+                                                                       [np.inf, 1.0]])
+    np.testing.assert_array_equal(tf.edit_distance(hyp, tru, normalize=False).numpy(),
+                                  [[1.0, 0.0], [2.0, 1.0]])
+    h = tf.sparse.SparseTensor([[0, 1], [0, 2]], tf.constant([1, 2], tf.int64), [1, 3])
+    t = tf.sparse.SparseTensor([[0, 0]], tf.constant([2], tf.int64), [1, 1])
+    np.testing.assert_array_equal(tf.edit_distance(h, t).numpy(), [1.0])
+    kitten = tf.sparse.from_dense(tf.constant([list("kitten")]))
+    sitting = tf.sparse.from_dense(tf.constant([list("sitting")]))
+    assert float(tf.edit_distance(kitten, sitting, normalize=False)[0]) == 3.0
+    with pytest.raises(TypeError, match="SparseTensors"):
+        tf.edit_distance(tf.constant([1]), t)

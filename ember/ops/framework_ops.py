@@ -1,6 +1,6 @@
 """TensorFlow's top-level helpers about graphs, gradients and values: gradients,
 hessians, get_static_value, inside_function, is_symbolic_tensor, get_current_name_scope,
-tuple, grad_pass_through, recompute_grad, no_gradient, AggregationMethod,
+tuple, grad_pass_through, no_gradient, AggregationMethod,
 CriticalSection, type_spec_from_value, timestamp, get_logger,
 nondifferentiable_batch_function."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ember.engine.tape import GradientTape, backward, custom_gradient
+from ember.engine.tape import backward, custom_gradient
 from ember.framework import dtypes, nest
 from ember.framework.context import context
 from ember.framework.op import get_op
@@ -23,7 +23,7 @@ from ember.ops import array_ops, control_flow_ops
 __all__ = ["AggregationMethod", "CriticalSection", "get_current_name_scope", "get_logger",
            "get_static_value", "grad_pass_through", "gradients", "hessians",
            "inside_function", "is_symbolic_tensor", "no_gradient",
-           "nondifferentiable_batch_function", "recompute_grad", "timestamp", "tuple",
+           "nondifferentiable_batch_function", "timestamp", "tuple",
            "type_spec_from_value"]
 
 
@@ -184,32 +184,6 @@ def grad_pass_through(f):
     @functools.wraps(f)
     def run(x):
         return through(convert_to_tensor(x))
-    return run
-
-
-def recompute_grad(f):
-    """Wraps ``f`` so its intermediate results are not kept for the backward pass: the
-    gradient runs ``f`` again under a tape. Values and gradients are those of ``f``."""
-    @functools.wraps(f)
-    def run(*args, **kwargs):
-        args = [convert_to_tensor(a) for a in args]
-
-        @custom_gradient
-        def inner(*xs):
-            out = f(*xs, **kwargs)
-
-            def grad_fn(*dys, variables=None):
-                with GradientTape() as tape:
-                    tape.watch(list(xs))
-                    again = f(*xs, **kwargs)
-                targets = nest.flatten(again)
-                sources = list(xs) + list(variables or [])
-                grads = tape.gradient(targets, sources, output_gradients=list(dys))
-                if variables:
-                    return grads[:len(xs)], grads[len(xs):]
-                return grads
-            return out, grad_fn
-        return inner(*args)
     return run
 
 

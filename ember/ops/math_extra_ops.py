@@ -7,14 +7,15 @@ import math
 import numpy as np
 
 from ember.framework import dtypes
-from ember.framework.errors import InvalidArgumentError
+from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
+from ember.framework.tensor_shape import TensorShape
 from ember.ops import array_ops, math_ops, reduce_ops
 from ember.ops._base import EMPTY, INTS, check_dtype, tensor
 
 __all__ = ["angle", "approx_max_k", "approx_min_k", "invert_permutation",
-           "is_non_decreasing", "is_strictly_increasing", "zero_fraction"]
+           "is_non_decreasing", "is_strictly_increasing", "sobol_sample", "zero_fraction"]
 
 
 def angle(input, name=None):  # noqa: A002
@@ -137,3 +138,54 @@ def zero_fraction(value, name=None):
     x = tensor(value)
     zero = math_ops.equal(x, array_ops.zeros_like(x))
     return reduce_ops.reduce_mean(math_ops.cast(zero, dtypes.float32), name=name)
+
+
+class _SobolSample(Op):
+    """Points of the unscrambled Sobol sequence (Joe-Kuo direction numbers), after its
+    first (all-zero) point and ``skip`` more, by SciPy."""
+
+    name = "SobolSample"
+    differentiable = False
+
+    def infer(self, inputs, dtype):
+        dim, num, skip = inputs
+        d = int(dim.value) if dim.value is not None else None
+        n = int(num.value) if num.value is not None else None
+        return TensorShape([n, d]), dtype
+
+    def kernel(self, xp, dim, num, skip, dtype):
+        d, n, k = int(dim), int(num), int(skip)
+        if d < 1 or n < 0 or k < 0:
+            raise InvalidArgumentError(f"{self.name}: dim must be >= 1, num_results and skip "
+                                       f">= 0, got {d}, {n}, {k}")
+        import warnings
+        try:
+            from scipy.stats import qmc
+        except ImportError:
+            raise UnimplementedError("sobol_sample needs SciPy (pip install scipy, or "
+                                     "ember[scipy])") from None
+        engine = qmc.Sobol(d, scramble=False)
+        engine.fast_forward(1 + k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return engine.random(n).astype(dtype.np)
+
+
+SOBOL_SAMPLE = _SobolSample()
+
+
+def sobol_sample(dim, num_results, skip=0, dtype=dtypes.float32, name=None):
+    """``num_results`` points of the ``dim``-dimensional Sobol sequence, after skipping
+    ``skip`` points (TensorFlow's values: the unscrambled sequence without its first,
+    all-zero point; needs SciPy).
+
+    >>> ember.math.sobol_sample(2, 3).numpy()
+    array([[0.5 , 0.5 ],
+           [0.75, 0.25],
+           [0.25, 0.75]], dtype=float32)
+    """
+    dtype = dtypes.as_dtype(dtype)
+    if dtype not in (dtypes.float32, dtypes.float64):
+        raise ValueError(f"sobol_sample: dtype must be float32 or float64, got {dtype.name}")
+    args = tuple(tensor(v, dtype=dtypes.int32) for v in (dim, num_results, skip))
+    return execute(SOBOL_SAMPLE, args, {"dtype": dtype}, name)

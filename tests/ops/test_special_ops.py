@@ -216,3 +216,16 @@ def test_monotonic_and_zero_fraction():
 
 def test_nn_functions_in_math():
     assert tf.math.softmax is tf.nn.softmax and tf.math.l2_normalize is tf.nn.l2_normalize
+
+
+def test_sobol_sample():
+    pytest.importorskip("scipy.stats")
+    # real TensorFlow 2.21: tf.math.sobol_sample(3, 5) and (2, 3, skip=4)
+    np.testing.assert_array_equal(tf.math.sobol_sample(3, 5).numpy(),
+                                  [[0.5, 0.5, 0.5], [0.75, 0.25, 0.25], [0.25, 0.75, 0.75],
+                                   [0.375, 0.375, 0.625], [0.875, 0.875, 0.125]])
+    np.testing.assert_array_equal(tf.math.sobol_sample(2, 3, skip=4).numpy(),
+                                  [[0.875, 0.875], [0.625, 0.125], [0.125, 0.625]])
+    assert tf.math.sobol_sample(4, 2, dtype=tf.float64).dtype is tf.float64
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dim"):
+        tf.math.sobol_sample(0, 2)

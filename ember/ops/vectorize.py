@@ -81,7 +81,7 @@ def _rule(op, vals, n):
     if kind in _REDUCTIONS and len(vals) == 1 and "axis" in attrs:
         attrs["axis"] = _shift(attrs["axis"], ranks[0])
         return execute(d, (vals[0].tensor,), attrs)
-    if kind in _AXIS_OPS and "axis" in attrs:
+    if kind in _AXIS_OPS and "axis" in attrs and attrs["axis"] is not None:
         attrs["axis"] = _shift(attrs["axis"], ranks[0])
         return execute(d, tuple(_batched(v, n) if i == 0 or kind in ("ConcatV2", "Pack")
                                 else v.tensor for i, v in enumerate(vals)), attrs)
@@ -146,7 +146,7 @@ def vectorize(fn, elems, flat, n):
             results = result_t if isinstance(result_t, (list, tuple)) else [result_t]
             for o, r in zip(op.outputs, results):
                 values[id(o)] = _Value(r, batched, o.shape.rank)
-    except (_NoRule, KeyError):
+    except Exception:       # no rule, or a rule that does not fit: loop instead
         return None
     flat_out = [_batched(values[id(o)], n) for o in outs]
     return nest.pack_sequence_as(result, flat_out)

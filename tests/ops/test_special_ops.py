@@ -229,3 +229,15 @@ def test_sobol_sample():
     assert tf.math.sobol_sample(4, 2, dtype=tf.float64).dtype is tf.float64
     with pytest.raises(tf.errors.InvalidArgumentError, match="dim"):
         tf.math.sobol_sample(0, 2)
+
+
+def test_clear_error_without_scipy(monkeypatch):
+    import sys
+    for mod in ("scipy", "scipy.special", "scipy.linalg", "scipy.stats"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    with pytest.raises(tf.errors.UnimplementedError, match="needs SciPy"):
+        tf.math.bessel_i0([1.0])
+    with pytest.raises(tf.errors.UnimplementedError, match="needs SciPy"):
+        tf.linalg.expm([[1.0]])
+    with pytest.raises(tf.errors.UnimplementedError, match="needs SciPy"):
+        tf.math.sobol_sample(2, 2)

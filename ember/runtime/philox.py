@@ -29,18 +29,28 @@ RESERVED_BLOCKS_PER_SAMPLE = 256     # how far a Generator's counter moves per o
 
 
 def _rounds(key: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Philox-4x32-10 of the 128-bit counters ``hi:lo`` (uint64 arrays): [n, 4] uint32."""
-    c = np.stack([lo & _LOW, lo >> _SHIFT, hi & _LOW, hi >> _SHIFT], axis=-1)
+    """Philox-4x32-10 of the 128-bit counters ``hi:lo`` (uint64 arrays): [..., 4] uint32."""
+    shape = np.shape(lo)
+    lo = np.asarray(lo, np.uint64).reshape(-1)
+    hi = np.asarray(hi, np.uint64).reshape(-1)
+    c0, c1, c2, c3 = lo & _LOW, lo >> _SHIFT, hi & _LOW, hi >> _SHIFT
     k0 = int(key) & 0xFFFFFFFF
     k1 = (int(key) >> 32) & 0xFFFFFFFF
     for _ in range(10):
-        p0 = _M0 * c[..., 0]
-        p1 = _M1 * c[..., 2]
-        c = np.stack([(p1 >> _SHIFT) ^ c[..., 1] ^ np.uint64(k0), p1 & _LOW,
-                      (p0 >> _SHIFT) ^ c[..., 3] ^ np.uint64(k1), p0 & _LOW], axis=-1)
+        p0 = c0 * _M0                       # a 32 x 32-bit product fits in 64 bits
+        p1 = c2 * _M1
+        c1 ^= np.uint64(k0)
+        c1 ^= p1 >> _SHIFT
+        c3 ^= np.uint64(k1)
+        c3 ^= p0 >> _SHIFT
+        p1 &= _LOW
+        p0 &= _LOW
+        c0, c1, c2, c3 = c1, p1, c3, p0
         k0 = (k0 + _W0) & 0xFFFFFFFF
         k1 = (k1 + _W1) & 0xFFFFFFFF
-    return c.astype(np.uint32)
+    out = np.empty((lo.size, 4), np.uint32)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = c0, c1, c2, c3
+    return out.reshape(shape + (4,))
 
 
 def _counters(counter: int, offsets: np.ndarray):
@@ -126,6 +136,24 @@ def normal(key: int, counter: int, size: int, np_dtype) -> np.ndarray:
     return np.stack([f0, f1], axis=1).reshape(-1)[:size].astype(dt)
 
 
+def _truncated_candidates(key, counter, groups, stride, taken, chunk, wide):
+    """Box-Muller values from blocks taken..taken+chunk of each group's region."""
+    offsets = groups[:, None] * stride + taken + np.arange(chunk)[None, :]
+    lo, hi = _counters(counter, offsets)
+    w = _rounds(key, lo, hi).reshape(groups.size, -1)
+    with np.errstate(all="ignore"):
+        if wide:
+            q = w.reshape(groups.size, -1, 4)
+            u1 = np.maximum(_unit_float64(q[..., 0], q[..., 1]), 1e-7)
+            v1 = 2.0 * np.pi * _unit_float64(q[..., 2], q[..., 3])
+            r = np.sqrt(-2.0 * np.log(u1))
+            f0, f1 = np.sin(v1) * r, np.cos(v1) * r
+        else:
+            q = w.reshape(groups.size, -1, 2)
+            f0, f1 = _box_muller32(q[..., 0], q[..., 1])
+    return np.stack([f0, f1], axis=-1).reshape(groups.size, -1)
+
+
 def truncated_normal(key: int, counter: int, size: int, np_dtype) -> np.ndarray:
     """Standard normal samples within (-2, 2), as TensorFlow draws them."""
     dt = np.dtype(np_dtype)
@@ -134,24 +162,19 @@ def truncated_normal(key: int, counter: int, size: int, np_dtype) -> np.ndarray:
     groups = -(-size // per_group)
     stride = per_group * RESERVED_BLOCKS_PER_SAMPLE // 4
     out = np.zeros((groups, per_group), dtype=np.float64 if wide else np.float32)
+    # fast path: two blocks per group almost always hold enough accepted values
+    every = np.arange(groups, dtype=np.int64)
+    vals = _truncated_candidates(key, counter, every, stride, 0, 2, wide)
+    ok = np.abs(vals) < 2.0
+    full = ok.sum(axis=1) >= per_group
+    first = np.argsort(~ok, axis=1, kind="stable")[:, :per_group]
+    out[full] = np.take_along_axis(vals, first, axis=1)[full]
+    # the rare rest: take further blocks until the group is filled
+    pending = every[~full]
     filled = np.zeros(groups, dtype=np.int64)
-    pending = np.arange(groups, dtype=np.int64)
-    taken, chunk = 0, 4                       # blocks each group has used, blocks per pass
+    taken, chunk = 0, 2
     while pending.size:
-        offsets = pending[:, None] * stride + taken + np.arange(chunk)[None, :]
-        lo, hi = _counters(counter, offsets)
-        w = _rounds(key, lo, hi).reshape(pending.size, -1)
-        with np.errstate(all="ignore"):
-            if wide:
-                q = w.reshape(pending.size, -1, 4)
-                u1 = np.maximum(_unit_float64(q[..., 0], q[..., 1]), 1e-7)
-                v1 = 2.0 * np.pi * _unit_float64(q[..., 2], q[..., 3])
-                r = np.sqrt(-2.0 * np.log(u1))
-                f0, f1 = np.sin(v1) * r, np.cos(v1) * r
-            else:
-                q = w.reshape(pending.size, -1, 2)
-                f0, f1 = _box_muller32(q[..., 0], q[..., 1])
-        vals = np.stack([f0, f1], axis=-1).reshape(pending.size, -1)
+        vals = _truncated_candidates(key, counter, pending, stride, taken, chunk, wide)
         ok = np.abs(vals) < 2.0
         rank = np.cumsum(ok, axis=1) - 1 + filled[pending][:, None]
         take = ok & (rank < per_group)

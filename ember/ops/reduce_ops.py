@@ -755,7 +755,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
     a = tensor(arr)
     if axis not in (None, 0, -1):
         raise ValueError(f"bincount: axis must be None, 0 or -1, got {axis}")
-    per_row = axis == -1
+    per_row = axis == -1 and a.shape.rank != 1    # TensorFlow: a vector is one row
     if axis is None and a.shape.rank not in (None, 1):
         a = array_ops.reshape(a, [-1])
     inputs = (a,)

@@ -6,3 +6,4 @@ from ember.keras.layers.preprocessing.image_resizing import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.numeric import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.lookup import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.hashing import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.text_vectorization import *  # noqa: F401,F403

@@ -10,6 +10,18 @@ from ember.ops.hash_ops import hashed_cross
 __all__ = ["HashedCrossing", "Hashing"]
 
 
+def hash_key(salt, layer):
+    """A ``salt`` (None, an int or a pair of ints) as the two-int key of SipHash."""
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        return [int(salt[0]), int(salt[1])]
+    if isinstance(salt, int):
+        return [salt, salt]
+    raise ValueError(f"{layer}: `salt` must be an int or a pair of ints. Received: "
+                     f"salt={salt!r}")
+
+
 class Hashing(Layer):
     """Hashes features into ``num_bins`` bins as Keras with TensorFlow: numbers (floats
     truncated to int64) by their decimal text, strings as they are; FarmHash Fingerprint64,
@@ -26,14 +38,7 @@ class Hashing(Layer):
             raise ValueError(f"Hashing: unknown `output_mode` {output_mode!r}")
         if sparse:
             raise NotImplementedError("Hashing: sparse=True is not supported")
-        if salt is not None:
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = [int(salt[0]), int(salt[1])]
-            elif isinstance(salt, int):
-                salt = [salt, salt]
-            else:
-                raise ValueError(f"Hashing: `salt` must be an int or a pair of ints. "
-                                 f"Received: salt={salt!r}")
+        salt = hash_key(salt, "Hashing")
         self.num_bins, self.mask_value, self.salt = int(num_bins), mask_value, salt
         self.output_mode, self.sparse = output_mode, sparse
 

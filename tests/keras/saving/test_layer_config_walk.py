@@ -65,7 +65,9 @@ for _name, _kwargs in {"CenterCrop": {"height": 2, "width": 2},
                        "RandomColorDegeneration": {"factor": 0.1}, "MixUp": {},
                        "RandomColorJitter": {"brightness_factor": 0.1},
                        "RandomGrayscale": {}, "RandomInvert": {}, "Solarization": {},
-                       "Equalization": {}, "AutoContrast": {},
+                       "Equalization": {}, "AutoContrast": {}, "AugMix": {},
+                       "RandomPerspective": {}, "RandomElasticTransform": {},
+                       "ContrastLimitedAdaptiveHistogramEqualization": {},
                        "Resizing": {"height": 3, "width": 4}}.items():
     SPECS[_name] = (_kwargs, (2, 6, 6, 3), "float32")
 _NOT_LAYERS_TO_CALL = {"Layer", "InputLayer"}

@@ -7,3 +7,6 @@ from ember.keras.layers.preprocessing.numeric import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.lookup import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.hashing import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.text_vectorization import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_warp import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_augmix import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_clahe import *  # noqa: F401,F403

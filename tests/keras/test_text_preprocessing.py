@@ -191,3 +191,32 @@ def test_in_a_dataset_map_and_traced():
 def test_errors(fn, err, match):
     with pytest.raises(err, match=match):
         fn()
+
+
+def test_fit_on_a_string_dataset_with_column_input_and_ragged_output():
+    keras.utils.set_random_seed(3)
+    raw = TEXTS + MORE
+    labels = np.array([1, 0, 1, 0, 1, 0, 1, 0, 0], np.float32)
+    ds = ember.data.Dataset.from_tensor_slices((raw, labels)).batch(4)
+    tv = L.TextVectorization(max_tokens=40, output_sequence_length=5)
+    tv.adapt(ds.map(lambda x, y: x))
+    inp = keras.Input(shape=(1,), dtype="string")       # Keras's usual text input
+    x = L.Embedding(40, 8)(tv(inp))
+    model = keras.Model(inp, L.Dense(1, activation="sigmoid")(L.GlobalAveragePooling1D()(x)))
+    model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
+    history = model.fit(ds, epochs=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # a vector of strings is taken as the (N, 1) column, as Keras adjusts the rank
+    np.testing.assert_array_equal(model.predict(np.array(MORE), verbose=0),
+                                  model.predict(np.array(MORE)[:, None], verbose=0))
+    ragged = L.TextVectorization(vocabulary=["the", "cat"], ragged=True)(["the cat sat", "a"])
+    assert ragged.to_list() == [[2, 3, 1], [1]]
+
+
+def test_integer_lookup_farmhash_oov_and_vocabulary_without_specials():
+    layer = L.IntegerLookup(vocabulary=[7, 9], num_oov_indices=3, oov_method="farmhash")
+    got = layer([[7, 9, 123, 456]]).numpy()
+    buckets = ember.strings.to_hash_bucket_fast(["123", "456"], 3).numpy()
+    np.testing.assert_array_equal(got, [[3, 4, buckets[0], buckets[1]]])
+    assert layer.get_vocabulary(include_special_tokens=False) == [7, 9]
+    assert layer.get_vocabulary() == [-1, -1, -1, 7, 9]

@@ -84,3 +84,18 @@ def test_clahe_flattens_histogram_of_a_low_contrast_image():
 def test_errors(fn, match):
     with pytest.raises((ValueError, NotImplementedError), match=match):
         fn()
+
+
+def test_max_num_bounding_boxes_traced_and_errors():
+    layer = L.MaxNumBoundingBoxes(4, bounding_box_format="xyxy")
+    data = {"images": INPUTS["img"],
+            "bounding_boxes": {"boxes": np.ones((2, 6, 4), np.float32),
+                               "labels": np.ones((2, 6), np.int32)}}
+    traced = ember.function(lambda d: layer(d)["bounding_boxes"]["boxes"])
+    assert traced(data).shape == (2, 4, 4)
+    np.testing.assert_array_equal(layer(INPUTS["img"]), INPUTS["img"])   # images only
+    with pytest.raises(ValueError, match="bounding box format"):
+        L.MaxNumBoundingBoxes(4)(data)
+    with pytest.raises(KeyError, match="unsupported keys"):
+        layer({"images": INPUTS["img"], "bounding_boxes": dict(
+            data["bounding_boxes"], scores=np.ones((2, 6)))})

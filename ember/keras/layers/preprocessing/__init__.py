@@ -10,3 +10,4 @@ from ember.keras.layers.preprocessing.text_vectorization import *  # noqa: F401,
 from ember.keras.layers.preprocessing.image_warp import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.image_augmix import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.image_clahe import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.image_bounding_boxes import *  # noqa: F401,F403

@@ -11,3 +11,4 @@ from ember.keras.layers.preprocessing.image_warp import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.image_augmix import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.image_clahe import *  # noqa: F401,F403
 from ember.keras.layers.preprocessing.image_bounding_boxes import *  # noqa: F401,F403
+from ember.keras.layers.preprocessing.audio import *  # noqa: F401,F403

@@ -46,6 +46,8 @@ SPECS = {
     "Hashing": ({"num_bins": 5}, (2, 3), "int32"),
     "HashedCrossing": ({"num_bins": 5}, [(2, 1), (2, 1)], "int32"),
     "StringLookup": ({"vocabulary": ["a", "b", "c"]}, (2, 3), "str"),
+    "MelSpectrogram": ({"fft_length": 32, "sequence_stride": 8, "num_mel_bins": 4}, (2, 64),
+                       "float32"),
     "MaxNumBoundingBoxes": ({"max_number": 3, "bounding_box_format": "xyxy"}, (2, 4, 4, 3),
                             "float32"),
     "TextVectorization": ({"vocabulary": ["a", "b"], "output_sequence_length": 3}, (2,),

@@ -46,6 +46,7 @@ SPECS = {
     "Hashing": ({"num_bins": 5}, (2, 3), "int32"),
     "HashedCrossing": ({"num_bins": 5}, [(2, 1), (2, 1)], "int32"),
     "StringLookup": ({"vocabulary": ["a", "b", "c"]}, (2, 3), "str"),
+    "STFTSpectrogram": ({"frame_length": 8, "frame_step": 4}, (2, 32, 1), "float32"),
     "MelSpectrogram": ({"fft_length": 32, "sequence_stride": 8, "num_mel_bins": 4}, (2, 64),
                        "float32"),
     "MaxNumBoundingBoxes": ({"max_number": 3, "bounding_box_format": "xyxy"}, (2, 4, 4, 3),

@@ -1,5 +1,6 @@
-"""MelSpectrogram (Keras 3): audio (samples) or batches (N, samples) to mel-scale
-power spectrograms (N, num_mel_bins, frames), in decibels with ``power_to_db``."""
+"""Audio preprocessing layers (Keras 3): MelSpectrogram (audio (samples) or batches
+(N, samples) to mel-scale power spectrograms (N, num_mel_bins, frames), in decibels with
+``power_to_db``) and STFTSpectrogram (a strided convolution with windowed DFT kernels)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import numpy as np
 import ember
 from ember.keras.layers.layer import Layer
 
-__all__ = ["MelSpectrogram"]
+__all__ = ["MelSpectrogram", "STFTSpectrogram"]
 
 _MEL_BREAK_FREQUENCY_HERTZ = 700.0
 _MEL_HIGH_FREQUENCY_Q = 1127.0
@@ -95,4 +96,126 @@ class MelSpectrogram(Layer):
                        "power_to_db": self.power_to_db, "top_db": self.top_db,
                        "mag_exp": self.mag_exp, "min_power": self.min_power,
                        "ref_power": self.ref_power})
+        return config
+
+
+_STFT_MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
+
+
+class STFTSpectrogram(Layer):
+    """Spectrogram of (N, time, channels) signals (channels_last) by a convolution with
+    windowed cosine and sine kernels (``keras.initializers.STFT``, trainable weights as in
+    Keras): ``mode`` 'log', 'magnitude', 'psd', 'real', 'imag', 'angle' or 'stft' (real
+    and imaginary parts concatenated); frames of ``frame_length`` every ``frame_step``
+    (default half a frame), ``fft_length`` bins (default the next power of two).
+
+    >>> STFTSpectrogram(frame_length=8, frame_step=4)(ember.zeros([1, 32, 1])).shape
+    TensorShape([1, 7, 5])
+    """
+
+    def __init__(self, mode="log", frame_length=256, frame_step=None, fft_length=None,
+                 window="hann", periodic=False, scaling="density", padding="valid",
+                 expand_dims=False, data_format=None, **kwargs):
+        from ember.keras.initializers import window_array
+        from ember.keras.layers.convolutional import standardize_data_format
+        if frame_step is not None and (frame_step > frame_length or frame_step < 1):
+            raise ValueError(f"STFTSpectrogram: `frame_step` should be a positive integer not "
+                             f"greater than `frame_length`. Received frame_step={frame_step}, "
+                             f"frame_length={frame_length}")
+        if fft_length is not None and fft_length < frame_length:
+            raise ValueError(f"STFTSpectrogram: `fft_length` should be not less than "
+                             f"`frame_length`. Received fft_length={fft_length}, "
+                             f"frame_length={frame_length}")
+        if mode not in _STFT_MODES:
+            raise ValueError(f"STFTSpectrogram: output mode is invalid, it must be one of "
+                             f"{', '.join(_STFT_MODES)}. Received: mode={mode}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"STFTSpectrogram: scaling is invalid, it must be None, "
+                             f"'density' or 'spectrum'. Received scaling={scaling}")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"STFTSpectrogram: padding is invalid, it should be 'valid', "
+                             f"'same'. Received: padding={padding}")
+        if isinstance(window, str):
+            window_array(window, 1)
+        super().__init__(**kwargs)
+        self.mode, self.frame_length, self.frame_step = mode, int(frame_length), frame_step
+        self._frame_step = int(frame_step or self.frame_length // 2)
+        self.fft_length = fft_length
+        self._fft_length = int(fft_length or 2 ** int(np.ceil(np.log2(frame_length))))
+        self.window, self.periodic, self.scaling = window, periodic, scaling
+        self.padding, self.expand_dims = padding, expand_dims
+        self.data_format = standardize_data_format(data_format)
+
+    def build(self, input_shape):
+        from ember.keras.initializers import STFT
+        shape = (self.frame_length, 1, self._fft_length // 2 + 1)
+        if self.mode != "imag":
+            self.real_kernel = self.add_weight(
+                name="real_kernel", shape=shape,
+                initializer=STFT("real", self.window, self.scaling, self.periodic))
+        if self.mode != "real":
+            self.imag_kernel = self.add_weight(
+                name="imag_kernel", shape=shape,
+                initializer=STFT("imag", self.window, self.scaling, self.periodic))
+        self.built = True
+
+    def _conv(self, x, kernel):
+        """(N, channels, bins, frames) from (N, time, channels) or (N, channels, time)."""
+        if x.shape.rank != 3:
+            raise ValueError(f"STFTSpectrogram: expected inputs of rank 3, got shape "
+                             f"{x.shape}")
+        if self.data_format == "channels_first":
+            x = ember.transpose(x, [0, 2, 1])
+        channels = x.shape[-1]
+        signals = ember.reshape(ember.transpose(x, [0, 2, 1]),
+                                ember.stack([-1, ember.shape(x)[1], 1]))
+        y = ember.nn.conv1d(signals, ember.cast(kernel, x.dtype), self._frame_step,
+                            self.padding.upper())           # (N * C, frames, bins)
+        y = ember.transpose(y, [0, 2, 1])
+        return ember.reshape(y, ember.stack([-1, channels, ember.shape(y)[1],
+                                             ember.shape(y)[2]]))
+
+    def _adjust(self, y):
+        shape = ember.shape(y)
+        if self.data_format == "channels_last":
+            if self.expand_dims:
+                return ember.transpose(y, [0, 3, 2, 1])
+            y = ember.reshape(y, ember.stack([-1, shape[1] * shape[2], shape[3]]))
+            return ember.transpose(y, [0, 2, 1])
+        if self.expand_dims:
+            return ember.transpose(y, [0, 1, 3, 2])
+        return ember.reshape(y, ember.stack([-1, shape[1] * shape[2], shape[3]]))
+
+    def call(self, inputs):
+        x = ember.convert_to_tensor(inputs)
+        if x.dtype.name not in ("float16", "float32", "float64"):
+            raise TypeError(f"STFTSpectrogram: invalid input type. Expected float16, "
+                            f"float32 or float64. Received: input type={x.dtype.name}")
+        real = self._conv(x, self.real_kernel) if self.mode != "imag" else None
+        imag = self._conv(x, self.imag_kernel) if self.mode != "real" else None
+        if self.mode == "real":
+            return self._adjust(real)
+        if self.mode == "imag":
+            return self._adjust(imag)
+        if self.mode == "angle":
+            return self._adjust(ember.math.atan2(imag, real))
+        if self.mode == "stft":
+            return self._adjust(ember.concat([real, imag], 2))
+        power = ember.square(real) + ember.square(imag)
+        if self.mode == "psd":
+            return self._adjust(power + ember.pad(power[:, :, 1:-1, :],
+                                                  [[0, 0], [0, 0], [1, 1], [0, 0]]))
+        eps = 1e-7
+        magnitude = self._adjust(ember.sqrt(ember.maximum(power, eps)))
+        if self.mode == "magnitude":
+            return magnitude
+        return ember.math.log(ember.maximum(magnitude, eps))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"mode": self.mode, "frame_length": self.frame_length,
+                       "frame_step": self.frame_step, "fft_length": self.fft_length,
+                       "window": self.window, "periodic": self.periodic,
+                       "scaling": self.scaling, "padding": self.padding,
+                       "data_format": self.data_format, "expand_dims": self.expand_dims})
         return config

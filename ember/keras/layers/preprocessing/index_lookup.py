@@ -20,6 +20,7 @@ import numpy as np
 import ember
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.keras.layers.layer import Layer
+from ember.keras.layers.preprocessing.adapt import lookup_batches
 from ember.keras.layers.preprocessing.hashing import hash_key
 from ember.ops.lookup_ops import sorted_table, table_lookup
 
@@ -247,7 +248,7 @@ class IndexLookup(Layer):
         """Learns the vocabulary (and tf-idf weights) from an array, a list, a tensor, a
         Dataset or any iterable of batches (at most ``steps`` batches of it)."""
         self.reset_state()
-        for batch in adapt_batches(data, steps, type(self).__name__):
+        for batch in lookup_batches(data, steps, type(self).__name__):
             self.update_state(batch)
         self.finalize_state()
 
@@ -590,38 +591,3 @@ def _listify(x):
     if isinstance(x, (list, tuple)):
         return [s.decode("utf-8") if isinstance(s, bytes) else s for s in x]
     return x
-
-
-def adapt_batches(data, steps, layer):
-    """The batches ``adapt`` reads, as Keras: a Dataset or other iterable gives its
-    batches (features of (features, labels) pairs); an array, list or tensor is one batch
-    whose vector form becomes a column (each element its own document)."""
-    from ember.data import Dataset
-    if isinstance(data, Dataset):
-        if steps is not None:
-            data = data.take(steps)
-    elif isinstance(data, (list, tuple, np.ndarray, Tensor)) or not hasattr(data, "__iter__"):
-        if steps is not None:
-            raise ValueError(f"{layer}.adapt: `steps` is only supported with a dataset or an "
-                             f"iterable of batches, not with arrays.")
-        a = data if isinstance(data, Tensor) else np.asarray(data, dtype=object) \
-            if _is_text(data) else np.asarray(data)
-        if isinstance(a, Tensor):
-            a = a.numpy()
-        if a.ndim == 1:
-            a = a[:, None]
-        yield a
-        return
-    for i, batch in enumerate(data):
-        if steps is not None and i >= steps:
-            break
-        if isinstance(batch, tuple):
-            batch = batch[0]
-        yield batch
-
-
-def _is_text(data):
-    flat = data
-    while isinstance(flat, (list, tuple)) and flat:
-        flat = flat[0]
-    return isinstance(flat, (str, bytes))

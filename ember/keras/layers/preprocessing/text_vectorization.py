@@ -13,7 +13,8 @@ import numpy as np
 import ember
 from ember.framework.tensor import Tensor
 from ember.keras.layers.layer import Layer
-from ember.keras.layers.preprocessing.index_lookup import _listify, _to_tensor, adapt_batches
+from ember.keras.layers.preprocessing.adapt import lookup_batches
+from ember.keras.layers.preprocessing.index_lookup import _listify, _to_tensor
 from ember.keras.layers.preprocessing.lookup import StringLookup
 
 __all__ = ["TextVectorization"]
@@ -96,7 +97,7 @@ class TextVectorization(Layer):
         most ``max_tokens``) and, for 'tf_idf', the document frequencies, from an array, a
         list of strings, a Dataset or any iterable of batches."""
         self.reset_state()
-        for batch in adapt_batches(data, steps, "TextVectorization"):
+        for batch in lookup_batches(data, steps, "TextVectorization"):
             self.update_state(batch)
         self.finalize_state()
 

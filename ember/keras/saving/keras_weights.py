@@ -45,11 +45,13 @@ class H5Store:
 
 
 def own_saver(obj):
-    """True when ``obj`` is a layer that writes its state itself (``save_own_variables``
-    and ``load_own_variables``, as Keras's lookup layers do)."""
+    """True when ``obj`` is a layer whose class writes its state itself (overrides
+    ``save_own_variables``/``load_own_variables``, as Keras's lookup layers do); other
+    layers' variables are written and checked here, "0", "1", ... as Layer's own would."""
     from ember.keras.layers.layer import Layer
-    return isinstance(obj, Layer) and hasattr(obj, "save_own_variables") and \
-        hasattr(obj, "load_own_variables")
+    return isinstance(obj, Layer) and (
+        type(obj).save_own_variables is not Layer.save_own_variables or
+        type(obj).load_own_variables is not Layer.load_own_variables)
 
 
 def write_weights(model, h5file):

@@ -704,6 +704,8 @@ class _Bincount(Op):
         length = None
         if arr.value is not None:
             length = _bin_length(np.asarray(arr.value), minlength, maxlength)
+        elif minlength is not None and maxlength is not None and minlength >= maxlength:
+            length = max(maxlength, 0)     # the length whatever the values
         lead = [arr.shape[0]] if per_row else []
         return TensorShape(lead + [length]), out_dtype
 

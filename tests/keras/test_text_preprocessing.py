@@ -220,3 +220,22 @@ def test_integer_lookup_farmhash_oov_and_vocabulary_without_specials():
     np.testing.assert_array_equal(got, [[3, 4, buckets[0], buckets[1]]])
     assert layer.get_vocabulary(include_special_tokens=False) == [7, 9]
     assert layer.get_vocabulary() == [-1, -1, -1, 7, 9]
+
+
+@pytest.mark.parametrize("mode", ["int", "multi_hot", "count", "tf_idf"])
+def test_static_output_shapes_feed_dense_layers_and_pickle(mode):
+    import pickle
+    kwargs = {"output_sequence_length": 4} if mode == "int" else {}
+    tv = L.TextVectorization(output_mode=mode, max_tokens=12, **kwargs)
+    tv.adapt(TEXTS)
+    inp = keras.Input(shape=(), dtype="string")
+    x = tv(inp)
+    assert x.shape == ((None, 4) if mode == "int" else (None, tv.vocabulary_size()))
+    if mode == "int":
+        x = L.Flatten()(L.Embedding(12, 2)(x))
+    model = keras.Model(inp, L.Dense(1)(x))
+    model.compile("sgd", "mse")
+    model.fit(np.array(TEXTS), np.ones(len(TEXTS)), epochs=1, verbose=0)
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.predict(np.array(MORE), verbose=0),
+                                  model.predict(np.array(MORE), verbose=0))

@@ -406,3 +406,9 @@ def test_bincount_axis_minus_one_on_a_vector_counts_it_as_one_row():
                            axis=-1, dtype="float32")
     np.testing.assert_array_equal(got.numpy(), [0.0, 1.0, 2.0, 0.0])
     assert got.shape == (4,)
+
+
+def test_bincount_static_length_when_minlength_equals_maxlength():
+    f = tf.function(lambda a: tf.math.bincount(a, minlength=5, maxlength=5, axis=-1))
+    out = f.get_concrete_function(tf.TensorSpec([None, None], tf.int32)).outputs[0]
+    assert out.shape.as_list() == [None, 5]

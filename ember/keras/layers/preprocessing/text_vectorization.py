@@ -166,7 +166,8 @@ class TextVectorization(Layer):
                 return ids if length is None else ids[:, :length]
             if length is None:
                 return ids.to_tensor(default_value=0)
-            return ids.to_tensor(default_value=0, shape=[None, length])
+            dense = ids.to_tensor(default_value=0, shape=[None, length])
+            return ember.ensure_shape(dense, [None, length])
         if length is not None:
             ids = ids[..., :length]
             if not self._ragged:

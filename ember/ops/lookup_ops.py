@@ -3,7 +3,8 @@
 
 The table is two tensors, its keys sorted (integers, or strings as object arrays of bytes)
 and the values in the same order, so one table serves eager calls, traced graphs and
-compiled plans alike. A binary search (``numpy.searchsorted``) finds every key at once."""
+compiled plans alike. A binary search (``numpy.searchsorted``) finds every integer key at
+once; string keys go through a dict of the table."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,6 +37,14 @@ class _TableLookup(Op):
     def kernel(self, xp, x, keys, values, default):
         if not len(keys):
             return np.full(x.shape, default, dtype=values.dtype)
+        if keys.dtype == object:     # strings: a dict beats Python comparisons in a search
+            table = dict(zip(keys.tolist(), values.tolist()))
+            found = [table.get(k, default) for k in x.reshape(-1).tolist()]
+            if values.dtype == object:
+                out = np.empty(len(found), dtype=object)
+                out[:] = found
+                return out.reshape(x.shape)
+            return np.array(found, dtype=values.dtype).reshape(x.shape)
         pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
         found = np.asarray(keys[pos] == x, dtype=bool)
         out = np.where(found, values[pos], default)

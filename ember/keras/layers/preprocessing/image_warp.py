@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ember
 from ember.keras.layers.preprocessing.image_base import ImageLayer, pair, value_range_arg
-from ember.keras.ops import image as image_ops
 from ember.ops.image_transform import FILL_MODES, affine_transform
 
 __all__ = ["RandomElasticTransform", "RandomPerspective"]
@@ -59,7 +58,8 @@ class RandomPerspective(_Warp):
         start = ember.broadcast_to(corners, ember.stack([ember.shape(x)[0], 4, 2]))
         move = self.uniform(x, -0.5 * self.scale, 0.5 * self.scale, extra=(4, 2))
         end = start + start * ember.cast(move, x.dtype)
-        t = image_ops.compute_homography_matrix(start, end)
+        from ember.keras.ops.image import compute_homography_matrix
+        t = compute_homography_matrix(start, end)
         out = affine_transform(x, t, self.interpolation, "constant", self.fill_value)
         return ember.where(apply, ember.cast(out, x.dtype), x)
 
@@ -99,7 +99,8 @@ class RandomElasticTransform(_Warp):
         alpha, sigma = max(h, w) * 0.1 * s, min(h, w) * 0.05 * s
         kernel = 6 * int(min(h, w) * 0.05 * self.scale_range[1]) | 1
         seed = ember.random.uniform([2], 0, 2 ** 31 - 1, dtype="int64", seed=self.seed)
-        out = image_ops.elastic_displace(x, alpha, sigma, kernel, self.interpolation,
+        from ember.keras.ops.image import elastic_displace
+        out = elastic_displace(x, alpha, sigma, kernel, self.interpolation,
                                          self.fill_mode, self.fill_value, seed)
         return ember.clip_by_value(ember.where(apply, out, x), *self.value_range)
 

@@ -99,3 +99,16 @@ def test_max_num_bounding_boxes_traced_and_errors():
     with pytest.raises(KeyError, match="unsupported keys"):
         layer({"images": INPUTS["img"], "bounding_boxes": dict(
             data["bounding_boxes"], scores=np.ones((2, 6)))})
+
+
+def test_importing_keras_does_not_load_keras_ops_or_strings():
+    import subprocess
+    import sys
+    code = ("import sys, ember.keras; "
+            "print(sorted(m for m in ('ember.keras.ops', 'ember.strings', 'ember.lookup') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                             [os.path.dirname(os.path.dirname(ember.__file__))] +
+                             os.environ.get("PYTHONPATH", "").split(os.pathsep))})
+    assert out.stdout.strip() == "[]", out.stdout

@@ -86,3 +86,16 @@ def test_reversible_embedding_matches_keras_and_trains():
     ids = np.random.default_rng(0).integers(0, 7, (16, 4))
     history = model.fit(ids, ids, epochs=20, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+@pytest.mark.parametrize("name, hint", [("JaxLayer", "ember.keras.ops"),
+                                        ("FlaxLayer", "ember.keras layers"),
+                                        ("TorchModuleWrapper", "set_weights"),
+                                        ("TFSMLayer", "load_model")])
+def test_foreign_framework_layers_say_what_to_use(name, hint):
+    with pytest.raises(NotImplementedError, match=f"keras.layers.{name} is not supported"):
+        getattr(L, name)("anything")
+    try:
+        getattr(L, name)()
+    except NotImplementedError as e:
+        assert hint in str(e)

@@ -81,7 +81,9 @@ for _name, _kwargs in {"CenterCrop": {"height": 2, "width": 2},
                        "ContrastLimitedAdaptiveHistogramEqualization": {},
                        "Resizing": {"height": 3, "width": 4}}.items():
     SPECS[_name] = (_kwargs, (2, 6, 6, 3), "float32")
-_NOT_LAYERS_TO_CALL = {"Layer", "InputLayer", "Wrapper"}   # Wrapper is abstract
+# Wrapper is abstract; the foreign-framework layers raise NotImplementedError in ember
+_NOT_LAYERS_TO_CALL = {"Layer", "InputLayer", "Wrapper", "JaxLayer", "FlaxLayer",
+                       "TorchModuleWrapper", "TFSMLayer"}
 
 _GUESSES = {"units": 3, "filters": 2, "kernel_size": 2, "rate": 0.3, "stddev": 0.1,
             "activation": "relu", "n": 2, "scale": 0.5, "num_heads": 2, "key_dim": 2,

@@ -1058,9 +1058,10 @@ from ember.keras.overlap_losses import Dice, Tversky, dice, tversky  # noqa: E40
 from ember.keras.robust_losses import (  # noqa: E402
     CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
 )
+from ember.keras.ctc_losses import CTC, ctc  # noqa: E402
 
 _ADDED = (Dice, Tversky, dice, tversky, CategoricalGeneralizedCrossEntropy,
-          categorical_generalized_cross_entropy)
+          categorical_generalized_cross_entropy, CTC, ctc)
 ALL_OBJECTS += _ADDED
 ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in _ADDED})
 __all__ += [obj.__name__ for obj in _ADDED]

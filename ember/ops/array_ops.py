@@ -20,6 +20,7 @@ from ember.ops._base import (
 )
 
 __all__ = [
+    "bitcast",
     "boolean_mask",
     "broadcast_to",
     "concat",
@@ -2255,3 +2256,56 @@ def unique(x, out_idx=dtypes.int32, name=None):
     """
     y, idx = execute(UNIQUE, (tensor(x),), {"out_idx": dtypes.as_dtype(out_idx)}, name)
     return UniqueOutput(y, idx)
+
+
+# ----------------------------------------------------------------------------- bitcast ---
+
+class _Bitcast(Op):
+    """The same bytes read as another dtype: a wider source gains a last axis of
+    size ratio, a narrower one loses its last axis (which must be the ratio)."""
+
+    name = "Bitcast"
+    differentiable = False
+
+    def infer(self, inputs, type):  # noqa: A002
+        x = inputs[0]
+        if x.dtype is dtypes.string or type is dtypes.string:
+            raise InvalidArgumentError("bitcast: string tensors cannot be bitcast [Op:Bitcast]")
+        old, new = x.dtype.size, type.size
+        shape = x.shape
+        if old == new or shape.rank is None:
+            return (shape if old == new else TensorShape(None)), type
+        if old > new:
+            return shape.concatenate([old // new]), type
+        last = shape[-1] if shape.rank else None
+        if shape.rank == 0 or (last is not None and last != new // old):
+            raise InvalidArgumentError(
+                f"bitcast: cannot bitcast from {x.dtype.name} to {type.name}: the last "
+                f"dimension must be {new // old}, got shape {shape} [Op:Bitcast]")
+        return shape[:-1], type
+
+    def kernel(self, xp, a, type):  # noqa: A002
+        new = type.np
+        old_size, new_size = a.dtype.itemsize, np.dtype(new).itemsize
+        if old_size < new_size and (a.ndim == 0 or a.shape[-1] != new_size // old_size):
+            raise InvalidArgumentError(
+                f"bitcast: cannot bitcast from {a.dtype} to {type.name}: the last "
+                f"dimension must be {new_size // old_size}, got shape {list(a.shape)}")
+        out = np.ascontiguousarray(a).view(new)
+        if old_size > new_size:
+            return out.reshape(a.shape + (old_size // new_size,))
+        if old_size < new_size:
+            return out.reshape(a.shape[:-1])
+        return out.reshape(a.shape)
+
+
+BITCAST = _Bitcast()
+
+
+def bitcast(input, type, name=None):  # noqa: A002
+    """``input``'s bytes reinterpreted as ``type`` (no copy of meaning, as tf.bitcast).
+
+    >>> ember.bitcast(ember.constant([1.0]), ember.int32).numpy()
+    array([1065353216], dtype=int32)
+    """
+    return execute(BITCAST, (tensor(input),), {"type": dtypes.as_dtype(type)}, name)

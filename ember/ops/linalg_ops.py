@@ -29,7 +29,9 @@ __all__ = [
     "det",
     "diag",
     "diag_part",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "einsum",
     "inv",
@@ -1301,6 +1303,51 @@ def eigh(tensor, name=None):  # noqa: A002
 def eigvalsh(tensor, name=None):  # noqa: A002
     """Eigenvalues (ascending) of self-adjoint matrices."""
     return eigh(tensor)[0]
+
+
+class _Eig(_LinalgOp):
+    """Eigenvalues and right eigenvectors of general square matrices (complex results,
+    LAPACK's geev order and unit-norm vectors)."""
+
+    name = "Eig"
+    num_outputs = 2
+    differentiable = False
+
+    def infer(self, inputs, compute_v):
+        x = inputs[0]
+        check_dtype(self.name, x.dtype, self.allowed)
+        _square_check(self.name, x.shape)
+        out = dtypes.complex128 if x.dtype in (dtypes.float64, dtypes.complex128) else \
+            dtypes.complex64
+        return [(x.shape[:-1], out), (x.shape if compute_v else TensorShape([0]), out)]
+
+    def kernel(self, xp, a, compute_v):
+        if a.dtype not in self.allowed or a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+            self.infer([_spec(a)], compute_v=compute_v)
+        out = np.complex128 if a.dtype in (np.float64, np.complex128) else np.complex64
+        if not compute_v:
+            return np.linalg.eigvals(_lapack_dtype(a)).astype(out), np.zeros(0, out)
+        e, v = np.linalg.eig(_lapack_dtype(a))
+        return e.astype(out), v.astype(out)
+
+
+EIG = _Eig()
+
+
+def eig(tensor, name=None):  # noqa: A002
+    """Eigenvalues and eigenvectors of general square matrices, complex (forward only).
+
+    >>> e, v = ember.linalg.eig([[2., 0.], [0., 1.]])
+    >>> e.numpy()
+    array([2.+0.j, 1.+0.j], dtype=complex64)
+    """
+    e, v = execute(EIG, (_tensor(tensor),), {"compute_v": True}, name)
+    return e, v
+
+
+def eigvals(tensor, name=None):  # noqa: A002
+    """Eigenvalues of general square matrices, complex."""
+    return execute(EIG, (_tensor(tensor),), {"compute_v": False}, name)[0]
 
 
 # --------------------------------------------------------------------------- norms ---

@@ -14,7 +14,8 @@ from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
     ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, STRING, BinaryOp, UnaryOp,
     binary_args,
-    check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary, static_int,
+    _np_set, check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary,
+    static_int,
     tensor,
 )
 
@@ -219,6 +220,8 @@ MINIMUM = BinaryOp("Minimum", np.minimum, _min_grad, REAL)
 SQDIFF = BinaryOp("SquaredDifference", lambda a, b: np.square(a - b), _sqdiff_grad, REAL)
 ATAN2 = BinaryOp("Atan2", np.arctan2,
                  lambda y, x, z, g: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), FLOATS)
+NEXTAFTER = BinaryOp("NextAfter", np.nextafter, None,
+                    _np_set(dtypes.float16, dtypes.float32, dtypes.float64))
 
 
 def add(x, y, name=None):
@@ -340,6 +343,15 @@ def atan2(y, x, name=None):
     array([ 1.5707964, -1.5707964], dtype=float32)
     """
     return run_binary(ATAN2, y, x, name)
+
+
+def nextafter(x1, x2, name=None):
+    """The next representable value after x1 towards x2, elementwise (no gradient).
+
+    >>> float(ember.math.nextafter(1.0, 2.0)) - 1.0 == float(np.finfo(np.float32).eps)
+    True
+    """
+    return run_binary(NEXTAFTER, x1, x2, name)
 
 
 def _float_args(fn_name, op_name, x, y):

@@ -34,7 +34,7 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing")
+_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing", "wrappers")
 
 
 def __getattr__(name):

@@ -12,7 +12,7 @@ from ember import keras
 
 HERE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras_backend")
 sys.path.insert(0, HERE)
-from cases import CASES  # noqa: E402
+from backend_cases import CASES  # noqa: E402
 
 DATA = np.load(os.path.join(HERE, "keras_backend.npz"))
 META = json.loads(str(DATA["__meta__"]))

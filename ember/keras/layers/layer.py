@@ -16,6 +16,7 @@ import ember
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.keras import backend, dtype_policies
+from ember.keras.layers.layer_state import LayerStateMixin
 from ember.keras.variables import AutocastVariable
 
 __all__ = ["Layer", "InputSpec"]
@@ -112,7 +113,7 @@ def _call_signature(cls):
     return info
 
 
-class Layer:
+class Layer(LayerStateMixin):
     """Base class of layers: weights, build-on-first-call, config, sub-layer tracking.
 
     Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``) and

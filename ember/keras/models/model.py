@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import ember
 from ember.keras.layers.layer import Layer, call_output_spec
+from ember.keras.models.model_state import ModelStateMixin
 from ember.keras.trainers.trainer import Trainer
 
 __all__ = ["Model"]
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, ModelStateMixin, Layer):
     """A layer with training and inference loops.
 
     >>> inputs = keras.Input(shape=(784,))

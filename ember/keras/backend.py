@@ -85,28 +85,16 @@ def standardize_dtype(dtype):
     return ember.as_dtype(dtype).name
 
 
-def is_float_dtype(dtype):
-    """Whether ``dtype`` (a name or dtype) is a floating type."""
-    return standardize_dtype(dtype).startswith(("float", "bfloat"))
-
-
-def is_int_dtype(dtype):
-    """Whether ``dtype`` (a name or dtype) is an integer type."""
-    return standardize_dtype(dtype).startswith(("int", "uint"))
-
-
-def result_type(*dtypes):
-    """Keras 3's promotion of several dtypes (``keras.backend.result_type``)."""
-    from ember.keras.ops._dtypes import result_type as keras_result_type
-    return keras_result_type(*dtypes)
-
-
 def __getattr__(name):
-    """tf.keras's legacy backend functions (``K.sum``, ``K.batch_dot``, ...) load on first
-    use from ``ember.keras.legacy_backend``."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from ember.keras import legacy_backend
-    if name in legacy_backend.__all__ or name == "is_keras_tensor":
-        return getattr(legacy_backend, name)
+    """tf.keras's backend functions (``K.mean``, ``K.batch_dot``, ...) load on first use
+    from ``ember.keras.legacy_backend``."""
+    if not name.startswith("_"):
+        from ember.keras import legacy_backend
+        if name in legacy_backend.__all__:
+            return getattr(legacy_backend, name)
     raise AttributeError(f"module 'ember.keras.backend' has no attribute {name!r}")
+
+
+def __dir__():
+    from ember.keras import legacy_backend
+    return sorted(set(globals()) | set(legacy_backend.__all__))

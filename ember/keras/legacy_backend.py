@@ -1,185 +1,271 @@
-"""tf.keras's (Keras 2's) ``keras.backend`` functions on ember's ops: tensor math
-(``sum``, ``batch_dot``, ``permute_dimensions`` ...), variables (``variable``,
-``get_value``, ``set_value``, ``update_add`` ...), convolutions and poolings, losses,
-CTC (``ctc_batch_cost``, ``ctc_decode``), ``rnn``, random tensors and the learning phase.
+"""tf.keras's backend functions (``from tensorflow.keras import backend as K``; ``K.mean``,
+``K.batch_dot``, ``K.rnn``, ...), which Keras 3 keeps for programs written against
+tf.keras 2. ``keras.backend`` serves them next to Keras 3's own names.
 
-``keras.backend`` loads this module on first use of one of these names.
+They follow TensorFlow's semantics (they were TensorFlow calls), on ember's ops: an image
+function's ``data_format`` defaults to ``keras.config.image_data_format()``, ``zeros``,
+``ones``, ``eye`` and ``variable`` return variables, ``cast_to_floatx`` keeps a NumPy array
+a NumPy array, and ``gradients`` works only while a v1 graph is being built (eagerly it
+raises, as in TensorFlow: use a GradientTape).
 """
 from __future__ import annotations
-
-import contextlib
 
 import numpy as np
 
 import ember
-from ember.keras import backend as _backend
+from ember.keras import backend as _config
 
-__all__ = [
-    "abs", "all", "any", "arange", "argmax", "argmin", "batch_dot", "batch_flatten",
-    "batch_get_value", "batch_normalization", "batch_set_value", "bias_add",
-    "binary_crossentropy", "binary_focal_crossentropy", "cast", "cast_to_floatx",
-    "categorical_crossentropy", "categorical_focal_crossentropy", "clip", "concatenate",
-    "constant", "conv1d", "conv2d", "conv2d_transpose", "conv3d", "cos", "count_params",
-    "ctc_batch_cost", "ctc_decode", "ctc_label_dense_to_sparse", "cumprod", "cumsum",
-    "depthwise_conv2d", "dot", "dropout", "dtype", "elu", "equal", "eval", "exp",
-    "expand_dims", "eye", "flatten", "foldl", "foldr", "function", "gather", "get_value",
-    "gradients", "greater", "greater_equal", "hard_sigmoid", "in_test_phase", "in_top_k",
-    "in_train_phase", "int_shape", "is_keras_tensor", "is_sparse", "l2_normalize",
-    "learning_phase", "learning_phase_scope", "less", "less_equal", "local_conv1d",
-    "local_conv2d", "log", "manual_variable_initialization", "map_fn", "max", "maximum",
-    "mean", "min", "minimum", "moving_average_update", "name_scope", "ndim",
-    "normalize_batch_in_training", "not_equal", "one_hot", "ones", "ones_like",
-    "permute_dimensions", "placeholder", "pool2d", "pool3d", "pow", "print_tensor", "prod",
-    "random_bernoulli", "random_binomial", "random_normal", "random_normal_variable",
-    "random_uniform", "random_uniform_variable", "relu", "repeat", "repeat_elements",
-    "reshape", "resize_images", "resize_volumes", "reverse", "rnn", "round",
-    "separable_conv2d", "set_learning_phase", "set_value", "shape", "sigmoid", "sign", "sin",
-    "softmax", "softplus", "softsign", "sparse_categorical_crossentropy",
-    "spatial_2d_padding", "spatial_3d_padding", "sqrt", "square", "squeeze", "stack", "std",
-    "stop_gradient", "sum", "switch", "tanh", "temporal_padding", "tile", "to_dense",
-    "transpose", "truncated_normal", "update", "update_add", "update_sub", "var", "variable",
-    "zeros", "zeros_like",
-]
+_builtin_abs, _builtin_max, _builtin_min, _builtin_sum = abs, max, min, sum
 
-_py_abs, _py_all, _py_any, _py_max, _py_min, _py_sum = abs, all, any, max, min, sum
-_LEARNING_PHASE = {"value": None}
+
+def _floatx():
+    return _config.floatx()
 
 
 def _t(x, dtype=None):
-    return ember.convert_to_tensor(x, dtype=dtype) if not ember.is_tensor(x) else x
+    return ember.convert_to_tensor(x, dtype=dtype)
 
 
-def _float(x):
-    t = _t(x)
-    return t if t.dtype.is_floating else ember.cast(t, _backend.floatx())
+def _axis_list(axis):
+    return list(axis) if isinstance(axis, (list, tuple)) else axis
 
 
-def _channels_first(data_format):
-    fmt = data_format or _backend.image_data_format()
-    if fmt not in ("channels_first", "channels_last"):
-        raise ValueError(f"Unknown data_format: {data_format!r}")
-    return fmt == "channels_first"
+def _data_format(data_format, where):
+    data_format = data_format or _config.image_data_format()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"{where}: unknown data_format {data_format!r}; expected "
+                         f"'channels_first' or 'channels_last'")
+    return data_format
 
 
-# ------------------------------------------------------------------ elementwise / reduce
+def _channels_last(x, data_format):
+    """x in channels-last layout (a transpose when it is channels-first)."""
+    if data_format == "channels_first":
+        n = len(x.shape)
+        return ember.transpose(x, [0] + list(range(2, n)) + [1])
+    return x
+
+
+def _back(x, data_format):
+    if data_format == "channels_first":
+        n = len(x.shape)
+        return ember.transpose(x, [0, n - 1] + list(range(1, n - 1)))
+    return x
+
+
+def _padding(padding, where):
+    padding = str(padding).lower()
+    if padding not in ("same", "valid"):
+        raise ValueError(f"{where}: unknown padding {padding!r}; expected 'same' or 'valid'")
+    return padding.upper()
+
+
+# -- variables and values ---------------------------------------------------------------
+def variable(value, dtype=None, name=None, constraint=None):
+    """A variable holding ``value`` (dtype: ``floatx()`` unless given)."""
+    v = ember.Variable(_t(value, dtype or _floatx()) if not hasattr(value, "tocoo") else
+                       _t(value.toarray(), dtype or _floatx()), name=name,
+                       constraint=constraint)
+    return v
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    return ember.constant(value, dtype=dtype or _floatx(), shape=shape, name=name)
+
+
+def _variable_of(tensor, dtype, name):
+    return ember.Variable(tensor, dtype=dtype, name=name)
+
+
+def zeros(shape, dtype=None, name=None):
+    """A variable of zeros (a tensor when the shape is not fully known)."""
+    dtype = dtype or _floatx()
+    return _variable_of(ember.zeros(shape, dtype=dtype), dtype, name)
+
+
+def ones(shape, dtype=None, name=None):
+    """A variable of ones."""
+    dtype = dtype or _floatx()
+    return _variable_of(ember.ones(shape, dtype=dtype), dtype, name)
+
+
+def eye(size, dtype=None, name=None):
+    """A variable holding the identity matrix (``size`` an int or ``(rows, cols)``)."""
+    dtype = dtype or _floatx()
+    rows, cols = (size, size) if isinstance(size, int) else size
+    return _variable_of(ember.eye(rows, cols, dtype=dtype), dtype, name)
+
+
+def zeros_like(x, dtype=None, name=None):
+    return ember.zeros_like(x, dtype=dtype, name=name)
+
+
+def ones_like(x, dtype=None, name=None):
+    return ember.ones_like(x, dtype=dtype, name=name)
+
+
+def get_value(x):
+    """x's value as a NumPy array."""
+    if isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x.numpy())
+
+
+eval = get_value  # noqa: A001 - tf.keras's name
+
+
+def batch_get_value(tensors):
+    return [get_value(x) for x in tensors]
+
+
+def set_value(x, value):
+    x.assign(np.asarray(value, dtype=x.dtype.np))
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def update(x, new_x):
+    return x.assign(new_x)
+
+
+def update_add(x, increment):
+    return x.assign_add(increment)
+
+
+def update_sub(x, decrement):
+    return x.assign_sub(decrement)
+
+
+def moving_average_update(x, value, momentum):
+    """``x = momentum * x + (1 - momentum) * value``."""
+    return x.assign(x * momentum + _t(value, x.dtype) * (1.0 - momentum))
+
+
+def count_params(x):
+    return int(np.prod(int_shape(x)))
+
+
+def int_shape(x):
+    """The static shape as a tuple of ints and None (None when the rank is unknown)."""
+    shape = x.shape
+    if isinstance(shape, tuple):
+        return shape
+    if getattr(shape, "rank", 0) is None:
+        return None
+    return tuple(shape.as_list())
+
+
+def shape(x):
+    """The dynamic shape, a tensor."""
+    return ember.shape(x)
+
+
+def ndim(x):
+    return len(x.shape)
+
+
+def dtype(x):
+    return _config.standardize_dtype(x.dtype)
+
+
+def cast(x, dtype):  # noqa: F811 - tf.keras's name
+    return ember.cast(x, dtype)
+
+
+def cast_to_floatx(x):
+    """x as ``floatx()``; a NumPy array stays a NumPy array."""
+    if isinstance(x, (np.ndarray, float, int, list, tuple)):
+        return np.asarray(x, dtype=_floatx())
+    return ember.cast(x, _floatx())
+
+
+def is_sparse(tensor):
+    return isinstance(tensor, ember.SparseTensor)
+
+
+def to_dense(tensor):
+    return ember.sparse.to_dense(tensor) if is_sparse(tensor) else tensor
+
+
+def name_scope(name):
+    return ember.name_scope(name)
+
+
+def is_keras_tensor(x):
+    from ember.keras.keras_tensor import KerasTensor
+    return isinstance(x, KerasTensor)
+
+
+def is_float_dtype(dtype):
+    return _config.standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype):
+    return _config.standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def result_type(*dtypes):
+    from ember.keras.ops._dtypes import result_type as keras_result_type
+    return keras_result_type(*dtypes)
+
+
+# -- elementwise, reductions, comparisons -----------------------------------------------
 def abs(x):  # noqa: A001
-    return ember.abs(_t(x))
-
-
-def sign(x):
-    return ember.sign(_t(x))
-
-
-def round(x):  # noqa: A001
-    return ember.round(_t(x))
-
-
-def square(x):
-    return ember.square(_t(x))
-
-
-def sqrt(x):
-    """sqrt of max(x, 0) (Keras 2 clips negatives to zero)."""
-    x = _float(x)
-    return ember.sqrt(ember.maximum(x, ember.zeros_like(x)))
+    return ember.abs(x)
 
 
 def exp(x):
-    return ember.exp(_float(x))
+    return ember.exp(x)
 
 
 def log(x):
-    return ember.math.log(_float(x))
+    return ember.math.log(x)
 
 
-def sin(x):
-    return ember.sin(_float(x))
+def sqrt(x):
+    """The square root of ``max(x, 0)``."""
+    x = _t(x)
+    return ember.sqrt(ember.maximum(x, ember.zeros_like(x)))
 
 
-def cos(x):
-    return ember.cos(_float(x))
+def square(x):
+    return ember.square(x)
+
+
+def round(x):  # noqa: A001
+    return ember.round(x)
+
+
+def sign(x):
+    return ember.sign(x)
 
 
 def pow(x, a):  # noqa: A001
-    return ember.pow(_t(x), a)
+    return ember.pow(x, a)
+
+
+def sin(x):
+    return ember.sin(x)
+
+
+def cos(x):
+    return ember.cos(x)
 
 
 def clip(x, min_value, max_value):
-    """Clips x to [min_value, max_value] (None: unbounded; max below min raises min)."""
-    if max_value is not None and min_value is not None and max_value < min_value:
+    """x clipped to [min_value, max_value] (a max below the min is raised to it; None is
+    unbounded)."""
+    if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) and \
+            max_value < min_value:
         max_value = min_value
     if min_value is None:
         min_value = -np.inf
     if max_value is None:
         max_value = np.inf
-    x = _t(x)
-    return ember.clip_by_value(x, ember.cast(min_value, x.dtype), ember.cast(max_value,
-                                                                          x.dtype))
-
-
-def _reduce(fn, x, axis, keepdims):
-    return fn(_t(x), axis=axis, keepdims=keepdims)
-
-
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return _reduce(ember.reduce_sum, x, axis, keepdims)
-
-
-def prod(x, axis=None, keepdims=False):
-    return _reduce(ember.reduce_prod, x, axis, keepdims)
-
-
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return _reduce(ember.reduce_max, x, axis, keepdims)
-
-
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    return _reduce(ember.reduce_min, x, axis, keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    x = _t(x)
-    if x.dtype.is_bool:
-        x = ember.cast(x, _backend.floatx())
-    return ember.reduce_mean(x, axis=axis, keepdims=keepdims)
-
-
-def var(x, axis=None, keepdims=False):
-    x = _t(x)
-    if x.dtype.is_bool:
-        x = ember.cast(x, _backend.floatx())
-    return ember.math.reduce_variance(x, axis=axis, keepdims=keepdims)
-
-
-def std(x, axis=None, keepdims=False):
-    x = _t(x)
-    if x.dtype.is_bool:
-        x = ember.cast(x, _backend.floatx())
-    return ember.math.reduce_std(x, axis=axis, keepdims=keepdims)
-
-
-def all(x, axis=None, keepdims=False):  # noqa: A001
-    return ember.reduce_all(ember.cast(_t(x), "bool"), axis=axis, keepdims=keepdims)
-
-
-def any(x, axis=None, keepdims=False):  # noqa: A001
-    return ember.reduce_any(ember.cast(_t(x), "bool"), axis=axis, keepdims=keepdims)
-
-
-def argmax(x, axis=-1):
-    return ember.argmax(_t(x), axis=axis)
-
-
-def argmin(x, axis=-1):
-    return ember.argmin(_t(x), axis=axis)
-
-
-def cumsum(x, axis=0):
-    return ember.cumsum(_t(x), axis=axis)
-
-
-def cumprod(x, axis=0):
-    return ember.math.cumprod(_t(x), axis=axis)
+    return ember.clip_by_value(x, min_value, max_value)
 
 
 def equal(x, y):
@@ -214,139 +300,527 @@ def minimum(x, y):
     return ember.minimum(x, y)
 
 
-# ----------------------------------------------------------------------------- shapes ---
-def cast(x, dtype):
-    return ember.cast(_t(x), dtype)
+def _numeric(x):
+    x = _t(x)
+    return ember.cast(x, _floatx()) if x.dtype == ember.bool else x
 
 
-def cast_to_floatx(x):
-    """x as a NumPy array of floatx (a tensor is cast as a tensor)."""
-    if ember.is_tensor(x):
-        return ember.cast(x, _backend.floatx())
-    return np.asarray(x, dtype=ember.as_dtype(_backend.floatx()).np)
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return ember.reduce_max(x, _axis_list(axis), keepdims)
 
 
-def dtype(x):
-    """The dtype's name ('float32')."""
-    return _t(x).dtype.name if not hasattr(x, "dtype") or not hasattr(x.dtype, "name") \
-        else ember.as_dtype(x.dtype).name
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return ember.reduce_min(x, _axis_list(axis), keepdims)
 
 
-def int_shape(x):
-    """The static shape as a tuple (None for unknown dimensions)."""
-    shape = x.shape
-    if isinstance(shape, ember.TensorShape):
-        return tuple(shape.as_list()) if shape.rank is not None else None
-    return tuple(shape)
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return ember.reduce_sum(x, _axis_list(axis), keepdims)
 
 
-def ndim(x):
-    return len(x.shape)
+def prod(x, axis=None, keepdims=False):
+    return ember.reduce_prod(x, _axis_list(axis), keepdims)
 
 
-def shape(x):
-    return ember.shape(_t(x))
+def mean(x, axis=None, keepdims=False):
+    return ember.reduce_mean(_numeric(x), _axis_list(axis), keepdims)
 
 
-def count_params(x):
-    return int(np.prod(int_shape(x)))
+def var(x, axis=None, keepdims=False):
+    return ember.math.reduce_variance(_numeric(x), _axis_list(axis), keepdims)
 
 
+def std(x, axis=None, keepdims=False):
+    return ember.math.reduce_std(_numeric(x), _axis_list(axis), keepdims)
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001
+    return ember.reduce_any(ember.cast(x, ember.bool), _axis_list(axis), keepdims)
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001
+    return ember.reduce_all(ember.cast(x, ember.bool), _axis_list(axis), keepdims)
+
+
+def argmax(x, axis=-1):
+    return ember.argmax(x, axis)
+
+
+def argmin(x, axis=-1):
+    return ember.argmin(x, axis)
+
+
+def cumsum(x, axis=0):
+    return ember.cumsum(x, axis=axis)
+
+
+def cumprod(x, axis=0):
+    return ember.math.cumprod(x, axis=axis)
+
+
+# -- shapes -----------------------------------------------------------------------------
 def reshape(x, shape):
-    return ember.reshape(_t(x), shape)
+    return ember.reshape(x, shape)
+
+
+def permute_dimensions(x, pattern):
+    return ember.transpose(x, perm=list(pattern))
+
+
+def transpose(x):
+    return ember.transpose(x)
 
 
 def flatten(x):
-    return ember.reshape(_t(x), [-1])
+    return ember.reshape(x, [-1])
 
 
 def batch_flatten(x):
-    x = _t(x)
+    """(batch, ...) to (batch, product of the rest)."""
     return ember.reshape(x, ember.stack([ember.shape(x)[0], -1]))
 
 
 def expand_dims(x, axis=-1):
-    return ember.expand_dims(_t(x), axis)
+    return ember.expand_dims(x, axis)
 
 
 def squeeze(x, axis):
-    return ember.squeeze(_t(x), [axis])
-
-
-def permute_dimensions(x, pattern):
-    return ember.transpose(_t(x), list(pattern))
-
-
-def transpose(x):
-    return ember.transpose(_t(x))
-
-
-def concatenate(tensors, axis=-1):
-    if _py_all(isinstance(t, ember.sparse.SparseTensor) for t in tensors):
-        return ember.sparse.concat(axis, list(tensors))
-    tensors = [to_dense(t) if isinstance(t, ember.sparse.SparseTensor) else _t(t)
-               for t in tensors]
-    return ember.concat(tensors, axis=axis)
+    return ember.squeeze(x, [axis])
 
 
 def stack(x, axis=0):
-    return ember.stack(list(x), axis=axis)
+    return ember.stack(x, axis=axis)
+
+
+def concatenate(tensors, axis=-1):
+    """Concatenation along ``axis``; sparse inputs are made dense first unless all are
+    sparse."""
+    if axis < 0:
+        rank = ndim(tensors[0])
+        axis = axis % rank if rank else 0
+    if tensors and _builtin_sum(is_sparse(t) for t in tensors) == len(tensors):
+        return ember.sparse.concat(axis, list(tensors))
+    return ember.concat([to_dense(t) for t in tensors], axis)
+
+
+def gather(reference, indices):
+    return ember.gather(reference, indices)
+
+
+def one_hot(indices, num_classes):
+    return ember.one_hot(indices, depth=num_classes, axis=-1)
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    """``range`` as a tensor; a negative start with no stop gives an empty range."""
+    if stop is None and isinstance(start, (int, float)) and start < 0:
+        start = 0
+    result = ember.range(start, limit=stop, delta=step, name="arange")
+    return ember.cast(result, dtype) if dtype != "int32" else result
 
 
 def tile(x, n):
-    n = [n] if isinstance(n, int) else list(n)
-    return ember.tile(_t(x), n)
+    if isinstance(n, int):
+        n = [n]
+    return ember.tile(x, n)
 
 
 def repeat(x, n):
-    """A 2-D x (batch, dim) repeated n times along a new axis 1: (batch, n, dim)."""
-    x = _t(x)
-    if len(x.shape) != 2:
-        raise ValueError(f"repeat: x must be 2-D (batch, dim); received shape "
-                         f"{int_shape(x)}")
+    """(batch, dim) to (batch, n, dim)."""
+    if ndim(x) != 2:
+        raise ValueError(f"repeat: x must be 2-D (batch, dim), got shape {int_shape(x)}")
     return ember.tile(ember.expand_dims(x, 1), [1, n, 1])
 
 
 def repeat_elements(x, rep, axis):
-    return ember.repeat(_t(x), rep, axis=axis)
+    """Each slice along ``axis`` repeated ``rep`` times, as ``np.repeat``."""
+    return ember.repeat(x, rep, axis=axis)
 
 
 def reverse(x, axes):
-    axes = [axes] if isinstance(axes, int) else list(axes)
-    return ember.reverse(_t(x), axes)
+    if isinstance(axes, int):
+        axes = [axes]
+    return ember.reverse(x, axes)
 
 
-def gather(reference, indices):
-    return ember.gather(_t(reference), indices)
+def temporal_padding(x, padding=(1, 1)):
+    """Zero padding of a 3-D tensor's middle (time) axis."""
+    if len(padding) != 2:
+        raise ValueError(f"temporal_padding: padding must be a pair, got {padding!r}")
+    return ember.pad(x, [[0, 0], list(padding), [0, 0]])
 
 
-def arange(start, stop=None, step=1, dtype="int32"):
-    if stop is None and start < 0:
-        start = 0
-    out = ember.range(start, stop, step, dtype=dtype)
-    return out
+def _spatial_padding(x, padding, data_format, rank, where):
+    data_format = _data_format(data_format, where)
+    if len(padding) != rank or not _builtin_sum(len(p) == 2 for p in padding) == rank:
+        raise ValueError(f"{where}: padding must be {rank} pairs, got {padding!r}")
+    spatial = [list(p) for p in padding]
+    if data_format == "channels_first":
+        pattern = [[0, 0], [0, 0]] + spatial
+    else:
+        pattern = [[0, 0]] + spatial + [[0, 0]]
+    return ember.pad(x, pattern)
 
 
-def one_hot(indices, num_classes):
-    return ember.one_hot(_t(indices), num_classes)
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    return _spatial_padding(x, padding, data_format, 2, "spatial_2d_padding")
 
 
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    return _spatial_padding(x, padding, data_format, 3, "spatial_3d_padding")
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    """Images scaled by integer factors (``interpolation``: any ``image.resize`` method)."""
+    data_format = _data_format(data_format, "resize_images")
+    x = _channels_last(_t(x), data_format)
+    h, w = int(x.shape[1]), int(x.shape[2])
+    methods = {"nearest": "nearest", "bilinear": "bilinear", "bicubic": "bicubic",
+               "lanczos3": "lanczos3", "lanczos5": "lanczos5", "gaussian": "gaussian",
+               "area": "area", "mitchellcubic": "mitchellcubic"}
+    if interpolation not in methods:
+        raise ValueError(f"resize_images: interpolation should be one of {sorted(methods)}, "
+                         f"got {interpolation!r}")
+    out = ember.image.resize(x, [h * height_factor, w * width_factor],
+                             method=methods[interpolation])
+    if interpolation == "nearest":
+        out = ember.cast(out, x.dtype)
+    return _back(out, data_format)
+
+
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    """Volumes scaled by repeating each element along depth, height and width."""
+    data_format = _data_format(data_format, "resize_volumes")
+    first = 2 if data_format == "channels_first" else 1
+    for axis, factor in zip(range(first, first + 3), (depth_factor, height_factor,
+                                                       width_factor)):
+        x = repeat_elements(x, factor, axis)
+    return x
+
+
+# -- products ---------------------------------------------------------------------------
+def dot(x, y):
+    """The matrix product, Theano-style for N-D: x's last axis against y's next-to-last
+    (result shape ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``)."""
+    x, y = _t(x), _t(y)
+    if ndim(x) > 2 or ndim(y) > 2:
+        y_axis = ndim(y) - 2 if ndim(y) >= 2 else 0
+        return ember.tensordot(x, y, [[ndim(x) - 1], [y_axis]])
+    return ember.matmul(x, y)
+
+
+def batch_dot(x, y, axes=None):
+    """For each sample of the batch, the dot product of x's ``axes[0]`` with y's
+    ``axes[1]``; the result has x's remaining axes then y's (a 1-D result gets a trailing
+    axis of 1)."""
+    x, y = _t(x), _t(y)
+    nx, ny = ndim(x), ndim(y)
+    if nx < 2 or ny < 2:
+        raise ValueError(f"batch_dot: both inputs need at least rank 2, got shapes "
+                         f"{int_shape(x)} and {int_shape(y)}")
+    if axes is None:
+        axes = [nx - 1, ny - 2] if ny > 2 else [nx - 1, ny - 1]
+    if isinstance(axes, int):
+        axes = [axes, axes]
+    a0, a1 = (a + n if a < 0 else a for a, n in zip(axes, (nx, ny)))
+    if a0 == 0 or a1 == 0:
+        raise ValueError(f"batch_dot: cannot contract over axis 0 (the batch axis); got "
+                         f"axes {axes}")
+    if x.shape[a0] is not None and y.shape[a1] is not None and x.shape[a0] != y.shape[a1]:
+        raise ValueError(f"batch_dot: x's axis {a0} has size {x.shape[a0]} but y's axis "
+                         f"{a1} has size {y.shape[a1]}; they must be equal")
+    x = ember.transpose(x, [i for i in range(nx) if i != a0] + [a0])
+    y = ember.transpose(y, [0, a1] + [i for i in range(1, ny) if i != a1])
+    x_rest = [int(d) for d in x.shape[1:-1]]
+    y_rest = [int(d) for d in y.shape[2:]]
+    k = int(x.shape[-1])
+    batch = ember.shape(x)[0]
+    x3 = ember.reshape(x, ember.stack([batch, int(np.prod(x_rest)) if x_rest else 1, k]))
+    y3 = ember.reshape(y, ember.stack([batch, k, int(np.prod(y_rest)) if y_rest else 1]))
+    out = ember.matmul(x3, y3)
+    result = ember.reshape(out, ember.concat([[batch], ember.constant(x_rest + y_rest,
+                                                                      "int32")], 0)
+                           if x_rest + y_rest else ember.stack([batch]))
+    if not x_rest + y_rest:
+        result = ember.expand_dims(result, 1)
+    return result
+
+
+# -- activations and losses -------------------------------------------------------------
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """ReLU with a leak ``alpha`` below ``threshold`` and an optional cap ``max_value``
+    (``keras.activations.relu``)."""
+    from ember.keras import activations
+    return activations.relu(x, negative_slope=alpha, max_value=max_value, threshold=threshold)
+
+
+def elu(x, alpha=1.0):
+    res = ember.nn.elu(x)
+    if alpha == 1:
+        return res
+    return ember.where(ember.greater(x, 0), res, alpha * res)
+
+
+def softmax(x, axis=-1):
+    return ember.nn.softmax(x, axis=axis)
+
+
+def softplus(x):
+    return ember.nn.softplus(x)
+
+
+def softsign(x):
+    return ember.nn.softsign(x)
+
+
+def sigmoid(x):
+    return ember.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    """``clip(0.2 * x + 0.5, 0, 1)``."""
+    x = _t(x)
+    return ember.clip_by_value(x * 0.2 + 0.5, 0.0, 1.0)
+
+
+def tanh(x):
+    return ember.tanh(x)
+
+
+def l2_normalize(x, axis=None):
+    return ember.nn.l2_normalize(x, axis=axis)
+
+
+def in_top_k(predictions, targets, k):
+    return ember.math.in_top_k(targets, predictions, k)
+
+
+def bias_add(x, bias, data_format=None):
+    """x + bias along the channel axis given by ``data_format``."""
+    data_format = _data_format(data_format, "bias_add")
+    x, bias = _t(x), _t(bias)
+    if ndim(bias) != 1 and ndim(bias) != ndim(x) - 1:
+        raise ValueError(f"bias_add: bias must be 1-D or of rank ndim(x) - 1 = "
+                         f"{ndim(x) - 1}, got shape {int_shape(bias)}")
+    if ndim(bias) == 1:
+        if data_format == "channels_first" and ndim(x) > 2:
+            return x + ember.reshape(bias, [1, -1] + [1] * (ndim(x) - 2))
+        return ember.nn.bias_add(x, bias)
+    if data_format == "channels_first" and ndim(x) > 2:
+        n = ndim(bias)
+        bias = ember.transpose(bias, [n - 1] + list(range(n - 1)))
+    return x + ember.expand_dims(bias, 0)
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``, the 1-D statistics laid along
+    ``axis``."""
+    x = _t(x)
+    n = ndim(x)
+    axis = axis % n
+
+    def along(v):
+        if v is None:
+            return None
+        v = _t(v, x.dtype)
+        if ndim(v) == 1 and n > 1:
+            return ember.reshape(v, [1] * axis + [-1] + [1] * (n - axis - 1))
+        return v
+
+    return ember.nn.batch_normalization(x, along(mean), along(var), along(beta), along(gamma),
+                                        epsilon)
+
+
+def _epsilon(dtype):
+    return ember.constant(_config.epsilon(), dtype=dtype)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = _t(target), _t(output)
+    if from_logits:
+        return ember.nn.softmax_cross_entropy_with_logits(labels=target, logits=output,
+                                                          axis=axis)
+    output = output / ember.reduce_sum(output, axis, keepdims=True)
+    eps = _epsilon(output.dtype)
+    output = ember.clip_by_value(output, eps, 1.0 - eps)
+    return -ember.reduce_sum(target * ember.math.log(output), axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1,
+                                    ignore_class=None):
+    target, output = _t(target), _t(output)
+    if not from_logits:
+        eps = _epsilon(output.dtype)
+        output = ember.math.log(ember.clip_by_value(output, eps, 1.0 - eps))
+    n = ndim(output)
+    if axis != -1 and axis != n - 1:
+        output = ember.transpose(output, [i for i in range(n) if i != axis % n] + [axis % n])
+    target = ember.cast(target, "int64")
+    if ndim(target) == n:
+        target = ember.squeeze(target, [-1])
+    if ignore_class is not None:
+        valid = ember.not_equal(target, ignore_class)
+        safe = ember.where(valid, target, ember.zeros_like(target))
+        res = ember.nn.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=output)
+        return ember.where(valid, res, ember.zeros_like(res))
+    return ember.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=output)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    target, output = _t(target), _t(output)
+    if from_logits:
+        return ember.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
+    eps = _epsilon(output.dtype)
+    output = ember.clip_by_value(output, eps, 1.0 - eps)
+    bce = target * ember.math.log(output + eps)
+    bce = bce + (1.0 - target) * ember.math.log(1.0 - output + eps)
+    return -bce
+
+
+def binary_focal_crossentropy(target, output, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False):
+    target, output = _t(target), _t(output)
+    probs = ember.sigmoid(output) if from_logits else output
+    p_t = target * probs + (1.0 - target) * (1.0 - probs)
+    focal = ember.pow(1.0 - p_t, gamma)
+    result = focal * binary_crossentropy(target, output, from_logits)
+    if apply_class_balancing:
+        result = (target * alpha + (1.0 - target) * (1.0 - alpha)) * result
+    return result
+
+
+def categorical_focal_crossentropy(target, output, alpha=0.25, gamma=2.0, from_logits=False,
+                                   axis=-1):
+    target, output = _t(target), _t(output)
+    if from_logits:
+        output = ember.nn.softmax(output, axis=axis)
+    output = output / ember.reduce_sum(output, axis, keepdims=True)
+    eps = _epsilon(output.dtype)
+    output = ember.clip_by_value(output, eps, 1.0 - eps)
+    cce = -target * ember.math.log(output)
+    weight = ember.pow(1.0 - output, gamma) * alpha
+    return ember.reduce_sum(weight * cce, axis)
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    if seed is None:
+        seed = int(ember.random.uniform([], 0, 10 ** 7, dtype="int64"))
+    return ember.nn.dropout(x, rate=level, noise_shape=noise_shape, seed=seed)
+
+
+# -- convolution and pooling ------------------------------------------------------------
+def _conv(x, data_format, where, run):
+    data_format = _data_format(data_format, where)
+    return _back(run(_channels_last(_t(x), data_format)), data_format)
+
+
+def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """1-D convolution (``padding`` also ``'causal'``: left padding only)."""
+    if str(padding).lower() == "causal":
+        left = dilation_rate * (int(kernel.shape[0]) - 1)
+        data_format = _data_format(data_format, "conv1d")
+        x = ember.pad(x, [[0, 0], [0, 0], [left, 0]] if data_format == "channels_first"
+                      else [[0, 0], [left, 0], [0, 0]])
+        padding = "valid"
+    padding = _padding(padding, "conv1d")
+    return _conv(x, data_format, "conv1d", lambda y: ember.nn.conv1d(
+        y, kernel, stride=strides, padding=padding, dilations=dilation_rate))
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None,
+           dilation_rate=(1, 1)):
+    padding = _padding(padding, "conv2d")
+    return _conv(x, data_format, "conv2d", lambda y: ember.nn.conv2d(
+        y, kernel, strides=list(strides), padding=padding, dilations=list(dilation_rate)))
+
+
+def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None,
+           dilation_rate=(1, 1, 1)):
+    padding = _padding(padding, "conv3d")
+    return _conv(x, data_format, "conv3d", lambda y: ember.nn.conv3d(
+        y, kernel, strides=[1] + list(strides) + [1], padding=padding,
+        dilations=[1] + list(dilation_rate) + [1]))
+
+
+def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid",
+                     data_format=None, dilation_rate=(1, 1)):
+    """The transposed 2-D convolution to ``output_shape`` (given in ``data_format``'s
+    layout)."""
+    data_format = _data_format(data_format, "conv2d_transpose")
+    padding = _padding(padding, "conv2d_transpose")
+    output_shape = list(output_shape)
+    if data_format == "channels_first":
+        output_shape = [output_shape[0], output_shape[2], output_shape[3], output_shape[1]]
+    return _conv(x, data_format, "conv2d_transpose", lambda y: ember.nn.conv2d_transpose(
+        y, kernel, output_shape, strides=list(strides), padding=padding,
+        dilations=list(dilation_rate)))
+
+
+def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    padding = _padding(padding, "depthwise_conv2d")
+    return _conv(x, data_format, "depthwise_conv2d", lambda y: ember.nn.depthwise_conv2d(
+        y, depthwise_kernel, strides=[1] + list(strides) + [1], padding=padding,
+        dilations=list(dilation_rate)))
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid",
+                     data_format=None, dilation_rate=(1, 1)):
+    padding = _padding(padding, "separable_conv2d")
+    return _conv(x, data_format, "separable_conv2d", lambda y: ember.nn.separable_conv2d(
+        y, depthwise_kernel, pointwise_kernel, strides=[1] + list(strides) + [1],
+        padding=padding, dilations=list(dilation_rate)))
+
+
+def _pool(x, pool_size, strides, padding, data_format, pool_mode, where, rank):
+    padding = _padding(padding, where)
+    if pool_mode not in ("max", "avg"):
+        raise ValueError(f"{where}: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
+    return _conv(x, data_format, where, lambda y: ember.nn.pool(
+        y, list(pool_size), "MAX" if pool_mode == "max" else "AVG", padding=padding,
+        strides=list(strides)))
+
+
+def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
+    return _pool(x, pool_size, strides, padding, data_format, pool_mode, "pool2d", 2)
+
+
+def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None,
+           pool_mode="max"):
+    return _pool(x, pool_size, strides, padding, data_format, pool_mode, "pool3d", 3)
+
+
+# -- control flow, gradients, randomness ------------------------------------------------
 def switch(condition, then_expression, else_expression):
-    """then/else by a boolean condition (a scalar picks a whole branch; a tensor picks
-    elementwise, broadcast from the left); callables are called."""
-    cond = _t(condition)
-    if cond.dtype != ember.bool:
-        cond = ember.cast(cond, "bool")
-    then_v = then_expression() if callable(then_expression) else then_expression
-    else_v = else_expression() if callable(else_expression) else else_expression
-    if len(cond.shape) == 0:
-        return ember.cond(cond, lambda: _t(then_v), lambda: _t(else_v))
-    then_v, else_v = _t(then_v), _t(else_v)
-    extra = len(then_v.shape) - len(cond.shape)
-    for _ in range(extra):
-        cond = ember.expand_dims(cond, -1)
-    cond = ember.logical_and(cond, ember.ones_like(then_v, dtype="bool"))
-    return ember.where(cond, then_v, else_v)
+    """``then_expression`` where ``condition`` holds, else ``else_expression``: a scalar
+    condition picks one (the expressions may be callables), a tensor condition selects
+    elementwise (broadcast over the expressions' trailing axes)."""
+    condition = _t(condition)
+    if condition.dtype != ember.bool:
+        condition = ember.cast(condition, ember.bool)
+    cond_ndim = ndim(condition)
+    if not cond_ndim:
+        then_fn = then_expression if callable(then_expression) else (lambda: then_expression)
+        else_fn = else_expression if callable(else_expression) else (lambda: else_expression)
+        return ember.cond(condition, then_fn, else_fn)
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    then_expression, else_expression = _t(then_expression), _t(else_expression)
+    expr_ndim = ndim(then_expression)
+    if cond_ndim > expr_ndim:
+        raise ValueError(f"switch: the rank of condition ({cond_ndim}) must not exceed the "
+                         f"rank of then_expression ({expr_ndim})")
+    if cond_ndim > 1:
+        # a condition of rank >= 2 covers the expressions' leading axes; a 1-D one
+        # broadcasts against their last axis (TensorFlow's rule for this function)
+        cond_shape = ember.concat([ember.shape(condition),
+                                   ember.ones([expr_ndim - cond_ndim], "int32")], 0)
+        condition = ember.reshape(condition, cond_shape)
+        expr_shape = ember.shape(then_expression)
+        condition = ember.tile(condition, ember.where(ember.greater(expr_shape - cond_shape, 0),
+                                                      expr_shape, ember.ones_like(expr_shape)))
+    return ember.where(condition, then_expression, else_expression)
 
 
 def stop_gradient(variables):
@@ -355,678 +829,161 @@ def stop_gradient(variables):
     return ember.stop_gradient(variables)
 
 
-def to_dense(tensor):
-    if isinstance(tensor, ember.sparse.SparseTensor):
-        return ember.sparse.to_dense(tensor)
-    return tensor
-
-
-def is_sparse(tensor):
-    return isinstance(tensor, ember.sparse.SparseTensor)
-
-
-def is_keras_tensor(x):
-    from ember.keras.keras_tensor import KerasTensor
-    return isinstance(x, KerasTensor)
-
-
-def dot(x, y):
-    """Keras 2's dot: a matrix product over x's last and y's second-to-last axis (the
-    result has x's leading axes, then y's other axes)."""
-    x, y = _t(x), _t(y)
-    if len(x.shape) <= 2 and len(y.shape) <= 2:
-        return ember.matmul(x, y)
-    y_axis = len(y.shape) - 2 if len(y.shape) >= 2 else 0
-    return ember.tensordot(x, y, axes=[[len(x.shape) - 1], [y_axis]])
-
-
-def batch_dot(x, y, axes=None):
-    """Per-sample dot products: for each batch item b, x[b] and y[b] contracted over
-    ``axes`` (default: x's last, y's second-to-last or last for a 2-D y); a 1-D result is
-    given a last axis of 1."""
-    x, y = _t(x), _t(y)
-    xn, yn = len(x.shape), len(y.shape)
-    if xn < 2 or yn < 2:
-        raise ValueError(f"batch_dot requires inputs of rank 2 or more; received shapes "
-                         f"{int_shape(x)} and {int_shape(y)}")
-    if axes is None:
-        axes = (xn - 1, yn - 1 if yn == 2 else yn - 2)
-    if isinstance(axes, int):
-        axes = (axes, axes)
-    a0, a1 = (axes[0] % xn, axes[1] % yn)
-    if a0 == 0 or a1 == 0:
-        raise ValueError("batch_dot cannot contract over the batch axis")
-    xs, ys = int_shape(x), int_shape(y)
-    if xs[a0] is not None and ys[a1] is not None and xs[a0] != ys[a1]:
-        raise ValueError(f"batch_dot: cannot contract axis {a0} of x (size {xs[a0]}) with "
-                         f"axis {a1} of y (size {ys[a1]})")
-    x = ember.transpose(x, [i for i in range(xn) if i != a0] + [a0])
-    y = ember.transpose(y, [0, a1] + [i for i in range(1, yn) if i != a1])
-    x_mid = [xs[i] for i in range(1, xn) if i != a0]
-    y_rest = [ys[i] for i in range(1, yn) if i != a1]
-    k = xs[a0]
-    x3 = ember.reshape(x, [-1, int(np.prod(x_mid)) if x_mid else 1, k])
-    y3 = ember.reshape(y, [-1, k, int(np.prod(y_rest)) if y_rest else 1])
-    out = ember.matmul(x3, y3)
-    out = ember.reshape(out, [-1] + x_mid + y_rest)
-    if len(out.shape) == 1:
-        out = ember.expand_dims(out, 1)
-    return out
-
-
-# ------------------------------------------------------------------------- variables ---
-def variable(value, dtype=None, name=None, constraint=None):
-    """A Variable holding value (floatx unless dtype is given)."""
-    if isinstance(value, ember.sparse.SparseTensor):
-        raise NotImplementedError("keras.backend.variable: sparse values are not supported "
-                                  "by ember")
-    dtype = dtype or _backend.floatx()
-    v = ember.Variable(np.asarray(value, dtype=ember.as_dtype(dtype).np), name=name or
-                       "variable", dtype=dtype)
-    v.constraint_fn = constraint
-    return v
-
-
-def constant(value, dtype=None, shape=None, name=None):
-    return ember.constant(value, dtype=dtype or _backend.floatx(), shape=shape, name=name)
-
-
-def zeros(shape, dtype=None, name=None):
-    return variable(np.zeros(shape), dtype, name)
-
-
-def ones(shape, dtype=None, name=None):
-    return variable(np.ones(shape), dtype, name)
-
-
-def eye(size, dtype=None, name=None):
-    size = (size, size) if isinstance(size, int) else tuple(size)
-    return variable(np.eye(*size), dtype, name)
-
-
-def zeros_like(x, dtype=None, name=None):
-    return ember.zeros_like(_t(x), dtype=dtype)
-
-
-def ones_like(x, dtype=None, name=None):
-    return ember.ones_like(_t(x), dtype=dtype)
-
-
-def eval(x):  # noqa: A001
-    return get_value(x)
-
-
-def get_value(x):
-    """x's value as a NumPy array."""
-    if ember.is_tensor(x) or getattr(x, "_is_ember_variable", False):
-        return np.asarray(x.numpy())
-    return np.asarray(x)
-
-
-def batch_get_value(tensors):
-    return [get_value(t) for t in tensors]
-
-
-def set_value(x, value):
-    x.assign(np.asarray(value, dtype=x.dtype.np))
-
-
-def batch_set_value(tuples):
-    for x, value in tuples:
-        set_value(x, value)
-
-
-def update(x, new_x):
-    return x.assign(new_x)
-
-
-def update_add(x, increment):
-    return x.assign_add(increment)
-
-
-def update_sub(x, decrement):
-    return x.assign_sub(decrement)
-
-
-def moving_average_update(x, value, momentum):
-    """x = x * momentum + value * (1 - momentum)."""
-    return x.assign(x * momentum + _t(value, x.dtype) * (1.0 - momentum))
-
-
-def manual_variable_initialization(value):
-    """Keras 2's switch for TF1 sessions; ember variables are initialized when made."""
-    _LEARNING_PHASE["manual_init"] = bool(value)
-
-
-def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None, ragged=False):
-    """A symbolic input (``keras.Input``) of the given full shape (batch included)."""
-    from ember.keras.layers import Input
-    if sparse or ragged:
-        raise NotImplementedError("keras.backend.placeholder: sparse and ragged "
-                                  "placeholders are not supported by ember")
-    if shape is None:
-        if ndim is None:
-            raise ValueError("keras.backend.placeholder: give `shape` or `ndim`")
-        shape = (None,) * ndim
-    return Input(batch_shape=tuple(shape), dtype=dtype or _backend.floatx(), name=name)
-
-
-def function(inputs, outputs, updates=None, name=None, **kwargs):
-    """A callable from a list of input arrays to the list of output arrays, for
-    KerasTensor inputs and outputs (a functional model underneath)."""
-    from ember.keras.models import Model
-    if updates:
-        raise ValueError("keras.backend.function: `updates` are not supported in eager "
-                         "Keras; use a training step instead")
-    single = not isinstance(outputs, (list, tuple))
-    model = Model(inputs=inputs, outputs=outputs)
-
-    def run(values):
-        out = model(values if isinstance(inputs, (list, tuple)) else
-                    (values[0] if isinstance(values, (list, tuple)) else values))
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        result = [np.asarray(o.numpy()) for o in outs]
-        return result[0] if single else result
-    return run
-
-
 def gradients(loss, variables):
-    raise NotImplementedError("keras.backend.gradients needs a TF1 graph; in eager code use "
-                              "ember.GradientTape (tape.gradient(loss, variables))")
+    """Symbolic gradients while a v1 graph is being built (``tf.compat.v1.gradients``);
+    eagerly it raises, as in TensorFlow."""
+    if ember.executing_eagerly():
+        raise RuntimeError("keras.backend.gradients is not supported when eager execution "
+                           "is enabled: use a GradientTape instead")
+    return ember.compat.v1.gradients(loss, variables)
 
 
-name_scope = ember.name_scope
-
-
-def print_tensor(x, message="", summarize=3):
-    """Prints message and x's value; returns x."""
-    ember.print(message, x, summarize=summarize)
-    return x
-
-
-# -------------------------------------------------------------------- learning phase ---
-def learning_phase():
-    """0 (test) or 1 (train), as set by set_learning_phase (0 when never set)."""
-    value = _LEARNING_PHASE["value"]
-    return 0 if value is None else value
-
-
-def set_learning_phase(value):
-    if value not in (0, 1):
-        raise ValueError(f"Expected learning phase to be 0 or 1; received {value!r}")
-    _LEARNING_PHASE["value"] = value
-
-
-@contextlib.contextmanager
-def learning_phase_scope(value):
-    if value not in (0, 1):
-        raise ValueError(f"Expected learning phase to be 0 or 1; received {value!r}")
-    saved = _LEARNING_PHASE["value"]
-    _LEARNING_PHASE["value"] = value
-    try:
-        yield
-    finally:
-        _LEARNING_PHASE["value"] = saved
-
-
-def in_train_phase(x, alt, training=None):
-    """x in training (``training`` or the learning phase), alt otherwise (callables are
-    called)."""
-    if training is None:
-        training = learning_phase()
-    if ember.is_tensor(training) and len(training.shape) == 0 and \
-            not hasattr(training, "numpy"):
-        return switch(training, x, alt)
-    chosen = x if bool(training) else alt
-    return chosen() if callable(chosen) else chosen
-
-
-def in_test_phase(x, alt, training=None):
-    return in_train_phase(alt, x, training=training)
-
-
-# ------------------------------------------------------------------------------ nn ---
-def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """max(x, threshold) above the threshold, alpha * (x - threshold) below, capped at
-    max_value."""
-    x = _float(x)
-    if alpha == 0 and threshold == 0 and max_value is None:
-        return ember.nn.relu(x)
-    below = alpha * (x - threshold) if alpha else ember.zeros_like(x)
-    out = ember.where(x > threshold, x, below)
-    if max_value is not None:
-        out = ember.minimum(out, ember.cast(max_value, x.dtype))
-    return out
-
-
-def elu(x, alpha=1.0):
-    x = _float(x)
-    out = ember.nn.elu(x)
-    return out if alpha == 1 else ember.where(x > 0, out, alpha * out)
-
-
-def softmax(x, axis=-1):
-    return ember.nn.softmax(_float(x), axis=axis)
-
-
-def softplus(x):
-    return ember.nn.softplus(_float(x))
-
-
-def softsign(x):
-    return ember.nn.softsign(_float(x))
-
-
-def sigmoid(x):
-    return ember.sigmoid(_float(x))
-
-
-def tanh(x):
-    return ember.tanh(_float(x))
-
-
-def hard_sigmoid(x):
-    """clip(0.2 x + 0.5, 0, 1) (Keras 2's piecewise-linear sigmoid)."""
-    x = _float(x)
-    return ember.clip_by_value(0.2 * x + 0.5, 0.0, 1.0)
-
-
-def dropout(x, level, noise_shape=None, seed=None):
-    return ember.nn.dropout(_float(x), rate=level, noise_shape=noise_shape, seed=seed)
-
-
-def l2_normalize(x, axis=None):
-    return ember.nn.l2_normalize(_float(x), axis=axis)
-
-
-def in_top_k(predictions, targets, k):
-    return ember.math.in_top_k(targets, predictions, k)
-
-
-def bias_add(x, bias, data_format=None):
-    x, bias = _t(x), _t(bias)
-    cf = _channels_first(data_format)
-    if len(bias.shape) == 1:
-        return ember.nn.bias_add(x, bias, data_format="NCHW" if cf and len(x.shape) > 2
-                                 else None)
-    b = bias
-    if cf:
-        b = ember.transpose(b, [len(b.shape) - 1] + list(range(len(b.shape) - 1)))
-    return x + ember.reshape(b, [1] + list(int_shape(b)))
-
-
-def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
-    return ember.nn.batch_normalization(x, mean, var, beta, gamma, epsilon)
-
-
-def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
-    """(normalized x, batch mean, batch variance) over reduction_axes."""
-    x = _float(x)
-    m, v = ember.nn.moments(x, list(reduction_axes), keepdims=False)
-    keep = [1 if i in reduction_axes else d for i, d in enumerate(int_shape(x))]
-    mb, vb = ember.reshape(m, keep), ember.reshape(v, keep)
-    g = None if gamma is None else ember.reshape(gamma, keep)
-    b = None if beta is None else ember.reshape(beta, keep)
-    return ember.nn.batch_normalization(x, mb, vb, b, g, epsilon), m, v
-
-
-def _crossentropy(name):
-    def fn(target, output, from_logits=False, axis=-1):
-        from ember.keras.ops import nn as ops_nn
-        return getattr(ops_nn, name)(target, output, from_logits=from_logits, axis=axis)
-    fn.__name__ = name
-    return fn
-
-
-def binary_crossentropy(target, output, from_logits=False):
-    """Elementwise binary cross-entropy (output clipped to [epsilon, 1 - epsilon])."""
-    from ember.keras.ops import nn as ops_nn
-    return ops_nn.binary_crossentropy(target, output, from_logits=from_logits)
-
-
-categorical_crossentropy = _crossentropy("categorical_crossentropy")
-sparse_categorical_crossentropy = _crossentropy("sparse_categorical_crossentropy")
-
-
-def binary_focal_crossentropy(target, output, apply_class_balancing=False, alpha=0.25,
-                              gamma=2.0, from_logits=False):
-    """Elementwise focal cross-entropy: (1 - p_t) ** gamma times the binary
-    cross-entropy (times alpha / 1 - alpha with apply_class_balancing)."""
-    output, target = _float(output), _float(target)
-    target = ember.cast(target, output.dtype)
-    bce = binary_crossentropy(target, output, from_logits=from_logits)
-    prob = ember.sigmoid(output) if from_logits else output
-    p_t = target * prob + (1.0 - target) * (1.0 - prob)
-    out = ember.pow(1.0 - p_t, gamma) * bce
-    if apply_class_balancing:
-        out = (target * alpha + (1.0 - target) * (1.0 - alpha)) * out
-    return out
-
-
-def categorical_focal_crossentropy(target, output, alpha=0.25, gamma=2.0, from_logits=False,
-                                   axis=-1):
-    """sum over classes of alpha (1 - p) ** gamma * (-target log p)."""
-    output, target = _float(output), _float(target)
-    target = ember.cast(target, output.dtype)
-    if from_logits:
-        output = ember.nn.softmax(output, axis=axis)
-    output = output / ember.reduce_sum(output, axis=axis, keepdims=True)
-    eps = _backend.epsilon()
-    output = ember.clip_by_value(output, eps, 1.0 - eps)
-    ce = -target * ember.math.log(output)
-    return ember.reduce_sum(alpha * ember.pow(1.0 - output, gamma) * ce, axis=axis)
-
-
-# --------------------------------------------------------------- convolution, pooling ---
-def _conv_format(data_format, rank):
-    cf = _channels_first(data_format)
-    return {1: "NCW" if cf else "NWC", 2: "NCHW" if cf else "NHWC",
-            3: "NCDHW" if cf else "NDHWC"}[rank]
-
-
-def _pad(padding):
-    padding = padding.upper()
-    if padding not in ("SAME", "VALID", "CAUSAL"):
-        raise ValueError(f"Unknown padding: {padding.lower()!r}")
-    return padding
-
-
-def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    x = _t(x)
-    pad = _pad(padding)
-    if pad == "CAUSAL":
-        left = dilation_rate * (int(kernel.shape[0]) - 1)
-        pads = [[0, 0], [0, 0], [left, 0]] if _channels_first(data_format) else \
-            [[0, 0], [left, 0], [0, 0]]
-        x = ember.pad(x, pads)
-        pad = "VALID"
-    return ember.nn.conv1d(x, kernel, stride=strides, padding=pad,
-                           data_format=_conv_format(data_format, 1), dilations=dilation_rate)
-
-
-def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None,
-           dilation_rate=(1, 1)):
-    return ember.nn.conv2d(_t(x), kernel, strides=list(strides), padding=_pad(padding),
-                           data_format=_conv_format(data_format, 2),
-                           dilations=list(dilation_rate))
-
-
-def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None,
-           dilation_rate=(1, 1, 1)):
-    cf = _channels_first(data_format)
-    x = _t(x)
-    if cf:
-        x = ember.transpose(x, [0, 2, 3, 4, 1])
-    out = ember.nn.conv3d(x, kernel, strides=[1] + list(strides) + [1], padding=_pad(padding),
-                          dilations=[1] + list(dilation_rate) + [1])
-    return ember.transpose(out, [0, 4, 1, 2, 3]) if cf else out
-
-
-def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid",
-                     data_format=None, dilation_rate=(1, 1)):
-    cf = _channels_first(data_format)
-    x = _t(x)
-    shape = list(output_shape)
-    if cf:
-        x = ember.transpose(x, [0, 2, 3, 1])
-        shape = [shape[0], shape[2], shape[3], shape[1]]
-    out = ember.nn.conv2d_transpose(x, kernel, shape, strides=[1] + list(strides) + [1],
-                                    padding=_pad(padding),
-                                    dilations=[1] + list(dilation_rate) + [1])
-    return ember.transpose(out, [0, 3, 1, 2]) if cf else out
-
-
-def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
-                     dilation_rate=(1, 1)):
-    cf = _channels_first(data_format)
-    x = _t(x)
-    if cf:
-        x = ember.transpose(x, [0, 2, 3, 1])
-    out = ember.nn.depthwise_conv2d(x, depthwise_kernel, strides=[1] + list(strides) + [1],
-                                    padding=_pad(padding), dilations=list(dilation_rate))
-    return ember.transpose(out, [0, 3, 1, 2]) if cf else out
-
-
-def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid",
-                     data_format=None, dilation_rate=(1, 1)):
-    cf = _channels_first(data_format)
-    x = _t(x)
-    if cf:
-        x = ember.transpose(x, [0, 2, 3, 1])
-    out = ember.nn.separable_conv2d(x, depthwise_kernel, pointwise_kernel,
-                                    strides=[1] + list(strides) + [1], padding=_pad(padding),
-                                    dilations=list(dilation_rate))
-    return ember.transpose(out, [0, 3, 1, 2]) if cf else out
-
-
-def _pool(x, pool_size, strides, padding, data_format, pool_mode, rank):
-    if pool_mode not in ("max", "avg"):
-        raise ValueError(f"Invalid pool_mode: {pool_mode!r}")
-    strides = strides if strides is not None else pool_size
-    return ember.nn.pool(_t(x), list(pool_size), "MAX" if pool_mode == "max" else "AVG",
-                         strides=list(strides), padding=_pad(padding),
-                         data_format=_conv_format(data_format, rank))
-
-
-def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
-    return _pool(x, pool_size, strides, padding, data_format, pool_mode, 2)
-
-
-def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None,
-           pool_mode="max"):
-    return _pool(x, pool_size, strides, padding, data_format, pool_mode, 3)
-
-
-def _local_patches(inputs, kernel_size, strides, out_dims, cf):
-    """[batch, positions, prod(kernel_size) * channels] patches of channels-last inputs,
-    each patch flattened in (taps..., channels) order."""
-    x = ember.transpose(inputs, [0] + list(range(2, len(inputs.shape))) + [1]) if cf else \
-        inputs
-    spatial = int_shape(x)[1:-1]
-    c = int_shape(x)[-1]
-    grids = np.meshgrid(*[np.arange(n) for n in out_dims], indexing="ij")
-    taps = np.meshgrid(*[np.arange(k) for k in kernel_size], indexing="ij")
-    flat = 0
-    for d in range(len(spatial)):
-        pos = grids[d].reshape(-1, 1) * strides[d] + taps[d].reshape(1, -1)
-        flat = flat * spatial[d] + pos
-    x_flat = ember.reshape(x, [-1, int(np.prod(spatial)), c])
-    patches = ember.gather(x_flat, ember.constant(flat.astype(np.int32)), axis=1)
-    return ember.reshape(patches, [-1, flat.shape[0], flat.shape[1] * c])
-
-
-def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
-    """A locally connected 1-D layer's product: kernel [out_steps, k * channels, filters]
-    (its own weights at each output step)."""
-    cf = _channels_first(data_format)
-    inputs = _t(inputs)
-    out_steps = int(kernel.shape[0])
-    patches = _local_patches(inputs, tuple(kernel_size), tuple(strides), (out_steps,), cf)
-    out = ember.einsum("bpk,pkf->bpf", patches, kernel)
-    return ember.transpose(out, [0, 2, 1]) if cf else out
-
-
-def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format=None):
-    """A locally connected 2-D layer's product: kernel [out_h * out_w, kh * kw * channels,
-    filters]."""
-    cf = _channels_first(data_format)
-    inputs = _t(inputs)
-    oh, ow = output_shape
-    patches = _local_patches(inputs, tuple(kernel_size), tuple(strides), (oh, ow), cf)
-    out = ember.einsum("bpk,pkf->bpf", patches, kernel)
-    out = ember.reshape(out, [-1, oh, ow, int(kernel.shape[-1])])
-    return ember.transpose(out, [0, 3, 1, 2]) if cf else out
-
-
-# ---------------------------------------------------------------- padding and resizing ---
-def temporal_padding(x, padding=(1, 1)):
-    return ember.pad(_t(x), [[0, 0], list(padding), [0, 0]])
-
-
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    pads = [list(p) for p in padding]
-    if _channels_first(data_format):
-        return ember.pad(_t(x), [[0, 0], [0, 0]] + pads)
-    return ember.pad(_t(x), [[0, 0]] + pads + [[0, 0]])
-
-
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    pads = [list(p) for p in padding]
-    if _channels_first(data_format):
-        return ember.pad(_t(x), [[0, 0], [0, 0]] + pads)
-    return ember.pad(_t(x), [[0, 0]] + pads + [[0, 0]])
-
-
-def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
-    """x upsampled by integer factors ('nearest' or 'bilinear', ... as tf.image.resize)."""
-    cf = _channels_first(data_format)
-    x = _t(x)
-    if cf:
-        x = ember.transpose(x, [0, 2, 3, 1])
-    h, w = int_shape(x)[1:3]
-    if interpolation == "nearest":
-        out = ember.repeat(ember.repeat(x, height_factor, axis=1), width_factor, axis=2)
-    else:
-        out = ember.image.resize(x, [h * height_factor, w * width_factor],
-                                 method=interpolation)
-    return ember.transpose(out, [0, 3, 1, 2]) if cf else out
-
-
-def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
-    axes = (2, 3, 4) if _channels_first(data_format) else (1, 2, 3)
-    out = _t(x)
-    for axis, factor in zip(axes, (depth_factor, height_factor, width_factor)):
-        out = ember.repeat(out, factor, axis=axis)
-    return out
-
-
-# ------------------------------------------------------------------------------ random ---
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return ember.random.normal(shape, mean, stddev, dtype=dtype or _backend.floatx(),
-                               seed=seed)
-
-
-def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    return ember.random.uniform(shape, minval, maxval, dtype=dtype or _backend.floatx(),
-                                seed=seed)
-
-
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return ember.random.truncated_normal(shape, mean, stddev,
-                                         dtype=dtype or _backend.floatx(), seed=seed)
-
-
-def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
-    """1 with probability p, else 0."""
-    u = ember.random.uniform(shape, dtype="float32", seed=seed)
-    return ember.cast(u < p, dtype or _backend.floatx())
-
-
-random_binomial = random_bernoulli
-
-
-def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
-    return variable(random_normal(shape, mean, scale, dtype, seed).numpy(), dtype, name)
-
-
-def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
-    return variable(random_uniform(shape, low, high, dtype, seed).numpy(), dtype, name)
-
-
-# ----------------------------------------------------------------------- control flow ---
 def map_fn(fn, elems, name=None, dtype=None):
-    return ember.map_fn(fn, elems, fn_output_signature=dtype)
+    return ember.map_fn(fn, elems, name=name, fn_output_signature=dtype)
 
 
 def foldl(fn, elems, initializer=None, name=None):
-    return ember.foldl(fn, elems, initializer=initializer)
+    return ember.foldl(fn, elems, initializer=initializer, name=name)
 
 
 def foldr(fn, elems, initializer=None, name=None):
-    return ember.foldr(fn, elems, initializer=initializer)
+    return ember.foldr(fn, elems, initializer=initializer, name=name)
 
 
-def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
-        unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
-        return_all_outputs=True):
-    """Runs ``step_function(input_t, states) -> (output_t, new_states)`` over the time axis:
-    (last output, all outputs [batch, time, ...], final states). A masked step keeps the
-    previous states (and output, or zeros with ``zero_output_for_mask``)."""
-    x = _t(inputs)
+def _seed(seed):
+    return int(np.random.randint(10 ** 8)) if seed is None else seed
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    return ember.random.normal(shape, mean, stddev, dtype=dtype or _floatx(), seed=_seed(seed))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    return ember.random.uniform(shape, minval, maxval, dtype=dtype or _floatx(),
+                                seed=_seed(seed))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    return ember.random.truncated_normal(shape, mean, stddev, dtype=dtype or _floatx(),
+                                         seed=_seed(seed))
+
+
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    dtype = dtype or _floatx()
+    draws = ember.random.uniform(shape, dtype=dtype, seed=_seed(seed))
+    return ember.where(ember.less(draws, p), ember.ones(shape, dtype), ember.zeros(shape, dtype))
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    return variable(random_normal(shape, mean, scale, dtype, seed), dtype=dtype, name=name)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    return variable(random_uniform(shape, low, high, dtype, seed), dtype=dtype, name=name)
+
+
+# -- recurrence -------------------------------------------------------------------------
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
+        constants=None, unroll=False, input_length=None, time_major=False,
+        zero_output_for_mask=False, return_all_outputs=True):
+    """Runs ``step_function(input_t, states + constants) -> (output_t, new_states)`` over
+    the time axis; returns ``(last_output, outputs, new_states)``. Where ``mask`` is False
+    a step keeps the previous states, and its output is the previous output (or zeros
+    with ``zero_output_for_mask``)."""
+    inputs = ember.nest.map_structure(_t, inputs)
+    flat = ember.nest.flatten(inputs)
     if not time_major:
-        x = ember.transpose(x, [1, 0] + list(range(2, len(x.shape))))
-    steps = int_shape(x)[0]
+        flat = [ember.transpose(t, [1, 0] + list(range(2, ndim(t)))) for t in flat]
+    steps = flat[0].shape[0]
     if steps is None:
-        raise ValueError("keras.backend.rnn: the number of time steps must be known")
-    m = None
+        raise ValueError("rnn: the number of time steps must be known (a static time axis)")
     if mask is not None:
-        m = ember.cast(_t(mask), "bool")
-        if not time_major:
-            m = ember.transpose(m, [1, 0] + list(range(2, len(m.shape))))
-    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+        mask = _t(mask)
+        if mask.dtype != ember.bool:
+            mask = ember.cast(mask, ember.bool)
+        if ndim(mask) == 2 and not time_major:
+            mask = ember.transpose(mask)
+        elif ndim(mask) != 2:
+            raise ValueError(f"rnn: mask must be 2-D (batch, time), got shape "
+                             f"{int_shape(mask)}")
     states = list(initial_states)
-    outputs, last = [], None
-    extra = list(constants or [])
+    constants = list(constants or [])
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    outputs = []
+    last = None
     for t in order:
-        out, new_states = step_function(x[t], states + extra)
+        x_t = ember.nest.pack_sequence_as(inputs, [f[t] for f in flat])
+        out, new_states = step_function(x_t, states + constants)
         new_states = list(new_states) if isinstance(new_states, (list, tuple)) else \
             [new_states]
-        if m is not None:
-            keep = m[t]
+        if mask is not None:
+            m = mask[t]
 
-            def pick(new, old, keep=keep):
-                k = keep
-                while len(k.shape) < len(new.shape):
-                    k = ember.expand_dims(k, -1)
-                return ember.where(ember.logical_and(k, ember.ones_like(new, "bool")), new,
-                                   old)
-            prev = last if last is not None else ember.zeros_like(out)
-            out = pick(out, ember.zeros_like(out) if zero_output_for_mask else prev)
-            new_states = [pick(n, o) for n, o in zip(new_states, states)]
+            def keep(new, old):
+                cond = ember.reshape(m, [-1] + [1] * (ndim(new) - 1))
+                return ember.where(ember.broadcast_to(cond, ember.shape(new)), new, old)
+
+            previous = last if last is not None and not zero_output_for_mask else \
+                ember.zeros_like(out)
+            out = keep(out, previous)
+            new_states = [keep(n, o) for n, o in zip(new_states, states)]
         states = new_states
         last = out
         outputs.append(out)
-    stacked = ember.stack(outputs, axis=0 if time_major else 1) if return_all_outputs else \
-        ember.expand_dims(last, 0 if time_major else 1)
+    if not return_all_outputs:
+        outputs = outputs[-1:]
+    stacked = ember.stack(outputs, axis=0)
+    if not time_major:
+        stacked = ember.transpose(stacked, [1, 0] + list(range(2, ndim(stacked))))
     return last, stacked, states
 
 
-# --------------------------------------------------------------------------------- CTC ---
+# -- CTC --------------------------------------------------------------------------------
 def ctc_label_dense_to_sparse(labels, label_lengths):
-    """The SparseTensor of each row's first label_lengths[b] labels."""
-    labels = _t(labels)
-    lengths = ember.reshape(ember.cast(_t(label_lengths), "int32"), [-1, 1])
-    width = ember.shape(labels)[1]
-    inside = ember.range(width)[None, :] < lengths
-    idx = ember.where(inside)
-    return ember.sparse.SparseTensor(idx, ember.gather_nd(ember.cast(labels, "int32"), idx),
-                                     ember.cast(ember.shape(labels), "int64"))
+    """The first ``label_lengths[i]`` labels of each row of ``labels`` as a SparseTensor."""
+    labels = np.asarray(get_value(labels) if not isinstance(labels, np.ndarray) else labels)
+    lengths = np.asarray(get_value(label_lengths) if not isinstance(label_lengths, np.ndarray)
+                         else label_lengths).reshape(-1)
+    indices = [(i, j) for i in range(labels.shape[0]) for j in range(int(lengths[i]))]
+    values = [labels[i, j] for i, j in indices]
+    return ember.SparseTensor(np.asarray(indices, "int64").reshape(-1, 2),
+                              np.asarray(values, labels.dtype), labels.shape)
+
+
+def _ctc_op(name):
+    fn = getattr(ember.nn, name, None)
+    if fn is None:
+        raise NotImplementedError(f"keras.backend: ember.nn.{name} is not available")
+    return fn
 
 
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    """CTC loss [batch, 1] of softmax outputs y_pred [batch, time, classes] (the last
-    class is the blank) for labels y_true [batch, max_len] with their lengths [batch, 1]."""
-    label_length = ember.reshape(ember.cast(_t(label_length), "int32"), [-1])
-    input_length = ember.reshape(ember.cast(_t(input_length), "int32"), [-1])
-    y_pred = _float(y_pred)
-    logits = ember.math.log(ember.transpose(y_pred, [1, 0, 2]) + _backend.epsilon())
-    loss = ember.nn.ctc_loss(ember.cast(_t(y_true), "int32"), logits, label_length,
-                             input_length, blank_index=-1)
+    """The CTC loss of each sample, shape (batch, 1), from softmax outputs ``y_pred``
+    (batch, time, classes; the last class is the blank)."""
+    label_length = ember.cast(ember.squeeze(_t(label_length), [-1]), "int32")
+    input_length = ember.cast(ember.squeeze(_t(input_length), [-1]), "int32")
+    y_pred = _t(y_pred)
+    logits = ember.math.log(ember.transpose(y_pred, [1, 0, 2]) + _epsilon(y_pred.dtype))
+    loss = _ctc_op("ctc_loss")(labels=ember.cast(y_true, "int32"), logits=logits,
+                               label_length=label_length, logit_length=input_length,
+                               logits_time_major=True, blank_index=-1)
     return ember.expand_dims(loss, 1)
 
 
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
-    """([decoded [batch, longest] padded with -1, ...], log probabilities) of softmax
-    outputs y_pred [batch, time, classes] (the last class is the blank)."""
-    y_pred = _float(y_pred)
-    logits = ember.math.log(ember.transpose(y_pred, [1, 0, 2]) + _backend.epsilon())
+    """Decodes softmax outputs: ``([dense decoded paths, -1 padded], log probabilities)``."""
+    y_pred = _t(y_pred)
+    logits = ember.math.log(ember.transpose(y_pred, [1, 0, 2]) + _epsilon(y_pred.dtype))
     input_length = ember.cast(_t(input_length), "int32")
     if greedy:
-        decoded, log_prob = ember.nn.ctc_greedy_decoder(logits, input_length)
+        decoded, log_prob = _ctc_op("ctc_greedy_decoder")(logits, input_length)
     else:
-        decoded, log_prob = ember.nn.ctc_beam_search_decoder_v2(
-            logits, input_length, beam_width=beam_width, top_paths=top_paths,
-            merge_repeated=False)
-    shape = ember.cast(ember.shape(y_pred)[:2], "int64")      # (batch, time)
-    return [ember.sparse.to_dense(ember.sparse.SparseTensor(d.indices, d.values, shape),
-                                  default_value=-1) for d in decoded], log_prob
+        decoded, log_prob = _ctc_op("ctc_beam_search_decoder")(
+            logits, input_length, beam_width=beam_width, top_paths=top_paths)
+    dense = [ember.sparse.to_dense(d, default_value=-1) for d in decoded]
+    return dense, log_prob
+
+
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and callable(value) and
+                 getattr(value, "__module__", None) == __name__)

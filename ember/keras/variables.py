@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import ember
+import ember.framework.variables
 from ember.keras.dtype_policies import autocast_dtype as _autocast_dtype
 
-__all__ = ["Variable", "AutocastVariable"]
+__all__ = ["Variable", "AutocastVariable", "StatelessScope"]
 
 
 class AutocastVariable(ember.Variable):
@@ -50,3 +51,23 @@ class Variable(AutocastVariable):
             raise ValueError(f"keras.Variable {name!r}: the initial value's shape "
                              f"{tuple(self.shape)} differs from shape={tuple(shape)}")
         self.autocast = autocast
+
+
+class StatelessScope(ember.framework.variables.StatelessScope):
+    """Keras 3's ``StatelessScope``: inside it, the variables of ``state_mapping`` (a list
+    of ``(variable, value)`` pairs) read as the given values and assignments are collected
+    by the scope instead of changing variables (``get_current_value``); with
+    ``collect_losses``, the losses layers add go to ``scope.losses``.
+
+    >>> with keras.StatelessScope([(layer.kernel, new_kernel)]) as scope:
+    ...     y = layer(x)
+    """
+
+    def __init__(self, state_mapping=None, collect_losses=False, initialize_variables=True):
+        super().__init__(state_mapping)
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+        self.losses = []
+
+    def add_loss(self, loss):
+        self.losses.append(loss)

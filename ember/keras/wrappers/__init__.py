@@ -1,8 +1,5 @@
-"""keras.wrappers: scikit-learn estimators around Keras models (SKLearnClassifier,
-SKLearnRegressor, SKLearnTransformer). scikit-learn is imported when this module loads
-(``keras.wrappers`` is loaded on first use)."""
-from ember.keras.wrappers.sklearn_wrapper import (  # noqa: F401
-    SKLearnClassifier, SKLearnRegressor, SKLearnTransformer,
-)
+"""``keras.wrappers``: scikit-learn estimators around Keras models (needs scikit-learn)."""
+from ember.keras.wrappers.sklearn_wrapper import (SKLearnClassifier, SKLearnRegressor,
+                                                  SKLearnTransformer)
 
 __all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer"]

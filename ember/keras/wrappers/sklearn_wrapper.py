@@ -1,133 +1,56 @@
-"""scikit-learn estimators around Keras models, as ``keras.wrappers`` defines them.
+"""scikit-learn estimators around a Keras model: ``SKLearnClassifier``, ``SKLearnRegressor``
+and ``SKLearnTransformer`` (Keras 3's ``keras.wrappers``), usable in a scikit-learn
+``Pipeline``, ``GridSearchCV`` or ``cross_val_score``.
 
-``model`` is a compiled ``keras.Model`` (cloned, with fresh weights, at each ``fit`` unless
-``warm_start``) or a callable ``model(X=..., y=..., **model_kwargs)`` returning one.
-Classifiers one-hot encode their targets for the model and decode its outputs by argmax.
-
-    clf = SKLearnClassifier(model=make_model, model_kwargs={"units": 16},
-                            fit_kwargs={"epochs": 20, "verbose": 0})
-    Pipeline([("scale", StandardScaler()), ("clf", clf)]).fit(X, y)
+``model`` is a compiled ``Model`` (cloned with ``clone_model`` and compiled the same way
+before each fit, unless ``warm_start`` reuses the model of the previous fit) or a callable
+``model(X=..., y=..., **model_kwargs)`` that returns a compiled one; it is built from the
+data seen by ``fit``, so it can size its input and output layers from ``X`` and ``y``.
+Targets are prepared as Keras wants them: a classifier's labels (any hashable values) are
+one-hot encoded for the model and mapped back by ``predict``; a regressor's or transformer's
+1-D target becomes a column. scikit-learn is an optional dependency, imported here.
 """
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 
 try:
-    import sklearn
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
-except ImportError:       # the classes exist; constructing one says what is missing
-    sklearn = None
-
-    class BaseEstimator:   # noqa: D101
-        pass
-
-    class ClassifierMixin:   # noqa: D101
-        pass
-
-    class RegressorMixin:   # noqa: D101
-        pass
-
-    class TransformerMixin:   # noqa: D101
-        pass
+    from sklearn.utils.validation import check_is_fitted
+    from sklearn.utils.multiclass import type_of_target
+except ImportError:        # pragma: no cover - the message is the behaviour
+    raise ImportError("keras.wrappers needs scikit-learn: pip install scikit-learn") from None
 
 __all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer"]
 
 
-def _require_sklearn(name):
-    if sklearn is None:
-        raise ImportError(f"{name} requires scikit-learn: pip install scikit-learn")
-
-
-_NO_Y = object()
-
-
-def _validate(estimator, X, y=_NO_Y, reset=True):
-    """scikit-learn's input validation (numeric arrays, feature counts); X comes back as
-    floats (integer or object data is converted, as Keras's dtype rules would)."""
-    from sklearn.utils import validation
-    validate = getattr(validation, "validate_data", None)     # scikit-learn >= 1.6
-    if validate is None:
-        def validate(est, *args, **kwargs):
-            return est._validate_data(*args, **kwargs)
-    if y is _NO_Y:
-        X = validate(estimator, X, reset=reset)
+def _validate(estimator, X, y=None, reset=True, y_numeric=False):
+    """X (and y) as checked NumPy arrays, with ``n_features_in_`` set on ``reset`` and
+    checked against it otherwise (scikit-learn's own validation helpers)."""
+    from sklearn.utils.validation import check_array, check_X_y
+    if y is None:
+        X = check_array(X, dtype="numeric")
     else:
-        X, y = validate(estimator, X, y, multi_output=True, reset=reset)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float32)
-    return X if y is _NO_Y else (X, y)
+        X, y = check_X_y(X, y, dtype="numeric", y_numeric=y_numeric, multi_output=False)
+    name = type(estimator).__name__
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting "
+                         f"{estimator.n_features_in_} features as input.")
+    return X, y
 
 
-def _check_model(model):
-    if not getattr(model, "compiled", False) or not model.loss or model.optimizer is None:
-        raise RuntimeError("Given model needs to be compiled, and have a loss and an "
-                           "optimizer.")
+def _require_y(estimator, y):
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the "
+                         f"target y is None.")
 
 
-def _clone_compiled(model):
-    """A clone of ``model`` with fresh weights, compiled as ``model`` was (with a new
-    optimizer of the same configuration)."""
-    from ember.keras import optimizers
-    from ember.keras.models.cloning import clone_model
-    clone = clone_model(model)
-    if getattr(model, "compiled", False):
-        args = dict(getattr(model, "_compile_args", {}))
-        clone.compile(optimizer=optimizers.deserialize(optimizers.serialize(model.optimizer)),
-                      **args)
-    return clone
-
-
-class _History:
-    """What a pickled estimator keeps of ``Model.fit``'s History."""
-
-    def __init__(self, history, epoch, params):
-        self.history, self.epoch, self.params = history, epoch, params
-
-
-class _ModelBytes:
-    """A model saved as .keras archive bytes (the form a pickled wrapper holds)."""
-
-    def __init__(self, model):
-        import os
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "model.keras")
-            model.save(path)
-            with open(path, "rb") as f:
-                self.data = f.read()
-
-    def load(self):
-        import os
-        import tempfile
-        from ember.keras.saving import load_model
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "model.keras")
-            with open(path, "wb") as f:
-                f.write(self.data)
-            return load_model(path)
-
-
-class _Reshaper:
-    """1-D targets as a column and back."""
-
-    def fit(self, y):
-        self.ndim_ = y.ndim
-        return self
-
-    def transform(self, y):
-        return y.reshape(-1, 1) if y.ndim == 1 else y
-
-    def inverse_transform(self, y):
-        return np.squeeze(y, axis=1) if self.ndim_ == 1 and y.ndim == 2 else y
-
-
-class SKLBase(BaseEstimator):
-    """What the three wrappers share: building, fitting and predicting."""
+class _KerasEstimator(BaseEstimator):
+    """What the three wrappers share: building or cloning the model, and fitting it."""
 
     def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None):
-        _require_sklearn(type(self).__name__)
         self.model = model
         self.warm_start = warm_start
         self.model_kwargs = model_kwargs
@@ -138,162 +61,139 @@ class SKLBase(BaseEstimator):
         tags.non_deterministic = True
         return tags
 
-    def _more_tags(self):        # scikit-learn < 1.6
-        return {"non_deterministic": True}
-
-    def __sklearn_clone__(self):
-        """A fresh estimator with the same parameters (a Model is deep-copied, so the
-        clone does not share weights)."""
-        model = self.model if callable(self.model) and not _is_model(self.model) else \
-            _clone_compiled(self.model)
-        return type(self)(model=model, warm_start=self.warm_start,
-                          model_kwargs=self.model_kwargs, fit_kwargs=self.fit_kwargs)
-
-    def __getstate__(self):
-        """Picklable: models travel as .keras archive bytes."""
-        state = dict(self.__dict__)
-        for key in ("model", "model_"):
-            if _is_model(state.get(key)):
-                state[key] = _ModelBytes(state[key])
-        history = state.get("history_")
-        if history is not None:
-            state["history_"] = _History(history.history, history.epoch,
-                                         getattr(history, "params", {}))
-        return state
-
-    def __setstate__(self, state):
-        for key in ("model", "model_"):
-            if isinstance(state.get(key), _ModelBytes):
-                state[key] = state[key].load()
-        self.__dict__.update(state)
-
-    @property
-    def epoch_(self):
-        """The number of epochs of the last fit."""
-        history = getattr(self, "history_", None)
-        return len(history.epoch) if history is not None else 0
-
-    def _get_model(self, X, y):
+    def _build_model(self, X, y):
+        """The model to fit: the previous fit's with ``warm_start``, else a fresh one."""
+        from ember.keras.models.cloning import clone_model
+        from ember.keras.models.model import Model
         if self.warm_start and hasattr(self, "model_"):
             return self.model_
-        if _is_model(self.model):
-            return _clone_compiled(self.model)
-        return self.model(X=X, y=y, **(self.model_kwargs or {}))
+        if isinstance(self.model, Model):
+            config = self.model.get_compile_config()
+            if not config:
+                raise ValueError(f"{type(self).__name__}: the model must be compiled before "
+                                 f"it is wrapped (call model.compile(...) first)")
+            model = clone_model(self.model)
+            model.compile_from_config(config)
+            return model
+        if callable(self.model):
+            model = self.model(X=X, y=y, **(self.model_kwargs or {}))
+            if not isinstance(model, Model):
+                raise TypeError(f"{type(self).__name__}: the model function must return a "
+                                f"keras Model, got {type(model).__name__}")
+            return model
+        raise TypeError(f"{type(self).__name__}: model must be a compiled keras Model or a "
+                        f"callable returning one, got {type(self.model).__name__}")
 
-    def fit(self, X, y, **kwargs):
-        """Fits a new (or, with ``warm_start``, the last) model on X and y; keyword
-        arguments go to ``Model.fit`` (over ``fit_kwargs``)."""
-        X, y = _validate(self, X, y, reset=True)
-        y = self._process_target(y, reset=True)
-        model = self._get_model(X, y)
-        _check_model(model)
-        fit_kwargs = dict(self.fit_kwargs or {})
-        fit_kwargs.update(kwargs)
-        fit_kwargs.setdefault("verbose", 0)
-        self.history_ = model.fit(X, y, **fit_kwargs)
-        self.model_ = model
+    def _fit_model(self, X, y, fit_kwargs):
+        self.model_ = self._build_model(X, y)
+        kwargs = {**(self.fit_kwargs or {}), **fit_kwargs}
+        self.history_ = self.model_.fit(X, y, **kwargs)
         return self
 
-    def predict(self, X):
-        from sklearn.utils.validation import check_is_fitted
+    def _predict_raw(self, X):
         check_is_fitted(self)
-        X = _validate(self, X, reset=False)
-        return self._reverse_process_target(self.model_.predict(X, verbose=0))
-
-    def _process_target(self, y, reset=False):
-        if y.dtype == object:
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"Unknown label type: the target of "
-                                 f"{type(self).__name__} must be numeric") from None
-        if reset:
-            self._target_encoder = _Reshaper().fit(y)
-        return self._target_encoder.transform(y)
-
-    def _reverse_process_target(self, y):
-        return self._target_encoder.inverse_transform(y)
+        X, _ = _validate(self, X, reset=False)
+        return np.asarray(self.model_.predict(X, verbose=0))
 
 
-def _is_model(obj):
-    from ember.keras.models.model import Model
-    return isinstance(obj, Model)
+class SKLearnClassifier(ClassifierMixin, _KerasEstimator):
+    """A scikit-learn classifier around a Keras model whose output is one probability per
+    class (softmax, or one sigmoid unit... per class column of the one-hot target).
 
+    Attributes after ``fit``: ``model_`` (the fitted Model), ``history_`` (what
+    ``Model.fit`` returned), ``classes_`` (the class labels, sorted), ``n_features_in_``.
 
-class SKLearnClassifier(ClassifierMixin, SKLBase):
-    """A scikit-learn classifier: binary or multiclass targets are one-hot encoded for the
-    model (so it ends in ``n_classes`` outputs, e.g. a softmax), predictions decoded by
-    argmax into the original labels (``classes_``)."""
-
-    def decision_function(self, X):
-        """The model's raw outputs (class probabilities when it ends in a softmax)."""
-        from sklearn.utils.validation import check_is_fitted
-        check_is_fitted(self)
-        return self.model_.predict(_validate(self, X, reset=False), verbose=0)
-
-    def _process_target(self, y, reset=False):
-        from sklearn.preprocessing import OneHotEncoder
-        from sklearn.utils.multiclass import type_of_target
-        kind = type_of_target(y)
-        if kind == "unknown":
-            raise ValueError(f"Unknown label type: {y!r:.200}")
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(f"Only binary and multiclass target types are supported. "
-                             f"Target type: {kind}")
-        if reset:
-            reshaper = _Reshaper().fit(y)
-            encoder = OneHotEncoder(sparse_output=False).fit(reshaper.transform(y))
-            self._target_encoder = (reshaper, encoder)
-            self.classes_ = np.unique(y)
-            if len(self.classes_) == 1:
-                raise ValueError("Classifier can't train when only one class is present.")
-        reshaper, encoder = self._target_encoder
-        return encoder.transform(reshaper.transform(y))
-
-    def _reverse_process_target(self, y):
-        reshaper, encoder = self._target_encoder
-        return reshaper.inverse_transform(encoder.inverse_transform(y))
+    >>> def build(X, y, hidden=16):
+    ...     inputs = keras.Input((X.shape[1],))
+    ...     h = keras.layers.Dense(hidden, activation="relu")(inputs)
+    ...     outputs = keras.layers.Dense(y.shape[1], activation="softmax")(h)
+    ...     model = keras.Model(inputs, outputs)
+    ...     model.compile(optimizer="adam", loss="categorical_crossentropy")
+    ...     return model
+    >>> clf = SKLearnClassifier(build, model_kwargs={"hidden": 32},
+    ...                         fit_kwargs={"epochs": 20, "verbose": 0})
+    >>> clf.fit(X, labels).predict(X[:3])
+    """
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True
+        tags.classifier_tags.multi_label = False
         return tags
 
-    def _more_tags(self):
-        return {"non_deterministic": True, "poor_score": True}
+    def fit(self, X, y, **kwargs):
+        """Fits the model on X and the one-hot encoding of the labels y; ``kwargs`` go to
+        ``Model.fit`` (over ``fit_kwargs``). Returns self."""
+        _require_y(self, y)
+        X, y = _validate(self, X, y)
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(f"{type(self).__name__} supports binary and multiclass targets, "
+                             f"got a {kind!r} target")
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        encoded = np.eye(len(self.classes_), dtype="float64")[codes.reshape(-1)]
+        return self._fit_model(X, encoded, kwargs)
+
+    def decision_function(self, X):
+        """The model's raw output for X (one score per class)."""
+        return self._predict_raw(X)
+
+    def predict(self, X):
+        """The class of highest score for each sample, as a label from ``classes_``."""
+        scores = self._predict_raw(X)
+        n = len(self.classes_)
+        if scores.ndim == 2 and scores.shape[1] == n:
+            index = np.argmax(scores, axis=-1)
+        elif n == 2 and scores.size == len(scores):      # one sigmoid unit for two classes
+            index = (scores.reshape(len(scores)) > 0.5).astype(int)
+        else:
+            raise ValueError(f"{type(self).__name__}: the model outputs shape "
+                             f"{scores.shape[1:]} per sample, but there are {n} classes: "
+                             f"its output layer needs {n} units (one per class)")
+        return self.classes_[index]
 
 
-class SKLearnRegressor(RegressorMixin, SKLBase):
-    """A scikit-learn regressor: the model's outputs are the predictions (a 1-D target
-    gives 1-D predictions; a 2-D one, one column per model output)."""
+class SKLearnRegressor(RegressorMixin, _KerasEstimator):
+    """A scikit-learn regressor around a Keras model with one output unit; the model is
+    fitted on y as a column, and ``predict`` returns a 1-D array.
+
+    Attributes after ``fit``: ``model_``, ``history_``, ``n_features_in_``."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True
-        tags.target_tags.multi_output = True
         return tags
 
-    def _more_tags(self):
-        return {"non_deterministic": True, "poor_score": True, "multioutput": True}
+    def fit(self, X, y, **kwargs):
+        """Fits the model on X and y (a column); ``kwargs`` go to ``Model.fit``."""
+        _require_y(self, y)
+        X, y = _validate(self, X, y, y_numeric=True)
+        return self._fit_model(X, y.reshape(-1, 1), kwargs)
 
     def predict(self, X):
-        """The model's outputs, as float64 (scikit-learn's convention for regressors)."""
-        return np.asarray(super().predict(X), dtype=np.float64)
+        """The model's predictions for X, one number per sample."""
+        out = self._predict_raw(X)
+        return out.reshape(len(out)) if out.ndim > 1 and out.shape[-1] == 1 else out
 
 
-class SKLearnTransformer(TransformerMixin, SKLBase):
-    """A scikit-learn transformer: ``transform`` returns the model's outputs (e.g. an
-    encoder's features), after ``fit`` trained it on X and y."""
+class SKLearnTransformer(TransformerMixin, _KerasEstimator):
+    """A scikit-learn transformer whose ``transform`` is the fitted model's prediction (a
+    feature extractor such as an embedding model, not an attention Transformer).
 
-    def transform(self, X):
-        from sklearn.utils.validation import check_is_fitted
-        check_is_fitted(self)
-        return self.model_.predict(_validate(self, X, reset=False), verbose=0)
+    Attributes after ``fit``: ``model_``, ``history_``, ``n_features_in_``."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []
+        tags.transformer_tags.preserves_dtype = []     # the model decides its output dtype
+        tags.target_tags.required = False
         return tags
 
-    def _more_tags(self):
-        return {"non_deterministic": True, "preserves_dtype": []}
+    def fit(self, X, y, **kwargs):
+        """Fits the model on X and y; ``kwargs`` go to ``Model.fit``."""
+        _require_y(self, y)
+        X, y = _validate(self, X, y, y_numeric=True)
+        return self._fit_model(X, y.reshape(len(y), -1), kwargs)
+
+    def transform(self, X):
+        """The model's output for X."""
+        return self._predict_raw(X)

@@ -1,6 +1,7 @@
 """compat.v1 beyond the basics: tf.layers, learning-rate decays, moving averages, streaming
 metrics, losses' collections, initializers, session config, logging, flags and the TF1
 names TensorFlow 2 moved."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -213,12 +214,14 @@ def test_logging_and_flags_in_a_script(tmp_path):
 
         tf.app.run(main)
     """))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     run = subprocess.run([sys.executable, str(script), "--epochs=7", "--fast", "--mode", "b",
-                          "extra"], capture_output=True, text=True, timeout=120)
+                          "extra"], capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr
     assert "INFO:tensorflow:epochs=7 fast=True mode=b rest=['extra']" in run.stderr
     bad = subprocess.run([sys.executable, str(script), "--mode=c"], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, env=env)
     assert bad.returncode != 0 and "one of <a|b>" in bad.stderr
 
 
@@ -240,3 +243,99 @@ def test_decays_equal_the_keras_schedules_of_the_same_name(step):
     ]
     for decayed, schedule in pairs:
         assert float(decayed()) == pytest.approx(float(schedule(s)), rel=1e-5)
+
+
+def _np_lstm(X, lengths, kernel, bias, forget_bias=1.0):
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+    batch, steps, _ = X.shape
+    units = bias.shape[0] // 4
+    h = np.zeros((batch, units))
+    c = np.zeros((batch, units))
+    outs = []
+    for t in range(steps):
+        i, j, f, o = np.split(np.concatenate([X[:, t], h], 1) @ kernel + bias, 4, 1)
+        nc = c * sig(f + forget_bias) + sig(i) * np.tanh(j)
+        nh = np.tanh(nc) * sig(o)
+        running = (t < lengths)[:, None]
+        outs.append(np.where(running, nh, 0))
+        c, h = np.where(running, nc, c), np.where(running, nh, h)
+    return np.stack(outs, 1), c, h
+
+
+def test_dynamic_rnn_cells_names_and_values(graph_mode):
+    rng = np.random.RandomState(0)
+    X = rng.randn(3, 5, 4).astype("float32")
+    lengths = np.array([5, 3, 1])
+    x = v1.placeholder(v1.float32, [None, 5, 4])
+    n = v1.placeholder(v1.int32, [None])
+    out, state = v1.nn.dynamic_rnn(v1.nn.rnn_cell.BasicLSTMCell(6), x, sequence_length=n,
+                                   dtype=v1.float32)
+    stacked = v1.nn.rnn_cell.MultiRNNCell([v1.nn.rnn_cell.GRUCell(3),
+                                           v1.nn.rnn_cell.LSTMCell(2, use_peepholes=True,
+                                                                   num_proj=2)])
+    out2, _ = v1.nn.dynamic_rnn(stacked, x, dtype=v1.float32, scope="stack")
+    (fw, bw), _ = v1.nn.bidirectional_dynamic_rnn(
+        v1.nn.rnn_cell.BasicRNNCell(2), v1.nn.rnn_cell.BasicRNNCell(2), x,
+        sequence_length=n, dtype=v1.float32)
+    unknown_steps = v1.placeholder(v1.float32, [None, None, 4])
+    out3, state3 = v1.nn.dynamic_rnn(v1.nn.rnn_cell.BasicLSTMCell(6), unknown_steps,
+                                     sequence_length=n, dtype=v1.float32, scope="loop")
+    names = [v.name for v in v1.global_variables()]
+    for expected in ("rnn/basic_lstm_cell/kernel:0",
+                     "stack/multi_rnn_cell/cell_0/gru_cell/gates/kernel:0",
+                     "stack/multi_rnn_cell/cell_0/gru_cell/candidate/bias:0",
+                     "stack/multi_rnn_cell/cell_1/lstm_cell/w_f_diag:0",
+                     "stack/multi_rnn_cell/cell_1/lstm_cell/projection/kernel:0",
+                     "bidirectional_rnn/fw/basic_rnn_cell/kernel:0",
+                     "bidirectional_rnn/bw/basic_rnn_cell/bias:0"):
+        assert expected in names, expected
+    kernel_var, bias_var = [v for v in v1.global_variables()
+                            if v.name.startswith("rnn/basic_lstm_cell")]
+    loop_vars = [v for v in v1.global_variables() if v.name.startswith("loop/")]
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        sess.run([v.assign(k) for v, k in zip(loop_vars, [kernel_var, bias_var])])
+        o, s, o2, b, o3, s3, k, bias = sess.run(
+            [out, state, out2, bw, out3, state3, kernel_var, bias_var],
+            {x: X, n: lengths, unknown_steps: X})
+    ref_out, ref_c, ref_h = _np_lstm(X, lengths, k, bias)
+    np.testing.assert_allclose(o, ref_out, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(s.c, ref_c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(s.h, ref_h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(o3, ref_out, rtol=1e-5, atol=1e-6)     # the while_loop path
+    np.testing.assert_allclose(s3.h, ref_h, rtol=1e-5, atol=1e-6)
+    assert o2.shape == (3, 5, 2)
+    assert np.abs(b[2, 1:]).max() == 0.0        # backward outputs past the length are zero
+
+
+def test_an_lstm_classifier_trains_in_a_session(graph_mode):
+    v1.set_random_seed(1)
+    rng = np.random.RandomState(1)
+    X = rng.randn(32, 6, 2).astype("float32")
+    Y = (X[:, :, 0].sum(axis=1) > 0).astype("int64")
+    x = v1.placeholder(v1.float32, [None, 6, 2])
+    y = v1.placeholder(v1.int64, [None])
+    _, state = v1.nn.dynamic_rnn(v1.nn.rnn_cell.LSTMCell(8), x, dtype=v1.float32)
+    logits = v1.layers.dense(state.h, 2)
+    loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
+    train = v1.train.AdamOptimizer(0.05).minimize(loss)
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        before = sess.run(loss, {x: X, y: Y})
+        for _ in range(40):
+            sess.run(train, {x: X, y: Y})
+        after = sess.run(loss, {x: X, y: Y})
+    assert after < 0.5 * before
+
+
+def test_cells_run_eagerly():
+    cell = v1.nn.rnn_cell.GRUCell(3, name="eager_gru")
+    X = np.random.RandomState(2).randn(2, 4, 5).astype("float32")
+    outputs, state = v1.nn.dynamic_rnn(cell, X, dtype=v1.float32, scope="eager_rnn")
+    assert outputs.shape == (2, 4, 3)
+    np.testing.assert_allclose(outputs[:, -1].numpy(), state.numpy(), rtol=1e-6)
+    listed, last = v1.nn.static_rnn(v1.nn.rnn_cell.BasicRNNCell(2), list(np.transpose(X, (1, 0, 2))),
+                                    dtype=v1.float32, scope="eager_static")
+    assert len(listed) == 4
+    np.testing.assert_allclose(listed[-1].numpy(), last.numpy(), rtol=1e-6)

@@ -19,15 +19,17 @@ def _map(coord, size, mode):
     n = float(size)
     if mode == "nearest":
         return math_ops.clip_by_value(coord, 0.0, n - 1)
-    if mode == "wrap":   # TensorFlow's periodic extension, then clamped
+    if mode == "wrap":
+        # TensorFlow's kernel: shift by whole multiples of size, counted in steps of
+        # size - 1, then clamp (so a coordinate just outside reads the edge pixel)
         if size <= 1:
             return coord * 0.0
-        sz = n - 1.0
-        up = coord + n * (math_ops.floor(-coord / sz) + 1.0)
-        down = coord - n * math_ops.floor(coord / sz)
-        wrapped = array_ops.where(math_ops.less(coord, 0.0), up,
-                                  array_ops.where(math_ops.greater(coord, sz), down, coord))
-        return math_ops.clip_by_value(wrapped, 0.0, sz)
+        step = n - 1
+        below = coord + n * (math_ops.floor(-coord / step) + 1.0)
+        above = coord - n * math_ops.floor(coord / step)
+        out = array_ops.where(math_ops.less(coord, 0.0), below,
+                              array_ops.where(math_ops.greater(coord, step), above, coord))
+        return math_ops.clip_by_value(out, 0.0, step)
     if size <= 1:
         return coord * 0.0
     if mode == "reflect":  # ... 1 0 | 0 1 2 ... n-1 | n-1 n-2 ...

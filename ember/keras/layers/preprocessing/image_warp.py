@@ -2,9 +2,11 @@
 inference; in training each image is warped with probability drawn from ``factor``."""
 from __future__ import annotations
 
+import numpy as np
+
 import ember
 from ember.keras.layers.preprocessing.image_base import ImageLayer, pair, value_range_arg
-from ember.ops.image_transform import FILL_MODES, affine_transform
+from ember.ops.image_transform import FILL_MODES, affine_transform, sample_image
 
 __all__ = ["RandomElasticTransform", "RandomPerspective"]
 
@@ -58,8 +60,8 @@ class RandomPerspective(_Warp):
         start = ember.broadcast_to(corners, ember.stack([ember.shape(x)[0], 4, 2]))
         move = self.uniform(x, -0.5 * self.scale, 0.5 * self.scale, extra=(4, 2))
         end = start + start * ember.cast(move, x.dtype)
-        from ember.keras.ops.image import compute_homography_matrix
-        t = compute_homography_matrix(start, end)
+        from ember.keras.ops.image_extra import _homography
+        t = _homography(start, end)
         out = affine_transform(x, t, self.interpolation, "constant", self.fill_value)
         return ember.where(apply, ember.cast(out, x.dtype), x)
 
@@ -99,7 +101,6 @@ class RandomElasticTransform(_Warp):
         alpha, sigma = max(h, w) * 0.1 * s, min(h, w) * 0.05 * s
         kernel = 6 * int(min(h, w) * 0.05 * self.scale_range[1]) | 1
         seed = ember.random.uniform([2], 0, 2 ** 31 - 1, dtype="int64", seed=self.seed)
-        from ember.keras.ops.image import elastic_displace
         out = elastic_displace(x, alpha, sigma, kernel, self.interpolation,
                                          self.fill_mode, self.fill_value, seed)
         return ember.clip_by_value(ember.where(apply, out, x), *self.value_range)
@@ -110,3 +111,31 @@ class RandomElasticTransform(_Warp):
                        "interpolation": self.interpolation, "fill_mode": self.fill_mode,
                        "fill_value": self.fill_value, "value_range": list(self.value_range)})
         return config
+
+
+def _gaussian_kernel(size, sigma, dtype):
+    """A (size, size, 1, 1) normalized Gaussian of (tensor) standard deviation ``sigma``."""
+    r = ember.range(size, dtype=dtype) - (size - 1) / 2.0
+    k = ember.exp(-0.5 * ember.square(r / sigma))
+    k = k / ember.reduce_sum(k)
+    return ember.reshape(ember.tensordot(k, k, axes=0), [size, size, 1, 1])
+
+
+def elastic_displace(x, alpha, sigma, kernel, interpolation, fill_mode, fill_value, seed):
+    """keras.ops.image.elastic_transform on channels-last images (N, H, W, C), with
+    ``alpha`` and ``sigma`` possibly tensors and ``kernel`` the (odd) smoothing size: one
+    normal field, smoothed, moves both coordinates (as Keras's)."""
+    from ember.keras.random import draw_seed
+    dtype = x.dtype if x.dtype.is_floating else ember.float32
+    h, w = x.shape[1], x.shape[2]
+    sigma = ember.cast(sigma, dtype)
+    d = ember.random.stateless_normal(ember.stack([ember.shape(x)[0], h, w]),
+                                      draw_seed(seed), dtype=dtype) * sigma
+    d = ember.nn.depthwise_conv2d(d[..., None], _gaussian_kernel(kernel, sigma, dtype),
+                                  [1, 1, 1, 1], "SAME")[..., 0]
+    d = ember.cast(alpha, dtype) * d
+    gy, gx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    sx = ember.constant(gx[None].astype(dtype.np)) + d
+    sy = ember.constant(gy[None].astype(dtype.np)) + d
+    out = sample_image(ember.cast(x, dtype), sx, sy, interpolation, fill_mode, fill_value)
+    return ember.cast(out, x.dtype)

@@ -1189,6 +1189,7 @@ def _gather_axes(op_name, prank, irank, axis, batch_dims):
 class _Gather(Op):
     name = "GatherV2"
     strings = True
+    fresh_output = True       # take() and fancy indexing copy: never a view of params
 
     def infer(self, inputs, axis, batch_dims):
         p, i = inputs

@@ -36,6 +36,7 @@ def _check_ids(layer, ids, rows):
 
 class _EmbeddingLookup(Op):
     name = "EmbeddingLookup"
+    fresh_output = True       # take() copies: the result never shares the table's buffer
 
     def infer(self, inputs, layer):
         table, ids = inputs

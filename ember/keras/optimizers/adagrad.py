@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ember
 from ember.keras.optimizers.base_optimizer import Optimizer
+from ember.ops.indexed_slices import deduplicate
 
 __all__ = ["Adagrad"]
 
@@ -50,6 +51,7 @@ class Adagrad(Optimizer):
         return True
 
     def _sparse_update_step(self, slices, variable, learning_rate):
+        slices = deduplicate(slices)
         dtype = variable.dtype
         lr = self._lr(learning_rate, dtype)
         g = ember.cast(slices.values, dtype)

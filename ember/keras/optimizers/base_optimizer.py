@@ -11,7 +11,8 @@ Sparse gradients (``IndexedSlices``, from embedding lookups and ``gather``) reac
 gradient; optimizers whose update leaves rows without gradient unchanged, as Keras 3's
 do with TensorFlow (SGD without momentum, Adagrad, RMSprop without momentum), define
 ``_sparse_update_step(slices, variable, learning_rate)`` and update only the rows listed
-(repeated rows summed first). Clipping and gradient accumulation densify.
+(repeated rows summed first where the update is not linear). Clipping and gradient
+accumulation densify.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import ember
 from ember.framework.tensor import EagerTensor
 from ember.keras import backend
 from ember.keras.optimizers import schedules as _schedules
-from ember.ops.indexed_slices import deduplicate
 
 __all__ = ["Optimizer", "BaseOptimizer", "global_norm", "clip_by_global_norm"]
 
@@ -542,7 +542,7 @@ class Optimizer:
             for grad, var in zip(grads, trainable_variables):
                 if isinstance(grad, ember.IndexedSlices):
                     if self._assign_mask is None and self._updates_rows(var):
-                        self._sparse_update_step(deduplicate(grad), var, learning_rate)
+                        self._sparse_update_step(grad, var, learning_rate)
                         continue
                     grad = _dense(grad)
                 self.update_step(grad, var, learning_rate)
@@ -555,8 +555,9 @@ class Optimizer:
         return False
 
     def _sparse_update_step(self, slices, variable, learning_rate):
-        """Updates the rows ``slices.indices`` (each listed once) of ``variable`` from
-        ``slices.values``; rows not listed have zero gradient and must not change."""
+        """Updates the rows ``slices.indices`` of ``variable`` from ``slices.values`` (an
+        index may be listed more than once: ``deduplicate`` sums its rows); rows not listed
+        have zero gradient and must not change."""
         raise NotImplementedError(f"{type(self).__name__} has no _sparse_update_step")
 
     def _scatter_sub(self, variable, slices):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ember
 from ember.keras.optimizers.base_optimizer import Optimizer
+from ember.ops.indexed_slices import deduplicate
 
 __all__ = ["RMSprop"]
 
@@ -88,6 +89,7 @@ class RMSprop(Optimizer):
         return not self.momentum > 0
 
     def _sparse_update_step(self, slices, variable, learning_rate):
+        slices = deduplicate(slices)
         increment = self._increment(ember.convert_to_tensor(slices), variable, learning_rate,
                                     slices)
         self._scatter_sub(variable, increment)

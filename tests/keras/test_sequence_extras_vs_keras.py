@@ -40,7 +40,7 @@ def _run(layer, name, mode):
     return outs, dxs, dws
 
 
-PENDING = {n for n in fx.CASES if "conv_lstm" in n or "lora" in n}
+PENDING = {n for n in fx.CASES if "conv_lstm" in n}
 
 
 @pytest.mark.parametrize("name", sorted(set(fx.CASES) - PENDING))

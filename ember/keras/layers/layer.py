@@ -280,7 +280,7 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = list(self._trainable_weights)
+        out = [v for v in self._trainable_weights if v.trainable]
         for layer in self._layers:
             out.extend(layer.trainable_weights)
         return _dedupe(out)
@@ -292,7 +292,10 @@ class Layer:
             for layer in self._layers:
                 out.extend(layer.weights)
             return _dedupe(out)
-        out = list(self._non_trainable_weights)
+        # a weight frozen after its creation (variable.trainable = False, LoRA) keeps its
+        # place in ``weights`` and counts as non-trainable, as in Keras
+        out = [v for v in self._trainable_weights if not v.trainable] + \
+            list(self._non_trainable_weights)
         for layer in self._layers:
             out.extend(layer.non_trainable_weights)
         return _dedupe(out)

@@ -5,25 +5,7 @@ import pytest
 
 import ember
 from ember import keras
-
-
-class MinimalRNNCell(keras.layers.Layer):
-    """Keras's guide example: h = tanh(x @ W + h @ U)."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.state_size = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
-                                                name="recurrent_kernel")
-
-    def call(self, inputs, states):
-        h = ember.tanh(ember.matmul(inputs, self.kernel) +
-                       ember.matmul(states[0], self.recurrent_kernel))
-        return h, [h]
+from tests.keras.test_recurrent_layers import MinimalRNNCell
 
 
 class TwoStateCell(keras.layers.Layer):

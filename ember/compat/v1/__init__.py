@@ -449,12 +449,43 @@ _STRING_ALIASES = {
 }
 
 
+from ember.compat.v1.config_pb import (ConfigProto, GPUOptions, GraphOptions,  # noqa: E402,F401
+                                       OptimizerOptions, RunMetadata, RunOptions)
+from ember.compat.v1.v1_ops import (Print, arg_max, arg_min, colocate_with,  # noqa: E402,F401
+                                    container, dimension_at_index, dimension_value, py_func,
+                                    random_poisson, scatter_add, scatter_div, scatter_max,
+                                    scatter_min, scatter_mul, scatter_nd_add, scatter_nd_sub,
+                                    scatter_nd_update, scatter_sub, scatter_update,
+                                    sparse_concat, sparse_split, sparse_to_dense, string_split,
+                                    to_bfloat16, to_complex64, to_complex128, to_double)
+
+_SUBMODULES = {"summary": "ember.compat.v1.summary", "logging": "ember.compat.v1.logging",
+               "flags": "ember.compat.v1.flags", "app": "ember.compat.v1.app",
+               "metrics": "ember.compat.v1.metrics",
+               "initializers": "ember.compat.v1.initializers",
+               "strings": "ember.strings", "ragged": "ember.ragged"}
+
+
+_INITIALIZER_NAMES = {"variance_scaling_initializer": "variance_scaling",
+                      "orthogonal_initializer": "orthogonal",
+                      "uniform_unit_scaling_initializer": "uniform_unit_scaling",
+                      "tables_initializer": "tables_initializer",
+                      "initialize_all_tables": "tables_initializer"}
+
+
 def __getattr__(name):
     import importlib
-    if name in ("strings", "ragged"):
-        return importlib.import_module(f"ember.{name}")
-    if name == "summary":
-        return importlib.import_module("ember.compat.v1.summary")
+    if name in _INITIALIZER_NAMES:
+        return getattr(importlib.import_module("ember.compat.v1.initializers"),
+                       _INITIALIZER_NAMES[name])
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     if name in _STRING_ALIASES:
         return getattr(importlib.import_module("ember.strings"), _STRING_ALIASES[name])
+    from ember.compat.v1 import v1_ops
+    found = v1_ops.resolve(name)
+    if found is not None:
+        return found
+    if not name.startswith("_") and hasattr(_ember, name):   # TF2 names added since
+        return getattr(_ember, name)
     raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")

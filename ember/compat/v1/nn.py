@@ -18,11 +18,7 @@ from ember.nn import *  # noqa: F401,F403
 _v2 = _tf.nn
 
 _NOT_IMPLEMENTED = {
-    "rnn_cell": "use ember.keras.layers (SimpleRNN, LSTM, GRU, RNN)",
-    "dynamic_rnn": "use ember.keras.layers.RNN or LSTM/GRU",
-    "static_rnn": "use ember.keras.layers.RNN or LSTM/GRU",
-    "bidirectional_dynamic_rnn": "use ember.keras.layers.Bidirectional",
-    "static_bidirectional_rnn": "use ember.keras.layers.Bidirectional",
+    "static_bidirectional_rnn": "use bidirectional_dynamic_rnn",
     "static_state_saving_rnn": "use ember.keras.layers.RNN",
     "raw_rnn": "use ember.keras.layers.RNN",
     "ctc_loss": None, "ctc_loss_v2": None, "ctc_beam_search_decoder": None,
@@ -35,7 +31,15 @@ _NOT_IMPLEMENTED = {
 }
 
 
+_RNN_NAMES = ("rnn_cell", "dynamic_rnn", "static_rnn", "bidirectional_dynamic_rnn")
+
+
 def __getattr__(name):
+    if name in _RNN_NAMES:
+        from ember.compat.v1 import rnn
+        return getattr(rnn, name)
+    if hasattr(_v2, name):           # a TF2 name ember.nn gained after this module loaded
+        return getattr(_v2, name)
     if name in _NOT_IMPLEMENTED:
         hint = _NOT_IMPLEMENTED[name]
         raise NotImplementedError(f"tf.compat.v1.nn.{name} is not implemented in ember"

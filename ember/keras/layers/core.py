@@ -63,6 +63,10 @@ class Dense(LoRAMixin, Layer):
     kernel = lora_weight("kernel")
 
     def call(self, inputs):
+        if not (inputs.dtype.is_floating or inputs.dtype.is_complex):
+            # integer or bool features: the product is in the kernel's dtype, as Keras's
+            # type promotion makes it
+            inputs = ember.cast(inputs, self.kernel.dtype)
         rank = inputs.ndim
         if rank == 2:
             x = ember.matmul(inputs, self.kernel)

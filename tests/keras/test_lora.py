@@ -104,6 +104,11 @@ def test_weights_file_holds_merged_weights_and_loads_keras_file(tmp_path):
         assert layer.lora_enabled
     plain.load_weights(path)
     np.testing.assert_allclose(plain.predict(fx.IDS, verbose=0), want, rtol=1e-5, atol=1e-6)
+    store = {}
+    model.layers[-1].save_own_variables(store)       # Keras's per-layer API: the same
+    assert sorted(store) == ["0", "1"]
+    plain.layers[-1].load_own_variables(store)
+    np.testing.assert_array_equal(plain.layers[-1]._lora_pair()[1].numpy(), 0)
     import h5py
     with h5py.File(path, "r") as f:              # merged kernel, bias; no LoRA pair
         assert sorted(f["layers/dense/vars"].keys()) == ["0", "1"]

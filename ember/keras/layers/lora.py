@@ -112,8 +112,7 @@ class LoRAMixin:
 
     # -- weight files: the merged weight in the base weight's place, no A/B -------------
     def _saved_variables(self):
-        from ember.keras.saving.object_paths import own_variables
-        variables = own_variables(self)
+        variables = super()._saved_variables()
         if not self.lora_enabled:
             return variables
         pair = self._lora_pair()

@@ -227,7 +227,9 @@ class Trainer:
             validation_data = val
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed())
+                           class_weight=class_weight, seed=_fit_seed(),
+                           # a compiled step keeps nothing of its inputs; an eager one could
+                           reuse_buffers=not self.run_eagerly)
         val_data = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data)

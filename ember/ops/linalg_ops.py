@@ -127,6 +127,9 @@ def matmul_kernel(a, b):
     the next convolution); a large one is split by rows (or columns) across ember's threads,
     each piece the same one-thread BLAS product on a slice, so the result does not depend
     on the thread count either."""
+    if a.dtype.kind == "V":
+        # bfloat16 (ml_dtypes): NumPy's product of two gives float32; round it back
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc":
         return np.matmul(a, b)
     m, k = a.shape

@@ -114,3 +114,21 @@ def test_weights_file_holds_merged_weights_and_loads_keras_file(tmp_path):
         assert sorted(f["layers/dense/vars"].keys()) == ["0", "1"]
         np.testing.assert_allclose(f["layers/dense/vars/0"][()],
                                    model.layers[-1].kernel.numpy(), rtol=1e-6)
+
+
+def test_lora_under_mixed_precision_trains():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,), dtype="int32"),
+                                  keras.layers.Embedding(10, 4, lora_rank=2),
+                                  keras.layers.Flatten(), keras.layers.Dense(1, lora_rank=1)])
+        assert model.layers[0].embeddings.dtype == ember.float16      # the compute dtype
+        assert model.layers[0].lora_embeddings_a.dtype == ember.float32
+        model.compile(keras.optimizers.Adam(0.05), "mse")
+        rng = np.random.default_rng(0)
+        hist = model.fit(rng.integers(0, 10, (16, 3)), rng.random((16, 1)), epochs=4,
+                         verbose=0)
+        assert hist.history["loss"][-1] < hist.history["loss"][0]
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -101,7 +101,11 @@ class LoRAMixin:
         a, b = self._lora_pair()
         a_rank = len(a.shape)
         delta = ember.tensordot(a, b, [[a_rank - 1], [0]])
+        base = ember.convert_to_tensor(base)      # read as the layer reads (autocast)
         merged = base + ember.cast(delta * (self.lora_alpha / self.lora_rank), base.dtype)
+        compute = ember.as_dtype(self.compute_dtype)     # as Keras: in the compute dtype
+        if compute.is_floating and merged.dtype is not compute:
+            merged = ember.cast(merged, compute)
         return merged
 
     def _lora_config(self, config):

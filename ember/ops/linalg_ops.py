@@ -314,9 +314,9 @@ class _MatMulGradUpdate(Op):
         ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
         new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
                                steps=steps, dtype=dtype, at=at)
-        ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
-        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable, "assign_add",
-                               in_place=True)
+        ASSIGN_VARIABLE.kernel(xp, new, variable=slot, kind="assign", own_value=True)
+        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable=variable,
+                               kind="assign_add", in_place=True)
         return dx
 
     @staticmethod

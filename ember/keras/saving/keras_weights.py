@@ -62,8 +62,10 @@ def write_weights(model, h5file):
         if own_saver(obj):
             obj.save_own_variables(H5Store(group))
             continue
-        for i, v in enumerate(own_variables(obj)):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        saved = getattr(obj, "_saved_values", None)     # LoRA layers: merged weights
+        values = saved() if saved is not None else [v.numpy() for v in own_variables(obj)]
+        for i, value in enumerate(values):
+            group.create_dataset(str(i), data=np.asarray(value))
 
 
 def unbuilt_variables(optimizer):
@@ -106,7 +108,8 @@ def read_weights(model, h5file, filepath, skip_mismatch=False, load_optimizer=Tr
         if own_saver(obj):
             obj.load_own_variables(H5Store(_group_for(h5file, path)))
             continue
-        variables = own_variables(obj)
+        saved = getattr(obj, "_saved_variables", None)
+        variables = saved() if saved is not None else own_variables(obj)
         is_optimizer = isinstance(obj, Optimizer)
         if is_optimizer and not load_optimizer:
             continue
@@ -143,3 +146,6 @@ def read_weights(model, h5file, filepath, skip_mismatch=False, load_optimizer=Tr
             raise ValueError(problem)
         for v, value in zip(variables, values):
             v.assign(value.astype(v.dtype.np, copy=False))
+        after = getattr(obj, "_after_loading", None)
+        if after is not None:
+            after()

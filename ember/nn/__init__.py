@@ -29,3 +29,7 @@ experimental.general_dropout = _stateless_random_ops.general_dropout
 experimental.stateless_dropout = _stateless_random_ops.stateless_dropout
 experimental.__all__ = ["general_dropout", "stateless_dropout"]
 _sys.modules[experimental.__name__] = experimental
+from ember.ops.ctc_ops import (  # noqa: F401,E402
+    ctc_beam_search_decoder, ctc_beam_search_decoder_v2, ctc_greedy_decoder, ctc_loss,
+    ctc_loss_v2, ctc_loss_v3,
+)

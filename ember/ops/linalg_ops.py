@@ -127,6 +127,9 @@ def matmul_kernel(a, b):
     the next convolution); a large one is split by rows (or columns) across ember's threads,
     each piece the same one-thread BLAS product on a slice, so the result does not depend
     on the thread count either."""
+    if a.dtype.kind == "V":
+        # bfloat16 (ml_dtypes): NumPy's product of two gives float32; round it back
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc":
         return np.matmul(a, b)
     m, k = a.shape
@@ -311,9 +314,9 @@ class _MatMulGradUpdate(Op):
         ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
         new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
                                steps=steps, dtype=dtype, at=at)
-        ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
-        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable, "assign_add",
-                               in_place=True)
+        ASSIGN_VARIABLE.kernel(xp, new, variable=slot, kind="assign", own_value=True)
+        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable=variable,
+                               kind="assign_add", in_place=True)
         return dx
 
     @staticmethod

@@ -9,12 +9,14 @@ from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
+from ember.runtime.rows import sum_rows_by_id
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
     ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, STRING, BinaryOp, UnaryOp,
     binary_args,
-    check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary, static_int,
+    _np_set, check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary,
+    static_int,
     tensor,
 )
 
@@ -1528,7 +1530,13 @@ def _scatter_rows(data, ids, rows):
     flat = data.reshape((flat_ids.size,) + data.shape[k:])
     out = np.zeros((rows,) + data.shape[k:], dtype=data.dtype)
     keep = flat_ids >= 0
-    np.add.at(out, flat_ids[keep], flat[keep])
+    if not keep.all():
+        flat_ids, flat = flat_ids[keep], flat[keep]
+    if data.ndim > k and data.dtype.kind in "fiuc":
+        ids_seen, sums = sum_rows_by_id(flat_ids, flat)
+        out[ids_seen] = sums
+    else:
+        np.add.at(out, flat_ids, flat)
     return out
 
 

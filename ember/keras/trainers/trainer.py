@@ -44,6 +44,13 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.optimizer is not None and \
+                getattr(self, "dtype_policy", None) is not None and \
+                self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without a loss scale (Keras 3 wraps here too)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics,
                               "run_eagerly": run_eagerly,
@@ -348,7 +355,8 @@ class Trainer:
                 return None
             if x.dtype == np.float64:
                 x = x.astype(np.float32)
-            t = ember.framework.tensor.EagerTensor(x)
+            t = ember.convert_to_tensor(x) if x.dtype.kind in "USO" else \
+                ember.framework.tensor.EagerTensor(x)
         elif type(x) is ember.framework.tensor.EagerTensor:
             if x.ndim == 0 or x._value.shape[0] > batch_size:
                 return None

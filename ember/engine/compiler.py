@@ -623,7 +623,7 @@ class Plan:
             elif ufunc is not None and not attrs:
                 # dtypes were checked when the graph was built: the bare ufunc will do
                 steps.append((ufunc, ins, outs, n))
-            elif n.op is READ_VARIABLE and not ins:
+            elif n.op is READ_VARIABLE and not ins and not attrs.get("for_update"):
                 steps.append((_read_variable(kernel, attrs["variable"]), ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))

@@ -36,11 +36,14 @@ def matmul_kernel(a, b):
     with BLAS held to one thread, large ones split across ember's threads."""
     if a.dtype.kind not in "fc" or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b)
-    m, k = a.shape[-2:]
-    n = b.shape[-1]
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 \
-        else ()
-    count = math.prod(batch)
+    if a.ndim == 2 and b.ndim == 2:
+        (m, k), n = a.shape, b.shape[1]
+        batch, count = (), 1
+    else:
+        m, k = a.shape[-2:]
+        n = b.shape[-1]
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        count = math.prod(batch)
     macs = count * m * k * n
     if macs < tuning.MATMUL_SMALL_MACS:
         return np.matmul(a, b)            # BLAS runs a product this small on one thread

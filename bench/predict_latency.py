@@ -2,13 +2,17 @@
 MLP (the W1 model: 784-512-512-10) and on MiniVGGNet (28x28x1), median microseconds.
 
     python bench/predict_latency.py [--rounds 3] [--calls 200] [--ember-root PATH ...]
+                                    [--setting MODULE:ATTR=VALUE]
 
 Each round measures every ember tree (``--ember-root``, this tree by default; give two,
 e.g. main and a branch, to compare them in one run) in a fresh process, in turn: 20
 warm-up calls, then ``--calls`` calls each timed on its own, the median. Printed: each
 round's medians, then per tree the median over rounds, and with two trees the ratio of
-the second to the first (< 1: the second is faster). On a shared machine only the ratio
-means anything.
+the second to the first (< 1: the second is faster). ``--setting`` instead compares one
+tree as it is with the same tree with a module attribute set (e.g.
+``ember.runtime.tuning:MATMUL_SMALL_MACS=1073741824``: every product below 2**30
+multiply-adds left to BLAS's own threads). On a shared machine only the ratio means
+anything.
 """
 from __future__ import annotations
 
@@ -29,6 +33,12 @@ from ember import keras
 from ember.keras import layers
 
 calls = int(sys.argv[1])
+if len(sys.argv) > 2 and sys.argv[2]:      # module:attr=value
+    import importlib
+    target, value = sys.argv[2].split("=", 1)
+    module, attr = target.split(":")
+    setattr(importlib.import_module(module), attr, type(getattr(
+        importlib.import_module(module), attr))(value))
 rng = np.random.default_rng(0)
 keras.utils.set_random_seed(1)
 
@@ -73,9 +83,9 @@ print(json.dumps(out))
 """
 
 
-def measure(root, calls):
+def measure(root, calls, setting=""):
     env = dict(os.environ, PYTHONPATH=root)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(calls)], env=env,
+    out = subprocess.run([sys.executable, "-c", CHILD, str(calls), setting], env=env,
                          capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"{root}: {out.stderr[-3000:]}")
@@ -87,14 +97,20 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--ember-root", action="append", default=None)
+    p.add_argument("--setting", default=None, help="MODULE:ATTR=VALUE to compare against")
     a = p.parse_args(argv)
-    roots = [os.path.abspath(r) for r in (a.ember_root or [ROOT])]
+    if a.setting:
+        root = os.path.abspath((a.ember_root or [ROOT])[0])
+        runs = [(root, ""), (root, a.setting)]
+    else:
+        runs = [(os.path.abspath(r), "") for r in (a.ember_root or [ROOT])]
+    roots = [f"{os.path.basename(r)}{' ' + s if s else ''}" for r, s in runs]
     results = {r: [] for r in roots}
     for k in range(a.rounds):
-        for r in roots:
-            res = measure(r, a.calls)
+        for r, (root, setting) in zip(roots, runs):
+            res = measure(root, a.calls, setting)
             results[r].append(res)
-            print(f"round {k + 1} {os.path.basename(r)}: " +
+            print(f"round {k + 1} {r}: " +
                   ", ".join(f"{n} {v:.0f} us" for n, v in res.items()), flush=True)
     names = list(results[roots[0]][0])
     med = {r: {n: statistics.median(x[n] for x in results[r]) for n in names} for r in roots}
@@ -105,7 +121,7 @@ def main(argv=None):
         # ratio per round (same round, same machine load), then the median
         for n in names:
             per_round = [b[n] / f[n] for f, b in zip(results[first], results[second])]
-            print(f"{n}: {os.path.basename(second)} / {os.path.basename(first)} = "
+            print(f"{n}: {second} / {first} = "
                   f"x{statistics.median(per_round):.3f} {[round(x, 3) for x in per_round]}")
 
 

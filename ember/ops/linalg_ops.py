@@ -185,8 +185,8 @@ class _MatMulGradUpdate(Op):
     operands are the tree's inputs but the product (which goes in at ``at``); the slot's
     old value is the tree's argument at ``slot_at``. Outputs (g @ w^T from w before the
     update, the slot's new value, the weight's new value); the plan assigns the last two
-    to the variables (``AssignVariable`` taking over their buffers). The kernel writes the
-    new values into the buffers of w and the slot's old value: the plan reads both for
+    to the variables (``AssignVariable`` taking over their buffers). The kernel may write
+    the new values into the buffers of w and the slot's old value: the plan reads both for
     the update (``ReadVariable`` with ``for_update``, which copies an array that an eager
     read handed out), and nothing reads them afterwards. The blocked kernel is
     ``ember.runtime.matmul_kernels.grad_update``."""

@@ -161,7 +161,8 @@ def grad_update(g, w, x, operands, steps, dtype, at, slot_at):
     ``slot_at``), and new_w = w + new_slot.
 
     ``w`` and the slot's old value are buffers the caller owns (a compiled plan's reads
-    for an update): the kernel writes the new values into them and returns them. When
+    for an update): the kernel may write the new values into them, and returns the
+    arrays holding them. When
     shapes, dtypes and layouts allow, w's rows go through in blocks shared across ember's
     threads: a block's columns of g @ w^T, the block's rows of x^T @ g, the tree making
     the slot's new rows over its old ones, and the weight's rows adding them. The weight

@@ -646,7 +646,12 @@ class FuncGraph(Graph):
             t = self.outer.read_variable(variable)
         finally:
             context.graph, context.tapes = prev_graph, prev_tapes
-        return self.capture(t)
+        ph = self.capture(t)
+        # a tape opened inside the body sees the read there (a training step in a loop)
+        for tape in context.tapes or ():
+            if tape not in self._capture_tapes:
+                tape._variable_read(variable, ph)
+        return ph
 
 
 @contextlib.contextmanager

@@ -2263,3 +2263,5 @@ def unique(x, out_idx=dtypes.int32, name=None):
     """
     y, idx = execute(UNIQUE, (tensor(x),), {"out_idx": dtypes.as_dtype(out_idx)}, name)
     return UniqueOutput(y, idx)
+
+

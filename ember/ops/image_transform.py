@@ -20,7 +20,16 @@ def _map(coord, size, mode):
     if mode == "nearest":
         return math_ops.clip_by_value(coord, 0.0, n - 1)
     if mode == "wrap":
-        return math_ops.floormod(coord, n) if size > 1 else coord * 0.0
+        # TensorFlow's kernel: shift by whole multiples of size, counted in steps of
+        # size - 1, then clamp (so a coordinate just outside reads the edge pixel)
+        if size <= 1:
+            return coord * 0.0
+        step = n - 1
+        below = coord + n * (math_ops.floor(-coord / step) + 1.0)
+        above = coord - n * math_ops.floor(coord / step)
+        out = array_ops.where(math_ops.less(coord, 0.0), below,
+                              array_ops.where(math_ops.greater(coord, step), above, coord))
+        return math_ops.clip_by_value(out, 0.0, step)
     if size <= 1:
         return coord * 0.0
     if mode == "reflect":  # ... 1 0 | 0 1 2 ... n-1 | n-1 n-2 ...

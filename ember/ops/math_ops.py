@@ -15,7 +15,8 @@ from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
     ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, STRING, BinaryOp, UnaryOp,
     binary_args,
-    check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary, static_int,
+    _np_set, check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary,
+    static_int,
     tensor,
 )
 

@@ -34,6 +34,9 @@ def matmul_kernel(a, b):
     """``np.matmul(a, b)``, made the same way whatever ran before or runs meanwhile in
     other threads (see the module docstring): small products as they are, middling ones
     with BLAS held to one thread, large ones split across ember's threads."""
+    if a.dtype.kind == "V":
+        # bfloat16 (ml_dtypes): NumPy's product of two gives float32; round it back
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     if a.dtype.kind not in "fc" or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b)
     if a.ndim == 2 and b.ndim == 2:

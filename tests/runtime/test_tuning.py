@@ -28,11 +28,18 @@ def _numeric_constants(tree):
     return found
 
 
+# numbers that are definitions, not tuning choices
+NOT_TUNING = {
+    "philox.py": {"RESERVED_BLOCKS_PER_SAMPLE"},     # TensorFlow's Generator stream layout
+}
+
+
 def test_no_runtime_module_but_tuning_defines_a_numeric_constant():
     for path in sorted(RUNTIME.glob("*.py")):
         if path.name == "tuning.py":
             continue
-        names = _numeric_constants(ast.parse(path.read_text()))
+        names = [n for n in _numeric_constants(ast.parse(path.read_text()))
+                 if n not in NOT_TUNING.get(path.name, ())]
         assert not names, f"{path.name} defines tuning constants {names}: move them to tuning.py"
 
 

@@ -309,3 +309,94 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
         state = json.load(f)
     return os.path.join(checkpoint_dir, state["model_checkpoint_path"])
 
+
+
+class ExponentialMovingAverage:
+    """Shadow copies of variables that track their moving average:
+    ``shadow = decay * shadow + (1 - decay) * variable`` each time ``apply`` runs.
+
+    ``num_updates`` (a step counter) caps the decay at ``(1 + n) / (10 + n)`` early in
+    training, as in TensorFlow. ``apply`` returns the update (an op in a graph, run it after
+    the training step; eagerly it updates at once); ``average(var)`` is the shadow variable,
+    ``average_name(var)`` its name (``<var>/ExponentialMovingAverage``), and
+    ``variables_to_restore()`` maps those names to variables for a Saver.
+    """
+
+    def __init__(self, decay, num_updates=None, zero_debias=False,
+                 name="ExponentialMovingAverage"):
+        if zero_debias:
+            raise NotImplementedError("ExponentialMovingAverage(zero_debias=True) is not "
+                                      "supported by ember")
+        self._decay = decay
+        self._num_updates = num_updates
+        self.name = name
+        self._averages = {}
+
+    def _effective_decay(self):
+        import ember
+        decay = ember.cast(ember.convert_to_tensor(self._decay), "float32")
+        if self._num_updates is not None:
+            n = ember.cast(ember.convert_to_tensor(self._num_updates), "float32")
+            decay = ember.minimum(decay, (1.0 + n) / (10.0 + n))
+        return decay
+
+    def apply(self, var_list=None):
+        import ember
+        import ember.compat.v1 as v1
+        if var_list is None:
+            var_list = v1.trainable_variables()
+        updates = []
+        for var in var_list:
+            if not var.dtype.is_floating:
+                raise TypeError(f"ExponentialMovingAverage: {var.name} must be a float "
+                                f"variable, not {var.dtype.name}")
+            key = id(var)
+            if key not in self._averages:
+                graph = context.graph
+                if graph is not None:
+                    with graph.control_dependencies(None):
+                        shadow = ember.Variable(var.initialized_value() if var._array is None
+                                                else var.numpy(), trainable=False,
+                                                name=self.average_name(var))
+                else:
+                    shadow = ember.Variable(var.numpy(), trainable=False,
+                                            name=self.average_name(var))
+                self._averages[key] = (var, shadow)
+                if graph is not None:
+                    graph.add_to_collection("moving_average_variables", var)
+            shadow = self._averages[key][1]
+            decay = ember.cast(self._effective_decay(), var.dtype)
+            updates.append(shadow.assign_sub((shadow - var) * (1.0 - decay)))
+        if context.graph is None:
+            return None
+        return v1.group(*updates)
+
+    def average(self, var):
+        found = self._averages.get(id(var))
+        return found[1] if found is not None else None
+
+    def average_name(self, var):
+        return f"{var.name.split(':')[0]}/{self.name}"
+
+    def variables_to_restore(self, moving_avg_variables=None):
+        import ember.compat.v1 as v1
+        out = {}
+        for var in v1.global_variables():
+            name = var.name.split(":")[0]
+            out[self.average_name(var) if id(var) in self._averages else name] = var
+        return out
+
+
+from ember.compat.v1.learning_rate_decay import *  # noqa: E402,F401,F403
+from ember.compat.v1 import learning_rate_decay as _decay  # noqa: E402
+
+__all__ += ["ExponentialMovingAverage"] + _decay.__all__
+
+
+def __getattr__(name):
+    """TF2's ``tf.train`` names (Checkpoint, CheckpointManager, Example, list_variables,
+    ...) are compat.v1's too."""
+    import ember.train as _v2_train
+    if not name.startswith("_") and hasattr(_v2_train, name):
+        return getattr(_v2_train, name)
+    raise AttributeError(f"module 'ember.compat.v1.train' has no attribute {name!r}")

@@ -40,6 +40,8 @@ def _unpack_singleton(outputs):
 class Functional(Model):
     """``Model(inputs, outputs)``: runs the recorded layer calls in order."""
 
+    _convert_input_args = False
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable)
         self._inputs_struct = inputs

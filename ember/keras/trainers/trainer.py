@@ -44,6 +44,13 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.optimizer is not None and \
+                getattr(self, "dtype_policy", None) is not None and \
+                self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without a loss scale (Keras 3 wraps here too)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics,
                               "run_eagerly": run_eagerly,
@@ -227,7 +234,9 @@ class Trainer:
             validation_data = val
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed())
+                           class_weight=class_weight, seed=_fit_seed(),
+                           # a compiled step keeps nothing of its inputs; an eager one could
+                           reuse_buffers=not self.run_eagerly)
         val_data = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data)

@@ -279,7 +279,7 @@ class RNN(Layer):
     # -- config -------------------------------------------------------------------------
     def get_config(self):
         from ember.keras.saving.serialization import serialize_keras_object
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         config.update({

@@ -590,8 +590,8 @@ def update_variables_in_place(ir):
         if n.op is not ASSIGN_VARIABLE:
             continue
         var_aliases = aliases.get(id(n.attrs["variable"]), set())
-        value = n.inputs[0]
-        if value in var_aliases and position.get(value, -1) < i:
+        value = n.inputs[-1]
+        if any(v in var_aliases and position.get(v, -1) < i for v in n.inputs):
             continue
         clobbered = any(position.get(v, -1) < i and last_use.get(v, -1) > i
                         for v in var_aliases)

@@ -66,6 +66,7 @@ __all__ = [
 class _Identity(Op):
     name = "Identity"
     strings = True
+    grad_passes_slices = True
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -1196,6 +1197,7 @@ def _gather_axes(op_name, prank, irank, axis, batch_dims):
 class _Gather(Op):
     name = "GatherV2"
     strings = True
+    fresh_output = True       # take() and fancy indexing copy: never a view of params
 
     def infer(self, inputs, axis, batch_dims):
         p, i = inputs
@@ -1225,9 +1227,25 @@ class _Gather(Op):
     def grad(self, call, g):
         p, i = call.inputs
         a = call.attrs
+        if a["axis"] == 0 and a["batch_dims"] == 0:
+            return rows_gradient(g, i, p), None
         dp = execute(GATHER_GRAD, (g, i, shape(p)), {"axis": a["axis"],
                                                      "batch_dims": a["batch_dims"]})
         return dp, None
+
+
+def rows_gradient(g, indices, params):
+    """The gradient w.r.t. ``params`` of rows gathered from it at ``indices`` (axis 0), as
+    TensorFlow gives it: an IndexedSlices with one row of ``g`` per index."""
+    from ember.ops.indexed_slices import IndexedSlices
+    inner = params.shape.as_list()[1:] if params.shape.rank is not None else None
+    if inner is not None and all(d is not None for d in inner):
+        values = reshape(g, [-1] + inner)
+        dense_shape = shape(params)
+    else:
+        dense_shape = shape(params)
+        values = reshape(g, concat([[-1], dense_shape[1:]], 0))
+    return IndexedSlices(values, reshape(indices, [-1]), dense_shape)
 
 
 def _gather_index(pshape, idx, axis, bd):

@@ -19,6 +19,7 @@ from ember.framework.op import get_op
 from ember.framework.tensor import EagerTensor, Tensor, constant, convert_to_tensor
 from ember.framework.type_spec import NoneTensorSpec, TypeSpec
 from ember.ops import array_ops, control_flow_ops
+from ember.ops.indexed_slices import add_gradients
 
 __all__ = ["AggregationMethod", "CriticalSection", "get_current_name_scope", "get_logger",
            "get_static_value", "grad_pass_through", "gradients", "hessians",
@@ -78,7 +79,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
             out = [None] * len(xs_list)
             for i, gr in zip(owners, grads):
                 if gr is not None:
-                    out[i] = gr if out[i] is None else out[i] + gr
+                    out[i] = gr if out[i] is None else add_gradients(out[i], gr)
             if unconnected_gradients == "zero":
                 out = [o if o is not None else array_ops.zeros_like(convert_to_tensor(x))
                        for o, x in zip(out, xs_list)]

@@ -58,9 +58,15 @@ class Optimizer:
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        """Applies the gradients; an ``IndexedSlices`` gradient (an embedding lookup's)
+        goes, its repeated indices summed, to the optimizer's sparse update, which as in
+        TensorFlow 1 changes only the rows it lists (Momentum, RMSProp, Adagrad,
+        GradientDescent) or the whole variable (Adam)."""
+        from ember.ops.indexed_slices import IndexedSlices, deduplicate
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self._prepare()
-        updates = [self._apply_dense(g, v) for g, v in pairs]
+        updates = [self._apply_sparse(deduplicate(g), v) if isinstance(g, IndexedSlices)
+                   else self._apply_dense(g, v) for g, v in pairs]
         finish = self._finish(updates)
         if global_step is not None:
             updates.append(global_step.assign_add(1))
@@ -101,6 +107,12 @@ class Optimizer:
     def _prepare(self):
         pass
 
+    def _apply_sparse(self, grad, var):
+        """The update for the rows ``grad.indices`` (listed once each); by default that of
+        the dense gradient."""
+        from ember.framework.tensor import convert_to_tensor
+        return self._apply_dense(convert_to_tensor(grad), var)
+
     def _finish(self, updates):
         return []
 
@@ -121,6 +133,9 @@ class GradientDescentOptimizer(Optimizer):
     def _apply_dense(self, grad, var):
         return var.assign_sub(self._lr(var) * grad)
 
+    def _apply_sparse(self, grad, var):
+        return _scatter(var, "scatter_sub", grad.indices, self._lr(var) * grad.values)
+
 
 class MomentumOptimizer(Optimizer):
     def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
@@ -137,6 +152,16 @@ class MomentumOptimizer(Optimizer):
         if self._nesterov:
             return var.assign_sub(lr * grad + lr * self._momentum * new_accum)
         return var.assign_sub(lr * new_accum)
+
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        accum = self._slot(var, "momentum")
+        lr = self._lr(var)
+        idx, g = grad.indices, grad.values
+        new_rows = gather(accum, idx) * self._momentum + g
+        accum_t = _scatter(accum, "scatter_update", idx, new_rows)
+        step = lr * g + lr * self._momentum * new_rows if self._nesterov else lr * new_rows
+        return _together(accum_t, _scatter(var, "scatter_sub", idx, step))
 
 
 class AdamOptimizer(Optimizer):
@@ -193,6 +218,25 @@ class RMSPropOptimizer(Optimizer):
                            sqrt(denom + self._epsilon))
         return var.assign_sub(mom_t)
 
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        from ember.ops.math_ops import sqrt
+        idx, g = grad.indices, grad.values
+        ms = self._slot(var, "rms", init=1.0)
+        mom = self._slot(var, "momentum")
+        ms_t = gather(ms, idx) * self._decay + g * g * (1.0 - self._decay)
+        updates = [_scatter(ms, "scatter_update", idx, ms_t)]
+        denom = ms_t
+        if self._centered:
+            mg = self._slot(var, "mg")
+            mg_t = gather(mg, idx) * self._decay + g * (1.0 - self._decay)
+            updates.append(_scatter(mg, "scatter_update", idx, mg_t))
+            denom = ms_t - mg_t * mg_t
+        mom_t = gather(mom, idx) * self._momentum + self._lr(var) * g / sqrt(
+            denom + self._epsilon)
+        updates.append(_scatter(mom, "scatter_update", idx, mom_t))
+        return _together(*updates, _scatter(var, "scatter_sub", idx, mom_t))
+
 
 class AdagradOptimizer(Optimizer):
     def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
@@ -206,6 +250,28 @@ class AdagradOptimizer(Optimizer):
         acc = self._slot(var, "accumulator", init=self._init)
         acc_t = acc.assign(acc + grad * grad)
         return var.assign_sub(self._lr(var) * grad * rsqrt(acc_t))
+
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        from ember.ops.math_ops import rsqrt
+        idx, g = grad.indices, grad.values
+        acc = self._slot(var, "accumulator", init=self._init)
+        acc_t = _scatter(acc, "scatter_add", idx, g * g)
+        return _scatter(var, "scatter_sub", idx, self._lr(var) * g * rsqrt(gather(acc_t, idx)))
+
+
+def _together(*updates):
+    """In a graph, one operation that runs all ``updates``; eagerly (done) the last."""
+    if context.graph is None:
+        return updates[-1]
+    from ember.ops.control_flow_ops import group
+    return group(*updates)
+
+
+def _scatter(var, kind, indices, values):
+    """``var.<kind>`` of the rows at ``indices``; in a graph, the update's value."""
+    from ember.ops.variable_scatter import scatter_variable
+    return scatter_variable(var, kind, indices, values)
 
 
 # ------------------------------------------------------------------------ global step ---

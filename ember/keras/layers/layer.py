@@ -320,7 +320,7 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = list(self._trainable_weights)
+        out = [v for v in self._trainable_weights if v.trainable]
         for layer in self._layers:
             out.extend(layer.trainable_weights)
         return _dedupe(out)
@@ -332,7 +332,10 @@ class Layer:
             for layer in self._layers:
                 out.extend(layer.weights)
             return _dedupe(out)
-        out = list(self._non_trainable_weights)
+        # a weight frozen after its creation (variable.trainable = False, LoRA) keeps its
+        # place in ``weights`` and counts as non-trainable, as in Keras
+        out = [v for v in self._trainable_weights if not v.trainable] + \
+            list(self._non_trainable_weights)
         for layer in self._layers:
             out.extend(layer.non_trainable_weights)
         return _dedupe(out)
@@ -673,15 +676,27 @@ class Layer:
         """The variables of ``metrics``."""
         return _dedupe([v for m in self.metrics for v in m.variables])
 
+    def _saved_variables(self):
+        """The own variables a weights file holds for this layer, in order (LoRA layers
+        leave their low-rank pair out)."""
+        return self._trainable_weights + self._non_trainable_weights
+
+    def _saved_values(self):
+        """The values stored for ``_saved_variables`` (LoRA layers: the merged weight)."""
+        return [v.numpy() for v in self._saved_variables()]
+
+    def _after_loading(self):
+        """Called once stored values have been assigned (LoRA layers zero their pair)."""
+
     def save_own_variables(self, store):
         """Puts this layer's own variables (not its sublayers') in ``store`` under
         "0", "1", ... (what a ``.keras`` file holds for the layer)."""
-        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
-            store[str(i)] = v.numpy()
+        for i, value in enumerate(self._saved_values()):
+            store[str(i)] = value
 
     def load_own_variables(self, store):
         """Assigns this layer's own variables from ``store`` (``save_own_variables``)."""
-        own = self._trainable_weights + self._non_trainable_weights
+        own = self._saved_variables()
         if len(store) != len(own):
             raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but "
                              f"received {len(store)} variables during loading. Expected: "
@@ -693,6 +708,7 @@ class Layer:
                                  f"{tuple(v.shape.as_list())}, the stored value has shape "
                                  f"{value.shape}")
             v.assign(value.astype(v.dtype.np))
+        self._after_loading()
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
                        return_losses=False, **kwargs):

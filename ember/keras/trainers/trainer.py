@@ -355,7 +355,8 @@ class Trainer:
                 return None
             if x.dtype == np.float64:
                 x = x.astype(np.float32)
-            t = ember.framework.tensor.EagerTensor(x)
+            t = ember.convert_to_tensor(x) if x.dtype.kind in "USO" else \
+                ember.framework.tensor.EagerTensor(x)
         elif type(x) is ember.framework.tensor.EagerTensor:
             if x.ndim == 0 or x._value.shape[0] > batch_size:
                 return None

@@ -181,28 +181,15 @@ def container(container_name):
     return contextlib.nullcontext()
 
 
-_SCATTER_OPS = {"scatter_update": "tensor_scatter_nd_update",
-                "scatter_add": "tensor_scatter_nd_add", "scatter_sub": "tensor_scatter_nd_sub",
-                "scatter_max": "tensor_scatter_nd_max", "scatter_min": "tensor_scatter_nd_min"}
-
-
 def _scatter(method):
     def scatter(ref, indices, updates, use_locking=True, name=None):
         if not getattr(ref, "_is_ember_variable", False):
             raise TypeError(f"{method}: ref must be a variable, got {type(ref).__name__}")
         updates = _ember.convert_to_tensor(updates, ref.dtype)
-        indices = _ember.convert_to_tensor(indices)
-        if hasattr(ref, method):
-            return getattr(ref, method)(_ember.IndexedSlices(updates, indices))
-        if method in ("scatter_mul", "scatter_div"):
-            rows = _ember.gather(ref, indices)
-            combined = rows * updates if method == "scatter_mul" else rows / updates
-            return ref.assign(_ember.tensor_scatter_nd_update(
-                ref, _ember.expand_dims(indices, -1), combined))
-        return ref.assign(getattr(_ember, _SCATTER_OPS[method])(
-            ref, _ember.expand_dims(indices, -1), updates))
+        return getattr(ref, method)(_ember.IndexedSlices(updates,
+                                                        _ember.convert_to_tensor(indices)))
     scatter.__name__ = method
-    scatter.__doc__ = f"Updates the rows ``indices`` of the variable ``ref`` ({method})."
+    scatter.__doc__ = f"``ref.{method}`` of the rows ``indices`` (TF1's function form)."
     return scatter
 
 
@@ -215,19 +202,16 @@ scatter_max = _scatter("scatter_max")
 scatter_min = _scatter("scatter_min")
 
 
-def _scatter_nd(method, op):
+def _scatter_nd(method):
     def scatter_nd(ref, indices, updates, use_locking=True, name=None):
-        if hasattr(ref, method):
-            return getattr(ref, method)(indices, updates)
-        return ref.assign(getattr(_ember, op)(ref, indices,
-                                              _ember.convert_to_tensor(updates, ref.dtype)))
+        return getattr(ref, method)(indices, updates)
     scatter_nd.__name__ = method
     return scatter_nd
 
 
-scatter_nd_update = _scatter_nd("scatter_nd_update", "tensor_scatter_nd_update")
-scatter_nd_add = _scatter_nd("scatter_nd_add", "tensor_scatter_nd_add")
-scatter_nd_sub = _scatter_nd("scatter_nd_sub", "tensor_scatter_nd_sub")
+scatter_nd_update = _scatter_nd("scatter_nd_update")
+scatter_nd_add = _scatter_nd("scatter_nd_add")
+scatter_nd_sub = _scatter_nd("scatter_nd_sub")
 
 
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0,

@@ -206,23 +206,30 @@ class _Placeholder(Op):
 
 
 class _ReadVariableGraph(Op):
-    """Reads a variable's current value when the graph runs (the variable by reference)."""
+    """Reads a variable's current value when the graph runs (the variable by reference).
+
+    ``for_update=True`` (set by the compiler for a fused kernel that writes the variable's
+    new value into the buffer it read): a buffer that no one outside the plan holds, the
+    variable's own array unless an eager read handed it out, else a copy of it."""
 
     name = "ReadVariable"
     strings = True
     differentiable = False  # tapes record reads through tape._variable_read instead
     stateful = True
 
-    def infer(self, inputs, variable):
+    def infer(self, inputs, variable, for_update=False):
         return variable.shape, variable.dtype
 
-    def kernel(self, xp, variable):
+    def kernel(self, xp, variable, for_update=False):
         arr = variable._array
         if arr is None:
             from ember.framework.errors import FailedPreconditionError
             raise FailedPreconditionError(
                 f"Attempting to use uninitialized value {variable.name[:-2]}: run its "
                 f"initializer (e.g. Session.run(global_variables_initializer())) first")
+        if for_update and (variable._exposed or type(arr) is not np.ndarray or
+                           not arr.flags.writeable):
+            return np.array(arr, copy=True)
         return arr
 
 
@@ -338,13 +345,6 @@ def _scatter_index(kind, variable, indices, shape):
         raise InvalidArgumentError(
             f"{kind} on variable '{variable.name}': index {bad} is not in [0, {shape[0]})")
     return idx.reshape(-1)
-
-
-def owned_array(variable):
-    """The variable's current array when a kernel may write it in place (no eager read
-    holds it: ``Variable.value()`` and ``numpy()`` hand arrays out), else None. For fused
-    kernels that update variables (ember.ops.linalg_ops._MatMulGradUpdate)."""
-    return None if variable._exposed else variable._array
 
 
 def _fits_into(value, buf):

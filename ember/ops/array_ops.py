@@ -9,6 +9,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
+from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -84,6 +85,9 @@ class _StopGradient(_Identity):
 
 IDENTITY = _Identity()
 STOP_GRADIENT = _StopGradient()
+# a compiled plan drops them (its gradients are built before the compiler runs)
+register_simplification(IDENTITY, forwards=True)
+register_simplification(STOP_GRADIENT, forwards=True)
 
 
 def identity(input, name=None):  # noqa: A002
@@ -328,6 +332,7 @@ class _Reshape(Op):
 
 
 RESHAPE = _Reshape()
+register_simplification(RESHAPE, same_shape=True)
 
 
 def reshape(tensor_, shape_, name=None):
@@ -454,6 +459,7 @@ class _Transpose(Op):
 
 
 TRANSPOSE = _Transpose()
+register_simplification(TRANSPOSE, permutation="perm")
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
@@ -505,6 +511,7 @@ class _BroadcastTo(Op):
 
 
 BROADCAST_TO = _BroadcastTo()
+register_simplification(BROADCAST_TO, same_shape=True)
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
@@ -547,6 +554,7 @@ def _sum_to(g, target):
 
 
 SUM_TO_SHAPE = _SumToShape()
+register_simplification(SUM_TO_SHAPE, same_shape=True)
 
 
 def sum_to_shape(g, target_shape):

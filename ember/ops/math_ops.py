@@ -8,6 +8,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
+from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
 from ember.runtime.rows import sum_rows_by_id
 from ember.framework.tensor import EagerTensor, convert_to_tensor
@@ -213,6 +214,12 @@ REALDIV = BinaryOp("RealDiv", _quiet(np.divide), _div_grad, FLOATS | COMPLEX)
 TRUEDIV = _TrueDiv("TrueDiv", _np_truediv, _div_grad, NUMERIC)
 TRUEDIV.float_ufunc = np.true_divide      # float inputs: the compiler may fuse it
 TRUEDIV.ufunc_quiet = True
+# what a compiled plan may drop: x + 0, 0 + x, x * 1, 1 * x, x - 0, x / 1
+register_simplification(ADD, neutral=0.0, sides=("right", "left"))
+register_simplification(MUL, neutral=1.0, sides=("right", "left"))
+register_simplification(SUB, neutral=0.0, sides=("right",))
+register_simplification(REALDIV, neutral=1.0, sides=("right",))
+register_simplification(TRUEDIV, neutral=1.0, sides=("right",))
 FLOORDIV = BinaryOp("FloorDiv", _int_guard("FloorDiv", _quiet(np.floor_divide)), None, REAL)
 FLOORMOD = BinaryOp("FloorMod", _int_guard("FloorMod", _quiet(np.mod)), _mod_grad, REAL)
 POW = BinaryOp("Pow", _quiet(np.power), _pow_grad, NUMERIC)

@@ -563,10 +563,11 @@ def _should_validate(epoch, freq):
 
 def _fit_seed():
     """Shuffling follows ember's seeding: the same global seed shuffles the same way."""
+    from ember.framework import random_seed
     from ember.framework.context import settings
-    if settings.global_seed is None:
+    seed = settings.global_seed
+    if seed is None:
         return None
-    settings.seed_counter += 1
-    return [settings.global_seed, settings.seed_counter, 7]
+    return [seed, random_seed.next_count() + 1, 7]
 
 

@@ -212,35 +212,27 @@ class _RNNSequence(Op):
         M = _time_mask(arrays[pos["mask"]], attrs["go_backwards"]) if attrs["masked"] else None
         rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
         O = np.empty((T, B, U), dt) if M is not None else None
-        step = _STEPS[cell](A, Hs, Cs, R, bias, rm, attrs)
-        hp = np.empty((B, U), dt)
-        cp = np.empty((B, U), dt) if cell == "lstm" else None
-        parallel.park_spinning_workers()
-        zeros = np.zeros((B, U), dt)
-        for k in range(T):
+        saved = np.empty((T, B, U) if cell != "simple" else (0,), dt)
+
+        def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
+            r = slice(lo, hi)
+            step = _STEPS[cell](A[:, r], Hs[:, r], None if Cs is None else Cs[:, r],
+                                saved[:, r] if saved.ndim == 3 else saved, R, bias,
+                                None if rm is None else rm[r], attrs)
             if M is None:
-                step(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
-                continue
-            step(k, hp, cp)
-            m = M[k]
-            np.copyto(O[k], hp)
-            if attrs["zero_output"]:
-                np.copyto(O[k], zeros, where=~m)
+                step.run(T)
             else:
-                np.copyto(O[k], O[k - 1] if k else zeros, where=~m)
-            np.copyto(Hs[k + 1], Hs[k])
-            np.copyto(Hs[k + 1], hp, where=m)
-            if Cs is not None:
-                np.copyto(Cs[k + 1], Cs[k])
-                np.copyto(Cs[k + 1], cp, where=m)
+                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"])
+        _over_rows(rows, B, U * G)
+        zeros = np.zeros((B, U), dt)
         outs_t = O if O is not None else Hs[1:]
         seq = np.ascontiguousarray(outs_t.transpose(1, 0, 2))
         last = outs_t[T - 1].copy() if T else zeros
         result = [seq, last, Hs[T].copy()]
         if cell == "lstm":
-            result += [Cs[T].copy(), A, Hs, Cs, step.saved]
+            result += [Cs[T].copy(), A, Hs, Cs, saved]
         else:
-            result += [A, Hs, step.saved]
+            result += [A, Hs, saved]
         return tuple(result)
 
     def grad(self, call, *grads):
@@ -286,17 +278,68 @@ def _time_mask(mask, backwards):
     return np.ascontiguousarray(m)[:, :, None]
 
 
+# ------------------------------------------------------------- batch rows ---
+
+# Least multiply-adds per step product in one thread's batch rows for the batch to be split
+# across threads: each thread then runs every step on its rows, with no hand-off per step.
+_MIN_ROW_MACS = 1 << 19
+
+
+def _over_rows(fn, batch, macs_per_row):
+    """``fn(lo, hi)`` over shares of the batch rows, on ember's threads when there is enough
+    work per step, else in the caller (with a spinning worker parked meanwhile)."""
+    shares = parallel.split(batch, macs_per_row, _MIN_ROW_MACS)
+    if len(shares) > 1:
+        parallel.run(fn, shares, blas=True)
+    else:
+        parallel.park_spinning_workers()
+        fn(0, batch)
+
+
+def _masked_forward(step, T, M, O, zero_output):
+    """The forward loop with a mask: a masked step carries the states over and repeats the
+    previous output (zeros with ``zero_output``)."""
+    Hs, Cs = step.Hs, step.Cs
+    B, U = Hs.shape[1:]
+    hp = np.empty((B, U), Hs.dtype)
+    cp = np.empty((B, U), Hs.dtype) if Cs is not None else None
+    zeros = np.zeros((B, U), Hs.dtype)
+    for k in range(T):
+        step(k, hp, cp)
+        m = M[k]
+        np.copyto(O[k], hp)
+        np.copyto(O[k], zeros if zero_output or not k else O[k - 1], where=~m)
+        np.copyto(Hs[k + 1], Hs[k])
+        np.copyto(Hs[k + 1], hp, where=m)
+        if Cs is not None:
+            np.copyto(Cs[k + 1], Cs[k])
+            np.copyto(Cs[k + 1], cp, where=m)
+
+
 # ------------------------------------------------------------- forward steps ---
 
-class _LSTMStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+class _Step:
+    """One time step of a cell over some batch rows (``__call__(k, h_out, c_out)``), on
+    views of the op's buffers, with its scratch buffers made once."""
+
+    Cs = None
+
+    def run(self, T):
+        """Every step, without a mask: the new states go straight into Hs (and Cs)."""
+        Hs, Cs = self.Hs, self.Cs
+        for k in range(T):
+            self(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
+
+
+class _LSTMStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         T, B, G = A.shape
         U = G // 4
         self.A, self.Hs, self.Cs, self.R, self.rm, self.U = A, Hs, Cs, R, rm, U
         self.tmp = np.empty((B, G), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((T, B, U), A.dtype)    # tanh of the new cell state
+        self.saved = saved    # tanh of the new cell state
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
         self.fast = self.act == "tanh" and self.ract == "sigmoid"
         if self.fast:
@@ -329,8 +372,8 @@ class _LSTMStep:
         np.multiply(z[:, 3 * U:], tc, out=h_out)
 
 
-class _GRUStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+class _GRUStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         T, B, G = A.shape
         U = G // 3
         self.A, self.Hs, self.R, self.rm, self.U = A, Hs, R, rm, U
@@ -341,7 +384,7 @@ class _GRUStep:
         self.tmp = np.empty((B, G if self.after else 2 * U), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((T, B, U), A.dtype)    # recurrent part of the candidate
+        self.saved = saved    # recurrent part of the candidate
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
 
     def __call__(self, k, h_out, c_out):
@@ -371,13 +414,12 @@ class _GRUStep:
         h_out += hh
 
 
-class _SimpleStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
+class _SimpleStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         T, B, U = A.shape
         self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
         self.tmp = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((0,), A.dtype)
         self.act = attrs["activation"]
 
     def __call__(self, k, h_out, c_out):
@@ -448,6 +490,7 @@ class _RNNSequenceGrad(Op):
         pos = _grad_layout(attrs)
         get = lambda k: arrays[pos[k]] if k in pos else None   # noqa: E731
         x, W, R, A, Hs = get("x"), get("W"), get("R"), get("A"), get("Hs")
+        Cs, saved, rm = get("Cs"), get("saved"), get("rmask")
         cell = attrs["cell"]
         dt = x.dtype
         B, T, _ = x.shape
@@ -462,59 +505,104 @@ class _RNNSequenceGrad(Op):
         if cell == "lstm":
             dc = np.zeros((B, U), dt) if get("dc") is None else get("dc").astype(dt, copy=True)
         M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
-        rm = get("rmask")
-        bstep = _BACK[cell](A, Hs, get("Cs"), get("saved"), R, rm, attrs)
-        parallel.park_spinning_workers()
-        go = np.empty((B, U), dt)
-        carry = np.zeros((B, U), dt) if M is not None and not attrs["zero_output"] else None
-        dhp = np.empty((B, U), dt)
-        dcp = np.empty((B, U), dt) if dc is not None else None
-        keep = np.empty((B, U), dt)
-        for k in range(T - 1, -1, -1):
-            parts = [p for p in (dS[k] if dS is not None else None,
-                                 dlast if k == T - 1 else None, carry) if p is not None]
-            if parts:           # the gradient reaching this step's output
-                np.copyto(go, parts[0])
-                for p in parts[1:]:
-                    go += p
-                np.add(dh, go, out=dhp)
-            else:
-                go.fill(0)
-                np.copyto(dhp, dh)
-            if M is None:
-                dh, dc = bstep(k, dhp, dc)
-                continue
-            m = M[k]
-            dhp *= m
-            np.subtract(1, m, out=keep[:, :1])
-            inv = keep[:, :1]
-            if carry is not None:
-                np.multiply(go, inv, out=carry)
-            dh_keep = dh * inv
+        dZx = np.empty((T, B, G), dt)
+        dZr = np.empty((T, B, G), dt) if cell == "gru" else None
+        RT = np.ascontiguousarray(R.T)
+
+        def rows(lo, hi):      # batch rows lo:hi back through all steps
+            r = slice(lo, hi)
+            v = lambda a: None if a is None else a[:, r]       # noqa: E731
+            bstep = _BACK[cell](A[:, r], Hs[:, r], v(Cs), v(saved) if saved.ndim == 3 else
+                                None, R, RT, None if rm is None else rm[r], dZx[:, r],
+                                v(dZr), attrs)
+            dh_r, dc_r = _bptt(bstep, T, v(dS), None if dlast is None else dlast[r], dh[r],
+                               None if dc is None else dc[r], v(M), attrs["zero_output"])
+            dh[r] = dh_r
             if dc is not None:
-                np.multiply(dc, m, out=dcp)
-                dc_keep = dc * inv
-            dh_prev, dc_prev = bstep(k, dhp, dcp)
-            dh = dh_prev + dh_keep
-            if dc is not None:
-                dc = dc_prev + dc_keep
-        dZx = bstep.dZx.reshape(T * B, G)
+                dc[r] = dc_r
+        _over_rows(rows, B, U * G)
+        dZ = dZx.reshape(T * B, G)
         xt = _time_major(x, back).reshape(T * B, -1)
-        dW = _matmul(xt.T, dZx)
-        dx = _matmul(dZx, np.ascontiguousarray(W.T)).reshape(T, B, -1)
+        dW = _matmul(xt.T, dZ)
+        dx = _matmul(dZ, np.ascontiguousarray(W.T)).reshape(T, B, -1)
         if back:
             dx = dx[::-1]
         dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
-        dR, db = bstep.weight_grads(T, B)
+        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr)
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)
         return tuple(out + [dW, dR, db])
 
 
+def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
+    """Backpropagation through time over some batch rows: returns the gradients of the
+    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx."""
+    B, U = dh.shape
+    dt = dh.dtype
+    dhp = np.empty((B, U), dt)
+    if M is None:
+        for k in range(T - 1, -1, -1):
+            g = dh              # the gradient reaching this step's new state
+            if dS is not None:
+                g = np.add(dh, dS[k], out=dhp)
+            if k == T - 1 and dlast is not None:
+                g = np.add(g, dlast, out=dhp)
+            dh, dc = bstep(k, g, dc)
+        return dh, dc
+    go = np.empty((B, U), dt)
+    carry = np.zeros((B, U), dt) if not zero_output else None
+    dcp = np.empty((B, U), dt) if dc is not None else None
+    inv = np.empty((B, 1), dt)
+    for k in range(T - 1, -1, -1):
+        parts = [p for p in (dS[k] if dS is not None else None,
+                             dlast if k == T - 1 else None, carry) if p is not None]
+        if parts:           # the gradient reaching this step's output
+            np.copyto(go, parts[0])
+            for p in parts[1:]:
+                go += p
+            np.add(dh, go, out=dhp)
+        else:
+            np.copyto(dhp, dh)
+        m = M[k]
+        dhp *= m
+        np.subtract(1, m, out=inv)
+        if carry is not None:
+            np.multiply(go, inv, out=carry)
+        dh_keep = dh * inv
+        if dc is not None:
+            np.multiply(dc, m, out=dcp)
+            dc_keep = dc * inv
+        dh_prev, dc_prev = bstep(k, dhp, dcp)
+        dh = dh_prev + dh_keep
+        if dc is not None:
+            dc = dc_prev + dc_keep
+    return dh, dc
+
+
+def _weight_grads(cell, Hs, saved, rm, dZx, dZr):
+    """The recurrent kernel's and the bias's gradients: one product over all steps."""
+    T, B, G = dZx.shape
+    U = Hs.shape[2]
+    H = Hs[:-1]
+    if rm is not None:
+        H = H * rm
+    H = H.reshape(T * B, U)
+    dZ = dZx.reshape(T * B, G)
+    if cell == "gru":
+        dZr = dZr.reshape(T * B, G)
+        return _matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
+    if cell == "gru_v1":
+        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
+                             _matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
+        return dR, dZ.sum(0)
+    return _matmul(H.T, dZ), dZ.sum(0)
+
+
 class _Back:
-    """Shared parts of the backward steps: the product back through the recurrent
-    kernel and the weight gradients over all steps at once."""
+    """One step of backpropagation through time over some batch rows: writes the step's
+    pre-activation gradients into dZx (and dZr) and returns the gradients of the previous
+    states."""
 
     def recurrent(self, dz):
         dh = np.matmul(dz, self.RT)
@@ -522,24 +610,13 @@ class _Back:
             dh *= self.rm
         return dh
 
-    def previous_states(self, T, B):
-        H = self.Hs[:-1]
-        if self.rm is not None:
-            H = H * self.rm
-        return H.reshape(T * B, -1)
-
-    def weight_grads(self, T, B):
-        dZ = self.dZx.reshape(T * B, -1)
-        return _matmul(self.previous_states(T, B).T, dZ), dZ.sum(0)
-
 
 class _LSTMBack(_Back):
-    def __init__(self, A, Hs, Cs, TC, R, rm, attrs):
+    def __init__(self, A, Hs, Cs, TC, R, RT, rm, dZx, dZr, attrs):
         T, B, G = A.shape
         U = G // 4
         self.A, self.Hs, self.Cs, self.TC, self.rm, self.U = A, Hs, Cs, TC, rm, U
-        self.RT = np.ascontiguousarray(R.T)
-        self.dZx = np.empty((T, B, G), A.dtype)
+        self.RT, self.dZx = RT, dZx
         self.d = np.empty((B, G), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
@@ -569,18 +646,15 @@ class _LSTMBack(_Back):
         return self.recurrent(dz), dcp
 
 
-
 class _GRUBack(_Back):
-    def __init__(self, A, Hs, Cs, RH, R, rm, attrs):
+    def __init__(self, A, Hs, Cs, RH, R, RT, rm, dZx, dZr, attrs):
         T, B, G = A.shape
         U = G // 3
-        self.A, self.Hs, self.RH, self.R, self.rm, self.U = A, Hs, RH, R, rm, U
+        self.A, self.Hs, self.RH, self.rm, self.U = A, Hs, RH, rm, U
         self.after = attrs["cell"] == "gru"
-        self.dZx = np.empty((T, B, G), A.dtype)
-        self.dZr = np.empty((T, B, G), A.dtype) if self.after else None
-        self.RT = np.ascontiguousarray(R.T)
-        self.RT_zr = np.ascontiguousarray(R[:, :2 * U].T)
-        self.RT_h = np.ascontiguousarray(R[:, 2 * U:].T)
+        self.dZx, self.dZr, self.RT = dZx, dZr, RT
+        self.RT_zr = np.ascontiguousarray(RT[:2 * U])
+        self.RT_h = np.ascontiguousarray(RT[2 * U:])
         self.d = np.empty((B, G), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
@@ -619,24 +693,10 @@ class _GRUBack(_Back):
         dhr += dh_direct
         return dhr, None
 
-    def weight_grads(self, T, B):
-        U = self.U
-        H = self.previous_states(T, B)
-        dZ = self.dZx.reshape(T * B, -1)
-        if self.after:
-            dZr = self.dZr.reshape(T * B, -1)
-            return _matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
-                             _matmul(self.RH.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
-        return dR, dZ.sum(0)
-
 
 class _SimpleBack(_Back):
-    def __init__(self, A, Hs, Cs, saved, R, rm, attrs):
-        T, B, U = A.shape
-        self.A, self.Hs, self.rm = A, Hs, rm
-        self.RT = np.ascontiguousarray(R.T)
-        self.dZx = np.empty((T, B, U), A.dtype)
+    def __init__(self, A, Hs, Cs, saved, R, RT, rm, dZx, dZr, attrs):
+        self.A, self.Hs, self.rm, self.RT, self.dZx = A, Hs, rm, RT, dZx
         self.act = attrs["activation"]
 
     def __call__(self, k, dhp, dc):
@@ -644,7 +704,6 @@ class _SimpleBack(_Back):
         _derivative(self.act, self.A[k], dz)
         dz *= dhp
         return self.recurrent(dz), None
-
 
 
 _BACK = {"lstm": _LSTMBack, "gru": _GRUBack, "gru_v1": _GRUBack, "simple": _SimpleBack}

@@ -7,7 +7,9 @@ import pytest
 
 import ember
 from ember.engine.gradient_checker import compute_gradient
+from ember.ops import rnn_ops
 from ember.ops.rnn_ops import _GATES, rnn_sequence
+from ember.runtime import parallel
 
 B, T, D, U = 2, 4, 3, 2
 MASK = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], bool)
@@ -30,6 +32,16 @@ MODES = [m for m in itertools.product(["lstm", "gru", "gru_v1", "simple"], [Fals
          if not (m[3] and not m[1])]
 
 
+@pytest.fixture
+def split_rows(monkeypatch):
+    """The batch rows shared out across three threads even for these tiny shapes."""
+    requested = parallel.requested_threads()
+    monkeypatch.setattr(rnn_ops, "_MIN_ROW_MACS", 1)
+    parallel.set_num_threads(3)
+    yield
+    parallel.set_num_threads(requested)
+
+
 @pytest.mark.parametrize("cell,masked,backwards,zero_output,rdrop", MODES)
 def test_gradients_numerically(cell, masked, backwards, zero_output, rdrop):
     c = _case(cell, len(cell) + 2 * masked + 3 * backwards)
@@ -49,6 +61,48 @@ def test_gradients_numerically(cell, masked, backwards, zero_output, rdrop):
     theo, num = compute_gradient(f, [c[k] for k in ("x", "h0", "c0", "W", "R", "b")])
     for t, n in zip(theo, num):
         np.testing.assert_allclose(t, n, rtol=1e-5, atol=1e-5)
+
+
+def _outputs_and_gradients(cell, masked, backwards, zero_output, rdrop, batch=7):
+    """Forward outputs and every input's gradient of a weighted sum of the outputs."""
+    rng = np.random.default_rng(3)
+    g = _GATES[cell] * U
+    f32 = lambda *shape: ember.constant(rng.standard_normal(shape).astype("float32"))  # noqa
+    x, h0, c0, W, R = f32(batch, T, D), f32(batch, U), f32(batch, U), f32(D, g), f32(U, g)
+    b = f32(2, g) if cell == "gru" else f32(g)
+    mask = ember.constant(rng.random((batch, T)) < 0.7) if masked else None
+    rm = ember.constant(rng.random((batch, U)).astype("float32")) if rdrop else None
+    wseq, wlast = f32(batch, T, U), f32(batch, U)
+    args = [x, h0, c0, W, R, b]
+    with ember.GradientTape() as tape:
+        tape.watch(args)
+        states = [h0, c0] if cell == "lstm" else [h0]
+        seq, last, final = rnn_sequence(cell, x, states, W, R, b, mask=mask,
+                                        recurrent_mask=rm, go_backwards=backwards,
+                                        zero_output=zero_output)
+        loss = ember.reduce_sum(seq * wseq) + ember.reduce_sum(last * wlast)
+        for s in final:
+            loss = loss + ember.reduce_sum(s * s)
+    grads = tape.gradient(loss, args if cell == "lstm" else [a for a in args if a is not c0])
+    return [t.numpy() for t in [seq, last, *final, *grads]]
+
+
+@pytest.mark.parametrize("cell,masked,backwards,zero_output,rdrop", MODES)
+def test_batch_rows_on_threads_equal_one_thread(split_rows, cell, masked, backwards,
+                                                zero_output, rdrop):
+    """The batch split in rows across threads (each running every step on its rows) gives
+    the outputs and gradients of the whole batch in one thread."""
+    mode = (cell, masked, backwards, zero_output, rdrop)
+    split = _outputs_and_gradients(*mode)
+    parallel.set_num_threads(1)
+    whole = _outputs_and_gradients(*mode)
+    for a, b in zip(split, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_gradients_numerically_with_batch_rows_on_threads(split_rows):
+    test_gradients_numerically("lstm", True, False, False, True)
+    test_gradients_numerically("gru", True, True, True, False)
 
 
 def _numpy_lstm(x, h, c, W, R, b):

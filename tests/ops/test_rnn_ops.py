@@ -150,3 +150,11 @@ def test_bad_arguments():
         rnn_sequence("simple", np.zeros((1, 2, 3), "float32"), [np.zeros((1, 2), "float32")],
                      np.zeros((3, 2), "float32"), np.zeros((2, 2), "float32"),
                      np.zeros((2,), "float32"), activation="softplus")
+
+
+@pytest.mark.parametrize("name", ["lstm_mask", "lstm_back_state", "lstm_hard_sigmoid",
+                                  "gru_seq_mask", "gru_back_state", "gru_v1_mask"])
+def test_keras_fixtures_with_batch_rows_on_threads(split_rows, name):
+    """Real Keras's outputs and gradients (rtol 1e-4) with each batch row on a thread."""
+    from tests.keras.test_sequence_vs_keras import test_layer_equals_keras
+    test_layer_equals_keras(name)

@@ -142,12 +142,12 @@ def _project(xt, Wb, gates):
     G = Wb.shape[1]
     U = G // gates
     A = np.empty((T, gates, B, U), np.result_type(xt, Wb))
-    W4 = np.ascontiguousarray(Wb.reshape(K, gates, U).transpose(1, 0, 2))
+    W4 = _gate_major(Wb, gates) if B >= 16 and gates > 1 else None
 
     def part(t0, t1):
-        if gates == 1:
-            np.matmul(xt[t0:t1].reshape(-1, K), Wb, out=A[t0:t1].reshape(-1, U))
-        elif B >= 16:        # one (B, K) @ (K, U) product per step and gate
+        if gates == 1 or B == 1:      # (T, B, gates, U) is already gate-major
+            np.matmul(xt[t0:t1].reshape(-1, K), Wb, out=A[t0:t1].reshape(-1, gates * U))
+        elif W4 is not None:          # one (B, K) @ (K, U) product per step and gate
             np.matmul(xt[t0:t1, None], W4[None], out=A[t0:t1])
         else:                # few rows: one product, then gate-major
             P = xt[t0:t1].reshape(-1, K) @ Wb
@@ -160,9 +160,9 @@ def _project(xt, Wb, gates):
 
 
 def _gate_major(R, gates):
-    """(U, gates*U) -> (gates, U, U): the recurrent kernel of each gate."""
-    U = R.shape[0]
-    return np.ascontiguousarray(R.reshape(U, gates, U).transpose(1, 0, 2))
+    """(K, gates*U) -> (gates, K, U): the kernel of each gate."""
+    K, G = R.shape
+    return np.ascontiguousarray(R.reshape(K, gates, G // gates).transpose(1, 0, 2))
 
 
 # -------------------------------------------------------------------- the op ---

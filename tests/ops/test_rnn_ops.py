@@ -158,3 +158,24 @@ def test_keras_fixtures_with_batch_rows_on_threads(split_rows, name):
     """Real Keras's outputs and gradients (rtol 1e-4) with each batch row on a thread."""
     from tests.keras.test_sequence_vs_keras import test_layer_equals_keras
     test_layer_equals_keras(name)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_v1", "simple"])
+def test_rows_are_independent_for_every_batch_size(cell):
+    """Each sequence's outputs are the same alone (batch 1), among a few (batch 3) and in a
+    larger batch (20): the input projection takes a different path for each."""
+    rng = np.random.default_rng(5)
+    g = _GATES[cell] * U
+    x = rng.standard_normal((20, T, D)).astype("float32")
+    h0 = rng.standard_normal((20, U)).astype("float32")
+    W, R = (rng.standard_normal(s).astype("float32") for s in ((D, g), (U, g)))
+    b = rng.standard_normal((2, g) if cell == "gru" else (g,)).astype("float32")
+
+    def run(rows):
+        states = [h0[rows], h0[rows] * 0.5] if cell == "lstm" else [h0[rows]]
+        seq, _, final = rnn_sequence(cell, x[rows], states, W, R, b)
+        return [seq.numpy()] + [s.numpy() for s in final]
+    whole = run(slice(0, 20))
+    for rows in (slice(0, 1), slice(4, 7), slice(19, 20)):
+        for part, ref in zip(run(rows), whole):
+            np.testing.assert_allclose(part, ref[rows], rtol=1e-5, atol=1e-6)

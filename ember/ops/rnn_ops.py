@@ -195,7 +195,7 @@ class _RNNSequence(Op):
     name = "RNNSequence"
 
     def output_count(self, attrs):
-        return 8 if attrs["cell"] == "lstm" else 6
+        return 9 if attrs["cell"] == "lstm" else 7
 
     def infer(self, inputs, cell, activation, recurrent_activation, go_backwards, masked,
               rdrop, zero_output):
@@ -208,7 +208,7 @@ class _RNNSequence(Op):
         if x.shape.rank is not None and x.shape.rank != 3:
             raise InvalidArgumentError(f"RNNSequence: inputs must be (batch, time, features), "
                                        f"got shape {x.shape} [Op:RNNSequence]")
-        b, t = (x.shape.as_list()[:2] if x.shape.rank is not None else (None, None))
+        b, t, d = x.shape.as_list() if x.shape.rank is not None else (None, None, None)
         u = R.shape.as_list()[0] if R.shape.rank is not None else None
         ng = _GATES[cell]
         seq = TensorShape([b, t, u])
@@ -225,6 +225,7 @@ class _RNNSequence(Op):
         else:
             outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
+        outs.append((TensorShape([t, b, None if d is None else d + 1]), dt))   # x, time-major
         return outs
 
     def kernel(self, xp, *arrays, **attrs):
@@ -261,6 +262,8 @@ class _RNNSequence(Op):
         rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
         O = np.empty((T, B, U), dt) if M is not None else None
         saved = np.empty((T, B, U) if cell != "simple" else (0,), dt)
+        seq = np.empty((B, T, U), dt)
+        outs_t = O if O is not None else Hs[1:]
 
         def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
             r = slice(lo, hi)
@@ -271,17 +274,15 @@ class _RNNSequence(Op):
                 step.run(T)
             else:
                 _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"])
+            seq[r] = outs_t[:, r].transpose(1, 0, 2)
         _over_rows(rows, B, U * G)
-        zeros = np.zeros((B, U), dt)
-        outs_t = O if O is not None else Hs[1:]
-        seq = np.ascontiguousarray(outs_t.transpose(1, 0, 2))
-        last = outs_t[T - 1].copy() if T else zeros
+        last = outs_t[T - 1].copy() if T else np.zeros((B, U), dt)
         result = [seq, last, Hs[T].copy()]
         if cell == "lstm":
             result += [Cs[T].copy(), A, Hs, Cs, saved]
         else:
             result += [A, Hs, saved]
-        return tuple(result)
+        return tuple(result + [xt])
 
     def grad(self, call, *grads):
         attrs = call.attrs
@@ -513,7 +514,8 @@ def _grad_layout(attrs):
     if attrs["rdrop"]:
         pos["rmask"] = i
         i += 1
-    names = ("A", "Hs", "Cs", "saved") if attrs["cell"] == "lstm" else ("A", "Hs", "saved")
+    names = ("A", "Hs", "Cs", "saved", "xt") if attrs["cell"] == "lstm" else \
+        ("A", "Hs", "saved", "xt")
     for key in names:
         pos[key] = i
         i += 1
@@ -565,6 +567,8 @@ class _RNNSequenceGrad(Op):
         dZx = np.empty((T, B, G), dt)      # pre-activation gradients, Keras's gate order
         dZr = np.empty((T, B, U), dt) if cell == "gru" else None    # r * d candidate
         RT = np.ascontiguousarray(R.T)
+        WT = np.ascontiguousarray(W.T)
+        dx = np.empty(x.shape, dt)
 
         def rows(lo, hi):      # batch rows lo:hi back through all steps
             r = slice(lo, hi)
@@ -577,15 +581,13 @@ class _RNNSequenceGrad(Op):
             dh[r] = dh_r
             if dc is not None:
                 dc[r] = dc_r
+            dxt = dx[r].transpose(1, 0, 2)          # these rows' input gradient, step by step
+            np.matmul(dZx[:, r], WT, out=dxt[::-1] if back else dxt)
         _over_rows(rows, B, U * G)
-        dZ = dZx.reshape(T * B, G)
-        xt = _time_major(x, back).reshape(T * B, -1)
-        dW = _matmul(xt.T, dZ)
-        dx = _matmul(dZ, np.ascontiguousarray(W.T)).reshape(T, B, -1)
-        if back:
-            dx = dx[::-1]
-        dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
-        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr)
+        # x's column of ones makes the input bias's gradient the last row of this product
+        dWb = _matmul(get("xt").reshape(T * B, -1).T, dZx.reshape(T * B, G))
+        dW = dWb[:-1]
+        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr, dWb[-1])
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)
@@ -637,8 +639,9 @@ def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
     return dh, dc
 
 
-def _weight_grads(cell, Hs, saved, rm, dZx, dZr):
-    """The recurrent kernel's and the bias's gradients: one product over all steps."""
+def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
+    """The recurrent kernel's and the bias's gradients (``db``: the input bias's): one
+    product over all steps."""
     T, B, G = dZx.shape
     U = Hs.shape[2]
     H = Hs[:-1]
@@ -649,13 +652,12 @@ def _weight_grads(cell, Hs, saved, rm, dZx, dZr):
     if cell == "gru":
         dZr = dZr.reshape(T * B, U)
         dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]), _matmul(H.T, dZr)], axis=1)
-        db = dZ.sum(0)
         return dR, np.stack([db, np.concatenate([db[:2 * U], dZr.sum(0)])])
     if cell == "gru_v1":
         dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
                              _matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
-        return dR, dZ.sum(0)
-    return _matmul(H.T, dZ), dZ.sum(0)
+        return dR, db
+    return _matmul(H.T, dZ), db
 
 
 class _Back:

@@ -1,11 +1,14 @@
 """Whole-sequence recurrent ops: LSTM, GRU (both reset_after variants) and simple RNN.
 
 ``RNNSequence`` runs a recurrent layer over all time steps in one kernel: the inputs of
-every step are projected with one matrix product, then a loop over time does one
-(batch x units) @ (units x gates) product and the gates' elementwise work per step, in
-place in buffers made once. It saves what the backward pass needs (activated gates, the
-states of every step), and its gradient ``RNNSequenceGrad`` runs backpropagation through
-time in one kernel, the weight gradients being one product over all steps at the end.
+every step are projected at once into a gate-major buffer (time, gate, batch, units), then
+a loop over time does the step's product per gate (one batched matmul) and the gates'
+elementwise work on contiguous blocks, in place in buffers made once. With enough work per
+step the batch rows are shared out across ember's threads, each running every step on its
+rows. It saves what the backward pass needs (activated gates, the states of every step, x
+time-major), and its gradient ``RNNSequenceGrad`` runs backpropagation through time in one
+kernel over the same row shares, the weight gradients being one product over all steps at
+the end.
 
 Layout and semantics follow Keras exactly:
 - weights ``kernel (input_dim, G)``, ``recurrent_kernel (units, G)`` with gates in Keras's

@@ -23,7 +23,8 @@ from ember.framework.tensor import (  # noqa: F401
 from ember.framework.variables import (  # noqa: F401
     Variable, VariableAggregation, VariableSynchronization,
 )
-from ember.engine.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa
+from ember.engine.tape import (GradientTape, UnconnectedGradients, custom_gradient,  # noqa
+                               recompute_grad)
 from ember.framework.context import executing_eagerly  # noqa: F401
 from ember.framework import nest  # noqa: F401
 from ember.engine.function import TensorSpec, function  # noqa: F401
@@ -97,11 +98,11 @@ def install_as_tensorflow() -> None:
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
     ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
-    ``ember.ragged`` and ``ember.summary`` load on first use (keeps ``import ember``
+    ``ember.ragged``, ``ember.summary`` and ``ember.profiler`` load on first use (keeps ``import ember``
     fast)."""
     import importlib
     if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary"):
+                "strings", "ragged", "summary", "profiler"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)

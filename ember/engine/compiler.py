@@ -8,12 +8,15 @@ elimination, dead-code elimination, elementwise fusion, buffer reuse — and ret
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
 from ember.runtime.fastpath import channel_ufunc, run_in_chunks, widen_operands
 from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
 from ember.framework.op import Op
+from ember.runtime import profiling as _profiling
 from ember.runtime.parallel import single_threaded_blas, spinning
 
 __all__ = ["compile_plan", "Plan", "Node", "PASSES"]
@@ -686,6 +689,8 @@ class Plan:
         return namespace["plan"]
 
     def run(self, feeds):
+        if _profiling.active is not None and _profiling.active.ops:
+            return self._run_profiled(feeds, _profiling.active)
         try:
             if self._hold_blas:
                 with single_threaded_blas(), spinning():
@@ -701,6 +706,38 @@ class Plan:
             raise InvalidArgumentError(f"{e} (while running node '{node.name}', op "
                                        f"{node.op.name})") from None
         return out
+
+    def _run_profiled(self, feeds, profile):
+        """``run`` one step at a time, each step an event ``node name:op type`` in the
+        running profile (how TensorFlow's executor names the ops of a graph)."""
+        vals = self.template.copy()
+        for s, a in zip(self.feed_slots, feeds):
+            vals[s] = a
+        now = _profiling.now
+        with contextlib.ExitStack() as stack:
+            if self._hold_blas:
+                stack.enter_context(single_threaded_blas())
+                stack.enter_context(spinning())
+            if self._errstate:
+                stack.enter_context(np.errstate(all="ignore"))
+            for fn, ins, out, node in self.steps:
+                started = now()
+                try:
+                    r = fn(*[vals[i] for i in ins])
+                except OpError:
+                    raise
+                except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+                    raise InvalidArgumentError(f"{e} (while running node '{node.name}', "
+                                               f"op {node.op.name})") from None
+                profile.add(f"{node.name}:{node.op.name}", started)
+                if type(out) is int:
+                    vals[out] = r
+                else:
+                    for o, v in zip(out, r):
+                        vals[o] = v
+        for v in self.exposed_variables:
+            v._exposed = True
+        return [vals[i] for i in self.fetch_slots]
 
     def _call(self, feeds):
         if self._errstate:

@@ -15,6 +15,7 @@ from ember.framework.errors import InvalidArgumentError, OpError
 from ember.framework.op import STRING_STORAGE, Op, Spec, normalize_inferred, string_error
 from ember.framework.tensor import EagerTensor
 from ember.engine.tape import record
+from ember.runtime import profiling as _profiling
 
 __all__ = ["execute", "register_symbolic_input_handler"]
 
@@ -41,6 +42,9 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             for a in arrays:
                 if a.dtype is STRING_STORAGE:
                     raise string_error(op, inputs, attrs)
+        profile = _profiling.active           # None unless a profile is being taken
+        if profile is not None:
+            started = _profiling.now()
         try:
             out = op.kernel(np, *arrays, **attrs)
         except OpError:
@@ -57,6 +61,8 @@ def execute(op: Op, inputs, attrs=_EMPTY, name=None):
             _check_infer(op, inputs, attrs, outputs)
         if st.tapes and op.differentiable:
             record(op, inputs, outputs, attrs)
+        if profile is not None and profile.ops:
+            profile.add(op.name, started)
         return result
     return graph.create_op(op, inputs, attrs, name)
 

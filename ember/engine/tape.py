@@ -408,6 +408,37 @@ def custom_gradient(f=None):
     return wrapper
 
 
+def recompute_grad(f):
+    """``f`` that keeps none of its intermediate values for the backward pass: the
+    gradient runs ``f`` again on the same inputs under a tape (trading compute for memory,
+    as ``tf.recompute_grad``). Gradients equal ``f``'s own, variables included.
+
+    >>> block = ember.recompute_grad(lambda x: ember.nn.relu(dense(x)))
+    """
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        @custom_gradient
+        def inner(*inputs):
+            result = f(*inputs, **kwargs)
+
+            def grad_fn(*upstream, variables=None):
+                with GradientTape() as tape:
+                    watched = [i for i in inputs if _is_tensorlike(i)]
+                    for i in watched:
+                        tape.watch(i)
+                    again = f(*inputs, **kwargs)
+                sources = list(watched) + list(variables or [])
+                grads = tape.gradient(again, sources, output_gradients=list(upstream)
+                                      if len(upstream) > 1 else upstream[0])
+                n = len(watched)
+                if variables:
+                    return grads[:n], grads[n:]
+                return grads[:n]
+            return result, grad_fn
+        return inner(*args)
+    return wrapper
+
+
 def _is_tensorlike(a):
     from ember.framework.tensor import Tensor
     if isinstance(a, bool):

@@ -1,6 +1,8 @@
 """ember.Variable: mutable state that ops read like a tensor and tapes watch."""
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from ember.framework import dtypes
@@ -11,7 +13,59 @@ from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.framework.errors import InvalidArgumentError
 
-__all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+__all__ = ["Variable", "VariableSynchronization", "VariableAggregation", "StatelessScope"]
+
+_STATELESS = contextvars.ContextVar("ember_stateless_scope", default=None)
+
+
+class StatelessScope:
+    """Runs code against substitute variable values without changing any variable.
+
+    Inside ``with StatelessScope({variable: value, ...}) as scope:``, reading a mapped
+    variable gives its substitute, and ``assign``/``assign_add``/``assign_sub`` on any
+    variable are recorded in the scope (later reads in the scope see them) instead of
+    changing the variable. ``scope.get_current_value(v)`` is v's value in the scope (None
+    if it was neither mapped nor assigned). The scope is per thread (and per asyncio task);
+    scopes nest, an inner one starting from the values the outer one holds.
+    """
+
+    def __init__(self, mapping=None):
+        self._values = {}              # id(variable) -> (variable, tensor)
+        items = mapping.items() if isinstance(mapping, dict) else (mapping or ())
+        for variable, value in items:
+            if not getattr(variable, "_is_ember_variable", False):
+                raise TypeError(f"StatelessScope: the mapping's keys must be variables, got "
+                                f"{type(variable).__name__}")
+            self._values[id(variable)] = (variable, variable._scope_value(value))
+        self._token = None
+        self._outer = None
+
+    def get_current_value(self, variable):
+        found = self._values.get(id(variable))
+        if found is not None:
+            return found[1]
+        if self._outer is not None:
+            return self._outer.get_current_value(variable)
+        return None
+
+    def add_update(self, variable, value):
+        """Records ``value`` as ``variable``'s value in this scope."""
+        self._values[id(variable)] = (variable, variable._scope_value(value))
+
+    def __enter__(self):
+        self._outer = _STATELESS.get()
+        self._token = _STATELESS.set(self)
+        return self
+
+    def __exit__(self, *exc):
+        _STATELESS.reset(self._token)
+        self._token = None
+        return False
+
+
+def current_stateless_scope():
+    """The calling thread's innermost StatelessScope, or None."""
+    return _STATELESS.get()
 
 
 def uninitialized_error(variable):
@@ -196,6 +250,11 @@ class Variable:
     # -- reading -----------------------------------------------------------------------
     def value(self):
         """The current value as a tensor (recorded on tapes that watch this variable)."""
+        scope = _STATELESS.get()
+        if scope is not None:
+            found = scope.get_current_value(self)
+            if found is not None:
+                return found
         st = _current(None) or _new_state()
         if st.graph is not None:
             return st.graph.read_variable(self)
@@ -223,7 +282,29 @@ class Variable:
         self.assign(value) if context.graph is None else setattr(
             self, "_array", np.array(value, dtype=self._dtype.np))
 
+    def _scope_value(self, value):
+        """``value`` as a tensor of this variable's dtype and shape (StatelessScope)."""
+        t = convert_to_tensor(value, dtype=self.dtype)
+        if t.shape.is_fully_defined() and self._array is not None and \
+                tuple(t.shape.as_list()) != self._array.shape:
+            raise ValueError(f"StatelessScope: the value for variable {self.name} has shape "
+                             f"{t.shape}, expected {TensorShape(self._array.shape)}")
+        return t
+
+    def _stateless_update(self, scope, kind, value):
+        if kind == "assign":
+            new = value
+        else:
+            current = self.value()
+            delta = convert_to_tensor(value, dtype=self.dtype)
+            new = current + delta if kind == "assign_add" else current - delta
+        scope.add_update(self, new)
+        return self
+
     def numpy(self):
+        scope = _STATELESS.get()
+        if scope is not None and scope.get_current_value(self) is not None:
+            return scope.get_current_value(self).numpy()
         a = self._array
         if a is None:
             raise uninitialized_error(self)
@@ -291,6 +372,10 @@ class Variable:
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Sets the value; returns the variable (or None when ``read_value=False``)."""
+        scope = _STATELESS.get()
+        if scope is not None:
+            self._stateless_update(scope, "assign", value)
+            return self if read_value else None
         if context.graph is not None:
             return self._graph_assign("assign", value)
         arr = self._coerce(value, "assign")
@@ -301,6 +386,10 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        scope = _STATELESS.get()
+        if scope is not None:
+            self._stateless_update(scope, "assign_add", delta)
+            return self if read_value else None
         if context.graph is not None:
             return self._graph_assign("assign_add", delta)
         arr = self._coerce(delta, "assign_add")
@@ -311,6 +400,10 @@ class Variable:
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        scope = _STATELESS.get()
+        if scope is not None:
+            self._stateless_update(scope, "assign_sub", delta)
+            return self if read_value else None
         if context.graph is not None:
             return self._graph_assign("assign_sub", delta)
         arr = self._coerce(delta, "assign_sub")

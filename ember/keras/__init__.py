@@ -18,7 +18,7 @@ from ember.keras.losses import Loss  # noqa: F401
 from ember.keras.metrics import Metric  # noqa: F401
 from ember.keras.optimizers import Optimizer  # noqa: F401
 from ember.keras.regularizers import Regularizer  # noqa: F401
-from ember.keras.variables import Variable  # noqa: F401
+from ember.keras.variables import StatelessScope, Variable  # noqa: F401
 from ember import name_scope  # noqa: F401
 
 __version__ = "3.0.0-ember"
@@ -33,7 +33,7 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing")
+_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing", "wrappers")
 
 
 def __getattr__(name):

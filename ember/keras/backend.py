@@ -83,3 +83,18 @@ def standardize_dtype(dtype):
         return "float32"
     import ember
     return ember.as_dtype(dtype).name
+
+
+def __getattr__(name):
+    """tf.keras's backend functions (``K.mean``, ``K.batch_dot``, ...) load on first use
+    from ``ember.keras.legacy_backend``."""
+    if not name.startswith("_"):
+        from ember.keras import legacy_backend
+        if name in legacy_backend.__all__:
+            return getattr(legacy_backend, name)
+    raise AttributeError(f"module 'ember.keras.backend' has no attribute {name!r}")
+
+
+def __dir__():
+    from ember.keras import legacy_backend
+    return sorted(set(globals()) | set(legacy_backend.__all__))

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import ember
+import ember.framework.variables
 
-__all__ = ["Variable"]
+__all__ = ["Variable", "StatelessScope"]
 
 
 class Variable(ember.Variable):
@@ -32,3 +33,23 @@ class Variable(ember.Variable):
             raise ValueError(f"keras.Variable {name!r}: the initial value's shape "
                              f"{tuple(self.shape)} differs from shape={tuple(shape)}")
         self.autocast = autocast
+
+
+class StatelessScope(ember.framework.variables.StatelessScope):
+    """Keras 3's ``StatelessScope``: inside it, the variables of ``state_mapping`` (a list
+    of ``(variable, value)`` pairs) read as the given values and assignments are collected
+    by the scope instead of changing variables (``get_current_value``); with
+    ``collect_losses``, the losses layers add go to ``scope.losses``.
+
+    >>> with keras.StatelessScope([(layer.kernel, new_kernel)]) as scope:
+    ...     y = layer(x)
+    """
+
+    def __init__(self, state_mapping=None, collect_losses=False, initialize_variables=True):
+        super().__init__(state_mapping)
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+        self.losses = []
+
+    def add_loss(self, loss):
+        self.losses.append(loss)

@@ -8,6 +8,7 @@ the functions return False."""
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -175,6 +176,7 @@ class _Trace:
     def __init__(self):
         self.on = False
         self.graphs = []
+        self.profiling = False     # trace_on started ember's profiler
 
     def observe(self, concrete):
         if all(g is not concrete.graph for g in self.graphs):
@@ -185,12 +187,20 @@ _trace = _Trace()
 
 
 def trace_on(graph=True, profiler=False, profiler_outdir=None):
-    """Starts recording the graphs of the ember.functions that run, for
-    ``trace_export``. ``profiler=True`` is not supported (raises)."""
+    """Starts recording the graphs of the ember.functions that run, for ``trace_export``.
+    With ``profiler=True`` it also starts ember's profiler, whose profile ``trace_export``
+    writes under ``profiler_outdir`` (required for it, as in TensorFlow: without it a
+    warning says the profiler is not started); the profiler implies ``graph=True``."""
     from ember.engine import function as _function
     if profiler:
-        raise NotImplementedError("tf.summary.trace_on(profiler=True): ember has no "
-                                  "profiler; use graph=True")
+        if profiler_outdir is None:
+            warnings.warn("No profiler_outdir passed to trace_on(): the profiler is not "
+                          "started", stacklevel=2)
+        else:
+            from ember.profiler import experimental as _profiler
+            _profiler.start(profiler_outdir)
+            _trace.profiling = True
+            graph = True
     if _trace.on:
         return
     _trace.on = bool(graph)
@@ -200,12 +210,21 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
 
 
 def trace_off():
-    """Stops recording and discards what was recorded."""
+    """Stops recording and discards what was recorded (a profile started by ``trace_on``
+    is stopped without being written)."""
     from ember.engine import function as _function
+    _stop_profiler(save=False)
     _trace.on = False
     _trace.graphs = []
     if _trace.observe in _function.call_observers:
         _function.call_observers.remove(_trace.observe)
+
+
+def _stop_profiler(save):
+    if _trace.profiling:
+        from ember.profiler import experimental as _profiler
+        _trace.profiling = False
+        _profiler.stop(save=save)
 
 
 def trace_export(name, step=None, profiler_outdir=None):
@@ -213,6 +232,7 @@ def trace_export(name, step=None, profiler_outdir=None):
     tab lists it as a run tag), then stops recording."""
     from tensorboard.compat.proto import config_pb2
     from ember.summary.events import graph_def_proto
+    _stop_profiler(save=True)
     if not _trace.on:
         trace_off()
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -25,9 +26,11 @@ class TensorBoard(Callback):
     >>> tb = keras.callbacks.TensorBoard(log_dir="./logs", histogram_freq=1)
     >>> model.fit(x, y, epochs=3, callbacks=[tb])
 
-    ``profile_batch`` is accepted and validated; ember has no profiler, so a non-zero value
-    records the train step's graph of those batches (``batch_<n>`` in the Graphs tab)
-    instead of a profile. ``embeddings_freq`` is not supported (NotImplementedError).
+    ``profile_batch`` (a batch number, or a ``(start, stop)`` pair, 1-based) profiles those
+    training batches with ``ember.profiler`` — the profile goes to ``train/plugins/profile``
+    for TensorBoard's Profile tab, each batch marked as a ``Profiled Step`` — and records the
+    train step's graph of those batches (``batch_<stop>`` in the Graphs tab).
+    ``embeddings_freq`` is not supported (NotImplementedError).
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True,
@@ -59,6 +62,8 @@ class TensorBoard(Callback):
         self._epoch_start_iterations = 0
         self._batch_start = 0.0
         self._tracing = False
+        self._profiling = False
+        self._step_trace = None
 
     # -- writers --------------------------------------------------------------------
     @property
@@ -129,6 +134,7 @@ class TensorBoard(Callback):
     def on_train_end(self, logs=None):
         self._pop()
         self._stop_observing()
+        self._stop_profiler()
         for writer in self._writers.values():
             writer.close()
         self._writers = {}      # a later evaluate() with this callback opens new files
@@ -145,8 +151,39 @@ class TensorBoard(Callback):
             self._push("train", self._global_train_batch)
         if self.write_steps_per_second:
             self._batch_start = time.time()
+        if self._start_batch and self._global_train_batch == self._start_batch:
+            self._start_profiler()
+        if self._profiling:
+            from ember.profiler.experimental import Trace
+            self._step_trace = Trace("Profiled Step", step_num=batch)
+            self._step_trace.__enter__()
+
+    def _start_profiler(self):
+        from ember.framework.errors import AlreadyExistsError
+        from ember.profiler import experimental as profiler
+        try:
+            profiler.start(os.path.join(self.log_dir, "train"))
+        except AlreadyExistsError as e:       # the program is profiling already
+            warnings.warn(f"TensorBoard: profile_batch could not start the profiler: {e}",
+                          stacklevel=2)
+            return
+        self._profiling = True
+
+    def _stop_profiler(self):
+        if self._step_trace is not None:
+            self._step_trace.__exit__(None, None, None)
+            self._step_trace = None
+        if self._profiling:
+            from ember.profiler import experimental as profiler
+            self._profiling = False
+            profiler.stop()
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._step_trace is not None:
+            self._step_trace.__exit__(None, None, None)
+            self._step_trace = None
+        if self._profiling and self._global_train_batch >= self._stop_batch:
+            self._stop_profiler()
         if self._graph_pending:
             self._graph_pending = False
             self._write_train_graph()

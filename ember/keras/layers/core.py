@@ -55,6 +55,10 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if not (inputs.dtype.is_floating or inputs.dtype.is_complex):
+            # integer or bool features: the product is in the kernel's dtype, as Keras's
+            # type promotion makes it
+            inputs = ember.cast(inputs, self.kernel.dtype)
         rank = inputs.ndim
         if rank == 2:
             x = ember.matmul(inputs, self.kernel)

@@ -14,6 +14,7 @@ import numpy as np
 import ember
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
+from ember.framework.variables import StatelessScope, current_stateless_scope
 from ember.keras import backend
 
 __all__ = ["Layer", "InputSpec"]
@@ -342,6 +343,10 @@ class Layer:
 
     # -- losses -----------------------------------------------------------------------
     def add_loss(self, loss):
+        scope = current_stateless_scope()
+        if scope is not None and getattr(scope, "collect_losses", False):
+            scope.add_loss(loss)      # keras.StatelessScope(collect_losses=True)
+            return
         self._losses.append(loss)
 
     @property
@@ -554,6 +559,131 @@ class Layer:
     @property
     def output_shape(self):
         return ember.nest.map_structure(lambda t: tuple(t.shape.as_list()), self.output)
+
+    # -- Keras 3's state and stateless API --------------------------------------------
+    @property
+    def path(self):
+        """The layer's path, which prefixes its variables' paths (``dense/kernel``)."""
+        return self.name
+
+    @property
+    def input_dtype(self):
+        """The dtype floating-point inputs are converted to before ``call``."""
+        return self.compute_dtype
+
+    supports_jit = True       # a layer may set it False (Keras's flag; ember has no XLA)
+
+    @property
+    def call_signature_parameters(self):
+        """The names of ``call``'s parameters."""
+        import inspect
+        return [p for p in inspect.signature(self.call).parameters]
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """``add_weight`` with Keras 3's ``add_variable`` argument order."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, autocast=autocast,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
+    def add_metric(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {self.name}: add_metric() does not exist in Keras 3. Pass the metric to "
+            f"Model.compile(metrics=[...]), or create a metric object in __init__ or build "
+            f"and call its update_state() in call or train_step.")
+
+    @property
+    def _tracked_metrics(self):
+        from ember.keras.metrics import Metric
+        out = []
+        for value in vars(self).values():
+            if isinstance(value, Metric):
+                out.append(value)
+            elif isinstance(value, (list, tuple)):
+                out.extend(v for v in value if isinstance(v, Metric))
+        return out
+
+    @property
+    def metrics(self):
+        """The metric objects this layer and its sublayers hold as attributes."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._tracked_metrics)
+        return _dedupe(out)
+
+    @property
+    def metrics_variables(self):
+        """The variables of ``metrics``."""
+        return _dedupe([v for m in self.metrics for v in m.variables])
+
+    def save_own_variables(self, store):
+        """Puts this layer's own variables (not its sublayers') in ``store`` under
+        "0", "1", ... (what a ``.keras`` file holds for the layer)."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Assigns this layer's own variables from ``store`` (``save_own_variables``)."""
+        own = self._trainable_weights + self._non_trainable_weights
+        if len(store) != len(own):
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but "
+                             f"received {len(store)} variables during loading. Expected: "
+                             f"{[v.path.rsplit('/', 1)[-1] for v in own]}")
+        for i, v in enumerate(own):
+            value = np.asarray(store[str(i)])
+            if tuple(v.shape.as_list()) != value.shape:
+                raise ValueError(f"Layer '{self.name}': variable {v.path} has shape "
+                                 f"{tuple(v.shape.as_list())}, the stored value has shape "
+                                 f"{value.shape}")
+            v.assign(value.astype(v.dtype.np))
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Calls the layer with the given variable values instead of its own, changing no
+        variable: returns ``(outputs, non_trainable_variables)`` — the latter the values
+        the call left (a BatchNormalization's updated moving statistics) — and, with
+        ``return_losses``, the losses the call added.
+
+        >>> outputs, non_trainable = layer.stateless_call(
+        ...     [v.numpy() for v in layer.trainable_variables],
+        ...     [v.numpy() for v in layer.non_trainable_variables], x, training=True)
+        """
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        for given, own, what in ((trainable_variables, trainable, "trainable_variables"),
+                                 (non_trainable_variables, non_trainable,
+                                  "non_trainable_variables")):
+            if len(given) != len(own):
+                raise ValueError(f"{type(self).__name__}.stateless_call: argument `{what}` "
+                                 f"must list one value per variable of `{what}`; got "
+                                 f"{len(given)} values, expected {len(own)}")
+        mapping = list(zip(trainable, trainable_variables)) + \
+            list(zip(non_trainable, non_trainable_variables))
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            losses = list(self.losses) if return_losses else None
+            updated = [scope.get_current_value(v) for v in non_trainable]
+        if return_losses:
+            return outputs, updated, losses
+        return outputs, updated
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """``layer_call`` wrapped so its activations are recomputed in the backward pass
+        instead of kept (``ember.recompute_grad``)."""
+        return ember.recompute_grad(layer_call)
+
+    def symbolic_call(self, *args, **kwargs):
+        """Calls the layer on symbolic inputs (KerasTensors), recording it in the
+        functional graph."""
+        return self(*args, **kwargs)
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        modes = ("int8", "float8", "int4", "gptq", "awq")
+        if mode not in modes:
+            raise ValueError(f"Invalid quantization mode. Expected one of {modes}. "
+                             f"Received: mode={mode}")
+        raise NotImplementedError(f"{type(self).__name__}.quantize({mode!r}): ember does not "
+                                  f"quantize models")
 
 
 def input_masks(inputs):

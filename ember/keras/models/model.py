@@ -20,13 +20,22 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or
-                             (len(args) == 1 and "outputs" in kwargs)):
+        functional = len(args) >= 2 or "inputs" in kwargs or \
+            (len(args) == 1 and "outputs" in kwargs)
+        if cls is Model and functional:
             from ember.keras.models.functional import Functional
             return Functional.__new__(Functional, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
+        if _functional_arguments(args, kwargs) and type(self) is not Model:
+            # a subclass built as Custom(inputs, outputs): a functional model with the
+            # subclass's methods (Keras's rule)
+            from ember.keras.models.functional import Functional
+            if not isinstance(self, Functional):
+                _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if type(self) is Model or (args and _looks_functional(args, kwargs)):
             from ember.keras.models.functional import Functional
             if isinstance(self, Functional):
@@ -79,6 +88,13 @@ class Model(Trainer, Layer):
         if type(self).get_config is not Model.get_config:
             return base       # called through super() from the subclass's own get_config
         return self._constructor_config(base)
+
+    def __reduce__(self):
+        """Pickles as Keras does: the model's ``.keras`` archive (config, compile config,
+        weights and optimizer state) as bytes; needs h5py, and custom classes must be
+        registered (``register_keras_serializable``) to load, as for a ``.keras`` file."""
+        from ember.keras.saving.keras_archive import archive_bytes, unpickle_model
+        return (unpickle_model, (archive_bytes(self),))
 
     def get_compile_config(self):
         """The serialized ``compile()`` arguments (None if the model is not compiled)."""
@@ -186,6 +202,28 @@ class Model(Trainer, Layer):
         import json
         from ember.keras.saving.serialization import serialize_keras_object
         return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def _inject_functional(cls):
+    """A subclass of Model built as ``Custom(inputs, outputs)`` is a functional model with
+    the subclass's methods (its own ``train_step``, say), as in Keras: ``Model`` among its
+    bases is replaced by ``Functional``, once."""
+    from ember.keras.models.functional import Functional
+    if issubclass(cls, Functional) or cls is Model or cls is object:
+        return
+    bases = []
+    for base in cls.__bases__:
+        if base is Model:
+            bases.append(Functional)
+        else:
+            _inject_functional(base)
+            bases.append(base)
+    cls.__bases__ = tuple(bases)
+
+
+def _functional_arguments(args, kwargs):
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or \
+        ("inputs" in kwargs and "outputs" in kwargs)
 
 
 def _looks_functional(args, kwargs):

@@ -27,7 +27,8 @@ def model_config(model):
     return config
 
 
-def save_keras_archive(model, filepath, include_optimizer=True):
+def archive_bytes(model, include_optimizer=True):
+    """The ``.keras`` archive of ``model`` as bytes."""
     from ember import keras
     h5py = h5py_module()
     config = json.dumps(model_config(model))
@@ -44,11 +45,24 @@ def save_keras_archive(model, filepath, include_optimizer=True):
                 model.optimizer = optimizer
         else:
             write_weights(model, f)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(_METADATA, metadata)
+        z.writestr(_CONFIG, config)
+        z.writestr(_WEIGHTS, buffer.getvalue())
+    return archive.getvalue()
+
+
+def save_keras_archive(model, filepath, include_optimizer=True):
+    data = archive_bytes(model, include_optimizer)
     with atomic_write(filepath) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            z.writestr(_METADATA, metadata)
-            z.writestr(_CONFIG, config)
-            z.writestr(_WEIGHTS, buffer.getvalue())
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+
+def unpickle_model(data):
+    """The model a pickle holds (``Model.__reduce__``: its ``.keras`` archive as bytes)."""
+    return load_keras_archive(io.BytesIO(data))
 
 
 def _open_archive(filepath):

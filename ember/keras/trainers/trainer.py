@@ -80,9 +80,10 @@ class Trainer:
             out.append(self._loss_tracker)
         if self._compile_metrics is not None:
             out.extend(self._compile_metrics.flat)
-        for layer in self._flatten_layers(include_self=False):
-            for m in getattr(layer, "_tracked_metrics", []):
-                out.append(m)
+        for layer in self._flatten_layers():
+            for m in layer._tracked_metrics:
+                if not any(m is o for o in out):
+                    out.append(m)
         return out
 
     @property
@@ -381,6 +382,136 @@ class Trainer:
         data = DataHandler(x, batch_size=_first_dim(x))
         out = self.make_predict_function()(next(iter(data.epoch_batches())))
         return ember.nest.map_structure(np.asarray, out)
+
+    # -- Keras 3's stateless and state-tree API --------------------------------------
+    @property
+    def jit_compile(self):
+        return bool(getattr(self, "_jit_compile", False))
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """``compute_loss`` with the given variable values, changing no variable: returns
+        ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``, the
+        last two as the computation left them."""
+        from ember.framework.variables import StatelessScope
+        groups = ((self.trainable_variables, trainable_variables, "trainable_variables"),
+                  (self.non_trainable_variables, non_trainable_variables,
+                   "non_trainable_variables"),
+                  (self.metrics_variables, metrics_variables, "metrics_variables"))
+        mapping = []
+        for own, given, what in groups:
+            if len(given) != len(own):
+                raise ValueError(f"{type(self).__name__}.stateless_compute_loss: argument "
+                                 f"`{what}` must list one value per variable of `{what}`; "
+                                 f"got {len(given)} values, expected {len(own)}")
+            mapping.extend(zip(own, given))
+        with StatelessScope(mapping) as scope:
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=training)
+            state = tuple([scope.get_current_value(v) for v in own] for own, _, _ in groups)
+        return loss, state
+
+    def _state_groups(self):
+        groups = {"trainable_variables": [(v.path, v) for v in self.trainable_variables],
+                  "non_trainable_variables": [(v.path, v)
+                                              for v in self.non_trainable_variables]}
+        if self.optimizer is not None:
+            name = self.optimizer.name
+            groups["optimizer_variables"] = [(f"{name}/{_short_name(v)}", v)
+                                             for v in self.optimizer.variables]
+        groups["metrics_variables"] = [(f"{m.name}/{_short_name(v)}", v)
+                                       for m in self.metrics for v in m.variables]
+        return groups
+
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's state as nested dicts keyed by variable path: ``trainable_variables``,
+        ``non_trainable_variables``, ``optimizer_variables`` and ``metrics_variables``;
+        values are tensors (``"backend_tensor"``) or NumPy arrays (``"numpy_array"``)."""
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise ValueError(f"get_state_tree: value_format must be 'backend_tensor' or "
+                             f"'numpy_array', got {value_format!r}")
+        tree = {}
+        for group, entries in self._state_groups().items():
+            node = tree.setdefault(group, {})
+            for path, v in entries:
+                value = v.numpy() if value_format == "numpy_array" else v.value()
+                parts = path.split("/")
+                here = node
+                for part in parts[:-1]:
+                    here = here.setdefault(part, {})
+                here[parts[-1]] = value
+        return tree
+
+    def set_state_tree(self, state_tree):
+        """Assigns the variables from a ``get_state_tree()``-shaped dict (any subset)."""
+        groups = self._state_groups()
+        for group, subtree in state_tree.items():
+            if group not in groups:
+                raise ValueError(f"set_state_tree: unknown group {group!r}; expected one of "
+                                 f"{sorted(groups)}")
+            by_path = dict(groups[group])
+
+            def walk(node, prefix):
+                for key, value in node.items():
+                    path = f"{prefix}/{key}" if prefix else key
+                    if isinstance(value, dict):
+                        walk(value, path)
+                        continue
+                    if path not in by_path:
+                        raise ValueError(f"set_state_tree: {group} has no variable at path "
+                                         f"{path!r}")
+                    variable = by_path[path]
+                    array = np.asarray(value)
+                    if tuple(variable.shape.as_list()) != array.shape:
+                        raise ValueError(f"set_state_tree: {path} has shape "
+                                         f"{tuple(variable.shape.as_list())}, the value has "
+                                         f"shape {array.shape}")
+                    variable.assign(array.astype(variable.dtype.np))
+            walk(subtree, "")
+
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """tf.keras 2's ``self.compiled_loss(...)`` of custom train steps: the compiled
+        loss plus the given regularization losses (Keras 3 spells it ``compute_loss``)."""
+        if self._compile_loss is None:
+            raise ValueError("compiled_loss: the model has no loss; pass `loss` to compile()")
+        if not self._compile_loss._built:
+            self._compile_loss.build(y, y_pred, self._output_names())
+        total = self._compile_loss(y, y_pred, sample_weight)
+        if regularization_losses:
+            total = total + ember.cast(ember.add_n(list(regularization_losses)), total.dtype)
+        return total
+
+    @property
+    def compiled_metrics(self):
+        """tf.keras 2's ``self.compiled_metrics.update_state(y, y_pred)`` of custom train
+        steps (Keras 3 spells it ``compute_metrics``)."""
+        return _CompiledMetrics(self)
+
+
+class _CompiledMetrics:
+    def __init__(self, model):
+        self._model = model
+
+    def update_state(self, y, y_pred, sample_weight=None):
+        model = self._model
+        if model._compile_metrics is not None:
+            model.compute_metrics(None, y, y_pred, sample_weight)
+
+    def reset_state(self):
+        if self._model._compile_metrics is not None:
+            for m in self._model._compile_metrics.flat:
+                m.reset_state()
+
+    @property
+    def metrics(self):
+        cm = self._model._compile_metrics
+        return list(cm.flat) if cm is not None else []
+
+
+def _short_name(variable):
+    name = getattr(variable, "path", None) or variable.name
+    return name.rsplit("/", 1)[-1].split(":")[0]
 
 
 def _first_dim(x):

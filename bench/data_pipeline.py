@@ -5,7 +5,8 @@
 fit: a W1-like MLP (784-128-10, batch 128, 60000 random samples), one epoch of
 ``fit(x, y, batch_size=128, shuffle=True)`` and one of
 ``fit(Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(128).prefetch(AUTOTUNE))``
-in turn, 6 rounds after a warm-up epoch (medians of wall and CPU time per epoch).
+in turn, 10 rounds after a warm-up epoch (medians of wall and CPU time and page faults
+per epoch, and of the per-round ratios).
 map: decoding 256x256 PNGs (Pillow releases the GIL) with num_parallel_calls=None vs
 AUTOTUNE.
 """
@@ -18,9 +19,12 @@ import ember as tf
 from ember import keras
 
 
-def fit_benchmark(rounds=6):
+def fit_benchmark(rounds=10):
     """Two models, one fed arrays and one a Dataset, train alternating epochs (so both see
-    the same machine load); per-epoch wall and CPU times, medians over ``rounds``."""
+    the same machine load; the order within a round alternates too, as what one epoch
+    leaves in the C heap can speed up or slow down the next); per-epoch wall and CPU
+    times and minor page faults, and the median of the per-round dataset/arrays ratios."""
+    import resource
     rng = np.random.default_rng(0)
     x = rng.random((60000, 784), dtype=np.float32)
     y = rng.integers(0, 10, 60000)
@@ -41,19 +45,25 @@ def fit_benchmark(rounds=6):
     for k, f in feeds.items():        # warm-up epoch: traces and compiles
         f(models[k])
     times = {k: [] for k in feeds}
-    for _ in range(rounds):
-        for k, f in feeds.items():
+    for r in range(rounds):
+        for k in (list(feeds) if r % 2 == 0 else list(feeds)[::-1]):
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t, c = time.perf_counter(), time.process_time()
-            f(models[k])
-            times[k].append((time.perf_counter() - t, time.process_time() - c))
-    med = {k: (float(np.median([w for w, _ in v])), float(np.median([c for _, c in v])))
-           for k, v in times.items()}
-    (aw, ac), (dw, dc) = med["arrays"], med["dataset"]
-    print(f"fit, one epoch (median of {rounds}): arrays {aw:.2f}s wall / {ac:.2f}s cpu; "
-          f"dataset {dw:.2f}s wall / {dc:.2f}s cpu; dataset/arrays {dw / aw:.3f} wall, "
-          f"{dc / ac:.3f} cpu")
+            feeds[k](models[k])
+            times[k].append((time.perf_counter() - t, time.process_time() - c,
+                             resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults))
+    med = {k: [float(np.median([v[i] for v in vs])) for i in range(3)]
+           for k, vs in times.items()}
+    ratio = [float(np.median([d[i] / a[i] for a, d in zip(times["arrays"],
+                                                          times["dataset"])]))
+             for i in range(2)]
+    (aw, ac, af), (dw, dc, df) = med["arrays"], med["dataset"]
+    print(f"fit, one epoch (medians of {rounds} rounds): arrays {aw:.2f}s wall / {ac:.2f}s "
+          f"cpu / {af:.0f} page faults; dataset {dw:.2f}s wall / {dc:.2f}s cpu / {df:.0f} "
+          f"page faults; dataset/arrays (median of per-round ratios) {ratio[0]:.3f} wall, "
+          f"{ratio[1]:.3f} cpu")
     print("  per-epoch wall times: " + "; ".join(
-        f"{k} {[round(w, 2) for w, _ in v]}" for k, v in times.items()))
+        f"{k} {[round(v[0], 2) for v in vs]}" for k, vs in times.items()))
 
 
 def map_benchmark(n=400):

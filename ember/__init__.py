@@ -50,6 +50,19 @@ from ember.ops.check_ops import (  # noqa: F401,E402
     Assert, assert_equal, assert_greater, assert_less, assert_rank, ensure_shape,
 )
 from ember import debugging, version  # noqa: F401,E402
+from ember.framework.type_spec import NoneTensorSpec, OptionalSpec, TypeSpec  # noqa: E402
+from ember.ops.array_extra_ops import *  # noqa: F401,F403,E402
+from ember.ops.framework_ops import *  # noqa: F401,F403,E402
+from ember.ops.init_ops import *  # noqa: F401,F403,E402
+from ember.ops.space_batch_ops import (  # noqa: F401,E402
+    batch_to_space, required_space_to_batch_paddings, space_to_batch, space_to_batch_nd,
+)
+from ember.ops.conv_backprop_ops import (  # noqa: F401,E402
+    conv, conv2d_backprop_filter_v2, conv2d_backprop_input_v2,
+)
+from ember.ops.stateless_random_ops import index_shuffle as random_index_shuffle  # noqa
+from ember.ops.linalg_extra_ops import eig, eigvals  # noqa: F401,E402
+from ember.ops.linalg_extra_ops import sqrtm as matrix_square_root  # noqa: F401,E402
 from ember.config.devices import DeviceSpec, device  # noqa: F401,E402
 
 __version__ = "0.1.0"
@@ -98,11 +111,11 @@ def install_as_tensorflow() -> None:
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
     ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
-    ``ember.ragged``, ``ember.summary`` and ``ember.profiler`` load on first use (keeps ``import ember``
-    fast)."""
+    ``ember.ragged``, ``ember.summary``, ``ember.profiler`` and ``ember.lookup`` load on
+    first use (keeps ``import ember`` fast)."""
     import importlib
     if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary", "profiler"):
+                "strings", "ragged", "summary", "profiler", "lookup"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)
@@ -110,4 +123,8 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.ragged"), name)
     if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
         return getattr(importlib.import_module(f"{__name__}.strings"), name)
+    if name == "edit_distance":                  # needs SparseTensor (ember.sparse, lazy)
+        return importlib.import_module(f"{__name__}.ops.edit_distance_ops").edit_distance
+    if name in ("fftnd", "ifftnd", "rfftnd", "irfftnd"):
+        return getattr(importlib.import_module(f"{__name__}.signal"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

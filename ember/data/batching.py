@@ -7,6 +7,7 @@ import numpy as np
 
 from ember.data import structure
 from ember.data.dataset import Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from ember.data.options import deterministic, in_effect
 from ember.data.slicing import _count
 from ember.data.threads import parallel_map, parallelism
 from ember.framework import dtypes
@@ -14,7 +15,7 @@ from ember.engine.function import TensorSpec
 from ember.framework.tensor_shape import TensorShape
 
 __all__ = ["BatchDataset", "PaddedBatchDataset", "UnbatchDataset", "RebatchDataset",
-           "RaggedBatchDataset", "stack_elements"]
+           "RaggedBatchDataset", "stack_elements", "RowGatherer"]
 
 
 def _batched_spec(spec, size):
@@ -68,7 +69,8 @@ class _Unary(Dataset):
 
 
 class BatchDataset(_Unary):
-    def __init__(self, input_dataset, batch_size, drop_remainder, num_parallel_calls=None):
+    def __init__(self, input_dataset, batch_size, drop_remainder, num_parallel_calls=None,
+                 deterministic=None):
         super().__init__(input_dataset)
         self._size = _count(batch_size, "Dataset.batch: batch_size")
         if self._size <= 0:
@@ -77,6 +79,7 @@ class BatchDataset(_Unary):
         self._drop = bool(drop_remainder)
         self._batch_size = self._size        # what keras.utils.split_dataset looks for
         self._parallel = num_parallel_calls
+        self._deterministic = deterministic
         self._spec = _batched_spec(input_dataset.element_spec,
                                    self._size if self._drop else None)
 
@@ -94,14 +97,23 @@ class BatchDataset(_Unary):
         g = self._input._gather()
         if g is not None:
             return self._gathered(*g)
-        workers = parallelism(self._parallel, self.options())
+        options = in_effect(self)
         return parallel_map(stack_elements, _groups(self._input._iter(), self._size,
-                                                    self._drop), workers)
+                                                    self._drop),
+                            parallelism(self._parallel, options),
+                            deterministic(self._deterministic, options))
 
-    def _gathered(self, arrays, indices):
-        """Batches of in-memory arrays: one fancy index per array and batch."""
+    def _reused_batches(self, slots):
+        g = self._input._gather()
+        return None if g is None else self._gathered(*g, slots=slots)
+
+    def _gathered(self, arrays, indices, slots=0):
+        """Batches of in-memory arrays: one fancy index per array and batch. With
+        ``slots``, batch ``i`` is written into buffer ``i % slots`` of each array (see
+        ``Dataset._reused_batches``) instead of a fresh array."""
         size, drop = self._size, self._drop
         leaves = structure.flatten(arrays)
+        take = RowGatherer(leaves, size, slots)
         pending = []
         count = 0
         for chunk in indices():
@@ -112,13 +124,35 @@ class BatchDataset(_Unary):
             idx = np.concatenate(pending) if len(pending) > 1 else pending[0]
             full = len(idx) - len(idx) % size
             for start in range(0, full, size):
-                sel = idx[start:start + size]
-                yield structure.pack(arrays, [a[sel] for a in leaves])
+                yield structure.pack(arrays, take(idx[start:start + size]))
             pending = [idx[full:]] if full < len(idx) else []
             count = len(idx) - full
         if count and not drop:
-            idx = np.concatenate(pending)
-            yield structure.pack(arrays, [a[idx] for a in leaves])
+            yield structure.pack(arrays, take(np.concatenate(pending)))
+
+
+class RowGatherer:
+    """``rows(index)`` -> ``[a[index] for a in arrays]``. With ``slots`` > 0 the rows go
+    into ``slots`` buffers of ``size`` rows per array, used in turn: a consumer that is
+    done with a batch before asking for the ``slots``-th next one (Keras ``fit``) then
+    costs no allocation per batch. A fresh 100 KiB+ array per batch is what glibc's
+    ``malloc`` maps from the kernel and unmaps, or trims from the heap, depending on what
+    the process freed before, so each batch could fault in and zero its pages again."""
+
+    def __init__(self, arrays, size, slots=0):
+        self._arrays = arrays
+        self._slots = [[np.empty((size,) + a.shape[1:], a.dtype) for a in arrays]
+                       for _ in range(slots)] if slots else None
+        self._turn = 0
+
+    def __call__(self, index):
+        if self._slots is None or isinstance(index, slice):
+            return [a[index] for a in self._arrays]
+        slot = self._slots[self._turn]
+        self._turn = (self._turn + 1) % len(self._slots)
+        n = len(index)
+        return [np.take(a, index, axis=0, out=buf[:n]) if n <= len(buf) else a[index]
+                for a, buf in zip(self._arrays, slot)]
 
 
 def _default_padding(dtype):

@@ -47,6 +47,13 @@ class Dataset:
         gathers whole batches with one index per array; None otherwise."""
         return None
 
+    def _reused_batches(self, slots: int):
+        """For a consumer that is done with each batch before it asks for the ``slots``-th
+        next one (Keras ``fit``): an iterator like ``_iter()`` whose batches of in-memory
+        arrays are written into ``slots`` buffers used in turn, or None when this stage
+        does not make batches that way."""
+        return None
+
     def _in_memory(self) -> bool:
         """True when elements come from in-memory arrays by indexing alone."""
         return self._gather() is not None
@@ -248,7 +255,8 @@ class Dataset:
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
         from ember.data.batching import BatchDataset
-        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls)
+        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls,
+                            deterministic)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
@@ -271,8 +279,17 @@ class Dataset:
         return RaggedBatchDataset(self, batch_size, drop_remainder, row_splits_dtype)
 
     def sparse_batch(self, batch_size, row_shape, name=None):
-        raise NotImplementedError("Dataset.sparse_batch is not supported by ember (no "
-                                  "SparseTensor); use padded_batch.")
+        """Batches dense elements of varying shape into ``SparseTensor``s of dense shape
+        ``[batch] + row_shape`` (every entry a value; unknown ``row_shape`` sizes take the
+        batch's largest).
+
+        >>> ds = ember.data.Dataset.range(1, 4).map(lambda x: ember.fill([x], x))
+        >>> st = next(iter(ds.sparse_batch(2, [3])))
+        >>> st.indices.numpy().tolist(), st.values.numpy().tolist()
+        ([[0, 0], [1, 0], [1, 1]], [1, 2, 2])
+        """
+        from ember.data.sparse_batching import SparseBatchDataset
+        return SparseBatchDataset(self, batch_size, row_shape)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
         """Fills a buffer of ``buffer_size`` elements, outputs one picked uniformly at
@@ -354,31 +371,29 @@ _STATIC_STAGES = ("TensorSliceDataset", "TensorDataset", "RangeDataset", "BatchD
 
 
 def _autograph_loop(ds, extra_test, body, get_state, set_state, names, opts):
-    """``for x in ds`` inside ember.function (AutoGraph): a dataset of in-memory data whose
+    """``for x in ds`` inside ember.function (AutoGraph). A dataset of in-memory data whose
     stages draw nothing at random (slices, range, batch, take/skip/finite repeat, zip,
-    concatenate, shard, unbatch, prefetch) becomes one graph loop over its elements, which
-    are the same on every call. Other datasets (shuffled, mapped, generated, read from
-    files) are iterated eagerly only: that raises a clear error."""
+    concatenate, shard, unbatch, prefetch) and whose elements share one shape becomes a
+    graph loop over its elements stacked as constants (they are the same on every call).
+    Any other dataset (shuffled, mapped, generated, read from files, infinite) becomes a
+    graph loop around ops that run its Python pipeline when the graph runs
+    (``graph_iteration``): each call makes a new pass, as iterating eagerly again does."""
     import ember
     from ember.autograph import operators
-    odd = sorted({type(d).__name__ for d in _stages(ds)} - set(_STATIC_STAGES))
-    if odd or ds._cardinality() < 0:
-        why = f"its stages {odd} may differ from call to call" if odd else \
-            "it is infinite or of unknown size"
-        raise NotImplementedError(
-            f"Iterating this tf.data.Dataset inside ember.function is not supported: {why}. "
-            f"Iterate it eagerly and call the traced function on each element, or pass it "
-            f"to Keras's fit/evaluate/predict.")
-    with ember.init_scope():
-        elements = list(ds._iter())
-    spec = ds.element_spec
+    from ember.data.graph_iteration import graph_for_loop
+    static = not (set(type(d).__name__ for d in _stages(ds)) - set(_STATIC_STAGES)) and \
+        ds._cardinality() >= 0
+    if static:
+        with ember.init_scope():
+            elements = list(ds._iter())
+        columns = list(zip(*[structure.flatten(e) for e in elements]))
+        static = all(len({c.shape for c in col}) == 1 for col in columns)
+    if not static:
+        graph_for_loop(ds, extra_test, body, get_state, set_state, names, opts)
+        return
     if not elements:
         return
-    columns = list(zip(*[structure.flatten(e) for e in elements]))
-    if any(len({c.shape for c in col}) > 1 for col in columns):
-        raise NotImplementedError(
-            "Iterating this tf.data.Dataset inside ember.function is not supported: its "
-            "elements differ in shape (a partial last batch? use drop_remainder=True).")
+    spec = ds.element_spec
     stacked = [ember.constant(np.stack(col)) for col in columns]
 
     def item(i):
@@ -431,29 +446,67 @@ def _check_eager(what):
     if not executing_eagerly():
         raise NotImplementedError(
             f"{what} inside ember.function (or a v1 graph) is not supported outside "
-            f"AutoGraph's `for` loops (on by default in ember.function, for datasets of "
-            f"in-memory data). Iterate the dataset eagerly and call the traced function on "
-            f"each element, or pass the dataset to Keras's fit/evaluate/predict.")
+            f"AutoGraph's `for` loops (on by default in ember.function): write "
+            f"`for element in dataset:` in the function, iterate the dataset eagerly and "
+            f"call the traced function on each element, or pass the dataset to Keras's "
+            f"fit/evaluate/predict.")
 
 
 class DatasetIterator:
-    """``iter(dataset)``: ``next`` gives the next element as ember Tensors."""
+    """``iter(dataset)``: ``next`` gives the next element as ember Tensors. Inside
+    ``ember.function``, ``next`` adds an op that pulls the element when the graph runs
+    (an iterator made eagerly goes on with its pass on every call, as in TensorFlow)."""
 
     def __init__(self, dataset):
-        _check_eager("Iterating a tf.data.Dataset")
+        from ember.data.graph_iteration import Cursor, GraphIterator
+        from ember.framework.context import executing_eagerly
         self._dataset = dataset
-        self._it = dataset._iter()
+        if executing_eagerly():
+            self._cursor, self._graph = Cursor(dataset._iter()), None
+        else:
+            self._cursor, self._graph = None, GraphIterator(dataset)
 
     def __iter__(self):
         return self
 
+    def _in_graph(self):
+        from ember.framework.context import executing_eagerly
+        if executing_eagerly():
+            if self._cursor is None:
+                raise RuntimeError("An iterator made inside ember.function can only be "
+                                   "used inside it.")
+            return None
+        if self._graph is None:
+            from ember.data.graph_iteration import GraphIterator
+            self._graph = GraphIterator(self._dataset, self._cursor)
+        return self._graph
+
     def __next__(self):
-        return structure.to_tensors(next(self._it))
+        graph = self._in_graph()
+        if graph is not None:
+            return graph.get_next()
+        element = self._cursor.take()
+        if element is None:
+            raise StopIteration
+        return structure.to_tensors(element)
+
+    def _autograph_for_stmt(self, extra_test, body, get_state, set_state, names, opts):
+        graph = self._in_graph()
+        if graph is not None:
+            graph.for_loop(extra_test, body, get_state, set_state, names, opts)
+            return
+        from ember.autograph import operators
+        operators.for_stmt((x for x in self), extra_test, body, get_state, set_state,
+                           names, opts)
 
     def get_next(self):
         return next(self)
 
     def get_next_as_optional(self):
+        if self._in_graph() is not None:
+            raise NotImplementedError("Iterator.get_next_as_optional inside ember.function "
+                                      "is not supported: loop with `for element in "
+                                      "iterator:` instead.")
         try:
             return _Optional(next(self))
         except StopIteration:

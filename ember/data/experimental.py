@@ -13,7 +13,7 @@ from ember.data.options import (  # noqa: F401
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "CsvDataset",
            "make_csv_dataset", "cardinality", "assert_cardinality", "ignore_errors",
            "sample_from_datasets", "choose_from_datasets", "enumerate_dataset", "unbatch",
-           "dense_to_ragged_batch", "get_single_element", "save", "load", "counter",
+           "dense_to_ragged_batch", "dense_to_sparse_batch", "get_single_element", "save", "load", "counter",
            "AutoShardPolicy", "ExternalStatePolicy", "ThreadingOptions", "OptimizationOptions",
            "DistributeOptions", "AutotuneOptions", "group_by_window",
            "bucket_by_sequence_length", "scan", "take_while", "unique", "rejection_resample",
@@ -53,6 +53,10 @@ def unbatch():
 
 def dense_to_ragged_batch(batch_size, drop_remainder=False, row_splits_dtype="int64"):
     return lambda ds: ds.ragged_batch(batch_size, drop_remainder, row_splits_dtype)
+
+
+def dense_to_sparse_batch(batch_size, row_shape):
+    return lambda ds: ds.sparse_batch(batch_size, row_shape)
 
 
 def get_single_element(dataset):

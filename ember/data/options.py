@@ -1,8 +1,11 @@
 """``tf.data.Options``: settings attached to a pipeline with ``with_options``."""
 from __future__ import annotations
 
+import threading
+
 __all__ = ["Options", "ThreadingOptions", "OptimizationOptions", "AutoShardPolicy",
-           "ExternalStatePolicy", "AutotuneOptions", "DistributeOptions"]
+           "ExternalStatePolicy", "AutotuneOptions", "DistributeOptions", "in_effect",
+           "applying", "outer_options", "deterministic"]
 
 
 class _OptionGroup:
@@ -96,3 +99,43 @@ class Options(_OptionGroup):
 
     def merge(self, options):
         return self._merge(options)
+
+
+# -- options of the pipeline being iterated -----------------------------------------------
+# Options apply to a whole pipeline, also to stages before the ``with_options`` that set
+# them: while a ``with_options`` stage pulls from its input, its merged options are this
+# thread's "outer" options, which ``in_effect`` adds to a stage's own.
+_outer = threading.local()
+
+
+def outer_options():
+    """The options a downstream ``with_options`` stage set for this thread, or None."""
+    return getattr(_outer, "options", None)
+
+
+class applying:
+    """While active in this thread, ``options`` apply to every stage ``in_effect`` asks
+    about (a prefetch thread takes its creator's)."""
+
+    def __init__(self, options):
+        self._options = options
+
+    def __enter__(self):
+        self._prev = getattr(_outer, "options", None)
+        _outer.options = self._options
+
+    def __exit__(self, *exc):
+        _outer.options = self._prev
+
+
+def in_effect(dataset):
+    """The options that apply to ``dataset``'s stage while it is iterated: its own merged
+    along its inputs, with those of the pipeline that reads it."""
+    own = dataset.options()
+    outer = outer_options()
+    return own if outer is None else own.merge(outer)
+
+
+def deterministic(asked, options) -> bool:
+    """A stage's ``deterministic`` argument, or the pipeline's option when it is None."""
+    return options.deterministic is not False if asked is None else bool(asked)

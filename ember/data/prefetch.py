@@ -1,10 +1,9 @@
 """prefetch: a background thread keeps up to ``buffer_size`` elements ready."""
 from __future__ import annotations
 
-import queue
-import threading
 
 from ember.data.dataset import AUTOTUNE, UnaryDataset
+from ember.data.threads import Feed, Raised
 from ember.data.slicing import _count
 
 __all__ = ["PrefetchDataset", "background", "INLINE_IN_MEMORY"]
@@ -13,53 +12,24 @@ __all__ = ["PrefetchDataset", "background", "INLINE_IN_MEMORY"]
 # makes each batch with one fancy index per array; a thread would add only hand-offs.
 INLINE_IN_MEMORY = True
 
-_END = object()
-
-
-class _Raised:
-    def __init__(self, error):
-        self.error = error
-
-
 def background(iterator, size):
     """Reads ``iterator`` on a daemon thread into a queue of ``size``; the thread stops when
     the returned generator is closed or garbage collected."""
-    q = queue.Queue(maxsize=max(1, size))
-    stop = threading.Event()
-
-    def put(item):
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run():
-        try:
-            for item in iterator:
-                if not put(item):
-                    return
-        except BaseException as e:      # handed to the consumer
-            put(_Raised(e))
-            return
-        put(_END)
-
-    thread = threading.Thread(target=run, name="ember-data-prefetch", daemon=True)
-    thread.start()
+    end = object()
+    feed = Feed(size)
+    feed.start(iterator, end, "ember-data-prefetch")
 
     def consume():
         try:
             while True:
-                item = q.get()
-                if item is _END:
+                item = feed.queue.get()
+                if item is end:
                     return
-                if type(item) is _Raised:
+                if type(item) is Raised:
                     raise item.error
                 yield item
         finally:
-            stop.set()
+            feed.close()
     return consume()
 
 
@@ -76,6 +46,11 @@ class PrefetchDataset(UnaryDataset):
 
     def _cardinality(self):
         return self._input._cardinality()
+
+    def _reused_batches(self, slots):
+        if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):
+            return self._input._reused_batches(slots)
+        return None
 
     def _iter(self):
         if self._size == 0 or (INLINE_IN_MEMORY and self._input._in_memory()):

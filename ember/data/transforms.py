@@ -6,8 +6,10 @@ import numpy as np
 
 from ember.data import structure
 from ember.data.dataset import AUTOTUNE, Dataset, UnaryDataset
-from ember.data.threads import ignore_errors_active, ignoring_errors, parallel_map, \
-    parallelism
+from ember.data.threads import first_ready, ignore_errors_active, ignoring_errors, \
+    parallel_map, parallelism
+from ember.data.options import applying, in_effect
+from ember.data.options import deterministic as _deterministic
 from ember.data.tracing import StructuredFunction
 from ember.framework import dtypes
 from ember.engine.function import TensorSpec
@@ -59,10 +61,9 @@ class MapDataset(_Unary):
 
     def _iter(self):
         fn = self._fn
-        workers = parallelism(self._parallel, self.options())
-        deterministic = self._deterministic
-        if deterministic is None:
-            deterministic = self.options().deterministic is not False
+        options = in_effect(self)
+        workers = parallelism(self._parallel, options)
+        deterministic = _deterministic(self._deterministic, options)
 
         def call(element):
             try:
@@ -168,6 +169,7 @@ class InterleaveDataset(_Unary):
             raise ValueError(f"Dataset.interleave: cycle_length and block_length must be "
                              f"positive, got {self._cycle} and {self._block}.")
         self._parallel = num_parallel
+        self._deterministic = deterministic
         self._spec = None
 
     @property
@@ -182,12 +184,22 @@ class InterleaveDataset(_Unary):
         return self._spec
 
     def _open(self, element):
-        it = _dataset_result(self._fn(element), "Dataset.interleave")._iter()
+        it = self._open_eager(element)
         if self._parallel is not None:
             it = _Prefetched(it, max(self._block, 2))
         return it
 
     def _iter(self):
+        if self._parallel is not None and not _deterministic(self._deterministic,
+                                                             in_effect(self)):
+            return first_ready(self._input._iter(), self._open_eager, self._cycle,
+                               max(self._block, 2))
+        return self._in_order()
+
+    def _open_eager(self, element):
+        return _dataset_result(self._fn(element), "Dataset.interleave")._iter()
+
+    def _in_order(self):
         source = self._input._iter()
         cycle, block = self._cycle, self._block
         slots = [None] * cycle
@@ -339,8 +351,20 @@ class OptionsDataset(_Unary):
     def _gather(self):
         return self._input._gather()
 
+    def _reused_batches(self, slots):
+        return self._input._reused_batches(slots)
+
     def _iter(self):
-        return self._input._iter()
+        options = self.options()
+        with applying(options):
+            it = self._input._iter()
+        while True:
+            with applying(options):
+                try:
+                    element = next(it)
+                except StopIteration:
+                    return
+            yield element
 
 
 def reduce_dataset(ds, initial_state, reduce_func):

@@ -19,7 +19,8 @@ from ember.framework.op import Op
 from ember.runtime import profiling as _profiling
 from ember.runtime.parallel import single_threaded_blas, spinning
 
-__all__ = ["compile_plan", "Plan", "Node", "PASSES"]
+__all__ = ["compile_plan", "Plan", "Node", "PASSES", "Simplification",
+           "register_simplification", "simplifications"]
 
 
 class Node:
@@ -175,38 +176,102 @@ def _same_static(a, b):
         a.is_fully_defined()
 
 
+class Simplification:
+    """What the compiler may drop about one op, declared by the op library next to the op
+    (``register_simplification``) and matched by the op object, never by its name:
+
+    - ``forwards``: the output is the first input unchanged (Identity, StopGradient in a
+      plan: gradients are built before the compiler runs);
+    - ``neutral``: a scalar constant that leaves the other operand of this binary op
+      unchanged, on the ``sides`` given (``"right"``: x op c; ``"left"``: c op x), when
+      the result has that operand's shape and dtype (x * 1, x + 0, x - 0, x / 1);
+    - ``same_shape``: the op only changes shapes, so it does nothing when its input's
+      static shape is its output's (Reshape, BroadcastTo, SumToShape);
+    - ``permutation``: the attr holding a permutation; two nodes of this op in a row whose
+      permutations compose to the identity give back the first one's input (Transpose).
+    """
+
+    __slots__ = ("op", "forwards", "neutral", "sides", "same_shape", "permutation")
+
+    def __init__(self, op, *, forwards=False, neutral=None, sides=("right", "left"),
+                 same_shape=False, permutation=None):
+        if not isinstance(op, Op):
+            raise TypeError(f"register_simplification: expected an op definition, got "
+                            f"{op!r}")
+        if any(side not in ("left", "right") for side in sides):
+            raise ValueError(f"register_simplification({op.name}): sides must be 'left' "
+                             f"and/or 'right', got {sides!r}")
+        if sum([bool(forwards), neutral is not None, bool(same_shape),
+                permutation is not None]) != 1:
+            raise ValueError(f"register_simplification({op.name}): give exactly one of "
+                             f"forwards, neutral, same_shape, permutation")
+        self.op = op
+        self.forwards = bool(forwards)
+        self.neutral = neutral
+        self.sides = tuple(sides)
+        self.same_shape = bool(same_shape)
+        self.permutation = permutation
+
+    def __repr__(self):
+        return f"<Simplification of {self.op.name}>"
+
+
+_SIMPLIFICATIONS: dict = {}       # id(op) -> Simplification
+
+
+def register_simplification(op, **rule) -> Simplification:
+    """Declares what ``simplify_arithmetic`` may drop about ``op`` (see Simplification)."""
+    declared = Simplification(op, **rule)
+    _SIMPLIFICATIONS[id(op)] = declared
+    return declared
+
+
+def simplifications() -> list:
+    """The registered declarations."""
+    return list(_SIMPLIFICATIONS.values())
+
+
+def _simplified(ir, n, producer):
+    """The value n's output equals by its op's declared simplification, or None."""
+    rule = _SIMPLIFICATIONS.get(id(n.op))
+    if rule is None or rule.op is not n.op or not n.outputs:
+        return None
+    out = n.outputs[0]
+    if rule.forwards:
+        return n.inputs[0]
+    if rule.neutral is not None:
+        if len(n.inputs) != 2:
+            return None
+        a, b = n.inputs
+        for side, keep, const in (("right", a, b), ("left", b, a)):
+            if side in rule.sides and _const_scalar(ir, const) == rule.neutral and \
+                    _same_rank_shape(ir, keep, out) and ir.dtypes.get(keep) is \
+                    ir.dtypes.get(out):
+                return keep
+        return None
+    if rule.same_shape:
+        if _same_static(ir.shapes.get(n.inputs[0]), ir.shapes.get(out)):
+            return n.inputs[0]
+        return None
+    src = producer.get(n.inputs[0])
+    if src is not None and src.op is n.op:
+        p1, p2 = src.attrs[rule.permutation], n.attrs[rule.permutation]
+        if [p1[p] for p in p2] == list(range(len(p2))):
+            return src.inputs[0]
+    return None
+
+
 def simplify_arithmetic(ir):
-    """x*1, 1*x, x+0, 0+x, x-0, x/1, identity, double transposes, no-op reshapes."""
+    """Drops what the ops' declared simplifications allow (``register_simplification``):
+    x*1, 1*x, x+0, 0+x, x-0, x/1, identities, double transposes, no-op reshapes."""
     alias = {}
     kept = []
     producer = {}
     for n in ir.nodes:
         n.inputs = [ir.resolve(alias, v) for v in n.inputs]
-        name = n.op.name
-        out = n.outputs[0] if n.outputs else None
-        target = None
-        if name in ("Identity", "StopGradient"):
-            target = n.inputs[0]
-        elif name in ("Mul", "AddV2", "Sub", "RealDiv", "TrueDiv") and len(n.inputs) == 2:
-            a, b = n.inputs
-            neutral = 1.0 if name in ("Mul", "RealDiv", "TrueDiv") else 0.0
-            if _const_scalar(ir, b) == neutral and _same_rank_shape(ir, a, out) \
-                    and ir.dtypes.get(a) is ir.dtypes.get(out):
-                target = a
-            elif name in ("Mul", "AddV2") and _const_scalar(ir, a) == neutral and \
-                    _same_rank_shape(ir, b, out) and ir.dtypes.get(b) is ir.dtypes.get(out):
-                target = b
-        elif name == "Transpose":
-            src = producer.get(n.inputs[0])
-            if src is not None and src.op.name == "Transpose":
-                p1, p2 = src.attrs["perm"], n.attrs["perm"]
-                if [p1[p] for p in p2] == list(range(len(p2))):
-                    target = src.inputs[0]
-        elif name in ("Reshape", "BroadcastTo", "SumToShape"):
-            if _same_static(ir.shapes.get(n.inputs[0]), ir.shapes.get(out)):
-                target = n.inputs[0]
+        target = _simplified(ir, n, producer)
         if target is not None:
-            alias[out] = target
+            alias[n.outputs[0]] = target
             continue
         for v in n.outputs:
             producer[v] = n
@@ -247,7 +312,7 @@ def eliminate_common_subexpressions(ir):
             kept.append(n)
             continue
         try:
-            key = (n.op.name, tuple(n.inputs), _freeze(n.attrs))
+            key = (id(n.op), tuple(n.inputs), _freeze(n.attrs))
         except TypeError:
             kept.append(n)
             continue
@@ -525,8 +590,8 @@ def update_variables_in_place(ir):
         if n.op is not ASSIGN_VARIABLE:
             continue
         var_aliases = aliases.get(id(n.attrs["variable"]), set())
-        value = n.inputs[0]
-        if value in var_aliases and position.get(value, -1) < i:
+        value = n.inputs[-1]
+        if any(v in var_aliases and position.get(v, -1) < i for v in n.inputs):
             continue
         clobbered = any(position.get(v, -1) < i and last_use.get(v, -1) > i
                         for v in var_aliases)
@@ -626,7 +691,7 @@ class Plan:
             elif ufunc is not None and not attrs:
                 # dtypes were checked when the graph was built: the bare ufunc will do
                 steps.append((ufunc, ins, outs, n))
-            elif n.op is READ_VARIABLE and not ins:
+            elif n.op is READ_VARIABLE and not ins and not attrs.get("for_update"):
                 steps.append((_read_variable(kernel, attrs["variable"]), ins, outs, n))
             elif attrs:
                 steps.append((_bind(kernel, attrs), ins, outs, n))

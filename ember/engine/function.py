@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from ember.framework.type_spec import TypeSpec
 from ember.framework import dtypes, nest
 from ember.framework.context import context, current as _current, new_state as _new_state, settings
 from ember.engine.graph import FuncGraph, SymbolicTensor
@@ -28,7 +29,7 @@ autograph_hook = None
 call_observers = []
 
 
-class TensorSpec:
+class TensorSpec(TypeSpec):
     """Describes a tensor argument: shape (``None`` for unknown dims), dtype and name.
 
     >>> ember.TensorSpec(shape=[None, 784], dtype=ember.float32)
@@ -43,6 +44,10 @@ class TensorSpec:
     @classmethod
     def from_tensor(cls, tensor, name=None):
         return cls(tensor.shape, tensor.dtype, name or getattr(tensor, "name", None))
+
+    @property
+    def value_type(self):
+        return Tensor
 
     def is_compatible_with(self, other):
         other_shape = other.shape if hasattr(other, "shape") else np.shape(other)

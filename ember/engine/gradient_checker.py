@@ -51,7 +51,7 @@ def _theoretical(f, xs):
         grads = tape.gradient(y, ts, output_gradients=EagerTensor(seed.reshape(y.shape.as_list())))
         for k, g in enumerate(grads):
             if g is not None:
-                out[k][i] = np.asarray(g).reshape(-1)
+                out[k][i] = np.asarray(convert_to_tensor(g)).reshape(-1)
     return out
 
 

@@ -19,6 +19,7 @@ from ember.framework.context import context, settings
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.hooks import default_session, library
 from ember.runtime.fastpath import update_in_place
+from ember.runtime.rows import scatter_into
 from ember.runtime.parallel import ForkSafeLock
 from ember.framework.op import Op, Spec, normalize_inferred
 from ember.framework.tensor import EagerTensor, Tensor
@@ -205,28 +206,43 @@ class _Placeholder(Op):
 
 
 class _ReadVariableGraph(Op):
-    """Reads a variable's current value when the graph runs (the variable by reference)."""
+    """Reads a variable's current value when the graph runs (the variable by reference).
+
+    ``for_update=True`` (set by the compiler for a fused kernel that writes the variable's
+    new value into the buffer it read): a buffer that no one outside the plan holds, the
+    variable's own array unless an eager read handed it out, else a copy of it."""
 
     name = "ReadVariable"
     strings = True
     differentiable = False  # tapes record reads through tape._variable_read instead
     stateful = True
 
-    def infer(self, inputs, variable):
+    def infer(self, inputs, variable, for_update=False):
         return variable.shape, variable.dtype
 
-    def kernel(self, xp, variable):
+    def kernel(self, xp, variable, for_update=False):
         arr = variable._array
         if arr is None:
             from ember.framework.errors import FailedPreconditionError
             raise FailedPreconditionError(
                 f"Attempting to use uninitialized value {variable.name[:-2]}: run its "
                 f"initializer (e.g. Session.run(global_variables_initializer())) first")
+        if for_update and (variable._exposed or type(arr) is not np.ndarray or
+                           not arr.flags.writeable):
+            return np.array(arr, copy=True)
         return arr
 
 
+SCATTER_KINDS = ("scatter_update", "scatter_add", "scatter_sub", "scatter_mul", "scatter_div",
+                 "scatter_min", "scatter_max", "scatter_nd_update", "scatter_nd_add",
+                 "scatter_nd_sub")
+
+
 class _AssignVariable(Op):
-    """Sets (or adds to / subtracts from) a variable when the graph runs; outputs the new value."""
+    """Sets (or adds to / subtracts from) a variable when the graph runs; outputs the new value.
+
+    The ``scatter_*`` kinds take ``(indices, updates)`` and change only the rows (or, for
+    ``scatter_nd_*``, the elements) the indices name."""
 
     name = "AssignVariable"
     strings = True
@@ -234,23 +250,27 @@ class _AssignVariable(Op):
     stateful = True
 
     def infer(self, inputs, variable, kind):
-        value = inputs[0]
+        value = inputs[-1]
         if value.dtype is not variable.dtype:
             raise InvalidArgumentError(
                 f"Cannot {kind} a {value.dtype.name} value to variable '{variable.name}' of "
                 f"dtype {variable.dtype.name}")
-        if kind != "assign" and value.dtype is dtypes.string:
+        if kind not in ("assign", "scatter_update", "scatter_nd_update") and \
+                value.dtype is dtypes.string:
             raise InvalidArgumentError(f"Cannot {kind} to variable '{variable.name}' of "
                                        f"dtype string: only assign takes strings")
-        if not value.shape.is_compatible_with(variable.shape):
+        if kind in SCATTER_KINDS:
+            _check_scatter_shapes(kind, variable, inputs[0], value)
+        elif not value.shape.is_compatible_with(variable.shape):
             raise ValueError(
                 f"Cannot {kind} value to variable '{variable.name}': Shape mismatch. The "
                 f"variable shape {variable.shape}, and the assigned value shape {value.shape} "
                 f"are incompatible.")
         return variable.shape, variable.dtype
 
-    def kernel(self, xp, value, variable, kind, in_place=False, own_value=False):
+    def kernel(self, xp, *values, variable, kind, in_place=False, own_value=False):
         old = variable._array
+        value = values[-1]
         if kind == "assign":
             if own_value and type(value) is np.ndarray and value.dtype == variable.dtype.np:
                 new = value
@@ -258,6 +278,14 @@ class _AssignVariable(Op):
                 new = np.array(value, dtype=variable.dtype.np, copy=True)
         elif old is None:
             raise uninitialized_error(variable)
+        elif kind in SCATTER_KINDS:
+            new = old if in_place and not variable._exposed and type(old) is np.ndarray \
+                else np.array(old, copy=True)
+            index = _scatter_index(kind, variable, values[0], old.shape)
+            rows = index[0].size if isinstance(index, tuple) else index.size
+            inner = old.shape[len(index):] if isinstance(index, tuple) else old.shape[1:]
+            scatter_into(new, kind.rsplit("_", 1)[1], index,
+                         np.asarray(value, dtype=old.dtype).reshape((rows,) + inner))
         elif in_place and not variable._exposed and type(old) is np.ndarray and \
                 _fits_into(value, old):
             update_in_place(np.add if kind == "assign_add" else np.subtract, old, value)
@@ -275,11 +303,48 @@ class _AssignVariable(Op):
         return new
 
 
-def owned_array(variable):
-    """The variable's current array when a kernel may write it in place (no eager read
-    holds it: ``Variable.value()`` and ``numpy()`` hand arrays out), else None. For fused
-    kernels that update variables (ember.ops.linalg_ops._MatMulGradUpdate)."""
-    return None if variable._exposed else variable._array
+def _check_scatter_shapes(kind, variable, indices, updates):
+    if not indices.dtype.is_integer:
+        raise TypeError(f"{kind} on variable '{variable.name}': indices must be integers, "
+                        f"got {indices.dtype.name}")
+    vshape, ishape = variable.shape, indices.shape
+    if vshape.rank is None or ishape.rank is None or updates.shape.rank is None:
+        return
+    if kind.startswith("scatter_nd_"):
+        k = ishape[-1] if ishape.rank else None
+        if k is None:
+            return
+        if k > vshape.rank:
+            raise InvalidArgumentError(
+                f"{kind} on variable '{variable.name}': the last dimension of indices ({k}) "
+                f"must be at most the variable's rank {vshape.rank}")
+        want = ishape[:-1].concatenate(vshape[k:])
+    else:
+        want = ishape.concatenate(vshape[1:])
+    if not updates.shape.is_compatible_with(want):
+        raise InvalidArgumentError(
+            f"{kind} on variable '{variable.name}' of shape {vshape}: updates of shape "
+            f"{updates.shape} do not match indices of shape {ishape} (expected updates of "
+            f"shape {want})")
+
+
+def _scatter_index(kind, variable, indices, shape):
+    idx = np.asarray(indices)
+    if kind.startswith("scatter_nd_"):
+        k = idx.shape[-1]
+        bad = np.any((idx < 0) | (idx >= np.asarray(shape[:k])), axis=-1) if idx.size else \
+            np.zeros(idx.shape[:-1], bool)
+        if bad.any():
+            pos = tuple(int(p) for p in np.argwhere(bad)[0])
+            raise InvalidArgumentError(
+                f"{kind} on variable '{variable.name}': indices{list(pos)} = "
+                f"{idx[pos].tolist()} does not index into shape {list(shape)}")
+        return tuple(np.moveaxis(idx.reshape(-1, k), -1, 0))
+    if idx.size and (idx.min() < 0 or idx.max() >= shape[0]):
+        bad = int(idx.max() if idx.max() >= shape[0] else idx.min())
+        raise InvalidArgumentError(
+            f"{kind} on variable '{variable.name}': index {bad} is not in [0, {shape[0]})")
+    return idx.reshape(-1)
 
 
 def _fits_into(value, buf):
@@ -516,7 +581,9 @@ class Graph:
                 tape._variable_read(variable, out)
         return out
 
-    def assign_variable(self, variable, kind, value):
+    def assign_variable(self, variable, kind, value, indices=None):
+        """Adds an update of ``variable`` (``kind``: assign, assign_add, assign_sub, or a
+        ``scatter_*`` kind with ``indices``) and returns the new value."""
         from ember.framework.tensor import convert_to_tensor
         if isinstance(value, SymbolicTensor):
             t = value
@@ -525,12 +592,16 @@ class Graph:
         else:
             t = convert_to_tensor(value, dtype=variable.dtype) if not isinstance(value, Tensor) \
                 else value
-        t = self._bring_in(t)
+        inputs = [self._bring_in(t)]
+        if indices is not None:
+            if not isinstance(indices, Tensor):
+                indices = convert_to_tensor(indices)
+            inputs.insert(0, self._bring_in(indices))
         self._assigned.add(id(variable))
-        specs = [Spec(t._shape, t._dtype, t._constant_value)]
+        specs = [Spec(x._shape, x._dtype, x._constant_value) for x in inputs]
         attrs = {"variable": variable, "kind": kind}
         inferred = normalize_inferred(ASSIGN_VARIABLE.infer(specs, **attrs))
-        node = self._add_operation(ASSIGN_VARIABLE, [t], attrs,
+        node = self._add_operation(ASSIGN_VARIABLE, inputs, attrs,
                                    _var_base(variable) + "/" + kind.title().replace("_", ""),
                                    inferred)
         return node.outputs[0]
@@ -646,7 +717,12 @@ class FuncGraph(Graph):
             t = self.outer.read_variable(variable)
         finally:
             context.graph, context.tapes = prev_graph, prev_tapes
-        return self.capture(t)
+        ph = self.capture(t)
+        # a tape opened inside the body sees the read there (a training step in a loop)
+        for tape in context.tapes or ():
+            if tape not in self._capture_tapes:
+                tape._variable_read(variable, ph)
+        return ph
 
 
 @contextlib.contextmanager

@@ -118,7 +118,7 @@ class SubFunction:
                                                unconnected_gradients=UnconnectedGradients.ZERO)
                 else:
                     grads = [library.zeros_like(s) for s in sources]
-                grads = [graph._bring_in(g) for g in grads]
+                grads = [graph._bring_in(convert_to_tensor(g)) for g in grads]
             finally:
                 context.graph = prev_graph
                 context.tapes = prev_tapes

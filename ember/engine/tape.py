@@ -225,6 +225,7 @@ class _ReadVariable(Op):
     """A variable read seen by a tape: the gradient passes straight to the variable."""
 
     name = "ReadVariableOp"
+    grad_passes_slices = True
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -284,7 +285,7 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
             continue
         if g is None:
             g = library.ones_like(t)
-        else:
+        elif not _is_slices(g):
             g = _as_tensor(g)
         _accumulate(grads, t, g)
 
@@ -300,6 +301,8 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
             g = grads.get(id(o))
             if g is None and fill and _float_like(o):
                 g = library.zeros_like(o)
+            elif _is_slices(g) and not c.op.grad_passes_slices:
+                g = _as_tensor(g)
             out_grads.append(g)
         c.needs = tuple(id(inp) in live and _float_like(inp) for inp in c.inputs)
         in_grads = c.op.grad(c, *out_grads)
@@ -311,8 +314,8 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
         for inp, g in zip(c.inputs, in_grads):
             if g is None or id(inp) not in live or not _float_like(inp):
                 continue
-            g = _as_tensor(g)
-            g = library.sum_to_shape_of(g, inp)
+            if not _is_slices(g):
+                g = library.sum_to_shape_of(_as_tensor(g), inp)
             _accumulate(grads, inp, g)
 
     result = []
@@ -327,9 +330,21 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
     return result
 
 
+def _is_slices(g):
+    return getattr(g, "_ember_indexed_slices", False)
+
+
 def _accumulate(grads, t, g):
+    """Adds ``g`` to ``t``'s gradient so far. As in TensorFlow, IndexedSlices added to
+    IndexedSlices are concatenated (rows listed twice sum when densified), and an
+    IndexedSlices added to a dense gradient is densified."""
     prev = grads.get(id(t))
-    grads[id(t)] = g if prev is None else library.add(prev, g)
+    if prev is None:
+        grads[id(t)] = g
+    elif _is_slices(prev) or _is_slices(g):
+        grads[id(t)] = library.add_gradients(prev, g)
+    else:
+        grads[id(t)] = library.add(prev, g)
 
 
 class _CustomGradientOp(Op):

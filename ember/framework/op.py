@@ -46,6 +46,8 @@ class Op:
     side_effect = False            # runs for its effect even when nothing reads it (print,
     #                                assert, Python code); implies stateful
     grad_accepts_none = False      # grad() takes None for outputs that received no gradient
+    grad_passes_slices = False     # grad() takes an IndexedSlices output gradient as it is
+    #                                (Identity, variable reads); other ops get it densified
     reads_shape_only = False       # reads only its inputs' shapes (Shape, Size): fusions
     #                                may move it to the value that replaces its input
     plan_only = False              # a fused kernel that only compiled plans contain (made by

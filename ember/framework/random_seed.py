@@ -11,11 +11,17 @@ A random op carries three attrs: ``seed`` and ``seed2`` (from ``get_seed``) and 
 
 ``seed == seed2 == 0`` means "no seed": the generator starts from OS entropy.
 ``set_seed`` resets the counter and drops every kept generator.
+
+The counter is process-wide, as TensorFlow's is, and taken under a lock: ops drawing op
+seeds in several threads at once get distinct seeds, and after ``set_seed(s)`` one thread
+making the same random calls gets the same sequence of seeds again.
 """
 from __future__ import annotations
 
 import itertools
 import operator
+import os
+import threading
 import weakref
 
 import numpy as np
@@ -29,6 +35,18 @@ _MAXINT32 = 2 ** 31 - 1
 _MASK64 = (1 << 64) - 1
 
 _node_keys = itertools.count(1)
+# guards the op-seed counters (the eager one in settings and each graph's)
+_counter_lock = threading.Lock()
+
+
+def _fresh_lock_after_fork():
+    """A forked child gets the lock unlocked (another parent thread may have held it)."""
+    global _counter_lock
+    _counter_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 _graph_counters: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _graph_counters_by_id: dict = {}
 
@@ -76,11 +94,13 @@ def set_seed(seed) -> None:
             graph.seed = seed
         except AttributeError:
             settings.global_seed = seed
-        _set_graph_counter(graph, 0)
+        with _counter_lock:
+            _set_graph_counter(graph, 0)
         return
-    settings.global_seed = seed
-    settings.seed_counter = 0
-    settings.rng_cache.clear()
+    with _counter_lock:
+        settings.global_seed = seed
+        settings.seed_counter = 0
+        settings.rng_cache.clear()
 
 
 def _graph_counter(graph):
@@ -104,15 +124,21 @@ def _global_seed():
     return settings.global_seed
 
 
+def next_count(graph=None) -> int:
+    """The next value of the op-seed counter (of ``graph``, else the eager one), taken
+    atomically: each call from any thread gets its own."""
+    with _counter_lock:
+        if graph is not None:
+            n = _graph_counter(graph)
+            _set_graph_counter(graph, n + 1)
+        else:
+            n = settings.seed_counter
+            settings.seed_counter = n + 1
+    return n
+
+
 def _next_op_seed(global_seed):
-    graph = context.graph
-    if graph is not None:
-        n = _graph_counter(graph)
-        _set_graph_counter(graph, n + 1)
-    else:
-        n = settings.seed_counter
-        settings.seed_counter = n + 1
-    return _mix(global_seed, n)
+    return _mix(global_seed, next_count(context.graph))
 
 
 def get_seed(op_seed):
@@ -172,8 +198,8 @@ def kernel_generator(op_name, dtype, seed, seed2, key):
         return _fast_stream(seed, seed2)
     cache_key = (op_name, dtype, seed, seed2, key)
     gen = settings.rng_cache.get(cache_key)
-    if gen is None:
-        gen = settings.rng_cache[cache_key] = _fast_stream(seed, seed2)
+    if gen is None:     # two threads asking at once both get the one stored first
+        gen = settings.rng_cache.setdefault(cache_key, _fast_stream(seed, seed2))
     return gen
 
 

@@ -106,6 +106,11 @@ class Variable:
             if graph is not None and graph.is_function_graph:
                 with graph.init_scope():
                     initial_value = initial_value()
+            elif graph is not None:
+                # a v1 variable's initial value ignores the enclosing control dependencies
+                # (an optimizer's slots are made inside `control_dependencies(update_ops)`)
+                with graph.control_dependencies(None):
+                    initial_value = initial_value()
             else:
                 initial_value = initial_value()
         if dtype is not None:
@@ -174,7 +179,8 @@ class Variable:
         self._graph = graph
         self._name = graph.unique_name(self._name[:-2]) + ":0"
         self._initial_value = initial_value
-        self._initializer_op = graph.assign_variable(self, "assign", initial_value).op
+        with graph.control_dependencies(None):
+            self._initializer_op = graph.assign_variable(self, "assign", initial_value).op
         graph.variables.append(self)
         graph.add_to_collection("variables", self)
         if self._trainable:
@@ -339,6 +345,9 @@ class Variable:
     def __repr__(self):
         from ember.framework.tensor import _numpy_text
         v = self._array
+        if v is None:       # a v1 graph variable whose initializer has not run
+            return (f"<ember.Variable '{self._name}' shape={self.shape} "
+                    f"dtype={self._dtype.name}>")
         return (f"<ember.Variable '{self._name}' shape={TensorShape(v.shape)} "
                 f"dtype={self._dtype.name}, numpy={_numpy_text(v, repr)}>")
 

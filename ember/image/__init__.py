@@ -8,7 +8,8 @@ from ember.ops.image_boxes import *  # noqa: F401,F403
 from ember.ops.image_sampling import *  # noqa: F401,F403
 
 _CODECS = ("decode_png", "decode_jpeg", "decode_bmp", "decode_gif", "decode_image",
-           "encode_png", "encode_jpeg", "is_jpeg")
+           "encode_png", "encode_jpeg", "is_jpeg", "decode_and_crop_jpeg",
+           "extract_jpeg_shape", "decode_webp", "decode_jxl")
 
 
 def __getattr__(name):

@@ -3,8 +3,8 @@ from ember.io import gfile  # noqa: F401
 from ember.io.csv_records import decode_csv  # noqa: F401
 from ember.io.files import read_file, write_file  # noqa: F401
 from ember.io.images import (  # noqa: F401
-    decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
-    is_jpeg,
+    decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_jxl,
+    decode_png, decode_webp, encode_jpeg, encode_png, extract_jpeg_shape, is_jpeg,
 )
 from ember.io.parsing import (  # noqa: F401
     FixedLenFeature, FixedLenSequenceFeature, VarLenFeature,
@@ -18,6 +18,7 @@ from ember.io.tfrecord import (  # noqa: F401
 
 __all__ = ["gfile", "read_file", "write_file", "decode_bmp", "decode_gif", "decode_image",
            "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg",
+           "decode_and_crop_jpeg", "extract_jpeg_shape", "decode_webp", "decode_jxl",
            "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature",
            "parse_example", "parse_single_example", "TFRecordOptions", "TFRecordWriter",
            "TFRecordCompressionType", "tf_record_iterator", "decode_raw", "parse_tensor",

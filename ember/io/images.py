@@ -12,7 +12,8 @@ from ember.framework.errors import InvalidArgumentError
 from ember.io.files import as_bytes
 
 __all__ = ["decode_png", "decode_jpeg", "decode_bmp", "decode_gif", "decode_image",
-           "encode_png", "encode_jpeg", "is_jpeg"]
+           "encode_png", "encode_jpeg", "is_jpeg", "decode_and_crop_jpeg",
+           "extract_jpeg_shape", "decode_webp", "decode_jxl"]
 
 
 def _pil():
@@ -118,6 +119,112 @@ def decode_image(contents, channels=None, dtype="uint8", name=None,
             raise ValueError("decode_image: GIFs decode to 3 channels.")
         return _result(out.numpy(), dtype)
     return _result(_channels(img, channels, "decode_image"), dtype)
+
+
+def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upscaling=True,
+                         try_recover_truncated=False, acceptable_fraction=1, dct_method="",
+                         name=None):
+    """JPEG bytes -> the [crop_height, crop_width, channels] uint8 window at
+    ``crop_window`` = [crop_y, crop_x, crop_height, crop_width] of the decoded image."""
+    window = np.asarray(crop_window.numpy() if hasattr(crop_window, "numpy") else crop_window)
+    if window.shape != (4,):
+        raise ValueError(f"decode_and_crop_jpeg: crop_window must be [crop_y, crop_x, "
+                         f"crop_height, crop_width], got shape {window.shape}.")
+    y, x, h, w = (int(v) for v in window)
+    image = decode_jpeg(contents, channels, ratio).numpy()
+    height, width = image.shape[:2]
+    if h <= 0 or w <= 0 or y < 0 or x < 0 or y + h > height or x + w > width:
+        raise InvalidArgumentError(f"decode_and_crop_jpeg: crop window [{y}, {x}, {h}, {w}] "
+                                   f"is not inside the image of size {height}x{width}.")
+    from ember.framework.tensor import EagerTensor
+    return EagerTensor(np.ascontiguousarray(image[y:y + h, x:x + w]))
+
+
+_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
+                0xCF}
+
+
+def extract_jpeg_shape(contents, output_type="int32", name=None):
+    """[height, width, channels] of a JPEG, read from its frame header only."""
+    from ember.framework import dtypes
+    from ember.framework.tensor import EagerTensor
+    data = as_bytes(contents, "extract_jpeg_shape")
+    d = dtypes.as_dtype(output_type)
+    if d not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"extract_jpeg_shape: output_type must be int32 or int64, got "
+                        f"{d.name}.")
+    if data[:2] != b"\xff\xd8":
+        raise InvalidArgumentError("extract_jpeg_shape: the contents are not a JPEG image "
+                                   "(no start-of-image marker).")
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker in (0xFF,):
+            i += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in _SOF_MARKERS:
+            if i + 10 > len(data):
+                break
+            height = int.from_bytes(data[i + 5:i + 7], "big")
+            width = int.from_bytes(data[i + 7:i + 9], "big")
+            return EagerTensor(np.array([height, width, data[i + 9]], dtype=d.as_numpy_dtype))
+        if marker == 0xDA:      # start of scan before any frame header
+            break
+        i += 2 + length
+    raise InvalidArgumentError(f"extract_jpeg_shape: no JPEG frame header found in the "
+                               f"contents ({len(data)} bytes).")
+
+
+def decode_webp(contents, channels=0, dtype="uint8", name=None):
+    """WebP bytes -> [frames, height, width, channels] uint8 (one frame for a still image;
+    animations decode to RGBA). ``channels`` 0 keeps the file's, 3 or 4 must match it."""
+    from ember.framework.tensor import EagerTensor
+    if channels not in (0, 3, 4):
+        raise ValueError(f"decode_webp: channels must be 0, 3 or 4, got {channels}.")
+    img = _open(contents, "decode_webp", "WEBP")
+    frames = getattr(img, "n_frames", 1)
+    has_alpha = img.mode in ("RGBA", "LA", "RGBa") or "transparency" in img.info
+    native = 4 if frames > 1 or has_alpha else 3
+    if channels and channels != native:
+        raise InvalidArgumentError(f"decode_webp: the image has {native} channels but "
+                                   f"channels={channels} was requested; the number of "
+                                   f"channels must match the file's.")
+    mode = "RGBA" if native == 4 else "RGB"
+    out = []
+    for i in range(frames):
+        img.seek(i)
+        out.append(np.asarray(img.convert(mode)))
+    from ember.framework import dtypes
+    if dtypes.as_dtype(dtype) is not dtypes.uint8:
+        raise TypeError(f"decode_webp: dtype must be uint8, got {dtype}.")
+    return EagerTensor(np.ascontiguousarray(np.stack(out)))
+
+
+def decode_jxl(contents, channels=0, dtype="uint8", name=None):
+    """JPEG XL bytes -> [height, width, channels] uint8, when the installed Pillow can read
+    JPEG XL (a plugin such as pillow-jxl-plugin); otherwise NotImplementedError."""
+    try:
+        import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin with Pillow)
+    except ImportError:
+        pass
+    _pil()
+    from PIL import Image, features
+    Image.init()
+    supported = "JXL" in Image.OPEN or "jpegxl" in features.get_supported()
+    if not supported:
+        raise NotImplementedError("decode_jxl: this Pillow cannot read JPEG XL; install a "
+                                  "JPEG XL plugin (pip install pillow-jxl-plugin).")
+    if channels not in (0, 1, 3, 4):
+        raise ValueError(f"decode_jxl: channels must be 0, 1, 3 or 4, got {channels}.")
+    img = _open(contents, "decode_jxl", "JPEG XL")
+    return _result(_channels(img, channels, "decode_jxl"), dtype)
 
 
 def is_jpeg(contents, name=None):

@@ -11,7 +11,8 @@ from ember.io.example_proto import (
     DecodeError, _fields, _key, _length_delimited, _read_varint, _varint,
 )
 
-__all__ = ["serialize_tensor", "parse_tensor", "decode_raw"]
+__all__ = ["serialize_tensor", "parse_tensor", "decode_raw", "tensor_proto_bytes",
+           "array_from_tensor_proto", "dtype_enum", "dtype_of_enum"]
 
 _ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
          "string": 7, "complex64": 8, "int64": 9, "bool": 10, "bfloat16": 14,
@@ -30,19 +31,46 @@ def _array(tensor):
 def serialize_tensor(tensor, name=None):
     """A tf.string scalar holding ``tensor`` as a serialized TensorProto."""
     from ember.io.files import string_scalar
-    arr = _array(tensor)
+    return string_scalar(tensor_proto_bytes(_array(tensor)))
+
+
+def tensor_proto_bytes(arr: np.ndarray, strings_as_content: bool = False) -> bytes:
+    """An array as a serialized TensorProto (dtype, shape, tensor_content or string_val).
+    ``strings_as_content``: strings in tensor_content (their varint lengths, then their
+    bytes), as TensorFlow writes tensors into dataset snapshots."""
     d = dtypes.from_numpy(arr.dtype)
     if d.name not in _ENUM:
         raise TypeError(f"serialize_tensor: dtype {d.name} is not supported.")
     shape = b"".join(_length_delimited(2, _key(1, 0) + _varint(int(n)) if n else b"")
                      for n in arr.shape)
     out = _key(1, 0) + _varint(_ENUM[d.name]) + _length_delimited(2, shape)
-    if d is dtypes.string:
+    if d is dtypes.string and strings_as_content:
+        items = [bytes(v) for v in arr.reshape(-1)]
+        if items:
+            out += _length_delimited(4, b"".join(_varint(len(v)) for v in items) +
+                                     b"".join(items))
+    elif d is dtypes.string:
         out += b"".join(_length_delimited(8, bytes(v)) for v in arr.reshape(-1))
     elif arr.size:
         little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
         out += _length_delimited(4, np.ascontiguousarray(little).tobytes())
-    return string_scalar(out)
+    return out
+
+
+def dtype_enum(dtype) -> int:
+    """TensorFlow's DataType number of an ember dtype."""
+    d = dtypes.as_dtype(dtype)
+    if d.name not in _ENUM:
+        raise TypeError(f"dtype {d.name} has no TensorFlow DataType number in ember.")
+    return _ENUM[d.name]
+
+
+def dtype_of_enum(enum: int):
+    name = _BY_ENUM.get(enum)
+    if name is None:
+        raise InvalidArgumentError(f"Unknown or unsupported TensorFlow DataType number "
+                                   f"{enum}.")
+    return dtypes.as_dtype(name)
 
 
 def _parse_shape(data):
@@ -80,8 +108,12 @@ def parse_tensor(serialized, out_type, name=None):
     """The tensor in a serialized TensorProto; ``out_type`` must be its dtype."""
     from ember.framework.tensor import EagerTensor
     from ember.io.files import as_bytes
-    data = as_bytes(serialized, "parse_tensor")
-    want = dtypes.as_dtype(out_type)
+    return EagerTensor(array_from_tensor_proto(as_bytes(serialized, "parse_tensor"),
+                                               dtypes.as_dtype(out_type)))
+
+
+def array_from_tensor_proto(data: bytes, want=None) -> np.ndarray:
+    """The array in a serialized TensorProto (whose dtype must be ``want`` when given)."""
     enum, shape, content, strings, vals = None, [], None, [], []
     try:
         for number, wire, value in _fields(data):
@@ -104,16 +136,19 @@ def parse_tensor(serialized, out_type, name=None):
     if have is None:
         raise InvalidArgumentError(f"parse_tensor: the serialized tensor has an unknown or "
                                    f"unsupported dtype code {enum}.")
+    want = dtypes.as_dtype(have) if want is None else want
     if have != want.name:
         raise InvalidArgumentError(f"Type mismatch between parsed tensor ({have}) and dtype "
                                    f"({want.name})")
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     if want is dtypes.string:
         arr = np.empty(count, dtype=object)
+        if content is not None:
+            strings = _string_list(content, count)
         items = strings if len(strings) == count else (strings[:1] * count if strings
                                                        else [b""] * count)
         arr[:] = items
-        return EagerTensor(arr.reshape(shape))
+        return arr.reshape(shape)
     np_dtype = np.dtype(want.as_numpy_dtype)
     if content is not None:
         arr = np.frombuffer(content, np_dtype.newbyteorder("<")).astype(np_dtype)
@@ -125,7 +160,26 @@ def parse_tensor(serialized, out_type, name=None):
         arr = np.zeros(count, np_dtype)
     if arr.size != count:
         raise InvalidArgumentError(f"parse_tensor: {arr.size} values for shape {shape}.")
-    return EagerTensor(arr.reshape(shape))
+    return arr.reshape(shape)
+
+
+def _string_list(content: bytes, count: int) -> list:
+    """Strings in a tensor_content (as TensorFlow writes a string tensor's content: the
+    varint lengths of all elements, then their bytes)."""
+    lengths, pos = [], 0
+    try:
+        for _ in range(count):
+            n, pos = _read_varint(content, pos)
+            lengths.append(n)
+    except DecodeError as e:
+        raise InvalidArgumentError(f"parse_tensor: bad string tensor content: {e}") from None
+    out = []
+    for n in lengths:
+        out.append(bytes(content[pos:pos + n]))
+        pos += n
+    if pos != len(content):
+        raise InvalidArgumentError("parse_tensor: string tensor content of the wrong size.")
+    return out
 
 
 def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, name=None):

@@ -3,12 +3,13 @@
     from ember import keras
     model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
 """
-from ember.keras import backend, config, saving  # noqa: F401
+from ember.keras import backend, config, dtype_policies, mixed_precision, saving  # noqa: F401
 from ember.keras import (  # noqa: F401
     activations, callbacks, constraints, initializers, layers, losses, metrics, models,
     optimizers, regularizers, utils,
 )
 from ember.keras.layers import Input  # noqa: F401
+from ember.keras.dtype_policies import DTypePolicy  # noqa: F401
 from ember.keras.models import Model, Sequential  # noqa: F401
 from ember.keras.models.functional import Functional as Function  # noqa: F401
 from ember.keras.initializers import Initializer  # noqa: F401

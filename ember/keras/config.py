@@ -4,6 +4,7 @@ from ember.keras.backend import (  # noqa: F401
     backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
     set_image_data_format,
 )
+from ember.keras.dtype_policies import dtype_policy, set_dtype_policy  # noqa: F401
 from ember.keras.layers.lambda_layer import enable_unsafe_deserialization  # noqa: F401
 from ember.keras.utils.io_utils import (  # noqa: F401
     disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled,
@@ -19,7 +20,7 @@ __all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "
            "max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch",
            "set_backend", "is_nnx_enabled"]
 
-_SETTINGS = {"traceback_filtering": True, "flash_attention": None, "dtype_policy": None,
+_SETTINGS = {"traceback_filtering": True, "flash_attention": None,
              "max_epochs": None, "max_steps_per_epoch": None}
 
 
@@ -48,26 +49,6 @@ def disable_flash_attention():
 
 def is_flash_attention_enabled():
     return _SETTINGS["flash_attention"]
-
-
-def dtype_policy():
-    """The global dtype policy's name ("float32" unless set_dtype_policy changed it)."""
-    return _SETTINGS["dtype_policy"] or floatx()
-
-
-def set_dtype_policy(policy):
-    """Sets the global dtype policy by name: "float32", "float64", "float16", "bfloat16".
-
-    The mixed policies ("mixed_float16", "mixed_bfloat16") need ember's mixed-precision
-    layers, which are not built: they raise NotImplementedError.
-    """
-    name = getattr(policy, "name", policy)
-    if name in ("mixed_float16", "mixed_bfloat16"):
-        raise NotImplementedError(f"keras.config.set_dtype_policy: the mixed precision "
-                                  f"policy {name!r} is not supported by ember yet")
-    if name not in ("float16", "bfloat16", "float32", "float64"):
-        raise ValueError(f"keras.config.set_dtype_policy: unknown policy {policy!r}")
-    _SETTINGS["dtype_policy"] = name
 
 
 def max_epochs():

@@ -27,7 +27,7 @@ __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
     "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeNormal",
     "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "OrthogonalInitializer",
-    "Identity", "IdentityInitializer", "compute_fans",
+    "Identity", "IdentityInitializer", "STFT", "STFTInitializer", "compute_fans",
     "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
     "lecun_normal", "lecun_uniform", "orthogonal", "identity",
@@ -469,8 +469,86 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+def window_array(window, length, periodic=False):
+    """A named window ('hann', 'hamming', 'boxcar'/'rectangular', 'blackman'; others
+    through SciPy when it is installed) of ``length`` samples, as
+    ``scipy.signal.get_window(window, length, fftbins=periodic)``; arrays pass through."""
+    if not isinstance(window, str):
+        return np.asarray(window.numpy() if hasattr(window, "numpy") else window, np.float64)
+    n = length + 1 if periodic and length > 1 else length
+    k = np.arange(n, dtype=np.float64)
+    denominator = max(n - 1, 1)
+    cosines = {"hann": (0.5, 0.5, 0.0), "hamming": (0.54, 0.46, 0.0),
+               "blackman": (0.42, 0.5, 0.08)}
+    if window in cosines:
+        a0, a1, a2 = cosines[window]
+        w = a0 - a1 * np.cos(2 * np.pi * k / denominator) + a2 * np.cos(4 * np.pi * k /
+                                                                       denominator)
+        w = w if n > 1 else np.ones(n)
+    elif window in ("boxcar", "rectangular", "box", "ones"):
+        w = np.ones(n)
+    else:
+        try:
+            from scipy.signal import get_window
+        except ImportError:
+            raise NotImplementedError(f"window {window!r} needs SciPy (pip install scipy); "
+                                      f"without it ember knows 'hann', 'hamming', "
+                                      f"'blackman' and 'boxcar'.") from None
+        return np.asarray(get_window(window, length, fftbins=periodic), np.float64)
+    return w[:length]
+
+
+class STFT(Initializer):
+    """The real (cosine) or imaginary (sine) part of a windowed DFT kernel of shape
+    (frame_length, 1, fft_length // 2 + 1), scaled by the window's norm ('density') or
+    sum ('spectrum'): STFTSpectrogram's convolution kernels.
+
+    >>> STFT("real", window=None)((4, 1, 3)).numpy()[:, 0, 0].tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: side should be 'real' or 'imag', not {side}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"STFT: scaling is invalid, it must be None, 'density' or "
+                             f"'spectrum'. Received scaling={scaling}")
+        if isinstance(window, str):
+            window_array(window, 1)
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        frame_length, _, bins = _as_shape(shape, "STFT")
+        dtype = _float_dtype(dtype, "STFT")
+        fft_length = (bins - 1) * 2
+        t = np.arange(frame_length, dtype=np.float64).reshape(-1, 1, 1)
+        f = np.arange(bins, dtype=np.float64).reshape(1, 1, -1) / fft_length
+        angle = -2.0 * t * f * np.pi
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            win = window_array(self.window, frame_length, self.periodic)
+            if win.shape != (frame_length,):
+                raise ValueError(f"STFT: the shape of `window` must be equal to "
+                                 f"[frame_length]. Received: window shape={win.shape}")
+            scale = 1.0
+            if self.scaling == "density":
+                scale = np.sqrt(np.sum(win ** 2))
+            elif self.scaling == "spectrum":
+                scale = np.sum(np.abs(win))
+            kernel = kernel * win.reshape(-1, 1, 1) / scale
+        return ember.constant(kernel.astype(dtype.as_numpy_dtype))
+
+    def get_config(self):
+        window = self.window
+        if window is not None and not isinstance(window, str):
+            window = _plain_value(window)
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
+STFTInitializer = STFT
 
 zeros = Zeros
 ones = Ones
@@ -490,7 +568,7 @@ identity = Identity
 
 _CLASSES = (Initializer, Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal,
-            LecunUniform, Orthogonal, Identity)
+            LecunUniform, Orthogonal, Identity, STFT)
 _SNAKE = {
     "Initializer": "initializer", "Zeros": "zeros", "Ones": "ones", "Constant": "constant",
     "RandomNormal": "random_normal", "RandomUniform": "random_uniform",
@@ -498,11 +576,13 @@ _SNAKE = {
     "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
     "HeNormal": "he_normal", "HeUniform": "he_uniform", "LecunNormal": "lecun_normal",
     "LecunUniform": "lecun_uniform", "Orthogonal": "orthogonal", "Identity": "identity",
+    "STFT": "stft",
 }
 ALL_OBJECTS_DICT = {c.__name__: c for c in _CLASSES}
 ALL_OBJECTS_DICT.update({_SNAKE[c.__name__]: c for c in _CLASSES})
 ALL_OBJECTS_DICT.update({
     "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
+    "STFTInitializer": STFT,
     "normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros,
 })
 

@@ -980,8 +980,158 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
     else:
         decoded, log_prob = _ctc_op("ctc_beam_search_decoder")(
             logits, input_length, beam_width=beam_width, top_paths=top_paths)
-    dense = [ember.sparse.to_dense(d, default_value=-1) for d in decoded]
+    # padded to (batch, time) as tf.keras does
+    shape = ember.cast(ember.shape(y_pred)[:2], "int64")
+    dense = [ember.sparse.to_dense(ember.sparse.SparseTensor(d.indices, d.values, shape),
+                                   default_value=-1) for d in decoded]
     return dense, log_prob
+
+
+# -- learning phase ---------------------------------------------------------------------
+_LEARNING_PHASE = {"value": None}
+
+
+def learning_phase():
+    """0 (test) or 1 (train), as set by set_learning_phase (0 when never set)."""
+    value = _LEARNING_PHASE["value"]
+    return 0 if value is None else value
+
+
+def set_learning_phase(value):
+    """Sets the process-wide learning phase (0 or 1) that in_train_phase reads."""
+    if value not in (0, 1):
+        raise ValueError(f"Expected learning phase to be 0 or 1; received {value!r}")
+    _LEARNING_PHASE["value"] = value
+
+
+class learning_phase_scope:  # noqa: N801
+    """``with learning_phase_scope(1): ...`` sets the learning phase inside the block."""
+
+    def __init__(self, value):
+        if value not in (0, 1):
+            raise ValueError(f"Expected learning phase to be 0 or 1; received {value!r}")
+        self.value = value
+
+    def __enter__(self):
+        self.saved = _LEARNING_PHASE["value"]
+        _LEARNING_PHASE["value"] = self.value
+
+    def __exit__(self, *exc):
+        _LEARNING_PHASE["value"] = self.saved
+
+
+def in_train_phase(x, alt, training=None):
+    """x when training (``training``, else the learning phase), alt otherwise; callables
+    are called. A symbolic scalar ``training`` selects with switch."""
+    if training is None:
+        training = learning_phase()
+    if ember.is_tensor(training) and not hasattr(training, "numpy"):
+        return switch(training, x, alt)
+    chosen = x if bool(training) else alt
+    return chosen() if callable(chosen) else chosen
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training=training)
+
+
+def manual_variable_initialization(value):
+    """tf.keras's switch for TF1 sessions; ember variables hold values when made."""
+    _LEARNING_PHASE["manual_init"] = bool(value)
+
+
+# -- graph-style helpers ----------------------------------------------------------------
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None, ragged=False):
+    """A symbolic input (``keras.Input``) of the given full shape (batch axis included)."""
+    from ember.keras.layers import Input
+    if sparse or ragged:
+        raise NotImplementedError("keras.backend.placeholder: sparse and ragged "
+                                  "placeholders are not supported by ember")
+    if shape is None:
+        if ndim is None:
+            raise ValueError("keras.backend.placeholder: give `shape` or `ndim`")
+        shape = (None,) * ndim
+    return Input(batch_shape=tuple(shape), dtype=dtype or _floatx(), name=name)
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """A callable from the list of input arrays to the output arrays (NumPy), for
+    KerasTensor inputs and outputs (a functional model underneath)."""
+    from ember.keras.models import Model
+    if updates:
+        raise ValueError("keras.backend.function: `updates` are not supported in eager "
+                         "Keras; write a training step instead")
+    single = not isinstance(outputs, (list, tuple))
+    several = isinstance(inputs, (list, tuple))
+    model = Model(inputs=inputs, outputs=outputs)
+
+    def run(values):
+        if not several and isinstance(values, (list, tuple)):
+            values = values[0]
+        out = model(values)
+        result = [np.asarray(o.numpy()) for o in (out if isinstance(out, (list, tuple))
+                                                  else [out])]
+        return result[0] if single else result
+    return run
+
+
+def print_tensor(x, message="", summarize=3):
+    """Prints message and x's value; returns x."""
+    ember.print(message, x, summarize=summarize)
+    return x
+
+
+random_binomial = random_bernoulli
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """(x normalized by its batch statistics over reduction_axes, mean, variance)."""
+    x = _t(x)
+    mean, var = ember.nn.moments(x, list(reduction_axes), keepdims=False)
+    keep = [1 if i in reduction_axes else d for i, d in enumerate(x.shape.as_list())]
+
+    def shaped(v):
+        return None if v is None else ember.reshape(v, keep)
+    out = ember.nn.batch_normalization(x, shaped(mean), shaped(var), shaped(beta),
+                                       shaped(gamma), epsilon)
+    return out, mean, var
+
+
+# -- locally connected ------------------------------------------------------------------
+def _local_patches(x, kernel_size, strides, out_dims):
+    """[batch, positions, prod(kernel_size) * channels] patches of channels-last x, each
+    flattened in (taps..., channels) order, gathered in one op."""
+    spatial = x.shape.as_list()[1:-1]
+    c = x.shape.as_list()[-1]
+    grids = np.meshgrid(*[np.arange(n) for n in out_dims], indexing="ij")
+    taps = np.meshgrid(*[np.arange(k) for k in kernel_size], indexing="ij")
+    flat = 0
+    for d in range(len(spatial)):
+        pos = grids[d].reshape(-1, 1) * strides[d] + taps[d].reshape(1, -1)
+        flat = flat * spatial[d] + pos
+    x_flat = ember.reshape(x, [-1, int(np.prod(spatial)), c])
+    patches = ember.gather(x_flat, ember.constant(flat.astype(np.int32)), axis=1)
+    return ember.reshape(patches, [-1, flat.shape[0], flat.shape[1] * c])
+
+
+def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
+    """A locally connected 1-D product: kernel [out_steps, k * channels, filters], its own
+    weights at each output step."""
+    data_format = _data_format(data_format, "local_conv1d")
+    x = _channels_last(_t(inputs), data_format)
+    patches = _local_patches(x, tuple(kernel_size), tuple(strides), (int(kernel.shape[0]),))
+    return _back(ember.einsum("bpk,pkf->bpf", patches, kernel), data_format)
+
+
+def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format=None):
+    """A locally connected 2-D product: kernel [out_h * out_w, kh * kw * channels,
+    filters]."""
+    data_format = _data_format(data_format, "local_conv2d")
+    x = _channels_last(_t(inputs), data_format)
+    oh, ow = output_shape
+    patches = _local_patches(x, tuple(kernel_size), tuple(strides), (oh, ow))
+    out = ember.einsum("bpk,pkf->bpf", patches, kernel)
+    return _back(ember.reshape(out, [-1, oh, ow, int(kernel.shape[-1])]), data_format)
 
 
 __all__ = sorted(name for name, value in list(globals().items())

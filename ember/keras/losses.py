@@ -321,6 +321,11 @@ class LossFunctionWrapper(Loss):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
+    def _call_with_mask(self, y_true, y_pred):
+        # a function may mark the samples its loss covers (``_keras_mask``), as Circle does
+        losses = self.call(y_true, y_pred)
+        return losses, getattr(losses, "_keras_mask", None)
+
     def get_config(self):
         config = super().get_config()
         config["fn"] = _serialization.serialize_keras_object(self.fn)
@@ -1058,9 +1063,11 @@ from ember.keras.overlap_losses import Dice, Tversky, dice, tversky  # noqa: E40
 from ember.keras.robust_losses import (  # noqa: E402
     CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
 )
+from ember.keras.ctc_losses import CTC, ctc  # noqa: E402
+from ember.keras.metric_learning_losses import Circle, circle  # noqa: E402
 
 _ADDED = (Dice, Tversky, dice, tversky, CategoricalGeneralizedCrossEntropy,
-          categorical_generalized_cross_entropy)
+          categorical_generalized_cross_entropy, CTC, ctc, Circle, circle)
 ALL_OBJECTS += _ADDED
 ALL_OBJECTS_DICT.update({obj.__name__: obj for obj in _ADDED})
 __all__ += [obj.__name__ for obj in _ADDED]

@@ -3,11 +3,29 @@ from __future__ import annotations
 
 import ember
 import ember.framework.variables
+from ember.keras.dtype_policies import autocast_dtype as _autocast_dtype
 
-__all__ = ["Variable", "StatelessScope"]
+__all__ = ["Variable", "AutocastVariable", "StatelessScope"]
 
 
-class Variable(ember.Variable):
+class AutocastVariable(ember.Variable):
+    """A variable that, inside a mixed-precision layer's call (an autocast scope, see
+    ``keras.dtype_policies``), reads cast to the layer's compute dtype when it is a float
+    variable and ``autocast`` is on. Its stored value, ``dtype`` and updates stay in the
+    variable dtype (float32); the cast is an op, so gradients reach the float32 value."""
+
+    autocast = True
+
+    def value(self):
+        t = ember.Variable.value(self)
+        dtype = _autocast_dtype()
+        if dtype is not None and self.autocast and t.dtype.name != dtype and \
+                t.dtype.is_floating:
+            return ember.cast(t, dtype)
+        return t
+
+
+class Variable(AutocastVariable):
     """A variable made Keras 3's way: from a value, or from an initializer and a shape.
 
     >>> v = Variable("ones", shape=(2,), name="v"); v.numpy()

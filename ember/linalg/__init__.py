@@ -10,3 +10,18 @@ del _name, _module
 
 tensor_diag = diag  # noqa: F405
 tensor_diag_part = diag_part  # noqa: F405
+from ember.ops.linalg_extra_ops import *  # noqa: F401,F403,E402
+from ember.ops.linear_operator import *  # noqa: F401,F403,E402
+from ember.ops.linear_operator_structured import *  # noqa: F401,F403,E402
+from ember.ops.clip_ops import global_norm  # noqa: F401,E402
+
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+from ember.ops.linear_operator import conjugate_gradient as _cg  # noqa: E402
+
+experimental = _types.ModuleType(__name__ + ".experimental",
+                                 "ember.linalg.experimental: conjugate_gradient.")
+experimental.conjugate_gradient = _cg
+experimental.__all__ = ["conjugate_gradient"]
+_sys.modules[experimental.__name__] = experimental

@@ -101,6 +101,8 @@ def dtype_names(allowed):
 
 def check_dtype(op_name, spec_dtype, allowed, index=0):
     """infer-time dtype check with TensorFlow's wording."""
+    if spec_dtype._np is None and spec_dtype is dtypes.bfloat16:
+        spec_dtype.np   # a graph may meet bfloat16 before any array: resolve it now
     if spec_dtype._np not in allowed:
         raise InvalidArgumentError(
             f"Value for attr 'T' of {spec_dtype.name} is not in the list of allowed values: "

@@ -9,6 +9,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
+from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static
@@ -65,6 +66,7 @@ __all__ = [
 class _Identity(Op):
     name = "Identity"
     strings = True
+    grad_passes_slices = True
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -83,6 +85,9 @@ class _StopGradient(_Identity):
 
 IDENTITY = _Identity()
 STOP_GRADIENT = _StopGradient()
+# a compiled plan drops them (its gradients are built before the compiler runs)
+register_simplification(IDENTITY, forwards=True)
+register_simplification(STOP_GRADIENT, forwards=True)
 
 
 def identity(input, name=None):  # noqa: A002
@@ -327,6 +332,7 @@ class _Reshape(Op):
 
 
 RESHAPE = _Reshape()
+register_simplification(RESHAPE, same_shape=True)
 
 
 def reshape(tensor_, shape_, name=None):
@@ -453,6 +459,7 @@ class _Transpose(Op):
 
 
 TRANSPOSE = _Transpose()
+register_simplification(TRANSPOSE, permutation="perm")
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
@@ -504,6 +511,7 @@ class _BroadcastTo(Op):
 
 
 BROADCAST_TO = _BroadcastTo()
+register_simplification(BROADCAST_TO, same_shape=True)
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
@@ -546,6 +554,7 @@ def _sum_to(g, target):
 
 
 SUM_TO_SHAPE = _SumToShape()
+register_simplification(SUM_TO_SHAPE, same_shape=True)
 
 
 def sum_to_shape(g, target_shape):
@@ -1188,6 +1197,7 @@ def _gather_axes(op_name, prank, irank, axis, batch_dims):
 class _Gather(Op):
     name = "GatherV2"
     strings = True
+    fresh_output = True       # take() and fancy indexing copy: never a view of params
 
     def infer(self, inputs, axis, batch_dims):
         p, i = inputs
@@ -1217,9 +1227,25 @@ class _Gather(Op):
     def grad(self, call, g):
         p, i = call.inputs
         a = call.attrs
+        if a["axis"] == 0 and a["batch_dims"] == 0:
+            return rows_gradient(g, i, p), None
         dp = execute(GATHER_GRAD, (g, i, shape(p)), {"axis": a["axis"],
                                                      "batch_dims": a["batch_dims"]})
         return dp, None
+
+
+def rows_gradient(g, indices, params):
+    """The gradient w.r.t. ``params`` of rows gathered from it at ``indices`` (axis 0), as
+    TensorFlow gives it: an IndexedSlices with one row of ``g`` per index."""
+    from ember.ops.indexed_slices import IndexedSlices
+    inner = params.shape.as_list()[1:] if params.shape.rank is not None else None
+    if inner is not None and all(d is not None for d in inner):
+        values = reshape(g, [-1] + inner)
+        dense_shape = shape(params)
+    else:
+        dense_shape = shape(params)
+        values = reshape(g, concat([[-1], dense_shape[1:]], 0))
+    return IndexedSlices(values, reshape(indices, [-1]), dense_shape)
 
 
 def _gather_index(pshape, idx, axis, bd):
@@ -2255,3 +2281,5 @@ def unique(x, out_idx=dtypes.int32, name=None):
     """
     y, idx = execute(UNIQUE, (tensor(x),), {"out_idx": dtypes.as_dtype(out_idx)}, name)
     return UniqueOutput(y, idx)
+
+

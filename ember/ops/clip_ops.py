@@ -1,6 +1,7 @@
 """Clipping by norm: ``clip_by_norm``, ``global_norm``, ``clip_by_global_norm``
 (``clip_by_value`` is an op of its own in math_ops). Composites of public ops: their
-gradients come from the ops they use."""
+gradients come from the ops they use. As in TensorFlow, an ``IndexedSlices`` is clipped
+through its values (its norm is that of its values) and stays an IndexedSlices."""
 from __future__ import annotations
 
 from ember.framework.tensor import Tensor, convert_to_tensor
@@ -16,6 +17,8 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     array([0.6, 0.8], dtype=float32)
     """
     from ember.ops import array_ops, math_ops, reduce_ops
+    if _is_slices(t):
+        return _with_values(t, clip_by_norm(t.values, clip_norm, axes))
     t = convert_to_tensor(t)
     clip_norm = convert_to_tensor(clip_norm, dtype_hint=t.dtype)
     if clip_norm.dtype is not t.dtype:
@@ -37,7 +40,8 @@ def global_norm(t_list, name=None):
     if isinstance(t_list, (str, bytes, Tensor)) or not hasattr(t_list, "__iter__"):
         raise TypeError(f"global_norm: t_list must be a sequence of tensors, got "
                         f"{type(t_list).__name__}")
-    tensors = [convert_to_tensor(t) for t in t_list if t is not None]
+    tensors = [t.values if _is_slices(t) else convert_to_tensor(t)
+               for t in t_list if t is not None]
     if not tensors:
         raise ValueError("global_norm: t_list holds no tensor")
     squares = [reduce_ops.reduce_sum(t * t) for t in tensors]
@@ -62,6 +66,17 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         clip_norm = math_ops.cast(clip_norm, use_norm.dtype)
     scale = clip_norm * math_ops.minimum(1.0 / use_norm, 1.0 / clip_norm)
     scale = scale + (use_norm - use_norm)      # NaN when the norm is inf or NaN
-    clipped = [None if t is None else convert_to_tensor(t) * math_ops.cast(
-        scale, convert_to_tensor(t).dtype) for t in t_list]
-    return clipped, use_norm
+    def clip(t):
+        if _is_slices(t):
+            return _with_values(t, clip(t.values))
+        t = convert_to_tensor(t)
+        return t * math_ops.cast(scale, t.dtype)
+    return [None if t is None else clip(t) for t in t_list], use_norm
+
+
+def _is_slices(t):
+    return getattr(t, "_ember_indexed_slices", False)
+
+
+def _with_values(slices, values):
+    return type(slices)(values, slices.indices, slices.dense_shape)

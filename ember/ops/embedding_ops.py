@@ -2,9 +2,9 @@
 
 ``EmbeddingLookup`` is ``gather(table, ids, axis=0)`` whose error for an id outside
 ``[0, rows)`` names the Keras layer that owns the table (eagerly and in compiled plans).
-Its gradient ``EmbeddingLookupGrad`` sums the incoming rows per id (one sort and one
-``add.reduceat``) into a zero table: a dense gradient, but without ``np.add.at``'s
-per-element cost.
+Its gradient w.r.t. the table is TensorFlow's gather gradient: an ``IndexedSlices``
+holding one row per id (no table of zeros), which optimizers apply row by row and
+``convert_to_tensor`` sums per id.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def _check_ids(layer, ids, rows):
 
 class _EmbeddingLookup(Op):
     name = "EmbeddingLookup"
+    fresh_output = True       # take() copies: the result never shares the table's buffer
 
     def infer(self, inputs, layer):
         table, ids = inputs
@@ -51,43 +52,12 @@ class _EmbeddingLookup(Op):
         return table.take(ids, axis=0)
 
     def grad(self, call, g):
+        from ember.ops.array_ops import rows_gradient
         table, ids = call.inputs
-        return execute(EMBEDDING_GRAD, (g, ids), {"rows": int(table.shape[0])}), None
+        return rows_gradient(g, ids, table), None
 
 
 EMBEDDING_LOOKUP = _EmbeddingLookup()
-
-
-class _EmbeddingLookupGrad(Op):
-    """Rows of ``g`` summed per id into a (rows, ...) table of zeros."""
-
-    name = "EmbeddingLookupGrad"
-
-    def infer(self, inputs, rows):
-        g, ids = inputs
-        if g.shape.rank is None or ids.shape.rank is None:
-            return TensorShape(None), g.dtype
-        return TensorShape([rows] + g.shape.as_list()[ids.shape.rank:]), g.dtype
-
-    def kernel(self, xp, g, ids, rows):
-        flat_ids = ids.reshape(-1)
-        inner = g.shape[ids.ndim:]
-        gf = g.reshape((flat_ids.size,) + inner)
-        out = np.zeros((rows,) + inner, dtype=g.dtype)
-        if flat_ids.size == 0:
-            return out
-        order = np.argsort(flat_ids, kind="stable")
-        sorted_ids = flat_ids[order]
-        starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
-        out[sorted_ids[starts]] = np.add.reduceat(gf[order], starts, axis=0)
-        return out
-
-    def grad(self, call, gg):
-        from ember.ops.array_ops import gather
-        return gather(gg, call.inputs[1]), None
-
-
-EMBEDDING_GRAD = _EmbeddingLookupGrad()
 
 
 def embedding_lookup_checked(table, ids, layer="embedding"):

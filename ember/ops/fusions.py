@@ -484,7 +484,7 @@ def fold_dropout_masks_into_max_pools(ir):
 
 def _rebuild_hoisting(ir, replace, drop, hoist):
     """``rebuild`` that also moves the nodes in ``hoist`` (id of a node -> the reads to
-    run just before it) up from where they were."""
+    run just before it) up from where they were; a replacement may be a list of nodes."""
     if not replace:
         return
     moved = {id(p) for ups in hoist.values() for p in ups}
@@ -495,7 +495,8 @@ def _rebuild_hoisting(ir, replace, drop, hoist):
         for p in hoist.get(id(n), ()):
             if id(p) not in {id(q) for q in out}:
                 out.append(p)
-        out.append(replace.get(id(n), n))
+        new = replace.get(id(n), n)
+        out.extend(new if isinstance(new, list) else [new])
     ir.nodes = out
 
 
@@ -536,7 +537,10 @@ def fold_updates_into_input_grads(ir):
     place) joins the product g @ w^T of the layer's input gradient -> one
     ``_MatMulGradUpdate`` at that product's place, which reads the weight twice instead of
     three times and makes the slot's new value in its old buffer (its kernel keeps the
-    update's meaning: the gradient from the weight before the update). Moving the update earlier needs: nothing else reading or
+    update's meaning: the gradient from the weight before the update). The fused node
+    is plain dataflow: it takes the weight's and the slot's values from reads marked
+    ``for_update`` (buffers only the plan holds) and gives their new values to two
+    ``AssignVariable`` nodes right after it. Moving the update earlier needs: nothing else reading or
     assigning the weight or the slot in between, no value sharing their buffers read
     after the product, and the tree's other inputs known by then (a variable's read with
     no assignment in between moves along). Runs after ``update_variables_in_place``,
@@ -616,17 +620,34 @@ def fold_updates_into_input_grads(ir):
         if any(_last_use(g, aliases.get(id(v), set()), len(ir.nodes)) > here
                for v in (weight, slot)):
             continue
-        rest = [v for v in others if v != olds[0]]
-        ups = _hoistable(ir, g, [x] + rest, here)
-        if ups is None:
+        ups = _hoistable(ir, g, [x] + others, here)
+        if ups is None or rd_old not in ups:
             continue
+        # the weight and the slot are read for the update: buffers only the plan holds,
+        # which the kernel writes the new values into (a copy where an eager read holds
+        # the variable's array)
+        w_read, old_read = (_node(READ_VARIABLE, [], list(r.outputs),
+                                  dict(r.attrs, for_update=True), r.name, r.shapes)
+                            for r in (rd_w, rd_old))
+        ups = [old_read if p is rd_old else p for p in ups]
+        new_slot, new_w = new_values(ir, 2)
+        w_shape = ir.shapes.get(dxn.inputs[1])
+        for v in (new_slot, new_w):
+            ir.shapes[v] = w_shape
+            ir.dtypes[v] = ir.dtypes.get(dxn.inputs[1])
         tree_at = ex.attrs["at"]
         j = others.index(olds[0])
         attrs = dict(steps=ex.attrs["steps"], dtype=ex.attrs["dtype"], at=tree_at,
-                     slot_at=j + (j >= tree_at), slot=slot, variable=weight)
-        replace[id(dxn)] = _node(linalg_ops.MATMUL_GRAD_UPDATE, [grad, dxn.inputs[1], x] + rest,
-                                 list(dxn.outputs), attrs, f"{dxn.name}+{ex.name}",
-                                 dxn.shapes)
+                     slot_at=j + (j >= tree_at))
+        fused = _node(linalg_ops.MATMUL_GRAD_UPDATE, [grad, dxn.inputs[1], x] + others,
+                      list(dxn.outputs) + [new_slot, new_w], attrs,
+                      f"{dxn.name}+{ex.name}", tuple(dxn.shapes) + (w_shape, w_shape))
+        assigns = [_node(ASSIGN_VARIABLE, [value], list(old.outputs),
+                         dict(variable=var, kind="assign", own_value=True), old.name,
+                         old.shapes)
+                   for value, var, old in ((new_slot, slot, asg), (new_w, weight, add))]
+        replace[id(dxn)] = [fused] + assigns
+        replace[id(rd_w)] = w_read
         hoist[id(dxn)] = ups
         drop.update(id(n) for n in (ex, asg, rd_old, rd_new, add))
     _rebuild_hoisting(ir, replace, drop, hoist)

@@ -7,13 +7,13 @@ are these functions, provided here when ``ember.ops`` is imported.
 from __future__ import annotations
 
 from ember.framework.hooks import provide
-from ember.ops import array_ops, math_ops
+from ember.ops import array_ops, indexed_slices, math_ops
 
 provide(
     add=math_ops.add, cast=math_ops.cast,
     equal_any=math_ops.equal_any, not_equal_any=math_ops.not_equal_any,
     zeros=array_ops.zeros, zeros_like=array_ops.zeros_like, ones_like=array_ops.ones_like,
     reshape=array_ops.reshape, stack=array_ops.stack, unstack=array_ops.unstack,
-    sum_to_shape_of=array_ops.sum_to_shape_of,
+    sum_to_shape_of=array_ops.sum_to_shape_of, add_gradients=indexed_slices.add_gradients,
     one_hot_flat=array_ops.one_hot_flat, one_hot_rows=array_ops.one_hot_rows,
 )

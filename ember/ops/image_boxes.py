@@ -1,5 +1,5 @@
 """tf.image box ops: non-max suppression (plain, with scores, soft, padded, overlaps,
-combined) and draw_bounding_boxes."""
+combined), draw_bounding_boxes and generate_bounding_box_proposals."""
 from __future__ import annotations
 
 import heapq
@@ -14,7 +14,8 @@ from ember.ops import array_ops, math_ops
 from ember.ops._base import tensor
 
 __all__ = [
-    "combined_non_max_suppression", "draw_bounding_boxes", "non_max_suppression",
+    "combined_non_max_suppression", "draw_bounding_boxes",
+    "generate_bounding_box_proposals", "non_max_suppression",
     "non_max_suppression_overlaps", "non_max_suppression_padded",
     "non_max_suppression_with_scores",
 ]
@@ -266,3 +267,101 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
                                          math_ops.cast(tensor(cols), dtypes.float32)), {}, name)
 
 
+
+
+_BBOX_XFORM_CLIP = float(np.log(1000.0 / 16.0))
+
+
+class _GenerateBoundingBoxProposals(Op):
+    """Region proposals (TensorFlow's GenerateBoundingBoxProposals): per image, the
+    ``pre_nms_topn`` best-scored anchors are moved by their deltas, clipped to the image,
+    kept when both sides reach ``min_size`` times the image scale, thinned by NMS and the
+    first ``post_nms_topn`` returned (zero padded)."""
+
+    name = "GenerateBoundingBoxProposals"
+    num_outputs = 2
+    differentiable = False
+
+    def infer(self, inputs, post_nms_topn):
+        scores = inputs[0]
+        n = scores.shape[0] if scores.shape.rank == 4 else None
+        return [(TensorShape([n, post_nms_topn, 4]), dtypes.float32),
+                (TensorShape([n, post_nms_topn]), dtypes.float32)]
+
+    def kernel(self, xp, scores, deltas, info, anchors, nms_threshold, pre_nms_topn,
+               min_size, post_nms_topn):
+        op = self.name
+        if scores.ndim != 4:
+            raise ValueError(f"{op}: scores must be [num_images, height, width, "
+                             f"num_anchors], got shape {scores.shape}")
+        n, h, w, a = scores.shape
+        if deltas.shape != (n, h, w, 4 * a):
+            raise ValueError(f"{op}: bbox_deltas must have shape {(n, h, w, 4 * a)}, got "
+                             f"{deltas.shape}")
+        if info.shape != (n, 5):
+            raise ValueError(f"{op}: image_info must have shape {(n, 5)}, got {info.shape}")
+        if anchors.size != h * w * a * 4:
+            raise ValueError(f"{op}: anchors must hold one box per position and anchor "
+                             f"({h * w * a} boxes of 4 coordinates), got shape "
+                             f"{anchors.shape}")
+        thr, top = float(nms_threshold), int(pre_nms_topn)
+        if not 0.0 <= thr <= 1.0:
+            raise ValueError(f"{op}: nms_threshold should be between 0 and 1, got {thr}")
+        if top <= 0:
+            raise ValueError(f"{op}: pre_nms_topn should be greater than 0, got {top}")
+        anchors = anchors.reshape(-1, 4).astype(np.float32)
+        rois = np.zeros((n, post_nms_topn, 4), np.float32)
+        probs = np.zeros((n, post_nms_topn), np.float32)
+        for i in range(n):
+            s = scores[i].reshape(-1).astype(np.float32)
+            order = np.argsort(-s, kind="stable")[:min(len(s), top)]
+            d = deltas[i].reshape(-1, 4).astype(np.float32)[order]
+            anc = anchors[order]
+            dy, dx = d[:, 0], d[:, 1]
+            dh = np.minimum(d[:, 2], _BBOX_XFORM_CLIP)
+            dw = np.minimum(d[:, 3], _BBOX_XFORM_CLIP)
+            bh, bw = anc[:, 2] - anc[:, 0], anc[:, 3] - anc[:, 1]
+            cy = anc[:, 0] + 0.5 * bh + bh * dy
+            cx = anc[:, 1] + 0.5 * bw + bw * dx
+            ph, pw = bh * np.exp(dh), bw * np.exp(dw)
+            img_h, img_w, scale = (float(v) for v in info[i, :3])
+            y1 = np.clip(cy - 0.5 * ph, 0.0, img_h)
+            y2 = np.clip(cy + 0.5 * ph, 0.0, img_h)
+            x1 = np.clip(cx - 0.5 * pw, 0.0, img_w)
+            x2 = np.clip(cx + 0.5 * pw, 0.0, img_w)
+            keep = np.minimum(x2 - x1, y2 - y1) >= float(min_size) * scale
+            boxes = np.stack([y1, x1, y2, x2], 1)[keep].astype(np.float64)
+            kept_scores = s[order][keep]
+            chosen, _ = greedy_nms(lambda j, others: _iou(boxes, j, others),
+                                   kept_scores.astype(np.float64), post_nms_topn, thr,
+                                   float("-inf"), 0.0)
+            chosen = np.asarray(chosen, np.int64)
+            rois[i, :len(chosen)] = boxes[chosen]
+            probs[i, :len(chosen)] = kept_scores[chosen]
+        return rois, probs
+
+
+GENERATE_BOUNDING_BOX_PROPOSALS = _GenerateBoundingBoxProposals()
+
+
+def generate_bounding_box_proposals(scores, bbox_deltas, image_info, anchors,
+                                    nms_threshold=0.7, pre_nms_topn=6000, min_size=16,
+                                    post_nms_topn=300, name=None):
+    """Region proposals from anchor scores ([N, H, W, A]) and box deltas ([N, H, W, 4A]
+    as dy, dx, dh, dw per anchor) for images ``image_info`` ([N, 5]: height, width,
+    scale, ...), with one anchor box (y1, x1, y2, x2) per position and anchor
+    (``anchors`` holding H*W*A boxes, as TensorFlow's kernel reads them). Returns
+    (rois [N, post_nms_topn, 4] as y1, x1, y2, x2; their scores [N, post_nms_topn]),
+    best first, zero padded."""
+    if int(post_nms_topn) <= 0:
+        raise ValueError(f"generate_bounding_box_proposals: post_nms_topn can't be 0 or "
+                         f"less, got {post_nms_topn}")
+    args = (math_ops.cast(tensor(scores), dtypes.float32),
+            math_ops.cast(tensor(bbox_deltas), dtypes.float32),
+            math_ops.cast(tensor(image_info), dtypes.float32),
+            math_ops.cast(tensor(anchors), dtypes.float32),
+            math_ops.cast(tensor(nms_threshold), dtypes.float32),
+            math_ops.cast(tensor(pre_nms_topn), dtypes.int32),
+            math_ops.cast(tensor(min_size), dtypes.float32))
+    return tuple(execute(GENERATE_BOUNDING_BOX_PROPOSALS, args,
+                         {"post_nms_topn": int(post_nms_topn)}, name))

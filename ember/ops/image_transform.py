@@ -9,7 +9,7 @@ from ember.framework import dtypes
 from ember.ops import array_ops, creation_ops, math_ops
 from ember.ops._base import tensor
 
-__all__ = ["affine_transform"]
+__all__ = ["affine_transform", "check_sampling", "sample_image"]
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap", "mirror")
 
@@ -20,7 +20,16 @@ def _map(coord, size, mode):
     if mode == "nearest":
         return math_ops.clip_by_value(coord, 0.0, n - 1)
     if mode == "wrap":
-        return math_ops.floormod(coord, n) if size > 1 else coord * 0.0
+        # TensorFlow's kernel: shift by whole multiples of size, counted in steps of
+        # size - 1, then clamp (so a coordinate just outside reads the edge pixel)
+        if size <= 1:
+            return coord * 0.0
+        step = n - 1
+        below = coord + n * (math_ops.floor(-coord / step) + 1.0)
+        above = coord - n * math_ops.floor(coord / step)
+        out = array_ops.where(math_ops.less(coord, 0.0), below,
+                              array_ops.where(math_ops.greater(coord, step), above, coord))
+        return math_ops.clip_by_value(out, 0.0, step)
     if size <= 1:
         return coord * 0.0
     if mode == "reflect":  # ... 1 0 | 0 1 2 ... n-1 | n-1 n-2 ...
@@ -33,6 +42,16 @@ def _map(coord, size, mode):
     return array_ops.where(math_ops.less_equal(t, n - 1), t, period - t)
 
 
+def check_sampling(op, interpolation, fill_mode="constant", fill_modes=FILL_MODES):
+    """Raises a ValueError naming ``op`` for an unknown interpolation or fill mode."""
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"{op}: `interpolation` must be 'nearest' or 'bilinear'. "
+                         f"Received: interpolation={interpolation!r}")
+    if fill_mode not in fill_modes:
+        raise ValueError(f"{op}: `fill_mode` must be one of {fill_modes}. Received: "
+                         f"fill_mode={fill_mode!r}")
+
+
 def affine_transform(images, transforms, interpolation="bilinear", fill_mode="constant",
                      fill_value=0.0):
     """Applies one 8-parameter projective transform per image of ``images`` (N, H, W, C);
@@ -41,12 +60,7 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="co
     if x.shape.rank != 4 or None in x.shape.as_list()[1:]:
         raise ValueError(f"affine_transform: images must be (N, H, W, C) with known height, "
                          f"width and channels, got shape {x.shape}")
-    if interpolation not in ("nearest", "bilinear"):
-        raise ValueError(f"affine_transform: interpolation must be 'nearest' or 'bilinear', "
-                         f"got {interpolation!r}")
-    if fill_mode not in FILL_MODES:
-        raise ValueError(f"affine_transform: fill_mode must be one of {FILL_MODES}, got "
-                         f"{fill_mode!r}")
+    check_sampling("affine_transform", interpolation, fill_mode)
     _, h, w, c = x.shape.as_list()
     dtype = x.dtype if x.dtype.is_floating else dtypes.float32
     xf = math_ops.cast(x, dtype)
@@ -61,10 +75,23 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="co
     k = a[6] * gx + a[7] * gy + 1.0
     sx = (a[0] * gx + a[1] * gy + a[2]) / k
     sy = (a[3] * gx + a[4] * gy + a[5]) / k
+    out = sample_image(xf, sx, sy, interpolation, fill_mode, fill_value)
+    return math_ops.cast(out, x.dtype) if x.dtype != dtype else out
+
+
+def sample_image(images, sx, sy, interpolation="bilinear", fill_mode="constant",
+                 fill_value=0.0):
+    """Reads the float images (N, H, W, C) at source coordinates ``sx``, ``sy`` (N, H', W')
+    with nearest or bilinear interpolation; coordinates outside are brought in by
+    ``fill_mode`` ('constant': each neighbour outside reads ``fill_value``)."""
+    xf = images
+    dtype = xf.dtype
+    _, h, w, _ = xf.shape.as_list()
     if fill_mode != "constant":
         sx, sy = _map(sx, w, fill_mode), _map(sy, h, fill_mode)
     batch = array_ops.broadcast_to(
-        array_ops.reshape(math_ops.cast(creation_ops.range(n), dtypes.int32), [-1, 1, 1]),
+        array_ops.reshape(math_ops.cast(creation_ops.range(array_ops.shape(xf)[0]),
+                                        dtypes.int32), [-1, 1, 1]),
         array_ops.shape(sx))
     fill = math_ops.cast(fill_value, dtype)
 
@@ -77,12 +104,12 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="co
         v = array_ops.gather_nd(xf, array_ops.stack([batch, yc, xc], -1))
         return array_ops.where(inside[..., None], v, array_ops.zeros_like(v) + fill)
 
-    if interpolation == "nearest":
-        out = read(math_ops.round(sy), math_ops.round(sx))
-    else:
-        x0, y0 = math_ops.floor(sx), math_ops.floor(sy)
-        fx, fy = (sx - x0)[..., None], (sy - y0)[..., None]
-        top = read(y0, x0) * (1.0 - fx) + read(y0, x0 + 1.0) * fx
-        bottom = read(y0 + 1.0, x0) * (1.0 - fx) + read(y0 + 1.0, x0 + 1.0) * fx
-        out = top * (1.0 - fy) + bottom * fy
-    return math_ops.cast(out, x.dtype) if x.dtype != dtype else out
+    if interpolation == "nearest":    # halves round away from zero, as std::round
+        def away(v):
+            return math_ops.sign(v) * math_ops.floor(math_ops.abs(v) + 0.5)
+        return read(away(sy), away(sx))
+    x0, y0 = math_ops.floor(sx), math_ops.floor(sy)
+    fx, fy = (sx - x0)[..., None], (sy - y0)[..., None]
+    top = read(y0, x0) * (1.0 - fx) + read(y0, x0 + 1.0) * fx
+    bottom = read(y0 + 1.0, x0) * (1.0 - fx) + read(y0 + 1.0, x0 + 1.0) * fx
+    return top * (1.0 - fy) + bottom * fy

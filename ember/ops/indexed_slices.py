@@ -1,8 +1,14 @@
 """``tf.IndexedSlices``: rows ``values[k]`` of a tensor at ``indices[k]`` of its first axis
 (rows not listed are zero; a row listed twice is summed). It converts to a dense tensor
 wherever a tensor is expected, and is a ``nest.CompositeTensor`` (it passes through
-``ember.function`` and loops). ember's gradients of ``gather`` are dense; this type is
-for code that builds or receives slices itself.
+``ember.function`` and loops).
+
+As in TensorFlow, the gradient of ``gather(params, indices)`` along axis 0 (and of
+``nn.embedding_lookup`` and Keras's ``Embedding``) w.r.t. ``params`` is an IndexedSlices:
+one row per looked-up index, never a table of zeros. The backward walker passes it
+through Identity and variable reads, densifies it for any other op's gradient, and adds
+gradients with ``add_gradients``; optimizers and ``Variable.scatter_*`` update only the
+rows it lists.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from ember.framework.tensor import (
 )
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["IndexedSlices", "IndexedSlicesSpec", "mask"]
+__all__ = ["IndexedSlices", "IndexedSlicesSpec", "mask", "add_gradients", "deduplicate"]
 
 
 class IndexedSlices(CompositeTensor):
@@ -23,6 +29,8 @@ class IndexedSlices(CompositeTensor):
     >>> tf.convert_to_tensor(s).numpy()
     array([[0., 0.], [0., 0.], [1., 2.]], dtype=float32)
     """
+
+    _ember_indexed_slices = True
 
     def __init__(self, values, indices, dense_shape=None):
         self._values = convert_to_tensor(values)
@@ -135,6 +143,31 @@ class IndexedSlicesSpec(CompositeTensor):
 
     def __repr__(self):
         return f"IndexedSlicesSpec(shape={self._shape}, dtype={self._dtype!r})"
+
+
+def add_gradients(a, b):
+    """The sum of two gradients of one tensor, either of which may be IndexedSlices (what
+    the backward walker does when a tensor is used twice): slices plus slices are their
+    rows concatenated; slices plus a dense tensor is a dense tensor."""
+    from ember.ops import array_ops, math_ops
+    if isinstance(a, IndexedSlices) and isinstance(b, IndexedSlices):
+        ia, ib = a.indices, b.indices
+        if ia.dtype is not ib.dtype:
+            ia, ib = math_ops.cast(ia, dtypes.int64), math_ops.cast(ib, dtypes.int64)
+        shape = a.dense_shape if a.dense_shape is not None else b.dense_shape
+        return IndexedSlices(array_ops.concat([a.values, b.values], 0),
+                             array_ops.concat([ia, ib], 0), shape)
+    return math_ops.add(convert_to_tensor(a), convert_to_tensor(b))
+
+
+def deduplicate(slices):
+    """``slices`` with each index listed once (in order of first appearance), its rows summed: the
+    same dense value, fit for updates that are not linear in the gradient (squares)."""
+    from ember.ops import array_ops, math_ops
+    unique, position = array_ops.unique(slices.indices)
+    summed = math_ops.unsorted_segment_sum(slices.values, position,
+                                           array_ops.shape(unique)[0])
+    return IndexedSlices(summed, unique, slices.dense_shape)
 
 
 def mask(a, mask_indices, name=None):

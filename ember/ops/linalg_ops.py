@@ -7,12 +7,10 @@ import string
 import numpy as np
 
 from ember.framework import dtypes
-from ember.runtime import parallel, tuning
-from ember.runtime.fastpath import run_in_chunks, run_steps
+from ember.runtime import matmul_kernels
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
-from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE, owned_array
 from ember.framework.tensor_shape import TensorShape, broadcast_static
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.ops import array_ops, math_ops, reduce_ops
@@ -94,7 +92,7 @@ class _MatMul(Op):
             raise InvalidArgumentError(
                 f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)} "
                 f"[Op:MatMul]")
-        return matmul_kernel(a, b)
+        return matmul_kernels.matmul_kernel(a, b)
 
     def grad(self, call, g):
         a, b = call.inputs
@@ -119,60 +117,7 @@ def _dims(s):
     return list(s.as_list()) if s.rank is not None else s
 
 
-def matmul_kernel(a, b):
-    """``np.matmul(a, b)``, made the same way whatever ran before or runs meanwhile in
-    other threads: a 2-D float product large enough for BLAS to use several threads runs
-    with BLAS held to one thread (BLAS's threaded products differ from its one-thread ones
-    in the last bits for some shapes, and its threads keep spinning after a call, slowing
-    the next convolution); a large one is split by rows (or columns) across ember's threads,
-    each piece the same one-thread BLAS product on a slice, so the result does not depend
-    on the thread count either."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype.kind not in "fc":
-        return np.matmul(a, b)
-    m, k = a.shape
-    n = b.shape[1]
-    if m * k * n < 1 << 16:
-        return np.matmul(a, b)            # BLAS runs a product this small on one thread
-    if m * k * n < 2 * parallel.MIN_MACS or parallel.num_threads() < 2:
-        with parallel.single_threaded_blas():
-            return np.matmul(a, b)
-    out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
-    if m >= n:
-        def rows(lo, hi):
-            np.matmul(a[lo:hi], b, out=out[lo:hi])
-        parallel.run(rows, parallel.split(m, k * n, parallel.MIN_MACS), blas=True)
-    else:
-        def cols(lo, hi):
-            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
-        parallel.run(cols, parallel.split(n, k * m, parallel.MIN_MACS), blas=True)
-    return out
-
-
 MATMUL = _MatMul()
-
-def _thread_blocks(long, per):
-    """(start, end) blocks of range(long), each of at most ``per`` (at least 1), about
-    equal, as few as make a multiple of ember's threads."""
-    t = parallel.num_threads()
-    count = t * -(-long // (t * max(1, per)))
-    step = -(-long // count)
-    return [(i, min(i + step, long)) for i in range(0, long, step)]
-
-
-def _block_operands(operands, m, n, rows, cols):
-    """An elementwise tree's operands for block [rows, cols] of its (m, n) result: (m, n)
-    ones sliced, (n,) and (1, n) ones cut to the columns, single values as they are."""
-    out = []
-    for o in operands:
-        shape = np.shape(o)
-        if shape == (m, n):
-            o = o[rows, cols]
-        elif shape == (n,):
-            o = o[cols]
-        elif shape == (1, n):
-            o = o[:, cols]
-        out.append(o)
-    return out
 
 
 class _MatMulEx(Op):
@@ -193,56 +138,8 @@ class _MatMulEx(Op):
         return shape, dtypes.as_dtype(dtype)
 
     def kernel(self, xp, a, b, *operands, transpose_a, transpose_b, steps, dtype, at):
-        return product_then_trees(a, b, transpose_a, transpose_b,
-                                  [(operands, steps, dtype, at)])[0]
-
-
-def product_then_trees(a, b, transpose_a, transpose_b, trees):
-    """a @ b (transposed as asked) followed by elementwise trees reading it, as one
-    kernel: ``trees`` are (operands, steps, dtype, at), the product going into each
-    tree's arguments at ``at``; returns the trees' results. Where ember's threads run
-    products, the product is made in blocks of rows (or of columns, for a short wide
-    result) shared out across threads, each block followed by the trees on it while it
-    is in cache; the last tree may compute in the block's buffer."""
-    a = a.T if transpose_a else a
-    b = b.T if transpose_b else b
-    m, k = a.shape
-    n = b.shape[1]
-    last = len(trees) - 1
-
-    t = parallel.num_threads()
-    if t < 2 or m * k * n < 2 * parallel.MIN_MACS:
-        product = matmul_kernel(a, b)
-        results = []
-        for j, (operands, steps, dtype, at) in enumerate(trees):
-            args = list(operands)
-            args.insert(at, product)
-            got = run_in_chunks(args, steps, into=args[at] if j == last else None)
-            results.append(got if got is not None else
-                           run_steps(args, steps, np.empty((m, n), dtype)))
-        return results
-    outs = [np.empty((m, n), dtype) for _, _, dtype, _ in trees]
-
-    def part(rows, cols):
-        block = np.matmul(a[rows], b[:, cols])
-        for j, (operands, steps, _, at) in enumerate(trees):
-            args = _block_operands(operands, m, n, rows, cols)
-            args.insert(at, block)
-            # the product block and out are this call's own: the trees compute in them
-            # (-0.28 ms on the MiniVGG step's dense weight update, against fresh arrays)
-            run_steps(args, steps, outs[j][rows, cols], writable=at if j == last else None,
-                      scratch=True)
-
-    long = max(m, n)
-    edges = _thread_blocks(long, tuning.EPILOGUE_BYTES // (outs[0].itemsize * min(m, n)))
-    everything = slice(None)
-    if m >= n:
-        parallel.map_items(lambda i: part(slice(*edges[i]), everything), len(edges),
-                           blas=True)
-    else:
-        parallel.map_items(lambda i: part(everything, slice(*edges[i])), len(edges),
-                           blas=True)
-    return outs
+        return matmul_kernels.product_then_trees(a, b, transpose_a, transpose_b,
+                                                 [(operands, steps, dtype, at)])[0]
 
 
 class _MatMulTreesEx(Op):
@@ -251,7 +148,7 @@ class _MatMulTreesEx(Op):
     Nesterov momentum), as one kernel made by the compiler (ember/ops/fusions.py).
     Inputs (a, b, *operands): each tree's operands in turn; attr ``trees`` holds
     (steps, dtype, at, number of operands) per tree; one output per tree. See
-    ``product_then_trees``."""
+    ``ember.runtime.matmul_kernels.product_then_trees``."""
 
     uses_threads = True
     fresh_output = True
@@ -269,93 +166,44 @@ class _MatMulTreesEx(Op):
         for steps, dtype, at, count in trees:
             parts.append((operands[i:i + count], steps, np.dtype(dtype), at))
             i += count
-        return tuple(product_then_trees(a, b, transpose_a, transpose_b, parts))
+        return tuple(matmul_kernels.product_then_trees(a, b, transpose_a, transpose_b,
+                                                       parts))
 
 
 MATMUL_EX = _MatMulEx("_MatMulEx")
 MATMUL_TREES_EX = _MatMulTreesEx("_MatMulTreesEx")
 
+
 class _MatMulGradUpdate(Op):
     """A dense layer's input gradient g @ w^T and the momentum update of its weight w that
-    follows from x^T @ g, as one kernel; made by the compiler (ember.engine.fusion
+    follows from x^T @ g, as one kernel; made by the compiler (ember/ops/fusions.py
     ``fold_updates_into_input_grads``) from the input gradient's product, the
     ``_MatMulEx`` making the slot variable's new value from x^T @ g, that value's
     assignment to the slot, and its addition to the weight variable.
 
-    Inputs (g, w, x, *operands): w is the value the weight's read gave (its buffer), the
-    operands the tree's inputs but the product (at ``at``) and the slot's old value (at
-    ``slot_at``, read from ``slot`` when the kernel runs). Output: g @ w^T, from the
-    weight's values before the update.
-
-    When both variables own their buffers (no eager read holds them), the weight's rows
-    go through in blocks shared across ember's threads: a block's columns of g @ w^T, the
-    block's rows of x^T @ g, the tree computing the slot's new rows over its old ones, and
-    the weight's rows adding them. The weight is read twice instead of three times, the
-    slot's new value needs no buffer of its own, and each thread's products are as large
-    as they can be. Otherwise the kernel runs the replaced nodes one after another."""
+    Plain dataflow: inputs (g, w, x, *operands), where w is the weight's value and the
+    operands are the tree's inputs but the product (which goes in at ``at``); the slot's
+    old value is the tree's argument at ``slot_at``. Outputs (g @ w^T from w before the
+    update, the slot's new value, the weight's new value); the plan assigns the last two
+    to the variables (``AssignVariable`` taking over their buffers). The kernel may write
+    the new values into the buffers of w and the slot's old value: the plan reads both for
+    the update (``ReadVariable`` with ``for_update``, which copies an array that an eager
+    read handed out), and nothing reads them afterwards. The blocked kernel is
+    ``ember.runtime.matmul_kernels.grad_update``."""
 
     uses_threads = True
-    fresh_output = True
     plan_only = True
-    stateful = True
 
-    def infer(self, inputs, steps, dtype, at, slot_at, slot, variable):
-        return MATMUL.infer(inputs[:2], False, True)
+    def output_count(self, attrs):
+        return 3
 
-    def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at, slot, variable):
-        m = owned_array(slot)
-        if self._blocks_apply(g, w, x, m, owned_array(variable), operands, dtype):
-            return self._blocked(g, w, x, m, operands, steps, at, slot_at)
-        dx = matmul_kernel(g, w.T)
-        ex = list(operands)
-        ex.insert(slot_at - (at < slot_at), READ_VARIABLE.kernel(xp, slot))
-        new = MATMUL_EX.kernel(xp, x, g, *ex, transpose_a=True, transpose_b=False,
-                               steps=steps, dtype=dtype, at=at)
-        ASSIGN_VARIABLE.kernel(xp, new, slot, "assign", own_value=True)
-        ASSIGN_VARIABLE.kernel(xp, READ_VARIABLE.kernel(xp, slot), variable, "assign_add",
-                               in_place=True)
-        return dx
+    def infer(self, inputs, steps, dtype, at, slot_at):
+        dx, _ = MATMUL.infer(inputs[:2], False, True)
+        w = inputs[1]
+        return [(dx, w.dtype), (w.shape, w.dtype), (w.shape, w.dtype)]
 
-    @staticmethod
-    def _blocks_apply(g, w, x, m, owned_w, operands, dtype):
-        """Whether the blocked form applies: both variables own their buffers (m, the
-        slot's, and owned_w, the weight's, which w must be), shapes and dtypes agree."""
-        if not all(type(a) is np.ndarray for a in (g, w, x, m)) or owned_w is not w:
-            return False
-        k, n = w.shape if w.ndim == 2 else (0, 0)
-        dt = w.dtype
-        if dt.kind != "f" or np.dtype(dtype) != dt or m.shape != w.shape or m.dtype != dt or \
-                g.dtype != dt or x.dtype != dt or g.ndim != 2 or x.ndim != 2 or \
-                g.shape[1] != n or x.shape[1] != k or x.shape[0] != g.shape[0] or \
-                not (w.flags.c_contiguous and w.flags.writeable and m.flags.c_contiguous
-                     and m.flags.writeable) or np.may_share_memory(w, m):
-            return False
-        return all(np.ndim(o) == 0 or np.shape(o) in ((k, n), (n,), (1, n)) and
-                   not np.may_share_memory(o, m) and not np.may_share_memory(o, w)
-                   for o in operands)
-
-    @staticmethod
-    def _blocked(g, w, x, m, operands, steps, at, slot_at):
-        k, n = w.shape
-        dx = np.empty((g.shape[0], k), w.dtype)
-        edges = _thread_blocks(k, tuning.UPDATE_BLOCK_BYTES // (n * w.itemsize))
-        # the last step computes into the slot's rows after reading them; the one before
-        # it may too when the last one does not read the slot (run_steps' scratch)
-        scratch = slot_at not in steps[-1][1]
-        order = sorted([(at, None), (slot_at, m)], key=lambda p: p[0])
-
-        def block(i):
-            lo, hi = edges[i]
-            wb, mb = w[lo:hi], m[lo:hi]
-            np.matmul(g, wb.T, out=dx[:, lo:hi])
-            args = _block_operands(operands, k, n, slice(lo, hi), slice(None))
-            for pos, val in order:
-                args.insert(pos, np.matmul(x[:, lo:hi].T, g) if val is None else mb)
-            run_steps(args, steps, mb, writable=at, scratch=scratch)
-            np.add(wb, mb, out=wb)
-
-        parallel.map_items(block, len(edges), blas=True)
-        return dx
+    def kernel(self, xp, g, w, x, *operands, steps, dtype, at, slot_at):
+        return matmul_kernels.grad_update(g, w, x, operands, steps, dtype, at, slot_at)
 
 
 MATMUL_GRAD_UPDATE = _MatMulGradUpdate("_MatMulGradUpdate")

@@ -8,13 +8,16 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
+from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
+from ember.runtime.rows import sum_rows_by_id
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
     ANY, BOOL, COMPLEX, EMPTY, FLOATS, INTS, NUMERIC, REAL, STRING, BinaryOp, UnaryOp,
     binary_args,
-    check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary, static_int,
+    _np_set, check_dtype, dtype_error, mismatch_error, normalize_axis, run_binary, run_unary,
+    static_int,
     tensor,
 )
 
@@ -211,6 +214,12 @@ REALDIV = BinaryOp("RealDiv", _quiet(np.divide), _div_grad, FLOATS | COMPLEX)
 TRUEDIV = _TrueDiv("TrueDiv", _np_truediv, _div_grad, NUMERIC)
 TRUEDIV.float_ufunc = np.true_divide      # float inputs: the compiler may fuse it
 TRUEDIV.ufunc_quiet = True
+# what a compiled plan may drop: x + 0, 0 + x, x * 1, 1 * x, x - 0, x / 1
+register_simplification(ADD, neutral=0.0, sides=("right", "left"))
+register_simplification(MUL, neutral=1.0, sides=("right", "left"))
+register_simplification(SUB, neutral=0.0, sides=("right",))
+register_simplification(REALDIV, neutral=1.0, sides=("right",))
+register_simplification(TRUEDIV, neutral=1.0, sides=("right",))
 FLOORDIV = BinaryOp("FloorDiv", _int_guard("FloorDiv", _quiet(np.floor_divide)), None, REAL)
 FLOORMOD = BinaryOp("FloorMod", _int_guard("FloorMod", _quiet(np.mod)), _mod_grad, REAL)
 POW = BinaryOp("Pow", _quiet(np.power), _pow_grad, NUMERIC)
@@ -1528,7 +1537,13 @@ def _scatter_rows(data, ids, rows):
     flat = data.reshape((flat_ids.size,) + data.shape[k:])
     out = np.zeros((rows,) + data.shape[k:], dtype=data.dtype)
     keep = flat_ids >= 0
-    np.add.at(out, flat_ids[keep], flat[keep])
+    if not keep.all():
+        flat_ids, flat = flat_ids[keep], flat[keep]
+    if data.ndim > k and data.dtype.kind in "fiuc":
+        ids_seen, sums = sum_rows_by_id(flat_ids, flat)
+        out[ids_seen] = sums
+    else:
+        np.add.at(out, flat_ids, flat)
     return out
 
 

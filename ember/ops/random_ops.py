@@ -9,6 +9,13 @@ Every sampling op comes in up to three modes, sharing one sampler:
 - stateless (``StatelessRandomUniform`` ...): a last input ``seed`` of shape [2]; the
   result is a pure function of it.
 
+Stateless and Generator draws of normal, truncated normal, uniform and integer samples
+use TensorFlow's Philox stream and distributions (ember/runtime/philox.py), so they give
+TensorFlow's numbers for the same seed or state (floats to within an ulp or two of
+TensorFlow's float32 sin/log). Stateless categorical, gamma, Poisson and binomial samples
+draw from NumPy's Philox keyed by the same seed instead: pure functions of the seed, but
+not TensorFlow's values.
+
 Distribution parameters (mean, stddev, minval, maxval, beta) are applied with ordinary ops
 after sampling, so gradients reach them.
 """
@@ -25,6 +32,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework import random_seed
 from ember.framework.errors import InvalidArgumentError
+from ember.runtime import philox
 from ember.runtime.memory import thread_cache
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
@@ -199,12 +207,17 @@ _generators: "weakref.WeakValueDictionary[int, Generator]" = weakref.WeakValueDi
 _generator_ids = itertools.count(1)
 
 
-def _stateless_rng(seed, op_name):
-    seed = np.asarray(seed).reshape(-1)
-    if seed.shape != (2,):
+def _seed_values(seed, op_name):
+    flat = np.asarray(seed).reshape(-1)
+    if flat.shape != (2,):
         raise InvalidArgumentError(f"{op_name}: seed must have shape [2], not "
                                    f"{list(np.shape(seed))} [Op:{op_name}]")
-    return random_seed.philox(int(seed[0]), int(seed[1]), stream=1)
+    return int(flat[0]), int(flat[1])
+
+
+def _stateless_rng(seed, op_name):
+    seed0, seed1 = _seed_values(seed, op_name)
+    return random_seed.philox(seed0, seed1, stream=1)
 
 
 class _RandomOp(Op):
@@ -233,17 +246,22 @@ class _RandomOp(Op):
         return self.infer_sample(inputs, **{k: v for k, v in attrs.items()
                                             if k not in _RNG_ATTRS})
 
+    philox_draw = None      # (key, counter, size, np_dtype) -> TensorFlow's samples
+
     def kernel(self, xp, *arrays, **attrs):
         params = {k: v for k, v in attrs.items() if k not in _RNG_ATTRS}
         if self.mode == "stateless":
+            if self.philox_draw is not None:
+                key, counter = philox.seed_key_counter(*_seed_values(arrays[-1], self.name))
+                return self.philox_sample(key, counter, *arrays[:-1], **params)
             return self.sample(_stateless_rng(arrays[-1], self.name), *arrays[:-1], **params)
         if self.mode == "generator":
             gen = _generators.get(attrs["generator"])
             if gen is None:
                 raise InvalidArgumentError(f"{self.name}: the random.Generator this op draws "
                                            f"from no longer exists [Op:{self.name}]")
-            out = self.sample(gen._rng, *arrays, **params)
-            gen._drop_buffer()
+            out = self.philox_sample(gen._key, gen._counter, *arrays, **params)
+            gen._advance(out.size)
             return out
         dtype = params.get("dtype", params.get("output_dtype"))
         rng = random_seed.kernel_generator(self.name, dtype, attrs["seed"],
@@ -265,22 +283,32 @@ class _Shaped(_RandomOp):
         _check_dtype(self.name, dtype, self.allowed)
         return type(self).draw(rng, _dims(shape, self.name), dtype.np)
 
+    def philox_sample(self, key, counter, shape, dtype):
+        _check_dtype(self.name, dtype, self.allowed)
+        dims = _dims(shape, self.name)
+        size = int(np.prod(dims, dtype=np.int64))
+        return type(self).philox_draw(key, counter, size, dtype.np).reshape(dims)
+
 
 class _Normal(_Shaped):
     draw = _standard_normal
+    philox_draw = philox.normal
 
 
 class _Truncated(_Shaped):
     draw = _truncated_normal
+    philox_draw = philox.truncated_normal
 
 
 class _Uniform(_Shaped):
     draw = _unit_uniform
+    philox_draw = philox.uniform
 
 
 class _FullInt(_Shaped):
     allowed = _UNIFORM_INTS
     draw = _full_int
+    philox_draw = philox.full_int
 
 
 class _UniformInt(_RandomOp):
@@ -299,7 +327,9 @@ class _UniformInt(_RandomOp):
                                        f"{hi.value} [Op:{self.name}]")
         return _shape_spec(shape, self.name), dtype
 
-    def sample(self, rng, shape, lo, hi, dtype):
+    philox_draw = philox.uniform_int
+
+    def _check(self, shape, lo, hi):
         dims = _dims(shape, self.name)
         for v, what in ((lo, "minval"), (hi, "maxval")):
             if np.ndim(v):
@@ -308,7 +338,16 @@ class _UniformInt(_RandomOp):
         if lo >= hi:
             raise InvalidArgumentError(f"{self.name}: Need minval < maxval: {lo} >= {hi} "
                                        f"[Op:{self.name}]")
+        return dims
+
+    def sample(self, rng, shape, lo, hi, dtype):
+        dims = self._check(shape, lo, hi)
         return rng.integers(lo, hi, size=dims, dtype=dtype.np)
+
+    def philox_sample(self, key, counter, shape, lo, hi, dtype):
+        dims = self._check(shape, lo, hi)
+        size = int(np.prod(dims, dtype=np.int64))
+        return philox.uniform_int(key, counter, size, int(lo), int(hi), dtype.np).reshape(dims)
 
 
 class _Categorical(_RandomOp):
@@ -729,28 +768,32 @@ def _seed_pair(seed, fn_name):
 
 
 def stateless_split(seed, num=2, alg="auto_select"):
-    """``num`` new stateless seeds (shape [num, 2], int64) derived from ``seed``.
+    """``num`` new stateless seeds (shape [num, 2], the seed's dtype) derived from
+    ``seed``: full-range integers drawn statelessly from it, as TensorFlow does.
 
-    >>> ember.random.experimental.stateless_split([1, 2], num=3).shape
-    TensorShape([3, 2])
+    >>> ember.random.split([1, 2], num=3).numpy()[0]
+    array([1105988140, 1738052849], dtype=int32)
     """
     _check_alg(alg)
-    s = _seed_pair(seed, "random.experimental.stateless_split")
-    rng = random_seed.philox(int(s[0]), int(s[1]), stream=2)
-    return EagerTensor(_full_int(rng, (int(num), 2), np.int64))
+    seed = tensor(seed)
+    if seed.dtype not in _INDEX:
+        raise TypeError(f"random.split: seed must be int32 or int64, got {seed.dtype.name}")
+    return stateless_uniform([int(num), 2], seed, minval=None, maxval=None, dtype=seed.dtype)
 
 
 def stateless_fold_in(seed, data, alg="auto_select"):
-    """A new stateless seed from ``seed`` and the integer ``data``.
+    """A new stateless seed from ``seed`` and the integer ``data``: ``[r, data]`` with
+    ``r`` a full-range integer drawn statelessly from ``seed``, as TensorFlow does.
 
-    >>> ember.random.experimental.stateless_fold_in([1, 2], 7).shape
-    TensorShape([2])
+    >>> ember.random.fold_in([1, 2], 7).numpy()
+    array([1105988140,          7], dtype=int32)
     """
     _check_alg(alg)
-    s = _seed_pair(seed, "random.experimental.stateless_fold_in")
-    mixed = random_seed._mix(int(s[0]) ^ (int(s[1]) << 32), int(data) & _MASK64)
-    rng = random_seed.philox(int(s[0]), mixed, stream=3)
-    return EagerTensor(_full_int(rng, (2,), np.int64))
+    data = tensor(data)
+    if data.dtype not in _INDEX:
+        raise TypeError(f"random.fold_in: data must be int32 or int64, got {data.dtype.name}")
+    first = stateless_uniform([], seed, minval=None, maxval=None, dtype=data.dtype)
+    return array_ops.stack([first, data])
 
 
 # ------------------------------------------------------------------------ Generator ---
@@ -789,14 +832,24 @@ def _seed_words(seed):
 
 
 def create_rng_state(seed, alg):
-    """The Philox state ``[counter_low, counter_high, key]`` (int64) that ``seed`` gives.
+    """The Philox state ``[counter_low, counter_high, key]`` (int64) that ``seed`` gives,
+    as TensorFlow makes it: an int is cut into 64-bit words, lowest first; a list is
+    left-padded with zeros (or cut) to three words.
 
-    >>> ember.random.create_rng_state(1, "philox").shape
-    (3,)
+    >>> ember.random.create_rng_state(1234, "philox")
+    array([1234,    0,    0])
     """
     _check_alg(alg)
-    key = np.random.SeedSequence(_seed_words(seed)).generate_state(1, np.uint64)[0]
-    return np.array([0, 0, key], dtype=np.uint64).view(np.int64)
+    if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool):
+        value = int(seed)
+        words = []
+        for _ in range(3):
+            words.append(value & _MASK64)
+            value >>= 64
+    else:
+        words = _seed_words(seed)
+        words = ([0] * (3 - len(words)) + words) if len(words) < 3 else words[:3]
+    return np.array(words, dtype=np.uint64).view(np.int64)
 
 
 class Generator:
@@ -852,27 +905,21 @@ class Generator:
         if s.dtype.kind not in "iu" or s.size != 3:
             raise ValueError(f"random.Generator: a Philox state is 3 integers "
                              f"[counter_low, counter_high, key], got {s.tolist()!r}")
-        u = s.reshape(3).astype(np.int64).view(np.uint64)
-        self._bitgen = np.random.Philox(
-            counter=np.array([u[0], u[1], 0, 0], dtype=np.uint64),
-            key=np.array([u[2], 0], dtype=np.uint64))
-        self._rng = np.random.Generator(self._bitgen)
+        u = [int(w) & _MASK64 for w in s.reshape(3).tolist()]
+        self._counter = u[0] | (u[1] << 64)
+        self._key = u[2]
 
-    def _drop_buffer(self):
-        """Forgets values Philox generated but did not hand out, so the counter is the state."""
-        st = self._bitgen.state
-        if st["buffer_pos"] != 4 or st["has_uint32"]:
-            st["buffer_pos"] = 4
-            st["has_uint32"] = 0
-            st["uinteger"] = 0
-            self._bitgen.state = st
+    def _advance(self, samples):
+        """Moves the counter past a draw of ``samples`` values, as TensorFlow does."""
+        self._counter = (self._counter + int(samples) * philox.RESERVED_BLOCKS_PER_SAMPLE) \
+            % (1 << 128)
 
     # -- state
     @property
     def state(self):
         """The current state ``[counter_low, counter_high, key]`` as an int64 tensor."""
-        st = self._bitgen.state["state"]
-        words = np.array([st["counter"][0], st["counter"][1], st["key"][0]], dtype=np.uint64)
+        words = np.array([self._counter & _MASK64, self._counter >> 64, self._key],
+                         dtype=np.uint64)
         return EagerTensor(words.view(np.int64))
 
     @property
@@ -882,8 +929,7 @@ class Generator:
     @property
     def key(self):
         """The Philox key (int64 scalar tensor)."""
-        return EagerTensor(np.array(self._bitgen.state["state"]["key"][0],
-                                    dtype=np.uint64).view(np.int64))
+        return EagerTensor(np.array(self._key, dtype=np.uint64).view(np.int64))
 
     def reset(self, state):
         """Replaces the state."""
@@ -896,9 +942,8 @@ class Generator:
         self._set_state(Generator.from_key_counter(key, counter, self._alg).state.numpy())
 
     def skip(self, delta):
-        """Advances the counter by ``delta`` Philox blocks."""
-        self._drop_buffer()
-        self._bitgen.advance(int(delta))
+        """Advances the state as a draw of ``delta`` values would."""
+        self._advance(int(delta))
 
     # -- sampling
     def _src(self):
@@ -928,9 +973,22 @@ class Generator:
                              f"{_names(_UNIFORM_INTS)}, got {dtype.name}")
         return _draw(self._src(), "full_int", shape, dtype, name)
 
+    def binomial(self, shape, counts, probs, dtype=dtypes.int32, name=None):
+        """Binomial(counts, probs) samples of ``shape``; advances the state (the draw is a
+        stateless one from a seed this generator makes, not TensorFlow's stream).
+
+        >>> ember.random.Generator.from_seed(1).binomial([3], 10.0, 0.5).shape
+        TensorShape([3])
+        """
+        from ember.ops.stateless_random_ops import stateless_binomial
+        seed = self.make_seeds(1)[:, 0]
+        return stateless_binomial(shape, seed, counts, probs, output_dtype=dtype, name=name)
+
     def make_seeds(self, count=1):
-        """``count`` seeds for stateless ops, as an int64 tensor of shape [2, count]."""
-        return self.uniform_full_int([2, int(count)], dtype=dtypes.int64)
+        """``count`` seeds for stateless ops, as an int64 tensor of shape [2, count]: a row
+        of drawn keys over a row of zeros, as TensorFlow makes them."""
+        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64)
+        return array_ops.stack([keys, array_ops.zeros_like(keys)])
 
     def split(self, count=1):
         """``count`` new independent generators; advances this one.
@@ -939,8 +997,7 @@ class Generator:
         >>> bool(ember.reduce_all(a.normal([3]) == b.normal([3])))
         False
         """
-        keys = _full_int(self._rng, (int(count),), np.uint64)
-        self._drop_buffer()
+        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64).numpy()
         return [Generator.from_key_counter(int(k), [0, 0], self._alg) for k in keys]
 
     def __repr__(self):

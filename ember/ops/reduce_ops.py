@@ -704,6 +704,8 @@ class _Bincount(Op):
         length = None
         if arr.value is not None:
             length = _bin_length(np.asarray(arr.value), minlength, maxlength)
+        elif minlength is not None and maxlength is not None and minlength >= maxlength:
+            length = max(maxlength, 0)     # the length whatever the values
         lead = [arr.shape[0]] if per_row else []
         return TensorShape(lead + [length]), out_dtype
 
@@ -755,7 +757,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
     a = tensor(arr)
     if axis not in (None, 0, -1):
         raise ValueError(f"bincount: axis must be None, 0 or -1, got {axis}")
-    per_row = axis == -1
+    per_row = axis == -1 and a.shape.rank != 1    # TensorFlow: a vector is one row
     if axis is None and a.shape.rank not in (None, 1):
         a = array_ops.reshape(a, [-1])
     inputs = (a,)

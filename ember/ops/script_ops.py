@@ -101,8 +101,8 @@ class _PyFuncGrad(Op):
                     tape.watch(x)
                 result = func.fn(*xs)
             flat = [convert_to_tensor(r) for r in nest.flatten(result)]
-            grads = tape.gradient(flat, xs, output_gradients=ups,
-                                  unconnected_gradients="zero")
+            grads = [convert_to_tensor(g) for g in tape.gradient(
+                flat, xs, output_gradients=ups, unconnected_gradients="zero")]
         finally:
             context.graph = prev_graph
         return tuple(np.asarray(g._value, dtype=d.np) if d.is_floating or d.is_complex

@@ -8,6 +8,8 @@ from ember.ragged.ragged_ops import (  # noqa: F401
     segment_ids_to_row_splits, stack,
 )
 from ember.ragged.ragged_tensor import RaggedTensor, constant  # noqa: F401
+from ember.ragged.ragged_cross import cross, cross_hashed  # noqa: F401
 
-__all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "constant", "map_flat_values",
+__all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "constant", "cross",
+           "cross_hashed", "map_flat_values",
            "range", "row_splits_to_segment_ids", "segment_ids_to_row_splits", "stack"]

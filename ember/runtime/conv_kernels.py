@@ -300,7 +300,7 @@ def _group_size(x, ksize, outs, groups, o, writes=False):
     k = math.prod(ksize) * (x.shape[-1] // groups)
     images = _block_shape(outs, k, x.itemsize)[0]
     work = math.prod(outs) * o * (max(k, 32) if writes else k)
-    small = not parallel.worth_threads(n, work, parallel.MIN_MACS)
+    small = not parallel.worth_threads(n, work, tuning.MIN_MACS)
     t = 1 if small else parallel.num_threads()
     count = t * -(-n // (t * images))         # as few groups as fit, a multiple of t
     return max(1, -(-n // max(count, 1))), small

@@ -12,7 +12,8 @@ serve buffers up to 32 MiB from the heap and to keep freed heap memory for reuse
 Keras MLP step this removes about a thousand page faults and a quarter of the time. The
 process then keeps its peak heap size instead of shrinking after it, as TensorFlow's own
 allocator does. It changes the allocator of the whole process, so ember never does it
-unasked. Nothing happens on systems without glibc, or with ``EMBER_PLATFORM_PATHS=off``.
+unasked. The two thresholds are ``tuning.MMAP_THRESHOLD`` and ``tuning.TRIM_THRESHOLD``.
+Nothing happens on systems without glibc, or with ``EMBER_PLATFORM_PATHS=off``.
 
 ``thread_cache`` keeps buffers a kernel reuses call after call (the convolutions' padded
 images and patch matrices) per thread.
@@ -26,10 +27,10 @@ import threading
 
 import numpy as np
 
+from ember.runtime import tuning
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 << 20        # glibc's upper limit for this setting on 64-bit systems
-TRIM_THRESHOLD = 1 << 30
 _GLIBC_DEFAULT = 128 << 10       # both thresholds' defaults
 
 _tuned = False
@@ -70,7 +71,7 @@ def set_heap_tuning(enabled: bool) -> bool:
     if mallopt is None:
         _tuned = False
         return False
-    mmap_at, trim_at = (MMAP_THRESHOLD, TRIM_THRESHOLD) if enabled else \
+    mmap_at, trim_at = (tuning.MMAP_THRESHOLD, tuning.TRIM_THRESHOLD) if enabled else \
         (_GLIBC_DEFAULT, _GLIBC_DEFAULT)
     done = bool(mallopt(_M_MMAP_THRESHOLD, mmap_at)) and \
         bool(mallopt(_M_TRIM_THRESHOLD, trim_at))

@@ -41,6 +41,7 @@ import weakref
 
 import numpy as np
 
+from ember.runtime import tuning
 from ember.runtime.memory import platform_paths_off
 
 __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "worth_threads",
@@ -48,10 +49,6 @@ __all__ = ["num_threads", "set_num_threads", "requested_threads", "split", "wort
            "blas_controllable", "blas_held", "small_gemm_macs", "single_threaded_blas",
            "spinning", "ForkSafeLock", "set_blas_control", "set_spinning",
            "spinning_available"]
-
-# Least work worth handing to a thread of its own (waking one costs tens of microseconds):
-MIN_ELEMENTS = 1 << 16      # elements of a memory-bound pass
-MIN_MACS = 1 << 23          # multiply-adds of matrix products
 
 _requested = 0           # 0: the default
 _default = None
@@ -101,10 +98,10 @@ def set_num_threads(n: int) -> None:
 def split(n: int, work_per_item: int = 1, min_work: int | None = None,
           threads: int | None = None):
     """``range(n)`` as a list of (lo, hi) shares, one per thread, with ``min_work`` units of
-    work per share on average (``MIN_ELEMENTS`` by default; one share when the whole is
-    small)."""
+    work per share on average (``tuning.MIN_ELEMENTS`` by default; one share when the
+    whole is small)."""
     if min_work is None:
-        min_work = MIN_ELEMENTS
+        min_work = tuning.MIN_ELEMENTS
     t = num_threads() if threads is None else threads
     if t > 1 and n > 1:
         t = min(t, n, max(1, (n * max(work_per_item, 1)) // max(min_work, 1)))
@@ -170,7 +167,7 @@ class _Worker:
                     self.error = e
             if signal:
                 self.finished = r
-                self.words.set_done(r, SPIN_END_US)
+                self.words.set_done(r, tuning.SPIN_END_US)
             else:
                 try:
                     self.done.release()
@@ -188,7 +185,7 @@ class _Worker:
             self.words.arm(r)
         self.task = (fn, args, err, spin, spin)
         if self.spins:
-            self.words.set_go(r, SPIN_START_US)
+            self.words.set_go(r, tuning.SPIN_START_US)
         else:
             self.go.release()
         self.spins = spin
@@ -238,15 +235,14 @@ class _Worker:
 # sleeps until it is let go, and pays that wake-up anyway. So each side lets the other
 # reach its next NumPy call (which lets go of the GIL) before asking: a word set to n > 1
 # rather than 1 makes pthread_spin_lock count it down to 0 (x86-64 glibc: a pause per
-# count) before it returns. The worker starts its share SPIN_START_US after the task is
-# handed over, time the caller spends on its own share's first steps; the caller goes on
-# SPIN_END_US after the worker's signal, time the worker needs to start spinning again.
+# count) before it returns. The worker starts its share tuning.SPIN_START_US after the task
+# is handed over, time the caller spends on its own share's first steps; the caller goes
+# on tuning.SPIN_END_US after the worker's signal, time the worker needs to start spinning
+# again.
 # Results never depend on this timing; only waiting does. Only one worker spins (two
 # threads); ``EMBER_SPIN=off`` turns spinning off.
 
-SPIN = True
-SPIN_START_US = 20.0
-SPIN_END_US = 3.0
+SPIN = True      # the A/B switch of bench/step_ab.py (ember.config.runtime sets spinning)
 
 _spin = None
 _spin_owner = threading.local()
@@ -366,12 +362,9 @@ class _SpinWords:
 # one the system has put aside, and a step took twice as long as with sleeping threads
 # (two MiniVGG trainings at once on two cores: 300 against 147 ms). Such sharing shows as
 # the process's threads being preempted: about 30 times a second while ember has the cores
-# to itself, 280 and more when it does not. Above SPIN_MAX_PREEMPTIONS per second of a
-# plan's run, the next SPIN_BACKOFF_RUNS runs sleep instead, and the one after that tries
-# spinning again.
-SPIN_MAX_PREEMPTIONS = 150.0
-SPIN_BACKOFF_RUNS = 64
-SPIN_JUDGED_SECONDS = 0.005     # shorter runs are too short to judge
+# to itself, 280 and more when it does not. Above tuning.SPIN_MAX_PREEMPTIONS per second
+# of a plan's run, the next tuning.SPIN_BACKOFF_RUNS runs sleep instead, and the one after
+# that tries spinning again.
 
 _spin_backoff = 0
 
@@ -414,9 +407,10 @@ class spinning:
             _spin_owner.depth = depth - 1
             if depth == 1:
                 elapsed = time.perf_counter() - self._start
-                if elapsed >= SPIN_JUDGED_SECONDS and \
-                        (_preemptions() - self._preempted) > SPIN_MAX_PREEMPTIONS * elapsed:
-                    _spin_backoff = SPIN_BACKOFF_RUNS
+                if elapsed >= tuning.SPIN_JUDGED_SECONDS and \
+                        (_preemptions() - self._preempted) > \
+                        tuning.SPIN_MAX_PREEMPTIONS * elapsed:
+                    _spin_backoff = tuning.SPIN_BACKOFF_RUNS
                 if any(w.spins for w in _workers):
                     _park_workers()
         return False
@@ -752,13 +746,12 @@ def _blas_exit():
             _blas[0](_blas_saved)
 
 
-# OpenBLAS cores whose float32 products of at most SMALL_GEMM_MACS multiply-adds (M*N*K)
+# OpenBLAS cores whose float32 products of at most tuning.SMALL_GEMM_MACS multiply-adds (M*N*K)
 # run in a kernel that reads the operands in place instead of packing them first: on the
 # skinny blocks convolutions make (N = 32 or 64 channels) about a third faster
 _SMALL_GEMM_CORES = ("skylakex", "cooperlake", "sapphirerapids")
 _CORE_NAMES = ("openblas_get_corename", "scipy_openblas_get_corename64_",
                "scipy_openblas_get_corename", "openblas_get_corename64_")
-SMALL_GEMM_MACS = 1_000_000
 _small_gemm = None
 
 
@@ -774,7 +767,7 @@ def small_gemm_macs() -> int:
         if setting in ("off", "0", "no"):
             pass
         elif setting in ("on", "1", "yes"):
-            limit = SMALL_GEMM_MACS
+            limit = tuning.SMALL_GEMM_MACS
         elif blas_controllable():
             lib = _blas[2]
             for name in _CORE_NAMES:
@@ -783,7 +776,7 @@ def small_gemm_macs() -> int:
                     fn.argtypes = ()
                     fn.restype = ctypes.c_char_p
                     core = (fn() or b"").decode("ascii", "replace").lower()
-                    limit = SMALL_GEMM_MACS if core in _SMALL_GEMM_CORES else 0
+                    limit = tuning.SMALL_GEMM_MACS if core in _SMALL_GEMM_CORES else 0
                     break
         _small_gemm = limit
     return _small_gemm
@@ -825,18 +818,15 @@ class single_threaded_blas:
         return False
 
 
-BLOCK_BYTES = 1 << 20
-
-
 def for_blocks(fn, n: int, item_bytes: int, blas: bool = False,
                block_bytes: int | None = None, threads: int | None = None):
     """Calls ``fn(s, e)`` over blocks of items ``s:e`` covering ``range(n)``, each block
     holding about ``block_bytes`` (at least one item) so that a kernel's passes over it
     stay in the core's cache; the blocks are shared out across threads (a block is worth
-    a thread of its own when it holds ``MIN_ELEMENTS`` or more, and then there are at least
-    as many blocks as threads; ``threads=1`` keeps them in the calling thread;
-    ``block_bytes`` is ``BLOCK_BYTES`` by default). Returns fn's results in block order."""
-    per = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) //
+    a thread of its own when it holds ``tuning.MIN_ELEMENTS`` or more, and then there are
+    at least as many blocks as threads; ``threads=1`` keeps them in the calling thread;
+    ``block_bytes`` is ``tuning.BLOCK_BYTES`` by default). Returns fn's results in block order."""
+    per = max(1, (tuning.BLOCK_BYTES if block_bytes is None else block_bytes) //
               max(int(item_bytes), 1))
     if not worth_threads(n, max(int(item_bytes) // 4, 1)):
         threads = 1

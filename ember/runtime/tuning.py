@@ -2,18 +2,75 @@
 
 These numbers decide how kernels cut their work (block sizes, when a product runs as a
 stack of small products, when a thread is worth waking); none of them changes a result
-beyond float rounding between blockings. Each was chosen by measurement on the MiniVGG
-training step on a 2-core machine (``bench/step_ab.py`` toggles a value step by step,
-``bench/compile_ab.py`` a compiler setting); the figures are in docs/performance.md.
+beyond float rounding between blockings. Most were chosen by measurement on the
+MiniVGG training step on a 2-core machine (``bench/step_ab.py`` toggles a value step by
+step, ``bench/compile_ab.py`` a compiler setting); each entry says how it was chosen, and
+the figures are in docs/performance.md.
 Kernels read them as ``tuning.NAME`` when they run, so a test or a benchmark may set one
 for a while (``monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", 4096)``).
 
-Thread and BLAS settings of ``ember.runtime.parallel`` (``MIN_ELEMENTS``, ``MIN_MACS``,
-``BLOCK_BYTES``, ``SMALL_GEMM_MACS``, the ``SPIN_*`` timings) and the heap settings of
-``ember.runtime.memory`` (``MMAP_THRESHOLD``, ``TRIM_THRESHOLD``) stay in those modules:
-they are runtime settings, made configurable under ``ember.config``.
+The thread pool's thresholds and spinning timings (``ember.runtime.parallel``) and the
+heap settings (``ember.runtime.memory``) are here too; what may be switched on or off
+while ember runs (the thread count, spinning, BLAS control, heap tuning) is a runtime
+setting under ``ember.config.runtime``, not a constant.
 """
 from __future__ import annotations
+
+# ---------------------------------------------------------------- threads ---
+# (ember.runtime.parallel) The least work worth handing to a thread of its own: waking a
+# sleeping worker costs its waker about 20 us and the worker about 55 us before it runs on
+# these VMs, so a share should last much longer than that. MIN_ELEMENTS: elements of a
+# memory-bound pass (elementwise trees, pooling, batch norm), set with the first thread
+# pool (a4378c5) from that wake-up cost, not measured against other values; MIN_MACS:
+# multiply-adds of a matrix product; convolutions thread products of 2 * MIN_MACS (16M)
+# and more: the MiniVGG step's 1-channel first layer ran faster on one thread (3547fca).
+# Larger values trade parallel speed-up on middling kernels for fewer hand-offs.
+MIN_ELEMENTS = 1 << 16
+MIN_MACS = 1 << 23
+# ``for_blocks``' default block: about this many bytes per block, so that a kernel's
+# several passes over a block read it from the core's cache (set with the first thread
+# pool; kernels that were measured have their own block sizes below).
+BLOCK_BYTES = 1 << 20
+
+# ---------------------------------------------------------------- spinning hand-offs ---
+# (ember.runtime.parallel.spinning, while a compiled plan runs on two threads) The worker
+# starts its share SPIN_START_US after it is handed over (time the caller spends on its
+# own share's first steps before it lets go of the GIL), and the caller goes on
+# SPIN_END_US after the worker's signal (time the worker needs to start spinning again);
+# asking for the GIL earlier costs a sleeping wake-up, later wastes the wait. Set from
+# those two times when spinning came in (e7fc2d2: spinning as a whole -2.7 ms, 3.4% of
+# the MiniVGG step by bench/step_ab.py); ``bench/step_ab.py
+# ember.runtime.tuning:SPIN_START_US 10 20`` compares two values.
+SPIN_START_US = 20.0
+SPIN_END_US = 3.0
+# Spinning pays only while each thread has a core to itself. A plan's run (of at least
+# SPIN_JUDGED_SECONDS; shorter ones are too short to judge) whose threads were preempted
+# more than SPIN_MAX_PREEMPTIONS times per second (about 30 with the cores to itself, 280
+# and more with another process training on them, when spinning doubled the step: 300
+# against 147 ms) makes the next SPIN_BACKOFF_RUNS runs sleep instead; then spinning is
+# tried again. The backoff trades a few slower steps after the cores free up against
+# measuring preemption on every run.
+SPIN_MAX_PREEMPTIONS = 150.0
+SPIN_BACKOFF_RUNS = 64
+SPIN_JUDGED_SECONDS = 0.005
+
+# ---------------------------------------------------------------- BLAS ---
+# (ember.runtime.parallel.small_gemm_macs) OpenBLAS on AVX-512 cores multiplies float32
+# matrices of at most this many multiply-adds (M*N*K) without packing them (its
+# small-matrix kernel): on the skinny blocks convolutions make (N = 32 or 64 channels)
+# about a third faster, so the convolution kernels cut large products into stacks of
+# such small ones there. OpenBLAS's own limit; ember only reads it.
+SMALL_GEMM_MACS = 1_000_000
+
+# ---------------------------------------------------------------- heap (opt-in) ---
+# (ember.runtime.memory.set_heap_tuning) glibc serves buffers up to MMAP_THRESHOLD bytes
+# from the heap (its upper limit for the setting on 64-bit systems), so a training step's
+# large activations are reused rather than mapped, faulted in and zeroed each step, and
+# keeps up to TRIM_THRESHOLD bytes of freed heap for reuse rather than handing it back.
+# On a Keras MLP step about a thousand page faults and a quarter of the time less; the
+# process keeps its peak heap size.
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 1 << 30
 
 # ---------------------------------------------------------------- convolutions ---
 # (ember.runtime.conv_kernels) The batch is cut into groups of whole images whose patch
@@ -41,8 +98,10 @@ MIN_STACK_ROWS_PRODUCT = 8
 MIN_K_STACK_ROWS = 24
 
 # ---------------------------------------------------------------- matrix products ---
-# (ember.ops.linalg_ops) A product smaller than this many multiply-adds runs as one
-# np.matmul (BLAS takes it on one thread anyway).
+# (ember.runtime.matmul_kernels) A 2-D product smaller than this many multiply-adds runs
+# as one np.matmul as it is (BLAS takes it on one thread anyway, and holding BLAS costs
+# two library calls). Products of up to 2 * MIN_MACS run in the calling thread with BLAS
+# held to one thread; larger ones are split across ember's threads.
 MATMUL_SMALL_MACS = 1 << 16
 # _MatMulEx: output bytes of a block of the product that the elementwise tree (an
 # optimizer's update) runs on while the block is in cache.

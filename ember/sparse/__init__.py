@@ -6,3 +6,5 @@ from ember.ops.sparse_ops import (  # noqa: F401
     to_dense, to_indicator, transpose,
 )
 from ember.ops.indexed_slices import mask  # noqa: F401
+from ember.ops.sparse_cross_ops import sparse_cross as cross  # noqa: F401
+from ember.ops.sparse_cross_ops import sparse_cross_hashed as cross_hashed  # noqa: F401

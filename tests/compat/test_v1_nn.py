@@ -137,9 +137,9 @@ def test_embedding_lookup_partitions_and_dense_helpers():
     np.testing.assert_allclose(v1.nn.relu_layer(x, w, b).numpy(), np.maximum(x @ w + b, 0))
 
 
-def test_missing_tf1_rnn_functions_say_so():
-    with pytest.raises(NotImplementedError, match="dynamic_rnn.*keras"):
-        v1.nn.dynamic_rnn
+def test_missing_tf1_functions_say_so():
+    with pytest.raises(NotImplementedError, match="raw_rnn.*keras"):
+        v1.nn.raw_rnn
     with pytest.raises(AttributeError):
         v1.nn.no_such_function
 

@@ -15,11 +15,20 @@ with open(os.path.join(FIXTURES, "datasets.json")) as f:
     REF = json.load(f)
 
 
+class SparseParts(tuple):
+    """A SparseTensor of TF's, as (indices, values, dense_shape)."""
+
+    def __new__(cls, *parts):
+        return super().__new__(cls, parts)
+
+
 def decode(obj):
     if "dict" in obj:
         return {k: decode(v) for k, v in obj["dict"].items()}
     if "tuple" in obj:
         return tuple(decode(v) for v in obj["tuple"])
+    if "sparse" in obj:
+        return SparseParts(*(decode(v) for v in obj["sparse"]))
     if "bytes" in obj:
         return np.array([v.encode("latin1") for v in obj["bytes"]], dtype=object).reshape(
             obj["shape"])
@@ -31,6 +40,11 @@ def assert_same(ours, ref, where):
         assert isinstance(ours, dict) and sorted(ours) == sorted(ref), where
         for k in ref:
             assert_same(ours[k], ref[k], f"{where}[{k!r}]")
+        return
+    if isinstance(ref, SparseParts):
+        assert isinstance(ours, tf.sparse.SparseTensor), f"{where}: {type(ours).__name__}"
+        for part, r in zip(("indices", "values", "dense_shape"), ref):
+            assert_same(getattr(ours, part), r, f"{where}.{part}")
         return
     if isinstance(ref, tuple):
         assert isinstance(ours, tuple) and len(ours) == len(ref), where
@@ -53,6 +67,7 @@ def assert_spec(spec, ref, where):
         for i, r in enumerate(ref["tuple"]):
             assert_spec(spec[i], r, f"{where}[{i}]")
         return
+    assert isinstance(spec, tf.SparseTensorSpec) == bool(ref.get("sparse")), where
     shape = spec.shape.as_list() if spec.shape.rank is not None else None
     assert shape == ref["shape"], f"{where}: spec shape {shape} != TF's {ref['shape']}"
     assert spec.dtype.name == ref["dtype"], where

@@ -420,14 +420,247 @@ def test_for_loop_over_an_in_memory_dataset_inside_a_function():
     assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
     graph = total.get_concrete_function(ds).graph
     assert any("While" in op.type for op in graph.get_operations())
-    with pytest.raises(NotImplementedError, match="ShuffleDataset"):
-        total(ds.shuffle(6))
-    uneven = D.from_tensor_slices((np.zeros((5, 2), np.float32), np.arange(5))).batch(2)
-    with pytest.raises(NotImplementedError, match="differ in shape"):
-        total(uneven)
+    s, n = total(ds.shuffle(6))          # runs the pipeline from the graph
+    assert s.numpy().tolist() == [30.0, 36.0] and int(n) == 15
+    uneven = D.from_tensor_slices((np.ones((5, 2), np.float32), np.arange(5))).batch(2)
+    s, n = total(uneven)
+    assert s.numpy().tolist() == [5.0, 5.0] and int(n) == 10
 
     @tf.function(autograph=False)
     def plain(d):
         return [x for x in d]
-    with pytest.raises(NotImplementedError, match="AutoGraph"):
+    with pytest.raises(ValueError, match="AutoGraph"):      # would unroll without end
         plain(D.range(3))
+
+
+def test_sparse_batch_errors_and_use_downstream():
+    D = tf.data.Dataset
+    rows = D.range(1, 6).map(lambda x: tf.fill([x], x))
+    with pytest.raises(tf.errors.DataLossError, match="larger than the row shape"):
+        list(rows.sparse_batch(2, [3]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="incompatible with the row"):
+        list(rows.sparse_batch(2, [3, 3]))
+    with pytest.raises(TypeError, match="single component"):
+        D.range(3).map(lambda x: (x, x)).sparse_batch(2, [])
+    with pytest.raises(ValueError, match="batch_size must be greater than zero"):
+        D.range(3).sparse_batch(0, [])
+    dense = list(rows.sparse_batch(2, [6]).map(tf.sparse.to_dense).as_numpy_iterator())
+    expect = [np.array([[1, 0, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0]]),
+              np.array([[3, 3, 3, 0, 0, 0], [4, 4, 4, 4, 0, 0]]),
+              np.array([[5, 5, 5, 5, 5, 0]])]
+    for a, b in zip(dense, expect, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # an empty element adds no entries but counts as a row
+    st = next(iter(D.range(0, 3).map(lambda x: tf.fill([x], x)).sparse_batch(3, [None])))
+    assert st.dense_shape.numpy().tolist() == [3, 2]
+    assert st.indices.numpy().tolist() == [[1, 0], [2, 0], [2, 1]]
+
+
+def _slow_and_fast(release):
+    """Element 0 opens a reader that blocks until ``release`` is set; element 1 a fast
+    one. In order, the slow reader's elements come first."""
+    D = tf.data.Dataset
+
+    def slow():
+        assert release.wait(10), "the slow reader was never released"
+        yield from (100, 101, 102)
+
+    def reader(i):
+        if int(i) == 0:
+            return D.from_generator(slow, output_signature=tf.TensorSpec([], tf.int64))
+        return D.range(5)
+    return D.range(2), reader
+
+
+@pytest.mark.parametrize("how", ["argument", "options_after", "options_before"])
+def test_nondeterministic_interleave_lets_a_ready_reader_go_first(how):
+    import threading
+    release = threading.Event()
+    source, reader = _slow_and_fast(release)
+    opts = tf.data.Options()
+    opts.deterministic = False
+    if how == "options_before":
+        source = source.with_options(opts)
+    ds = source.interleave(reader, cycle_length=2, num_parallel_calls=2,
+                           deterministic=False if how == "argument" else None)
+    if how == "options_after":
+        ds = ds.with_options(opts).prefetch(1)
+    it = iter(ds)
+    first = [int(next(it)) for _ in range(5)]      # the slow reader is still blocked
+    assert first == [0, 1, 2, 3, 4]
+    release.set()
+    rest = [int(x) for x in it]
+    assert sorted(first + rest) == sorted([0, 1, 2, 3, 4, 100, 101, 102])
+
+
+def test_nondeterministic_interleave_has_the_same_elements_and_passes_errors():
+    D = tf.data.Dataset
+    ds = D.range(1, 6).interleave(lambda x: D.range(x * 10, x * 10 + x), cycle_length=3,
+                                  block_length=2, num_parallel_calls=2, deterministic=False)
+    got = [int(x) for x in ds]
+    want = [x * 10 + k for x in range(1, 6) for k in range(x)]
+    assert sorted(got) == sorted(want) and len(got) == len(want)
+
+    def bad():
+        yield 1
+        raise RuntimeError("reader failed")
+    ds = D.range(2).interleave(
+        lambda i: D.from_generator(bad, output_signature=tf.TensorSpec([], tf.int64)),
+        cycle_length=2, num_parallel_calls=2, deterministic=False)
+    with pytest.raises(RuntimeError, match="reader failed"):
+        list(ds)
+
+
+def test_options_set_after_a_parallel_map_apply_to_it():
+    import threading
+    D = tf.data.Dataset
+    release = threading.Event()
+
+    def wait_on_first(x):
+        if int(x) == 0:
+            assert release.wait(10)
+        return x
+    opts = tf.data.Options()
+    opts.deterministic = False
+    ds = D.range(6).map(lambda x: tf.py_function(wait_on_first, [x], tf.int64),
+                        num_parallel_calls=2).with_options(opts)
+    it = iter(ds)
+    first = int(next(it))
+    assert first != 0
+    release.set()
+    assert sorted([first] + [int(x) for x in it]) == list(range(6))
+
+
+def _collect_in_function(ds, dtype=tf.int64):
+    @tf.function
+    def collect():
+        ta = tf.TensorArray(dtype, size=0, dynamic_size=True)
+        i = tf.constant(0)
+        for x in ds:
+            ta = ta.write(i, x)
+            i += 1
+        return ta.stack()
+    return collect
+
+
+def test_shuffled_mapped_and_generated_datasets_iterate_inside_a_function():
+    def make():
+        def gen():
+            yield from range(7)
+        return {
+            "shuffle": D.range(10).shuffle(10, seed=4),
+            "map": D.range(8).map(lambda x: x * x + 1, num_parallel_calls=2),
+            "generator": D.from_generator(gen, output_signature=tf.TensorSpec([], tf.int64))
+                          .shuffle(3, seed=1).map(lambda x: x - 3),
+        }
+    eager, traced = make(), make()
+    for name in eager:
+        collect = _collect_in_function(traced[name])
+        for _ in range(2):       # a new pass per call, as iterating again eagerly
+            want = [int(x) for x in eager[name]]
+            got = collect().numpy().tolist()
+            assert got == want, name
+    order = [int(x) for x in D.range(10).shuffle(10, seed=4)]
+    assert order != sorted(order)
+
+
+def test_break_over_an_infinite_dataset_and_strings_inside_a_function():
+    ds = D.range(3).repeat().map(lambda x: x * 10)
+
+    @tf.function
+    def first_sum(limit):
+        total = tf.constant(0, tf.int64)
+        for x in ds:
+            if total >= limit:
+                break
+            total += x + 1
+        return total
+    assert int(first_sum(tf.constant(40, tf.int64))) == 1 + 11 + 21 + 1 + 11
+    words = D.from_tensor_slices(["a", "bb", "ccc"]).map(tf.strings.upper)
+
+    @tf.function
+    def joined():
+        out = tf.constant("")
+        for w in words:
+            out = tf.strings.join([out, w])
+        return out
+    assert joined().numpy() == b"ABBCCC"
+
+
+def test_a_training_loop_over_a_shuffled_dataset_inside_a_function_equals_eager():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
+
+    def make():
+        return D.from_tensor_slices((x, y)).shuffle(50, seed=7).batch(16)
+
+    def train(in_function):
+        w = tf.Variable(np.zeros((3, 1), np.float32))
+        ds = make()
+
+        def epoch():
+            loss = tf.constant(0.0)
+            for xb, yb in ds:
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(xb @ w - yb))
+                w.assign_sub(0.1 * tape.gradient(loss, w))
+            return loss
+        step = tf.function(epoch) if in_function else epoch
+        losses = [float(step()) for _ in range(3)]
+        return w.numpy(), losses
+    w_eager, l_eager = train(False)
+    w_graph, l_graph = train(True)
+    np.testing.assert_allclose(w_graph, w_eager, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(l_graph, l_eager, rtol=1e-5, atol=1e-6)
+    assert l_graph[-1] < l_graph[0]
+
+
+def test_next_on_an_iterator_inside_a_function_pulls_when_the_graph_runs():
+    it = iter(D.range(10).map(lambda x: x * 2))
+
+    @tf.function
+    def step(iterator):
+        return next(iterator) + 1
+    assert [int(step(it)) for _ in range(3)] == [1, 3, 5]     # each call goes on
+    assert int(next(it)) == 6                                 # and so does eager next
+
+    @tf.function
+    def rest(iterator):
+        total = tf.constant(0, tf.int64)
+        for x in iterator:
+            total += x
+        return total
+    assert int(rest(it)) == sum(2 * k for k in range(4, 10))
+    with pytest.raises(tf.errors.OutOfRangeError):
+        step(it)
+
+    @tf.function
+    def first_two():
+        inner = iter(D.range(5).shuffle(5, seed=2))
+        return next(inner), next(inner)
+    eager = D.range(5).shuffle(5, seed=2)
+    for _ in range(2):           # an iterator made inside starts a new pass per call
+        want = [int(x) for x in eager][:2]
+        assert [int(v) for v in first_two()] == want
+
+
+def test_parallel_batch_takes_deterministic_from_its_argument_or_the_options(monkeypatch):
+    from ember.data import batching
+    seen = []
+    real = batching.parallel_map
+
+    def spy(fn, items, workers, deterministic=True):
+        seen.append(deterministic)
+        return real(fn, items, workers, deterministic)
+    monkeypatch.setattr(batching, "parallel_map", spy)
+    source = D.range(10).map(lambda x: x * 2)            # not in memory: the threaded path
+    opts = tf.data.Options()
+    opts.deterministic = False
+    runs = {"default": source.batch(3, num_parallel_calls=2),
+            "argument": source.batch(3, num_parallel_calls=2, deterministic=False),
+            "options": source.batch(3, num_parallel_calls=2).with_options(opts)}
+    for ds in runs.values():
+        got = sorted(int(v) for b in ds for v in b.numpy())
+        assert got == list(range(0, 20, 2))
+    assert seen == [True, False, False]

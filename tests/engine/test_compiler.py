@@ -171,6 +171,77 @@ def test_simplify_does_not_drop_broadcasting_neutral_on_unknown_rank():
     assert plan.run([np.ones(3, np.float32)])[0].shape == (1, 3)
 
 
+NEUTRAL_EXTRA = [
+    ("stop_gradient", tf.stop_gradient),
+    ("noop_broadcast_to", lambda x: tf.broadcast_to(x, [2, 3, 4])),
+]
+
+
+@pytest.mark.parametrize("fn", [c[1] for c in NEUTRAL_EXTRA], ids=[c[0] for c in NEUTRAL_EXTRA])
+def test_simplify_removes_other_declared_no_ops(fn):
+    specs = [([2, 3, 4], F32)]
+    g, fetches, feeds = build(fn, *specs)
+    assert types(compiled(g, fetches, feeds, [])) != []
+    assert types(compiled(g, fetches, feeds, [SIMPLIFY, DCE])) == []
+    assert_same_results(g, fetches, feeds, [SIMPLIFY, DCE], rand_inputs(specs))
+
+
+def test_every_declared_simplification_is_exercised():
+    """The op library declares what the compiler may drop, op by op (matched by the op
+    definition, not its name), and each declaration drops its op in a case above."""
+    dropped = set()
+    for _, fn in NEUTRAL + NEUTRAL_EXTRA:
+        g, fetches, feeds = build(fn, ([2, 3, 4], F32))
+        dropped.update(n.op for n in compiled(g, fetches, feeds, []).nodes)
+    declared = C.simplifications()
+    names = sorted(d.op.name for d in declared)
+    assert names == sorted(["AddV2", "BroadcastTo", "Identity", "Mul", "RealDiv", "Reshape",
+                            "StopGradient", "Sub", "SumToShape", "Transpose", "TrueDiv"])
+    for d in declared:
+        if d.op.name != "SumToShape":         # only gradients make it (test_tape, fusion)
+            assert d.op in dropped, d.op.name
+
+
+def test_simplify_follows_the_declarations_not_op_names(monkeypatch):
+    """An op is dropped because of its declaration: with Mul's removed, x * 1 stays; a new
+    op declared to forward its input is dropped, one declared nothing stays."""
+    from ember.engine.dispatch import execute
+    from ember.framework.op import _REGISTRY, Op
+    from ember.ops import math_ops
+
+    class _Passes(Op):
+        name = "_TestPassesThrough"
+
+        def infer(self, inputs):
+            return inputs[0].shape, inputs[0].dtype
+
+        def kernel(self, xp, a):
+            return a.copy()
+
+    op = _Passes()
+    try:
+        g, fetches, feeds = build(lambda x: execute(op, (x,), {}), ([3], F32))
+        assert types(compiled(g, fetches, feeds, [SIMPLIFY, DCE])) == ["_TestPassesThrough"]
+        monkeypatch.setitem(C._SIMPLIFICATIONS, id(op),
+                            C.Simplification(op, forwards=True))
+        assert types(compiled(g, fetches, feeds, [SIMPLIFY, DCE])) == []
+    finally:
+        _REGISTRY.pop(op.name, None)
+    monkeypatch.delitem(C._SIMPLIFICATIONS, id(math_ops.MUL))
+    g, fetches, feeds = build(lambda x: x * 1.0, ([3], F32))
+    assert types(compiled(g, fetches, feeds, [SIMPLIFY, DCE])) == ["Mul"]
+
+
+def test_a_simplification_declaration_is_checked():
+    from ember.ops import math_ops
+    with pytest.raises(ValueError, match="exactly one of"):
+        C.Simplification(math_ops.MUL, neutral=1.0, forwards=True)
+    with pytest.raises(ValueError, match="sides must be"):
+        C.Simplification(math_ops.MUL, neutral=1.0, sides=("up",))
+    with pytest.raises(TypeError, match="expected an op definition"):
+        C.Simplification("Mul", forwards=True)
+
+
 # -------------------------------------------------------------------- CSE and DCE ---
 
 def test_cse_merges_identical_expressions():

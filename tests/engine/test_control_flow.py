@@ -498,3 +498,28 @@ def test_control_flow_in_a_v1_graph_with_session_and_gradients():
             np.testing.assert_allclose(zv, sign * xv ** nv, rtol=1e-6)
             np.testing.assert_allclose(dv, sign * nv * xv ** (nv - 1) if nv else 0.0,
                                        rtol=1e-6)
+
+
+def test_a_tape_opened_in_a_while_body_sees_variables_read_there():
+    """A training step inside a graph loop: the body's tape differentiates through a
+    variable the body reads (and assigns), as TensorFlow's does."""
+    x = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    y = np.array([[1.0], [0.0]], np.float32)
+
+    def run(in_function):
+        w = tf.Variable(np.zeros((2, 1), np.float32))
+
+        def steps():
+            def body(i, loss):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
+                w.assign_sub(0.1 * tape.gradient(loss, w))
+                return i + 1, loss
+            return tf.while_loop(lambda i, loss: i < 4, body,
+                                 [tf.constant(0), tf.constant(0.0)])[1]
+        loss = (tf.function(steps) if in_function else steps)()
+        return w.numpy(), float(loss)
+    w_eager, loss_eager = run(False)
+    w_graph, loss_graph = run(True)
+    np.testing.assert_allclose(w_graph, w_eager, rtol=1e-6)
+    assert abs(loss_graph - loss_eager) < 1e-6 and np.abs(w_graph).sum() > 0

@@ -510,8 +510,8 @@ def test_dropout_mask_after_a_max_pool_is_drawn_inside_it(monkeypatch):
     args = [tf.constant(rng.standard_normal((40, 8, 6, 5)).astype(np.float32)),
             tf.constant(rng.standard_normal((40, 4, 3, 5)).astype(np.float32))]
     monkeypatch.setattr(parallel, "_requested", 2)
-    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     from ember.runtime import tuning
+    monkeypatch.setattr(tuning, "MIN_ELEMENTS", 1)
     monkeypatch.setattr(tuning, "MAX_POOL_BYTES", 2000)          # blocks of 2 images
     tf.random.set_seed(3)
     fused = tf.function(fn)
@@ -658,10 +658,9 @@ def test_dense_momentum_update_joins_the_input_gradient(monkeypatch, blocks):
     made inside the tanh's gradient); the weights after three epochs are eager
     training's, through the blocked kernel and through the one that runs the replaced
     steps in turn."""
-    from ember.ops import linalg_ops
+    from ember.runtime import matmul_kernels
     if not blocks:      # the kernel runs the replaced steps one after another
-        monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
-                            staticmethod(lambda *args: False))
+        monkeypatch.setattr(matmul_kernels, "blocks_apply", lambda *args: False)
     _, eager_w, eager_loss = _train_dense(True)
     model, weights, loss = _train_dense(False)
     plans = _train_plans(model)
@@ -679,19 +678,17 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
     """The blocked kernel computes what the replaced nodes compute (within float32's last
     digits: its blocks' products are BLAS products of other shapes), and really runs (on
     more threads than one, and on one)."""
-    from ember.runtime import parallel
-    from ember.ops import linalg_ops
+    from ember.runtime import matmul_kernels, parallel
     calls = []
-    blocked = linalg_ops._MatMulGradUpdate._blocked
+    blocked = matmul_kernels._blocked
 
     def counting(*args):
         calls.append(args[1].shape)
         return blocked(*args)
 
-    monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocked", staticmethod(counting))
+    monkeypatch.setattr(matmul_kernels, "_blocked", counting)
     with monkeypatch.context() as mp:       # the replaced steps one after another
-        mp.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply",
-                   staticmethod(lambda *args: False))
+        mp.setattr(matmul_kernels, "blocks_apply", lambda *args: False)
         _, plain, _ = _train_dense(False)
     assert not calls
     for threads in (2, 1):
@@ -704,27 +701,29 @@ def test_dense_update_blocks_match_the_replaced_steps(monkeypatch):
 
 
 def test_dense_update_keeps_an_earlier_eager_read(monkeypatch):
-    """A weight's array handed out by an eager read is not written over: the update
-    replaces the buffer instead, and the read keeps its values."""
-    from ember.ops import linalg_ops
+    """A weight's array handed out by an eager read is not written over: the plan reads
+    a copy of it for the update (``for_update``), the update runs in blocks all the
+    same, and the eager read keeps its values."""
+    from ember.runtime import matmul_kernels
     model, _, _ = _train_dense(False, epochs=1)
     kernel = model.layers[2].kernel
     held = kernel.value()                 # an eager tensor on the variable's buffer
     before = held.numpy().copy()
     seen = []
-    apply = linalg_ops._MatMulGradUpdate._blocks_apply
+    apply = matmul_kernels.blocks_apply
 
-    def watching(*args):
-        seen.append(apply(*args))
-        return seen[-1]
+    def watching(g, w, *args):
+        seen.append((apply(g, w, *args), np.shares_memory(w, before) or
+                     np.shares_memory(w, held.numpy())))
+        return seen[-1][0]
 
-    monkeypatch.setattr(linalg_ops._MatMulGradUpdate, "_blocks_apply", staticmethod(watching))
+    monkeypatch.setattr(matmul_kernels, "blocks_apply", watching)
     rng = np.random.default_rng(3)
     model.fit(rng.standard_normal((32, 40)).astype(np.float32), rng.integers(0, 6, 32),
               batch_size=32, epochs=1, verbose=0)
     np.testing.assert_array_equal(held.numpy(), before)
     assert not np.array_equal(kernel.numpy(), before)
-    assert sorted(set(seen)) == [False, True], seen      # the other layer's in blocks
+    assert seen and all(ok and not shared for ok, shared in seen), seen
 
 
 @pytest.mark.parametrize("nesterov,momentum", [(True, 0.9), (False, 0.0)])

@@ -60,6 +60,54 @@ def test_fusion_matches_its_reference(case):
         _close(v.numpy(), w, f"{declared.name}: variable {i} after the update")
 
 
+def _holds_a_variable(value):
+    from ember.framework.variables import Variable
+    if isinstance(value, Variable):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_a_variable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_a_variable(v) for v in value.values())
+    return False
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{f.name}-{i}" for f, i in CASES])
+def test_fused_nodes_are_plain_dataflow(case):
+    """No fused node holds a variable: variables enter a plan through ReadVariable and
+    AssignVariable nodes only, and a fused kernel that updates one (``_MatMulGradUpdate``)
+    takes the values those reads give and hands the new values to assignments (the
+    plan's order and buffer decisions see every read and write)."""
+    from ember.engine.graph import ASSIGN_VARIABLE, READ_VARIABLE
+    declared, which = case
+    fn, args, variables = declared.references[which]()
+    plan = tf.function(fn).get_concrete_function(*args)._compiled()
+    made = {id(op) for op in declared.makes}
+    fused = [n for n in plan.nodes if id(n.op) in made]
+    for n in fused:
+        assert not _holds_a_variable(n.attrs), f"{n.op.name} holds a variable in its attrs"
+        assert not n.op.stateful, f"{n.op.name} is stateful; a fused kernel is dataflow"
+    if declared.name == "momentum_update_into_input_grads":
+        assigned = {}
+        for i, n in enumerate(plan.nodes):
+            if n.op is ASSIGN_VARIABLE:
+                assigned[n.inputs[0]] = (i, n.attrs["variable"])
+        position = {id(n): i for i, n in enumerate(plan.nodes)}
+        producer = {v: n for n in plan.nodes for v in n.outputs}
+        assert fused
+        for n in fused:
+            # its weight and slot come from reads for the update, and its second and
+            # third outputs go to the slot's and the weight's assignments
+            w_read = producer[n.inputs[1]]
+            assert w_read.op is READ_VARIABLE and w_read.attrs.get("for_update")
+            (_, slot), (_, weight) = assigned[n.outputs[1]], assigned[n.outputs[2]]
+            assert w_read.attrs["variable"] is weight and slot is not weight
+            assert any(producer.get(v) is not None and producer[v].op is READ_VARIABLE and
+                       producer[v].attrs["variable"] is slot and
+                       producer[v].attrs.get("for_update") for v in n.inputs[3:])
+            assert all(i > position[id(n)] for i, _ in (assigned[n.outputs[1]],
+                                                         assigned[n.outputs[2]]))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{f.name}-{i}" for f, i in CASES])
 def test_without_the_fusion_the_plan_is_unfused(case, monkeypatch):
     """The check above is not vacuous: switched off, the fusion leaves no trace."""

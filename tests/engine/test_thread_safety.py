@@ -362,19 +362,27 @@ def test_forks_while_another_thread_predicts_never_hang():
 # ------------------------------------------------------------------------ numerics ---
 
 def test_matmul_bits_are_the_same_before_and_after_convolutions_ran():
-    """In a fresh process: the same eager product before any convolution and after some
-    (a kernel's result depends on its inputs, dtype and thread count only)."""
+    """In a fresh process: the same eager products (2-D and batched) before any
+    convolution and after some (a kernel's result depends on its inputs, dtype and thread
+    count only)."""
     code = textwrap.dedent("""
         import numpy as np, ember as tf
         rng = np.random.default_rng(0)
         a = tf.constant(rng.standard_normal((3000, 700)).astype(np.float32))
         b = tf.constant(rng.standard_normal((700, 900)).astype(np.float32))
+        c = tf.constant(rng.standard_normal((6, 300, 400)).astype(np.float32))
+        d = tf.constant(rng.standard_normal((6, 400, 350)).astype(np.float32))
         first = tf.matmul(a, b).numpy()
+        first_batched = tf.matmul(c, d).numpy()
         x = tf.constant(rng.standard_normal((64, 28, 28, 8)).astype(np.float32))
         tf.nn.conv2d(x, tf.ones((3, 3, 8, 32)), 1, "SAME")
         tf.keras.layers.BatchNormalization()(x, training=True)
         second = tf.matmul(a, b).numpy()
-        print(int(np.array_equal(first, second)), float(np.abs(first - second).max()))
+        second_batched = tf.matmul(c, d).numpy()
+        equal = np.array_equal(first, second) and np.array_equal(first_batched,
+                                                                 second_batched)
+        diff = max(np.abs(first - second).max(), np.abs(first_batched - second_batched).max())
+        print(int(equal), float(diff))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300, env=dict(os.environ))

@@ -185,6 +185,33 @@ for name, fn in [("uniform", tf.random.stateless_uniform), ("normal", tf.random.
                  ("truncated_normal", tf.random.stateless_truncated_normal)]:
     case(f"random.stateless_{name}", lambda s, fn=fn: fn([2, 3], seed=s),
          [np.array([7, 11], np.int32)])
+# issue 20's additions (tests/ops/test_special_ops.py, test_array_extra_ops.py,
+# test_linalg_extra_ops.py, test_nn_extra_ops.py)
+_X34 = RNG.uniform(0.5, 2.0, (3, 4)).astype(np.float32)
+for _name in ("bessel_i0", "bessel_i1e", "erfinv", "ndtri"):
+    case(f"math.{_name}", getattr(tf.math, _name), [RNG.uniform(0.1, 0.9, (2, 3))])
+case("math.igamma_zeta_betainc", lambda a, x: [tf.math.igamma(a, x), tf.math.zeta(a + 1, x),
+                                              tf.math.betainc(a, a, x / 3.0)], [_X34, _X34])
+case("math.segment_max_prod_mean",
+     lambda d, i: [tf.math.unsorted_segment_max(d, i, 3), tf.math.unsorted_segment_prod(d, i, 3),
+                   tf.math.segment_mean(d, tf.sort(i))],
+     [_X34, np.array([2, 0, 2], np.int32)])
+case("array.reverse_sequence", lambda x: tf.reverse_sequence(x, [2, 4, 1], 1, 0), [_X34])
+case("array.searchsorted_mask", lambda s, v: [tf.searchsorted(s, v), tf.sequence_mask([1, 3], 4)],
+     [np.sort(_X34, axis=1), _X34[:, :2]])
+case("array.space_to_batch", lambda x: tf.space_to_batch_nd(x, [2], [[1, 0]]), [_X34[None]])
+case("linalg.expm_lu", lambda a: [tf.linalg.expm(a * 0.1), tf.linalg.lu(a)[0],
+                                  tf.linalg.set_diag(a, [1.0, 2.0, 3.0])], [L.rn(3, 3)])
+case("linalg.operators", lambda d, x: [tf.linalg.LinearOperatorDiag(d).solve(x),
+                                       tf.linalg.LinearOperatorToeplitz(d, d).matmul(x),
+                                       tf.linalg.LinearOperatorHouseholder(d).matmul(x)],
+     [RNG.uniform(1, 2, 3).astype(np.float32), RNG.standard_normal((3, 2)).astype(np.float32)])
+case("nn.max_pool_with_argmax", lambda x: list(tf.nn.max_pool_with_argmax(x, 2, 1, "SAME")),
+     [RNG.standard_normal((1, 3, 3, 2)).astype(np.float32)])
+case("nn.isotonic_regression", lambda x: list(tf.nn.isotonic_regression(x)), [_X34])
+case("random.stateless_gamma_binomial",
+     lambda s: [tf.random.stateless_gamma([4], s, 2.0), tf.random.stateless_binomial(
+         [4], s, 5.0, 0.5)], [np.array([3, 4], np.int32)])
 
 FORWARD_IDS = [c[0] for c in FORWARD]
 
@@ -290,6 +317,19 @@ for name, fn in (("signal.rfft", lambda t: tf.signal.rfft(t, [6])),
                  ("signal.rfft2d", lambda t: tf.signal.rfft2d(t, [2, 9]))):
     GRADIENTS.append((name, lambda t, fn=fn: [tf.math.real(fn(t)), tf.math.imag(fn(t))], [_X]))
 
+GRADIENTS += [    # issue 20's additions
+    ("math.bessel_i1_erfinv", lambda t: tf.math.bessel_i1(t) * tf.math.erfinv(t / 2.0),
+     [RNG.uniform(0.1, 0.9, (2, 3))]),
+    ("math.unsorted_segment_max", lambda t: tf.math.unsorted_segment_max(
+        t, tf.constant([1, 0, 1]), 2), [RNG.standard_normal((3, 2))]),
+    ("array.reverse_sequence", lambda t: tf.reverse_sequence(t, [2, 3], 1, 0),
+     [RNG.standard_normal((2, 3))]),
+    ("linalg.expm", lambda t: tf.linalg.expm(t * 0.3), [RNG.standard_normal((3, 3))]),
+    ("linalg.operator_diag_solve", lambda d, x: tf.linalg.LinearOperatorDiag(d).solve(x),
+     [RNG.uniform(1, 2, 3), RNG.standard_normal((3, 2))]),
+    ("nn.isotonic_regression", lambda t: tf.nn.isotonic_regression(t)[0],
+     [np.array([[3.0, 1.0, 2.5, 0.2]])]),
+]
 GRADIENT_IDS = [c[0] for c in GRADIENTS]
 
 
@@ -357,6 +397,12 @@ KNOWN_UNKNOWN_DIM_BUGS = {
                          "containing None when input lengths are unknown",
     "array.meshgrid_ij": "array_ops.meshgrid calls broadcast_to with a static shape "
                          "containing None when input lengths are unknown",
+    "linalg.expm_lu": "linalg.set_diag builds its diagonal index map from the matrix's "
+                      "static size: 'the input's last two dimensions must be known'",
+    "linalg.operators": "LinearOperatorToeplitz and LinearOperatorHouseholder need the "
+                        "matrix size when the operator is built",
+    "nn.max_pool_with_argmax": "max_pool_with_argmax builds its index image from the "
+                               "static height, width and channels",
     "array.getitem.list_neg": "Tensor.__getitem__ with a negative index in a list "
                               "(x[..., [-1, 0]]) on an axis of unknown size builds GatherV2 "
                               "with -1, which fails at run time ('indices[0] = -1 is not in "
@@ -420,7 +466,8 @@ def test_gradients_eager_traced_and_session_agree(fn, args):
         with tf.GradientTape() as tape:
             tape.watch(list(xs))
             loss = _loss(fn, xs, weights)
-        return [loss] + tape.gradient(loss, list(xs), unconnected_gradients="zero")
+        grads = tape.gradient(loss, list(xs), unconnected_gradients="zero")
+        return [loss] + [tf.convert_to_tensor(g) for g in grads]   # gather: IndexedSlices
 
     want = eager(step, args)
     assert all(w.dtype == np.float64 for w in want[1:])
@@ -430,7 +477,8 @@ def test_gradients_eager_traced_and_session_agree(fn, args):
     with g.as_default():
         feeds = [v1.placeholder(tf.float64, a.shape) for a in args]
         loss = _loss(fn, feeds, weights)
-        grads = v1.gradients(loss, feeds, unconnected_gradients="zero")
+        grads = [tf.convert_to_tensor(g)
+                 for g in v1.gradients(loss, feeds, unconnected_gradients="zero")]
     with v1.Session(graph=g) as sess:
         got = sess.run([loss] + grads, feed_dict=dict(zip(feeds, args)))
     assert_agree(want, [np.asarray(o) for o in got], "compat.v1.gradients")

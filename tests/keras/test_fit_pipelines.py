@@ -160,3 +160,45 @@ def test_fit_shuffles_pydataset_batch_order_evaluate_does_not():
     m.fit(Record(), epochs=1, shuffle=False, verbose=0)
     m.evaluate(Record(), verbose=0)
     assert seen == list(range(8)) * 2
+
+
+def test_in_memory_batches_for_fit_reuse_buffers_with_the_same_values():
+    """fit reads shuffled in-memory batches into two buffers in turn (no allocation per
+    batch); the values equal the dataset's own fresh batches, last partial batch too."""
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 3)).astype(np.float32)
+    y = np.arange(50)
+    ds = tf.data.Dataset.from_tensor_slices((x, {"label": y})) \
+        .shuffle(50, seed=3, reshuffle_each_iteration=False).batch(7).prefetch(2)
+    fresh = list(ds.as_numpy_iterator())
+    reused, views = [], []
+    for xb, d in ds._reused_batches(2):
+        views.append(xb)
+        reused.append((xb.copy(), {"label": d["label"].copy()}))
+    assert len(reused) == len(fresh) == 8 and len(reused[-1][0]) == 1
+    for (a, da), (b, db) in zip(reused, fresh):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(da["label"], db["label"])
+    assert np.shares_memory(views[0], views[2]) and not np.shares_memory(views[0], views[1])
+    assert not np.shares_memory(fresh[0][0], fresh[2][0])      # users get their own arrays
+    assert ds.map(lambda a, b: a)._reused_batches(2) is None    # not a gathered batch
+
+
+@pytest.mark.parametrize("feed", ["arrays", "dataset"])
+def test_fit_with_reused_batch_buffers_equals_fit_with_fresh_batches(feed, monkeypatch):
+    from ember.keras.trainers import data_adapter
+    x, y = mnist_like(300)
+
+    def train():
+        m = mlp()
+        if feed == "arrays":
+            keras.utils.set_random_seed(1)
+            m.fit(x, y, batch_size=64, epochs=2, shuffle=True, verbose=0)
+        else:
+            ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(300, seed=2).batch(64)
+            m.fit(ds, epochs=2, verbose=0)
+        return [w.numpy() for w in m.weights]
+    reused = train()
+    monkeypatch.setattr(data_adapter, "_REUSED_SLOTS", 0)
+    for a, b in zip(reused, train()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

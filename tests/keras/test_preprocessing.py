@@ -313,8 +313,6 @@ def test_flow_from_directory(tmp_path, capsys):
     assert val.samples == 2 and val.classes.tolist() == [0, 1]
     assert split.flow_from_directory(str(tmp_path), target_size=(4, 5),
                                      subset="training").samples == 3
-    with pytest.raises(NotImplementedError, match="flow_from_dataframe"):
-        gen.flow_from_dataframe(None)
 
 
 def test_brightness_and_channel_shift_stay_in_range():

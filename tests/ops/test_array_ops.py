@@ -480,12 +480,15 @@ def test_second_order(case):
     check_second_order(fn, args)
 
 
-def test_gather_gradient_is_dense_scatter_add():
+def test_gather_gradient_is_indexed_slices_summing_repeats():
     p = tf.constant(rand(4, 2))
     with tf.GradientTape() as tape:
         tape.watch(p)
         y = tf.reduce_sum(tf.gather(p, [3, 3, 0]))
-    np.testing.assert_allclose(tape.gradient(y, p), [[1, 1], [0, 0], [0, 0], [2, 2]])
+    g = tape.gradient(y, p)
+    assert isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(g.indices.numpy(), [3, 3, 0])
+    np.testing.assert_allclose(tf.convert_to_tensor(g), [[1, 1], [0, 0], [0, 0], [2, 2]])
 
 
 def test_stop_gradient_blocks_gradient():

@@ -45,14 +45,14 @@ def forced_splitting(threads=2):
             return real(*bound.args, **bound.kwargs)
         return call
 
-    split = with_default(real_split, "min_work", lambda: parallel.MIN_ELEMENTS)
-    for_blocks = with_default(real_for_blocks, "block_bytes", lambda: parallel.BLOCK_BYTES)
+    split = with_default(real_split, "min_work", lambda: tuning.MIN_ELEMENTS)
+    for_blocks = with_default(real_for_blocks, "block_bytes", lambda: tuning.BLOCK_BYTES)
 
     saved = parallel._requested
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(parallel, "MIN_MACS", 1)
-        mp.setattr(parallel, "MIN_ELEMENTS", 1)
-        mp.setattr(parallel, "BLOCK_BYTES", SMALL)
+        mp.setattr(tuning, "MIN_MACS", 1)
+        mp.setattr(tuning, "MIN_ELEMENTS", 1)
+        mp.setattr(tuning, "BLOCK_BYTES", SMALL)
         mp.setattr(tuning, "CONV_BLOCK_BYTES", SMALL)
         mp.setattr(tuning, "CHANNEL_BLOCK_BYTES", SMALL)
         mp.setattr(parallel, "run", run)
@@ -346,7 +346,7 @@ def test_conv_bias_added_to_each_groups_output(name, blocks, monkeypatch):
     x, w, _, y_ref, _, _ = conv_inputs(xs, ws, 1, padding, dilation, len(name) + 17)
     bias = np.random.default_rng(2).standard_normal(ws[-1]).astype(np.float32)
     monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", SMALL if blocks == "row-blocks" else 2048)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     saved = parallel._requested
     parallel.set_num_threads(2)
     try:
@@ -368,7 +368,7 @@ def test_conv_bias_added_by_the_tap_major_product(name, blocks, monkeypatch):
     r = len(xs) - 2
     if blocks == "row-blocks":
         monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", SMALL)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     products = []
     real = conv_kernels._Patches.with_ones
     monkeypatch.setattr(conv_kernels._Patches, "with_ones",
@@ -488,7 +488,7 @@ def test_conv_patches_made_a_few_images_at_a_time(name, monkeypatch):
                                   xs[-1] // ws[r], 1).image_bytes
     monkeypatch.setattr(tuning, "CONV_GROUP_BYTES", 3 * per_image)
     monkeypatch.setattr(tuning, "CONV_SUB_BYTES", per_image * 3 // 2)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     groups, copied = [], []
     real_blocks, real_copy = conv_kernels._Patches.blocks, conv_kernels._Patches._copy
     monkeypatch.setattr(conv_kernels._Patches, "blocks",

@@ -103,6 +103,96 @@ def test_get_seed_counter_with_global_seed():
     assert tf.random.get_seed(None) == s1
 
 
+def _hammer(threads, per_thread, fn):
+    """fn() called per_thread times in each of ``threads`` threads started together, with
+    a tiny switch interval so that the threads interleave inside any unguarded
+    read-modify-write; the results of each thread."""
+    import sys
+    import threading
+    results = [[] for _ in range(threads)]
+    start = threading.Barrier(threads)
+
+    def work(i):
+        start.wait()
+        out = results[i]
+        for _ in range(per_thread):
+            out.append(fn())
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return results
+
+
+def test_op_seeds_drawn_from_many_threads_are_unique_and_those_of_one_thread():
+    """With only a global seed, op seeds come from a process-wide counter (as in
+    TensorFlow): drawn from 8 threads at once, no two ops get the same seed, and together
+    they are exactly the seeds one thread would draw in sequence; one thread after
+    set_seed(s) draws the same sequence again."""
+    threads, per_thread = 8, 1500
+    tf.random.set_seed(1234)
+    sequence = [tf.random.get_seed(None) for _ in range(threads * per_thread)]
+    assert len(set(sequence)) == len(sequence)
+    tf.random.set_seed(1234)
+    assert [tf.random.get_seed(None) for _ in range(200)] == sequence[:200]
+
+    tf.random.set_seed(1234)
+    drawn = _hammer(threads, per_thread, lambda: tf.random.get_seed(None))
+    together = [s for part in drawn for s in part]
+    assert len(set(together)) == len(together), "two ops got the same op seed"
+    assert set(together) == set(sequence)
+    for part in drawn:       # each thread's seeds in the order of the counter
+        ranks = [sequence.index(s) for s in part[:50]]
+        assert ranks == sorted(ranks)
+
+    tf.random.set_seed(1234)
+    again = [tf.random.get_seed(None) for _ in range(200)]
+    assert again == sequence[:200]
+
+
+def test_op_seeds_of_one_graph_built_from_many_threads_are_unique():
+    """Threads building into one graph (a v1 default graph) each take the graph's next op
+    seed: no two ops of the graph share one, and they are the graph's sequence."""
+    threads, per_thread = 8, 4000
+    g = tf.Graph()
+    g.seed = 99
+
+    def seed_in_graph():
+        with g.as_default():
+            return tf.random.get_seed(None)
+
+    sequence = [seed_in_graph() for _ in range(threads * per_thread)]
+    assert len(set(sequence)) == len(sequence)
+    g = tf.Graph()
+    g.seed = 99
+    drawn = _hammer(threads, per_thread, seed_in_graph)
+    together = [s for part in drawn for s in part]
+    assert len(set(together)) == len(together), "two ops got the same op seed"
+    assert set(together) == set(sequence)
+
+
+def test_random_ops_in_many_threads_draw_different_numbers():
+    """Eager random ops in several threads under one global seed: every draw differs
+    (distinct op seeds), and rerunning one thread's calls after set_seed repeats them."""
+    tf.random.set_seed(7)
+    drawn = _hammer(4, 100, lambda: tf.random.uniform([4]).numpy().tobytes())
+    together = [d for part in drawn for d in part]
+    assert len(set(together)) == len(together)
+    tf.random.set_seed(7)
+    first = [tf.random.uniform([4]).numpy() for _ in range(5)]
+    tf.random.set_seed(7)
+    second = [tf.random.uniform([4]).numpy() for _ in range(5)]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_seed_argument_errors():
     with pytest.raises(TypeError, match="seed must be an integer"):
         tf.random.set_seed(1.5)
@@ -450,7 +540,7 @@ def test_stateless_truncated_and_categorical():
 
 def test_stateless_split_and_fold_in():
     s = tf.random.experimental.stateless_split([1, 2], num=3)
-    assert s.shape == [3, 2] and s.dtype is tf.int64
+    assert s.shape == [3, 2] and s.dtype is tf.int32     # the seed's dtype, as in TensorFlow
     assert same(s, tf.random.experimental.stateless_split([1, 2], num=3))
     assert len({tuple(r) for r in s.numpy().tolist()}) == 3
     f = tf.random.experimental.stateless_fold_in([1, 2], 5)

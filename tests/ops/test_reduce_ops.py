@@ -398,3 +398,17 @@ def test_in_top_k_as_tensorflow():
         tf.math.in_top_k([0.0], p[:1], 1)
     with pytest.raises(InvalidArgumentError, match="2-dimensional"):
         tf.math.in_top_k([0], p[0], 1)
+
+
+def test_bincount_axis_minus_one_on_a_vector_counts_it_as_one_row():
+    # TensorFlow: axis=-1 on a rank-1 input is an ordinary count (values >= maxlength dropped)
+    got = tf.math.bincount(tf.constant([1, 2, 2, 9], "int64"), minlength=4, maxlength=4,
+                           axis=-1, dtype="float32")
+    np.testing.assert_array_equal(got.numpy(), [0.0, 1.0, 2.0, 0.0])
+    assert got.shape == (4,)
+
+
+def test_bincount_static_length_when_minlength_equals_maxlength():
+    f = tf.function(lambda a: tf.math.bincount(a, minlength=5, maxlength=5, axis=-1))
+    out = f.get_concrete_function(tf.TensorSpec([None, None], tf.int32)).outputs[0]
+    assert out.shape.as_list() == [None, 5]

@@ -107,8 +107,8 @@ def test_split_defaults_to_num_threads():
 
 def test_module_constants_are_read_when_called(monkeypatch):
     parallel.set_num_threads(2)
-    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    monkeypatch.setattr(parallel, "BLOCK_BYTES", 8)
+    monkeypatch.setattr(tuning, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(tuning, "BLOCK_BYTES", 8)
     assert parallel.split(8) == [(0, 4), (4, 8)]
     blocks = parallel.for_blocks(lambda s, e: (s, e), 4, 4)
     assert blocks == [(0, 2), (2, 4)]
@@ -423,7 +423,7 @@ def test_one_thread_runs_kernels_in_the_caller(monkeypatch, threads):
     """With one thread a kernel never hands work to a worker; with two (the control) the
     same kernel does."""
     parallel.set_num_threads(threads)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     monkeypatch.setattr(tuning, "CONV_BLOCK_BYTES", 256)     # several blocks of images
     created = []
 
@@ -548,10 +548,10 @@ def test_inter_op_parallelism_threads():
 def test_matmul_splits_large_products_across_ember_threads(monkeypatch):
     """A large product is cut by rows or by columns across ember's threads whatever ran
     before, one share per thread; the pieces give NumPy's product."""
-    from ember.ops.linalg_ops import matmul_kernel
+    from ember.runtime.matmul_kernels import matmul_kernel
     rng = np.random.default_rng(0)
     parallel.set_num_threads(2)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     calls = []
     real_run = parallel.run
 
@@ -575,6 +575,83 @@ def test_matmul_splits_large_products_across_ember_threads(monkeypatch):
     parallel.set_num_threads(0)
 
 
+@pytest.mark.parametrize("shape_a,shape_b,cut", [
+    ((6, 40, 30), (6, 30, 20), "batch"),          # an item per thread: by batch items
+    ((4, 1, 40, 30), (3, 30, 20), "batch"),       # broadcast batch axes
+    ((1, 90, 30), (1, 30, 20), "rows"),           # one batch item: by rows
+    ((30, 20), (5, 20, 60), "batch"),             # a 2-D operand broadcast over a batch
+    ((1, 3, 20), (1, 20, 90), "cols")])           # short and wide: by columns
+def test_batched_products_follow_embers_threads(shape_a, shape_b, cut, monkeypatch):
+    """3-D and larger products run on ember's configured threads with BLAS held to one
+    thread in every share, never on BLAS's own threads; split by batch items, the result
+    is the same whatever the thread count; it is NumPy's product."""
+    from ember.runtime.matmul_kernels import matmul_kernel
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MATMUL_SMALL_MACS", 1)
+    shares, held = [], []
+    real_run = parallel.run
+
+    def run(fn, cut_into, *args, **kwargs):
+        shares.append(cut_into)
+
+        def share(lo, hi):
+            held.append(parallel.blas_held())
+            return fn(lo, hi)
+        return real_run(share, cut_into, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run", run)
+    outs = {}
+    for threads in (2, 3, 1):
+        parallel.set_num_threads(threads)
+        shares.clear()
+        held.clear()
+        outs[threads] = matmul_kernel(a, b)
+        np.testing.assert_allclose(outs[threads], want, rtol=1e-5, atol=1e-5)
+        if threads == 1:
+            assert not shares
+            continue
+        assert len(shares) == 1 and len(shares[0]) > 1, shares
+        extent = {"batch": outs[threads].shape[0], "rows": a.shape[-2],
+                  "cols": b.shape[-1]}[cut]
+        assert shares[0][-1][1] == extent, (cut, shares)
+        if parallel.blas_controllable():
+            assert held and all(held)
+    parallel.set_num_threads(0)
+    if cut == "batch":
+        for threads in (3, 1):
+            np.testing.assert_array_equal(outs[threads], outs[2])
+
+
+def test_middling_batched_products_hold_blas_to_one_thread(monkeypatch):
+    """A batched product too small to split still runs with BLAS on one thread (its own
+    threads would make the bits depend on BLAS's choices, not on ember's setting)."""
+    from ember.runtime import matmul_kernels
+    entered = []
+    real = parallel.single_threaded_blas
+
+    class recording(real):
+        __slots__ = ()
+
+        def __enter__(self):
+            entered.append(True)
+            return super().__enter__()
+
+    monkeypatch.setattr(parallel, "single_threaded_blas", recording)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((8, 64, 64)).astype(np.float32)     # 2M multiply-adds
+    got = matmul_kernels.matmul_kernel(a, a)
+    np.testing.assert_allclose(got, np.matmul(a, a), rtol=1e-5, atol=1e-4)
+    assert entered
+    entered.clear()
+    small = a[:1, :8, :8]
+    matmul_kernels.matmul_kernel(small, small)     # below tuning.MATMUL_SMALL_MACS
+    assert not entered
+
+
 @pytest.mark.parametrize("shapes", [((300, 40), (40, 70), False, False),   # by rows
                                     ((40, 300), (70, 40), True, True),    # by rows, a.T b.T
                                     ((3, 40), (40, 500), False, False)])  # by columns
@@ -595,7 +672,7 @@ def test_matmul_with_an_epilogue_in_blocks(shapes, monkeypatch):
              (np.subtract, (6, 7), 0), (np.add, (8, 4), 0), (np.multiply, (9, 5), 0))
     want = ((v * np.float32(0.9) - prod * np.float32(0.01)) + row) * col
     parallel.set_num_threads(2)
-    monkeypatch.setattr(parallel, "MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "MIN_MACS", 1)
     import ember.ops.linalg_ops as linalg
     monkeypatch.setattr(tuning, "EPILOGUE_BYTES", 512)          # several blocks
     blocks = []
@@ -623,7 +700,7 @@ def spin(monkeypatch):
     if not parallel._spin_lib():
         pytest.skip("spin words are not available on this platform (Linux, glibc, x86-64)")
     monkeypatch.setattr(parallel, "_spin_backoff", 0)
-    monkeypatch.setattr(parallel, "SPIN_MAX_PREEMPTIONS", float("inf"))
+    monkeypatch.setattr(tuning, "SPIN_MAX_PREEMPTIONS", float("inf"))
 
 
 def _running_share(thread, samples=30):
@@ -850,9 +927,9 @@ def test_spinning_backs_off_while_the_cores_are_shared(spin, monkeypatch):
     """A run whose threads were preempted more than SPIN_MAX_PREEMPTIONS times a second
     turns spinning off for the next SPIN_BACKOFF_RUNS runs; the one after spins again."""
     parallel.set_num_threads(2)
-    monkeypatch.setattr(parallel, "SPIN_MAX_PREEMPTIONS", 150.0)
-    monkeypatch.setattr(parallel, "SPIN_BACKOFF_RUNS", 3)
-    monkeypatch.setattr(parallel, "SPIN_JUDGED_SECONDS", 0.0)
+    monkeypatch.setattr(tuning, "SPIN_MAX_PREEMPTIONS", 150.0)
+    monkeypatch.setattr(tuning, "SPIN_BACKOFF_RUNS", 3)
+    monkeypatch.setattr(tuning, "SPIN_JUDGED_SECONDS", 0.0)
     preempted = [0]
     monkeypatch.setattr(parallel, "_preemptions", lambda: preempted[0])
     shares = parallel.split(4, 1, 1)

@@ -24,6 +24,7 @@ from ember import *  # noqa: F401,F403
 from ember import dtypes, errors, linalg, math, nest, random, test  # noqa: F401
 from ember.compat.v1.session import InteractiveSession, Session, get_default_session  # noqa
 from ember.engine import graph as _graph_mod
+from ember.ops import framework_ops as _framework_ops
 from ember.framework.context import context as _context
 from ember.framework.context import settings as _settings
 from ember.engine.graph import Graph, Operation  # noqa: F401
@@ -286,38 +287,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
               unconnected_gradients="none", **kwargs):
     """Symbolic gradients of ``sum(ys)`` with respect to each of ``xs`` (tensors or
     variables), added to the graph; None where unconnected."""
-    from ember.engine.tape import backward
-    g = _building_graph("gradients")
-    ys_list = nest.flatten(ys)
-    xs_list = nest.flatten(xs)
-    grad_list = nest.flatten(grad_ys) if grad_ys is not None else [None] * len(ys_list)
-    sources = []
-    owners = []
-    for i, x in enumerate(xs_list):
-        if getattr(x, "_is_ember_variable", False):
-            reads = g._variable_reads.get(id(x), [])
-            sources.extend(reads)
-            owners.extend([i] * len(reads))
-        else:
-            sources.append(x)
-            owners.append(i)
-    calls = [op for op in g._operations if op.op_def.differentiable]
-    prev_tapes = _context.tapes
-    _context.tapes = []
-    try:
-        with g.as_default():
-            grads = backward(calls, ys_list, grad_list, sources, unconnected_gradients)
-            out = [None] * len(xs_list)
-            for i, gr in zip(owners, grads):
-                if gr is None:
-                    continue
-                out[i] = gr if out[i] is None else out[i] + gr
-            if unconnected_gradients == "zero":
-                out = [o if o is not None else _ember.zeros_like(_convert(x))
-                       for o, x in zip(out, xs_list)]
-    finally:
-        _context.tapes = prev_tapes
-    return out
+    _building_graph("gradients")
+    return _framework_ops.gradients(ys, xs, grad_ys, name, stop_gradients=stop_gradients,
+                                    unconnected_gradients=unconnected_gradients)
 
 
 # ---------------------------------------------------------------- TF1-spelled ops ---
@@ -449,12 +421,43 @@ _STRING_ALIASES = {
 }
 
 
+from ember.compat.v1.config_pb import (ConfigProto, GPUOptions, GraphOptions,  # noqa: E402,F401
+                                       OptimizerOptions, RunMetadata, RunOptions)
+from ember.compat.v1.v1_ops import (Print, arg_max, arg_min, colocate_with,  # noqa: E402,F401
+                                    container, dimension_at_index, dimension_value, py_func,
+                                    random_poisson, scatter_add, scatter_div, scatter_max,
+                                    scatter_min, scatter_mul, scatter_nd_add, scatter_nd_sub,
+                                    scatter_nd_update, scatter_sub, scatter_update,
+                                    sparse_concat, sparse_split, sparse_to_dense, string_split,
+                                    to_bfloat16, to_complex64, to_complex128, to_double)
+
+_SUBMODULES = {"summary": "ember.compat.v1.summary", "logging": "ember.compat.v1.logging",
+               "flags": "ember.compat.v1.flags", "app": "ember.compat.v1.app",
+               "metrics": "ember.compat.v1.metrics",
+               "initializers": "ember.compat.v1.initializers",
+               "strings": "ember.strings", "ragged": "ember.ragged"}
+
+
+_INITIALIZER_NAMES = {"variance_scaling_initializer": "variance_scaling",
+                      "orthogonal_initializer": "orthogonal",
+                      "uniform_unit_scaling_initializer": "uniform_unit_scaling",
+                      "tables_initializer": "tables_initializer",
+                      "initialize_all_tables": "tables_initializer"}
+
+
 def __getattr__(name):
     import importlib
-    if name in ("strings", "ragged"):
-        return importlib.import_module(f"ember.{name}")
-    if name == "summary":
-        return importlib.import_module("ember.compat.v1.summary")
+    if name in _INITIALIZER_NAMES:
+        return getattr(importlib.import_module("ember.compat.v1.initializers"),
+                       _INITIALIZER_NAMES[name])
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     if name in _STRING_ALIASES:
         return getattr(importlib.import_module("ember.strings"), _STRING_ALIASES[name])
+    from ember.compat.v1 import v1_ops
+    found = v1_ops.resolve(name)
+    if found is not None:
+        return found
+    if not name.startswith("_") and hasattr(_ember, name):   # TF2 names added since
+        return getattr(_ember, name)
     raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")

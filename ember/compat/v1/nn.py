@@ -18,15 +18,10 @@ from ember.nn import *  # noqa: F401,F403
 _v2 = _tf.nn
 
 _NOT_IMPLEMENTED = {
-    "rnn_cell": "use ember.keras.layers (SimpleRNN, LSTM, GRU, RNN)",
-    "dynamic_rnn": "use ember.keras.layers.RNN or LSTM/GRU",
-    "static_rnn": "use ember.keras.layers.RNN or LSTM/GRU",
-    "bidirectional_dynamic_rnn": "use ember.keras.layers.Bidirectional",
-    "static_bidirectional_rnn": "use ember.keras.layers.Bidirectional",
+    "static_bidirectional_rnn": "use bidirectional_dynamic_rnn",
     "static_state_saving_rnn": "use ember.keras.layers.RNN",
     "raw_rnn": "use ember.keras.layers.RNN",
-    "ctc_loss": None, "ctc_loss_v2": None, "ctc_beam_search_decoder": None,
-    "ctc_greedy_decoder": None, "nce_loss": None, "sampled_softmax_loss": None,
+    "nce_loss": None, "sampled_softmax_loss": None,
     "uniform_candidate_sampler": None, "log_uniform_candidate_sampler": None,
     "fractional_max_pool": None, "fractional_avg_pool": None, "erosion2d": None,
     "dilation2d": None, "quantized_conv2d": None, "quantized_avg_pool": None,
@@ -35,7 +30,15 @@ _NOT_IMPLEMENTED = {
 }
 
 
+_RNN_NAMES = ("rnn_cell", "dynamic_rnn", "static_rnn", "bidirectional_dynamic_rnn")
+
+
 def __getattr__(name):
+    if name in _RNN_NAMES:
+        from ember.compat.v1 import rnn
+        return getattr(rnn, name)
+    if hasattr(_v2, name):           # a TF2 name ember.nn gained after this module loaded
+        return getattr(_v2, name)
     if name in _NOT_IMPLEMENTED:
         hint = _NOT_IMPLEMENTED[name]
         raise NotImplementedError(f"tf.compat.v1.nn.{name} is not implemented in ember"
@@ -304,3 +307,45 @@ def xw_plus_b(x, weights, biases, name=None):
 def relu_layer(x, weights, biases, name=None):
     """``relu(matmul(x, weights) + biases)``."""
     return _v2.relu(xw_plus_b(x, weights, biases), name=name)
+
+
+# ---------------------------------------------------------------------------- CTC ---
+
+def ctc_loss(labels, inputs=None, sequence_length=None, preprocess_collapse_repeated=False,
+             ctc_merge_repeated=True, ignore_longer_outputs_than_inputs=False,
+             time_major=True, logits=None):
+    """TF1's CTC loss: ``labels`` a SparseTensor, the blank the last class, ``inputs``
+    (or ``logits``) [frames, batch, classes] when ``time_major``."""
+    if preprocess_collapse_repeated or not ctc_merge_repeated:
+        raise NotImplementedError(
+            "tf.compat.v1.nn.ctc_loss: preprocess_collapse_repeated=True and "
+            "ctc_merge_repeated=False are not supported by ember (the defaults are)")
+    x = _one(inputs, "inputs", logits, "logits", "ctc_loss")
+    if sequence_length is None:
+        raise ValueError("tf.compat.v1.nn.ctc_loss: `sequence_length` is required")
+    if not isinstance(labels, _tf.sparse.SparseTensor):
+        raise TypeError("tf.compat.v1.nn.ctc_loss: `labels` must be a SparseTensor (use "
+                        "tf.nn.ctc_loss for dense labels)")
+    loss = _v2.ctc_loss(labels, x, None, sequence_length, logits_time_major=time_major,
+                        blank_index=-1)
+    if ignore_longer_outputs_than_inputs:
+        from ember.ops.ctc_ops import sparse_labels_to_dense
+        _, label_length = sparse_labels_to_dense(labels)
+        too_long = _tf.greater(label_length, _tf.cast(sequence_length, label_length.dtype))
+        loss = _tf.where(too_long, _tf.zeros_like(loss), loss)
+    return loss
+
+
+def ctc_loss_v2(labels, logits, label_length, logit_length, logits_time_major=True,
+                unique=None, blank_index=None, name=None):
+    """TF2's ctc_loss under its TF1 name (the blank defaults to class 0)."""
+    return _v2.ctc_loss(labels, logits, label_length, logit_length,
+                        logits_time_major=logits_time_major, unique=unique,
+                        blank_index=blank_index, name=name)
+
+
+def ctc_beam_search_decoder(inputs, sequence_length, beam_width=100, top_paths=1,
+                            merge_repeated=True):
+    """TF1's beam-search decoder: repeated labels of a path are merged by default."""
+    return _v2.ctc_beam_search_decoder_v2(inputs, sequence_length, beam_width=beam_width,
+                                          top_paths=top_paths, merge_repeated=merge_repeated)

@@ -58,9 +58,15 @@ class Optimizer:
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        """Applies the gradients; an ``IndexedSlices`` gradient (an embedding lookup's)
+        goes, its repeated indices summed, to the optimizer's sparse update, which as in
+        TensorFlow 1 changes only the rows it lists (Momentum, RMSProp, Adagrad,
+        GradientDescent) or the whole variable (Adam)."""
+        from ember.ops.indexed_slices import IndexedSlices, deduplicate
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self._prepare()
-        updates = [self._apply_dense(g, v) for g, v in pairs]
+        updates = [self._apply_sparse(deduplicate(g), v) if isinstance(g, IndexedSlices)
+                   else self._apply_dense(g, v) for g, v in pairs]
         finish = self._finish(updates)
         if global_step is not None:
             updates.append(global_step.assign_add(1))
@@ -101,6 +107,12 @@ class Optimizer:
     def _prepare(self):
         pass
 
+    def _apply_sparse(self, grad, var):
+        """The update for the rows ``grad.indices`` (listed once each); by default that of
+        the dense gradient."""
+        from ember.framework.tensor import convert_to_tensor
+        return self._apply_dense(convert_to_tensor(grad), var)
+
     def _finish(self, updates):
         return []
 
@@ -121,6 +133,9 @@ class GradientDescentOptimizer(Optimizer):
     def _apply_dense(self, grad, var):
         return var.assign_sub(self._lr(var) * grad)
 
+    def _apply_sparse(self, grad, var):
+        return _scatter(var, "scatter_sub", grad.indices, self._lr(var) * grad.values)
+
 
 class MomentumOptimizer(Optimizer):
     def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
@@ -137,6 +152,16 @@ class MomentumOptimizer(Optimizer):
         if self._nesterov:
             return var.assign_sub(lr * grad + lr * self._momentum * new_accum)
         return var.assign_sub(lr * new_accum)
+
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        accum = self._slot(var, "momentum")
+        lr = self._lr(var)
+        idx, g = grad.indices, grad.values
+        new_rows = gather(accum, idx) * self._momentum + g
+        accum_t = _scatter(accum, "scatter_update", idx, new_rows)
+        step = lr * g + lr * self._momentum * new_rows if self._nesterov else lr * new_rows
+        return _together(accum_t, _scatter(var, "scatter_sub", idx, step))
 
 
 class AdamOptimizer(Optimizer):
@@ -193,6 +218,25 @@ class RMSPropOptimizer(Optimizer):
                            sqrt(denom + self._epsilon))
         return var.assign_sub(mom_t)
 
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        from ember.ops.math_ops import sqrt
+        idx, g = grad.indices, grad.values
+        ms = self._slot(var, "rms", init=1.0)
+        mom = self._slot(var, "momentum")
+        ms_t = gather(ms, idx) * self._decay + g * g * (1.0 - self._decay)
+        updates = [_scatter(ms, "scatter_update", idx, ms_t)]
+        denom = ms_t
+        if self._centered:
+            mg = self._slot(var, "mg")
+            mg_t = gather(mg, idx) * self._decay + g * (1.0 - self._decay)
+            updates.append(_scatter(mg, "scatter_update", idx, mg_t))
+            denom = ms_t - mg_t * mg_t
+        mom_t = gather(mom, idx) * self._momentum + self._lr(var) * g / sqrt(
+            denom + self._epsilon)
+        updates.append(_scatter(mom, "scatter_update", idx, mom_t))
+        return _together(*updates, _scatter(var, "scatter_sub", idx, mom_t))
+
 
 class AdagradOptimizer(Optimizer):
     def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
@@ -206,6 +250,28 @@ class AdagradOptimizer(Optimizer):
         acc = self._slot(var, "accumulator", init=self._init)
         acc_t = acc.assign(acc + grad * grad)
         return var.assign_sub(self._lr(var) * grad * rsqrt(acc_t))
+
+    def _apply_sparse(self, grad, var):
+        from ember.ops.array_ops import gather
+        from ember.ops.math_ops import rsqrt
+        idx, g = grad.indices, grad.values
+        acc = self._slot(var, "accumulator", init=self._init)
+        acc_t = _scatter(acc, "scatter_add", idx, g * g)
+        return _scatter(var, "scatter_sub", idx, self._lr(var) * g * rsqrt(gather(acc_t, idx)))
+
+
+def _together(*updates):
+    """In a graph, one operation that runs all ``updates``; eagerly (done) the last."""
+    if context.graph is None:
+        return updates[-1]
+    from ember.ops.control_flow_ops import group
+    return group(*updates)
+
+
+def _scatter(var, kind, indices, values):
+    """``var.<kind>`` of the rows at ``indices``; in a graph, the update's value."""
+    from ember.ops.variable_scatter import scatter_variable
+    return scatter_variable(var, kind, indices, values)
 
 
 # ------------------------------------------------------------------------ global step ---
@@ -309,3 +375,94 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
         state = json.load(f)
     return os.path.join(checkpoint_dir, state["model_checkpoint_path"])
 
+
+
+class ExponentialMovingAverage:
+    """Shadow copies of variables that track their moving average:
+    ``shadow = decay * shadow + (1 - decay) * variable`` each time ``apply`` runs.
+
+    ``num_updates`` (a step counter) caps the decay at ``(1 + n) / (10 + n)`` early in
+    training, as in TensorFlow. ``apply`` returns the update (an op in a graph, run it after
+    the training step; eagerly it updates at once); ``average(var)`` is the shadow variable,
+    ``average_name(var)`` its name (``<var>/ExponentialMovingAverage``), and
+    ``variables_to_restore()`` maps those names to variables for a Saver.
+    """
+
+    def __init__(self, decay, num_updates=None, zero_debias=False,
+                 name="ExponentialMovingAverage"):
+        if zero_debias:
+            raise NotImplementedError("ExponentialMovingAverage(zero_debias=True) is not "
+                                      "supported by ember")
+        self._decay = decay
+        self._num_updates = num_updates
+        self.name = name
+        self._averages = {}
+
+    def _effective_decay(self):
+        import ember
+        decay = ember.cast(ember.convert_to_tensor(self._decay), "float32")
+        if self._num_updates is not None:
+            n = ember.cast(ember.convert_to_tensor(self._num_updates), "float32")
+            decay = ember.minimum(decay, (1.0 + n) / (10.0 + n))
+        return decay
+
+    def apply(self, var_list=None):
+        import ember
+        import ember.compat.v1 as v1
+        if var_list is None:
+            var_list = v1.trainable_variables()
+        updates = []
+        for var in var_list:
+            if not var.dtype.is_floating:
+                raise TypeError(f"ExponentialMovingAverage: {var.name} must be a float "
+                                f"variable, not {var.dtype.name}")
+            key = id(var)
+            if key not in self._averages:
+                graph = context.graph
+                if graph is not None:
+                    with graph.control_dependencies(None):
+                        shadow = ember.Variable(var.initialized_value() if var._array is None
+                                                else var.numpy(), trainable=False,
+                                                name=self.average_name(var))
+                else:
+                    shadow = ember.Variable(var.numpy(), trainable=False,
+                                            name=self.average_name(var))
+                self._averages[key] = (var, shadow)
+                if graph is not None:
+                    graph.add_to_collection("moving_average_variables", var)
+            shadow = self._averages[key][1]
+            decay = ember.cast(self._effective_decay(), var.dtype)
+            updates.append(shadow.assign_sub((shadow - var) * (1.0 - decay)))
+        if context.graph is None:
+            return None
+        return v1.group(*updates)
+
+    def average(self, var):
+        found = self._averages.get(id(var))
+        return found[1] if found is not None else None
+
+    def average_name(self, var):
+        return f"{var.name.split(':')[0]}/{self.name}"
+
+    def variables_to_restore(self, moving_avg_variables=None):
+        import ember.compat.v1 as v1
+        out = {}
+        for var in v1.global_variables():
+            name = var.name.split(":")[0]
+            out[self.average_name(var) if id(var) in self._averages else name] = var
+        return out
+
+
+from ember.compat.v1.learning_rate_decay import *  # noqa: E402,F401,F403
+from ember.compat.v1 import learning_rate_decay as _decay  # noqa: E402
+
+__all__ += ["ExponentialMovingAverage"] + _decay.__all__
+
+
+def __getattr__(name):
+    """TF2's ``tf.train`` names (Checkpoint, CheckpointManager, Example, list_variables,
+    ...) are compat.v1's too."""
+    import ember.train as _v2_train
+    if not name.startswith("_") and hasattr(_v2_train, name):
+        return getattr(_v2_train, name)
+    raise AttributeError(f"module 'ember.compat.v1.train' has no attribute {name!r}")

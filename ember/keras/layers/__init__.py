@@ -1,4 +1,10 @@
 """keras.layers."""
+from ember.keras.layers.adaptive_pooling import *  # noqa: F401,F403
+from ember.keras.layers.foreign import (  # noqa: F401
+    FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper,
+)
+from ember.keras.layers.reversible_embedding import ReversibleEmbedding  # noqa: F401
+from ember.keras.layers.wrapper import SpectralNormalization, Wrapper  # noqa: F401
 from ember.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from ember.keras.layers.convolutional import *  # noqa: F401,F403
 from ember.keras.layers.core import Activation, Dense, Dropout, Flatten, Identity  # noqa: F401

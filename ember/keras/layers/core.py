@@ -6,12 +6,15 @@ import numpy as np
 import ember
 from ember.keras import activations, constraints, initializers, regularizers
 from ember.keras.layers.layer import InputSpec, Layer
+from ember.keras.layers.lora import LoRAMixin, lora_weight
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Identity"]
 
 
-class Dense(Layer):
-    """``activation(inputs @ kernel + bias)``; kernel shape ``(input_dim, units)``.
+class Dense(LoRAMixin, Layer):
+    """``activation(inputs @ kernel + bias)``; kernel shape ``(input_dim, units)``. With
+    ``lora_rank`` (or ``enable_lora(rank)``) the kernel is frozen and adapted by a trainable
+    low-rank pair (``ember.keras.layers.lora``).
 
     >>> layer = keras.layers.Dense(3)
     >>> layer(ember.ones([2, 4])).shape
@@ -21,8 +24,10 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units}")
@@ -53,6 +58,9 @@ class Dense(Layer):
                                     constraint=self.bias_constraint) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        self._lora_after_build()
+
+    kernel = lora_weight("kernel")
 
     def call(self, inputs):
         if not (inputs.dtype.is_floating or inputs.dtype.is_complex):
@@ -87,7 +95,7 @@ class Dense(Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         })
-        return config
+        return self._lora_config(config)
 
 
 class Activation(Layer):

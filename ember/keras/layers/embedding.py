@@ -6,6 +6,7 @@ import numpy as np
 import ember
 from ember.keras import constraints, initializers, regularizers
 from ember.keras.layers.layer import Layer
+from ember.keras.layers.lora import LoRAMixin, lora_weight
 from ember.ops.embedding_ops import embedding_lookup_checked
 
 __all__ = ["Embedding"]
@@ -18,13 +19,15 @@ def _positive_int(value, what, layer):
     return int(value)
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, Layer):
     """Maps token ids (batch, ...) to vectors (batch, ..., output_dim).
 
     The table ``embeddings`` has shape ``(input_dim, output_dim)``. With ``mask_zero=True``
     id 0 is padding: the output carries a mask ``ids != 0`` that later layers (RNNs,
     attention, pooling, losses) honour. An id outside ``[0, input_dim)`` raises an error
     naming this layer. Keras 2's ``input_length`` is accepted (it fixes the input shape).
+    ``lora_rank`` / ``enable_lora(rank)`` adapt the table as for Dense (the pair is named
+    ``lora_embeddings_a``/``_b``).
 
     >>> layer = keras.layers.Embedding(10, 4)
     >>> layer(ember.constant([[1, 2, 3]])).shape
@@ -33,10 +36,9 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, input_length=None, **kwargs):
-        if lora_rank is not None:
-            raise NotImplementedError("Embedding: lora_rank is not supported by ember")
+                 weights=None, lora_rank=None, lora_alpha=None, input_length=None, **kwargs):
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.input_dim = _positive_int(input_dim, "input_dim", self.name)
         self.output_dim = _positive_int(output_dim, "output_dim", self.name)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -56,6 +58,11 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint)
         self.built = True
+        self._lora_after_build()
+
+    _lora_target = "embeddings"
+    _lora_prefix = "lora_embeddings"
+    embeddings = lora_weight("embeddings")
 
     def call(self, inputs):
         if inputs.dtype.name not in ("int32", "int64"):
@@ -86,4 +93,4 @@ class Embedding(Layer):
         })
         if self.input_length is not None:
             config["input_length"] = self.input_length
-        return config
+        return self._lora_config(config)

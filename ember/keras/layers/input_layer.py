@@ -24,8 +24,9 @@ class InputLayer(Layer):
             if isinstance(shape, int):
                 shape = (shape,)
             batch_shape = (batch_size,) + tuple(shape)
+        # an input's dtype is floatx() unless given, whatever the global policy
         super().__init__(name=name or backend.unique_layer_name("input_layer"),
-                         dtype=dtype)
+                         dtype=backend.floatx() if dtype is None else dtype)
         self._batch_shape = tuple(batch_shape)
         self.built = True
         self.sparse = bool(sparse)

@@ -6,6 +6,7 @@ arguments so ``get_config`` works for subclasses without boilerplate.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 
@@ -15,7 +16,8 @@ import ember
 from ember.framework.tensor import EagerTensor, Tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.framework.variables import StatelessScope, current_stateless_scope
-from ember.keras import backend
+from ember.keras import backend, dtype_policies
+from ember.keras.variables import AutocastVariable
 
 __all__ = ["Layer", "InputSpec"]
 
@@ -124,6 +126,8 @@ class Layer:
     ...         return x * self.w
     """
 
+    _convert_input_args = True
+
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
         try:
@@ -158,8 +162,7 @@ class Layer:
         self._trainable = bool(trainable)
         self.built = False
         self._name = name or backend.unique_layer_name(to_snake_case(type(self).__name__))
-        self._dtype = backend.standardize_dtype(dtype) if dtype is not None else \
-            backend.floatx()
+        self._set_dtype_policy(dtype)
         self.autocast = autocast
         self.input_spec = None
         self.supports_masking = False
@@ -208,9 +211,23 @@ class Layer:
     def name(self):
         return self._name
 
+    def _set_dtype_policy(self, dtype):
+        """The policy from a ``dtype`` argument (None: the global policy); ``_dtype`` is
+        the compute dtype, ``_variable_dtype`` the one weights are created in."""
+        policy = dtype_policies.get(dtype)
+        self._dtype_policy = policy
+        self._dtype = policy.compute_dtype
+        self._variable_dtype = policy.variable_dtype
+        self._mixed = policy.compute_dtype != policy.variable_dtype
+        # floating inputs are cast to the compute dtype; models of layers (Functional,
+        # Sequential) leave that to their layers and only cast to the variable dtype
+        self._input_cast = policy.compute_dtype if self._convert_input_args else \
+            policy.variable_dtype
+
     @property
     def dtype(self):
-        return self._dtype
+        """The variable dtype (Keras 3): float32 under the mixed policies."""
+        return self._variable_dtype
 
     @property
     def compute_dtype(self):
@@ -218,10 +235,27 @@ class Layer:
 
     @property
     def variable_dtype(self):
+        return self._variable_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype floating inputs are cast to (the compute dtype)."""
         return self._dtype
 
     @property
     def dtype_policy(self):
+        """The layer's ``keras.DTypePolicy``."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._set_dtype_policy(value)
+
+    def _dtype_config(self):
+        """``dtype`` as get_config writes it: the dtype's name, or the serialized policy
+        for a mixed one (which a name cannot describe)."""
+        if self._mixed:
+            return dtype_policies.serialize(self._dtype_policy)
         return self._dtype
 
     @property
@@ -263,14 +297,19 @@ class Layer:
         default, zeros otherwise)."""
         from ember.keras import constraints, initializers, regularizers
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = backend.standardize_dtype(dtype) if dtype is not None else self._dtype
+        dtype = backend.standardize_dtype(dtype) if dtype is not None else \
+            self._variable_dtype
         if initializer is None:
             initializer = "glorot_uniform" if ember.as_dtype(dtype).is_floating else "zeros"
         init = initializers.get(initializer)
         with ember.init_scope():
             value = init(shape, dtype=dtype)
-        var = ember.Variable(value, trainable=trainable, name=name or "variable",
-                             dtype=dtype)
+        if self._mixed and autocast:
+            var = AutocastVariable(value, trainable=trainable, name=name or "variable",
+                                   dtype=dtype)
+        else:
+            var = ember.Variable(value, trainable=trainable, name=name or "variable",
+                                 dtype=dtype)
         var.regularizer = regularizers.get(regularizer)
         var.constraint_fn = constraints.get(constraint)
         var.path = f"{self.name}/{name or 'variable'}"
@@ -281,7 +320,7 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = list(self._trainable_weights)
+        out = [v for v in self._trainable_weights if v.trainable]
         for layer in self._layers:
             out.extend(layer.trainable_weights)
         return _dedupe(out)
@@ -293,7 +332,10 @@ class Layer:
             for layer in self._layers:
                 out.extend(layer.weights)
             return _dedupe(out)
-        out = list(self._non_trainable_weights)
+        # a weight frozen after its creation (variable.trainable = False, LoRA) keeps its
+        # place in ``weights`` and counts as non-trainable, as in Keras
+        out = [v for v in self._trainable_weights if not v.trainable] + \
+            list(self._non_trainable_weights)
         for layer in self._layers:
             out.extend(layer.non_trainable_weights)
         return _dedupe(out)
@@ -399,9 +441,25 @@ class Layer:
             self._clear_losses()    # losses describe the latest outermost call only
         _CALL_DEPTH += 1
         try:
-            return self._call_inner(inputs, args, kwargs)
+            if not self._mixed and dtype_policies.autocast_dtype() is None:
+                return self._call_inner(inputs, args, kwargs)
+            with self._autocast_scope():
+                return self._call_inner(inputs, args, kwargs)
         finally:
             _CALL_DEPTH -= 1
+
+    def _autocast_scope(self):
+        """The autocast scope this layer's call runs in (Keras 3's rule): a mixed layer
+        reads float variables in its compute dtype, a layer called inside one in its own
+        compute dtype, or as stored when it does not autocast."""
+        scope = dtype_policies.autocast_dtype()
+        if scope is None and not self._mixed:
+            return contextlib.nullcontext()
+        target = self._dtype if self.autocast and \
+            ember.as_dtype(self._dtype).is_floating else None
+        if target == scope:
+            return contextlib.nullcontext()
+        return dtype_policies.autocast_scope(target)
 
     def _call_inner(self, inputs, args, kwargs):
         inputs = self._convert_inputs(inputs)
@@ -438,22 +496,24 @@ class Layer:
 
     def _convert_inputs(self, inputs):
         if type(inputs) is EagerTensor:
-            if self.autocast and inputs._value.dtype.kind == "f" and \
-                    inputs.dtype.name != self._dtype and \
-                    ember.as_dtype(self._dtype).is_floating:
-                return ember.cast(inputs, self._dtype)
+            if self.autocast and inputs._value.dtype.kind in "fV" and \
+                    inputs.dtype.name != self._input_cast and \
+                    ember.as_dtype(self._input_cast).is_floating:
+                return ember.cast(inputs, self._input_cast)
             return inputs
 
         def convert(x):
             if isinstance(x, np.ndarray) or isinstance(x, (float, int, list)):
                 arr = np.asarray(x)
-                if arr.dtype.kind == "f" and self.autocast:
-                    arr = arr.astype(self._dtype if ember.as_dtype(self._dtype).is_floating
-                                     else arr.dtype)
+                if self.autocast and (arr.dtype.kind == "f" or arr.dtype.name == "bfloat16"):
+                    target = self._input_cast
+                    if ember.as_dtype(target).is_floating:
+                        arr = arr.astype(ember.as_dtype(target).np)
                 return ember.constant(arr)
             if isinstance(x, Tensor) and self.autocast and x.dtype.is_floating and \
-                    x.dtype.name != self._dtype and ember.as_dtype(self._dtype).is_floating:
-                return ember.cast(x, self._dtype)
+                    x.dtype.name != self._input_cast and \
+                    ember.as_dtype(self._input_cast).is_floating:
+                return ember.cast(x, self._input_cast)
             return x
         if isinstance(inputs, (list, tuple, dict)):
             return ember.nest.map_structure(convert, inputs)
@@ -475,7 +535,7 @@ class Layer:
 
     # -- serialization ----------------------------------------------------------------
     def get_config(self):
-        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         if self._batch_input_shape is not None:
             base["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is not Layer.get_config:
@@ -616,15 +676,27 @@ class Layer:
         """The variables of ``metrics``."""
         return _dedupe([v for m in self.metrics for v in m.variables])
 
+    def _saved_variables(self):
+        """The own variables a weights file holds for this layer, in order (LoRA layers
+        leave their low-rank pair out)."""
+        return self._trainable_weights + self._non_trainable_weights
+
+    def _saved_values(self):
+        """The values stored for ``_saved_variables`` (LoRA layers: the merged weight)."""
+        return [v.numpy() for v in self._saved_variables()]
+
+    def _after_loading(self):
+        """Called once stored values have been assigned (LoRA layers zero their pair)."""
+
     def save_own_variables(self, store):
         """Puts this layer's own variables (not its sublayers') in ``store`` under
         "0", "1", ... (what a ``.keras`` file holds for the layer)."""
-        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
-            store[str(i)] = v.numpy()
+        for i, value in enumerate(self._saved_values()):
+            store[str(i)] = value
 
     def load_own_variables(self, store):
         """Assigns this layer's own variables from ``store`` (``save_own_variables``)."""
-        own = self._trainable_weights + self._non_trainable_weights
+        own = self._saved_variables()
         if len(store) != len(own):
             raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but "
                              f"received {len(store)} variables during loading. Expected: "
@@ -636,6 +708,7 @@ class Layer:
                                  f"{tuple(v.shape.as_list())}, the stored value has shape "
                                  f"{value.shape}")
             v.assign(value.astype(v.dtype.np))
+        self._after_loading()
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
                        return_losses=False, **kwargs):
@@ -794,7 +867,9 @@ def call_output_spec(layer, inputs, *args, **kwargs):
             kwargs.pop("training", None)
         if not accepts_mask:
             kwargs.pop("mask", None)
-        out = layer.call(placeholders, *args, **kwargs)
+        with layer._autocast_scope():
+            placeholders = layer._convert_inputs(placeholders)
+            out = layer.call(placeholders, *args, **kwargs)
         if layer._output_shape_seen is None:
             layer._output_shape_seen = ember.nest.map_structure(
                 lambda t: (None,) + tuple(t.shape.as_list()[1:]) if isinstance(t, Tensor) and

@@ -104,18 +104,18 @@ class BatchNormalization(Layer):
             self.gamma = self.add_weight(name="gamma", shape=shape,
                                          initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+                                         constraint=self.gamma_constraint, autocast=False)
         if self.center:
             self.beta = self.add_weight(name="beta", shape=shape,
                                         initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+                                        constraint=self.beta_constraint, autocast=False)
         self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
                                            initializer=self.moving_mean_initializer,
-                                           trainable=False)
+                                           trainable=False, autocast=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
                                                initializer=self.moving_variance_initializer,
-                                               trainable=False)
+                                               trainable=False, autocast=False)
         self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
         self._reduction_axes = [i for i in range(ndim) if i != axis]
         self._norm_axis = axis
@@ -264,12 +264,12 @@ class LayerNormalization(Layer):
             self.gamma = self.add_weight(name="gamma", shape=shape,
                                          initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+                                         constraint=self.gamma_constraint, autocast=False)
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight(name="beta", shape=shape,
                                         initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+                                        constraint=self.beta_constraint, autocast=False)
         self._bshape = [input_shape[i] if i in self._axes else 1 for i in range(ndim)]
         self._trailing = self._axes == list(range(ndim - len(self._axes), ndim))
         self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in self._axes})
@@ -385,12 +385,12 @@ class GroupNormalization(Layer):
             self.gamma = self.add_weight(name="gamma", shape=(dim,),
                                          initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+                                         constraint=self.gamma_constraint, autocast=False)
         if self.center:
             self.beta = self.add_weight(name="beta", shape=(dim,),
                                         initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+                                        constraint=self.beta_constraint, autocast=False)
         self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
         self.built = True
 

@@ -40,6 +40,8 @@ def _unpack_singleton(outputs):
 class Functional(Model):
     """``Model(inputs, outputs)``: runs the recorded layer calls in order."""
 
+    _convert_input_args = False
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable)
         self._inputs_struct = inputs
@@ -157,6 +159,11 @@ class Functional(Model):
             t = ember.cast(t, kt.dtype)
         expected = kt.shape
         if t.shape.rank is not None and expected.rank is not None:
+            # Keras adjusts a rank off by one through a last axis of 1
+            if t.shape.rank == expected.rank - 1 and expected[-1] == 1:
+                t = ember.expand_dims(t, -1)
+            elif t.shape.rank == expected.rank + 1 and t.shape[-1] == 1:
+                t = ember.squeeze(t, [-1])
             if t.shape.rank != expected.rank or not expected.is_compatible_with(t.shape):
                 raise ValueError(
                     f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '

@@ -52,7 +52,7 @@ class Model(Trainer, Layer):
             return
         if input_shape is None:
             raise ValueError(f"Model {self.name}: build() needs an input_shape")
-        spec = _specs_for_shapes(input_shape, self._dtype)
+        spec = _specs_for_shapes(input_shape, self._variable_dtype)
         self.built = True
         try:
             call_output_spec(self, spec)
@@ -84,7 +84,7 @@ class Model(Trainer, Layer):
     def get_config(self):
         """The base config; for a subclass without its own get_config, plus its captured
         constructor arguments."""
-        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        base = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         if type(self).get_config is not Model.get_config:
             return base       # called through super() from the subclass's own get_config
         return self._constructor_config(base)
@@ -167,7 +167,7 @@ class Model(Trainer, Layer):
         shape = getattr(self, "_build_input_shape", None)
         if shape is not None and _is_single_shape(shape):
             dims = shape.as_list() if isinstance(shape, ember.TensorShape) else list(shape)
-            return [ember.TensorSpec([None] + list(dims[1:]), self._dtype, name="inputs")]
+            return [ember.TensorSpec([None] + list(dims[1:]), self._variable_dtype, name="inputs")]
         raise ValueError(f"Model {self.name} has no known input signature: call it on data, "
                          f"build it, or pass `input_signature=[ember.TensorSpec(...)]`.")
 

@@ -17,6 +17,8 @@ class Sequential(Model):
     model is built at once; otherwise on the first call or ``fit``.
     """
 
+    _convert_input_args = False
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._seq_layers = []
@@ -87,7 +89,7 @@ class Sequential(Model):
             raise ValueError("You must provide an `input_shape` argument.")
         shape = tuple(input_shape.as_list()) if isinstance(input_shape, ember.TensorShape) \
             else tuple(input_shape)
-        self._input_tensor = Input(batch_shape=shape, dtype=self._dtype)
+        self._input_tensor = Input(batch_shape=shape, dtype=self._variable_dtype)
         self._maybe_build_graph()
 
     def call(self, inputs, training=None, mask=None):
@@ -129,7 +131,7 @@ class Sequential(Model):
         if self._input_tensor is not None:
             layers.append(serialize_keras_object(self._input_tensor._keras_history[0]))
         layers.extend(serialize_keras_object(l) for l in self._seq_layers)
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype,
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config(),
                   "layers": layers}
         if self._input_tensor is not None:
             config["build_input_shape"] = list(self._input_tensor.shape.as_list())

@@ -1,9 +1,9 @@
-"""keras.ops.image: resizing, color conversions, patches, padding and cropping."""
+"""keras.ops.image: resizing, color conversions, patches, padding and cropping (the
+transforms, filters and measures are in image_extra)."""
 from __future__ import annotations
 
 import ember
 from ember.keras.ops._common import floating, tensor
-from ember.keras.ops.numpy import _missing
 
 __all__ = ["resize", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "extract_patches",
            "pad_images", "crop_images", "affine_transform", "elastic_transform",
@@ -128,13 +128,7 @@ def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=N
     return _to_first(x[..., top:top + hh, left:left + ww, :], cf)
 
 
-_WHY = "not built in ember yet"
-affine_transform = _missing("affine_transform", _WHY)
-elastic_transform = _missing("elastic_transform", _WHY)
-extract_patches_3d = _missing("extract_patches_3d", _WHY)
-gaussian_blur = _missing("gaussian_blur", _WHY)
-map_coordinates = _missing("map_coordinates", _WHY)
-perspective_transform = _missing("perspective_transform", _WHY)
-scale_and_translate = _missing("scale_and_translate", _WHY)
-sobel_edges = _missing("sobel_edges", _WHY)
-ssim = _missing("ssim", _WHY)
+from ember.keras.ops.image_extra import (  # noqa: E402,F401
+    affine_transform, elastic_transform, extract_patches_3d, gaussian_blur, map_coordinates,
+    perspective_transform, scale_and_translate, sobel_edges, ssim,
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ember
 from ember.keras.ops._common import floating, tensor
-from ember.keras.ops.numpy import _missing
 
 __all__ = ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "lstsq",
            "lu_factor", "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular",
@@ -174,13 +173,16 @@ def jvp(fun, primals, tangents, has_aux=False):
         u = ember.ones_like(out)
         outer.watch(u)
         vjp = inner.gradient(out, primals, output_gradients=u)
-        dot = ember.add_n([ember.reduce_sum(g * t) for g, t in zip(vjp, tangents)
+        dot = ember.add_n([ember.reduce_sum(ember.convert_to_tensor(g) * t)
+                           for g, t in zip(vjp, tangents)
                            if g is not None])
     tangent_out = outer.gradient(dot, u)
     return (out, tangent_out, aux) if has_aux else (out, tangent_out)
 
 
-eig = _missing("eig", "ember has no general (non-symmetric) eigen-decomposition")
+def eig(x):
+    """(eigenvalues, eigenvectors as columns) of general square x, both complex."""
+    return ember.linalg.eig(floating(x))
 def lu_factor(x):
     """LU decomposition with partial pivoting of (batched) square x: (lu, p) with L's
     multipliers below the diagonal of lu and U on and above it, and p the permutation as

@@ -5,7 +5,6 @@ import numpy as np
 
 import ember
 from ember.keras.ops._common import floating, tensor
-from ember.keras.ops.numpy import _missing
 
 __all__ = ["erf", "erfc", "erfinv", "extract_sequences", "in_top_k", "logdet", "logsumexp",
            "rsqrt", "segment_max", "segment_min", "segment_prod", "segment_sum", "top_k",
@@ -235,19 +234,29 @@ def irfft(x, fft_length=None):
     return ember.matmul(re, c) - ember.matmul(im, s)
 
 
+def _window_array(window, sequence_length):
+    """A periodic 'hann' or 'hamming' window, or ``window``'s own (concrete) values, as a
+    float64 array of sequence_length values."""
+    if isinstance(window, str):
+        n = np.arange(sequence_length)
+        if window == "hann":
+            return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / sequence_length)
+        if window == "hamming":
+            return 0.54 - 0.46 * np.cos(2.0 * np.pi * n / sequence_length)
+        raise ValueError(f"keras.ops.stft/istft: window must be 'hann', 'hamming', a tensor "
+                         f"or None; received {window!r}")
+    w = np.asarray(window.numpy() if hasattr(window, "numpy") else window, np.float64)
+    if w.shape != (sequence_length,):
+        raise ValueError(f"keras.ops.istft: the shape of `window` must be [sequence_length]"
+                         f" = [{sequence_length}]; received {w.shape}")
+    return w
+
+
 def _window(window, sequence_length, dtype):
     if window is None:
         return None
     if isinstance(window, str):
-        n = np.arange(sequence_length)
-        if window == "hann":
-            w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / sequence_length)
-        elif window == "hamming":
-            w = 0.54 - 0.46 * np.cos(2.0 * np.pi * n / sequence_length)
-        else:
-            raise ValueError(f"keras.ops.stft: window must be 'hann', 'hamming', a tensor or "
-                             f"None; received {window!r}")
-        return ember.constant(w, dtype)
+        return ember.constant(_window_array(window, sequence_length), dtype)
     w = ember.cast(tensor(window), dtype)
     if w.shape[0] != sequence_length:
         raise ValueError(f"keras.ops.stft: the window has {w.shape[0]} values; expected "
@@ -271,4 +280,37 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
         w = ember.pad(w, [[left, fft_length - sequence_length - left]])
         frames = frames * w
     return rfft(frames, fft_length)
-istft = _missing("istft", "not built in ember yet (stft, fft and rfft are)")
+
+
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann",
+          center=True):
+    """The signal whose ``stft`` is x = (real, imag): inverse rfft of each frame, the
+    window's overlap undone, frames overlap-added; the ``center`` padding is cut off (or
+    the first ``length`` samples kept)."""
+    real, imag = _pair(x, "istft")
+    frames = ember.complex(real, ember.cast(imag, real.dtype))
+    dtype = real.dtype
+    left = (fft_length - sequence_length) // 2
+    right = fft_length - sequence_length - left
+    window_fn = None
+    if window is not None:
+        w = _window_array(window, sequence_length)
+        padded = np.pad(w, (left, right))
+        overlaps = -(-fft_length // sequence_stride)
+        sq = np.pad(padded ** 2, (0, overlaps * sequence_stride - fft_length))
+        denom = np.tile(sq.reshape(overlaps, sequence_stride).sum(0), overlaps)[:fft_length]
+        inverse = ember.constant(padded / denom, dtype)
+
+        def window_fn(frame_length, dtype=None):
+            return inverse
+    out = ember.signal.inverse_stft(frames, frame_length=fft_length,
+                                    frame_step=sequence_stride, fft_length=fft_length,
+                                    window_fn=window_fn)
+    start = fft_length // 2 if center else 0
+    if length is not None:
+        return out[..., start:start + length]
+    if center:
+        return out[..., start:-(fft_length // 2)] if fft_length // 2 else out[..., start:]
+    n_frames = frames.shape[-2]
+    return out[..., :fft_length + sequence_stride * (n_frames - 1)]
+

@@ -471,8 +471,61 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     return ember.einsum("bhqk,bkhd->bqhd", probs, v)
 
 
-ctc_loss = _missing("ctc_loss", "ember has no CTC op")
-ctc_decode = _missing("ctc_decode", "ember has no CTC op")
+def _ctc_dtype(x):
+    """(compute dtype, result dtype): Keras's result_type(x, float32), computed in float32
+    unless it is float64."""
+    from ember.keras.ops._dtypes import result_type
+    out = result_type(x.dtype.name, "float32")
+    return ("float64" if out == "float64" else "float32"), out
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """CTC loss per batch item of ``output`` logits [batch, frames, classes] for integer
+    ``target`` [batch, max_length] (``mask_index`` is the blank class)."""
+    output = tensor(output)
+    compute, result = _ctc_dtype(output)
+    target = ember.cast(tensor(target), "int32")
+    loss = ember.nn.ctc_loss(target, ember.cast(output, compute),
+                             ember.cast(tensor(target_length), "int32"),
+                             ember.cast(tensor(output_length), "int32"),
+                             logits_time_major=False, blank_index=mask_index)
+    return ember.cast(loss, result) if loss.dtype.name != result else loss
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Decodes [batch, frames, classes] scores: ``(decoded, scores)`` with ``decoded`` int32
+    [top_paths, batch, frames] padded with -1. ``strategy="greedy"`` gives the best path
+    (scores [batch, 1], minus the summed best logits); ``"beam_search"`` the
+    ``top_paths`` best label sequences (scores [batch, top_paths], log probabilities)."""
+    inputs = tensor(inputs)
+    compute, _ = _ctc_dtype(inputs)
+    shape = ember.shape(inputs)
+    x = ember.cast(ember.transpose(inputs, [1, 0, 2]), compute)
+    seq = ember.cast(tensor(sequence_lengths), "int32")
+    if strategy == "greedy":
+        decoded, scores = ember.nn.ctc_greedy_decoder(x, seq, merge_repeated=merge_repeated,
+                                                      blank_index=mask_index)
+    elif strategy == "beam_search":
+        if mask_index is not None:
+            # the beam-search decoder's blank is the last class: move mask_index there
+            x = ember.concat([x[..., :mask_index], x[..., mask_index + 1:],
+                              x[..., mask_index:mask_index + 1]], axis=-1) \
+                if mask_index != -1 else x
+        decoded, scores = ember.nn.ctc_beam_search_decoder(x, seq, beam_width=beam_width,
+                                                           top_paths=top_paths)
+    else:
+        raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and "
+                         f"'beam_search'.")
+    dense_shape = ember.cast(shape[:2], "int64")
+    out = ember.stack([ember.sparse.to_dense(
+        ember.sparse.SparseTensor(d.indices, d.values, dense_shape), default_value=-1)
+        for d in decoded], axis=0)
+    out = ember.cast(out, "int32")
+    if strategy == "beam_search" and mask_index is not None:
+        m = mask_index + inputs.shape[-1] if mask_index < 0 else mask_index
+        out = ember.where(out >= m, out + 1, out)
+    return out, scores
 def _pair2(v):
     return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
 

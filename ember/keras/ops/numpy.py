@@ -1574,8 +1574,37 @@ def bitwise_invert(x):
 
 
 bitwise_not = bitwise_invert
-nextafter = _missing("nextafter", "ember has no nextafter op")
-view = _missing("view", "ember cannot reinterpret a tensor's bytes")
+def nextafter(x1, x2):
+    """The next representable value after x1 towards x2, as Keras computes it: in float64,
+    then cast to the inputs' floating result dtype."""
+    x1, x2 = tensor(x1), tensor(x2)
+    dtype = result_type(x1.dtype.name, x2.dtype.name, float)
+    out = ember.math.nextafter(ember.cast(x1, "float64"), ember.cast(x2, "float64"))
+    return ember.cast(out, dtype)
+
+
+def view(x, dtype=None):
+    """x's bytes read as ``dtype`` (NumPy's ``ndarray.view``): the last axis grows or
+    shrinks by the ratio of the item sizes."""
+    x = tensor(x)
+    new = ember.as_dtype(standardize_dtype(dtype) if dtype is not None else x.dtype)
+    old_size, new_size = x.dtype.size, new.size
+    shape = x.shape.as_list()
+    last = shape[-1] if shape else -1
+    if (last == -1 and old_size != new_size) or (last * old_size) % new_size:
+        raise ValueError(f"Cannot view array of shape {tuple(shape)} and dtype "
+                         f"{x.dtype.name} as dtype {new.name} because the total number of "
+                         f"bytes is not divisible by the new itemsize.")
+    if old_size == new_size:
+        return ember.bitcast(x, new)
+    if old_size > new_size:
+        out = ember.bitcast(x, new)
+        return ember.reshape(out, shape[:-1] + [last * (old_size // new_size)])
+    ratio = new_size // old_size
+    if last % ratio:
+        raise ValueError(f"Cannot view dtype. Last dimension size ({last}) must be "
+                         f"divisible by the ratio of new/old item sizes ({ratio}).")
+    return ember.bitcast(ember.reshape(x, shape[:-1] + [last // ratio, ratio]), new)
 
 __all__ = [n for n, v in list(globals().items())
            if not n.startswith("_") and callable(v) and getattr(v, "__module__", "") == __name__

@@ -1,10 +1,12 @@
 """keras.optimizers: SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl,
-Lion, Lamb, learning-rate ``schedules``, and ``get``/``serialize``/``deserialize``."""
+Lion, Lamb, Adafactor, Muon, ScheduleFreeAdamW, LossScaleOptimizer, learning-rate
+``schedules``, and ``get``/``serialize``/``deserialize``."""
 from __future__ import annotations
 
 from ember.keras.optimizers import schedules
 from ember.keras.optimizers.base_optimizer import BaseOptimizer, Optimizer
 from ember.keras.optimizers.adadelta import Adadelta
+from ember.keras.optimizers.adafactor import Adafactor
 from ember.keras.optimizers.adagrad import Adagrad
 from ember.keras.optimizers.adam import Adam
 from ember.keras.optimizers.adamax import Adamax
@@ -13,16 +15,19 @@ from ember.keras.optimizers.ftrl import Ftrl
 from ember.keras.optimizers.lamb import Lamb
 from ember.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from ember.keras.optimizers.lion import Lion
+from ember.keras.optimizers.muon import Muon
 from ember.keras.optimizers.nadam import Nadam
 from ember.keras.optimizers.rmsprop import RMSprop
+from ember.keras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from ember.keras.optimizers.sgd import SGD
 from ember.keras.saving import serialization as _serialization
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "Ftrl", "Lion", "Lamb", "LossScaleOptimizer", "schedules", "get", "serialize", "deserialize"]
+           "Nadam", "Ftrl", "Lion", "Lamb", "LossScaleOptimizer", "Adafactor", "Muon",
+           "ScheduleFreeAdamW", "schedules", "get", "serialize", "deserialize"]
 
 _ALL_OBJECTS = (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl,
-                Lion, Lamb, LossScaleOptimizer)
+                Lion, Lamb, LossScaleOptimizer, Adafactor, Muon, ScheduleFreeAdamW)
 _ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in _ALL_OBJECTS}
 
 

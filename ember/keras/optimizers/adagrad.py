@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ember
 from ember.keras.optimizers.base_optimizer import Optimizer
+from ember.ops.indexed_slices import deduplicate
 
 __all__ = ["Adagrad"]
 
@@ -45,6 +46,20 @@ class Adagrad(Optimizer):
         accumulator = self._accumulators[self._get_variable_index(variable)]
         self.assign_add(accumulator, ember.square(gradient))
         self.assign_sub(variable, lr * gradient / ember.sqrt(accumulator + self.epsilon))
+
+    def _updates_rows(self, variable):
+        return True
+
+    def _sparse_update_step(self, slices, variable, learning_rate):
+        slices = deduplicate(slices)
+        dtype = variable.dtype
+        lr = self._lr(learning_rate, dtype)
+        g = ember.cast(slices.values, dtype)
+        accumulator = self._accumulators[self._get_variable_index(variable)]
+        self._scatter_add(accumulator, ember.IndexedSlices(ember.square(g), slices.indices))
+        rows = ember.gather(accumulator, slices.indices)
+        self._scatter_sub(variable, ember.IndexedSlices(lr * g / ember.sqrt(rows + self.epsilon),
+                                                       slices.indices))
 
     def get_config(self):
         config = super().get_config()

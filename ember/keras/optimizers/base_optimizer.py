@@ -5,6 +5,14 @@ Subclasses create their slot variables in ``build`` and implement
 ``update_step(gradient, variable, learning_rate)`` with ``assign``/``assign_add``/
 ``assign_sub``; the base class handles gradient filtering, loss-scale unscaling,
 clipping, weight decay, gradient accumulation, EMA and the iteration counter.
+
+Sparse gradients (``IndexedSlices``, from embedding lookups and ``gather``) reach
+``update_step`` densified, so every optimizer computes what it computes for the dense
+gradient; optimizers whose update leaves rows without gradient unchanged, as Keras 3's
+do with TensorFlow (SGD without momentum, Adagrad, RMSprop without momentum), define
+``_sparse_update_step(slices, variable, learning_rate)`` and update only the rows listed
+(repeated rows summed first where the update is not linear). Clipping and gradient
+accumulation densify.
 """
 from __future__ import annotations
 
@@ -23,6 +31,18 @@ from ember.keras.optimizers import schedules as _schedules
 __all__ = ["Optimizer", "BaseOptimizer", "global_norm", "clip_by_global_norm"]
 
 _IGNORED_KERAS2_ARGS = ("jit_compile", "is_legacy_optimizer", "mesh")
+
+
+def _dense(gradient):
+    return ember.convert_to_tensor(gradient) if isinstance(gradient, ember.IndexedSlices) \
+        else gradient
+
+
+def _map_values(gradient, fn):
+    """``fn(gradient)``, or for IndexedSlices the slices with ``fn`` applied to their rows."""
+    if isinstance(gradient, ember.IndexedSlices):
+        return ember.IndexedSlices(fn(gradient.values), gradient.indices, gradient.dense_shape)
+    return fn(gradient)
 
 
 def _cast(value, dtype):
@@ -427,15 +447,18 @@ class Optimizer:
                 self.built = True
             self._check_variables_are_known(trainable_variables)
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
-        grads = [g if isinstance(g, ember.Tensor) else ember.convert_to_tensor(g)
-                 for g in grads]
+        grads = [g if isinstance(g, (ember.Tensor, ember.IndexedSlices)) else
+                 ember.convert_to_tensor(g) for g in grads]
         for g, v in zip(grads, trainable_variables):
             if not g.shape.is_compatible_with(v.shape):
                 raise ValueError(f"Gradient for variable '{v.name}' has shape {g.shape}, "
                                  f"which is incompatible with the variable shape {v.shape}")
         scale = self.loss_scale_factor
         if scale is not None:
-            grads = [g / scale for g in grads]
+            grads = [_map_values(g, lambda x: x / scale) for g in grads]
+        if self.gradient_accumulation_steps or self.clipnorm or self.clipvalue or \
+                self.global_clipnorm:
+            grads = [_dense(g) for g in grads]
         self._backend_apply_gradients(grads, trainable_variables)
         for variable in trainable_variables:
             if variable.constraint is not None:
@@ -517,9 +540,35 @@ class Optimizer:
         self._step_cache = {}
         try:
             for grad, var in zip(grads, trainable_variables):
+                if isinstance(grad, ember.IndexedSlices):
+                    if self._assign_mask is None and self._updates_rows(var):
+                        self._sparse_update_step(grad, var, learning_rate)
+                        continue
+                    grad = _dense(grad)
                 self.update_step(grad, var, learning_rate)
         finally:
             self._step_cache = None
+
+    def _updates_rows(self, variable):
+        """Whether ``_sparse_update_step`` applies to ``variable`` (subclasses that have one
+        say when; the base class densifies)."""
+        return False
+
+    def _sparse_update_step(self, slices, variable, learning_rate):
+        """Updates the rows ``slices.indices`` of ``variable`` from ``slices.values`` (an
+        index may be listed more than once: ``deduplicate`` sums its rows); rows not listed
+        have zero gradient and must not change."""
+        raise NotImplementedError(f"{type(self).__name__} has no _sparse_update_step")
+
+    def _scatter_sub(self, variable, slices):
+        """``variable[slices.indices] -= slices.values`` (the rows listed only)."""
+        variable.scatter_sub(ember.IndexedSlices(ember.cast(slices.values, variable.dtype),
+                                                 slices.indices))
+
+    def _scatter_add(self, variable, slices):
+        """``variable[slices.indices] += slices.values`` (the rows listed only)."""
+        variable.scatter_add(ember.IndexedSlices(ember.cast(slices.values, variable.dtype),
+                                                 slices.indices))
 
     def _per_step(self, key, dtype, fn):
         """``fn()`` computed once per update step and dtype (shared scalar coefficients)."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ember
-from ember.keras.optimizers.base_optimizer import Optimizer
+from ember.keras.optimizers.base_optimizer import Optimizer, _map_values
 
 __all__ = ["LossScaleOptimizer"]
 
@@ -63,14 +63,17 @@ class LossScaleOptimizer(Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         """Unscales grads; steps the inner optimizer only if all are finite."""
-        grads = [None if g is None else ember.convert_to_tensor(g) for g in grads]
+        grads = [g if g is None or isinstance(g, ember.IndexedSlices) else
+                 ember.convert_to_tensor(g) for g in grads]
         present = [g for g in grads if g is not None]
         if not present:
             return
         inv = 1.0 / self.dynamic_scale
-        unscaled = [None if g is None else g * ember.cast(inv, g.dtype) for g in grads]
+        unscaled = [None if g is None else _map_values(g, lambda x: x * ember.cast(inv, x.dtype))
+                    for g in grads]
         finite = ember.reduce_all(ember.stack(
-            [ember.reduce_all(ember.math.is_finite(g)) for g in present]))
+            [ember.reduce_all(ember.math.is_finite(g.values if isinstance(
+                g, ember.IndexedSlices) else g)) for g in present]))
         if trainable_variables is not None and not self.inner_optimizer.built:
             self.inner_optimizer.build([v for g, v in zip(grads, trainable_variables)
                                         if g is not None])

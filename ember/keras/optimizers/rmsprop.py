@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ember
 from ember.keras.optimizers.base_optimizer import Optimizer
+from ember.ops.indexed_slices import deduplicate
 
 __all__ = ["RMSprop"]
 
@@ -50,6 +51,18 @@ class RMSprop(Optimizer):
                                                                    "average_gradient")
 
     def update_step(self, gradient, variable, learning_rate):
+        increment = self._increment(gradient, variable, learning_rate)
+        index = self._get_variable_index(variable)
+        if self.momentum > 0:
+            momentum = self._momentums[index]
+            self.assign(momentum, self.momentum * momentum + increment)
+            self.assign_sub(variable, momentum)
+        else:
+            self.assign_sub(variable, increment)
+
+    def _increment(self, gradient, variable, learning_rate, slices=None):
+        """Updates the averages; returns ``lr * g / sqrt(denominator)`` (for ``slices``,
+        a dense ``gradient`` of them, the rows they list only)."""
         dtype = variable.dtype
         lr = self._lr(learning_rate, dtype)
         gradient = ember.cast(gradient, dtype)
@@ -66,13 +79,20 @@ class RMSprop(Optimizer):
             denominator = velocity - ember.square(average_grad) + self.epsilon
         else:
             denominator = velocity + self.epsilon
-        increment = lr * gradient / ember.sqrt(denominator)
-        if self.momentum > 0:
-            momentum = self._momentums[index]
-            self.assign(momentum, self.momentum * momentum + increment)
-            self.assign_sub(variable, momentum)
-        else:
-            self.assign_sub(variable, increment)
+        if slices is None:
+            return lr * gradient / ember.sqrt(denominator)
+        rows = ember.gather(denominator, slices.indices)
+        return ember.IndexedSlices(lr * ember.cast(slices.values, dtype) / ember.sqrt(rows),
+                                   slices.indices)
+
+    def _updates_rows(self, variable):
+        return not self.momentum > 0
+
+    def _sparse_update_step(self, slices, variable, learning_rate):
+        slices = deduplicate(slices)
+        increment = self._increment(ember.convert_to_tensor(slices), variable, learning_rate,
+                                    slices)
+        self._scatter_sub(variable, increment)
 
     def get_config(self):
         config = super().get_config()

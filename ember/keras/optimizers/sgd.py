@@ -65,6 +65,14 @@ class SGD(Optimizer):
         else:
             self.assign_add(variable, m)
 
+    def _updates_rows(self, variable):
+        return self.momentum == 0
+
+    def _sparse_update_step(self, slices, variable, learning_rate):
+        lr = self._lr(learning_rate, variable.dtype)
+        self._scatter_sub(variable, ember.IndexedSlices(
+            ember.cast(slices.values, variable.dtype) * lr, slices.indices))
+
     def get_config(self):
         config = super().get_config()
         config.update({"momentum": self.momentum, "nesterov": self.nesterov})

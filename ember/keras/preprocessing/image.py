@@ -24,7 +24,10 @@ from ember.keras.utils.image_utils import (  # noqa: F401
     array_to_img, img_to_array, load_img, save_img, smart_resize,
 )
 
+from ember.keras.preprocessing.image_dataframe import DataFrameIterator  # noqa: F401
+
 __all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
+           "DataFrameIterator",
            "array_to_img", "img_to_array", "load_img", "save_img", "smart_resize",
            "apply_affine_transform", "apply_brightness_shift", "apply_channel_shift",
            "random_rotation", "random_shift", "random_shear", "random_zoom",
@@ -137,10 +140,34 @@ class ImageDataGenerator:
                                  subset=subset, interpolation=interpolation,
                                  keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
 
-    def flow_from_dataframe(self, dataframe, *args, **kwargs):
-        raise NotImplementedError("ImageDataGenerator.flow_from_dataframe is not implemented "
-                                  "in ember; use flow_from_directory or "
-                                  "keras.utils.image_dataset_from_directory")
+    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
+                            weight_col=None, target_size=(256, 256), color_mode="rgb",
+                            classes=None, class_mode="categorical", batch_size=32,
+                            shuffle=True, seed=None, save_to_dir=None, save_prefix="",
+                            save_format="png", subset=None, interpolation="nearest",
+                            validate_filenames=True, **kwargs):
+        """An iterator of augmented batches of the image files a pandas DataFrame names
+        (``x_col``), with targets from its columns by ``class_mode`` (categorical, binary,
+        sparse, raw, multi_output, input or None) and weights from ``weight_col``; see
+        ``DataFrameIterator``. Needs pandas."""
+        from ember.keras.preprocessing.image_dataframe import DataFrameIterator
+        for old in ("has_ext", "sort", "drop_duplicates"):
+            if old in kwargs:
+                kwargs.pop(old)
+                warnings.warn(f"flow_from_dataframe: the `{old}` argument is deprecated and "
+                              f"ignored.", DeprecationWarning, stacklevel=2)
+        if kwargs:
+            raise TypeError(f"flow_from_dataframe() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}")
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col,
+                                 weight_col=weight_col, target_size=target_size,
+                                 color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, data_format=self.data_format,
+                                 save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, subset=subset,
+                                 interpolation=interpolation,
+                                 validate_filenames=validate_filenames, dtype=self.dtype)
 
     # ------------------------------------------------------------- normalization ---
     def standardize(self, x):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ember.keras.utils.image_utils import img_to_array, load_img, save_img
 
-__all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator"]
+__all__ = ["Iterator", "NumpyArrayIterator", "FileImageIterator", "DirectoryIterator"]
 
 WHITE_LIST_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
 
@@ -180,7 +180,61 @@ def _valid_files(directory, follow_links):
                 yield root, name
 
 
-class DirectoryIterator(Iterator):
+class FileImageIterator(Iterator):
+    """What the iterators over image files share: the image settings, the ``subset``
+    split and reading a batch of files through the generator's transforms."""
+
+    def _image_settings(self, image_data_generator, target_size, color_mode, data_format,
+                        save_to_dir, save_prefix, save_format, interpolation,
+                        keep_aspect_ratio, dtype):
+        from ember.keras import backend
+        self.dtype = dtype or backend.floatx()
+        if color_mode not in ("rgb", "rgba", "grayscale"):
+            raise ValueError(f"Invalid color mode: {color_mode}; expected 'rgb', 'rgba', or "
+                             f"'grayscale'.")
+        self.image_data_generator = image_data_generator
+        self.target_size = tuple(target_size)
+        self.color_mode = color_mode
+        self.data_format = _data_format(data_format)
+        depth = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
+        self.image_shape = ((depth,) + self.target_size) if self.data_format == \
+            "channels_first" else (self.target_size + (depth,))
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
+            save_format
+        self.interpolation = interpolation
+        self.keep_aspect_ratio = keep_aspect_ratio
+
+    def _split(self, subset):
+        """``subset``'s (start, stop) fractions of the files, or None for all of them: the
+        first ``validation_split`` is the validation subset, the rest training."""
+        if subset is None:
+            return None
+        if subset not in ("training", "validation"):
+            raise ValueError(f"Invalid subset name: {subset}; expected 'training' or "
+                             f"'validation'")
+        gen = self.image_data_generator
+        v = gen._validation_split if gen else 0.0
+        return (0, v) if subset == "validation" else (v, 1)
+
+    @property
+    def filepaths(self):
+        return self._filepaths
+
+    def _load_batch(self, index_array):
+        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
+        for i, j in enumerate(index_array):
+            img = load_img(self._filepaths[j], color_mode=self.color_mode,
+                           target_size=self.target_size, interpolation=self.interpolation,
+                           keep_aspect_ratio=self.keep_aspect_ratio)
+            x = img_to_array(img, data_format=self.data_format)
+            img.close()
+            batch_x[i] = self._transformed(x)
+        if self.save_to_dir:
+            self._save(batch_x, index_array)
+        return batch_x
+
+
+class DirectoryIterator(FileImageIterator):
     """Batches of images read from ``directory/<class>/...`` with their labels."""
 
     _CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
@@ -190,34 +244,15 @@ class DirectoryIterator(Iterator):
                  shuffle=True, seed=None, data_format=None, save_to_dir=None, save_prefix="",
                  save_format="png", follow_links=False, subset=None, interpolation="nearest",
                  keep_aspect_ratio=False, dtype=None):
-        from ember.keras import backend
-        self.dtype = dtype or backend.floatx()
-        if color_mode not in ("rgb", "rgba", "grayscale"):
-            raise ValueError(f"Invalid color mode: {color_mode}; expected 'rgb', 'rgba', or "
-                             f"'grayscale'.")
+        self._image_settings(image_data_generator, target_size, color_mode, data_format,
+                             save_to_dir, save_prefix, save_format, interpolation,
+                             keep_aspect_ratio, dtype)
         if class_mode not in self._CLASS_MODES:
             raise ValueError(f"Invalid class_mode: {class_mode}; expected one of "
                              f"'categorical', 'binary', 'sparse', 'input' or None.")
         self.directory = directory
-        self.image_data_generator = image_data_generator
-        self.target_size = tuple(target_size)
-        self.color_mode = color_mode
-        self.data_format = _data_format(data_format)
-        depth = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
-        self.image_shape = ((depth,) + self.target_size) if self.data_format == \
-            "channels_first" else (self.target_size + (depth,))
         self.class_mode = class_mode
-        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
-            save_format
-        self.interpolation = interpolation
-        self.keep_aspect_ratio = keep_aspect_ratio
-        split = None
-        if subset is not None:
-            if subset not in ("training", "validation"):
-                raise ValueError(f"Invalid subset name: {subset}; expected 'training' or "
-                                 f"'validation'")
-            v = image_data_generator._validation_split if image_data_generator else 0.0
-            split = (0, v) if subset == "validation" else (v, 1)
+        split = self._split(subset)
         if not classes:
             classes = sorted(d for d in os.listdir(directory)
                              if os.path.isdir(os.path.join(directory, d)))
@@ -240,24 +275,11 @@ class DirectoryIterator(Iterator):
         super().__init__(self.samples, batch_size, shuffle, seed)
 
     @property
-    def filepaths(self):
-        return self._filepaths
-
-    @property
     def labels(self):
         return self.classes
 
     def _get_batches_of_transformed_samples(self, index_array):
-        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            img = load_img(self._filepaths[j], color_mode=self.color_mode,
-                           target_size=self.target_size, interpolation=self.interpolation,
-                           keep_aspect_ratio=self.keep_aspect_ratio)
-            x = img_to_array(img, data_format=self.data_format)
-            img.close()
-            batch_x[i] = self._transformed(x)
-        if self.save_to_dir:
-            self._save(batch_x, index_array)
+        batch_x = self._load_batch(index_array)
         if self.class_mode is None:
             return batch_x
         if self.class_mode == "input":

@@ -1,16 +1,21 @@
 """The ``.keras`` file: a zip of ``metadata.json``, ``config.json`` (the model's serialized
-config with ``compile_config`` and ``build_config``) and ``model.weights.h5`` (Keras 3's
-weights layout, optimizer state included), as Keras 3 writes and reads it."""
+config with ``compile_config`` and ``build_config``), ``model.weights.h5`` (Keras 3's
+weights layout, optimizer state included) and ``assets/<object path>/...`` (files an
+object writes with ``save_assets``, e.g. a lookup layer's ``vocabulary.txt``), as Keras 3
+writes and reads it."""
 from __future__ import annotations
 
 import datetime
 import io
 import json
+import os
+import tempfile
 import zipfile
 
 from ember.keras.saving import serialization
 from ember.keras.saving.file_io import CorruptFileError, atomic_write, h5py_module
 from ember.keras.saving.keras_weights import read_weights, write_weights
+from ember.keras.saving.object_paths import walk
 
 __all__ = ["save_keras_archive", "load_keras_archive"]
 
@@ -50,6 +55,7 @@ def archive_bytes(model, include_optimizer=True):
         z.writestr(_METADATA, metadata)
         z.writestr(_CONFIG, config)
         z.writestr(_WEIGHTS, buffer.getvalue())
+        _write_assets(model, z)
     return archive.getvalue()
 
 
@@ -63,6 +69,45 @@ def save_keras_archive(model, filepath, include_optimizer=True):
 def unpickle_model(data):
     """The model a pickle holds (``Model.__reduce__``: its ``.keras`` archive as bytes)."""
     return load_keras_archive(io.BytesIO(data))
+
+
+_ASSETS = "assets"
+
+
+def _write_assets(model, archive):
+    """Each object's ``save_assets(dir)`` files, stored under ``assets/<its path>/``."""
+    for path, obj in walk(model):
+        if not hasattr(obj, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            obj.save_assets(tmp)
+            for root, _, files in os.walk(tmp):
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    rel = os.path.relpath(full, tmp).replace(os.sep, "/")
+                    archive.write(full, "/".join(p for p in (_ASSETS, path, rel) if p))
+
+
+def _read_assets(model, archive, filepath):
+    """Hands each object with ``load_assets`` a directory holding its stored assets."""
+    names = archive.namelist()
+    for path, obj in walk(model):
+        if not hasattr(obj, "load_assets"):
+            continue
+        prefix = "/".join(p for p in (_ASSETS, path) if p) + "/"
+        members = [n for n in names if n.startswith(prefix) and not n.endswith("/")]
+        if not members:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in members:
+                rel = name[len(prefix):]
+                if rel.startswith("/") or ".." in rel.split("/"):
+                    raise CorruptFileError(filepath, f"its asset {name!r} has an unsafe path.")
+                target = os.path.join(tmp, *rel.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(_read_member(archive, filepath, name))
+            obj.load_assets(tmp)
 
 
 def _open_archive(filepath):
@@ -104,6 +149,8 @@ def load_keras_archive(filepath, custom_objects=None, compile=True,  # noqa: A00
         raw_config = _read_member(archive, filepath, _CONFIG)
         weights = _read_member(archive, filepath, _WEIGHTS) \
             if _WEIGHTS in archive.namelist() else None
+        assets = {n: _read_member(archive, filepath, n) for n in archive.namelist()
+                  if n.startswith(_ASSETS + "/")}
     try:
         config = json.loads(raw_config)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -122,6 +169,13 @@ def load_keras_archive(filepath, custom_objects=None, compile=True,  # noqa: A00
                                              f"({e}).") from None
         with h5:
             read_weights(model, h5, filepath)
+    if assets:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            for name, data in assets.items():
+                z.writestr(name, data)
+        with zipfile.ZipFile(buffer) as z:
+            _read_assets(model, z, filepath)
     return model
 
 

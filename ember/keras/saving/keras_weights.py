@@ -10,7 +10,7 @@ import numpy as np
 from ember.keras.saving.file_io import CorruptFileError
 from ember.keras.saving.object_paths import own_variables, walk
 
-__all__ = ["write_weights", "read_weights", "is_keras3_weights"]
+__all__ = ["write_weights", "read_weights", "is_keras3_weights", "H5Store"]
 
 
 def _describe(obj):
@@ -18,13 +18,54 @@ def _describe(obj):
     return f"{type(obj).__name__} '{name}'" if name else type(obj).__name__
 
 
+class H5Store:
+    """The store a layer's ``save_own_variables``/``load_own_variables`` receives, as in
+    Keras: ``store[key] = array`` writes an entry of the layer's ``vars`` group,
+    ``store[key]`` reads one back (a NumPy array), ``key in store`` tests for it."""
+
+    def __init__(self, group):
+        self._group = group
+
+    def __setitem__(self, key, value):
+        self._group.create_dataset(str(key), data=np.asarray(value))
+
+    def __getitem__(self, key):
+        if self._group is None or str(key) not in self._group:
+            raise KeyError(f"no stored variable {key!r}")
+        return np.asarray(self._group[str(key)])
+
+    def __contains__(self, key):
+        return self._group is not None and str(key) in self._group
+
+    def keys(self):
+        return list(self._group.keys()) if self._group is not None else []
+
+    def __len__(self):
+        return len(self.keys())
+
+
+def own_saver(obj):
+    """True when ``obj`` is a layer whose class writes its state itself (overrides
+    ``save_own_variables``/``load_own_variables``, as Keras's lookup layers do); other
+    layers' variables are written and checked here, "0", "1", ... as Layer's own would."""
+    from ember.keras.layers.layer import Layer
+    return isinstance(obj, Layer) and (
+        type(obj).save_own_variables is not Layer.save_own_variables or
+        type(obj).load_own_variables is not Layer.load_own_variables)
+
+
 def write_weights(model, h5file):
     """Writes every variable of ``model`` (and its optimizer) into an open h5py File."""
     for path, obj in walk(model):
         group = h5file.create_group(f"{path}/vars" if path else "vars")
         group.attrs["name"] = str(getattr(obj, "name", ""))
-        for i, v in enumerate(own_variables(obj)):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        if own_saver(obj):
+            obj.save_own_variables(H5Store(group))
+            continue
+        saved = getattr(obj, "_saved_values", None)     # LoRA layers: merged weights
+        values = saved() if saved is not None else [v.numpy() for v in own_variables(obj)]
+        for i, value in enumerate(values):
+            group.create_dataset(str(i), data=np.asarray(value))
 
 
 def unbuilt_variables(optimizer):
@@ -64,7 +105,11 @@ def read_weights(model, h5file, filepath, skip_mismatch=False, load_optimizer=Tr
             _group_for(h5file, "optimizer") is not None:
         optimizer.build(model.trainable_variables)
     for path, obj in walk(model):
-        variables = own_variables(obj)
+        if own_saver(obj):
+            obj.load_own_variables(H5Store(_group_for(h5file, path)))
+            continue
+        saved = getattr(obj, "_saved_variables", None)
+        variables = saved() if saved is not None else own_variables(obj)
         is_optimizer = isinstance(obj, Optimizer)
         if is_optimizer and not load_optimizer:
             continue
@@ -101,3 +146,6 @@ def read_weights(model, h5file, filepath, skip_mismatch=False, load_optimizer=Tr
             raise ValueError(problem)
         for v, value in zip(variables, values):
             v.assign(value.astype(v.dtype.np, copy=False))
+        after = getattr(obj, "_after_loading", None)
+        if after is not None:
+            after()

@@ -7,9 +7,15 @@ import math
 import numpy as np
 
 import ember
+from ember.data.batching import RowGatherer
 
 __all__ = ["unpack_x_y_sample_weight", "pack_x_y_sample_weight", "DataHandler",
            "train_validation_split"]
+
+
+# fit's loop is done with a batch once its step returns: two buffers in turn leave one
+# batch of slack
+_REUSED_SLOTS = 2
 
 
 def unpack_x_y_sample_weight(data):
@@ -111,8 +117,12 @@ class DataHandler:
     """Epochs of batches for fit/evaluate/predict."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                 shuffle=False, class_weight=None, seed=None):
+                 shuffle=False, class_weight=None, seed=None, reuse_buffers=False):
+        """``reuse_buffers``: the consumer is done with each batch before it asks for the
+        next but one (``fit``'s loop), so shuffled batches of in-memory data may be
+        gathered into the same few buffers instead of fresh arrays."""
         self._generator = None
+        self._slots = _REUSED_SLOTS if reuse_buffers else 0
         self._steps_per_epoch = steps_per_epoch
         if _is_array_like(x):
             x = _map(_to_array, x)
@@ -213,19 +223,26 @@ class DataHandler:
             order = rng.permutation(n)
         else:
             order = None
-        x, y, sw = self._arrays
-        steps = self.steps
-        for step in range(steps):
+        flat = ember.nest.flatten(self._arrays)
+        take = RowGatherer([a for a in flat if a is not None], bs,
+                           self._slots if order is not None else 0)
+        for step in range(self.steps):
             start = (step * bs) % max(n, 1)
             stop = min(start + bs, n)
-            idx = order[start:stop] if order is not None else slice(start, stop)
-            take = (lambda a: a[idx])
-            yield pack_x_y_sample_weight(_map(take, x), _map(take, y), _map(take, sw))
+            rows = iter(take(order[start:stop] if order is not None else slice(start, stop)))
+            x, y, sw = ember.nest.pack_sequence_as(
+                self._arrays, [None if a is None else next(rows) for a in flat])
+            yield pack_x_y_sample_weight(x, y, sw)
+
+    def _dataset_iterator(self):
+        if self._kind != "dataset":
+            return iter(self._source)
+        reused = self._source._reused_batches(self._slots) if self._slots else None
+        return reused if reused is not None else self._source._iter()
 
     def _iterable_batches(self):
         if self._iterator is None or self._steps_per_epoch is None:
-            self._iterator = self._source._iter() if self._kind == "dataset" else \
-                iter(self._source)
+            self._iterator = self._dataset_iterator()
         count, restarted = 0, False
         while self.steps is None or count < self.steps:
             try:
@@ -235,7 +252,7 @@ class DataHandler:
                 if self._kind == "dataset" and self._steps_per_epoch is not None and \
                         self._source._cardinality() > 0 and not restarted:
                     # a finite dataset read `steps` at a time starts over (as Keras does)
-                    self._iterator, restarted = self._source._iter(), True
+                    self._iterator, restarted = self._dataset_iterator(), True
                     continue
                 if self.steps is None:
                     self.steps = count

@@ -44,6 +44,13 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.optimizer is not None and \
+                getattr(self, "dtype_policy", None) is not None and \
+                self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without a loss scale (Keras 3 wraps here too)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics,
                               "run_eagerly": run_eagerly,
@@ -227,7 +234,9 @@ class Trainer:
             validation_data = val
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed())
+                           class_weight=class_weight, seed=_fit_seed(),
+                           # a compiled step keeps nothing of its inputs; an eager one could
+                           reuse_buffers=not self.run_eagerly)
         val_data = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
@@ -346,7 +355,8 @@ class Trainer:
                 return None
             if x.dtype == np.float64:
                 x = x.astype(np.float32)
-            t = ember.framework.tensor.EagerTensor(x)
+            t = ember.convert_to_tensor(x) if x.dtype.kind in "USO" else \
+                ember.framework.tensor.EagerTensor(x)
         elif type(x) is ember.framework.tensor.EagerTensor:
             if x.ndim == 0 or x._value.shape[0] > batch_size:
                 return None
@@ -553,10 +563,11 @@ def _should_validate(epoch, freq):
 
 def _fit_seed():
     """Shuffling follows ember's seeding: the same global seed shuffles the same way."""
+    from ember.framework import random_seed
     from ember.framework.context import settings
-    if settings.global_seed is None:
+    seed = settings.global_seed
+    if seed is None:
         return None
-    settings.seed_counter += 1
-    return [settings.global_seed, settings.seed_counter, 7]
+    return [seed, random_seed.next_count() + 1, 7]
 
 

@@ -17,7 +17,7 @@ from cases import CASES  # noqa: E402
 
 DATA = np.load(os.path.join(HERE, "keras_ops.npz"))
 META = json.loads(str(DATA["__meta__"]))
-KINDS = {"f", "p", "u", "i", "b", "spd", "prob", "onehot", "d", "nan", "p01", "nn"}
+KINDS = {"f", "p", "u", "i", "b", "spd", "prob", "onehot", "d", "nan", "p01", "nn", "tf8"}
 
 
 def _is_spec(v):

@@ -45,6 +45,20 @@ SPECS = {
     "Discretization": ({"bin_boundaries": [0.2, 0.5]}, (2, 5), "float32"),
     "Hashing": ({"num_bins": 5}, (2, 3), "int32"),
     "HashedCrossing": ({"num_bins": 5}, [(2, 1), (2, 1)], "int32"),
+    "StringLookup": ({"vocabulary": ["a", "b", "c"]}, (2, 3), "str"),
+    "AdaptiveAveragePooling1D": ({"output_size": 3}, (2, 7, 2), "float32"),
+    "AdaptiveMaxPooling1D": ({"output_size": 3}, (2, 7, 2), "float32"),
+    "AdaptiveAveragePooling2D": ({"output_size": 2}, (2, 5, 5, 2), "float32"),
+    "AdaptiveMaxPooling2D": ({"output_size": 2}, (2, 5, 5, 2), "float32"),
+    "AdaptiveAveragePooling3D": ({"output_size": 2}, (1, 3, 5, 4, 2), "float32"),
+    "AdaptiveMaxPooling3D": ({"output_size": 2}, (1, 3, 5, 4, 2), "float32"),
+    "STFTSpectrogram": ({"frame_length": 8, "frame_step": 4}, (2, 32, 1), "float32"),
+    "MelSpectrogram": ({"fft_length": 32, "sequence_stride": 8, "num_mel_bins": 4}, (2, 64),
+                       "float32"),
+    "MaxNumBoundingBoxes": ({"max_number": 3, "bounding_box_format": "xyxy"}, (2, 4, 4, 3),
+                            "float32"),
+    "TextVectorization": ({"vocabulary": ["a", "b"], "output_sequence_length": 3}, (2,),
+                          "str"),
     "Pipeline": ({"layers": [keras.layers.RandomFlip(), keras.layers.RandomContrast(0.2)]},
                  (2, 6, 6, 3), "float32"),
     "RandomPosterization": ({"factor": 4}, (2, 6, 6, 3), "float32"),
@@ -62,10 +76,14 @@ for _name, _kwargs in {"CenterCrop": {"height": 2, "width": 2},
                        "RandomColorDegeneration": {"factor": 0.1}, "MixUp": {},
                        "RandomColorJitter": {"brightness_factor": 0.1},
                        "RandomGrayscale": {}, "RandomInvert": {}, "Solarization": {},
-                       "Equalization": {}, "AutoContrast": {},
+                       "Equalization": {}, "AutoContrast": {}, "AugMix": {},
+                       "RandomPerspective": {}, "RandomElasticTransform": {},
+                       "ContrastLimitedAdaptiveHistogramEqualization": {},
                        "Resizing": {"height": 3, "width": 4}}.items():
     SPECS[_name] = (_kwargs, (2, 6, 6, 3), "float32")
-_NOT_LAYERS_TO_CALL = {"Layer", "InputLayer"}
+# Wrapper is abstract; the foreign-framework layers raise NotImplementedError in ember
+_NOT_LAYERS_TO_CALL = {"Layer", "InputLayer", "Wrapper", "JaxLayer", "FlaxLayer",
+                       "TorchModuleWrapper", "TFSMLayer"}
 
 _GUESSES = {"units": 3, "filters": 2, "kernel_size": 2, "rate": 0.3, "stddev": 0.1,
             "activation": "relu", "n": 2, "scale": 0.5, "num_heads": 2, "key_dim": 2,
@@ -127,6 +145,8 @@ def _data(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)
     if isinstance(shape, list):
         return [_data(s, dtype, seed + i) for i, s in enumerate(shape)]
+    if dtype == "str":
+        return rng.choice(np.array(["a", "b", "c d", "e"]), size=shape)
     if np.dtype(dtype).kind in "iu":
         return rng.integers(0, 10, size=shape).astype(dtype)
     return rng.random(shape).astype(dtype)
@@ -177,6 +197,10 @@ def _build(cls):
                 f"{errors[:3]}")
 
 
+def _dtype_name(array):
+    return "string" if array.dtype.kind == "U" else str(array.dtype)
+
+
 def _flat(out):
     return [o.numpy() for o in ember.nest.flatten(out)]
 
@@ -215,16 +239,16 @@ def test_layer_keras_file_round_trip(cls, tmp_path):
     pytest.importorskip("h5py")
     layer, kwargs, data, style, out = _build(cls)
     if style == "states":
-        inputs = [keras.Input(shape=d.shape[1:], dtype=str(d.dtype)) for d in data]
+        inputs = [keras.Input(shape=d.shape[1:], dtype=_dtype_name(d)) for d in data]
         outputs = cls.from_config(layer.get_config())(inputs[0], inputs[1:])
     elif style == "two":
-        inputs = [keras.Input(shape=d.shape[1:], dtype=str(d.dtype)) for d in data]
+        inputs = [keras.Input(shape=d.shape[1:], dtype=_dtype_name(d)) for d in data]
         outputs = cls.from_config(layer.get_config())(inputs[0], inputs[1])
     elif isinstance(data, list):
-        inputs = [keras.Input(shape=d.shape[1:], dtype=str(d.dtype)) for d in data]
+        inputs = [keras.Input(shape=d.shape[1:], dtype=_dtype_name(d)) for d in data]
         outputs = cls.from_config(layer.get_config())(inputs)
     else:
-        inputs = keras.Input(shape=data.shape[1:], dtype=str(data.dtype))
+        inputs = keras.Input(shape=data.shape[1:], dtype=_dtype_name(data))
         outputs = cls.from_config(layer.get_config())(inputs)
     model = keras.Model(inputs, outputs)
     path = str(tmp_path / "m.keras")

@@ -6,6 +6,7 @@ import re
 import ember
 from ember.keras import activations, constraints, initializers, regularizers
 from ember.keras.layers.layer import Layer
+from ember.keras.layers.lora import LoRAMixin, lora_weight
 
 __all__ = ["EinsumDense"]
 
@@ -73,11 +74,11 @@ def analyze_einsum(layer, equation, bias_axes, input_shape, output_shape):
     return kernel, bias, out
 
 
-class EinsumDense(Layer):
+class EinsumDense(LoRAMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``; the kernel's shape follows
     from the equation, the input shape and ``output_shape`` (without the batch axis;
     ``None`` for an axis copied from the input); ``bias_axes`` names the output axes the bias
-    covers.
+    covers. ``lora_rank`` / ``enable_lora(rank)`` as for Dense.
 
     >>> layer = keras.layers.EinsumDense("abc,cd->abd", output_shape=(None, 8), bias_axes="d")
     >>> layer(ember.ones([2, 3, 4])).shape
@@ -87,10 +88,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, **kwargs):
-        if lora_rank is not None:
-            raise NotImplementedError("EinsumDense: lora_rank is not supported by ember")
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.equation = equation
         self.partial_output_shape = tuple(output_shape) if isinstance(
             output_shape, (list, tuple)) else (output_shape,)
@@ -116,6 +116,10 @@ class EinsumDense(Layer):
             shape=bias, name="bias", initializer=self.bias_initializer,
             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
+        self._lora_after_build()
+
+    kernel = lora_weight("kernel")
+    _lora_alpha_at_build = True
 
     def call(self, inputs):
         x = ember.einsum(self.equation, inputs, self.kernel)
@@ -145,4 +149,4 @@ class EinsumDense(Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         })
-        return config
+        return self._lora_config(config)

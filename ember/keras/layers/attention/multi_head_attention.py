@@ -9,7 +9,8 @@ from ember.keras import constraints, initializers, regularizers
 from ember.keras.layers.attention.einsum_dense import EinsumDense
 from ember.keras.layers.layer import Layer
 
-__all__ = ["MultiHeadAttention", "GroupQueryAttention", "masked_softmax", "causal_mask"]
+__all__ = ["MultiHeadAttention", "GroupQueryAttention", "masked_softmax", "causal_mask",
+           "sliding_window_mask"]
 
 _LETTERS = string.ascii_lowercase
 
@@ -38,6 +39,13 @@ def causal_mask(q_len, v_len):
     """(1, q_len, v_len) boolean lower-triangular mask: query i sees keys j <= i."""
     ones = ember.ones(ember.stack([1, q_len, v_len]), dtype="int32")
     return ember.greater_equal(ember.math.cumsum(ones, axis=-2), ember.math.cumsum(ones, axis=-1))
+
+
+def sliding_window_mask(q_len, v_len, window):
+    """(1, q_len, v_len) boolean band: query i sees keys j with |i - j| < window."""
+    rows = ember.reshape(ember.range(q_len), [1, -1, 1])
+    cols = ember.reshape(ember.range(v_len), [1, 1, -1])
+    return ember.less(ember.abs(rows - cols), window)
 
 
 def _seq_len(x):
@@ -89,11 +97,15 @@ class _AttentionBase(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  seed=None, **kwargs):
         kwargs.pop("flash_attention", None)
-        kwargs.pop("use_gate", None)
-        if kwargs.pop("sliding_window", None) is not None:
-            raise NotImplementedError(f"{type(self).__name__}: sliding_window is not "
-                                      f"supported by ember")
+        use_gate = kwargs.pop("use_gate", False)
+        sliding_window = kwargs.pop("sliding_window", None)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
+                sliding_window, int) or sliding_window <= 0):
+            raise ValueError(f"Layer {self.name}: `sliding_window` must be None or a positive "
+                             f"integer, got {sliding_window!r}")
+        self.use_gate = bool(use_gate)
+        self.sliding_window = sliding_window
         self.supports_masking = True
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
@@ -106,9 +118,10 @@ class _AttentionBase(Layer):
         self.seed = seed
         self._projections_built = False
 
-    def _dense(self, equation, output_shape, bias_axes, name):
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
         return EinsumDense(equation, output_shape=output_shape,
                            bias_axes=bias_axes if self.use_bias else None, name=name,
+                           activation=activation,
                            kernel_initializer=self.kernel_initializer,
                            bias_initializer=self.bias_initializer,
                            kernel_regularizer=self.kernel_regularizer,
@@ -148,8 +161,9 @@ class _AttentionBase(Layer):
         self.built = True
 
     def _track_projections(self):
-        for layer in (self._query_dense, self._key_dense, self._value_dense,
-                      self._output_dense):
+        gate = (self._gate_dense,) if self.use_gate else ()
+        for layer in (self._query_dense, self._key_dense) + gate + (self._value_dense,
+                                                                    self._output_dense):
             self._track(layer)
         self._input_shapes = self._shapes_seen
 
@@ -174,6 +188,9 @@ class _AttentionBase(Layer):
                 auto = m if auto is None else ember.logical_and(auto, m)
         if use_causal_mask:
             m = causal_mask(_seq_len(query), _seq_len(value))
+            auto = m if auto is None else ember.logical_and(auto, m)
+        if self.sliding_window is not None:
+            m = sliding_window_mask(_seq_len(query), _seq_len(value), self.sliding_window)
             auto = m if auto is None else ember.logical_and(auto, m)
         if attention_mask is not None:
             attention_mask = ember.cast(ember.convert_to_tensor(attention_mask), "bool")
@@ -203,11 +220,16 @@ class _AttentionBase(Layer):
             return mask[0] if mask else None
         return mask
 
+    def _gated(self, out, gate):
+        return out if gate is None else out * gate
+
     def _base_config(self):
         config = super().get_config()
         config.update({
             "dropout": self.dropout,
             "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
+            "sliding_window": self.sliding_window,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
@@ -262,15 +284,17 @@ class MultiHeadAttention(_AttentionBase):
             raise ValueError(f"Layer {self.name}: the last dimension of query and value must "
                              f"be known, got {query_shape} and {value_shape}")
 
-        def proj(shape, heads_dim, name):
+        def proj(shape, heads_dim, name, activation=None):
             eq, bias, out_rank = _projection_equation(len(shape) - 1, 1, 2)
             out = [None] * (out_rank - 3) + [self.num_heads, heads_dim]
-            layer = self._dense(eq, out, bias, name)
+            layer = self._dense(eq, out, bias, name, activation)
             layer.build(shape)
             layer.built = True
             return layer
         self._query_dense = proj(query_shape, self.key_dim, "query")
         self._key_dense = proj(key_shape, self.key_dim, "key")
+        if self.use_gate:
+            self._gate_dense = proj(query_shape, self.value_dim, "gate", "sigmoid")
         self._value_dense = proj(value_shape, self.value_dim, "value")
         rank = q_rank + 1
         axes = self.attention_axes if self.attention_axes is not None else \
@@ -302,6 +326,7 @@ class MultiHeadAttention(_AttentionBase):
         self._ensure_built(query, value, key)
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
+        gate = self._gate_dense(query) if self.use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
         v = self._value_dense(value)
@@ -313,7 +338,7 @@ class MultiHeadAttention(_AttentionBase):
                 mask = ember.expand_dims(mask, -len(self._attn_axes) * 2 - 1)
         scores = masked_softmax(scores, mask, self._norm_axes)
         out = ember.einsum(self._combine_eq, self._dropout_scores(scores, training), v)
-        out = self._output_dense(out)
+        out = self._output_dense(self._gated(out, gate))
         if return_attention_scores:
             return out, scores
         return out
@@ -360,6 +385,12 @@ class GroupQueryAttention(_AttentionBase):
                                                           self.head_dim), "uh", "query")
         self._key_dense = self._dense("bkm,mvh->bkvh", (None, self.num_key_value_heads,
                                                         self.head_dim), "vh", "key")
+        if self.use_gate:
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, self.num_query_heads,
+                                                             self.head_dim), "uh", "gate",
+                                           "sigmoid")
+            self._gate_dense.build(query_shape)
+            self._gate_dense.built = True
         self._value_dense = self._dense("bkm,mvh->bkvh", (None, self.num_key_value_heads,
                                                           self.head_dim), "vh", "value")
         self._output_dense = self._dense("bquh,uhm->bqm", (None, dim), "m",
@@ -383,6 +414,7 @@ class GroupQueryAttention(_AttentionBase):
         self._ensure_built(query, value, key)
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
+        gate = self._gate_dense(query) if self.use_gate else None
         q = self._query_dense(query)
         k = ember.repeat(self._key_dense(key), self.num_repeats, axis=2)
         v = ember.repeat(self._value_dense(value), self.num_repeats, axis=2)
@@ -393,7 +425,7 @@ class GroupQueryAttention(_AttentionBase):
             mask = ember.expand_dims(mask, 1)
         scores = masked_softmax(scores, mask, (-1,))
         out = ember.einsum("buqk,bkuh->bquh", self._dropout_scores(scores, training), v)
-        out = self._output_dense(out)
+        out = self._output_dense(self._gated(out, gate))
         if return_attention_scores:
             return out, scores
         return out

@@ -10,6 +10,18 @@ from ember.ops.hash_ops import hashed_cross
 __all__ = ["HashedCrossing", "Hashing"]
 
 
+def hash_key(salt, layer):
+    """A ``salt`` (None, an int or a pair of ints) as the two-int key of SipHash."""
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        return [int(salt[0]), int(salt[1])]
+    if isinstance(salt, int):
+        return [salt, salt]
+    raise ValueError(f"{layer}: `salt` must be an int or a pair of ints. Received: "
+                     f"salt={salt!r}")
+
+
 class Hashing(Layer):
     """Hashes features into ``num_bins`` bins as Keras with TensorFlow: numbers (floats
     truncated to int64) by their decimal text, strings as they are; FarmHash Fingerprint64,
@@ -24,16 +36,11 @@ class Hashing(Layer):
             raise ValueError(f"Hashing: `num_bins` must be > 0. Received: num_bins={num_bins}")
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(f"Hashing: unknown `output_mode` {output_mode!r}")
-        if sparse:
-            raise NotImplementedError("Hashing: sparse=True is not supported")
-        if salt is not None:
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = [int(salt[0]), int(salt[1])]
-            elif isinstance(salt, int):
-                salt = [salt, salt]
-            else:
-                raise ValueError(f"Hashing: `salt` must be an int or a pair of ints. "
-                                 f"Received: salt={salt!r}")
+        if sparse and output_mode == "int":
+            raise ValueError("Hashing: `sparse` may only be True with output_mode "
+                             "'one_hot', 'multi_hot' or 'count'. Received: sparse=True and "
+                             "output_mode='int'")
+        salt = hash_key(salt, "Hashing")
         self.num_bins, self.mask_value, self.salt = int(num_bins), mask_value, salt
         self.output_mode, self.sparse = output_mode, sparse
 
@@ -59,7 +66,8 @@ class Hashing(Layer):
             idx = self._buckets(x, bins)
         if self.output_mode == "int":
             return ember.cast(idx, self.compute_dtype)
-        return encode(idx, bins, self.output_mode, self.compute_dtype, name="Hashing")
+        out = encode(idx, bins, self.output_mode, self.compute_dtype, name="Hashing")
+        return ember.sparse.from_dense(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         return output_shape(input_shape, self.num_bins, self.output_mode)
@@ -85,8 +93,9 @@ class HashedCrossing(Layer):
         if output_mode not in ("int", "one_hot"):
             raise ValueError(f"HashedCrossing: `output_mode` must be 'int' or 'one_hot'. "
                              f"Received: output_mode={output_mode!r}")
-        if sparse:
-            raise NotImplementedError("HashedCrossing: sparse=True is not supported")
+        if sparse and output_mode == "int":
+            raise ValueError("HashedCrossing: `sparse` may only be True with output_mode "
+                             "'one_hot'. Received: sparse=True and output_mode='int'")
         self.num_bins, self.output_mode, self.sparse = int(num_bins), output_mode, sparse
 
     def call(self, inputs):
@@ -98,7 +107,8 @@ class HashedCrossing(Layer):
         idx = hashed_cross(feats, self.num_bins)
         if self.output_mode == "int":
             return ember.cast(idx, self.compute_dtype)
-        return encode(idx, self.num_bins, "one_hot", self.compute_dtype, name="HashedCrossing")
+        out = encode(idx, self.num_bins, "one_hot", self.compute_dtype, name="HashedCrossing")
+        return ember.sparse.from_dense(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         return output_shape(input_shape[0], self.num_bins, self.output_mode)

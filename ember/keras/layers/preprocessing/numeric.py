@@ -180,13 +180,13 @@ class CategoryEncoding(Layer):
         if output_mode not in ("one_hot", "multi_hot", "count"):
             raise ValueError(f"CategoryEncoding: unknown `output_mode` {output_mode!r}; "
                              f"expected one of 'one_hot', 'multi_hot', 'count'")
-        if sparse:
-            raise NotImplementedError("CategoryEncoding: sparse=True is not supported")
-        self.num_tokens, self.output_mode, self.sparse = int(num_tokens), output_mode, sparse
+        self.num_tokens, self.output_mode = int(num_tokens), output_mode
+        self.sparse = bool(sparse)
 
     def call(self, inputs, count_weights=None):
-        return encode(ember.convert_to_tensor(inputs), self.num_tokens, self.output_mode,
-                      self.compute_dtype, count_weights)
+        out = encode(ember.convert_to_tensor(inputs), self.num_tokens, self.output_mode,
+                     self.compute_dtype, count_weights)
+        return ember.sparse.from_dense(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         return output_shape(input_shape, self.num_tokens, self.output_mode)
@@ -244,8 +244,10 @@ class Discretization(Layer):
                              f"{bin_boundaries} and num_bins={num_bins}")
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(f"Discretization: unknown `output_mode` {output_mode!r}")
-        if sparse:
-            raise NotImplementedError("Discretization: sparse=True is not supported")
+        if sparse and output_mode == "int":
+            raise ValueError("Discretization: `sparse` may only be True with output_mode "
+                             "'one_hot', 'multi_hot' or 'count'. Received: sparse=True and "
+                             "output_mode='int'")
         self.bin_boundaries = None if bin_boundaries is None else \
             [float(b) for b in bin_boundaries]
         self.num_bins, self.epsilon = num_bins, float(epsilon)
@@ -274,8 +276,9 @@ class Discretization(Layer):
         idx = ember.reduce_sum(ember.cast(ember.greater_equal(xf[..., None], b), "int64"), -1)
         if self.output_mode == "int":
             return ember.cast(idx, self.compute_dtype)
-        return encode(idx, len(self.bin_boundaries) + 1, self.output_mode, self.compute_dtype,
-                      name="Discretization")
+        out = encode(idx, len(self.bin_boundaries) + 1, self.output_mode, self.compute_dtype,
+                     name="Discretization")
+        return ember.sparse.from_dense(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         depth = len(self.bin_boundaries) + 1 if self.bin_boundaries is not None \

@@ -2,11 +2,16 @@
 
 The cell's gates are convolutions: the input's with ``kernel`` (kernel_size + (channels,
 4 filters)), the state's with ``recurrent_kernel`` (kernel_size + (filters, 4 filters)),
-always stride 1 and "same" padding; gates i, f, c, o in Keras's order. Channels last.
+always stride 1 and "same" padding; gates i, f, c, o in Keras's order. Inputs are
+(batch, time, *spatial, channels) with ``data_format="channels_last"`` (the default of
+``keras.config.image_data_format()``) or (batch, time, channels, *spatial) with
+"channels_first", whose states and outputs are channels-first too; the kernels' layout is
+the same for both.
 """
 from __future__ import annotations
 
 import ember
+from ember.keras.layers.convolutional import standardize_data_format
 from ember.keras.layers.layer import InputSpec
 from ember.keras.layers.rnn.cells import LSTMCell
 from ember.keras.layers.rnn.rnn import RNN
@@ -32,14 +37,14 @@ def _conv_out(size, k, stride, padding, dilation):
 
 class ConvLSTMCell(LSTMCell):
     """One ConvLSTM step over inputs (batch, *spatial, channels); states [h, c] of shape
-    (batch, *output spatial, filters)."""
+    (batch, *output spatial, filters). Channels first: (batch, channels, *spatial) and
+    (batch, filters, *output spatial)."""
+
+    _FORMATS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, **kwargs):
         super().__init__(filters, **kwargs)
-        if data_format not in (None, "channels_last"):
-            raise NotImplementedError(f"Layer {self.name}: ember's ConvLSTM supports "
-                                      f"data_format='channels_last' only")
         padding = padding.lower()
         if padding not in ("valid", "same"):
             raise ValueError(f"Layer {self.name}: padding must be 'valid' or 'same', got "
@@ -49,18 +54,20 @@ class ConvLSTMCell(LSTMCell):
         self.kernel_size = _tuple(kernel_size, rank, "kernel_size", self.name)
         self.strides = _tuple(strides, rank, "strides", self.name)
         self.padding = padding
-        self.data_format = "channels_last"
+        self.data_format = standardize_data_format(data_format)
+        self._first = self.data_format == "channels_first"
         self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate", self.name)
         self._out_spatial = None
 
     def build(self, input_shape):
-        channels = input_shape[-1]
+        channels = input_shape[1] if self._first else input_shape[-1]
+        spatial = input_shape[2:] if self._first else input_shape[1:-1]
         if channels is None:
             raise ValueError(f"Layer {self.name}: the channel dimension must be known, got "
-                             f"input shape {tuple(input_shape)}")
+                             f"input shape {tuple(input_shape)} ({self.data_format})")
         self._out_spatial = tuple(
             _conv_out(s, k, st, self.padding, d) for s, k, st, d in
-            zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate))
+            zip(spatial, self.kernel_size, self.strides, self.dilation_rate))
         g = 4 * self.filters
         self.kernel = self.add_weight(shape=self.kernel_size + (channels, g), name="kernel",
                                       initializer=self.kernel_initializer,
@@ -76,7 +83,8 @@ class ConvLSTMCell(LSTMCell):
         self.built = True
 
     def get_initial_state(self, batch_size=None):
-        shape = [batch_size, *self._out_spatial, self.filters]
+        shape = [batch_size, self.filters, *self._out_spatial] if self._first else \
+            [batch_size, *self._out_spatial, self.filters]
         if any(isinstance(d, ember.Tensor) for d in shape):
             shape = ember.stack(shape)
         return [ember.zeros(shape, dtype=self._dtype), ember.zeros(shape, dtype=self._dtype)]
@@ -87,13 +95,16 @@ class ConvLSTMCell(LSTMCell):
     def call(self, inputs, states, training=False):
         h, c = states[0], states[1]
         x, hr = self._dropped(inputs, h, training)
+        fmt = self._FORMATS[self.rank] if self._first else None
         z = ember.nn.convolution(x, self.kernel, strides=list(self.strides),
                                  padding=self.padding.upper(),
-                                 dilations=list(self.dilation_rate))
-        z = z + ember.nn.convolution(hr, self.recurrent_kernel, padding="SAME")
+                                 dilations=list(self.dilation_rate), data_format=fmt)
+        z = z + ember.nn.convolution(hr, self.recurrent_kernel, padding="SAME",
+                                     data_format=fmt)
         if self.bias is not None:
-            z = z + self.bias
-        zi, zf, zc, zo = ember.split(z, 4, axis=-1)
+            z = z + (ember.reshape(self.bias, [-1] + [1] * self.rank) if self._first
+                     else self.bias)
+        zi, zf, zc, zo = ember.split(z, 4, axis=1 if self._first else -1)
         i = self.recurrent_activation(zi)
         f = self.recurrent_activation(zf)
         c = f * c + i * self.activation(zc)
@@ -149,7 +160,8 @@ class _ConvLSTM(RNN):
 
 
 class ConvLSTM1D(_ConvLSTM):
-    """ConvLSTM over inputs (batch, time, steps, channels).
+    """ConvLSTM over inputs (batch, time, steps, channels) (channels first: (batch, time,
+    channels, steps)).
 
     >>> keras.layers.ConvLSTM1D(2, 3)(ember.ones([1, 4, 6, 3])).shape
     TensorShape([1, 4, 2])
@@ -159,7 +171,8 @@ class ConvLSTM1D(_ConvLSTM):
 
 
 class ConvLSTM2D(_ConvLSTM):
-    """ConvLSTM over inputs (batch, time, rows, cols, channels).
+    """ConvLSTM over inputs (batch, time, rows, cols, channels) (channels first: (batch,
+    time, channels, rows, cols)).
 
     >>> keras.layers.ConvLSTM2D(2, 3, padding="same")(ember.ones([1, 4, 5, 5, 3])).shape
     TensorShape([1, 5, 5, 2])
@@ -169,7 +182,8 @@ class ConvLSTM2D(_ConvLSTM):
 
 
 class ConvLSTM3D(_ConvLSTM):
-    """ConvLSTM over inputs (batch, time, d1, d2, d3, channels).
+    """ConvLSTM over inputs (batch, time, d1, d2, d3, channels) (channels first: (batch,
+    time, channels, d1, d2, d3)).
 
     >>> keras.layers.ConvLSTM3D(2, 3)(ember.ones([1, 2, 4, 4, 4, 1])).shape
     TensorShape([1, 2, 2, 2, 2])

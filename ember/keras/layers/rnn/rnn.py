@@ -235,17 +235,10 @@ class RNN(Layer):
                             zero_output=self.zero_output_for_mask)
 
     # -- any cell: one step at a time ----------------------------------------------------
-    def _run_steps(self, sequences, states, mask, training):
-        steps = sequences.shape[1]
-        if steps is None:
-            raise ValueError(
-                f"Layer {self.name}: a cell other than the built-in ones needs a known number "
-                f"of time steps; give the Input a fixed sequence length.")
-        xs = ember.unstack(sequences, axis=1)
-        ms = ember.unstack(mask, axis=1) if mask is not None else None
-        if self.go_backwards:
-            xs = xs[::-1]
-            ms = ms[::-1] if ms is not None else None
+    def _step_function(self, training):
+        """``step(x, states, mask, prev) -> (output, new states)`` for one time step of the
+        cell over flat states, masked steps keeping the previous states (and the previous
+        output, or zeros with ``zero_output_for_mask``)."""
         cell = self.cell
         kwargs = {}
         from ember.keras.layers.layer import _call_signature
@@ -253,33 +246,78 @@ class RNN(Layer):
             kwargs["training"] = training
         structure = self.get_initial_state(1) if isinstance(self.cell.state_size,
                                                             (list, tuple)) else None
-        nested = ember.nest.pack_sequence_as(structure, states) if structure is not None \
-            else states
-        outputs = []
-        prev = None
-        for t, x in enumerate(xs):
+
+        def step(x, states, m, prev):
+            nested = ember.nest.pack_sequence_as(structure, states) if structure is not None \
+                else states
             out, new = cell(x, nested, **kwargs) if isinstance(cell, Layer) else \
                 cell.call(x, nested, **kwargs)
             new_flat = ember.nest.flatten(new)
-            if ms is not None:
-                m = ms[t]
+            if m is not None:
                 keep = lambda a, b: ember.where(_expand(m, a), a, b)   # noqa: E731
                 base = prev if prev is not None and not self.zero_output_for_mask else \
                     ember.zeros_like(out)
                 out = keep(out, base)
                 new_flat = [keep(n, s) for n, s in zip(new_flat, states)]
-            states = new_flat
-            nested = ember.nest.pack_sequence_as(structure, states) if structure is not None \
-                else states
+            return out, new_flat
+        return step
+
+    def _run_steps(self, sequences, states, mask, training):
+        if sequences.shape[1] is None:
+            return self._run_while(sequences, states, mask, training)
+        xs = ember.unstack(sequences, axis=1)
+        ms = ember.unstack(mask, axis=1) if mask is not None else None
+        if self.go_backwards:
+            xs = xs[::-1]
+            ms = ms[::-1] if ms is not None else None
+        step = self._step_function(training)
+        outputs = []
+        prev = None
+        for t, x in enumerate(xs):
+            out, states = step(x, states, ms[t] if ms is not None else None, prev)
             outputs.append(out)
             prev = out
         seq = ember.stack(outputs, axis=1)
         return seq, outputs[-1], states
 
+    def _run_while(self, sequences, states, mask, training):
+        """The steps of a symbolic (unknown) number of time steps as one ``while_loop``:
+        step ``t`` reads ``sequences[:, t]`` (from the end with ``go_backwards``) and
+        writes its output to a TensorArray."""
+        step = self._step_function(training)
+        steps = ember.shape(sequences)[1]
+
+        def at(tensor, t):
+            index = steps - 1 - t if self.go_backwards else t
+            return ember.gather(tensor, index, axis=1)
+
+        # one step outside the loop gives the output's shape and dtype (Keras's backends
+        # do the same); nothing reads its values, so compiled plans drop it
+        first, first_states = step(at(sequences, 0), states, None, None)
+        outputs = ember.TensorArray(first.dtype, size=steps,
+                                    element_shape=first.shape)
+        # the loop's states keep the static shapes a step gives them (initial states made
+        # from a symbolic batch size know none)
+        states = [ember.ensure_shape(s, n.shape) if n.shape.is_compatible_with(s.shape)
+                  else s for s, n in zip(states, first_states)]
+
+        def body(t, prev, flat_states, outputs):
+            out, new = step(at(sequences, t), list(flat_states),
+                            at(mask, t) if mask is not None else None, prev)
+            new = [ember.cast(n, s.dtype) for n, s in zip(new, flat_states)]
+            return t + 1, out, new, outputs.write(t, out)
+
+        _, last, states, outputs = ember.while_loop(
+            lambda t, *_: t < steps, body,
+            [ember.constant(0), ember.zeros_like(first), list(states), outputs])
+        stacked = outputs.stack()
+        seq = ember.transpose(stacked, [1, 0] + list(range(2, stacked.shape.rank or 3)))
+        return seq, last, list(states)
+
     # -- config -------------------------------------------------------------------------
     def get_config(self):
         from ember.keras.saving.serialization import serialize_keras_object
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         config.update({

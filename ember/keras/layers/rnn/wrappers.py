@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ember
 from ember.keras.layers.layer import InputSpec, Layer, _call_signature
+from ember.keras.layers.wrapper import Wrapper
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -148,7 +149,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of inputs (batch, time, ...): the steps are
     folded into the batch, the layer runs once, and the result is unfolded.
 
@@ -160,8 +161,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError(f"TimeDistributed: please initialize with a Layer instance; "
                              f"received layer={layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
 
@@ -201,16 +201,3 @@ class TimeDistributed(Layer):
         if isinstance(b, ember.Tensor) or isinstance(t, ember.Tensor):
             return ember.reshape(out, ember.stack([b, t] + out_inner))
         return ember.reshape(out, [b, t] + out_inner)
-
-    def get_config(self):
-        from ember.keras.saving.serialization import serialize_keras_object
-        config = super().get_config()
-        config["layer"] = serialize_keras_object(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from ember.keras.layers import deserialize
-        config = dict(config)
-        config["layer"] = deserialize(config["layer"], custom_objects=custom_objects)
-        return cls(**config)

@@ -6,6 +6,12 @@ Each measurement runs in a fresh process; rounds interleave the implementations
 ../shared/bench (common.py, impl_keras.py, impl_torch.py); GRU replaces the LSTM layer.
 
     python bench/w3_rnn.py [--rounds 3] [--epochs 3] [--torch-python /work/refenv/bin/python]
+                           [--baseline DIR]
+
+``--baseline DIR`` also runs ember from another source tree (e.g. ``git archive`` of an
+earlier commit unpacked in DIR) as "base", interleaved with the others in every round, and
+prints each implementation's median ratio of steady throughput to PyTorch's in the same
+round.
 """
 from __future__ import annotations
 
@@ -101,6 +107,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--kinds", default="lstm,gru")
     ap.add_argument("--torch-python", default="/work/refenv/bin/python")
+    ap.add_argument("--baseline", help="another ember source tree, run as 'base'")
     a = ap.parse_args()
     if a.child:
         impl, kind = a.child
@@ -108,17 +115,22 @@ def main():
         print(json.dumps(res))
         return
     results = {}
-    env = dict(os.environ, PYTHONPATH=TREE)
+    impls = [("ember", sys.executable, TREE)]
+    if a.baseline:
+        impls.append(("base", sys.executable, os.path.abspath(a.baseline)))
+    impls.append(("torch", a.torch_python, TREE))
     for r in range(a.rounds):
         for kind in a.kinds.split(","):
-            for impl, py in (("ember", sys.executable), ("torch", a.torch_python)):
-                cmd = [py, os.path.abspath(__file__), "--child", impl, kind,
-                       "--epochs", str(a.epochs)]
-                proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            for impl, py, tree in impls:
+                cmd = [py, os.path.abspath(__file__), "--child",
+                       "torch" if impl == "torch" else "ember", kind, "--epochs", str(a.epochs)]
+                proc = subprocess.run(cmd, capture_output=True, text=True,
+                                      env=dict(os.environ, PYTHONPATH=tree))
                 if proc.returncode:
                     print(proc.stderr[-2000:], file=sys.stderr)
                     continue
                 res = json.loads(proc.stdout.strip().splitlines()[-1])
+                res["round"] = r
                 results.setdefault((impl, kind), []).append(res)
                 print(f"round {r + 1} {impl:5s} {kind}: steady "
                       f"{res['steady_samples_per_s']:.0f} samples/s, epoch1 "
@@ -132,6 +144,15 @@ def main():
               f"{max(x['steady_samples_per_s'] for x in rs):.0f}), epoch1 "
               f"{med('epoch1_samples_per_s'):.0f}, model(x) one sequence "
               f"{med('latency1_ms'):.2f} ms")
+    for (impl, kind), rs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        torch = {x["round"]: x for x in results.get(("torch", kind), [])}
+        pairs = [(x, torch[x["round"]]) for x in rs if impl != "torch" and x["round"] in torch]
+        if pairs:
+            ratio = statistics.median(e["steady_samples_per_s"] / t["steady_samples_per_s"]
+                                      for e, t in pairs)
+            lat = statistics.median(e["latency1_ms"] / t["latency1_ms"] for e, t in pairs)
+            print(f"{impl:5s} {kind}: steady throughput / PyTorch's (median over rounds) "
+                  f"{ratio:.2f}x; one-sequence latency / PyTorch's {lat:.2f}x")
 
 
 if __name__ == "__main__":

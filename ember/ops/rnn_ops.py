@@ -1,11 +1,14 @@
 """Whole-sequence recurrent ops: LSTM, GRU (both reset_after variants) and simple RNN.
 
 ``RNNSequence`` runs a recurrent layer over all time steps in one kernel: the inputs of
-every step are projected with one matrix product, then a loop over time does one
-(batch x units) @ (units x gates) product and the gates' elementwise work per step, in
-place in buffers made once. It saves what the backward pass needs (activated gates, the
-states of every step), and its gradient ``RNNSequenceGrad`` runs backpropagation through
-time in one kernel, the weight gradients being one product over all steps at the end.
+every step are projected at once into a gate-major buffer (time, gate, batch, units), then
+a loop over time does the step's product per gate (one batched matmul) and the gates'
+elementwise work on contiguous blocks, in place in buffers made once. With enough work per
+step the batch rows are shared out across ember's threads, each running every step on its
+rows. It saves what the backward pass needs (activated gates, the states of every step, x
+time-major), and its gradient ``RNNSequenceGrad`` runs backpropagation through time in one
+kernel over the same row shares, the weight gradients being one product over all steps at
+the end.
 
 Layout and semantics follow Keras exactly:
 - weights ``kernel (input_dim, G)``, ``recurrent_kernel (units, G)`` with gates in Keras's
@@ -87,11 +90,22 @@ def _lstm_gate_scale(units, dtype):
 
 def _gate_prescale(attrs, units, dtype):
     """The scale folded into the weights (so into every pre-activation) for the default
-    LSTM gates, else None."""
+    LSTM gates and GRU sigmoid gates (1/2 for z and r), else None."""
     if attrs["cell"] == "lstm" and attrs["activation"] == "tanh" and \
             attrs["recurrent_activation"] == "sigmoid":
         return _lstm_gate_scale(units, dtype)[0]
+    if attrs["cell"] in ("gru", "gru_v1") and attrs["recurrent_activation"] == "sigmoid":
+        s = np.full(3 * units, 0.5, dtype)
+        s[2 * units:] = 1
+        return s
     return None
+
+
+def _half_scaled_sigmoid(a):
+    """``a = sigmoid(2 a)`` in place: the gate's pre-activation came out halved."""
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
 
 
 # ------------------------------------------------------------ large products ---
@@ -121,6 +135,37 @@ def _matmul(a, b):
             np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
     parallel.map_items(part, threads, blas=True)
     return out
+
+
+def _project(xt, Wb, gates):
+    """Every step's input projection ``xt (T, B, K) @ Wb (K, G)``, gate-major: (T, gates, B,
+    U), so each gate of each step is one contiguous (B, U) block; steps shared out across
+    threads when large."""
+    T, B, K = xt.shape
+    G = Wb.shape[1]
+    U = G // gates
+    A = np.empty((T, gates, B, U), np.result_type(xt, Wb))
+    W4 = _gate_major(Wb, gates) if B >= 16 and gates > 1 else None
+
+    def part(t0, t1):
+        if gates == 1 or B == 1:      # (T, B, gates, U) is already gate-major
+            np.matmul(xt[t0:t1].reshape(-1, K), Wb, out=A[t0:t1].reshape(-1, gates * U))
+        elif W4 is not None:          # one (B, K) @ (K, U) product per step and gate
+            np.matmul(xt[t0:t1, None], W4[None], out=A[t0:t1])
+        else:                # few rows: one product, then gate-major
+            P = xt[t0:t1].reshape(-1, K) @ Wb
+            A[t0:t1] = P.reshape(t1 - t0, B, gates, U).transpose(0, 2, 1, 3)
+    if T and parallel.num_threads() > 1 and T * B * K * G >= _SPLIT_MACS:
+        parallel.run(part, parallel.split(T, 1, 1), blas=True)
+    elif T:
+        part(0, T)
+    return A
+
+
+def _gate_major(R, gates):
+    """(K, gates*U) -> (gates, K, U): the kernel of each gate."""
+    K, G = R.shape
+    return np.ascontiguousarray(R.reshape(K, gates, G // gates).transpose(1, 0, 2))
 
 
 # -------------------------------------------------------------------- the op ---
@@ -153,7 +198,7 @@ class _RNNSequence(Op):
     name = "RNNSequence"
 
     def output_count(self, attrs):
-        return 8 if attrs["cell"] == "lstm" else 6
+        return 9 if attrs["cell"] == "lstm" else 7
 
     def infer(self, inputs, cell, activation, recurrent_activation, go_backwards, masked,
               rdrop, zero_output):
@@ -166,22 +211,24 @@ class _RNNSequence(Op):
         if x.shape.rank is not None and x.shape.rank != 3:
             raise InvalidArgumentError(f"RNNSequence: inputs must be (batch, time, features), "
                                        f"got shape {x.shape} [Op:RNNSequence]")
-        b, t = (x.shape.as_list()[:2] if x.shape.rank is not None else (None, None))
+        b, t, d = x.shape.as_list() if x.shape.rank is not None else (None, None, None)
         u = R.shape.as_list()[0] if R.shape.rank is not None else None
-        g = None if u is None else _GATES[cell] * u
+        ng = _GATES[cell]
         seq = TensorShape([b, t, u])
         vec = TensorShape([b, u])
         steps1 = None if t is None else t + 1
         outs = [(seq, dt), (vec, dt), (vec, dt)]
         if cell == "lstm":
-            outs += [(vec, dt), (TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
-                     (TensorShape([steps1, b, u]), dt), (TensorShape([t, b, u]), dt)]
+            outs += [(vec, dt), (TensorShape([t, ng, b, u]), dt),
+                     (TensorShape([steps1, b, u]), dt), (TensorShape([steps1, b, u]), dt),
+                     (TensorShape([t, b, u]), dt)]
         elif cell == "simple":
-            outs += [(TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([0]), dt)]
         else:
-            outs += [(TensorShape([t, b, g]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
+        outs.append((TensorShape([t, b, None if d is None else d + 1]), dt))   # x, time-major
         return outs
 
     def kernel(self, xp, *arrays, **attrs):
@@ -197,12 +244,17 @@ class _RNNSequence(Op):
         B, T, _ = x.shape
         U = R.shape[0]
         G = _GATES[cell] * U
-        xt = _time_major(x, attrs["go_backwards"])
         scale = _gate_prescale(attrs, U, dt)
         if scale is not None:      # the gates' pre-activations come out scaled
             W, R, bias = W * scale, R * scale, bias * scale
-        A = _matmul(xt.reshape(T * B, -1), W).reshape(T, B, G)
-        A += bias[0] if cell == "gru" else bias
+        # the bias (GRU reset_after: with the recurrent bias of z and r, which is outside
+        # the reset gate's product) rides along in the projection, x having a column of ones
+        b_in = bias
+        if cell == "gru":
+            b_in = bias[0].copy()
+            b_in[:2 * U] += bias[1, :2 * U]
+        xt = _time_major(x, attrs["go_backwards"], ones=True)
+        A = _project(xt, np.concatenate([W, b_in[None]]), _GATES[cell])
         Hs = np.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
@@ -212,36 +264,28 @@ class _RNNSequence(Op):
         M = _time_mask(arrays[pos["mask"]], attrs["go_backwards"]) if attrs["masked"] else None
         rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
         O = np.empty((T, B, U), dt) if M is not None else None
-        step = _STEPS[cell](A, Hs, Cs, R, bias, rm, attrs)
-        hp = np.empty((B, U), dt)
-        cp = np.empty((B, U), dt) if cell == "lstm" else None
-        parallel.park_spinning_workers()
-        zeros = np.zeros((B, U), dt)
-        for k in range(T):
-            if M is None:
-                step(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
-                continue
-            step(k, hp, cp)
-            m = M[k]
-            np.copyto(O[k], hp)
-            if attrs["zero_output"]:
-                np.copyto(O[k], zeros, where=~m)
-            else:
-                np.copyto(O[k], O[k - 1] if k else zeros, where=~m)
-            np.copyto(Hs[k + 1], Hs[k])
-            np.copyto(Hs[k + 1], hp, where=m)
-            if Cs is not None:
-                np.copyto(Cs[k + 1], Cs[k])
-                np.copyto(Cs[k + 1], cp, where=m)
+        saved = np.empty((T, B, U) if cell != "simple" else (0,), dt)
+        seq = np.empty((B, T, U), dt)
         outs_t = O if O is not None else Hs[1:]
-        seq = np.ascontiguousarray(outs_t.transpose(1, 0, 2))
-        last = outs_t[T - 1].copy() if T else zeros
+
+        def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
+            r = slice(lo, hi)
+            step = _STEPS[cell](A[:, :, r], Hs[:, r], None if Cs is None else Cs[:, r],
+                                saved[:, r] if saved.ndim == 3 else saved, R, bias,
+                                None if rm is None else rm[r], attrs)
+            if M is None:
+                step.run(T)
+            else:
+                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"])
+            seq[r] = outs_t[:, r].transpose(1, 0, 2)
+        _over_rows(rows, B, U * G)
+        last = outs_t[T - 1].copy() if T else np.zeros((B, U), dt)
         result = [seq, last, Hs[T].copy()]
         if cell == "lstm":
-            result += [Cs[T].copy(), A, Hs, Cs, step.saved]
+            result += [Cs[T].copy(), A, Hs, Cs, saved]
         else:
-            result += [A, Hs, step.saved]
-        return tuple(result)
+            result += [A, Hs, saved]
+        return tuple(result + [xt])
 
     def grad(self, call, *grads):
         attrs = call.attrs
@@ -272,11 +316,18 @@ class _RNNSequence(Op):
     grad_accepts_none = True
 
 
-def _time_major(x, backwards):
+def _time_major(x, backwards, ones=False):
+    """``x`` as (time, batch, features), steps reversed for ``go_backwards``; ``ones``: with a
+    last feature of ones (for a bias)."""
     xt = x.transpose(1, 0, 2)
     if backwards:
         xt = xt[::-1]
-    return np.ascontiguousarray(xt)
+    if not ones:
+        return np.ascontiguousarray(xt)
+    out = np.empty(xt.shape[:2] + (xt.shape[2] + 1,), x.dtype)
+    out[..., :-1] = xt
+    out[..., -1] = 1
+    return out
 
 
 def _time_mask(mask, backwards):
@@ -286,39 +337,96 @@ def _time_mask(mask, backwards):
     return np.ascontiguousarray(m)[:, :, None]
 
 
+# ------------------------------------------------------------- batch rows ---
+
+# Least multiply-adds per step product in one thread's batch rows for the batch to be split
+# across threads: each thread then runs every step on its rows, with no hand-off per step.
+_MIN_ROW_MACS = 1 << 19
+
+
+def _over_rows(fn, batch, macs_per_row):
+    """``fn(lo, hi)`` over shares of the batch rows, on ember's threads when there is enough
+    work per step, else in the caller (with a spinning worker parked meanwhile)."""
+    shares = parallel.split(batch, macs_per_row, _MIN_ROW_MACS)
+    if len(shares) > 1:
+        parallel.run(fn, shares, blas=True)
+    else:
+        parallel.park_spinning_workers()
+        fn(0, batch)
+
+
+def _masked_forward(step, T, M, O, zero_output):
+    """The forward loop with a mask: a masked step carries the states over and repeats the
+    previous output (zeros with ``zero_output``)."""
+    Hs, Cs = step.Hs, step.Cs
+    B, U = Hs.shape[1:]
+    hp = np.empty((B, U), Hs.dtype)
+    cp = np.empty((B, U), Hs.dtype) if Cs is not None else None
+    zeros = np.zeros((B, U), Hs.dtype)
+    for k in range(T):
+        step(k, hp, cp)
+        m = M[k]
+        np.copyto(O[k], hp)
+        np.copyto(O[k], zeros if zero_output or not k else O[k - 1], where=~m)
+        np.copyto(Hs[k + 1], Hs[k])
+        np.copyto(Hs[k + 1], hp, where=m)
+        if Cs is not None:
+            np.copyto(Cs[k + 1], Cs[k])
+            np.copyto(Cs[k + 1], cp, where=m)
+
+
 # ------------------------------------------------------------- forward steps ---
 
-class _LSTMStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
-        T, B, G = A.shape
-        U = G // 4
-        self.A, self.Hs, self.Cs, self.R, self.rm, self.U = A, Hs, Cs, R, rm, U
-        self.tmp = np.empty((B, G), A.dtype)
-        self.tu = np.empty((B, U), A.dtype)
-        self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((T, B, U), A.dtype)    # tanh of the new cell state
-        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
-        self.fast = self.act == "tanh" and self.ract == "sigmoid"
-        if self.fast:
-            self.s, self.s1 = _lstm_gate_scale(U, A.dtype)
+class _Step:
+    """One time step of a cell over some batch rows (``__call__(k, h_out, c_out)``), on
+    views of the op's buffers, with its scratch buffers made once. ``A[k]`` holds step k's
+    gates gate-major, (gates, rows, U), so every gate is a contiguous block; the step
+    product runs per gate, ``h (rows, U) @ R (gates, U, U)``, into the same layout."""
 
-    def __call__(self, k, h_out, c_out):
-        U, z, tu = self.U, self.A[k], self.tu
+    Cs = None
+
+    def run(self, T):
+        """Every step, without a mask: the new states go straight into Hs (and Cs)."""
+        Hs, Cs = self.Hs, self.Cs
+        for k in range(T):
+            self(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
+
+    def _previous(self, k):
         h = self.Hs[k]
         if self.rm is not None:
             h = np.multiply(h, self.rm, out=self.hr)
-        np.matmul(h, self.R, out=self.tmp)
+        return h
+
+
+class _LSTMStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
+        T, _, B, U = A.shape
+        self.A, self.Hs, self.Cs, self.rm, self.U = A, Hs, Cs, rm, U
+        self.R4 = _gate_major(R, 4)
+        self.tmp = np.empty((4, B, U), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+        self.hr = np.empty((B, U), A.dtype) if rm is not None else None
+        self.saved = saved    # tanh of the new cell state
+        self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+        self.fast = self.act == "tanh" and self.ract == "sigmoid"
+        if self.fast:
+            s, s1 = _lstm_gate_scale(1, A.dtype)
+            self.s, self.s1 = s.reshape(4, 1, 1), s1.reshape(4, 1, 1)
+
+    def __call__(self, k, h_out, c_out):
+        z, tu = self.A[k], self.tu
+        np.matmul(self._previous(k), self.R4, out=self.tmp)
         z += self.tmp
         if self.fast:          # z already holds s * pre-activation (_gate_prescale)
             np.tanh(z, out=z)
             z *= self.s
             z += self.s1
         else:
-            _activate(self.ract, z[:, :2 * U])
-            _activate(self.act, z[:, 2 * U:3 * U])
-            _activate(self.ract, z[:, 3 * U:])
-        np.multiply(z[:, U:2 * U], self.Cs[k], out=c_out)
-        np.multiply(z[:, :U], z[:, 2 * U:3 * U], out=tu)
+            _activate(self.ract, z[:2])
+            _activate(self.act, z[2])
+            _activate(self.ract, z[3])
+        np.multiply(z[1], self.Cs[k], out=c_out)
+        np.multiply(z[0], z[2], out=tu)
         c_out += tu
         tc = self.saved[k]
         if self.act == "tanh":
@@ -326,66 +434,61 @@ class _LSTMStep:
         else:
             np.copyto(tc, c_out)
             _activate(self.act, tc)
-        np.multiply(z[:, 3 * U:], tc, out=h_out)
+        np.multiply(z[3], tc, out=h_out)
 
 
-class _GRUStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
-        T, B, G = A.shape
-        U = G // 3
-        self.A, self.Hs, self.R, self.rm, self.U = A, Hs, R, rm, U
+class _GRUStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
+        T, _, B, U = A.shape
+        self.A, self.Hs, self.rm, self.U = A, Hs, rm, U
         self.after = attrs["cell"] == "gru"
-        self.rbias = bias[1] if self.after else None
-        self.R_zr = np.ascontiguousarray(R[:, :2 * U])
-        self.R_h = np.ascontiguousarray(R[:, 2 * U:])
-        self.tmp = np.empty((B, G if self.after else 2 * U), A.dtype)
+        self.rbias_h = bias[1, 2 * U:] if self.after else None   # inside r * (...)
+        R3 = _gate_major(R, 3)
+        self.R3, self.R_zr, self.R_h = R3, R3[:2], R3[2]
+        self.tmp = np.empty((3 if self.after else 2, B, U), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((T, B, U), A.dtype)    # recurrent part of the candidate
+        self.saved = saved    # the candidate's recurrent part (reset_after) or r * h
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
+        self.gates = _half_scaled_sigmoid if self.ract == "sigmoid" else \
+            (lambda a: _activate(self.ract, a))
 
     def __call__(self, k, h_out, c_out):
-        U, z, tu, tmp = self.U, self.A[k], self.tu, self.tmp
+        z, tu, tmp, rh = self.A[k], self.tu, self.tmp, self.saved[k]
         h = self.Hs[k]
-        hr = h if self.rm is None else np.multiply(h, self.rm, out=self.hr)
-        rh = self.saved[k]
+        hr = self._previous(k)
         if self.after:
-            np.matmul(hr, self.R, out=tmp)
-            tmp += self.rbias
-            z[:, :2 * U] += tmp[:, :2 * U]
-            _activate(self.ract, z[:, :2 * U])
-            np.copyto(rh, tmp[:, 2 * U:])
-            np.multiply(z[:, U:2 * U], rh, out=tu)
+            np.matmul(hr, self.R3, out=tmp)
+            z[:2] += tmp[:2]
+            self.gates(z[:2])
+            np.add(tmp[2], self.rbias_h, out=rh)
+            np.multiply(z[1], rh, out=tu)
         else:
             np.matmul(hr, self.R_zr, out=tmp)
-            z[:, :2 * U] += tmp
-            _activate(self.ract, z[:, :2 * U])
-            np.multiply(z[:, U:2 * U], hr, out=rh)
+            z[:2] += tmp
+            self.gates(z[:2])
+            np.multiply(z[1], hr, out=rh)
             np.matmul(rh, self.R_h, out=tu)
-        hh = z[:, 2 * U:]
+        hh = z[2]
         hh += tu
         _activate(self.act, hh)
         # h' = hh + z * (h - hh)
         np.subtract(h, hh, out=h_out)
-        h_out *= z[:, :U]
+        h_out *= z[0]
         h_out += hh
 
 
-class _SimpleStep:
-    def __init__(self, A, Hs, Cs, R, bias, rm, attrs):
-        T, B, U = A.shape
+class _SimpleStep(_Step):
+    def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
+        T, _, B, U = A.shape
         self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
         self.tmp = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
-        self.saved = np.empty((0,), A.dtype)
         self.act = attrs["activation"]
 
     def __call__(self, k, h_out, c_out):
-        z = self.A[k]
-        h = self.Hs[k]
-        if self.rm is not None:
-            h = np.multiply(h, self.rm, out=self.hr)
-        np.matmul(h, self.R, out=self.tmp)
+        z = self.A[k, 0]
+        np.matmul(self._previous(k), self.R, out=self.tmp)
         z += self.tmp
         _activate(self.act, z)
         np.copyto(h_out, z)
@@ -414,7 +517,8 @@ def _grad_layout(attrs):
     if attrs["rdrop"]:
         pos["rmask"] = i
         i += 1
-    names = ("A", "Hs", "Cs", "saved") if attrs["cell"] == "lstm" else ("A", "Hs", "saved")
+    names = ("A", "Hs", "Cs", "saved", "xt") if attrs["cell"] == "lstm" else \
+        ("A", "Hs", "saved", "xt")
     for key in names:
         pos[key] = i
         i += 1
@@ -448,11 +552,12 @@ class _RNNSequenceGrad(Op):
         pos = _grad_layout(attrs)
         get = lambda k: arrays[pos[k]] if k in pos else None   # noqa: E731
         x, W, R, A, Hs = get("x"), get("W"), get("R"), get("A"), get("Hs")
+        Cs, saved, rm = get("Cs"), get("saved"), get("rmask")
         cell = attrs["cell"]
         dt = x.dtype
         B, T, _ = x.shape
         U = R.shape[0]
-        G = A.shape[2]
+        G = A.shape[1] * U
         back = attrs["go_backwards"]
         dS = get("dseq")
         dS = dS.transpose(1, 0, 2) if dS is not None else None
@@ -462,189 +567,220 @@ class _RNNSequenceGrad(Op):
         if cell == "lstm":
             dc = np.zeros((B, U), dt) if get("dc") is None else get("dc").astype(dt, copy=True)
         M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
-        rm = get("rmask")
-        bstep = _BACK[cell](A, Hs, get("Cs"), get("saved"), R, rm, attrs)
-        parallel.park_spinning_workers()
-        go = np.empty((B, U), dt)
-        carry = np.zeros((B, U), dt) if M is not None and not attrs["zero_output"] else None
-        dhp = np.empty((B, U), dt)
-        dcp = np.empty((B, U), dt) if dc is not None else None
-        keep = np.empty((B, U), dt)
-        for k in range(T - 1, -1, -1):
-            parts = [p for p in (dS[k] if dS is not None else None,
-                                 dlast if k == T - 1 else None, carry) if p is not None]
-            if parts:           # the gradient reaching this step's output
-                np.copyto(go, parts[0])
-                for p in parts[1:]:
-                    go += p
-                np.add(dh, go, out=dhp)
-            else:
-                go.fill(0)
-                np.copyto(dhp, dh)
-            if M is None:
-                dh, dc = bstep(k, dhp, dc)
-                continue
-            m = M[k]
-            dhp *= m
-            np.subtract(1, m, out=keep[:, :1])
-            inv = keep[:, :1]
-            if carry is not None:
-                np.multiply(go, inv, out=carry)
-            dh_keep = dh * inv
+        dZx = np.empty((T, B, G), dt)      # pre-activation gradients, Keras's gate order
+        dZr = np.empty((T, B, U), dt) if cell == "gru" else None    # r * d candidate
+        RT = np.ascontiguousarray(R.T)
+        WT = np.ascontiguousarray(W.T)
+        dx = np.empty(x.shape, dt)
+
+        def rows(lo, hi):      # batch rows lo:hi back through all steps
+            r = slice(lo, hi)
+            v = lambda a: None if a is None else a[:, r]       # noqa: E731
+            bstep = _BACK[cell](A[:, :, r], Hs[:, r], v(Cs), v(saved) if saved.ndim == 3 else
+                                None, R, RT, None if rm is None else rm[r], dZx[:, r],
+                                v(dZr), attrs)
+            dh_r, dc_r = _bptt(bstep, T, v(dS), None if dlast is None else dlast[r], dh[r],
+                               None if dc is None else dc[r], v(M), attrs["zero_output"])
+            dh[r] = dh_r
             if dc is not None:
-                np.multiply(dc, m, out=dcp)
-                dc_keep = dc * inv
-            dh_prev, dc_prev = bstep(k, dhp, dcp)
-            dh = dh_prev + dh_keep
-            if dc is not None:
-                dc = dc_prev + dc_keep
-        dZx = bstep.dZx.reshape(T * B, G)
-        xt = _time_major(x, back).reshape(T * B, -1)
-        dW = _matmul(xt.T, dZx)
-        dx = _matmul(dZx, np.ascontiguousarray(W.T)).reshape(T, B, -1)
-        if back:
-            dx = dx[::-1]
-        dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
-        dR, db = bstep.weight_grads(T, B)
+                dc[r] = dc_r
+            dxt = dx[r].transpose(1, 0, 2)          # these rows' input gradient, step by step
+            np.matmul(dZx[:, r], WT, out=dxt[::-1] if back else dxt)
+        _over_rows(rows, B, U * G)
+        # x's column of ones makes the input bias's gradient the last row of this product
+        dWb = _matmul(get("xt").reshape(T * B, -1).T, dZx.reshape(T * B, G))
+        dW = dWb[:-1]
+        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr, dWb[-1])
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)
         return tuple(out + [dW, dR, db])
 
 
-class _Back:
-    """Shared parts of the backward steps: the product back through the recurrent
-    kernel and the weight gradients over all steps at once."""
+def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
+    """Backpropagation through time over some batch rows: returns the gradients of the
+    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx."""
+    B, U = dh.shape
+    dt = dh.dtype
+    dhp = np.empty((B, U), dt)
+    if M is None:
+        for k in range(T - 1, -1, -1):
+            g = dh              # the gradient reaching this step's new state
+            if dS is not None:
+                g = np.add(dh, dS[k], out=dhp)
+            if k == T - 1 and dlast is not None:
+                g = np.add(g, dlast, out=dhp)
+            dh, dc = bstep(k, g, dc)
+        return dh, dc
+    go = np.empty((B, U), dt)
+    carry = np.zeros((B, U), dt) if not zero_output else None
+    dcp = np.empty((B, U), dt) if dc is not None else None
+    inv = np.empty((B, 1), dt)
+    for k in range(T - 1, -1, -1):
+        parts = [p for p in (dS[k] if dS is not None else None,
+                             dlast if k == T - 1 else None, carry) if p is not None]
+        if parts:           # the gradient reaching this step's output
+            np.copyto(go, parts[0])
+            for p in parts[1:]:
+                go += p
+            np.add(dh, go, out=dhp)
+        else:
+            np.copyto(dhp, dh)
+        m = M[k]
+        dhp *= m
+        np.subtract(1, m, out=inv)
+        if carry is not None:
+            np.multiply(go, inv, out=carry)
+        dh_keep = dh * inv
+        if dc is not None:
+            np.multiply(dc, m, out=dcp)
+            dc_keep = dc * inv
+        dh_prev, dc_prev = bstep(k, dhp, dcp)
+        dh = dh_prev + dh_keep
+        if dc is not None:
+            dc = dc_prev + dc_keep
+    return dh, dc
 
-    def recurrent(self, dz):
-        dh = np.matmul(dz, self.RT)
+
+def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
+    """The recurrent kernel's and the bias's gradients (``db``: the input bias's): one
+    product over all steps."""
+    T, B, G = dZx.shape
+    U = Hs.shape[2]
+    H = Hs[:-1]
+    if rm is not None:
+        H = H * rm
+    H = H.reshape(T * B, U)
+    dZ = dZx.reshape(T * B, G)
+    if cell == "gru":
+        dZr = dZr.reshape(T * B, U)
+        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]), _matmul(H.T, dZr)], axis=1)
+        return dR, np.stack([db, np.concatenate([db[:2 * U], dZr.sum(0)])])
+    if cell == "gru_v1":
+        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
+                             _matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
+        return dR, db
+    return _matmul(H.T, dZ), db
+
+
+class _Back:
+    """One step of backpropagation through time over some batch rows: works out the
+    step's pre-activation gradients gate-major in ``S`` (gates, rows, U), stores them in
+    dZx (rows, gates * U) for the products over all steps, and returns the gradients of
+    the previous states."""
+
+    def __init__(self, A, Hs, RT, rm, dZx):
+        T, gates, B, U = A.shape
+        self.A, self.Hs, self.rm, self.dZx, self.U = A, Hs, rm, dZx, U
+        self.RT = RT.reshape(gates, U, U)            # each gate's rows of R.T
+        self.S = np.empty((gates, B, U), A.dtype)
+        self.d = np.empty((gates, B, U), A.dtype)
+        self.o = np.empty((gates, B, U), A.dtype)
+        self.tu = np.empty((B, U), A.dtype)
+
+    def store(self, k, S):
+        """S (gates, rows, U) into dZx[k] (rows, gates * U)."""
+        B, U = S.shape[1:]
+        np.copyto(self.dZx[k].reshape(B, -1, U)[:, :len(S)].transpose(1, 0, 2), S)
+
+    def recurrent(self, S, RT, out):
+        """The gradient reaching the previous h from the gates' gradients S: the sum over
+        gates of S[g] @ R[g].T (times the recurrent dropout mask)."""
+        np.matmul(S, RT, out=out)
+        dh = np.add.reduce(out, axis=0)
         if self.rm is not None:
             dh *= self.rm
         return dh
 
-    def previous_states(self, T, B):
-        H = self.Hs[:-1]
-        if self.rm is not None:
-            H = H * self.rm
-        return H.reshape(T * B, -1)
-
-    def weight_grads(self, T, B):
-        dZ = self.dZx.reshape(T * B, -1)
-        return _matmul(self.previous_states(T, B).T, dZ), dZ.sum(0)
-
 
 class _LSTMBack(_Back):
-    def __init__(self, A, Hs, Cs, TC, R, rm, attrs):
-        T, B, G = A.shape
-        U = G // 4
-        self.A, self.Hs, self.Cs, self.TC, self.rm, self.U = A, Hs, Cs, TC, rm, U
-        self.RT = np.ascontiguousarray(R.T)
-        self.dZx = np.empty((T, B, G), A.dtype)
-        self.d = np.empty((B, G), A.dtype)
-        self.tu = np.empty((B, U), A.dtype)
+    def __init__(self, A, Hs, Cs, TC, R, RT, rm, dZx, dZr, attrs):
+        super().__init__(A, Hs, RT, rm, dZx)
+        self.Cs, self.TC = Cs, TC
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
         self.fast = self.act == "tanh" and self.ract == "sigmoid"
 
     def __call__(self, k, dhp, dc):
-        U, a, dz, tu, d = self.U, self.A[k], self.dZx[k], self.tu, self.d
-        i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+        a, S, d, tu = self.A[k], self.S, self.d, self.tu
+        i, f, g, o = a
         tc = self.TC[k]
-        np.multiply(dhp, tc, out=dz[:, 3 * U:])               # d o
+        np.multiply(dhp, tc, out=S[3])                         # d o
         _derivative(self.act, tc, tu)
         tu *= o
         tu *= dhp
         dcp = dc + tu                                          # d c'
-        np.multiply(dcp, g, out=dz[:, :U])                     # d i
-        np.multiply(dcp, self.Cs[k], out=dz[:, U:2 * U])      # d f
-        np.multiply(dcp, i, out=dz[:, 2 * U:3 * U])            # d g
+        np.multiply(dcp, g, out=S[0])                          # d i
+        np.multiply(dcp, self.Cs[k], out=S[1])                 # d f
+        np.multiply(dcp, i, out=S[2])                          # d g
         if self.fast:
             _derivative("sigmoid", a, d)
-            _derivative("tanh", g, d[:, 2 * U:3 * U])
+            _derivative("tanh", g, d[2])
         else:
-            _derivative(self.ract, a[:, :2 * U], d[:, :2 * U])
-            _derivative(self.act, g, d[:, 2 * U:3 * U])
-            _derivative(self.ract, o, d[:, 3 * U:])
-        dz *= d
+            _derivative(self.ract, a[:2], d[:2])
+            _derivative(self.act, g, d[2])
+            _derivative(self.ract, o, d[3])
+        S *= d
         dcp *= f
-        return self.recurrent(dz), dcp
-
+        self.store(k, S)
+        return self.recurrent(S, self.RT, self.o), dcp
 
 
 class _GRUBack(_Back):
-    def __init__(self, A, Hs, Cs, RH, R, rm, attrs):
-        T, B, G = A.shape
-        U = G // 3
-        self.A, self.Hs, self.RH, self.R, self.rm, self.U = A, Hs, RH, R, rm, U
+    def __init__(self, A, Hs, Cs, RH, R, RT, rm, dZx, dZr, attrs):
+        super().__init__(A, Hs, RT, rm, dZx)
+        self.RH, self.dZr = RH, dZr
         self.after = attrs["cell"] == "gru"
-        self.dZx = np.empty((T, B, G), A.dtype)
-        self.dZr = np.empty((T, B, G), A.dtype) if self.after else None
-        self.RT = np.ascontiguousarray(R.T)
-        self.RT_zr = np.ascontiguousarray(R[:, :2 * U].T)
-        self.RT_h = np.ascontiguousarray(R[:, 2 * U:].T)
-        self.d = np.empty((B, G), A.dtype)
-        self.tu = np.empty((B, U), A.dtype)
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
 
     def __call__(self, k, dhp, dc):
-        U, a, dz, tu, d = self.U, self.A[k], self.dZx[k], self.tu, self.d
-        z, r, hh = a[:, :U], a[:, U:2 * U], a[:, 2 * U:]
+        a, S, d = self.A[k], self.S, self.d
+        z, r, hh = a
         h = self.Hs[k]
-        rh = self.RH[k]
-        _derivative(self.ract, a[:, :2 * U], d[:, :2 * U])
-        _derivative(self.act, hh, d[:, 2 * U:])
-        np.subtract(h, hh, out=dz[:, :U])
-        dz[:, :U] *= dhp
-        dz[:, :U] *= d[:, :U]                                  # d pre-z
-        np.subtract(1, z, out=dz[:, 2 * U:])
-        dz[:, 2 * U:] *= dhp
-        dz[:, 2 * U:] *= d[:, 2 * U:]                          # d pre-hh
+        _derivative(self.ract, a[:2], d[:2])
+        _derivative(self.act, hh, d[2])
+        np.subtract(h, hh, out=S[0])
+        S[0] *= dhp
+        S[0] *= d[0]                                           # d pre-z
+        dzh = S[2]
+        np.subtract(1, z, out=dzh)
+        dzh *= dhp
+        dzh *= d[2]                                            # d pre-hh
         dh_direct = dhp * z
         if self.after:
-            np.multiply(dz[:, 2 * U:], rh, out=dz[:, U:2 * U])
-            dz[:, U:2 * U] *= d[:, U:2 * U]                   # d pre-r
-            dr = self.dZr[k]
-            np.copyto(dr[:, :2 * U], dz[:, :2 * U])
-            np.multiply(dz[:, 2 * U:], r, out=dr[:, 2 * U:])
-            dhr = np.matmul(dr, self.RT)
+            np.multiply(dzh, self.RH[k], out=S[1])
+            S[1] *= d[1]                                       # d pre-r
+            self.store(k, S)
+            dzh *= r                                           # d candidate's recurrent part
+            np.copyto(self.dZr[k], dzh)
+            dhr = self.recurrent(S, self.RT, self.o)
         else:
-            drh = np.matmul(dz[:, 2 * U:], self.RT_h)          # d (r * h_r)
-            hr = self.Hs[k] if self.rm is None else self.Hs[k] * self.rm
-            np.multiply(drh, hr, out=dz[:, U:2 * U])
-            dz[:, U:2 * U] *= d[:, U:2 * U]
-            dhr = np.matmul(dz[:, :2 * U], self.RT_zr)
+            drh = np.matmul(dzh, self.RT[2])                   # d (r * h_r)
+            hr = h if self.rm is None else h * self.rm
+            np.multiply(drh, hr, out=S[1])
+            S[1] *= d[1]
+            self.store(k, S)
             drh *= r
+            if self.rm is not None:
+                drh *= self.rm
+            dhr = self.recurrent(S[:2], self.RT[:2], self.o[:2])
             dhr += drh
-        if self.rm is not None:
-            dhr *= self.rm
         dhr += dh_direct
         return dhr, None
 
-    def weight_grads(self, T, B):
-        U = self.U
-        H = self.previous_states(T, B)
-        dZ = self.dZx.reshape(T * B, -1)
-        if self.after:
-            dZr = self.dZr.reshape(T * B, -1)
-            return _matmul(H.T, dZr), np.stack([dZ.sum(0), dZr.sum(0)])
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
-                             _matmul(self.RH.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
-        return dR, dZ.sum(0)
 
-
-class _SimpleBack(_Back):
-    def __init__(self, A, Hs, Cs, saved, R, rm, attrs):
-        T, B, U = A.shape
-        self.A, self.Hs, self.rm = A, Hs, rm
-        self.RT = np.ascontiguousarray(R.T)
-        self.dZx = np.empty((T, B, U), A.dtype)
+class _SimpleBack:
+    def __init__(self, A, Hs, Cs, saved, R, RT, rm, dZx, dZr, attrs):
+        self.A, self.rm, self.RT, self.dZx = A, rm, RT, dZx
         self.act = attrs["activation"]
 
     def __call__(self, k, dhp, dc):
         dz = self.dZx[k]
-        _derivative(self.act, self.A[k], dz)
+        _derivative(self.act, self.A[k, 0], dz)
         dz *= dhp
-        return self.recurrent(dz), None
-
+        dh = np.matmul(dz, self.RT)
+        if self.rm is not None:
+            dh *= self.rm
+        return dh, None
 
 
 _BACK = {"lstm": _LSTMBack, "gru": _GRUBack, "gru_v1": _GRUBack, "simple": _SimpleBack}

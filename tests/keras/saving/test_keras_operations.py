@@ -165,16 +165,24 @@ def _function(name):
 _RECORDED = {name for _, name, *_ in OPERATIONS.values()}
 
 
+def _ids_with_array_inputs():
+    """The cases whose fixture holds array inputs (those the model can be fed with)."""
+    with np.load(os.path.join(OPS_FIXTURES, "keras_ops.npz")) as d:
+        return {k.split("/")[0] for k in d.files if "/in" in k}
+
+
+_WITH_INPUTS = _ids_with_array_inputs()
+
+
 @pytest.mark.parametrize("case", [c for c in CASES
-                                  if c[1].split(".")[-1] in _RECORDED | {"abs", "conj"}],
+                                  if c[1].split(".")[-1] in _RECORDED | {"abs", "conj"}
+                                  and c[0] in _WITH_INPUTS],
                          ids=lambda c: c[0])
 def test_operation_on_keras_tensors_round_trips(case):
     """The case's function applied to KerasTensors: one Keras operation node; the model
     saved as JSON and rebuilt computes what the function computes eagerly."""
     id_, fn_name, inputs, kwargs, opts = case
     data = _case_data()
-    if not any(k.startswith(f"{id_}/in") for k in data):
-        pytest.skip("a case without array inputs")
     feeds, kts = [], []
     args = _symbolic(inputs, f"{id_}/in", data, feeds, kts)
     kw = {k: (ember.constant(data[f"{id_}/kw_{k}"]) if f"{id_}/kw_{k}" in data else v)

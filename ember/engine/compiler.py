@@ -8,8 +8,6 @@ elimination, dead-code elimination, elementwise fusion, buffer reuse — and ret
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError, OpError
@@ -754,74 +752,57 @@ class Plan:
         return namespace["plan"]
 
     def run(self, feeds):
-        if _profiling.active is not None and _profiling.active.ops:
-            return self._run_profiled(feeds, _profiling.active)
+        profile = _profiling.active            # ember.profiler's collector, if one runs
+        if profile is not None and not profile.ops:
+            profile = None
         try:
             if self._hold_blas:
                 with single_threaded_blas(), spinning():
-                    out = self._call(feeds)
+                    out = self._call(feeds, profile)
             else:
-                out = self._call(feeds)
+                out = self._call(feeds, profile)
             for v in self.exposed_variables:
                 v._exposed = True     # the caller now holds its buffer: copy on next update
         except OpError:
             raise
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            node = self._failed_step(e)
+            node = getattr(e, "ember_node", None) or self._failed_step(e)
             raise InvalidArgumentError(f"{e} (while running node '{node.name}', op "
                                        f"{node.op.name})") from None
         return out
 
-    def _run_profiled(self, feeds, profile):
-        """``run`` one step at a time, each step an event ``node name:op type`` in the
-        running profile (how TensorFlow's executor names the ops of a graph)."""
-        vals = self.template.copy()
-        for s, a in zip(self.feed_slots, feeds):
-            vals[s] = a
-        now = _profiling.now
-        with contextlib.ExitStack() as stack:
-            if self._hold_blas:
-                stack.enter_context(single_threaded_blas())
-                stack.enter_context(spinning())
-            if self._errstate:
-                stack.enter_context(np.errstate(all="ignore"))
-            for fn, ins, out, node in self.steps:
-                started = now()
-                try:
-                    r = fn(*[vals[i] for i in ins])
-                except OpError:
-                    raise
-                except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-                    raise InvalidArgumentError(f"{e} (while running node '{node.name}', "
-                                               f"op {node.op.name})") from None
-                profile.add(f"{node.name}:{node.op.name}", started)
-                if type(out) is int:
-                    vals[out] = r
-                else:
-                    for o, v in zip(out, r):
-                        vals[o] = v
-        for v in self.exposed_variables:
-            v._exposed = True
-        return [vals[i] for i in self.fetch_slots]
-
-    def _call(self, feeds):
+    def _call(self, feeds, profile=None):
+        if profile is None:
+            code = self._code
+        else:
+            def code(*values):
+                return self.run_interpreted(values, profile)
         if self._errstate:
             with np.errstate(all="ignore"):
-                return self._code(*feeds)
-        return self._code(*feeds)
+                return code(*feeds)
+        return code(*feeds)
 
-    def run_interpreted(self, feeds):
-        """The same as run, one step at a time over a list of slots (for profiling)."""
+    def run_interpreted(self, feeds, profile=None):
+        """The same as run, one step at a time over a list of slots. With ``profile`` (the
+        running ember.profiler collector) each step is an event ``node name:op type``, as
+        TensorFlow's executor names a graph's ops."""
         vals = self.template.copy()
         for s, a in zip(self.feed_slots, feeds):
             vals[s] = a
-        self._loop(vals)
+        self._loop(vals, profile)
         return [vals[i] for i in self.fetch_slots]
 
-    def _loop(self, vals):
-        for step in self.steps:
-            fn, ins, out = step[0], step[1], step[2]
-            r = fn(*[vals[i] for i in ins])
+    def _loop(self, vals, profile=None):
+        now = _profiling.now
+        for fn, ins, out, node in self.steps:
+            started = now() if profile is not None else 0
+            try:
+                r = fn(*[vals[i] for i in ins])
+            except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+                e.ember_node = node            # run names the node that failed
+                raise
+            if profile is not None:
+                profile.add(f"{node.name}:{node.op.name}", started)
             if type(out) is int:
                 vals[out] = r
             else:

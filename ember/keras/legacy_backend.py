@@ -702,8 +702,6 @@ def categorical_focal_crossentropy(target, output, alpha=0.25, gamma=2.0, from_l
 
 
 def dropout(x, level, noise_shape=None, seed=None):
-    if seed is None:
-        seed = int(ember.random.uniform([], 0, 10 ** 7, dtype="int64"))
     return ember.nn.dropout(x, rate=level, noise_shape=noise_shape, seed=seed)
 
 
@@ -850,27 +848,23 @@ def foldr(fn, elems, initializer=None, name=None):
     return ember.foldr(fn, elems, initializer=initializer, name=name)
 
 
-def _seed(seed):
-    return int(np.random.randint(10 ** 8)) if seed is None else seed
-
-
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return ember.random.normal(shape, mean, stddev, dtype=dtype or _floatx(), seed=_seed(seed))
+    return ember.random.normal(shape, mean, stddev, dtype=dtype or _floatx(), seed=seed)
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return ember.random.uniform(shape, minval, maxval, dtype=dtype or _floatx(),
-                                seed=_seed(seed))
+                                seed=seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     return ember.random.truncated_normal(shape, mean, stddev, dtype=dtype or _floatx(),
-                                         seed=_seed(seed))
+                                         seed=seed)
 
 
 def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
     dtype = dtype or _floatx()
-    draws = ember.random.uniform(shape, dtype=dtype, seed=_seed(seed))
+    draws = ember.random.uniform(shape, dtype=dtype, seed=seed)
     return ember.where(ember.less(draws, p), ember.ones(shape, dtype), ember.zeros(shape, dtype))
 
 

@@ -145,12 +145,15 @@ def test_one_profile_at_a_time_and_clear_errors(tmp_path):
 
 
 def test_delayed_start_records_only_after_the_delay(tmp_path):
-    options = profiler.ProfilerOptions(delay_ms=50)
+    options = profiler.ProfilerOptions(delay_ms=500)
     profiler.start(str(tmp_path), options)
     with profiler.Trace("before"):
         pass
     import time
-    time.sleep(0.3)
+    from ember.runtime import profiling
+    deadline = time.monotonic() + 10.0          # the delayed start runs on a timer thread
+    while profiling.active is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     with profiler.Trace("after"):
         pass
     profiler.stop()

@@ -364,13 +364,14 @@ class Layer:
         v1 = _v1()
         call_kwargs = dict(self._kwargs)
         call_kwargs.update(kwargs)
+        function = type(self)._function
+        if "reuse" in function.__code__.co_varnames:
+            call_kwargs["reuse"] = True if self._called else None
+        if self._called:
+            return function(inputs, *self._args, *args, name=self.name, **call_kwargs)
         before = set(id(v) for v in v1.global_variables())
-        out = type(self)._function(inputs, *self._args, *args, name=self.name,
-                                   reuse=True if self._called else None, **call_kwargs) \
-            if "reuse" in type(self)._function.__code__.co_varnames else \
-            type(self)._function(inputs, *self._args, *args, name=self.name, **call_kwargs)
-        if not self._called:
-            self._variables = [v for v in v1.global_variables() if id(v) not in before]
+        out = function(inputs, *self._args, *args, name=self.name, **call_kwargs)
+        self._variables = [v for v in v1.global_variables() if id(v) not in before]
         self._called = self.built = True
         return out
 

@@ -36,34 +36,83 @@ from ember.ops.creation_ops import *  # noqa: F401,F403
 from ember.ops.reduce_ops import *  # noqa: F401,F403
 from ember.ops.linalg_ops import einsum, matmul, norm, tensordot  # noqa: F401
 from ember.ops.control_flow_ops import case, cond, group, no_op, switch_case, while_loop  # noqa
-from ember import config, errors, image, linalg, math, nn, random, test  # noqa: F401,E402
-from ember import autograph  # noqa: F401,E402
-from ember.module import Module  # noqa: F401,E402
-from ember.ops.logging_ops import print_v2 as print  # noqa: F401,E402,A001
-from ember.ops.tensor_array_ops import TensorArray, TensorArraySpec  # noqa: F401,E402
+from ember import config, errors, math, nn, random  # noqa: F401,E402
+from ember import autograph  # noqa: F401,E402  (installs AutoGraph into ember.function)
 from ember.ops.indexed_slices import IndexedSlices, IndexedSlicesSpec  # noqa: F401,E402
 from ember.ops.control_flow_ops import control_dependencies  # noqa: F401,E402
-from ember.ops.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa
-from ember.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
-from ember.ops.script_ops import numpy_function, py_function  # noqa: F401,E402
-from ember.ops.check_ops import (  # noqa: F401,E402
-    Assert, assert_equal, assert_greater, assert_less, assert_rank, ensure_shape,
-)
-from ember import debugging, version  # noqa: F401,E402
+from ember import version  # noqa: F401,E402
 from ember.framework.type_spec import NoneTensorSpec, OptionalSpec, TypeSpec  # noqa: E402
-from ember.ops.array_extra_ops import *  # noqa: F401,F403,E402
-from ember.ops.framework_ops import *  # noqa: F401,F403,E402
-from ember.ops.init_ops import *  # noqa: F401,F403,E402
-from ember.ops.space_batch_ops import (  # noqa: F401,E402
-    batch_to_space, required_space_to_batch_paddings, space_to_batch, space_to_batch_nd,
+from ember.framework import lazy as _lazy  # noqa: E402
+from ember.framework import op as _op  # noqa: E402
+
+# Loaded on first use (ember/framework/lazy.py; docs/architecture.md, "Lazy namespaces"):
+# one entry per line, so additions merge cleanly.
+_LAZY_SUBMODULES = (
+    "compat",
+    "data",
+    "debugging",
+    "image",
+    "io",
+    "keras",
+    "linalg",
+    "lookup",
+    "module",
+    "profiler",
+    "ragged",
+    "saved_model",
+    "signal",
+    "sparse",
+    "strings",
+    "summary",
+    "test",
+    "train",
 )
-from ember.ops.conv_backprop_ops import (  # noqa: F401,E402
-    conv, conv2d_backprop_filter_v2, conv2d_backprop_input_v2,
-)
-from ember.ops.stateless_random_ops import index_shuffle as random_index_shuffle  # noqa
-from ember.ops.linalg_extra_ops import eig, eigvals  # noqa: F401,E402
-from ember.ops.linalg_extra_ops import sqrtm as matrix_square_root  # noqa: F401,E402
-from ember.config.devices import DeviceSpec, device  # noqa: F401,E402
+_LAZY_ATTRIBUTES = {
+    **_lazy.names_in("ember.ops.linalg_extra_ops", "eig", "eigvals"),
+    **_lazy.names_in("ember.ops.conv_backprop_ops", "conv", "conv2d_backprop_filter_v2",
+        "conv2d_backprop_input_v2"),
+    **_lazy.names_in("ember.ops.space_batch_ops", "batch_to_space",
+        "required_space_to_batch_paddings", "space_to_batch", "space_to_batch_nd"),
+    **_lazy.names_in("ember.ops.array_extra_ops", "approx_top_k", "bitcast",
+        "broadcast_dynamic_shape", "broadcast_static_shape", "dynamic_partition",
+        "dynamic_stitch", "extract_volume_patches", "guarantee_const", "histogram_fixed_width",
+        "histogram_fixed_width_bins", "identity_n", "parallel_stack", "reverse_sequence",
+        "searchsorted", "sequence_mask", "shape_n", "tensor_scatter_nd_max",
+        "tensor_scatter_nd_min", "unique_with_counts", "unravel_index"),
+    **_lazy.names_in("ember.ops.framework_ops", "AggregationMethod", "CriticalSection",
+        "get_current_name_scope", "get_logger", "get_static_value", "grad_pass_through",
+        "gradients", "hessians", "inside_function", "is_symbolic_tensor", "no_gradient",
+        "nondifferentiable_batch_function", "timestamp", "tuple", "type_spec_from_value"),
+    **_lazy.names_in("ember.ops.init_ops", "constant_initializer", "ones_initializer",
+        "random_normal_initializer", "random_uniform_initializer", "zeros_initializer"),
+    **_lazy.names_in("ember.ops.check_ops", "Assert", "assert_equal", "assert_greater",
+        "assert_less", "assert_rank", "ensure_shape"),
+    **_lazy.names_in("ember.ops.script_ops", "numpy_function", "py_function"),
+    **_lazy.names_in("ember.ops.functional_ops", "foldl", "foldr", "map_fn", "scan",
+        "vectorized_map"),
+    **_lazy.names_in("ember.ops.tensor_array_ops", "TensorArray", "TensorArraySpec"),
+    **_lazy.names_in("ember.ops.clip_ops", "clip_by_global_norm", "clip_by_norm",
+        "global_norm"),
+    **_lazy.names_in("ember.config.devices", "DeviceSpec", "device"),
+    "SparseTensor": "ember.sparse",
+    "SparseTensorSpec": "ember.sparse",
+    "RaggedTensor": "ember.ragged",
+    "RaggedTensorSpec": "ember.ragged",
+    "as_string": "ember.strings",           # string ops TensorFlow also has at the top
+    "fingerprint": "ember.strings",
+    "edit_distance": "ember.ops.edit_distance_ops",
+    "fftnd": "ember.signal",
+    "ifftnd": "ember.signal",
+    "rfftnd": "ember.signal",
+    "irfftnd": "ember.signal",
+    "print": "ember.ops.logging_ops:print_v2",
+    "random_index_shuffle": "ember.ops.stateless_random_ops:index_shuffle",
+    "matrix_square_root": "ember.ops.linalg_extra_ops:sqrtm",
+    "Module": "ember.module",
+}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)
+# Ops of modules not loaded yet are found by name when a graph file or SavedModel needs them.
+_op.register_op_modules("ember.ops.*", "ember.data.graph_iteration")
 
 __version__ = "0.1.0"
 newaxis = None
@@ -106,25 +155,3 @@ def install_as_tensorflow() -> None:
         for name in [n for n in list(sys.modules) if n == alias or n.startswith(alias + ".")]:
             if not sys.modules[name].__name__.startswith(__name__):
                 del sys.modules[name]
-
-
-def __getattr__(name):
-    """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
-    ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
-    ``ember.ragged``, ``ember.summary``, ``ember.profiler`` and ``ember.lookup`` load on
-    first use (keeps ``import ember`` fast)."""
-    import importlib
-    if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary", "profiler", "lookup"):
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in ("SparseTensor", "SparseTensorSpec"):
-        return getattr(importlib.import_module(f"{__name__}.sparse"), name)
-    if name in ("RaggedTensor", "RaggedTensorSpec"):
-        return getattr(importlib.import_module(f"{__name__}.ragged"), name)
-    if name in ("as_string", "fingerprint"):      # string ops TensorFlow also has at the top
-        return getattr(importlib.import_module(f"{__name__}.strings"), name)
-    if name == "edit_distance":                  # needs SparseTensor (ember.sparse, lazy)
-        return importlib.import_module(f"{__name__}.ops.edit_distance_ops").edit_distance
-    if name in ("fftnd", "ifftnd", "rfftnd", "irfftnd"):
-        return getattr(importlib.import_module(f"{__name__}.signal"), name)
-    raise AttributeError(f"module 'ember' has no attribute {name!r}")

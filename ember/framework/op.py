@@ -23,7 +23,7 @@ from ember.framework.errors import InvalidArgumentError, OpError, UnimplementedE
 from ember.framework.tensor import EagerTensor
 from ember.framework.tensor_shape import TensorShape
 
-__all__ = ["Op", "get_op", "Spec", "OpCall", "normalize_inferred", "string_error",
+__all__ = ["Op", "get_op", "register_op_modules", "Spec", "OpCall", "normalize_inferred", "string_error",
            "STRING_STORAGE"]
 
 _REGISTRY: dict[str, "Op"] = {}
@@ -97,10 +97,57 @@ class Op:
 
 
 def get_op(name: str) -> Op:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise LookupError(f"no op named {name!r} is registered") from None
+    """The op named ``name``. An op whose module ``import ember`` did not load (a graph
+    file or SavedModel naming ``CTCLoss`` before ``ember.nn.ctc_loss`` was touched) is
+    found by importing the modules ``register_op_modules`` listed."""
+    op = _REGISTRY.get(name)
+    if op is None:
+        op = _load_op(name)
+        if op is None:
+            raise LookupError(f"no op named {name!r} is registered")
+    return op
+
+
+# Modules that may define ops and that ``import ember`` does not load: module names, and
+# "package.*" for every module of a package. ``ember/__init__.py`` registers them.
+_OP_MODULES: list[str] = []
+
+
+def register_op_modules(*modules: str) -> None:
+    """Names modules (``"ember.ops.*"``: all of a package's) whose import defines ops, for
+    ``get_op`` to import when it is asked for an op that is not registered yet."""
+    for module in modules:
+        if module not in _OP_MODULES:
+            _OP_MODULES.append(module)
+
+
+def _candidate_modules():
+    import importlib
+    import pkgutil
+    for entry in list(_OP_MODULES):
+        if entry.endswith(".*"):
+            package = importlib.import_module(entry[:-2])
+            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+                if not info.name.startswith("__"):
+                    yield f"{package.__name__}.{info.name}"
+        else:
+            yield entry
+
+
+def _load_op(name: str):
+    """Imports the registered op modules not loaded yet until one defines ``name``."""
+    import importlib
+    import sys
+    for module in _candidate_modules():
+        if module in sys.modules:
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:          # a module that needs an optional package
+            continue
+        if name in _REGISTRY:
+            return _REGISTRY[name]
+    return _REGISTRY.get(name)
 
 
 class Spec:

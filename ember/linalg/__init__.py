@@ -1,5 +1,7 @@
 """ember.linalg: matrix products, norms, inverses, determinants and decompositions, as
-tf.linalg."""
+tf.linalg. The LinearOperators, the less common decompositions and ``experimental`` load
+on first use (see ember/framework/lazy.py)."""
+from ember.framework import lazy as _lazy
 from ember.ops.linalg_ops import *  # noqa: F401,F403
 from ember.ops import creation_ops as _creation_ops, nn_ops as _nn_ops
 
@@ -10,18 +12,22 @@ del _name, _module
 
 tensor_diag = diag  # noqa: F405
 tensor_diag_part = diag_part  # noqa: F405
-from ember.ops.linalg_extra_ops import *  # noqa: F401,F403,E402
-from ember.ops.linear_operator import *  # noqa: F401,F403,E402
-from ember.ops.linear_operator_structured import *  # noqa: F401,F403,E402
 from ember.ops.clip_ops import global_norm  # noqa: F401,E402
 
-import sys as _sys  # noqa: E402
-import types as _types  # noqa: E402
-
-from ember.ops.linear_operator import conjugate_gradient as _cg  # noqa: E402
-
-experimental = _types.ModuleType(__name__ + ".experimental",
-                                 "ember.linalg.experimental: conjugate_gradient.")
-experimental.conjugate_gradient = _cg
-experimental.__all__ = ["conjugate_gradient"]
-_sys.modules[experimental.__name__] = experimental
+_LAZY_SUBMODULES = ("experimental",)
+_LAZY_ATTRIBUTES = {
+    **_lazy.names_in("ember.ops.linalg_extra_ops", "banded_triangular_solve", "cross", "eig",
+        "eigh_tridiagonal", "eigvals", "expm", "logm", "lstsq", "lu", "lu_matrix_inverse",
+        "lu_reconstruct", "lu_solve", "matrix_rank", "normalize", "pinv", "set_diag", "sqrtm",
+        "tridiagonal_matmul", "tridiagonal_solve"),
+    **_lazy.names_in("ember.ops.linear_operator", "LinearOperator", "LinearOperatorAdjoint",
+        "LinearOperatorComposition", "LinearOperatorDiag", "LinearOperatorFullMatrix",
+        "LinearOperatorIdentity", "LinearOperatorInversion", "LinearOperatorLowerTriangular",
+        "LinearOperatorScaledIdentity", "LinearOperatorZeros"),
+    **_lazy.names_in("ember.ops.linear_operator_structured", "LinearOperatorBlockDiag",
+        "LinearOperatorBlockLowerTriangular", "LinearOperatorCirculant",
+        "LinearOperatorCirculant2D", "LinearOperatorCirculant3D", "LinearOperatorHouseholder",
+        "LinearOperatorKronecker", "LinearOperatorLowRankUpdate", "LinearOperatorPermutation",
+        "LinearOperatorToeplitz", "LinearOperatorTridiag"),
+}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)

@@ -461,3 +461,9 @@ def __getattr__(name):
     if not name.startswith("_") and hasattr(_ember, name):   # TF2 names added since
         return getattr(_ember, name)
     raise AttributeError(f"module 'ember.compat.v1' has no attribute {name!r}")
+
+
+def __dir__():
+    """This module's names, the ones loaded on first use and ember's (lazy ones too)."""
+    return sorted(set(globals()) | _INITIALIZER_NAMES.keys() | _SUBMODULES.keys()
+                  | _STRING_ALIASES.keys() | {n for n in dir(_ember) if not n.startswith("_")})

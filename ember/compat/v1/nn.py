@@ -46,6 +46,12 @@ def __getattr__(name):
     raise AttributeError(f"module 'ember.compat.v1.nn' has no attribute {name!r}")
 
 
+def __dir__():
+    """This module's names, the RNN functions and ember.nn's (lazy ones too)."""
+    return sorted(set(globals()) | set(_RNN_NAMES)
+                  | {n for n in dir(_v2) if not n.startswith("_")})
+
+
 def _one(first, first_name, second, second_name, fn_name):
     """TF1's two spellings of one argument (``value``/``input``, ``filter``/``filters``)."""
     if first is not None and second is not None:

@@ -2,31 +2,14 @@
 
     from ember import keras
     model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+
+``import ember.keras`` loads nothing more: every namespace (``keras.layers``,
+``keras.optimizers``, ...) and top-level class loads on first use (the tables below;
+ember/framework/lazy.py, docs/architecture.md "Lazy namespaces").
 """
-from ember.keras import backend, config, dtype_policies, mixed_precision, saving  # noqa: F401
-from ember.keras import (  # noqa: F401
-    activations, callbacks, constraints, initializers, layers, losses, metrics, models,
-    optimizers, regularizers, utils,
-)
-from ember.keras.layers import Input  # noqa: F401
-from ember.keras.dtype_policies import DTypePolicy  # noqa: F401
-from ember.keras.models import Model, Sequential  # noqa: F401
-from ember.keras.models.functional import Functional as Function  # noqa: F401
-from ember.keras.initializers import Initializer  # noqa: F401
-from ember.keras.keras_tensor import KerasTensor  # noqa: F401
-from ember.keras.layers import InputSpec, Layer  # noqa: F401
-from ember.keras.losses import Loss  # noqa: F401
-from ember.keras.metrics import Metric  # noqa: F401
-from ember.keras.optimizers import Optimizer  # noqa: F401
-from ember.keras.regularizers import Regularizer  # noqa: F401
-from ember.keras.variables import StatelessScope, Variable  # noqa: F401
-from ember import name_scope  # noqa: F401
+from ember.framework import lazy as _lazy
 
 __version__ = "3.0.0-ember"
-
-# Keras's graph-of-operations classes: layers are ember's operations, and a functional
-# model (``Function``) is its callable graph of them.
-Operation = Layer
 
 
 def version():
@@ -34,14 +17,58 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing", "wrappers")
-
-
-def __getattr__(name):
-    """Loads the larger Keras 3 namespaces (keras.ops, keras.datasets, ...) on first use."""
-    if name in _LAZY_MODULES:
-        import importlib
-        module = importlib.import_module(f"{__name__}.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'ember.keras' has no attribute {name!r}")
+# One entry per line, so additions merge cleanly.
+_LAZY_SUBMODULES = (
+    "activations",
+    "backend",
+    "callbacks",
+    "config",
+    "constraints",
+    "datasets",
+    "dtype_policies",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "mixed_precision",
+    "models",
+    "ops",
+    "optimizers",
+    "preprocessing",
+    "random",
+    "regularizers",
+    "saving",
+    "tree",
+    "utils",
+    "wrappers",
+    # internal modules that importing Keras used to leave bound here
+    "ctc_losses",
+    "keras_tensor",
+    "metric_learning_losses",
+    "overlap_losses",
+    "robust_losses",
+    "trainers",
+    "variables",
+)
+_LAZY_ATTRIBUTES = {
+    "DTypePolicy": "ember.keras.dtype_policies",
+    "Function": "ember.keras.models.functional:Functional",
+    "Initializer": "ember.keras.initializers",
+    "Input": "ember.keras.layers",
+    "InputSpec": "ember.keras.layers",
+    "KerasTensor": "ember.keras.keras_tensor",
+    "Layer": "ember.keras.layers",
+    "Loss": "ember.keras.losses",
+    "Metric": "ember.keras.metrics",
+    "Model": "ember.keras.models",
+    # Keras's graph-of-operations classes: layers are ember's operations, and a functional
+    # model (``Function``) is its callable graph of them.
+    "Operation": "ember.keras.layers:Layer",
+    "Optimizer": "ember.keras.optimizers",
+    "Regularizer": "ember.keras.regularizers",
+    "Sequential": "ember.keras.models",
+    "StatelessScope": "ember.keras.variables",
+    "Variable": "ember.keras.variables",
+    "name_scope": "ember",
+}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)

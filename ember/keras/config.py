@@ -5,10 +5,15 @@ from ember.keras.backend import (  # noqa: F401
     set_image_data_format,
 )
 from ember.keras.dtype_policies import dtype_policy, set_dtype_policy  # noqa: F401
-from ember.keras.layers.lambda_layer import enable_unsafe_deserialization  # noqa: F401
-from ember.keras.utils.io_utils import (  # noqa: F401
-    disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled,
-)
+from ember.framework import lazy as _lazy
+
+# keras.layers and keras.utils load when one of these is first read, not with keras.config.
+__getattr__, __dir__ = _lazy.attach(__name__, attributes={
+    "enable_unsafe_deserialization": "ember.keras.layers.lambda_layer",
+    "disable_interactive_logging": "ember.keras.utils.io_utils",
+    "enable_interactive_logging": "ember.keras.utils.io_utils",
+    "is_interactive_logging_enabled": "ember.keras.utils.io_utils",
+})
 
 __all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
            "set_image_data_format", "enable_unsafe_deserialization",

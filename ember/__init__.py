@@ -155,3 +155,9 @@ def install_as_tensorflow() -> None:
         for name in [n for n in list(sys.modules) if n == alias or n.startswith(alias + ".")]:
             if not sys.modules[name].__name__.startswith(__name__):
                 del sys.modules[name]
+
+
+# ``from ember import *``: every name but the optional packages (keras, compat, data, ...),
+# which a star import never loaded.
+__all__ = _lazy.star_names(globals(), _LAZY_ATTRIBUTES,
+                           ("debugging", "image", "linalg", "module", "test"))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-__all__ = ["attach", "names_in"]
+__all__ = ["attach", "names_in", "star_names"]
 
 
 def _resolve(target: str, default_name: str):
@@ -40,6 +40,16 @@ def _resolve(target: str, default_name: str):
 def names_in(module: str, *names: str) -> dict:
     """``{name: module}`` for ``attach``'s ``attributes``: names ``module`` defines."""
     return dict.fromkeys(names, module)
+
+
+def star_names(namespace: dict, *lazy_names) -> list:
+    """``__all__`` for a namespace with lazy names: its public names and the given lazy
+    ones, so ``from ember.nn import *`` gives what it gave when everything loaded eagerly
+    (the star import loads the lazy ones)."""
+    names = {n for n in namespace if not n.startswith("_")}
+    for group in lazy_names:
+        names.update(group)
+    return sorted(names)
 
 
 def attach(module_name: str, submodules=(), attributes=None):

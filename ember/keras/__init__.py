@@ -72,3 +72,8 @@ _LAZY_ATTRIBUTES = {
     "name_scope": "ember",
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)
+# ``from ember.keras import *`` gives what it gave before the names became lazy.
+__all__ = _lazy.star_names(
+    globals(), _LAZY_ATTRIBUTES,
+    [n for n in _LAZY_SUBMODULES
+     if n not in ("datasets", "ops", "preprocessing", "random", "tree", "wrappers")])

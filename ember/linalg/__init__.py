@@ -31,3 +31,4 @@ _LAZY_ATTRIBUTES = {
         "LinearOperatorToeplitz", "LinearOperatorTridiag"),
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)
+__all__ = _lazy.star_names(globals(), _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)

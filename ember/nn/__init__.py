@@ -36,3 +36,4 @@ _LAZY_ATTRIBUTES = {
         "ctc_loss_v3"),
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)
+__all__ = _lazy.star_names(globals(), _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)

@@ -42,6 +42,7 @@ def _imported_by(statement: str, importtime: bool = False) -> set[str]:
 # Rarely used parts of ember, Keras and heavy optional packages: none loads with ember.
 NOT_AT_IMPORT = ("ember.ops.linear_operator", "ember.ops.linear_operator_structured",
                  "ember.ops.ctc_ops", "ember.ops.linalg_extra_ops", "ember.ops.special_ops",
+                 "ember.ops.rnn_ops", "ember.ops.embedding_ops",
                  "ember.ops.sparse_ops", "ember.ops.image_geometry", "ember.ops.fft_ops",
                  "ember.keras", "ember.compat", "ember.linalg", "ember.image", "ember.signal",
                  "ember.strings", "ember.lookup", "ember.profiler", "ember.saved_model",

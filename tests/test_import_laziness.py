@@ -76,6 +76,10 @@ def test_first_use_loads_only_what_it_needs():
     assert not _loaded(names, "ember.keras.layers")
     names = _imported_by("import ember; ember.linalg.inv")
     assert "ember.linalg" in names and not _loaded(names, "ember.ops.linear_operator")
+    names = _imported_by("from ember import keras; keras.layers.Dense")
+    for prefix in ("ember.keras.layers.preprocessing", "ember.keras.layers.rnn",
+                   "ember.keras.layers.attention", "ember.keras.layers.foreign"):
+        assert not _loaded(names, prefix), _loaded(names, prefix)
 
 
 def test_import_ember_is_quiet_and_changes_no_process_setting():
@@ -115,7 +119,8 @@ def test_import_ember_is_quiet_and_changes_no_process_setting():
 # Every name dir() lists resolves, in a process where nothing else was touched first.
 NAMESPACES = ("ember", "ember.linalg", "ember.nn", "ember.math", "ember.random",
               "ember.image", "ember.config", "ember.debugging", "ember.test", "ember.keras",
-              "ember.keras.config", "ember.compat.v1", "ember.compat.v1.nn")
+              "ember.keras.config", "ember.keras.layers", "ember.compat.v1",
+              "ember.compat.v1.nn")
 
 
 def test_every_listed_name_resolves():
@@ -154,6 +159,7 @@ def test_from_import_forms():
     from ember.random.experimental import index_shuffle
     from ember import keras, linalg, map_fn, TensorArray
     from ember.keras import layers, Sequential, Operation
+    from ember.keras.layers import LSTM, MultiHeadAttention, RandomFlip
     import ember.linalg as L
     import ember
     assert LinearOperatorDiag is ember.linalg.LinearOperatorDiag is L.LinearOperatorDiag
@@ -328,7 +334,7 @@ def test_lazy_tables_match_the_modules_they_name():
     from ember.framework import lazy
     checked, bad = 0, []
     for ns in ("ember", "ember.linalg", "ember.nn", "ember.math", "ember.random",
-               "ember.keras", "ember.keras.config"):
+               "ember.keras", "ember.keras.config", "ember.keras.layers"):
         mod = importlib.import_module(ns)
         table = getattr(mod, "_LAZY_ATTRIBUTES", None)
         if table is None:

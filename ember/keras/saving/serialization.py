@@ -109,7 +109,8 @@ def _module_objects_for(module):
         if module == keras_mod or module.startswith(keras_mod + ".") or \
                 module == ember_mod or module.startswith(ember_mod + "."):
             public = importlib.import_module(ember_mod)
-            return {k: v for k, v in vars(public).items() if not k.startswith("_")}
+            # dir() and getattr: the namespace's lazily loaded names too
+            return {k: getattr(public, k) for k in dir(public) if not k.startswith("_")}
     return None
 
 

@@ -42,7 +42,8 @@ def _imported_by(statement: str, importtime: bool = False) -> set[str]:
 # Rarely used parts of ember, Keras and heavy optional packages: none loads with ember.
 NOT_AT_IMPORT = ("ember.ops.linear_operator", "ember.ops.linear_operator_structured",
                  "ember.ops.ctc_ops", "ember.ops.linalg_extra_ops", "ember.ops.special_ops",
-                 "ember.ops.rnn_ops", "ember.ops.embedding_ops",
+                 "ember.ops.rnn_ops", "ember.ops.embedding_ops", "ember.ops.fusions",
+                 "ember.engine.compiler",
                  "ember.ops.sparse_ops", "ember.ops.image_geometry", "ember.ops.fft_ops",
                  "ember.keras", "ember.compat", "ember.linalg", "ember.image", "ember.signal",
                  "ember.strings", "ember.lookup", "ember.profiler", "ember.saved_model",
@@ -80,6 +81,20 @@ def test_first_use_loads_only_what_it_needs():
     for prefix in ("ember.keras.layers.preprocessing", "ember.keras.layers.rnn",
                    "ember.keras.layers.attention", "ember.keras.layers.foreign"):
         assert not _loaded(names, prefix), _loaded(names, prefix)
+
+
+def test_fused_kernels_load_with_the_first_compiled_plan():
+    code = """
+    import sys
+    import ember
+    from ember.engine import fusion
+    assert "ember.ops.fusions" not in sys.modules
+    f = ember.function(lambda x: ember.nn.relu(x * 2.0), jit_compile=True)
+    assert f(ember.constant([-1.0, 1.0])).numpy().tolist() == [0.0, 2.0]
+    assert "ember.ops.fusions" in sys.modules
+    assert fusion.by_name.conv_backprops.stage in fusion.STAGES
+    """
+    _run(code)
 
 
 def test_import_ember_is_quiet_and_changes_no_process_setting():

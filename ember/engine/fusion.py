@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from ember.engine.compiler import Node
+from ember.framework import hooks as _hooks
 from ember.framework.op import Op
 
 __all__ = ["Dataflow", "Fusion", "STAGES", "by_name", "fusions", "register_fusion",
@@ -80,9 +81,19 @@ def register_fusion(fusion: Fusion) -> Fusion:
     return fusion
 
 
+def _declared() -> list:
+    """The registry, after the op library's declarations are loaded: ``ember.ops``
+    provides ``load_fusions`` (importing ember/ops/fusions.py) rather than importing them
+    at ``import ember``, so they load with the compiler, on the first compiled plan."""
+    load = vars(_hooks.library).get("load_fusions")
+    if load is not None:
+        load()
+    return _REGISTRY
+
+
 def fusions(stage=None) -> list:
     """The registered declarations (of one stage), in the order they run."""
-    return [f for f in _REGISTRY if stage is None or f.stage == stage]
+    return [f for f in _declared() if stage is None or f.stage == stage]
 
 
 class _ByName:
@@ -90,7 +101,7 @@ class _ByName:
     ``bench/compile_ab.py ember.engine.fusion:by_name.conv_backprops.enabled True False``)."""
 
     def __getattr__(self, name):
-        for f in _REGISTRY:
+        for f in _declared():
             if f.name == name:
                 return f
         raise AttributeError(f"no fusion named {name!r} is registered; registered: "

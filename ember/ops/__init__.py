@@ -11,5 +11,5 @@ from ember.ops import nn_ops, random_ops  # noqa: F401
 from ember.ops import conv_ops, pool_ops, normalization_ops, image_ops  # noqa: F401
 from ember.ops import control_flow_ops  # noqa: F401
 from ember.ops import operators, variable_scatter  # noqa: F401
-from ember.ops import hooks  # noqa: F401  (gives the engine the functions it calls)
-from ember.ops import fusions  # noqa: F401  (declares the fused kernels to the compiler)
+from ember.ops import hooks  # noqa: F401  (gives the engine the functions it calls,
+#                                        and loads ops/fusions.py with the compiler)

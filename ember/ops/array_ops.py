@@ -9,7 +9,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
-from ember.engine.compiler import register_simplification
+from ember.engine.simplification import register_simplification
 from ember.engine.dispatch import execute
 from ember.framework.tensor import EagerTensor, Tensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape, broadcast_static

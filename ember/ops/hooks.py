@@ -6,8 +6,17 @@ are these functions, provided here when ``ember.ops`` is imported.
 """
 from __future__ import annotations
 
+import importlib
+
 from ember.framework.hooks import provide
 from ember.ops import array_ops, indexed_slices, math_ops
+
+
+def load_fusions() -> None:
+    """Declares the fused kernels (ember/ops/fusions.py) to the compiler; the engine's
+    fusion registry calls this before it is read (the first compiled plan)."""
+    importlib.import_module("ember.ops.fusions")
+
 
 provide(
     add=math_ops.add, cast=math_ops.cast,
@@ -16,4 +25,5 @@ provide(
     reshape=array_ops.reshape, stack=array_ops.stack, unstack=array_ops.unstack,
     sum_to_shape_of=array_ops.sum_to_shape_of, add_gradients=indexed_slices.add_gradients,
     one_hot_flat=array_ops.one_hot_flat, one_hot_rows=array_ops.one_hot_rows,
+    load_fusions=load_fusions,
 )

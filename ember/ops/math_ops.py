@@ -8,7 +8,7 @@ import numpy as np
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
-from ember.engine.compiler import register_simplification
+from ember.engine.simplification import register_simplification
 from ember.engine.dispatch import execute
 from ember.runtime.rows import sum_rows_by_id
 from ember.framework.tensor import EagerTensor, convert_to_tensor

@@ -2,6 +2,7 @@
 
     python bench/import_time.py            # 9 interleaved rounds, both bytecode modes
     python bench/import_time.py --rounds 15 --mode cached
+    python bench/import_time.py --compare /path/to/other/checkout   # before/after, same run
 
 Each round starts one fresh interpreter per target, in turn (numpy, ember, ember.keras,
 ...), so a loaded machine slows every target of a round alike; the figures are medians
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import statistics
 import subprocess
 import sys
 import tempfile
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]     # the checkout this script is in
 TARGETS = {
     "numpy": "import numpy",
     "ember": "import ember",
@@ -49,24 +52,39 @@ def _env(mode: str, cache_dir: str) -> dict:
     return env
 
 
+def _targets(compare):
+    """(label, statement, the checkout on PYTHONPATH) for each measurement of a round."""
+    rows = [(name, stmt, str(ROOT)) for name, stmt in TARGETS.items()]
+    if compare:
+        rows += [(f"{name} [compare]", stmt, compare) for name, stmt in TARGETS.items()
+                 if name != "numpy"]
+    return rows
+
+
 def _run(stmt: str, env: dict) -> tuple[float, int]:
+    # run from an empty directory: ``python -c`` puts the working directory first on
+    # sys.path, which would shadow PYTHONPATH's checkout
     out = subprocess.run([sys.executable, "-c", CODE.format(stmt=stmt)], env=env,
-                         capture_output=True, text=True, check=True)
+                         cwd=env["_EMBER_BENCH_CWD"], capture_output=True, text=True,
+                         check=True)
     seconds, modules = out.stdout.split()
     return float(seconds), int(modules)
 
 
-def measure(mode: str, rounds: int) -> dict:
+def measure(mode: str, rounds: int, compare=None) -> dict:
+    targets = _targets(compare)
     with tempfile.TemporaryDirectory(prefix="ember-pyc-") as cache_dir:
         env = _env(mode, cache_dir)
+        env["_EMBER_BENCH_CWD"] = cache_dir
+        envs = {path: dict(env, PYTHONPATH=path) for _, _, path in targets}
         if mode == "cached":                       # write every module's bytecode once
-            for stmt in TARGETS.values():
-                _run(stmt, env)
-        times = {name: [] for name in TARGETS}
+            for _, stmt, path in targets:
+                _run(stmt, envs[path])
+        times = {name: [] for name, _, _ in targets}
         counts = {}
         for _ in range(rounds):
-            for name, stmt in TARGETS.items():
-                seconds, counts[name] = _run(stmt, env)
+            for name, stmt, path in targets:
+                seconds, counts[name] = _run(stmt, envs[path])
                 times[name].append(seconds)
     base = times["numpy"]
     result = {}
@@ -84,15 +102,18 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--mode", choices=("cached", "source", "both"), default="both")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="another checkout (its directory holding ember/) measured in "
+                             "the same rounds, e.g. the tree before a change")
     args = parser.parse_args(argv)
     modes = ("cached", "source") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        result = measure(mode, args.rounds)
+        result = measure(mode, args.rounds, args.compare)
         print(f"[{mode} bytecode, median of {args.rounds} interleaved rounds]")
-        print(f"  {'target':26s} {'ms':>8s} {'above numpy':>12s} {'x numpy':>8s} "
+        print(f"  {'target':36s} {'ms':>8s} {'above numpy':>12s} {'x numpy':>8s} "
               f"{'ember modules':>14s}")
         for name, r in result.items():
-            print(f"  {name:26s} {r['ms']:8.1f} {r['above_numpy_ms']:12.1f} "
+            print(f"  {name:36s} {r['ms']:8.1f} {r['above_numpy_ms']:12.1f} "
                   f"{r['ratio']:8.2f} {r['ember_modules']:14d}")
 
 

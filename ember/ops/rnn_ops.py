@@ -1,14 +1,15 @@
 """Whole-sequence recurrent ops: LSTM, GRU (both reset_after variants) and simple RNN.
 
 ``RNNSequence`` runs a recurrent layer over all time steps in one kernel: the inputs of
-every step are projected at once into a gate-major buffer (time, gate, batch, units), then
-a loop over time does the step's product per gate (one batched matmul) and the gates'
-elementwise work on contiguous blocks, in place in buffers made once. With enough work per
+every step are projected at once (one tall product per gate) into a gate-outermost buffer
+(gate, time, batch, units), then a loop over time does the step's product per gate (one
+batched matmul) and the gates' elementwise work on contiguous blocks, in place in buffers
+made once. With enough work per
 step the batch rows are shared out across ember's threads, each running every step on its
 rows. It saves what the backward pass needs (activated gates, the states of every step, x
 time-major), and its gradient ``RNNSequenceGrad`` runs backpropagation through time in one
-kernel over the same row shares, the weight gradients being one product over all steps at
-the end.
+kernel over the same row shares, the input's and the weights' gradients being one product
+each over all steps at the end.
 
 Layout and semantics follow Keras exactly:
 - weights ``kernel (input_dim, G)``, ``recurrent_kernel (units, G)`` with gates in Keras's
@@ -26,12 +27,14 @@ Outputs: ``sequence (batch, time, units), last output, h_T, [c_T]`` and saved ar
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
-from ember.runtime import parallel
+from ember.runtime import parallel, tuning
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import tensor
 
@@ -110,56 +113,102 @@ def _half_scaled_sigmoid(a):
 
 # ------------------------------------------------------------ large products ---
 
-_SPLIT_MACS = 1 << 25      # products this large are shared out across ember's threads
+class _Chunks:
+    """Work items ``0..n-1`` (the products of a run of time steps), each done once by
+    whichever thread claims it first, claimed in order. The other thread drains them while
+    the step loop asks for each one when it needs it, doing it itself if nobody has claimed
+    it yet: the same code runs on one thread or two, and never waits for a thread that is
+    not there (``parallel.run`` may run its shares one after another)."""
+
+    def __init__(self, n, work):
+        self.n, self._work = n, work
+        self._next = 0
+        self._lock = threading.Lock()
+        self._done = [threading.Event() for _ in range(n)]
+        self.failed = False
+
+    def _claim(self, upto):
+        with self._lock:
+            i = self._next
+            if i >= self.n or i > upto:
+                return None
+            self._next = i + 1
+            return i
+
+    def _do(self, i):
+        try:
+            self._work(i)
+        except BaseException:
+            self.failed = True
+            raise
+        finally:
+            self._done[i].set()
+
+    def drain(self, *_):
+        """Claims and does items until none are left."""
+        while (i := self._claim(self.n)) is not None:
+            self._do(i)
+
+    def need(self, i):
+        """Returns once item ``i`` is done (doing the unclaimed items up to it here), False
+        when some item failed (its thread raises the error)."""
+        while not self._done[i].is_set():
+            j = self._claim(i)
+            if j is None:
+                self._done[i].wait()
+                break
+            self._do(j)
+        return not self.failed
 
 
-def _matmul(a, b):
-    """``a @ b`` for the whole-sequence products; a large one runs as one product per
-    thread (rows of ``a``, or columns of ``b`` when ``a`` has few rows), each on a
-    single-threaded BLAS, like ember's other threaded kernels."""
-    m, k = a.shape
-    n = b.shape[1]
+def _steps_per_chunk(T, B):
+    return max(1, min(T, -(-tuning.RNN_CHUNK_ROWS // max(B, 1))))
+
+
+def _projection(xt, Wb, A):
+    """``project(t0, t1)``: steps t0:t1 of the input projection ``xt (T, B, K) @ Wb (K, G)``
+    into ``A`` (gates, T, B, U), gate-outermost so that each gate of each step is one
+    contiguous (B, U) block: one tall product per gate (N = U wide; BLAS runs those at
+    full speed)."""
+    gates = A.shape[0]
+    W4 = _gate_major(Wb, gates)
+
+    def project(t0, t1):
+        X = xt[t0:t1].reshape(-1, xt.shape[2])
+        for g in range(gates):
+            np.matmul(X, W4[g], out=A[g, t0:t1].reshape(X.shape[0], -1))
+    return project
+
+
+def _split_rows(B, G):
+    """Shares of the batch rows for threads that each run every step on their rows, or a
+    single share when the steps are too small to split (see tuning.RNN_ROW_SPLIT_ELEMENTS)."""
+    if parallel.num_threads() < 2:
+        return [(0, B)]
+    return parallel.split(B, G, tuning.RNN_ROW_SPLIT_ELEMENTS)
+
+
+def _run_with_chunks(loop, chunks, B, G, macs):
+    """Runs ``loop(lo, hi)`` (the step loop over batch rows lo:hi, which calls
+    ``chunks.need`` or signals the chunks' inputs as it goes) and every item of ``chunks``:
+    with large steps every thread runs its rows (the chunks then drained by all threads
+    before or after, as ``loop`` needs them); otherwise the caller runs all the steps
+    while the other thread works through the chunks, and joins in when its loop ends."""
     threads = parallel.num_threads()
-    if threads < 2 or m * k * n < _SPLIT_MACS:
-        with parallel.single_threaded_blas():
-            return np.matmul(a, b)
-    out = np.empty((m, n), np.result_type(a, b))
-    by_rows = m >= n
-    edges = np.linspace(0, m if by_rows else n, threads + 1).astype(int)
-
-    def part(i):
-        lo, hi = edges[i], edges[i + 1]
-        if by_rows:
-            np.matmul(a[lo:hi], b, out=out[lo:hi])
-        else:
-            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
-    parallel.map_items(part, threads, blas=True)
-    return out
-
-
-def _project(xt, Wb, gates):
-    """Every step's input projection ``xt (T, B, K) @ Wb (K, G)``, gate-major: (T, gates, B,
-    U), so each gate of each step is one contiguous (B, U) block; steps shared out across
-    threads when large."""
-    T, B, K = xt.shape
-    G = Wb.shape[1]
-    U = G // gates
-    A = np.empty((T, gates, B, U), np.result_type(xt, Wb))
-    W4 = _gate_major(Wb, gates) if B >= 16 and gates > 1 else None
-
-    def part(t0, t1):
-        if gates == 1 or B == 1:      # (T, B, gates, U) is already gate-major
-            np.matmul(xt[t0:t1].reshape(-1, K), Wb, out=A[t0:t1].reshape(-1, gates * U))
-        elif W4 is not None:          # one (B, K) @ (K, U) product per step and gate
-            np.matmul(xt[t0:t1, None], W4[None], out=A[t0:t1])
-        else:                # few rows: one product, then gate-major
-            P = xt[t0:t1].reshape(-1, K) @ Wb
-            A[t0:t1] = P.reshape(t1 - t0, B, gates, U).transpose(0, 2, 1, 3)
-    if T and parallel.num_threads() > 1 and T * B * K * G >= _SPLIT_MACS:
-        parallel.run(part, parallel.split(T, 1, 1), blas=True)
-    elif T:
-        part(0, T)
-    return A
+    shares = _split_rows(B, G)
+    if len(shares) > 1:
+        return shares
+    if threads > 1 and chunks.n > 1 and macs >= tuning.RNN_SPLIT_MACS:
+        def share(lo, _hi):
+            if lo == 0:
+                loop(0, B)
+            chunks.drain()
+        parallel.run(share, [(0, 0), (1, 1)], blas=True)
+    else:
+        parallel.park_spinning_workers()
+        loop(0, B)
+        chunks.drain()
+    return None
 
 
 def _gate_major(R, gates):
@@ -219,14 +268,14 @@ class _RNNSequence(Op):
         steps1 = None if t is None else t + 1
         outs = [(seq, dt), (vec, dt), (vec, dt)]
         if cell == "lstm":
-            outs += [(vec, dt), (TensorShape([t, ng, b, u]), dt),
+            outs += [(vec, dt), (TensorShape([ng, t, b, u]), dt),
                      (TensorShape([steps1, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
         elif cell == "simple":
-            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([ng, t, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([0]), dt)]
         else:
-            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([ng, t, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
         outs.append((TensorShape([t, b, None if d is None else d + 1]), dt))   # x, time-major
         return outs
@@ -253,8 +302,12 @@ class _RNNSequence(Op):
         if cell == "gru":
             b_in = bias[0].copy()
             b_in[:2 * U] += bias[1, :2 * U]
+        gates = _GATES[cell]
         xt = _time_major(x, attrs["go_backwards"], ones=True)
-        A = _project(xt, np.concatenate([W, b_in[None]]), _GATES[cell])
+        A = np.empty((gates, T, B, U), dt)
+        project = _projection(xt, np.concatenate([W, b_in[None]]), A)
+        per = _steps_per_chunk(T, B)
+        chunks = _Chunks(-(-T // per), lambda j: project(j * per, min(T, (j + 1) * per)))
         Hs = np.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
@@ -268,17 +321,23 @@ class _RNNSequence(Op):
         seq = np.empty((B, T, U), dt)
         outs_t = O if O is not None else Hs[1:]
 
+        def ready(k):          # before step k: its projection is there
+            return k % per or chunks.need(k // per)
+
         def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
             r = slice(lo, hi)
             step = _STEPS[cell](A[:, :, r], Hs[:, r], None if Cs is None else Cs[:, r],
                                 saved[:, r] if saved.ndim == 3 else saved, R, bias,
                                 None if rm is None else rm[r], attrs)
             if M is None:
-                step.run(T)
+                step.run(T, ready)
             else:
-                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"])
+                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"], ready)
             seq[r] = outs_t[:, r].transpose(1, 0, 2)
-        _over_rows(rows, B, U * G)
+        shares = _run_with_chunks(rows, chunks, B, G, T * B * xt.shape[2] * G)
+        if shares is not None:     # large steps: project on every thread, then split rows
+            parallel.run(chunks.drain, [(0, 0)] * len(shares), blas=True)
+            parallel.run(rows, shares, blas=True)
         last = outs_t[T - 1].copy() if T else np.zeros((B, U), dt)
         result = [seq, last, Hs[T].copy()]
         if cell == "lstm":
@@ -337,33 +396,17 @@ def _time_mask(mask, backwards):
     return np.ascontiguousarray(m)[:, :, None]
 
 
-# ------------------------------------------------------------- batch rows ---
-
-# Least multiply-adds per step product in one thread's batch rows for the batch to be split
-# across threads: each thread then runs every step on its rows, with no hand-off per step.
-_MIN_ROW_MACS = 1 << 19
-
-
-def _over_rows(fn, batch, macs_per_row):
-    """``fn(lo, hi)`` over shares of the batch rows, on ember's threads when there is enough
-    work per step, else in the caller (with a spinning worker parked meanwhile)."""
-    shares = parallel.split(batch, macs_per_row, _MIN_ROW_MACS)
-    if len(shares) > 1:
-        parallel.run(fn, shares, blas=True)
-    else:
-        parallel.park_spinning_workers()
-        fn(0, batch)
-
-
-def _masked_forward(step, T, M, O, zero_output):
+def _masked_forward(step, T, M, O, zero_output, ready):
     """The forward loop with a mask: a masked step carries the states over and repeats the
-    previous output (zeros with ``zero_output``)."""
+    previous output (zeros with ``zero_output``); ``ready`` as in ``_Step.run``."""
     Hs, Cs = step.Hs, step.Cs
     B, U = Hs.shape[1:]
     hp = np.empty((B, U), Hs.dtype)
     cp = np.empty((B, U), Hs.dtype) if Cs is not None else None
     zeros = np.zeros((B, U), Hs.dtype)
     for k in range(T):
+        if not ready(k):
+            return
         step(k, hp, cp)
         m = M[k]
         np.copyto(O[k], hp)
@@ -377,18 +420,33 @@ def _masked_forward(step, T, M, O, zero_output):
 
 # ------------------------------------------------------------- forward steps ---
 
+def _gemm_pieces(rows, macs_per_row):
+    """Row slices of a step's product small enough for BLAS's unpacked small-matrix kernel
+    where it has one (parallel.small_gemm_macs): the recurrent weights are then read in
+    place each step rather than packed."""
+    small = parallel.small_gemm_macs()
+    n = 1 if not small else max(1, -(-rows * macs_per_row // small))
+    n = min(n, rows) if rows else 1
+    edges = [rows * i // n for i in range(n + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
 class _Step:
     """One time step of a cell over some batch rows (``__call__(k, h_out, c_out)``), on
-    views of the op's buffers, with its scratch buffers made once. ``A[k]`` holds step k's
-    gates gate-major, (gates, rows, U), so every gate is a contiguous block; the step
+    views of the op's buffers, with its scratch buffers made once. ``A[:, k]`` holds step
+    k's gates, (gates, rows, U), so every gate is a contiguous block; the step
     product runs per gate, ``h (rows, U) @ R (gates, U, U)``, into the same layout."""
 
     Cs = None
 
-    def run(self, T):
-        """Every step, without a mask: the new states go straight into Hs (and Cs)."""
+    def run(self, T, ready):
+        """Every step, without a mask: the new states go straight into Hs (and Cs).
+        ``ready(k)`` before step k makes sure its input projection is there (False: the
+        thread making it failed, and raises)."""
         Hs, Cs = self.Hs, self.Cs
         for k in range(T):
+            if not ready(k):
+                return
             self(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
 
     def _previous(self, k):
@@ -400,9 +458,10 @@ class _Step:
 
 class _LSTMStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
+        _, T, B, U = A.shape
         self.A, self.Hs, self.Cs, self.rm, self.U = A, Hs, Cs, rm, U
         self.R4 = _gate_major(R, 4)
+        self.pieces = _gemm_pieces(B, U * U)
         self.tmp = np.empty((4, B, U), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
@@ -414,8 +473,9 @@ class _LSTMStep(_Step):
             self.s, self.s1 = s.reshape(4, 1, 1), s1.reshape(4, 1, 1)
 
     def __call__(self, k, h_out, c_out):
-        z, tu = self.A[k], self.tu
-        np.matmul(self._previous(k), self.R4, out=self.tmp)
+        z, tu, h = self.A[:, k], self.tu, self._previous(k)
+        for p in self.pieces:
+            np.matmul(h[p], self.R4, out=self.tmp[:, p])
         z += self.tmp
         if self.fast:          # z already holds s * pre-activation (_gate_prescale)
             np.tanh(z, out=z)
@@ -439,7 +499,7 @@ class _LSTMStep(_Step):
 
 class _GRUStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
+        _, T, B, U = A.shape
         self.A, self.Hs, self.rm, self.U = A, Hs, rm, U
         self.after = attrs["cell"] == "gru"
         self.rbias_h = bias[1, 2 * U:] if self.after else None   # inside r * (...)
@@ -454,7 +514,7 @@ class _GRUStep(_Step):
             (lambda a: _activate(self.ract, a))
 
     def __call__(self, k, h_out, c_out):
-        z, tu, tmp, rh = self.A[k], self.tu, self.tmp, self.saved[k]
+        z, tu, tmp, rh = self.A[:, k], self.tu, self.tmp, self.saved[k]
         h = self.Hs[k]
         hr = self._previous(k)
         if self.after:
@@ -480,14 +540,14 @@ class _GRUStep(_Step):
 
 class _SimpleStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
+        _, T, B, U = A.shape
         self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
         self.tmp = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
         self.act = attrs["activation"]
 
     def __call__(self, k, h_out, c_out):
-        z = self.A[k, 0]
+        z = self.A[0, k]
         np.matmul(self._previous(k), self.R, out=self.tmp)
         z += self.tmp
         _activate(self.act, z)
@@ -557,7 +617,7 @@ class _RNNSequenceGrad(Op):
         dt = x.dtype
         B, T, _ = x.shape
         U = R.shape[0]
-        G = A.shape[1] * U
+        G = A.shape[0] * U
         back = attrs["go_backwards"]
         dS = get("dseq")
         dS = dS.transpose(1, 0, 2) if dS is not None else None
@@ -571,38 +631,75 @@ class _RNNSequenceGrad(Op):
         dZr = np.empty((T, B, U), dt) if cell == "gru" else None    # r * d candidate
         RT = np.ascontiguousarray(R.T)
         WT = np.ascontiguousarray(W.T)
-        dx = np.empty(x.shape, dt)
+        xt = get("xt")
+        dxt = np.empty((T, B, x.shape[2]), dt)
+        # the products over all steps (input and weight gradients) in runs of steps, each
+        # run as soon as backpropagation through time has passed it: run j is steps
+        # T - (j + 1) * per .. T - j * per
+        per = _steps_per_chunk(T, B)
+        n = -(-T // per)
+        passed_run = [threading.Event() for _ in range(n)]
+        total = _OrderedSum(n)
 
-        def rows(lo, hi):      # batch rows lo:hi back through all steps
+        def products(j):
+            passed_run[j].wait()
+            t0, t1 = max(0, T - (j + 1) * per), T - j * per
+            dZ = dZx[t0:t1].reshape(-1, G)
+            # x's column of ones makes the input bias's gradient the last row of this one
+            dWb = np.matmul(xt[t0:t1].reshape(dZ.shape[0], -1).T, dZ)
+            dR, db = _weight_grads(cell, Hs[t0:t1 + 1], saved[t0:t1] if saved.ndim == 3
+                                   else saved, rm, dZx[t0:t1],
+                                   None if dZr is None else dZr[t0:t1], dWb[-1])
+            np.matmul(dZ, WT, out=dxt[t0:t1].reshape(dZ.shape[0], -1))
+            total.add(j, (dWb[:-1], dR, db))
+        chunks = _Chunks(n, products)
+
+        def passed(k):         # after step k: the runs it completes may start
+            if (T - k) % per == 0 or k == 0:
+                passed_run[(T - 1 - k) // per].set()
+
+        def rows(lo, hi, signal=None):      # batch rows lo:hi back through all steps
             r = slice(lo, hi)
             v = lambda a: None if a is None else a[:, r]       # noqa: E731
             bstep = _BACK[cell](A[:, :, r], Hs[:, r], v(Cs), v(saved) if saved.ndim == 3 else
                                 None, R, RT, None if rm is None else rm[r], dZx[:, r],
                                 v(dZr), attrs)
             dh_r, dc_r = _bptt(bstep, T, v(dS), None if dlast is None else dlast[r], dh[r],
-                               None if dc is None else dc[r], v(M), attrs["zero_output"])
+                               None if dc is None else dc[r], v(M), attrs["zero_output"],
+                               signal)
             dh[r] = dh_r
             if dc is not None:
                 dc[r] = dc_r
-            dxt = dx[r].transpose(1, 0, 2)          # these rows' input gradient, step by step
-            np.matmul(dZx[:, r], WT, out=dxt[::-1] if back else dxt)
-        _over_rows(rows, B, U * G)
-        # x's column of ones makes the input bias's gradient the last row of this product
-        dWb = _matmul(get("xt").reshape(T * B, -1).T, dZx.reshape(T * B, G))
-        dW = dWb[:-1]
-        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr, dWb[-1])
+
+        def all_rows(lo, hi):
+            try:
+                rows(lo, hi, passed)
+            finally:           # never leave the other thread waiting
+                for e in passed_run:
+                    e.set()
+        shares = _run_with_chunks(all_rows, chunks, B, G, T * B * G * (xt.shape[2] + U))
+        if shares is not None:     # large steps: every thread its rows, then the products
+            parallel.run(rows, shares, blas=True)
+            for e in passed_run:
+                e.set()
+            parallel.run(chunks.drain, [(0, 0)] * len(shares), blas=True)
+        dW, dR, db = total.result()
+        dx = np.ascontiguousarray((dxt[::-1] if back else dxt).transpose(1, 0, 2))
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)
         return tuple(out + [dW, dR, db])
 
 
-def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
+def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output, passed=None):
     """Backpropagation through time over some batch rows: returns the gradients of the
-    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx."""
+    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx,
+    and ``passed(k)`` is called after step k."""
     B, U = dh.shape
     dt = dh.dtype
     dhp = np.empty((B, U), dt)
+    if passed is None:
+        passed = _nothing
     if M is None:
         for k in range(T - 1, -1, -1):
             g = dh              # the gradient reaching this step's new state
@@ -611,6 +708,7 @@ def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
             if k == T - 1 and dlast is not None:
                 g = np.add(g, dlast, out=dhp)
             dh, dc = bstep(k, g, dc)
+            passed(k)
         return dh, dc
     go = np.empty((B, U), dt)
     carry = np.zeros((B, U), dt) if not zero_output else None
@@ -639,12 +737,44 @@ def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
         dh = dh_prev + dh_keep
         if dc is not None:
             dc = dc_prev + dc_keep
+        passed(k)
     return dh, dc
 
 
+def _nothing(_k):
+    pass
+
+
+class _OrderedSum:
+    """Sums of the runs' weight gradients, added in run order whichever thread finishes
+    which run first, so that the result does not depend on the threads."""
+
+    def __init__(self, n):
+        self._parts = [None] * n
+        self._next = 0
+        self._total = None
+        self._lock = threading.Lock()
+
+    def add(self, j, part):
+        self._parts[j] = part
+        with self._lock:
+            while self._next < len(self._parts) and self._parts[self._next] is not None:
+                p, self._parts[self._next] = self._parts[self._next], None
+                if self._total is None:
+                    self._total = [np.array(a) for a in p]
+                else:
+                    for t, a in zip(self._total, p):
+                        t += a
+                self._next += 1
+
+    def result(self):
+        return self._total
+
+
 def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
-    """The recurrent kernel's and the bias's gradients (``db``: the input bias's): one
-    product over all steps."""
+    """The recurrent kernel's and the bias's gradients (``db``: the input bias's) over the
+    steps of ``dZx`` (``Hs`` has one more, the state before the first): one product over
+    them."""
     T, B, G = dZx.shape
     U = Hs.shape[2]
     H = Hs[:-1]
@@ -654,13 +784,13 @@ def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
     dZ = dZx.reshape(T * B, G)
     if cell == "gru":
         dZr = dZr.reshape(T * B, U)
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]), _matmul(H.T, dZr)], axis=1)
+        dR = np.concatenate([np.matmul(H.T, dZ[:, :2 * U]), np.matmul(H.T, dZr)], axis=1)
         return dR, np.stack([db, np.concatenate([db[:2 * U], dZr.sum(0)])])
     if cell == "gru_v1":
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
-                             _matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
+        dR = np.concatenate([np.matmul(H.T, dZ[:, :2 * U]),
+                             np.matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
         return dR, db
-    return _matmul(H.T, dZ), db
+    return np.matmul(H.T, dZ), db
 
 
 class _Back:
@@ -670,7 +800,7 @@ class _Back:
     the previous states."""
 
     def __init__(self, A, Hs, RT, rm, dZx):
-        T, gates, B, U = A.shape
+        gates, T, B, U = A.shape
         self.A, self.Hs, self.rm, self.dZx, self.U = A, Hs, rm, dZx, U
         self.RT = RT.reshape(gates, U, U)            # each gate's rows of R.T
         self.S = np.empty((gates, B, U), A.dtype)
@@ -696,12 +826,12 @@ class _Back:
 class _LSTMBack(_Back):
     def __init__(self, A, Hs, Cs, TC, R, RT, rm, dZx, dZr, attrs):
         super().__init__(A, Hs, RT, rm, dZx)
-        self.Cs, self.TC = Cs, TC
+        self.Cs, self.TC, self.RTf = Cs, TC, RT
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
         self.fast = self.act == "tanh" and self.ract == "sigmoid"
 
     def __call__(self, k, dhp, dc):
-        a, S, d, tu = self.A[k], self.S, self.d, self.tu
+        a, S, d, tu = self.A[:, k], self.S, self.d, self.tu
         i, f, g, o = a
         tc = self.TC[k]
         np.multiply(dhp, tc, out=S[3])                         # d o
@@ -722,7 +852,11 @@ class _LSTMBack(_Back):
         S *= d
         dcp *= f
         self.store(k, S)
-        return self.recurrent(S, self.RT, self.o), dcp
+        # the gradient reaching the previous h: dZ (rows, 4U) @ R.T, one product
+        dh = np.matmul(self.dZx[k], self.RTf)
+        if self.rm is not None:
+            dh *= self.rm
+        return dh, dcp
 
 
 class _GRUBack(_Back):
@@ -733,7 +867,7 @@ class _GRUBack(_Back):
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
 
     def __call__(self, k, dhp, dc):
-        a, S, d = self.A[k], self.S, self.d
+        a, S, d = self.A[:, k], self.S, self.d
         z, r, hh = a
         h = self.Hs[k]
         _derivative(self.ract, a[:2], d[:2])
@@ -775,7 +909,7 @@ class _SimpleBack:
 
     def __call__(self, k, dhp, dc):
         dz = self.dZx[k]
-        _derivative(self.act, self.A[k, 0], dz)
+        _derivative(self.act, self.A[0, k], dz)
         dz *= dhp
         dh = np.matmul(dz, self.RT)
         if self.rm is not None:

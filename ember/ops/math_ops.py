@@ -10,7 +10,7 @@ from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
 from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
-from ember.runtime.rows import sum_rows_by_id
+from ember.runtime.rows import add_rows_into
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
@@ -1540,8 +1540,7 @@ def _scatter_rows(data, ids, rows):
     if not keep.all():
         flat_ids, flat = flat_ids[keep], flat[keep]
     if data.ndim > k and data.dtype.kind in "fiuc":
-        ids_seen, sums = sum_rows_by_id(flat_ids, flat)
-        out[ids_seen] = sums
+        add_rows_into(out, flat_ids, flat)
     else:
         np.add.at(out, flat_ids, flat)
     return out

@@ -161,19 +161,30 @@ class _Chunks:
         return not self.failed
 
 
-def _steps_per_chunk(T, B):
-    return max(1, min(T, -(-tuning.RNN_CHUNK_ROWS // max(B, 1))))
+def _runs(T, B):
+    """The runs of steps (t0, t1) the large products go by, in the order the steps are
+    taken: about tuning.RNN_CHUNK_ROWS rows each, the first a quarter of that so that the
+    step loop (or the other thread behind it) starts soon."""
+    per = max(1, min(T, -(-tuning.RNN_CHUNK_ROWS // max(B, 1))))
+    edges = [0, min(T, max(1, per // 4))] if T else [0]
+    while edges[-1] < T:
+        edges.append(min(T, edges[-1] + per))
+    return list(zip(edges[:-1], edges[1:]))
 
 
-def _projection(xt, Wb, A):
-    """``project(t0, t1)``: steps t0:t1 of the input projection ``xt (T, B, K) @ Wb (K, G)``
-    into ``A`` (gates, T, B, U), gate-outermost so that each gate of each step is one
-    contiguous (B, U) block: one tall product per gate (N = U wide; BLAS runs those at
-    full speed)."""
+def _projection(x, backwards, Wb, xt, A):
+    """``project(t0, t1)``: steps t0:t1 of ``x`` (batch, time, K) time-major into ``xt``
+    (with a last feature of ones, for the bias; steps reversed for ``go_backwards``), and
+    their input projection ``xt @ Wb (K + 1, G)`` into ``A`` (gates, T, B, U),
+    gate-outermost so that each gate of each step is one contiguous (B, U) block: one tall
+    product per gate (N = U wide; BLAS runs those at full speed)."""
     gates = A.shape[0]
     W4 = _gate_major(Wb, gates)
+    src = x[:, ::-1] if backwards else x
 
     def project(t0, t1):
+        xt[t0:t1, :, :-1] = src[:, t0:t1].transpose(1, 0, 2)
+        xt[t0:t1, :, -1] = 1
         X = xt[t0:t1].reshape(-1, xt.shape[2])
         for g in range(gates):
             np.matmul(X, W4[g], out=A[g, t0:t1].reshape(X.shape[0], -1))
@@ -303,11 +314,12 @@ class _RNNSequence(Op):
             b_in = bias[0].copy()
             b_in[:2 * U] += bias[1, :2 * U]
         gates = _GATES[cell]
-        xt = _time_major(x, attrs["go_backwards"], ones=True)
+        xt = np.empty((T, B, x.shape[2] + 1), dt)    # x time-major, for the backward pass
         A = np.empty((gates, T, B, U), dt)
-        project = _projection(xt, np.concatenate([W, b_in[None]]), A)
-        per = _steps_per_chunk(T, B)
-        chunks = _Chunks(-(-T // per), lambda j: project(j * per, min(T, (j + 1) * per)))
+        project = _projection(x, attrs["go_backwards"], np.concatenate([W, b_in[None]]), xt, A)
+        runs = _runs(T, B)
+        chunks = _Chunks(len(runs), lambda j: project(*runs[j]))
+        first = {t0: j for j, (t0, _) in enumerate(runs)}
         Hs = np.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
@@ -322,7 +334,8 @@ class _RNNSequence(Op):
         outs_t = O if O is not None else Hs[1:]
 
         def ready(k):          # before step k: its projection is there
-            return k % per or chunks.need(k // per)
+            j = first.get(k)
+            return j is None or chunks.need(j)
 
         def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
             r = slice(lo, hi)
@@ -373,20 +386,6 @@ class _RNNSequence(Op):
         return result
 
     grad_accepts_none = True
-
-
-def _time_major(x, backwards, ones=False):
-    """``x`` as (time, batch, features), steps reversed for ``go_backwards``; ``ones``: with a
-    last feature of ones (for a bias)."""
-    xt = x.transpose(1, 0, 2)
-    if backwards:
-        xt = xt[::-1]
-    if not ones:
-        return np.ascontiguousarray(xt)
-    out = np.empty(xt.shape[:2] + (xt.shape[2] + 1,), x.dtype)
-    out[..., :-1] = xt
-    out[..., -1] = 1
-    return out
 
 
 def _time_mask(mask, backwards):
@@ -634,16 +633,16 @@ class _RNNSequenceGrad(Op):
         xt = get("xt")
         dxt = np.empty((T, B, x.shape[2]), dt)
         # the products over all steps (input and weight gradients) in runs of steps, each
-        # run as soon as backpropagation through time has passed it: run j is steps
-        # T - (j + 1) * per .. T - j * per
-        per = _steps_per_chunk(T, B)
-        n = -(-T // per)
+        # run as soon as backpropagation through time has passed it
+        runs = [(T - t1, T - t0) for t0, t1 in _runs(T, B)]    # backwards in time
+        n = len(runs)
         passed_run = [threading.Event() for _ in range(n)]
+        ends = {t0: j for j, (t0, _) in enumerate(runs)}
         total = _OrderedSum(n)
 
         def products(j):
             passed_run[j].wait()
-            t0, t1 = max(0, T - (j + 1) * per), T - j * per
+            t0, t1 = runs[j]
             dZ = dZx[t0:t1].reshape(-1, G)
             # x's column of ones makes the input bias's gradient the last row of this one
             dWb = np.matmul(xt[t0:t1].reshape(dZ.shape[0], -1).T, dZ)
@@ -654,9 +653,10 @@ class _RNNSequenceGrad(Op):
             total.add(j, (dWb[:-1], dR, db))
         chunks = _Chunks(n, products)
 
-        def passed(k):         # after step k: the runs it completes may start
-            if (T - k) % per == 0 or k == 0:
-                passed_run[(T - 1 - k) // per].set()
+        def passed(k):         # after step k: the run it completes may start
+            j = ends.get(k)
+            if j is not None:
+                passed_run[j].set()
 
         def rows(lo, hi, signal=None):      # batch rows lo:hi back through all steps
             r = slice(lo, hi)

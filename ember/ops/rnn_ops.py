@@ -178,17 +178,38 @@ def _projection(x, backwards, Wb, xt, A):
     their input projection ``xt @ Wb (K + 1, G)`` into ``A`` (gates, T, B, U),
     gate-outermost so that each gate of each step is one contiguous (B, U) block: one tall
     product per gate (N = U wide; BLAS runs those at full speed)."""
-    gates = A.shape[0]
-    W4 = _gate_major(Wb, gates)
+    gates, _, B, U = A.shape
+    tall = _gate_outermost(B)
+    W4 = _gate_major(Wb, gates) if tall else None
     src = x[:, ::-1] if backwards else x
 
     def project(t0, t1):
         xt[t0:t1, :, :-1] = src[:, t0:t1].transpose(1, 0, 2)
         xt[t0:t1, :, -1] = 1
         X = xt[t0:t1].reshape(-1, xt.shape[2])
-        for g in range(gates):
-            np.matmul(X, W4[g], out=A[g, t0:t1].reshape(X.shape[0], -1))
+        if tall:
+            for g in range(gates):
+                np.matmul(X, W4[g], out=A[g, t0:t1].reshape(X.shape[0], -1))
+        elif B == 1:       # (steps, gates, 1, U) is the product's own layout
+            np.matmul(X, Wb, out=A[:, t0:t1].transpose(1, 0, 2, 3).reshape(t1 - t0, -1))
+        else:
+            P = np.matmul(X, Wb).reshape(t1 - t0, B, gates, U)
+            A[:, t0:t1] = P.transpose(2, 0, 1, 3)
     return project
+
+
+def _gate_outermost(B):
+    """Whether the projection buffer is laid out (gates, T, B, U), one tall product per gate
+    filling it; with few batch rows it is (T, gates, B, U) instead (seen through a
+    transposed view, so indexing is the same), so that a step's gates are one contiguous
+    block: elementwise calls on several short blocks cost more than the products save."""
+    return B >= 16
+
+
+def _projection_buffer(gates, T, B, U, dt):
+    if _gate_outermost(B):
+        return np.empty((gates, T, B, U), dt)
+    return np.empty((T, gates, B, U), dt).transpose(1, 0, 2, 3)
 
 
 def _split_rows(B, G):
@@ -315,11 +336,10 @@ class _RNNSequence(Op):
             b_in[:2 * U] += bias[1, :2 * U]
         gates = _GATES[cell]
         xt = np.empty((T, B, x.shape[2] + 1), dt)    # x time-major, for the backward pass
-        A = np.empty((gates, T, B, U), dt)
+        A = _projection_buffer(gates, T, B, U, dt)
         project = _projection(x, attrs["go_backwards"], np.concatenate([W, b_in[None]]), xt, A)
         runs = _runs(T, B)
         chunks = _Chunks(len(runs), lambda j: project(*runs[j]))
-        first = {t0: j for j, (t0, _) in enumerate(runs)}
         Hs = np.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
@@ -333,9 +353,6 @@ class _RNNSequence(Op):
         seq = np.empty((B, T, U), dt)
         outs_t = O if O is not None else Hs[1:]
 
-        def ready(k):          # before step k: its projection is there
-            j = first.get(k)
-            return j is None or chunks.need(j)
 
         def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
             r = slice(lo, hi)
@@ -343,9 +360,10 @@ class _RNNSequence(Op):
                                 saved[:, r] if saved.ndim == 3 else saved, R, bias,
                                 None if rm is None else rm[r], attrs)
             if M is None:
-                step.run(T, ready)
+                step.run(runs, chunks.need)
             else:
-                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"], ready)
+                _masked_forward(step, runs, chunks.need, M[:, r], O[:, r],
+                                attrs["zero_output"])
             seq[r] = outs_t[:, r].transpose(1, 0, 2)
         shares = _run_with_chunks(rows, chunks, B, G, T * B * xt.shape[2] * G)
         if shares is not None:     # large steps: project on every thread, then split rows
@@ -395,17 +413,25 @@ def _time_mask(mask, backwards):
     return np.ascontiguousarray(m)[:, :, None]
 
 
-def _masked_forward(step, T, M, O, zero_output, ready):
+def _steps(runs, need):
+    """The steps of ``runs`` in order, ``need(j)`` called before run j's; stops early when
+    it returns False."""
+    for j, (t0, t1) in enumerate(runs):
+        if not need(j):
+            return
+        yield from range(t0, t1)
+
+
+def _masked_forward(step, runs, need, M, O, zero_output):
     """The forward loop with a mask: a masked step carries the states over and repeats the
-    previous output (zeros with ``zero_output``); ``ready`` as in ``_Step.run``."""
+    previous output (zeros with ``zero_output``); ``runs`` and ``need`` as in
+    ``_Step.run``."""
     Hs, Cs = step.Hs, step.Cs
     B, U = Hs.shape[1:]
     hp = np.empty((B, U), Hs.dtype)
     cp = np.empty((B, U), Hs.dtype) if Cs is not None else None
     zeros = np.zeros((B, U), Hs.dtype)
-    for k in range(T):
-        if not ready(k):
-            return
+    for k in _steps(runs, need):
         step(k, hp, cp)
         m = M[k]
         np.copyto(O[k], hp)
@@ -432,21 +458,27 @@ def _gemm_pieces(rows, macs_per_row):
 
 class _Step:
     """One time step of a cell over some batch rows (``__call__(k, h_out, c_out)``), on
-    views of the op's buffers, with its scratch buffers made once. ``A[:, k]`` holds step
-    k's gates, (gates, rows, U), so every gate is a contiguous block; the step
-    product runs per gate, ``h (rows, U) @ R (gates, U, U)``, into the same layout."""
+    views of the op's buffers, with its scratch buffers made once. ``self.A[k]`` (the
+    projection buffer seen step-major) holds step k's gates, (gates, rows, U), each gate a
+    contiguous block; the step product runs per gate, ``h (rows, U) @ R (gates, U, U)``,
+    into the same layout."""
 
     Cs = None
 
-    def run(self, T, ready):
-        """Every step, without a mask: the new states go straight into Hs (and Cs).
-        ``ready(k)`` before step k makes sure its input projection is there (False: the
-        thread making it failed, and raises)."""
+    def run(self, runs, need):
+        """Every step, without a mask: the new states go straight into Hs (and Cs). The
+        steps go by ``runs``; ``need(j)`` before run j makes sure its input projection is
+        there (False: the thread making it failed, and raises)."""
         Hs, Cs = self.Hs, self.Cs
-        for k in range(T):
-            if not ready(k):
+        for j, (t0, t1) in enumerate(runs):
+            if not need(j):
                 return
-            self(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
+            if Cs is None:
+                for k in range(t0, t1):
+                    self(k, Hs[k + 1], None)
+            else:
+                for k in range(t0, t1):
+                    self(k, Hs[k + 1], Cs[k + 1])
 
     def _previous(self, k):
         h = self.Hs[k]
@@ -458,7 +490,7 @@ class _Step:
 class _LSTMStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         _, T, B, U = A.shape
-        self.A, self.Hs, self.Cs, self.rm, self.U = A, Hs, Cs, rm, U
+        self.A, self.Hs, self.Cs, self.rm, self.U = A.swapaxes(0, 1), Hs, Cs, rm, U
         self.R4 = _gate_major(R, 4)
         self.pieces = _gemm_pieces(B, U * U)
         self.tmp = np.empty((4, B, U), A.dtype)
@@ -472,9 +504,12 @@ class _LSTMStep(_Step):
             self.s, self.s1 = s.reshape(4, 1, 1), s1.reshape(4, 1, 1)
 
     def __call__(self, k, h_out, c_out):
-        z, tu, h = self.A[:, k], self.tu, self._previous(k)
-        for p in self.pieces:
-            np.matmul(h[p], self.R4, out=self.tmp[:, p])
+        z, tu, h = self.A[k], self.tu, self._previous(k)
+        if len(self.pieces) == 1:
+            np.matmul(h, self.R4, out=self.tmp)
+        else:
+            for p in self.pieces:
+                np.matmul(h[p], self.R4, out=self.tmp[:, p])
         z += self.tmp
         if self.fast:          # z already holds s * pre-activation (_gate_prescale)
             np.tanh(z, out=z)
@@ -499,7 +534,7 @@ class _LSTMStep(_Step):
 class _GRUStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         _, T, B, U = A.shape
-        self.A, self.Hs, self.rm, self.U = A, Hs, rm, U
+        self.A, self.Hs, self.rm, self.U = A.swapaxes(0, 1), Hs, rm, U
         self.after = attrs["cell"] == "gru"
         self.rbias_h = bias[1, 2 * U:] if self.after else None   # inside r * (...)
         R3 = _gate_major(R, 3)
@@ -513,7 +548,7 @@ class _GRUStep(_Step):
             (lambda a: _activate(self.ract, a))
 
     def __call__(self, k, h_out, c_out):
-        z, tu, tmp, rh = self.A[:, k], self.tu, self.tmp, self.saved[k]
+        z, tu, tmp, rh = self.A[k], self.tu, self.tmp, self.saved[k]
         h = self.Hs[k]
         hr = self._previous(k)
         if self.after:
@@ -540,13 +575,13 @@ class _GRUStep(_Step):
 class _SimpleStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
         _, T, B, U = A.shape
-        self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
+        self.A, self.Hs, self.R, self.rm = A.swapaxes(0, 1), Hs, R, rm
         self.tmp = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
         self.act = attrs["activation"]
 
     def __call__(self, k, h_out, c_out):
-        z = self.A[0, k]
+        z = self.A[k, 0]
         np.matmul(self._previous(k), self.R, out=self.tmp)
         z += self.tmp
         _activate(self.act, z)
@@ -801,7 +836,7 @@ class _Back:
 
     def __init__(self, A, Hs, RT, rm, dZx):
         gates, T, B, U = A.shape
-        self.A, self.Hs, self.rm, self.dZx, self.U = A, Hs, rm, dZx, U
+        self.A, self.Hs, self.rm, self.dZx, self.U = A.swapaxes(0, 1), Hs, rm, dZx, U
         self.RT = RT.reshape(gates, U, U)            # each gate's rows of R.T
         self.S = np.empty((gates, B, U), A.dtype)
         self.d = np.empty((gates, B, U), A.dtype)
@@ -831,7 +866,7 @@ class _LSTMBack(_Back):
         self.fast = self.act == "tanh" and self.ract == "sigmoid"
 
     def __call__(self, k, dhp, dc):
-        a, S, d, tu = self.A[:, k], self.S, self.d, self.tu
+        a, S, d, tu = self.A[k], self.S, self.d, self.tu
         i, f, g, o = a
         tc = self.TC[k]
         np.multiply(dhp, tc, out=S[3])                         # d o
@@ -867,7 +902,7 @@ class _GRUBack(_Back):
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
 
     def __call__(self, k, dhp, dc):
-        a, S, d = self.A[:, k], self.S, self.d
+        a, S, d = self.A[k], self.S, self.d
         z, r, hh = a
         h = self.Hs[k]
         _derivative(self.ract, a[:2], d[:2])
@@ -904,12 +939,12 @@ class _GRUBack(_Back):
 
 class _SimpleBack:
     def __init__(self, A, Hs, Cs, saved, R, RT, rm, dZx, dZr, attrs):
-        self.A, self.rm, self.RT, self.dZx = A, rm, RT, dZx
+        self.A, self.rm, self.RT, self.dZx = A.swapaxes(0, 1), rm, RT, dZx
         self.act = attrs["activation"]
 
     def __call__(self, k, dhp, dc):
         dz = self.dZx[k]
-        _derivative(self.act, self.A[0, k], dz)
+        _derivative(self.act, self.A[k, 0], dz)
         dz *= dhp
         dh = np.matmul(dz, self.RT)
         if self.rm is not None:

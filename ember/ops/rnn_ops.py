@@ -34,7 +34,7 @@ import numpy as np
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
-from ember.runtime import parallel, tuning
+from ember.runtime import memory, parallel, tuning
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import tensor
 
@@ -208,8 +208,8 @@ def _gate_outermost(B):
 
 def _projection_buffer(gates, T, B, U, dt):
     if _gate_outermost(B):
-        return np.empty((gates, T, B, U), dt)
-    return np.empty((T, gates, B, U), dt).transpose(1, 0, 2, 3)
+        return _BUFFERS.empty((gates, T, B, U), dt)
+    return _BUFFERS.empty((T, gates, B, U), dt).transpose(1, 0, 2, 3)
 
 
 def _split_rows(B, G):
@@ -247,6 +247,11 @@ def _gate_major(R, gates):
     """(K, gates*U) -> (gates, K, U): the kernel of each gate."""
     K, G = R.shape
     return np.ascontiguousarray(R.reshape(K, gates, G // gates).transpose(1, 0, 2))
+
+
+# The op's large arrays (projections, states, gradients), reused step after step once
+# nothing holds them (memory.Recycler): a fresh mapping faults in every page.
+_BUFFERS = memory.Recycler(keep=24)
 
 
 # -------------------------------------------------------------------- the op ---
@@ -335,22 +340,22 @@ class _RNNSequence(Op):
             b_in = bias[0].copy()
             b_in[:2 * U] += bias[1, :2 * U]
         gates = _GATES[cell]
-        xt = np.empty((T, B, x.shape[2] + 1), dt)    # x time-major, for the backward pass
+        xt = _BUFFERS.empty((T, B, x.shape[2] + 1), dt)    # x time-major, for the backward pass
         A = _projection_buffer(gates, T, B, U, dt)
         project = _projection(x, attrs["go_backwards"], np.concatenate([W, b_in[None]]), xt, A)
         runs = _runs(T, B)
         chunks = _Chunks(len(runs), lambda j: project(*runs[j]))
-        Hs = np.empty((T + 1, B, U), dt)
+        Hs = _BUFFERS.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
         if cell == "lstm":
-            Cs = np.empty((T + 1, B, U), dt)
+            Cs = _BUFFERS.empty((T + 1, B, U), dt)
             Cs[0] = arrays[pos["c0"]]
         M = _time_mask(arrays[pos["mask"]], attrs["go_backwards"]) if attrs["masked"] else None
         rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
-        O = np.empty((T, B, U), dt) if M is not None else None
-        saved = np.empty((T, B, U) if cell != "simple" else (0,), dt)
-        seq = np.empty((B, T, U), dt)
+        O = _BUFFERS.empty((T, B, U), dt) if M is not None else None
+        saved = _BUFFERS.empty((T, B, U) if cell != "simple" else (0,), dt)
+        seq = _BUFFERS.empty((B, T, U), dt)
         outs_t = O if O is not None else Hs[1:]
 
 
@@ -661,12 +666,12 @@ class _RNNSequenceGrad(Op):
         if cell == "lstm":
             dc = np.zeros((B, U), dt) if get("dc") is None else get("dc").astype(dt, copy=True)
         M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
-        dZx = np.empty((T, B, G), dt)      # pre-activation gradients, Keras's gate order
-        dZr = np.empty((T, B, U), dt) if cell == "gru" else None    # r * d candidate
+        dZx = _BUFFERS.empty((T, B, G), dt)      # pre-activation gradients, Keras's order
+        dZr = _BUFFERS.empty((T, B, U), dt) if cell == "gru" else None  # r * d candidate
         RT = np.ascontiguousarray(R.T)
         WT = np.ascontiguousarray(W.T)
         xt = get("xt")
-        dxt = np.empty((T, B, x.shape[2]), dt)
+        dxt = _BUFFERS.empty((T, B, x.shape[2]), dt)
         # the products over all steps (input and weight gradients) in runs of steps, each
         # run as soon as backpropagation through time has passed it
         runs = [(T - t1, T - t0) for t0, t1 in _runs(T, B)]    # backwards in time
@@ -719,7 +724,8 @@ class _RNNSequenceGrad(Op):
                 e.set()
             parallel.run(chunks.drain, [(0, 0)] * len(shares), blas=True)
         dW, dR, db = total.result()
-        dx = np.ascontiguousarray((dxt[::-1] if back else dxt).transpose(1, 0, 2))
+        dx = _BUFFERS.empty(x.shape, dt)
+        np.copyto(dx, (dxt[::-1] if back else dxt).transpose(1, 0, 2))
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)

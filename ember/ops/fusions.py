@@ -659,8 +659,8 @@ def fold_trees_into_updates(ir):
     one more step, adding its result into the variable's buffer: chunk by chunk, each
     chunk of the variable read and then written while it is in cache, instead of the
     tree's whole result written out and read back by the assignment. An ``assign`` that
-    would take over the tree's fresh result has the tree write into the variable's buffer
-    instead (no new buffer to fault in). The fused tree takes
+    would take over the fresh result of a tree reading the variable has the tree write
+    into the variable's buffer instead (no new buffer to fault in). The fused tree takes
     the variable's buffer from a read marked ``for_update`` (a copy where an eager read
     holds the variable's array) and hands it to an ``assign`` that keeps it. It runs at
     the assignment's place (the tree's inputs are known there: nothing stateful runs in
@@ -684,6 +684,10 @@ def fold_trees_into_updates(ir):
         if shape is None or None in shape or tuple(shape) != tuple(var.shape.as_list()) or \
                 ir.dtypes.get(value) != var.dtype:
             continue
+        if kind == "assign" and not any(
+                g.producer.get(v) is not None and g.producer[v].op is READ_VARIABLE and
+                g.producer[v].attrs["variable"] is var for v in tree.inputs):
+            continue    # (an initializer: the variable may have no buffer yet)
         start, end = g.position[id(tree)], g.position[id(asg)]
         if any(getattr(ir.nodes[i].op, "stateful", False) for i in range(start + 1, end)):
             continue

@@ -145,9 +145,10 @@ class Recycler:
     2.5 ms of a 5 MiB embedding gradient's 3 ms). ``empty(shape, dtype)`` returns one of
     the arrays it returned before when no one else references it any more (no array,
     view or plan slot: its reference count says so), else a new one; it keeps the last
-    ``keep`` arrays it made. The reuse is decided under a lock, and an array someone still
-    holds is never handed out, so results never share memory; buffers below ``min_bytes``
-    are left to NumPy."""
+    ``keep`` arrays it made, and at most ``tuning.RECYCLE_BYTES`` of them (the oldest go
+    first; a larger array is not kept). The reuse is decided under a lock, and an array
+    someone still holds is never handed out, so results never share memory; buffers below
+    ``min_bytes`` are left to NumPy."""
 
     def __init__(self, keep: int = 4, min_bytes: int = 1 << 20):
         self.keep, self.min_bytes = keep, min_bytes
@@ -158,7 +159,8 @@ class Recycler:
     def empty(self, shape, dtype):
         dtype = np.dtype(dtype)
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if math.prod(shape) * dtype.itemsize < self.min_bytes:
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes < self.min_bytes or nbytes > tuning.RECYCLE_BYTES:
             return np.empty(shape, dtype)
         with self._lock:
             for a in self._arrays:
@@ -167,8 +169,9 @@ class Recycler:
                     return a
             a = np.empty(shape, dtype)
             self._arrays.append(a)
-            if len(self._arrays) > self.keep:
-                del self._arrays[0]
+            kept = sum(b.nbytes for b in self._arrays)
+            while len(self._arrays) > self.keep or kept > tuning.RECYCLE_BYTES:
+                kept -= self._arrays.pop(0).nbytes
             return a
 
     def zeros(self, shape, dtype):

@@ -87,6 +87,9 @@ RNN_SPLIT_MACS = 1 << 25
 # process keeps its peak heap size.
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
+# (ember.runtime.memory.Recycler) The most bytes of arrays one recycler keeps for reuse
+# after their holders let go: the W3 LSTM step's recurrent buffers are about 60 MiB.
+RECYCLE_BYTES = 256 << 20
 
 # ---------------------------------------------------------------- convolutions ---
 # (ember.runtime.conv_kernels) The batch is cut into groups of whole images whose patch

@@ -199,3 +199,14 @@ def test_recycler_under_threads_never_hands_one_array_to_two_holders():
     for t in threads:
         t.join()
     assert not clash
+
+
+def test_recycler_keeps_at_most_its_byte_budget(monkeypatch):
+    from ember.runtime import tuning
+    monkeypatch.setattr(tuning, "RECYCLE_BYTES", 3000)
+    r = memory.Recycler(keep=10, min_bytes=0)
+    arrays = [r.empty(256, np.float32) for _ in range(4)]      # 1 KiB each
+    assert sum(a.nbytes for a in r._arrays) <= 3000 and len(r._arrays) == 2
+    big = r.empty(1000, np.float32)                            # over the budget alone
+    assert all(a is not big for a in r._arrays)
+    del arrays, big

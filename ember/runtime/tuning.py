@@ -71,11 +71,13 @@ SMALL_GEMM_MACS = 1_000_000
 # the batch rows across threads instead pays only when each thread's share of a step is
 # at least RNN_ROW_SPLIT_ELEMENTS gate values: a step is a dozen NumPy calls, and two
 # threads making small calls queue for the interpreter lock (on the W3 LSTM, 64 rows of
-# 512 gate values, two threads of 32 rows ran the steps no faster than one thread of 64).
+# 512 gate values, two threads of 32 rows ran the steps no faster than one thread of 64;
+# forward and backward pipelined against rows split: 42 against 54 ms at 64 rows, 83/90
+# at 128, 145/161 at 256, 283/291 at 512 - so only wider steps split).
 # RNN_SPLIT_MACS: a product over all steps at least this large is shared out by rows or
 # columns.
 RNN_CHUNK_ROWS = 512
-RNN_ROW_SPLIT_ELEMENTS = 1 << 16
+RNN_ROW_SPLIT_ELEMENTS = 1 << 18
 RNN_SPLIT_MACS = 1 << 25
 
 # ---------------------------------------------------------------- heap (opt-in) ---

@@ -99,7 +99,9 @@ _FLOAT_SHAPES = [(2, 5), (2, 4, 5), (2, 6, 6, 3), (2, 4, 4, 4, 2)]
 
 def _layer_classes():
     found = {}
-    for name, obj in sorted(vars(keras.layers).items()):
+    # dir() and getattr, not vars(): keras.layers loads some layer families on first use
+    for name in sorted(dir(keras.layers)):
+        obj = getattr(keras.layers, name)
         if isinstance(obj, type) and issubclass(obj, keras.layers.Layer) and \
                 name not in _NOT_LAYERS_TO_CALL and not name.startswith("_") and \
                 not inspect.isabstract(obj):

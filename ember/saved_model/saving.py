@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import zipfile
 
-from ember.engine.function import ConcreteFunction, Function
+from ember.engine.function import ConcreteFunction, Function, TensorSpec
 from ember.engine.graph_io import load_graph, save_graph
 from ember.framework import nest
 
@@ -130,17 +130,30 @@ def _replace_dir(new, target):
 
 
 class _Signature:
-    """A loaded signature: keyword arguments named as the inputs, a dict of outputs."""
+    """A loaded signature: keyword arguments named as the inputs, a dict of outputs.
+    ``structured_input_signature`` is ``((), {input name: TensorSpec})`` and
+    ``structured_outputs`` is ``{output name: TensorSpec}``, as for TensorFlow's loaded
+    signatures."""
 
     def __init__(self, graph, entry):
         self._graph = graph
         self._inputs = [i["name"] for i in entry["inputs"]]
         self._outputs = entry["outputs"]
-        self.structured_outputs = {n: None for n in self._outputs}
+        self.structured_input_signature = ((), {
+            name: TensorSpec(ph.shape, ph.dtype, name=name)
+            for name, ph in zip(self._inputs, graph.inputs)})
+        self.structured_outputs = {
+            name: TensorSpec(t.shape, t.dtype, name=name)
+            for name, t in self._named_outputs(graph.structured_outputs).items()}
 
     @property
     def inputs(self):
         return list(self._graph.inputs)
+
+    def _named_outputs(self, out):
+        if isinstance(out, dict):
+            return {str(k): out[k] for k in sorted(out, key=str)}
+        return dict(zip(self._outputs, nest.flatten(out)))
 
     def __call__(self, *args, **kwargs):
         if args and kwargs:
@@ -153,10 +166,7 @@ class _Signature:
                 raise TypeError(f"This signature takes the inputs {self._inputs}; missing "
                                 f"{missing}, unexpected {extra}.")
             args = [kwargs[n] for n in self._inputs]
-        out = self._graph(*args)
-        if isinstance(out, dict):
-            return {str(k): out[k] for k in sorted(out, key=str)}
-        return dict(zip(self._outputs, nest.flatten(out)))
+        return self._named_outputs(self._graph(*args))
 
 
 class _Function:

@@ -70,7 +70,7 @@ def test_functional_model_signature_takes_named_inputs(tmp_path):
     b = keras.Input((2,), name="b")
     model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.Concatenate()([a, b])))
     xa, xb = np.ones((2, 3), "float32"), np.arange(4, dtype="float32").reshape(2, 2)
-    ember.saved_model.save(model, str(tmp_path / "m"))
+    model.export(str(tmp_path / "m"), verbose=False)       # named after the Keras inputs
     loaded = ember.saved_model.load(str(tmp_path / "m"))
     out = loaded.signatures["serving_default"](a=xa, b=xb)
     np.testing.assert_allclose(out["output_0"].numpy(), model([xa, xb]).numpy(), rtol=1e-6)
@@ -78,6 +78,10 @@ def test_functional_model_signature_takes_named_inputs(tmp_path):
         loaded.signatures["serving_default"](a=xa)
     with pytest.raises(ValueError, match="expects shape"):
         loaded.signatures["serving_default"](a=np.ones((2, 4), "float32"), b=xb)
+    ember.saved_model.save(model, str(tmp_path / "s"))     # named after call's argument
+    loaded = ember.saved_model.load(str(tmp_path / "s"))
+    out = loaded.signatures["serving_default"](inputs=xa, inputs_1=xb)
+    np.testing.assert_allclose(out["output_0"].numpy(), model([xa, xb]).numpy(), rtol=1e-6)
 
 
 class Counter:

@@ -1,6 +1,7 @@
 """saved_model.save and saved_model.load (the format is described in the package doc)."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -23,16 +24,35 @@ def _concrete(fn, what):
     if isinstance(fn, Function) or hasattr(fn, "get_concrete_function"):
         try:
             concrete = fn.get_concrete_function()
-            signature = getattr(fn, "_input_signature", None)
-            if signature is not None:
-                concrete._export_input_names = [getattr(s, "name", None)
-                                                for s in nest.flatten(signature)]
+            structure = getattr(fn, "_input_structure", None)
+            if structure is not None:
+                concrete._export_input_names = _argument_names(fn, structure)
             return concrete
         except TypeError as e:
             raise ValueError(f"saved_model.save: {what} needs an input_signature (or pass "
                              f"a concrete function) to be exported: {e}") from None
     raise ValueError(f"saved_model.save: {what} must be an ember.function with an "
                      f"input_signature or a concrete function; received {fn!r}")
+
+
+def _argument_names(fn, structure):
+    """Each flat input's name as TensorFlow gives it: its TensorSpec's name, else its
+    Python argument's (``x``; ``x``, ``x_1``, ... for the parts of a nested argument)."""
+    try:
+        params = list(inspect.signature(fn._python_function).parameters.values())
+    except (TypeError, ValueError, AttributeError):
+        params = []
+    names = []
+    for i, arg in enumerate(structure if isinstance(structure, (list, tuple))
+                            else [structure]):
+        param = params[i] if i < len(params) else None
+        base = param.name if param is not None and param.kind in (
+            param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) else None
+        for j, spec in enumerate(nest.flatten(arg)):
+            given = getattr(spec, "name", None)
+            names.append(given or (None if base is None else
+                                   base if j == 0 else f"{base}_{j}"))
+    return names
 
 
 def _exported_functions(obj, signatures):

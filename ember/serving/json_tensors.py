@@ -371,7 +371,10 @@ def _leaf_strings(arr: np.ndarray, name: str) -> np.ndarray:
     raise invalid_argument(f"Failed to write JSON value for tensor type: {arr.dtype.name}")
 
 
-def _nest(strings: np.ndarray) -> str:
+def _nest(strings) -> str:
+    """Nested JSON lists of an array of element texts."""
+    if not isinstance(strings, np.ndarray):
+        return str(strings)                  # one element (a NumPy scalar or a str)
     if strings.ndim == 0:
         return str(strings[()])
     if strings.ndim == 1:

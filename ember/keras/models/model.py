@@ -179,11 +179,10 @@ class Model(Trainer, Layer):
     def _default_serving_function(self, input_signature=None, for_export=False):
         """The model's inference call traced on its inputs' specs. As in TensorFlow:
         ``saved_model.save(model)`` names the signature's inputs after the call argument
-        (``inputs``, ``inputs_1``, ...) and keeps the inputs' batch size, except for a
-        Sequential model built from a call's shape; ``model.export`` (``for_export``)
+        (``inputs``, ``inputs_1``, ...) and keeps the inputs' batch size;
+        ``model.export`` (``for_export``)
         names them after the Keras inputs and leaves the batch size open."""
-        relax = for_export or getattr(self, "_input_from_build", False)
-        specs = self._serving_specs(input_signature, relax_batch=relax)
+        specs = self._serving_specs(input_signature, relax_batch=for_export)
         if input_signature is None and not for_export:
             specs = [ember.TensorSpec(s.shape, s.dtype, name="inputs" if i == 0 else
                                       f"inputs_{i}") for i, s in enumerate(specs)]

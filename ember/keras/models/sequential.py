@@ -100,7 +100,6 @@ class Sequential(Model):
         shape = tuple(input_shape.as_list()) if isinstance(input_shape, ember.TensorShape) \
             else tuple(input_shape)
         self._input_tensor = Input(batch_shape=shape, dtype=self._variable_dtype)
-        self._input_from_build = True       # its batch size is the first call's
         self._maybe_build_graph()
 
     def call(self, inputs, training=None, mask=None):

@@ -126,10 +126,15 @@ def save(obj, export_dir, signatures=None, options=None):
     try:
         os.makedirs(os.path.join(staging, "functions"))
         index = {"format": _FORMAT, "signatures": {}, "functions": {}}
+        written = {}            # id(concrete) -> its file: a function exported twice shares it
         for kind, table in (("signatures", sigs), ("functions", attrs)):
             for name, concrete in table.items():
-                filename = f"functions/{kind}_{name}.embergraph"
-                save_graph(os.path.join(staging, filename), concrete, variable_names=names)
+                filename = written.get(id(concrete))
+                if filename is None:
+                    filename = f"functions/{kind}_{name}.embergraph"
+                    save_graph(os.path.join(staging, filename), concrete,
+                               variable_names=names)
+                    written[id(concrete)] = filename
                 index[kind][name] = _describe(concrete, filename)
         with open(os.path.join(staging, _INDEX), "w") as f:
             json.dump(index, f, indent=1)
@@ -239,13 +244,18 @@ def load(export_dir, tags=None, options=None):
                          f"reads {_FORMAT!r}.")
     variables = {}
 
+    graphs = {}
+
     def read(entry):
         path = os.path.join(export_dir, entry["file"])
+        if path in graphs:
+            return graphs[path]
         try:
             graph = load_graph(path, variables=variables)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
             raise ValueError(f"Cannot load the function file {path!r}: {e}") from None
         variables.update(graph.variables)
+        graphs[path] = graph
         return graph
 
     signatures = {name: _Signature(read(e), e) for name, e in index["signatures"].items()}

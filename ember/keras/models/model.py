@@ -195,17 +195,16 @@ class Model(Trainer, Layer):
     def export(self, filepath, format="tf_saved_model", verbose=True,  # noqa: A002
                input_signature=None, **kwargs):
         """Writes an inference-only SavedModel directory; ``ember.saved_model.load`` gives an
-        object whose ``serve(x)`` (and ``signatures["serving_default"]``) run the model
-        without its Python code."""
+        object whose ``serve(x)`` (and its signatures ``serving_default`` and ``serve``, as
+        Keras writes them: one function) run the model without its Python code."""
         if format != "tf_saved_model":
             raise ValueError(f"Unrecognized format={format!r}; ember exports "
                              f"format='tf_saved_model' only.")
         if kwargs:
             raise ValueError(f"export() got unsupported arguments {sorted(kwargs)}")
         from ember import saved_model
-        saved_model.save(self, filepath,
-                         signatures={"serving_default": self._default_serving_function(
-                             input_signature, for_export=True)})
+        serve = self._default_serving_function(input_signature, for_export=True)
+        saved_model.save(self, filepath, signatures={"serving_default": serve, "serve": serve})
         if verbose:
             print(f"Saved artifact at '{filepath}'. The endpoint 'serve' takes the model's "
                   f"inputs and returns its outputs.")

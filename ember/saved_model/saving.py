@@ -201,6 +201,8 @@ class _Function:
         self._graph = graph
 
     def __call__(self, *args):
+        if len(args) == len(self._graph.inputs):     # one argument per input (a Python
+            return self._graph(*args)                 # list is one input's value)
         return self._graph(*nest.flatten(args))
 
 

@@ -137,3 +137,17 @@ def test_export_overwrites_previous_directory(tmp_path):
     loaded = ember.saved_model.load(target)
     np.testing.assert_allclose(loaded.serve(np.ones((1, 2), "float32")).numpy(), [[2.0]])
     assert sorted(os.listdir(tmp_path)) == ["m"]
+
+
+def test_export_serve_endpoint_takes_a_python_list_and_shares_one_file(tmp_path):
+    i = keras.Input((3,), name="feat")
+    model = keras.Model(i, keras.layers.Dense(2)(i))
+    model.export(str(tmp_path / "m"), verbose=False)
+    loaded = ember.saved_model.load(str(tmp_path / "m"))
+    assert sorted(loaded.signatures) == ["serve", "serving_default"]
+    assert len(list((tmp_path / "m" / "functions").iterdir())) == 1
+    x = [[1.0, 2.0, 3.0]]
+    np.testing.assert_allclose(loaded.serve(x).numpy(), model(np.array(x, "float32")).numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(loaded.signatures["serve"](feat=np.array(x, "float32"))[
+        "output_0"].numpy(), model(np.array(x, "float32")).numpy(), rtol=1e-6)

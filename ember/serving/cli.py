@@ -42,6 +42,8 @@ def _parser():
                    help="port of the REST API (0: any free port); default 8501")
     p.add_argument("--rest_api_host", default="0.0.0.0",
                    help="address to listen on; default 0.0.0.0 (every interface)")
+    p.add_argument("--rest_api_num_threads", type=int, default=0,
+                   help="how many requests run at once (0: no limit)")
     p.add_argument("--file_system_poll_wait_seconds", type=float, default=1.0,
                    help="look for new model versions this often (0: only at start)")
     p.add_argument("--port", type=int, default=None,
@@ -66,6 +68,7 @@ def main(argv=None) -> int:
                              model_config_file=args.model_config_file or None,
                              rest_api_port=args.rest_api_port,
                              rest_api_host=args.rest_api_host,
+                             rest_api_num_threads=args.rest_api_num_threads or None,
                              file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
                              model_config_file_poll_wait_seconds=(
                                  args.model_config_file_poll_wait_seconds),

@@ -14,6 +14,7 @@ on serving.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -90,7 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         server = self.server.model_server
         try:
-            status, text = 200, server.process(method, path, body)
+            with server._slots:
+                status, text = 200, server.process(method, path, body)
         except Exception as e:                  # noqa: BLE001 - every failure is a reply
             err = from_exception(e)
             status, text = err.http_status, json.dumps({"error": err.message})
@@ -135,7 +137,8 @@ class ModelServer:
     highest version is served (or what ``model_config_file``'s version policies say),
     and the base paths are looked at again every ``file_system_poll_wait_seconds``
     (0: only at start) for new versions. ``rest_api_port=0`` picks a free port
-    (``server.port``). Requests are logged to stderr only with ``log_requests=True``.
+    (``server.port``); ``rest_api_num_threads`` caps how many requests run at once.
+    Requests are logged to stderr only with ``log_requests=True``.
     """
 
     def __init__(self, model_name: str | None = None, model_base_path: str | None = None, *,
@@ -143,7 +146,7 @@ class ModelServer:
                  rest_api_port: int = 8501, rest_api_host: str = "0.0.0.0",
                  file_system_poll_wait_seconds: float = 1.0,
                  model_config_file_poll_wait_seconds: float = 0.0,
-                 log_requests: bool = False):
+                 rest_api_num_threads: int | None = None, log_requests: bool = False):
         configs = list(model_configs or [])
         if model_config_file:
             if model_base_path:
@@ -162,6 +165,12 @@ class ModelServer:
         self.poll_seconds = float(file_system_poll_wait_seconds)
         self.config_poll_seconds = float(model_config_file_poll_wait_seconds)
         self.log_requests = bool(log_requests)
+        if rest_api_num_threads is not None and rest_api_num_threads < 1:
+            raise ValueError(f"rest_api_num_threads must be at least 1; got "
+                             f"{rest_api_num_threads}.")
+        # requests answered at once (the others wait); unlimited by default
+        self._slots = threading.BoundedSemaphore(rest_api_num_threads) \
+            if rest_api_num_threads else contextlib.nullcontext()
         self._httpd = None
         self._threads = []
         self._stopping = threading.Event()

@@ -359,16 +359,19 @@ def test_command_line_server(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ember", "serve", "--model_name=cli",
          f"--model_base_path={tmp_path / 'cli'}", "--rest_api_port=0",
-         "--rest_api_host=127.0.0.1", "--file_system_poll_wait_seconds=0"],
+         "--rest_api_host=127.0.0.1", "--file_system_poll_wait_seconds=0",
+         "--rest_api_num_threads=2", "--port=8500"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        line = ""
+        line = seen = ""
         deadline = time.monotonic() + 60
         while "Exporting HTTP/REST API at:" not in line and time.monotonic() < deadline:
             line = proc.stderr.readline()
+            seen += line
             if not line and proc.poll() is not None:
                 break
         assert "Exporting HTTP/REST API at:" in line, proc.stderr.read()
+        assert "--port (gRPC) is ignored" in seen
         port = int(line.split(":")[2].split()[0])
         x = np.ones((1, 3), "float32")
         status, out = request(f"http://127.0.0.1:{port}/v1/models/cli:predict",
@@ -381,3 +384,12 @@ def test_command_line_server(tmp_path):
         rc = proc.wait(30)
     assert rc == 0
     assert proc.stdout.read() == ""
+
+
+def test_server_arguments_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="needs a model"):
+        ModelServer()
+    with pytest.raises(ValueError, match="rest_api_num_threads must be at least 1"):
+        ModelServer("m", str(tmp_path), rest_api_num_threads=0)
+    with pytest.raises(ValueError, match="Invalid model name"):
+        ModelServer("a/b", str(tmp_path))

@@ -186,6 +186,21 @@ def _leaf_converter(dtype):
     return unsupported
 
 
+def _fast_leaves(dtype):
+    """(leaf types, check) for taking a whole innermost list at once: when every leaf's
+    type is one of them and ``check(leaves)`` holds, none needs converting one by one."""
+    name = dtype.name
+    if name in _FLOAT_LIMITS:
+        exact = _FLOAT_LIMITS[name][0]
+        return {int, float}, lambda leaves: max(map(abs, leaves)) <= exact
+    if name in _INT_RANGE:
+        lo, hi = _INT_RANGE[name]
+        return {int}, lambda leaves: lo <= min(leaves) and max(leaves) <= hi
+    if dtype is dtypes.bool:
+        return {bool}, lambda leaves: True
+    return set(), None
+
+
 def _dense_shape(value) -> list:
     """The shape a nested JSON list has, read along its first elements."""
     shape = []
@@ -203,6 +218,7 @@ def tensor_from_json(value, dtype) -> np.ndarray:
     shape = _dense_shape(value)
     rank = len(shape)
     convert = _leaf_converter(dtype)
+    fast_types, fast_check = _fast_leaves(dtype)
     flat = []
 
     def fill(v, level):
@@ -220,6 +236,9 @@ def tensor_from_json(value, dtype) -> np.ndarray:
             raise invalid_argument(f"Encountered list at unexpected size: {len(v)} at "
                                    f"level: {level} expected size: {shape[level]}")
         if level == rank - 1:
+            if v and set(map(type, v)) <= fast_types and fast_check(v):
+                flat.extend(v)
+                return
             for leaf in v:
                 if isinstance(leaf, list):
                     raise invalid_argument(f"Encountered list at unexpected level: "

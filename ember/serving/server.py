@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -44,6 +45,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ember-model-server"
 
     # ------------------------------------------------------------------- plumbing ---
+    def setup(self):
+        super().setup()
+        try:        # each reply goes out at once (no Nagle wait for the client's ACK)
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         if self.server.model_server.log_requests:
             sys.stderr.write(f"{self.address_string()} - [{self.log_date_time_string()}] "
@@ -60,8 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self.wfile.write(body)
         except OSError:
             self.close_connection = True            # the client went away
 

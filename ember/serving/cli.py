@@ -11,6 +11,7 @@ ignored with a note, so existing launch scripts run unchanged.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -81,12 +82,16 @@ def main(argv=None) -> int:
     def terminate(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, terminate)
-    for name in server.manager.model_names:
+    for config in server.manager.configs:
         try:
-            server.manager.servable(name)
+            server.manager.servable(config.name)
         except Exception:      # noqa: BLE001 - reported, the server waits for versions
-            print(f"ember serve: no version of model {name!r} is available yet; waiting for "
-                  f"one to appear.", file=sys.stderr)
+            hint = ""
+            if os.path.isfile(os.path.join(config.base_path, "saved_model.json")):
+                hint = (f" ({config.base_path} is itself a SavedModel: the base path holds "
+                        f"numbered version directories, e.g. {config.base_path}/1/)")
+            print(f"ember serve: no version of model {config.name!r} is available yet; "
+                  f"waiting for one to appear{hint}.", file=sys.stderr)
     print(f"Exporting HTTP/REST API at:{server.url.split('//')[1]} ...", file=sys.stderr,
           flush=True)
     server.serve_forever()

@@ -73,9 +73,10 @@ class ModelManager:
             self._configs = {c.name: c for c in configs}
 
     @property
-    def model_names(self):
+    def configs(self):
+        """The served models' ModelConfigs, by name."""
         with self._lock:
-            return sorted(self._configs)
+            return [self._configs[n] for n in sorted(self._configs)]
 
     # --------------------------------------------------------------------- polling ---
     def poll(self):

@@ -43,6 +43,7 @@ _MAX_BODY = 1 << 31
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ember-model-server"
+    timeout = 120           # seconds a connection may sit idle or stall mid-request
 
     # ------------------------------------------------------------------- plumbing ---
     def setup(self):

@@ -168,3 +168,26 @@ def test_metadata_dtype_names_are_tensorflows():
     assert jt.tf_enum_name(ember.string) == "DT_STRING"
     assert jt.tf_enum_name(ember.float16) == "DT_HALF"
     assert jt.tf_enum_name(ember.int64) == "DT_INT64"
+
+
+def test_classify_and_regress_results_are_checked_like_tf_serving():
+    scores = np.array([[0.25, 0.75]], np.float32)
+    assert json.loads(jt.classify_response(None, scores, 1)) == {
+        "results": [[["", 0.25], ["", 0.75]]]}
+    classes = np.array([[b"cat"]], dtype=object)
+    assert json.loads(jt.classify_response(classes, None, 1)) == {"results": [[["cat", 0.0]]]}
+    with pytest.raises(ServingError, match=r"Expected Tensor shape: \[batch_size num_classes\]"):
+        jt.classify_response(None, np.zeros(2, np.float32), 2)
+    with pytest.raises(ServingError, match="Expected scores Tensor of DT_FLOAT. Got: DT_DOUBLE"):
+        jt.classify_response(None, np.zeros((1, 2)), 1)
+    with pytest.raises(ServingError, match="Expected scores output batch size of 2. Got: 1"):
+        jt.classify_response(None, scores, 2)
+    with pytest.raises(ServingError, match="should match in dim_size"):
+        jt.classify_response(classes, scores, 1)
+    assert json.loads(jt.regress_response(np.array([[1.5], [2.0]], np.float32), 2)) == {
+        "results": [1.5, 2.0]}
+    with pytest.raises(ServingError, match=r"either \[batch_size\] or \[batch_size, 1\]"):
+        jt.regress_response(np.zeros((2, 2), np.float32), 2)
+    with pytest.raises(ServingError, match="Input batch size did not match output batch "
+                                           "size: 3 vs. 2"):
+        jt.regress_response(np.zeros(2, np.float32), 3)

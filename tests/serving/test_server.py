@@ -32,11 +32,17 @@ def request(url, body=None, raw=None):
         return e.code, json.loads(e.read())
 
 
+FEATURES = {"x": ember.io.FixedLenFeature([2], ember.float32),
+            "bias": ember.io.FixedLenFeature([], ember.float32, default_value=0.0)}
+
+
 class Strings(ember.Module):
-    """String signatures: bytes in and out, and tf.Example regression/classification."""
+    """String signatures: bytes in and out, and regression/classification of serialized
+    tf.Examples (parsed in the graph, as an Estimator's export would)."""
 
     def __init__(self):
-        self.scale = ember.Variable(0.5, name="scale")
+        self.w = ember.Variable([0.5, -1.0], name="w")
+        self.k = ember.Variable([[1.0, -1.0], [0.5, 2.0]], name="k")
 
     @ember.function(input_signature=[ember.TensorSpec([None], ember.string,
                                                       name="text_bytes")])
@@ -46,15 +52,15 @@ class Strings(ember.Module):
 
     @ember.function(input_signature=[ember.TensorSpec([None], ember.string, name="inputs")])
     def regress(self, serialized):
-        return {"outputs": ember.cast(ember.strings.length(serialized), ember.float32) *
-                self.scale}
+        f = ember.io.parse_example(serialized, FEATURES)
+        return {"outputs": ember.reduce_sum(f["x"] * self.w, 1) + f["bias"]}
 
     @ember.function(input_signature=[ember.TensorSpec([None], ember.string, name="inputs")])
     def classify(self, serialized):
-        n = ember.cast(ember.strings.length(serialized), ember.float32)
-        labels = ember.constant([[b"short", b"long"]])
-        return {"classes": ember.tile(labels, ember.stack([ember.shape(serialized)[0], 1])),
-                "scores": ember.stack([n, 2.0 * n], axis=1)}
+        x = ember.io.parse_example(serialized, FEATURES)["x"]
+        labels = ember.constant([[b"cat", b"dog"]])
+        return {"classes": ember.tile(labels, ember.stack([ember.shape(x)[0], 1])),
+                "scores": ember.nn.softmax(ember.matmul(x, self.k))}
 
 
 def dense_model(seed):
@@ -158,29 +164,23 @@ def test_binary_strings_in_and_out(models):
     assert out["outputs"]["length"] == [3, 2] and out["outputs"]["upper"] == ["ABC", "DE"]
 
 
-def _serialized_length(features):
-    f = {}
-    for k, v in features.items():
-        if isinstance(v, float):
-            f[k] = ember.train.Feature(float_list=ember.train.FloatList(value=[v]))
-        else:
-            f[k] = ember.train.Feature(bytes_list=ember.train.BytesList(value=[v.encode()]))
-    ex = ember.train.Example(features=ember.train.Features(feature=f))
-    return len(ex.SerializeToString())
-
-
 def test_regress_and_classify_send_tf_examples(models):
     url = models["url"]
-    examples = [{"x": 1.5}, {"x": 2.0, "word": "longer"}]
-    n = [_serialized_length(e) for e in examples]
+    examples = [{"x": [1.5, 2.0]}, {"x": [-1.0, 0.25], "bias": 3.0}]
+    x = np.array([[1.5, 2.0], [-1.0, 0.25]], np.float32)
     status, out = request(url + "/v1/models/strings:regress",
                           {"signature_name": "regress_sig", "examples": examples})
-    assert status == 200 and out == {"results": [0.5 * n[0], 0.5 * n[1]]}
-    status, out = request(url + "/v1/models/strings:classify",
-                          {"signature_name": "classify_sig", "examples": examples})
     assert status == 200
-    assert out == {"results": [[["short", n[0]], ["long", 2 * n[0]]],
-                               [["short", n[1]], ["long", 2 * n[1]]]]}
+    np.testing.assert_allclose(out["results"], x @ [0.5, -1.0] + [0.0, 3.0], rtol=1e-6)
+    status, out = request(url + "/v1/models/strings:classify", {
+        "signature_name": "classify_sig", "context": {"x": [0.0, 1.0]}, "examples": [{}]})
+    logits = np.array([0.0, 1.0]) @ np.array([[1.0, -1.0], [0.5, 2.0]])
+    p = np.exp(logits) / np.exp(logits).sum()
+    assert status == 200 and [c[0] for c in out["results"][0]] == ["cat", "dog"]
+    np.testing.assert_allclose([c[1] for c in out["results"][0]], p, rtol=1e-5)
+    status, out = request(url + "/v1/models/strings:regress",
+                          {"signature_name": "regress_sig", "examples": [{"y": 1.0}]})
+    assert status == 400 and "Feature: x (data type: float) is required" in out["error"]
     # a predict signature cannot classify: TensorFlow Serving's message, 400
     status, out = request(url + "/v1/models/lin:classify", {"examples": examples})
     assert status == 400 and "No classification inputs found in SignatureDef" in out["error"]

@@ -69,7 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":          # a HEAD reply has headers only
+                self.wfile.write(body)
         except OSError:
             self.close_connection = True            # the client went away
 
@@ -93,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         try:
             body = self._body() if method == "POST" else b""
-        except (ValueError, OSError) as e:
+        except (ValueError, OSError, ServingError) as e:
             self.close_connection = True
             self._reply(400, json.dumps({"error": f"Cannot read the request body: {e}"}))
             return

@@ -226,11 +226,24 @@ def test_errors_are_json_with_tf_serving_statuses(models, path, body, status, me
 def test_bad_http_never_takes_the_server_down(models):
     host, port = models["url"].rsplit("/", 1)[1].split(":")
     for garbage in (b"GARBAGE\r\n\r\n", b"\x00\x01\x02\r\n\r\n",
-                    b"POST /v1/models/lin:predict HTTP/1.1\r\nContent-Length: 5\r\n\r\n{"):
+                    b"POST /v1/models/lin:predict HTTP/1.1\r\nContent-Length: 5\r\n\r\n{",
+                    b"POST /v1/models/lin:predict HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+                    b"POST /v1/models/lin:predict HTTP/1.1\r\nContent-Length: 9999999999999"
+                    b"\r\n\r\n"):
         with socket.create_connection((host, int(port)), timeout=10) as s:
             s.sendall(garbage)
             s.shutdown(socket.SHUT_WR)
             s.recv(4096)
+    # a chunked body is read as such
+    body = json.dumps({"instances": [[1.0, 2.0, 3.0]]}).encode()
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST /v1/models/lin:predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % 10 + body[:10] +
+                  b"\r\n" + b"%x\r\n" % (len(body) - 10) + body[10:] + b"\r\n0\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200") and b'"predictions"' in reply
     status, _ = request(models["url"] + "/v1/models/lin")
     assert status == 200
 

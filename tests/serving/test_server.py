@@ -406,3 +406,33 @@ def test_server_arguments_are_checked(tmp_path):
         ModelServer("m", str(tmp_path), rest_api_num_threads=0)
     with pytest.raises(ValueError, match="Invalid model name"):
         ModelServer("a/b", str(tmp_path))
+
+
+def test_config_file_is_reread_when_it_changes(tmp_path):
+    for name in ("a", "b"):
+        dense_model(0).export(str(tmp_path / name / "1"), verbose=False)
+    config = tmp_path / "models.config"
+
+    def write(names):
+        entries = "".join(f"config {{ name: '{n}' base_path: '{tmp_path / n}' }}\n"
+                          for n in names)
+        config.write_text(f"model_config_list {{\n{entries}}}\n")
+        os.utime(config, (time.time() + len(names), time.time() + len(names)))
+
+    write(["a"])
+    with ModelServer(model_config_file=str(config), rest_api_port=0,
+                     rest_api_host="127.0.0.1", file_system_poll_wait_seconds=0,
+                     model_config_file_poll_wait_seconds=0.05) as server:
+        assert request(server.url + "/v1/models/b")[0] == 404
+        write(["a", "b"])
+        deadline = time.monotonic() + 20
+        while request(server.url + "/v1/models/b")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert request(server.url + "/v1/models/b:predict", {"instances": [[1, 2, 3]]})[0] \
+            == 200
+        write(["b"])                   # a model taken out of the config is unloaded
+        while request(server.url + "/v1/models/a:predict", {"instances": [[1, 2, 3]]})[0] \
+                == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert request(server.url + "/v1/models/a:predict", {"instances": [[1, 2, 3]]})[0] \
+            == 404

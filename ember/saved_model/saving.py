@@ -175,6 +175,10 @@ class _Signature:
     def inputs(self):
         return list(self._graph.inputs)
 
+    def compile(self) -> None:
+        """Compiles the signature's plan now (otherwise its first call does)."""
+        self._graph._compiled()
+
     def _named_outputs(self, out):
         if isinstance(out, dict):
             return {str(k): out[k] for k in sorted(out, key=str)}

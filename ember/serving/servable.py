@@ -44,6 +44,8 @@ class Servable:
         self.path = path
         self.model = saved_model.load(path)
         self.signatures = dict(self.model.signatures)
+        for sig in self.signatures.values():     # AVAILABLE means ready: compiled now,
+            sig.compile()                         # not by the first request
 
     # ------------------------------------------------------------------ signatures ---
     def _inputs(self, sig) -> dict:

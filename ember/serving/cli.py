@@ -45,6 +45,11 @@ def _parser():
                    help="address to listen on; default 0.0.0.0 (every interface)")
     p.add_argument("--rest_api_num_threads", type=int, default=0,
                    help="how many requests run at once (0: no limit)")
+    p.add_argument("--enable_batching", type=_bool, nargs="?", const=True, default=False,
+                   help="run concurrent requests for one signature as one batch")
+    p.add_argument("--batching_parameters_file", default="",
+                   help="BatchingParameters in protobuf text format (max_batch_size, "
+                        "batch_timeout_micros, num_batch_threads, allowed_batch_sizes)")
     p.add_argument("--file_system_poll_wait_seconds", type=float, default=1.0,
                    help="look for new model versions this often (0: only at start)")
     p.add_argument("--port", type=int, default=None,
@@ -70,6 +75,9 @@ def main(argv=None) -> int:
                              rest_api_port=args.rest_api_port,
                              rest_api_host=args.rest_api_host,
                              rest_api_num_threads=args.rest_api_num_threads or None,
+                             enable_batching=args.enable_batching,
+                             batching_parameters_file=(args.batching_parameters_file
+                                                       if args.enable_batching else None),
                              file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
                              model_config_file_poll_wait_seconds=(
                                  args.model_config_file_poll_wait_seconds),

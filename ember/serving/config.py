@@ -150,6 +150,11 @@ def _scalar(token):
     raise ValueError(f"model config: unexpected {value!r}")
 
 
+def parse_text_message(text: str) -> dict:
+    """A protobuf text-format message as ``{field: [values]}`` (sub-messages as dicts)."""
+    return _parse_message(_tokens(text), 0, None)[0]
+
+
 def _only(msg, allowed, where):
     unknown = sorted(set(msg) - set(allowed))
     if unknown:
@@ -196,7 +201,7 @@ def _config_from(msg):
 
 def parse_model_config(text: str) -> list:
     """The ``ModelConfig``s of a ModelServerConfig written in protobuf text format."""
-    doc, _ = _parse_message(_tokens(text), 0, None)
+    doc = parse_text_message(text)
     _only(doc, ("model_config_list", "custom_model_config"), "ModelServerConfig")
     if "custom_model_config" in doc:
         raise NotImplementedError("model config: custom_model_config is not supported by "

@@ -58,8 +58,9 @@ class ModelManager:
     """Loads and unloads the versions of the configured models; thread-safe."""
 
     def __init__(self, configs, loader=None):
-        from ember.serving.servable import Servable
-        self._loader = loader or Servable
+        if loader is None:
+            from ember.serving.servable import Servable as loader
+        self._loader = loader
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
         self._configs = {}

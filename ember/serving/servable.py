@@ -7,9 +7,12 @@ plan is compiled once, under a lock, by the first call.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ember.serving import json_tensors as jt
+from ember.serving.batching import Batcher
 from ember.serving.errors import from_exception, invalid_argument
 
 __all__ = ["Servable", "DEFAULT_SIGNATURE", "PREDICT_METHOD"]
@@ -37,11 +40,14 @@ def _shape_text(dims) -> str:
 class Servable:
     """Version ``version`` of model ``name``, loaded from the SavedModel at ``path``."""
 
-    def __init__(self, name: str, version: int, path: str):
+    def __init__(self, name: str, version: int, path: str, batching=None):
         from ember import saved_model
         self.name = name
         self.version = version
         self.path = path
+        self.batching = batching          # BatchingParameters: batch concurrent requests
+        self._batchers = {}
+        self._batchers_lock = threading.Lock()
         self.model = saved_model.load(path)
         self.signatures = dict(self.model.signatures)
         for sig in self.signatures.values():     # AVAILABLE means ready: compiled now,
@@ -68,12 +74,14 @@ class Servable:
                     f"Input '{name}' of signature '{sig_name}' expects a {spec.dtype.name} "
                     f"tensor of shape {_shape_text(want)}, but the request gives shape "
                     f"{_shape_text(arr.shape)}.")
-        try:
-            outputs = sig(**arrays)
-        except Exception as e:              # noqa: BLE001 - every failure becomes a reply
-            raise from_exception(e) from None
-        return {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v)
-                for k, v in outputs.items()}
+        if self.batching is None:
+            return _call(sig, arrays)
+        with self._batchers_lock:
+            batcher = self._batchers.get(sig_name)
+            if batcher is None:
+                batcher = self._batchers[sig_name] = Batcher(
+                    lambda a, sig=sig: _call(sig, a), self.batching)
+        return batcher.submit(arrays)
 
     # -------------------------------------------------------------------- requests ---
     def predict(self, doc: dict) -> str:
@@ -161,6 +169,15 @@ class Servable:
                 "metadata": {"signature_def": {"signature_def": {
                     name: self._signature_def(name, sig)
                     for name, sig in sorted(self.signatures.items())}}}}
+
+
+def _call(sig, arrays) -> dict:
+    """The signature's outputs as arrays; a failure as the ServingError to reply with."""
+    try:
+        outputs = sig(**arrays)
+    except Exception as e:              # noqa: BLE001 - every failure becomes a reply
+        raise from_exception(e) from None
+    return {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v) for k, v in outputs.items()}
 
 
 def _strings(values) -> np.ndarray:

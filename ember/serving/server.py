@@ -15,6 +15,7 @@ on serving.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -25,10 +26,12 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ember.serving.batching import BatchingParameters, parse_batching_parameters
 from ember.serving.config import ModelConfig, read_model_config_file
 from ember.serving.errors import ServingError, from_exception, invalid_argument
 from ember.serving.json_tensors import parse_request
 from ember.serving.manager import ModelManager
+from ember.serving.servable import Servable
 
 __all__ = ["ModelServer"]
 
@@ -147,6 +150,9 @@ class ModelServer:
     and the base paths are looked at again every ``file_system_poll_wait_seconds``
     (0: only at start) for new versions. ``rest_api_port=0`` picks a free port
     (``server.port``); ``rest_api_num_threads`` caps how many requests run at once.
+    ``enable_batching`` (with ``batching_parameters_file`` or ``batching_parameters``, an
+    ``ember.serving.batching.BatchingParameters``) runs concurrent requests for one
+    signature as one batch.
     Requests are logged to stderr only with ``log_requests=True``.
     """
 
@@ -155,7 +161,9 @@ class ModelServer:
                  rest_api_port: int = 8501, rest_api_host: str = "0.0.0.0",
                  file_system_poll_wait_seconds: float = 1.0,
                  model_config_file_poll_wait_seconds: float = 0.0,
-                 rest_api_num_threads: int | None = None, log_requests: bool = False):
+                 rest_api_num_threads: int | None = None, enable_batching: bool = False,
+                 batching_parameters_file: str | None = None, batching_parameters=None,
+                 log_requests: bool = False):
         configs = list(model_configs or [])
         if model_config_file:
             if model_base_path:
@@ -167,7 +175,14 @@ class ModelServer:
         if not configs:
             raise ValueError("ModelServer needs a model: model_name and model_base_path, "
                              "model_config_file, or model_configs.")
-        self.manager = ModelManager(configs)
+        if batching_parameters_file:
+            with open(batching_parameters_file, encoding="utf-8") as f:
+                batching_parameters = parse_batching_parameters(f.read())
+        if batching_parameters is None and enable_batching:
+            batching_parameters = BatchingParameters()
+        self.batching = batching_parameters
+        self.manager = ModelManager(configs, loader=functools.partial(
+            Servable, batching=batching_parameters))
         self.model_config_file = model_config_file
         self.rest_api_port = int(rest_api_port)
         self.rest_api_host = rest_api_host

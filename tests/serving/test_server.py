@@ -373,7 +373,7 @@ def test_command_line_server(tmp_path):
         [sys.executable, "-m", "ember", "serve", "--model_name=cli",
          f"--model_base_path={tmp_path / 'cli'}", "--rest_api_port=0",
          "--rest_api_host=127.0.0.1", "--file_system_poll_wait_seconds=0",
-         "--rest_api_num_threads=2", "--port=8500"],
+         "--rest_api_num_threads=2", "--port=8500", "--enable_batching"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = seen = ""
@@ -436,3 +436,45 @@ def test_config_file_is_reread_when_it_changes(tmp_path):
             time.sleep(0.05)
         assert request(server.url + "/v1/models/a:predict", {"instances": [[1, 2, 3]]})[0] \
             == 404
+
+
+def test_batching_runs_concurrent_requests_together(tmp_path):
+    from ember.serving.batching import parse_batching_parameters
+    params_file = tmp_path / "batching.config"
+    params_file.write_text("max_batch_size { value: 8 }\nbatch_timeout_micros { value: 300000 }"
+                           "\nnum_batch_threads { value: 1 }\nallowed_batch_sizes: 4\n"
+                           "allowed_batch_sizes: 8\n")
+    params = parse_batching_parameters(params_file.read_text())
+    assert (params.max_batch_size, params.batch_timeout_micros, params.allowed_batch_sizes) \
+        == (8, 300000, (4, 8))
+    model = dense_model(6)
+    model.export(str(tmp_path / "m" / "1"), verbose=False)
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((1 + i % 2, 3)).astype("float32") for i in range(6)]
+    results = [None] * len(xs)
+    with ModelServer("m", str(tmp_path / "m"), rest_api_port=0, rest_api_host="127.0.0.1",
+                     file_system_poll_wait_seconds=0, enable_batching=True,
+                     batching_parameters_file=str(params_file)) as server:
+        start = threading.Barrier(len(xs))
+
+        def client(i):
+            start.wait()
+            results[i] = request(server.url + "/v1/models/m:predict",
+                                 {"instances": xs[i].tolist()})
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(xs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        # one more, alone: padded to 4 rows, answered with its own row
+        alone = request(server.url + "/v1/models/m:predict", {"instances": [[1.0, 2.0, 3.0]]})
+        batches = server.manager.servable("m")._batchers["serving_default"].batches_run
+    for x, (status, out) in zip(xs, results):
+        assert status == 200
+        np.testing.assert_allclose(out["predictions"], model.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(alone[1]["predictions"], model.predict(
+        np.array([[1.0, 2.0, 3.0]], "float32"), verbose=0), rtol=1e-5, atol=1e-6)
+    assert batches < len(xs) + 1          # concurrent requests shared batches
+    with pytest.raises(ValueError, match="largest of allowed_batch_sizes"):
+        parse_batching_parameters("max_batch_size { value: 8 } allowed_batch_sizes: 4")

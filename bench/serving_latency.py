@@ -6,7 +6,8 @@
 - ``rest``: a ``:predict`` row-format request over HTTP (JSON both ways, urllib client),
 
 for batches of 1 and 32, interleaved round by round; then requests per second with 1 and 4
-client threads (batch 1).
+client threads (batch 1), without and with server-side batching (``enable_batching``,
+at most 32 rows, 1 ms timeout).
 
     python bench/serving_latency.py [--rounds 5] [--calls 50]
 
@@ -31,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ember  # noqa: E402
 from ember import keras  # noqa: E402
+from ember.serving.batching import BatchingParameters  # noqa: E402
 
 
 def main():
@@ -80,22 +82,29 @@ def main():
             print(f"batch {batch:2d}: median rest/direct ratio {statistics.median(ratios):.1f}")
 
         x = rng.random((1, 784), dtype=np.float32)
-        for clients in (1, 4):
-            done = []
-            stop = time.perf_counter() + 2.0
+        batching = ember.serving.ModelServer(
+            "w1", f"{tmp}/w1", rest_api_port=0, rest_api_host="127.0.0.1",
+            file_system_poll_wait_seconds=0, batching_parameters=BatchingParameters(
+                max_batch_size=32, batch_timeout_micros=1000)).start()
+        for label, target in (("", server.url), (" (batching)", batching.url)):
+            url = target + "/v1/models/w1:predict"
+            for clients in (1, 4):
+                done = []
+                stop = time.perf_counter() + 2.0
 
-            def client():
-                n = 0
-                while time.perf_counter() < stop:
-                    rest(x)
-                    n += 1
-                done.append(n)
-            threads = [threading.Thread(target=client) for _ in range(clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            print(f"{clients} client thread(s): {sum(done) / 2.0:.0f} requests/s")
+                def client():
+                    n = 0
+                    while time.perf_counter() < stop:
+                        rest(x)
+                        n += 1
+                    done.append(n)
+                threads = [threading.Thread(target=client) for _ in range(clients)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                print(f"{clients} client thread(s){label}: {sum(done) / 2.0:.0f} requests/s")
+        batching.stop()
         server.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

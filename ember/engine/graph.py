@@ -521,6 +521,9 @@ class Graph:
 
     def create_op(self, op, inputs, attrs, name=None):
         """The graph-building half of ``execute``: adds a node, returns its outputs."""
+        if not self._building and not self.is_function_graph:
+            raise RuntimeError(f"Graph is finalized and cannot be modified (adding a "
+                               f"{op.name} op).")
         inputs = [self._bring_in(t) for t in inputs]
         specs = [Spec(t._shape, t._dtype, t._constant_value) for t in inputs]
         if op.check_strings and any(s.dtype is dtypes.string for s in specs):
@@ -644,7 +647,12 @@ class Graph:
         return self._collections.setdefault(name, [])
 
     def finalize(self):
+        """After this, adding ops to a v1 graph raises RuntimeError (MonitoredSession
+        finalizes its graph so a training loop cannot grow it by accident)."""
         self._building = False
+
+    def _unsafe_unfinalize(self):
+        self._building = True
 
     @property
     def finalized(self):

@@ -623,6 +623,9 @@ class Graph:
         if ":" not in name:
             raise ValueError(f"The name '{name}' looks like an Operation name; tensor names "
                              f"look like 'op_name:0'")
+        alias = self.__dict__.get("_tensor_aliases", {}).get(name)
+        if alias is not None:       # an imported node whose outputs several ops make
+            return alias
         op_name, idx = name.rsplit(":", 1)
         op = self.get_operation_by_name(op_name)
         return op.outputs[int(idx)]
@@ -632,6 +635,17 @@ class Graph:
             return self.get_tensor_by_name(obj) if ":" in obj else \
                 self.get_operation_by_name(obj)
         return obj
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as TensorFlow's ``GraphDef`` proto (needs the optional tensorboard
+        package, which ships TensorFlow's protos); ``add_shapes`` adds each node's
+        ``_output_shapes``."""
+        from ember.framework.hooks import graph_def_writer
+        return graph_def_writer()(self, add_shapes=add_shapes)
+
+    @property
+    def graph_def_versions(self):
+        return self.as_graph_def().versions
 
     def add_to_collection(self, name, value):
         self._collections.setdefault(name, []).append(value)

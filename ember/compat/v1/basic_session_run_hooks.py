@@ -302,17 +302,23 @@ class CheckpointSaverHook(SessionRunHook):
 
 def _write_graph_files(directory, writer, saver):
     """``graph.pbtxt`` in ``directory`` and the graph and meta graph events, as TensorFlow
-    writes them on a checkpoint hook's first save (needs tensorboard's protos)."""
-    if importlib.util.find_spec("tensorboard") is None or \
-            importlib.util.find_spec("ember.compat.v1.graph_io") is None:
+    writes them on a checkpoint hook's first save (needs tensorboard's protos; skipped,
+    with a warning, for a graph holding an op TensorFlow has no node for)."""
+    if importlib.util.find_spec("tensorboard") is None:
         return
     from ember.compat.v1 import graph_io
+    from ember.compat.v1.meta_graph import create_meta_graph_def
     graph = _default_graph()
-    graph_io.write_graph(graph, directory, "graph.pbtxt")
+    try:
+        graph_def = graph.as_graph_def(add_shapes=True)
+    except ValueError as e:
+        logging.warning("CheckpointSaverHook: graph.pbtxt not written: %s", e)
+        return
+    graph_io.write_graph(graph_def, directory, "graph.pbtxt")
     if writer is not None:
-        from ember.compat.v1.meta_graph import create_meta_graph_def
-        writer.add_graph(graph, graph_def=graph_io.graph_to_graph_def(graph))
-        writer.add_meta_graph(create_meta_graph_def(graph=graph, saver=saver))
+        writer.add_graph(graph, graph_def=graph_def)
+        writer.add_meta_graph(create_meta_graph_def(graph=graph, saver=saver,
+                                                    graph_def=graph_def))
 
 
 class StepCounterHook(SessionRunHook):

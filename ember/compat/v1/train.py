@@ -401,13 +401,18 @@ class Saver:
         return save_path
 
     def _write_meta_graph(self, sess, path):
+        """``<checkpoint>.meta`` (a MetaGraphDef), when TensorFlow's protos are installed
+        (the optional tensorboard package) and the graph can be written as one."""
         import importlib.util
-        if importlib.util.find_spec("tensorboard") is None or \
-                importlib.util.find_spec("ember.compat.v1.meta_graph") is None:
-            return      # TensorFlow's protos ship with the optional tensorboard package
-        from ember.compat.v1.meta_graph import export_meta_graph
         graph = getattr(sess, "graph", None)
-        export_meta_graph(path, graph=graph, saver=self)
+        if graph is None or importlib.util.find_spec("tensorboard") is None:
+            return
+        from ember.compat.v1.meta_graph import export_meta_graph
+        try:
+            export_meta_graph(path, graph=graph, saver=self)
+        except ValueError as e:      # an op TensorFlow has no node for: checkpoint only
+            from ember.compat.v1 import logging
+            logging.warning("Saver: no meta graph written to %s: %s", path, e)
 
     def restore(self, sess, save_path):
         """Sets the variables from the checkpoint ``save_path`` (a prefix save returned)."""
@@ -608,6 +613,8 @@ _LAZY = {
         "GlobalStepWaiterHook", "ProfilerHook"),
     "ember.compat.v1.coordinator": ("Coordinator", "LooperThread"),
     "ember.compat.v1.summary": ("SummaryWriterCache",),
+    "ember.compat.v1.graph_io": ("write_graph",),
+    "ember.compat.v1.meta_graph": ("export_meta_graph", "import_meta_graph"),
 }
 _LAZY_NAMES = {n: mod for mod, names in _LAZY.items() for n in names}
 

@@ -112,7 +112,6 @@ _GRAPH_INTEROP = {"import_graph_def": "ember.compat.v1.graph_import",
                   "make_tensor_proto": "ember.compat.v1.tensor_util",
                   "make_ndarray": "ember.compat.v1.tensor_util",
                   "RegisterGradient": "ember.compat.v1.gradient_override",
-                  "no_gradient": "ember.compat.v1.gradient_override",
                   "variable_creator_scope": "ember.compat.v1.variable_creator"}
 
 

@@ -381,6 +381,7 @@ class _GraphThreadState(threading.local):
     def __init__(self):
         self.scope = []
         self.control = []
+        self.gradient_overrides = []     # gradient_override_map dicts, innermost last
 
 
 class Graph:
@@ -478,11 +479,28 @@ class Graph:
         finally:
             self._control_stack.pop()
 
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map):
+        """Operations of the types in ``op_type_map`` made in this block use the gradient
+        registered (``tf.RegisterGradient``) under the mapped name."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in op_type_map.items()):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        self._per_thread.gradient_overrides.append(dict(op_type_map))
+        try:
+            yield
+        finally:
+            self._per_thread.gradient_overrides.pop()
+
     def _add_operation(self, op, inputs, attrs, name, out_specs):
         control = [c for group in self._control_stack for c in group]
         with self._lock:
             node = Operation(self, op, self.unique_name(name or op.name), inputs, attrs,
                              control)
+            for overrides in reversed(self._per_thread.gradient_overrides):
+                if op.name in overrides:
+                    node._gradient_override = overrides[op.name]
+                    break
             node.outputs = [SymbolicTensor(node, i, s, d)
                             for i, (s, d) in enumerate(out_specs)]
             self._operations.append(node)

@@ -456,7 +456,8 @@ _LAZY_NAMES = {"import_graph_def": "ember.compat.v1.graph_import",
                "FIFOQueue": "ember.compat.v1.queues",
                "RandomShuffleQueue": "ember.compat.v1.queues",
                "PaddingFIFOQueue": "ember.compat.v1.queues",
-               "QueueBase": "ember.compat.v1.queues"}
+               "QueueBase": "ember.compat.v1.queues",
+               "start_queue_runners": "ember.compat.v1.queue_runner"}
 
 
 def __getattr__(name):

@@ -105,9 +105,9 @@ def _element_shape(q, i, arr, what):
             f"not match the queue's shape {want}")
 
 
-class _Enqueue(Op):
-    name = "QueueEnqueueV2"
-    strings = True
+class _EffectOp(Op):
+    """A queue op run for its effect: no outputs (a graph node to run as a target)."""
+
     differentiable = False
     stateful = True
     side_effect = True
@@ -115,6 +115,11 @@ class _Enqueue(Op):
 
     def output_count(self, attrs):
         return 0
+
+
+class _Enqueue(_EffectOp):
+    name = "QueueEnqueueV2"
+    strings = True
 
     def infer(self, inputs, queue, many):
         if len(inputs) != len(queue.dtypes):
@@ -209,15 +214,8 @@ class _Size(Op):
             return np.int32(len(queue.elements))
 
 
-class _Close(Op):
+class _Close(_EffectOp):
     name = "QueueCloseV2"
-    differentiable = False
-    stateful = True
-    side_effect = True
-    num_outputs = 0
-
-    def output_count(self, attrs):
-        return 0
 
     def infer(self, inputs, queue, cancel_pending_enqueues):
         return []

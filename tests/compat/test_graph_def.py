@@ -276,3 +276,28 @@ def test_clear_errors(graph_mode, monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboard.compat.proto", None)
     with pytest.raises(ImportError, match="pip install tensorboard"):
         tu.protos()
+
+
+def test_tf1_loading_idiom_and_a_tf2_function_graph():
+    """``graph_def = tf.GraphDef(); graph_def.ParseFromString(...)`` as TF1 loaders do,
+    and a tf.function's graph written as a GraphDef (no compat.v1 graph needed)."""
+    io = _io("frozen_io.npz")
+    graph_def = tf.GraphDef()
+    with tf.gfile.GFile(os.path.join(FIXTURES, "frozen_mlp.pb"), "rb") as f:
+        graph_def.ParseFromString(f.read())
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=g) as sess:
+            got = sess.run("probs:0", {"x:0": io["mlp_x"]})
+    np.testing.assert_allclose(got, io["mlp_probs"], rtol=1e-5, atol=1e-6)
+
+    v = ember.Variable(np.full((3, 2), 0.5, np.float32))
+
+    @ember.function
+    def f(x):
+        return ember.nn.relu(ember.matmul(x, v))
+
+    gdef = f.get_concrete_function(ember.TensorSpec([None, 3], ember.float32)).graph \
+        .as_graph_def()
+    assert [n.op for n in gdef.node] == ["Placeholder", "VarHandleOp", "ReadVariableOp",
+                                         "MatMul", "Relu"]

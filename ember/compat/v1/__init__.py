@@ -460,8 +460,17 @@ _LAZY_NAMES = {"import_graph_def": "ember.compat.v1.graph_import",
                "start_queue_runners": "ember.compat.v1.queue_runner"}
 
 
+# TensorFlow's protocol messages TF1 code builds directly (graph_def = tf.GraphDef(); ...)
+_PROTOS = {"GraphDef": "graph_pb2", "NodeDef": "node_def_pb2", "AttrValue": "attr_value_pb2",
+           "TensorProto": "tensor_pb2", "TensorShapeProto": "tensor_shape_pb2",
+           "MetaGraphDef": "meta_graph_pb2", "VariableDef": "variable_pb2"}
+
+
 def __getattr__(name):
     import importlib
+    if name in _PROTOS:
+        from ember.compat.v1.tensor_util import protos
+        return getattr(getattr(protos(), _PROTOS[name]), name)
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     if name in _INITIALIZER_NAMES:

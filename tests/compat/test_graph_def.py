@@ -301,3 +301,14 @@ def test_tf1_loading_idiom_and_a_tf2_function_graph():
         .as_graph_def()
     assert [n.op for n in gdef.node] == ["Placeholder", "VarHandleOp", "ReadVariableOp",
                                          "MatMul", "Relu"]
+
+
+def test_saver_still_checkpoints_a_graph_tensorflow_cannot_hold(graph_mode, tmp_path, caplog):
+    v = tf.Variable(np.arange(3, dtype=np.float32), name="v")
+    tf.math.cumsum(v, name="running")               # no TensorFlow node ember writes
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        with caplog.at_level("WARNING", logger="tensorflow"):
+            path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    assert os.path.exists(path + ".index") and not os.path.exists(path + ".meta")
+    assert any("no meta graph written" in r.getMessage() for r in caplog.records)

@@ -311,7 +311,7 @@ def _write_graph_files(directory, writer, saver):
     graph = _default_graph()
     try:
         graph_def = graph.as_graph_def(add_shapes=True)
-    except ValueError as e:
+    except (ValueError, TypeError, NotImplementedError) as e:
         logging.warning("CheckpointSaverHook: graph.pbtxt not written: %s", e)
         return
     graph_io.write_graph(graph_def, directory, "graph.pbtxt")

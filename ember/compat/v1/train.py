@@ -410,7 +410,8 @@ class Saver:
         from ember.compat.v1.meta_graph import export_meta_graph
         try:
             export_meta_graph(path, graph=graph, saver=self)
-        except ValueError as e:      # an op TensorFlow has no node for: checkpoint only
+        except (ValueError, TypeError, NotImplementedError) as e:
+            # an op or dtype TensorFlow's GraphDef cannot hold: the checkpoint only
             from ember.compat.v1 import logging
             logging.warning("Saver: no meta graph written to %s: %s", path, e)
 

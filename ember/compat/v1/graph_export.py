@@ -386,6 +386,56 @@ def _exp_select(ctx, op):
     ctx.node(op.name, "SelectV2", [ctx.tensor(t) for t in op.inputs], T=_t(op, 1))
 
 
+def _exp_truediv(ctx, op):
+    a, b = op.inputs
+    ins = [ctx.tensor(a), ctx.tensor(b)]
+    out = op.outputs[0].dtype
+    if a.dtype is not out:           # integer true division: TensorFlow casts first
+        ins = []
+        for k, t in enumerate((a, b)):
+            name = ctx.fresh(f"{op.name}/Cast_{k}")
+            ctx.node(name, "Cast", [ctx.tensor(t)], SrcT=("type", t.dtype),
+                     DstT=("type", out), Truncate=("b", False))
+            ins.append(name)
+    ctx.node(op.name, "RealDiv", ins, T=("type", out))
+
+
+def _exp_broadcast_to(ctx, op):
+    ctx.node(op.name, "BroadcastTo", [ctx.tensor(t) for t in op.inputs], T=_t(op),
+             Tidx=_t(op, 1))
+
+
+def _exp_sum_to_shape(ctx, op):
+    """``SumToShape(g, shape)`` as TensorFlow's gradients write it: the axes from
+    BroadcastGradientArgs, a Sum over them keeping dims, and a Reshape to ``shape``."""
+    g, target = op.inputs
+    index = ("type", target.dtype)
+    shape = ctx.fresh(op.name + "/Shape")
+    ctx.node(shape, "Shape", [ctx.tensor(g)], T=_t(op), out_type=index)
+    args = ctx.fresh(op.name + "/BroadcastGradientArgs")
+    ctx.node(args, "BroadcastGradientArgs", [shape, ctx.tensor(target)], T=index)
+    total = ctx.fresh(op.name + "/Sum")
+    ctx.node(total, "Sum", [ctx.tensor(g), args + ":1"], T=_t(op), Tidx=index,
+             keep_dims=("b", True))
+    ctx.node(op.name, "Reshape", [total, ctx.tensor(target)], T=_t(op), Tshape=index)
+
+
+def _exp_xent(ctx, op):
+    if op.attrs.get("axis", -1) not in (-1, 1):
+        _unsupported(op, "cross entropy over an axis other than the last")
+    attrs = {"T": _t(op)}
+    if op.type.startswith("Sparse"):
+        attrs["Tlabels"] = _t(op, 1)
+    ctx.node(op.name, op.type, [ctx.tensor(t) for t in op.inputs], **attrs)
+
+
+def _exp_random(ctx, op):
+    a = op.attrs
+    ctx.node(op.name, op.type, [ctx.tensor(op.inputs[0])], T=_t(op),
+             dtype=("type", a.get("dtype", op.outputs[0].dtype)),
+             seed=("i", a.get("seed", 0) or 0), seed2=("i", a.get("seed2", 0) or 0))
+
+
 EXPORTERS = {
     "Const": _exp_const, "Placeholder": _exp_placeholder, "ReadVariable": _exp_read,
     "AssignVariable": _exp_assign, "BatchMatMulV2": _exp_matmul, "MatMul": _exp_matmul,
@@ -400,7 +450,10 @@ EXPORTERS = {
     "GatherV2": _exp_gather, "LeakyRelu": _exp_leaky_relu, "Equal": _exp_equal,
     "NotEqual": _exp_equal, "Range": _exp_range, "Tile": _exp_tile, "Slice": _exp_slice,
     "OneHot": _exp_one_hot, "SelectV2": _exp_select, "Select": _exp_select,
-    "Rank": _exp_simple(),
+    "Rank": _exp_simple(), "TrueDiv": _exp_truediv, "BroadcastTo": _exp_broadcast_to,
+    "SumToShape": _exp_sum_to_shape, "SoftmaxCrossEntropyWithLogits": _exp_xent,
+    "SparseSoftmaxCrossEntropyWithLogits": _exp_xent, "RandomUniform": _exp_random,
+    "RandomStandardNormal": _exp_random, "TruncatedNormal": _exp_random,
 }
 for _name in _UNARY + _BINARY:
     EXPORTERS.setdefault(_name, _exp_simple())

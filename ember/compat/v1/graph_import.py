@@ -294,7 +294,22 @@ def _broadcast_gradient_args(node, s0, s1):
     return out
 
 
+def _sparse_xent(node, logits, labels):
+    loss = ember.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    depth = ember.shape(logits)[-1]
+    backprop = ember.nn.softmax(logits) - ember.one_hot(labels, depth, dtype=logits.dtype)
+    return [loss, backprop]
+
+
+def _xent(node, logits, labels):
+    loss = ember.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    return [loss, ember.nn.softmax(logits) - labels]
+
+
 BUILDERS = {
+    "SparseSoftmaxCrossEntropyWithLogits": _sparse_xent,
+    "SoftmaxCrossEntropyWithLogits": _xent,
+    "BroadcastTo": lambda node, x, shape: ember.broadcast_to(x, shape),
     "RandomUniform": _random(ember.random.uniform),
     "RandomStandardNormal": _random(ember.random.normal),
     "TruncatedNormal": _random(ember.random.truncated_normal),

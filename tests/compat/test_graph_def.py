@@ -60,6 +60,22 @@ def test_frozen_cnn_from_tensorflow_with_input_map():
     np.testing.assert_allclose(got[2], io["cnn_total"], rtol=1e-4, atol=1e-5)
 
 
+def test_frozen_graph_of_more_op_types_from_tensorflow():
+    """Transposed convolution, TF1 resize_bilinear sampling, Split/SplitV, Tile, Slice,
+    GatherV2, OneHot, Select, Range, AddN, Relu6, LRN, Unpack, MirrorPad: TF's outputs."""
+    io = _io("frozen_io.npz")
+    names = ["total", "mirrored", "clip", "tiled"]
+    g = tf.Graph()
+    with g.as_default():
+        outs = tf.import_graph_def(_graph_def("frozen_misc.pb"),
+                                   return_elements=[n + ":0" for n in names], name="")
+        with tf.Session(graph=g) as sess:
+            got = sess.run(outs, {"feat:0": io["misc_feat"], "ids:0": io["misc_ids"]})
+    for name, value in zip(names, got):
+        np.testing.assert_allclose(value, io["misc_" + name], rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
+
+
 def test_imported_graph_differentiates_like_the_original(graph_mode):
     """Gradients through an imported frozen graph equal finite differences of it."""
     io = _io("frozen_io.npz")

@@ -239,12 +239,45 @@ def _one_hot(node, indices, depth, on, off):
                          axis=node.get("axis", -1))
 
 
+def _source_coords(in_size, out_size, align_corners, half_pixel):
+    scale = (in_size - 1) / (out_size - 1) if align_corners and out_size > 1 else \
+        in_size / out_size
+    dst = np.arange(out_size, dtype=np.float64)
+    return (dst + 0.5) * scale - 0.5 if half_pixel else dst * scale, scale
+
+
 def _resize(method):
+    """TensorFlow 1's ResizeBilinear / ResizeNearestNeighbor with their ``align_corners``
+    and ``half_pixel_centers`` sampling (output sizes must be known when importing)."""
     def build(node, images, size):
-        if node.get("align_corners", False):
-            raise node.fail("align_corners=True is not supported")
-        return ember.cast(ember.image.resize(images, size, method=method), images.dtype) \
-            if method == "nearest" else ember.image.resize(images, size, method=method)
+        out_h, out_w = [int(v) for v in np.asarray(node.const(size, "size")).reshape(-1)]
+        dims = images.shape.as_list()
+        if len(dims) != 4 or dims[1] is None or dims[2] is None:
+            raise NotImplementedError(f"import_graph_def: node '{node.name}' (op {node.op}): "
+                                      f"the input's height and width must be known")
+        align = node.get("align_corners", False)
+        half = node.get("half_pixel_centers", False)
+        x = images if method == "nearest" else ember.cast(images, ember.float32)
+        for axis, in_size, out_size in ((1, dims[1], out_h), (2, dims[2], out_w)):
+            src, scale = _source_coords(in_size, out_size, align, half)
+            if method == "nearest":
+                if half:
+                    idx = np.floor((np.arange(out_size) + 0.5) * scale)
+                else:
+                    idx = np.round(src) if align else np.floor(src)
+                idx = np.clip(idx, 0, in_size - 1).astype(np.int32)
+                x = ember.gather(x, ember.constant(idx), axis=axis)
+                continue
+            low = np.floor(src)
+            frac = (src - low).astype(np.float32)
+            lo = np.clip(low, 0, in_size - 1).astype(np.int32)
+            hi = np.clip(np.ceil(src), 0, in_size - 1).astype(np.int32)
+            a = ember.gather(x, ember.constant(lo), axis=axis)
+            b = ember.gather(x, ember.constant(hi), axis=axis)
+            shape = [1, 1, 1, 1]
+            shape[axis] = out_size
+            x = a + (b - a) * ember.constant(frac.reshape(shape))
+        return x
     return build
 
 

@@ -371,3 +371,35 @@ def test_coordinator_reports_a_thread_exception():
     clean = tf.train.Coordinator()
     clean.request_stop(OutOfRangeError("done"))
     clean.join([])                      # a clean-stop exception is not re-raised
+
+
+def test_worker_session_waits_for_the_chief(graph_mode):
+    from ember.framework.errors import DeadlineExceededError
+    gs = tf.train.get_or_create_global_step()
+    w = tf.get_variable("w", [], initializer=tf.random_normal_initializer())
+    train = tf.group(w.assign_add(1.0), gs.assign_add(1))
+    with pytest.raises(DeadlineExceededError, match="not ready after waiting"):
+        tf.train.MonitoredTrainingSession(is_chief=False, max_wait_secs=0.2)
+    assert not tf.get_default_graph().finalized
+    with tf.Session() as chief:                 # the chief initializes the model
+        chief.run(tf.global_variables_initializer())
+        chief.run(w.assign(3.0))
+    waiter = tf.train.GlobalStepWaiterHook(wait_until_step=0)
+    with tf.train.MonitoredTrainingSession(is_chief=False, hooks=[waiter]) as sess:
+        assert sess.run(w) == 3.0              # not initialized again by the worker
+        sess.run(train)
+        assert sess.run(gs) == 1 and sess.run(w) == 4.0
+
+
+def test_singular_session_restores_a_named_checkpoint(graph_mode, tmp_path):
+    gs, w, loss, train = _model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = saver.save(sess, str(tmp_path / "m"), global_step=0)
+        sess.run(train)
+        saver.save(sess, str(tmp_path / "m"), global_step=1)
+    with tf.train.SingularMonitoredSession(checkpoint_filename_with_path=first) as sess:
+        assert sess.run(gs) == 0 and sess.run(w) == 1.0     # the named one, not the latest
+    with tf.train.SingularMonitoredSession(checkpoint_dir=str(tmp_path)) as sess:
+        assert sess.run(gs) == 1

@@ -325,7 +325,7 @@ class _MonitoredSession:
             self._create()
         except BaseException:
             if not self._graph_was_finalized:
-                self._graph._building = True
+                self._graph._unsafe_unfinalize()
             raise
 
     def _create(self):
@@ -452,7 +452,7 @@ class _MonitoredSession:
                 self._sess = None
                 self._coord = None
                 if not self._graph_was_finalized:
-                    self._graph._building = True
+                    self._graph._unsafe_unfinalize()
 
 
 def _raise_if_feeds_intersect(feeds1, feeds2, message):

@@ -201,17 +201,22 @@ def _pad_to_common(parts, dtype):
     return out
 
 
-class _Size(Op):
-    name = "QueueSizeV2"
+class _QueueScalar(Op):
+    """A scalar read of the queue's state: its size or whether it is closed."""
+
     differentiable = False
     stateful = True
 
+    def __init__(self, name, dtype, read):
+        self._dtype, self._read = dtype, read
+        super().__init__(name)
+
     def infer(self, inputs, queue):
-        return TensorShape([]), _dtypes.int32
+        return TensorShape([]), self._dtype
 
     def kernel(self, xp, queue):
         with queue.cond:
-            return np.int32(len(queue.elements))
+            return np.asarray(self._read(queue), self._dtype.np)
 
 
 class _Close(_EffectOp):
@@ -225,20 +230,9 @@ class _Close(_EffectOp):
         return ()
 
 
-class _IsClosed(Op):
-    name = "QueueIsClosedV2"
-    differentiable = False
-    stateful = True
-
-    def infer(self, inputs, queue):
-        return TensorShape([]), _dtypes.bool
-
-    def kernel(self, xp, queue):
-        return np.bool_(queue.closed)
-
-
-ENQUEUE, DEQUEUE, SIZE, CLOSE, IS_CLOSED = _Enqueue(), _Dequeue(), _Size(), _Close(), \
-    _IsClosed()
+ENQUEUE, DEQUEUE, CLOSE = _Enqueue(), _Dequeue(), _Close()
+SIZE = _QueueScalar("QueueSizeV2", _dtypes.int32, lambda q: len(q.elements))
+IS_CLOSED = _QueueScalar("QueueIsClosedV2", _dtypes.bool, lambda q: q.closed)
 
 
 def _operation(op, inputs, attrs, name):

@@ -60,6 +60,7 @@ _LAZY_SUBMODULES = (
     "profiler",
     "ragged",
     "saved_model",
+    "serving",
     "signal",
     "sparse",
     "strings",
@@ -101,6 +102,13 @@ _LAZY_ATTRIBUTES = {
     "as_string": "ember.strings",           # string ops TensorFlow also has at the top
     "fingerprint": "ember.strings",
     "edit_distance": "ember.ops.edit_distance_ops",
+    # GraphDef, TensorProto and graph-building hooks
+    "import_graph_def": "ember.compat.v1.graph_import",
+    "make_tensor_proto": "ember.compat.v1.tensor_util",
+    "make_ndarray": "ember.compat.v1.tensor_util",
+    "RegisterGradient": "ember.compat.v1.gradient_override",
+    "variable_creator_scope": "ember.compat.v1.variable_creator",
+    "graph_util": "ember.compat.v1.graph_util:",      # the module itself
     "fftnd": "ember.signal",
     "ifftnd": "ember.signal",
     "rfftnd": "ember.signal",
@@ -112,7 +120,13 @@ _LAZY_ATTRIBUTES = {
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES)
 # Ops of modules not loaded yet are found by name when a graph file or SavedModel needs them.
-_op.register_op_modules("ember.ops.*", "ember.data.graph_iteration")
+# (tests/test_import_laziness.py names any module that defines ops and is missing here.)
+_op.register_op_modules(
+    "ember.ops.*",
+    "ember.data.graph_iteration",
+    "ember.io.parsing",
+    "ember.compat.v1.queues",
+)
 
 __version__ = "0.1.0"
 newaxis = None
@@ -157,7 +171,18 @@ def install_as_tensorflow() -> None:
                 del sys.modules[name]
 
 
-# ``from ember import *``: every name but the optional packages (keras, compat, data, ...),
-# which a star import never loaded.
-__all__ = _lazy.star_names(globals(), _LAZY_ATTRIBUTES,
-                           ("debugging", "image", "linalg", "module", "test"))
+def _starred():
+    """``from ember import *``: every name but the optional packages (keras, compat, data,
+    sparse, ...) and the names they define, which a star import never loaded."""
+    star_modules = ("debugging", "image", "linalg", "module", "test")
+    skip = [f"{__name__}.{m}" for m in _LAZY_SUBMODULES if m not in star_modules]
+
+    def optional(target):
+        module = target.partition(":")[0]
+        return any(module == p or module.startswith(p + ".") for p in skip)
+
+    return _lazy.star_names(globals(), star_modules,
+                            [n for n, t in _LAZY_ATTRIBUTES.items() if not optional(t)])
+
+
+__all__ = _starred()

@@ -355,8 +355,10 @@ def test_lazy_tables_match_the_modules_they_name():
         if table is None:
             continue
         for name, target in table.items():
-            module, _, attr = target.partition(":")
-            if getattr(importlib.import_module(module), attr or name, None) is None:
+            module, colon, attr = target.partition(":")
+            module = importlib.import_module(module)
+            expected = module if colon and not attr else getattr(module, attr or name, None)
+            if expected is None or getattr(mod, name) is not expected:
                 bad.append(f"{ns}.{name} -> {target}")
             checked += 1
     print(json.dumps([checked, bad]))

@@ -9,7 +9,8 @@ and loads each entry on first access::
 - ``submodules``: names of the package's submodules; ``ember.keras`` imports
   ``ember.keras`` the first time it is read.
 - ``attributes``: ``{name: "module"}`` gives ``module.name``; ``{name: "module:other"}``
-  gives ``module.other`` (an alias).
+  gives ``module.other`` (an alias); ``{name: "module:"}`` gives the module itself (a
+  module that lives elsewhere: ``ember.graph_util`` is ``ember.compat.v1.graph_util``).
 
 ``dir()`` lists the lazy names with the loaded ones, so ``hasattr``, ``dir``, ``from
 ember.linalg import LinearOperatorDiag`` and ``ember.install_as_tensorflow()`` see one
@@ -32,8 +33,10 @@ __all__ = ["attach", "names_in", "star_names"]
 
 
 def _resolve(target: str, default_name: str):
-    module_name, _, attr = target.partition(":")
+    module_name, colon, attr = target.partition(":")
     module = importlib.import_module(module_name)
+    if colon and not attr:               # "module:" names the module itself
+        return module
     return getattr(module, attr or default_name)
 
 

@@ -225,7 +225,7 @@ def _run_with_chunks(loop, chunks, B, G, macs):
     ``chunks.need`` or signals the chunks' inputs as it goes) and every item of ``chunks``:
     with large steps every thread runs its rows (the chunks then drained by all threads
     before or after, as ``loop`` needs them); otherwise the caller runs all the steps
-    while the other thread works through the chunks, and joins in when its loop ends."""
+    while the other threads work through the chunks, and joins in when its loop ends."""
     threads = parallel.num_threads()
     shares = _split_rows(B, G)
     if len(shares) > 1:
@@ -235,7 +235,7 @@ def _run_with_chunks(loop, chunks, B, G, macs):
             if lo == 0:
                 loop(0, B)
             chunks.drain()
-        parallel.run(share, [(0, 0), (1, 1)], blas=True)
+        parallel.run(share, [(i, i) for i in range(min(threads, chunks.n + 1))], blas=True)
     else:
         parallel.park_spinning_workers()
         loop(0, B)

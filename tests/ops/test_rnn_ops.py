@@ -32,11 +32,11 @@ MODES = [m for m in itertools.product(["lstm", "gru", "gru_v1", "simple"], [Fals
          if not (m[3] and not m[1])]
 
 
-@pytest.fixture(params=["rows", "pipeline"])
+@pytest.fixture(params=["rows", "pipeline", "pipeline3"])
 def split_rows(request, monkeypatch):
     """Even for these tiny shapes, several threads: the batch rows shared out across three
-    threads ("rows"), or the steps in the caller while the other thread does the products
-    in runs of one step ("pipeline")."""
+    threads ("rows"), or the steps in the caller while the other thread (two others:
+    "pipeline3") does the products in runs of one step ("pipeline")."""
     requested = parallel.requested_threads()
     monkeypatch.setattr(tuning, "RNN_CHUNK_ROWS", 1)
     if request.param == "rows":
@@ -45,7 +45,7 @@ def split_rows(request, monkeypatch):
     else:
         monkeypatch.setattr(tuning, "RNN_ROW_SPLIT_ELEMENTS", 1 << 40)
         monkeypatch.setattr(tuning, "RNN_SPLIT_MACS", 1)
-        parallel.set_num_threads(2)
+        parallel.set_num_threads(3 if request.param == "pipeline3" else 2)
     yield request.param
     parallel.set_num_threads(requested)
 

@@ -1,6 +1,7 @@
 """Compares the architectures the suite leaves out (over HEAVY_PARAMS parameters: VGG16/19
 with their top, ResNet101/152, EfficientNetB4-B7, EfficientNetV2B3/S/M/L, ConvNeXt
-Small..XLarge, InceptionResNetV2, NASNetLarge, ...) with the Keras fixture, one at a time:
+Small..XLarge, InceptionResNetV2, NASNetLarge, ...) with the Keras fixture, one at a time,
+and runs the prediction cases the suite leaves out (test_predictions.HEAVY_CASES):
 
     PYTHONPATH=. python tests/keras/applications/check_heavy_architectures.py [NAME ...]
 
@@ -10,14 +11,15 @@ import sys
 import time
 
 from tests.keras.applications.test_architectures import HEAVY, check_architecture
+from tests.keras.applications.test_predictions import HEAVY_CASES, check_predictions
 
 
 def main(names):
     failed = []
-    for name in names or HEAVY:
+    for name in names or HEAVY + list(HEAVY_CASES):
         start = time.perf_counter()
         try:
-            check_architecture(name)
+            (check_predictions if name in HEAVY_CASES else check_architecture)(name)
             status = "ok"
         except AssertionError as e:
             failed.append(name)

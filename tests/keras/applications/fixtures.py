@@ -42,15 +42,28 @@ def fixed_input(shape):
     return (127.5 + 127.0 * np.sin(np.arange(n) * 0.013)).reshape(shape).astype(np.float32)
 
 
-def build(ctor, kwargs, fill=False):
+def build(ctor, kwargs, fill=False, zeros=None):
     """``keras.applications.<ctor>(weights=None, **kwargs)`` in a fresh session, its
-    weights set by the fixture formula with ``fill``."""
+    weights set by the fixture formula with ``fill``. With ``zeros`` (default: ``fill``)
+    the weights are created as zeros instead of drawn from their initializers, which
+    saves time where their values do not matter."""
     from ember import keras
     from ember.keras import applications
+    from ember.keras.layers import Layer
     keras.backend.clear_session()
     kwargs = dict(kwargs)
     kwargs.setdefault("weights", None)
-    model = getattr(applications, ctor)(**kwargs)
+    add_weight = Layer.add_weight
+
+    def zeros_weight(self, *args, **kw):
+        kw["initializer"] = "zeros"
+        return add_weight(self, *args, **kw)
+    if fill if zeros is None else zeros:
+        Layer.add_weight = zeros_weight
+    try:
+        model = getattr(applications, ctor)(**kwargs)
+    finally:
+        Layer.add_weight = add_weight
     if fill:
         fill_model(model, lambda w, v: w.assign(v))
     return model

@@ -33,7 +33,7 @@ def check_architecture(name):
     """Builds fixture architecture ``name`` in ember and compares it with Keras's."""
     ref = ARCHS[name]
     ctor, kwargs = fixtures.ARCHITECTURES[name]
-    model = fixtures.build(ctor, kwargs)
+    model = fixtures.build(ctor, kwargs, zeros=True)
     assert model.name == ref["name"]
     layers = [[layer.name, type(layer).__name__] for layer in model.layers]
     assert layers == ref["layers"]

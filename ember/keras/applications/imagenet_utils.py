@@ -86,7 +86,9 @@ def _preprocess_numpy(x, data_format, mode):
         x /= 255.0
         mean, std = _TORCH_MEAN, _TORCH_STD
     else:
-        x[...] = _flip_channels_numpy(x, data_format)
+        # RGB -> BGR as a view of the input, which the subtraction below then changes
+        # in place (the input ends up preprocessed, its channels in the original order)
+        x = _flip_channels_numpy(x, data_format)
         mean, std = _CAFFE_MEAN, None
     shape = _channel_shape(x.ndim, data_format)
     x -= np.asarray(mean, x.dtype).reshape(shape)
@@ -97,10 +99,10 @@ def _preprocess_numpy(x, data_format, mode):
 
 def _flip_channels_numpy(x, data_format):
     if data_format == "channels_last":
-        return x[..., ::-1].copy()
+        return x[..., ::-1]
     if x.ndim == 3:
-        return x[::-1, ...].copy()
-    return x[:, ::-1, ...].copy()
+        return x[::-1, ...]
+    return x[:, ::-1, ...]
 
 
 def _preprocess_tensor(x, data_format, mode):

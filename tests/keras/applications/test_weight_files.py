@@ -1,6 +1,6 @@
-"""Weight files and keras.applications: Keras-written files (Keras 3 ``.weights.h5`` and
-the legacy ``.h5`` layout of the published ImageNet files) load into ember's models and
-give Keras's predictions; ember's own saves reload to identical predictions;
+"""Weight files and keras.applications: Keras-written files (a ``.keras`` model file, its
+Keras 3 ``.weights.h5`` and the legacy ``.h5`` layout of the published ImageNet files) load
+into ember's models and give Keras's predictions; ember's own saves reload to identical predictions;
 ``weights="imagenet"`` goes through the Keras cache with Keras's file names and fails
 clearly without a network."""
 import os
@@ -19,22 +19,46 @@ def _case():
     return ctor, kwargs, fixtures.fixed_input(in_shape), PREDICTIONS[f"{CASE}/y"]
 
 
-@pytest.mark.parametrize("fname", ["mobilenet_v3small_035.weights.h5",
-                                   "mobilenet_v3small_035.h5"])
-def test_keras_written_weight_file_loads_through_weights_argument(fname):
+def _keras_weights_h5(tmp_path):
+    """The Keras 3 ``.weights.h5`` inside the Keras-written ``.keras`` fixture."""
+    import zipfile
+    with zipfile.ZipFile(os.path.join(fixtures.FIXTURES, "mobilenet_v3small_035.keras")) as z:
+        target = tmp_path / "keras_written.weights.h5"
+        target.write_bytes(z.read("model.weights.h5"))
+    return str(target)
+
+
+@pytest.mark.parametrize("kind", ["weights.h5", "legacy h5"])
+def test_keras_written_weight_file_loads_through_weights_argument(kind, tmp_path):
     pytest.importorskip("h5py")
     ctor, kwargs, x, ref = _case()
-    model = fixtures.build(ctor, {**kwargs, "weights": os.path.join(fixtures.FIXTURES, fname)})
+    path = _keras_weights_h5(tmp_path) if kind == "weights.h5" else \
+        os.path.join(fixtures.FIXTURES, "mobilenet_v3small_035.h5")
+    model = fixtures.build(ctor, {**kwargs, "weights": path})
     assert_close_to_keras(model(x, training=False), ref)
 
 
-def test_keras_written_weights_load_with_load_weights():
+def test_keras_written_weights_load_with_load_weights(tmp_path):
     pytest.importorskip("h5py")
     ctor, kwargs, x, ref = _case()
     model = fixtures.build(ctor, kwargs)
     before = np.asarray(model(x, training=False))
-    model.load_weights(os.path.join(fixtures.FIXTURES, "mobilenet_v3small_035.weights.h5"))
+    model.load_weights(_keras_weights_h5(tmp_path))
     assert not np.allclose(before, ref, atol=1e-3)
+    assert_close_to_keras(model(x, training=False), ref)
+
+
+def test_keras_written_model_file_loads():
+    """Keras's own .keras file of the model (its config, with the ``x + 3.0`` style
+    operations of the hard sigmoid, and its weights) loads with load_model."""
+    pytest.importorskip("h5py")
+    from ember import keras
+    ctor, kwargs, x, ref = _case()
+    model = keras.models.load_model(os.path.join(fixtures.FIXTURES,
+                                                 "mobilenet_v3small_035.keras"))
+    built = fixtures.build(ctor, kwargs)
+    assert [(l.name, type(l).__name__) for l in model.layers] == \
+        [(l.name, type(l).__name__) for l in built.layers]
     assert_close_to_keras(model(x, training=False), ref)
 
 

@@ -68,6 +68,7 @@ def test_import_keras_loads_no_keras_namespace(statement):
     names = _imported_by(statement)
     assert "ember.keras" in names
     for prefix in ("ember.keras.layers", "ember.keras.models", "ember.keras.optimizers",
+                   "ember.keras.applications",
                    "ember.keras.utils", "ember.keras.saving", "ember.compat", "h5py", "PIL"):
         assert not _loaded(names, prefix), f"{statement} loads {_loaded(names, prefix)}"
 

@@ -20,6 +20,7 @@ def version():
 # One entry per line, so additions merge cleanly.
 _LAZY_SUBMODULES = (
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
@@ -76,4 +77,5 @@ __getattr__, __dir__ = _lazy.attach(__name__, _LAZY_SUBMODULES, _LAZY_ATTRIBUTES
 __all__ = _lazy.star_names(
     globals(), _LAZY_ATTRIBUTES,
     [n for n in _LAZY_SUBMODULES
-     if n not in ("datasets", "ops", "preprocessing", "random", "tree", "wrappers")])
+     if n not in ("applications", "datasets", "ops", "preprocessing", "random", "tree",
+                  "wrappers")])

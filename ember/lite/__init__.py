@@ -1,0 +1,2 @@
+"""ember.lite: TensorFlow Lite files (``tf.lite``).
+"""

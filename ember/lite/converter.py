@@ -1,0 +1,245 @@
+"""``TFLiteConverter``: an ember traced function (a Keras model's inference call, an
+``ember.function``'s concrete function or an ember SavedModel signature) lowered op by op
+to a TensorFlow Lite flatbuffer."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.framework import nest
+from ember.lite.lowering import LOWERINGS, Live, Lowering
+
+__all__ = ["Optimize", "OpsSet", "TargetSpec", "TFLiteConverter"]
+
+_PASS_THROUGH = {"Identity", "StopGradient", "EnsureShape", "CheckNumerics", "NoOp"}
+
+
+class Optimize:
+    """``converter.optimizations`` values (``tf.lite.Optimize``)."""
+    DEFAULT = "DEFAULT"
+    OPTIMIZE_FOR_SIZE = "OPTIMIZE_FOR_SIZE"
+    OPTIMIZE_FOR_LATENCY = "OPTIMIZE_FOR_LATENCY"
+    EXPERIMENTAL_SPARSITY = "EXPERIMENTAL_SPARSITY"
+
+
+class OpsSet:
+    """``target_spec.supported_ops`` values (``tf.lite.OpsSet``)."""
+    TFLITE_BUILTINS = "TFLITE_BUILTINS"
+    TFLITE_BUILTINS_INT8 = "TFLITE_BUILTINS_INT8"
+    SELECT_TF_OPS = "SELECT_TF_OPS"
+    EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 = \
+        "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"
+
+
+class TargetSpec:
+    """``converter.target_spec``: the operator sets and types the file may use."""
+
+    def __init__(self, supported_ops=None, supported_types=None):
+        self.supported_ops = set(supported_ops or {OpsSet.TFLITE_BUILTINS})
+        self.supported_types = list(supported_types or [])
+        self.experimental_select_user_tf_ops = []
+
+
+class _Source:
+    """What gets converted: a graph, its input and output tensors and their names."""
+
+    def __init__(self, graph, inputs, outputs, input_names, output_names, key):
+        self.graph, self.inputs, self.outputs = graph, list(inputs), list(outputs)
+        self.input_names, self.output_names, self.key = input_names, output_names, key
+
+
+def _from_concrete(concrete, key="serving_default"):
+    from ember.saved_model.saving import _input_names
+    out = concrete.structured_outputs
+    flat = [t for t in nest.flatten(out)]
+    if isinstance(out, dict):
+        names = [str(k) for k in sorted(out)]
+        flat = [out[k] for k in sorted(out)]
+    else:
+        names = [f"output_{i}" for i in range(len(flat))]
+    return _Source(concrete.graph, concrete.inputs, flat, _input_names(concrete), names, key)
+
+
+class TFLiteConverter:
+    """Converts an ember model to a TensorFlow Lite flatbuffer (``tf.lite.TFLiteConverter``).
+
+    >>> converter = ember.lite.TFLiteConverter.from_keras_model(model)
+    >>> tflite_bytes = converter.convert()
+    >>> open("model.tflite", "wb").write(tflite_bytes)
+    """
+
+    def __init__(self, sources, trackable_obj=None):
+        self._sources = list(sources)
+        self._trackable = trackable_obj
+        self.optimizations = []
+        self.target_spec = TargetSpec()
+        self.inference_input_type = None
+        self.inference_output_type = None
+        self.representative_dataset = None
+        self.allow_custom_ops = False
+        self.experimental_new_converter = True
+        self.experimental_new_quantizer = True
+        self.exclude_conversion_metadata = False
+
+    @classmethod
+    def from_keras_model(cls, model) -> "TFLiteConverter":
+        """The converter of a Keras model's inference call (``model(x, training=False)``);
+        the model must be built (called on data, or built from ``Input``s)."""
+        serving = model._default_serving_function()
+        concrete = serving.get_concrete_function()
+        concrete._export_input_names = [getattr(s, "name", None) or f"input_{i}"
+                                        for i, s in enumerate(serving._input_signature)]
+        return cls([_from_concrete(concrete)], model)
+
+    @classmethod
+    def from_concrete_functions(cls, funcs, trackable_obj=None) -> "TFLiteConverter":
+        """The converter of one concrete function (``f.get_concrete_function()``)."""
+        funcs = list(funcs)
+        if len(funcs) != 1:
+            raise ValueError(f"TFLiteConverter.from_concrete_functions: ember converts "
+                             f"exactly one function per file; received {len(funcs)}.")
+        f = funcs[0]
+        if not hasattr(f, "graph") or not hasattr(f, "inputs"):
+            raise ValueError(f"TFLiteConverter.from_concrete_functions expects concrete "
+                             f"functions (fn.get_concrete_function(...)); received {f!r}")
+        return cls([_from_concrete(f)], trackable_obj)
+
+    @classmethod
+    def from_saved_model(cls, saved_model_dir, signature_keys=None,
+                         tags=None) -> "TFLiteConverter":
+        """The converter of a signature of an ember SavedModel directory
+        (``ember.saved_model.save`` / ``model.export``)."""
+        from ember import saved_model
+        loaded = saved_model.load(saved_model_dir)
+        keys = list(signature_keys or ["serving_default"])
+        if len(keys) != 1:
+            raise ValueError(f"TFLiteConverter.from_saved_model: ember converts one "
+                             f"signature per file; received {keys}.")
+        if keys[0] not in loaded.signatures:
+            raise ValueError(f"TFLiteConverter.from_saved_model: {saved_model_dir!r} has no "
+                             f"signature {keys[0]!r}; it has {sorted(loaded.signatures)}.")
+        sig = loaded.signatures[keys[0]]
+        g = sig._graph
+        return cls([_Source(g.graph, g.inputs, g.outputs, list(sig._inputs),
+                            list(sig._outputs), keys[0])], loaded)
+
+    def _check_settings(self):
+        unknown = set(self.optimizations) - {Optimize.DEFAULT, Optimize.OPTIMIZE_FOR_SIZE,
+                                             Optimize.OPTIMIZE_FOR_LATENCY}
+        if unknown:
+            raise NotImplementedError(f"TFLiteConverter: optimizations {sorted(unknown)} "
+                                      f"are not supported by ember (only Optimize.DEFAULT: "
+                                      f"dynamic-range int8 weights).")
+        ops = set(self.target_spec.supported_ops)
+        if OpsSet.SELECT_TF_OPS in ops and OpsSet.TFLITE_BUILTINS not in ops:
+            raise NotImplementedError("TFLiteConverter: ember writes TensorFlow Lite builtin "
+                                      "ops only; SELECT_TF_OPS alone is not supported.")
+        if OpsSet.TFLITE_BUILTINS_INT8 in ops or self.representative_dataset is not None:
+            raise NotImplementedError(
+                "TFLiteConverter: full-integer quantization (representative_dataset, "
+                "TFLITE_BUILTINS_INT8) is not supported by ember; use "
+                "optimizations=[Optimize.DEFAULT] for int8 weights with float activations.")
+        for attr in ("inference_input_type", "inference_output_type"):
+            t = getattr(self, attr)
+            if t is not None and getattr(t, "name", str(t)) not in ("float32",
+                                                                     "<class 'numpy.float32'>"):
+                raise NotImplementedError(f"TFLiteConverter: {attr}={t!r} needs full-integer "
+                                          f"quantization, which ember does not do; leave it "
+                                          f"float32.")
+
+    def convert(self) -> bytes:
+        """The bytes of the ``.tflite`` flatbuffer."""
+        from ember.lite.flatbuffer import serialize
+        from ember.lite.optimize import optimize
+        self._check_settings()
+        model = lower(self._sources[0])
+        optimize(model)
+        if self.optimizations:
+            from ember.lite.quantize import quantize_weights
+            quantize_weights(model)
+        return serialize(model)
+
+
+def _needed(graph, outputs):
+    needed, stack = set(), [t.op for t in outputs]
+    while stack:
+        op = stack.pop()
+        if id(op) in needed:
+            continue
+        needed.add(id(op))
+        stack.extend(t.op for t in op.inputs)
+    return [op for op in graph._operations if id(op) in needed]
+
+
+def _fold(node, values):
+    if node.op_def.stateful:
+        raise NotImplementedError(
+            f"ember.lite: cannot convert op {node.op_def.name!r} (node {node.name!r}): a "
+            f"stateful op (random numbers, variable updates) has no TensorFlow Lite form.")
+    out = node.op_def.kernel(np, *values, **node.attrs)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def lower(source) -> "LiteModel":  # noqa: F821
+    """The ``LiteModel`` of a ``_Source``: constants folded, every other op lowered."""
+    ctx = Lowering()
+    ctx.model.description = "Converted by ember.lite."
+    env = {}
+    placeholders = {id(t): i for i, t in enumerate(source.inputs)}
+    for node in _needed(source.graph, source.outputs):
+        name = node.op_def.name
+        if name == "Placeholder":
+            t = node.outputs[0]
+            if id(t) not in placeholders:
+                raise ValueError(f"ember.lite: the graph reads placeholder {node.name!r}, "
+                                 f"which is not one of the function's inputs")
+            k = placeholders[id(t)]
+            env[id(t)] = Live(ctx.new(t.shape, t.dtype.np, source.input_names[k]))
+            continue
+        if name == "Const":
+            env[id(node.outputs[0])] = np.asarray(node.attrs["value"])
+            continue
+        if name in ("ReadVariable", "ReadVariableOp"):
+            env[id(node.outputs[0])] = np.asarray(node.attrs["variable"].numpy())
+            continue
+        values = [env[id(t)] for t in node.inputs]
+        if name in _PASS_THROUGH and values:
+            env[id(node.outputs[0])] = values[0]
+            continue
+        if not any(isinstance(v, Live) for v in values):
+            for t, v in zip(node.outputs, _fold(node, values)):
+                env[id(t)] = v
+            continue
+        if getattr(node.op_def, "reads_shape_only", False) and \
+                node.inputs[0].shape.is_fully_defined():
+            for t, v in zip(node.outputs, _fold(node, [np.zeros(
+                    node.inputs[0].shape.as_list(), node.inputs[0].dtype.np)])):
+                env[id(t)] = v
+            continue
+        lowering = LOWERINGS.get(name)
+        if lowering is None:
+            raise NotImplementedError(
+                f"ember.lite: cannot convert op {name!r} (node {node.name!r}): it has no "
+                f"TensorFlow Lite lowering. Ops ember converts: {', '.join(sorted(LOWERINGS))}.")
+        outs = lowering(ctx, node, *values)
+        for t, index in zip(node.outputs, outs):
+            env[id(t)] = Live(index)
+    model = ctx.model
+    model.inputs = [int(env[id(t)]) for t in source.inputs]
+    outputs = []
+    for t, out_name in zip(source.outputs, source.output_names):
+        v = env[id(t)]
+        if not isinstance(v, Live):
+            raise NotImplementedError(f"ember.lite: output {out_name!r} is a constant; a "
+                                      f"TensorFlow Lite output must be computed from inputs.")
+        if int(v) in model.inputs or int(v) in outputs:
+            copy = ctx.new(model.tensors[int(v)].shape, model.tensors[int(v)].dtype, out_name)
+            model.add_op("RESHAPE", [int(v), ctx.tensor(np.asarray(
+                [-1 if d < 0 else d for d in model.tensors[int(v)].shape], np.int32))],
+                [copy])
+            v = Live(copy)
+        outputs.append(int(v))
+    model.outputs = outputs
+    model.signatures = [{"key": source.key,
+                         "inputs": dict(zip(source.input_names, model.inputs)),
+                         "outputs": dict(zip(source.output_names, model.outputs))}]
+    return model

@@ -1,0 +1,396 @@
+"""Lowering of ember graph ops to TensorFlow Lite builtin operators, one function per
+ember op type (``LOWERINGS``). A lowering gets the ``Lowering`` context, the graph node
+and its inputs (each a ``Const`` numpy value or a ``Live`` tensor index) and returns the
+TFLite tensor index of each output."""
+from __future__ import annotations
+
+import numpy as np
+
+from ember.lite.model_ir import LiteModel
+
+
+class Live(int):
+    """A TFLite tensor index holding a run-time value."""
+
+
+class Lowering:
+    """Builds the ``LiteModel`` while the converter walks the graph."""
+
+    def __init__(self):
+        self.model = LiteModel()
+        self._const_cache = {}
+
+    def tensor(self, value, name="const", dtype=None) -> int:
+        """A tensor index for an input: a live index as is, a constant materialized once."""
+        if isinstance(value, Live):
+            return int(value)
+        arr = np.asarray(value) if dtype is None else np.asarray(value, dtype)
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        if arr.dtype == np.int64 and arr.size and np.abs(arr).max() < 2 ** 31:
+            arr = arr.astype(np.int32)
+        key = (arr.dtype.str, arr.shape, arr.tobytes())
+        if key not in self._const_cache:
+            self._const_cache[key] = self.model.add_constant(name, arr)
+        return self._const_cache[key]
+
+    def output(self, node, i=0) -> int:
+        """A new tensor for output ``i`` of ``node``, shaped as the graph inferred it."""
+        t = node.outputs[i]
+        return self.new(t.shape, t.dtype.np, node.name + (f":{i}" if i else ""))
+
+    def new(self, shape, dtype, name) -> int:
+        dims = [-1 if d is None else d for d in shape.as_list()] \
+            if hasattr(shape, "as_list") else list(shape)
+        return self.model.add_tensor(name, dims, dtype)
+
+    def op(self, kind, node, inputs, outputs=None, **options):
+        outputs = [self.output(node)] if outputs is None else outputs
+        self.model.add_op(kind, [self.tensor(v) for v in inputs], outputs, **options)
+        return outputs
+
+
+def _unsupported(node, why):
+    return NotImplementedError(
+        f"ember.lite: cannot convert op {node.op_def.name!r} (node {node.name!r}) to "
+        f"TensorFlow Lite: {why}")
+
+
+def _const(node, value, what):
+    if isinstance(value, Live):
+        raise _unsupported(node, f"its {what} must be a constant (a variable or a literal), "
+                                 f"but it is computed at run time")
+    return np.asarray(value)
+
+
+def _static_shape(node, i=0):
+    return [-1 if d is None else d for d in node.outputs[i].shape.as_list()]
+
+
+def _rank(node, i=0):
+    return node.inputs[i].shape.rank
+
+
+# ------------------------------------------------------------------------- elementwise ops
+
+_BINARY = {"AddV2": "ADD", "Add": "ADD", "BiasAdd": "ADD", "Sub": "SUB", "Mul": "MUL",
+           "RealDiv": "DIV", "TrueDiv": "DIV", "Maximum": "MAXIMUM", "Minimum": "MINIMUM",
+           "SquaredDifference": "SQUARED_DIFFERENCE", "Pow": "POW"}
+_UNARY = {"Relu": "RELU", "Relu6": "RELU6", "Sigmoid": "LOGISTIC", "Tanh": "TANH",
+          "Exp": "EXP", "Log": "LOG", "Sqrt": "SQRT", "Rsqrt": "RSQRT", "Neg": "NEG",
+          "Square": "SQUARE", "Abs": "ABS", "Elu": "ELU", "Floor": "FLOOR"}
+
+
+def _binary(kind):
+    def lower(ctx, node, a, b):
+        if node.op_def.name == "BiasAdd" and node.attrs.get("data_format", "NHWC") != "NHWC":
+            raise _unsupported(node, "only data_format='NHWC' is supported")
+        dtype = node.outputs[0].dtype.np
+        return ctx.op(kind, node, [_cast_const(a, dtype), _cast_const(b, dtype)])
+    return lower
+
+
+def _cast_const(v, dtype):
+    return v if isinstance(v, Live) else np.asarray(v, dtype)
+
+
+def _unary(kind):
+    def lower(ctx, node, x):
+        return ctx.op(kind, node, [x])
+    return lower
+
+
+def _leaky_relu(ctx, node, x):
+    return ctx.op("LEAKY_RELU", node, [x], alpha=float(node.attrs["alpha"]))
+
+
+def _softmax(kind):
+    def lower(ctx, node, x):
+        axis = node.attrs.get("axis", -1)
+        if axis not in (-1, _rank(node) - 1):
+            raise _unsupported(node, f"TensorFlow Lite's {kind} works on the last axis; "
+                                     f"received axis={axis}")
+        if kind == "SOFTMAX":
+            return ctx.op(kind, node, [x], beta=1.0)
+        return ctx.op(kind, node, [x])
+    return lower
+
+
+def _clip(ctx, node, x, lo, hi):
+    if not isinstance(lo, Live) and not isinstance(hi, Live):
+        lo_v, hi_v = np.asarray(lo), np.asarray(hi)
+        if lo_v.size == 1 and hi_v.size == 1:
+            if float(lo_v) == 0.0 and float(hi_v) == 6.0:
+                return ctx.op("RELU6", node, [x])
+            if float(lo_v) == -1.0 and float(hi_v) == 1.0:
+                return ctx.op("RELU_N1_TO_1", node, [x])
+    dtype = node.outputs[0].dtype.np
+    mid = ctx.new(node.outputs[0].shape, dtype, node.name + "/min")
+    ctx.model.add_op("MINIMUM", [ctx.tensor(x), ctx.tensor(_cast_const(hi, dtype))], [mid])
+    return ctx.op("MAXIMUM", node, [Live(mid), _cast_const(lo, dtype)])
+
+
+def _cast(ctx, node, x):
+    from ember.lite import schema
+    src, dst = np.dtype(node.inputs[0].dtype.np), np.dtype(node.outputs[0].dtype.np)
+    if dst not in schema.TYPE_CODES or src not in schema.TYPE_CODES:
+        raise _unsupported(node, f"casting {src} to {dst} has no TensorFlow Lite type")
+    return ctx.op("CAST", node, [x])
+
+
+# ---------------------------------------------------------------------------- shape ops
+
+def _reshape_to(ctx, node, x, shape=None):
+    shape = _static_shape(node) if shape is None else shape
+    if sum(d < 0 for d in shape) > 1:
+        raise _unsupported(node, f"the output shape {shape} has more than one dimension "
+                                 f"unknown before run time")
+    return ctx.op("RESHAPE", node, [x, np.asarray(shape, np.int32)],
+                  new_shape=[int(d) for d in shape])
+
+
+def _reshape(ctx, node, x, shape):
+    if not isinstance(shape, Live):
+        target = [int(d) for d in np.asarray(shape).reshape(-1)]
+        if sum(d < 0 for d in target) <= 1:
+            return ctx.op("RESHAPE", node, [x, np.asarray(target, np.int32)],
+                          new_shape=target)
+    static = _static_shape(node)
+    if sum(d < 0 for d in static) <= 1:
+        return _reshape_to(ctx, node, x, static)
+    return ctx.op("RESHAPE", node, [x, shape])
+
+
+def _expand_dims(ctx, node, x):
+    return _reshape_to(ctx, node, x)
+
+
+def _squeeze(ctx, node, x):
+    axis = node.attrs.get("axis")
+    if not axis:
+        return _reshape_to(ctx, node, x)
+    return ctx.op("SQUEEZE", node, [x], squeeze_dims=[int(a) for a in axis])
+
+
+def _transpose(ctx, node, x):
+    return ctx.op("TRANSPOSE", node, [x, np.asarray(node.attrs["perm"], np.int32)])
+
+
+def _concat(ctx, node, *values):
+    return ctx.op("CONCATENATION", node, list(values), axis=int(node.attrs["axis"]))
+
+
+def _pack(ctx, node, *values):
+    return ctx.op("PACK", node, list(values), values_count=len(values),
+                  axis=int(node.attrs["axis"]))
+
+
+def _pad(ctx, node, x, paddings, value=None):
+    if node.attrs.get("mode", "CONSTANT").upper() != "CONSTANT":
+        raise _unsupported(node, f"mode={node.attrs['mode']!r} padding (MIRROR_PAD) is not "
+                                 f"supported; only constant padding")
+    pads = _const(node, paddings, "paddings").astype(np.int32)
+    if value is None or (not isinstance(value, Live) and float(np.asarray(value)) == 0.0):
+        return ctx.op("PAD", node, [x, pads])
+    dtype = node.outputs[0].dtype.np
+    return ctx.op("PADV2", node, [x, pads, _cast_const(value, dtype)])
+
+
+def _reducer(kind):
+    def lower(ctx, node, x):
+        axis = node.attrs.get("axis")
+        axis = list(range(_rank(node))) if axis is None else list(np.atleast_1d(axis))
+        return ctx.op(kind, node, [x, np.asarray(axis, np.int32)],
+                      keep_dims=bool(node.attrs.get("keepdims", False)))
+    return lower
+
+
+def _strided_slice(ctx, node, x, begin, end, strides):
+    a = node.attrs
+    ints = [np.asarray(v, np.int32) if not isinstance(v, Live) else v
+            for v in (begin, end, strides)]
+    return ctx.op("STRIDED_SLICE", node, [x] + ints,
+                  begin_mask=int(a.get("begin_mask", 0)), end_mask=int(a.get("end_mask", 0)),
+                  ellipsis_mask=int(a.get("ellipsis_mask", 0)),
+                  new_axis_mask=int(a.get("new_axis_mask", 0)),
+                  shrink_axis_mask=int(a.get("shrink_axis_mask", 0)))
+
+
+def _slice(ctx, node, x, begin, size):
+    return ctx.op("SLICE", node, [x, _cast_const(begin, np.int32), _cast_const(size, np.int32)])
+
+
+def _tile(ctx, node, x, multiples):
+    return ctx.op("TILE", node, [x, _cast_const(multiples, np.int32)])
+
+
+def _shape(ctx, node, x):
+    from ember.lite import schema
+    out = np.dtype(node.attrs.get("out_type").np)
+    return ctx.op("SHAPE", node, [x], out_type=schema.TYPE_CODES[out])
+
+
+def _gather(ctx, node, params, indices):
+    if node.attrs.get("batch_dims", 0):
+        raise _unsupported(node, "batch_dims other than 0 is not supported")
+    return ctx.op("GATHER", node, [params, _cast_const(indices, np.int32)],
+                  axis=int(node.attrs.get("axis", 0)))
+
+
+def _embedding_lookup(ctx, node, table, ids):
+    return ctx.op("GATHER", node, [table, _cast_const(ids, np.int32)], axis=0)
+
+
+def _arg_max(ctx, node, x):
+    from ember.lite import schema
+    out = np.dtype(node.attrs["output_type"].np)
+    return ctx.op("ARG_MAX", node, [x, np.asarray([node.attrs["axis"]], np.int32)],
+                  output_type=schema.TYPE_CODES[out])
+
+
+# ----------------------------------------------------------------------- linear algebra
+
+def _matmul(ctx, node, a, b):
+    ta, tb = node.attrs.get("transpose_a", False), node.attrs.get("transpose_b", False)
+    if not isinstance(b, Live) and np.ndim(b) == 2 and not ta:
+        w = np.asarray(b, np.float32)
+        weights = w if tb else w.T
+        return ctx.op("FULLY_CONNECTED", node,
+                      [a, np.ascontiguousarray(weights), Live(-1)],
+                      keep_num_dims=_rank(node) > 2)
+    return ctx.op("BATCH_MATMUL", node, [a, b], adj_x=bool(ta), adj_y=bool(tb))
+
+
+def _conv_common(node):
+    a = node.attrs
+    if a.get("data_format", "NHWC") not in ("NHWC", "NWC"):
+        raise _unsupported(node, f"data_format={a['data_format']!r}; TensorFlow Lite "
+                                 f"convolutions are channels-last")
+    padding = a["padding"]
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise _unsupported(node, f"explicit padding {padding!r}; only 'SAME' and 'VALID'")
+    return padding.upper()
+
+
+def _conv2d(ctx, node, x, kernel):
+    padding = _conv_common(node)
+    k = _const(node, kernel, "filter").astype(np.float32)
+    in_ch = node.inputs[0].shape.as_list()[-1]
+    return _emit_conv(ctx, node, x, k, in_ch, node.attrs["strides"][-2:],
+                      node.attrs.get("dilations", (1, 1))[-2:], padding, [ctx.output(node)])
+
+
+def _emit_conv(ctx, node, x, k, in_ch, strides, dilations, padding, out):
+    """CONV_2D, or DEPTHWISE_CONV_2D for a convolution grouped by input channel; a zero
+    bias the optimizer may fill with a following bias add."""
+    from ember.lite.schema import PADDINGS
+    (sh, sw), (dh, dw) = strides, dilations
+    kh, kw, fin, n_out = k.shape
+    bias = ctx.model.add_constant(node.name + "/bias", np.zeros(n_out, np.float32))
+    geometry = dict(padding=PADDINGS[padding], stride_h=int(sh), stride_w=int(sw),
+                    dilation_h_factor=int(dh), dilation_w_factor=int(dw))
+    if fin == in_ch:
+        filt = ctx.model.add_constant(node.name + "/filter", k.transpose(3, 0, 1, 2))
+        ctx.model.add_op("CONV_2D", [ctx.tensor(x), filt, bias], out, **geometry)
+        return out
+    if fin == 1 and in_ch and n_out % in_ch == 0:
+        filt = ctx.model.add_constant(node.name + "/depthwise_filter",
+                                      k.reshape(1, kh, kw, n_out))
+        ctx.model.add_op("DEPTHWISE_CONV_2D", [ctx.tensor(x), filt, bias], out,
+                         depth_multiplier=n_out // in_ch, **geometry)
+        return out
+    raise _unsupported(node, f"a grouped convolution ({in_ch} input channels, filter "
+                             f"{list(k.shape)}) is neither a plain nor a depthwise one")
+
+
+def _to_2d(ctx, node, x):
+    """Reshapes a [batch, width, channels] input to [batch, 1, width, channels]."""
+    x_shape = [-1 if d is None else d for d in node.inputs[0].shape.as_list()]
+    _check_one_unknown(node, x_shape)
+    shape4 = [x_shape[0], 1] + x_shape[1:]
+    x4 = ctx.new(shape4, node.inputs[0].dtype.np, node.name + "/expand")
+    ctx.model.add_op("RESHAPE", [ctx.tensor(x), ctx.tensor(np.asarray(shape4, np.int32))],
+                     [x4], new_shape=shape4)
+    return Live(x4), x_shape
+
+
+def _conv1d(ctx, node, x, kernel):
+    """A 1-D convolution as TensorFlow lowers it: height 1 added, CONV_2D, removed."""
+    padding = _conv_common(node)
+    x4, x_shape = _to_2d(ctx, node, x)
+    y_shape = _static_shape(node)
+    y4 = ctx.new([y_shape[0], 1] + y_shape[1:], np.float32, node.name + "/conv")
+    k = _const(node, kernel, "filter").astype(np.float32)[None]
+    _emit_conv(ctx, node, x4, k, x_shape[-1], (1,) + tuple(node.attrs["strides"]),
+               (1,) + tuple(node.attrs.get("dilations", (1,))), padding, [y4])
+    return _reshape_to(ctx, node, Live(y4), y_shape)
+
+
+def _check_one_unknown(node, shape):
+    if sum(d < 0 for d in shape) > 1:
+        raise _unsupported(node, f"the input shape {shape} has more than one dimension "
+                                 f"unknown before run time")
+
+
+def _conv_transpose(ctx, node, output_shape, kernel, x):
+    from ember.lite.schema import PADDINGS
+    padding = PADDINGS[_conv_common(node)]
+    if tuple(node.attrs.get("dilations", (1, 1))) != (1, 1):
+        raise _unsupported(node, "dilated transposed convolutions are not supported")
+    k = _const(node, kernel, "filter").astype(np.float32)       # [kh, kw, out, in]
+    sh, sw = node.attrs["strides"][-2:]
+    bias = np.zeros(k.shape[2], np.float32)
+    out = [ctx.output(node)]
+    op = ctx.model.add_op(
+        "TRANSPOSE_CONV",
+        [ctx.tensor(_cast_const(output_shape, np.int32)),
+         ctx.tensor(k.transpose(2, 0, 1, 3).copy(), node.name + "/filter"), ctx.tensor(x),
+         ctx.model.add_constant(node.name + "/bias", bias)],
+        out, padding=padding, stride_h=sh, stride_w=sw)
+    op.version = 3
+    return out
+
+
+def _pool(kind):
+    def lower(ctx, node, x):
+        from ember.lite.schema import PADDINGS
+        padding = PADDINGS[_conv_common(node)]
+        kh, kw = node.attrs["ksize"][-2:]
+        sh, sw = node.attrs["strides"][-2:]
+        if any(d != 1 for d in node.attrs.get("dilations", (1,))):
+            raise _unsupported(node, "dilated pooling is not supported")
+        return ctx.op(kind, node, [x], padding=padding, stride_h=sh, stride_w=sw,
+                      filter_height=kh, filter_width=kw)
+    return lower
+
+
+def _pool1d(kind):
+    def lower(ctx, node, x):
+        from ember.lite.schema import PADDINGS
+        padding = PADDINGS[_conv_common(node)]
+        x4, _ = _to_2d(ctx, node, x)
+        y_shape = _static_shape(node)
+        y4 = ctx.new([y_shape[0], 1] + y_shape[1:], np.float32, node.name + "/pool")
+        (k,), (s,) = node.attrs["ksize"], node.attrs["strides"]
+        ctx.model.add_op(kind, [x4], [y4], padding=padding, stride_h=1, stride_w=int(s),
+                         filter_height=1, filter_width=int(k))
+        return _reshape_to(ctx, node, Live(y4), y_shape)
+    return lower
+
+
+LOWERINGS = {
+    **{name: _binary(kind) for name, kind in _BINARY.items()},
+    **{name: _unary(kind) for name, kind in _UNARY.items()},
+    "LeakyRelu": _leaky_relu, "Softmax": _softmax("SOFTMAX"),
+    "LogSoftmax": _softmax("LOG_SOFTMAX"), "ClipByValue": _clip, "Cast": _cast,
+    "Reshape": _reshape, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
+    "Transpose": _transpose, "ConcatV2": _concat, "Pack": _pack, "PadV2": _pad,
+    "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
+    "Min": _reducer("REDUCE_MIN"), "StridedSlice": _strided_slice, "Slice": _slice,
+    "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
+    "EmbeddingLookup": _embedding_lookup, "ArgMax": _arg_max,
+    "BatchMatMulV2": _matmul, "Conv2D": _conv2d, "Conv1D": _conv1d,
+    "Conv2DBackpropInput": _conv_transpose, "MaxPool": _pool("MAX_POOL_2D"),
+    "AvgPool": _pool("AVERAGE_POOL_2D"), "MaxPool1D": _pool1d("MAX_POOL_2D"),
+    "AvgPool1D": _pool1d("AVERAGE_POOL_2D"),
+}

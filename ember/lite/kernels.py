@@ -1,0 +1,262 @@
+"""The kernels ember's TensorFlow Lite interpreter runs: one function per builtin operator,
+``kernel(inputs, options) -> list of outputs`` on NumPy arrays (convolutions and pooling
+through ember's own ops). ``inputs`` holds None for an omitted optional input."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _act(x, code):
+    if code == 0:
+        return x
+    if code == 1:
+        return np.maximum(x, 0)
+    if code == 2:
+        return np.clip(x, -1, 1)
+    if code == 3:
+        return np.clip(x, 0, 6)
+    if code == 4:
+        return np.tanh(x)
+    if code == 5:
+        return np.signbit(x).astype(x.dtype)
+    raise NotImplementedError(f"ember.lite: fused activation code {code} is not supported")
+
+
+def _binary(fn):
+    def kernel(ins, o):
+        a, b = ins
+        out = fn(a, b)
+        if out.dtype != a.dtype and a.dtype.kind in "iu":
+            out = out.astype(a.dtype)
+        return [_act(out, o.get("fused_activation_function", 0))]
+    return kernel
+
+
+def _int_div(a, b):
+    return a / b if a.dtype.kind == "f" else np.floor_divide(a, b)
+
+
+def _unary(fn):
+    return lambda ins, o: [fn(ins[0]).astype(ins[0].dtype, copy=False)]
+
+
+def _sigmoid(x):
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+def _softmax(ins, o):
+    z = ins[0] * np.float32(o.get("beta", 1.0) or 1.0)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return [(z / z.sum(axis=-1, keepdims=True)).astype(ins[0].dtype)]
+
+
+def _log_softmax(ins, o):
+    z = ins[0] - ins[0].max(axis=-1, keepdims=True)
+    return [(z - np.log(np.exp(z).sum(axis=-1, keepdims=True))).astype(ins[0].dtype)]
+
+
+def _gelu(ins, o):
+    x = ins[0].astype(np.float64)
+    if o.get("approximate"):
+        y = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    else:
+        from math import erf
+        y = 0.5 * x * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+    return [y.astype(ins[0].dtype)]
+
+
+def _fully_connected(ins, o):
+    x, w, b = (ins + [None])[:3]
+    if o.get("weights_format", 0):
+        raise NotImplementedError("ember.lite: FULLY_CONNECTED with shuffled weights is not "
+                                  "supported")
+    n_in = w.shape[1]
+    y = x.reshape(-1, n_in) @ w.T
+    if b is not None:
+        y = y + b
+    if o.get("keep_num_dims"):
+        y = y.reshape(x.shape[:-1] + (w.shape[0],))
+    return [_act(y.astype(np.float32, copy=False), o.get("fused_activation_function", 0))]
+
+
+def _ember():
+    import ember
+    return ember
+
+
+def _padding(o):
+    return "SAME" if o.get("padding", 0) == 0 else "VALID"
+
+
+def _conv2d(ins, o):
+    x, w, b = (ins + [None])[:3]
+    e = _ember()
+    k = w.transpose(1, 2, 3, 0)
+    if k.shape[2] != x.shape[-1]:
+        raise NotImplementedError(f"ember.lite: CONV_2D with grouped filters (input has "
+                                  f"{x.shape[-1]} channels, filter {list(w.shape)}) is not "
+                                  f"supported")
+    y = e.nn.conv2d(x, k, strides=[1, o["stride_h"], o["stride_w"], 1], padding=_padding(o),
+                    dilations=[1, o.get("dilation_h_factor", 1),
+                               o.get("dilation_w_factor", 1), 1]).numpy()
+    if b is not None:
+        y = y + b
+    return [_act(y, o.get("fused_activation_function", 0))]
+
+
+def _depthwise(ins, o):
+    x, w, b = (ins + [None])[:3]
+    e = _ember()
+    c = x.shape[-1]
+    k = w.reshape(w.shape[1], w.shape[2], c, w.shape[3] // c)
+    y = e.nn.depthwise_conv2d(x, k, strides=[1, o["stride_h"], o["stride_w"], 1],
+                              padding=_padding(o),
+                              dilations=[o.get("dilation_h_factor", 1),
+                                         o.get("dilation_w_factor", 1)]).numpy()
+    if b is not None:
+        y = y + b
+    return [_act(y, o.get("fused_activation_function", 0))]
+
+
+def _transpose_conv(ins, o):
+    shape, w, x, b = (ins + [None])[:4]
+    e = _ember()
+    y = e.nn.conv2d_transpose(x, w.transpose(1, 2, 0, 3), [int(d) for d in shape],
+                              strides=[1, o["stride_h"], o["stride_w"], 1],
+                              padding=_padding(o)).numpy()
+    if b is not None:
+        y = y + b
+    return [_act(y, o.get("fused_activation_function", 0))]
+
+
+def _pool(name):
+    def kernel(ins, o):
+        fn = getattr(_ember().nn, name)
+        y = fn(ins[0], ksize=[1, o["filter_height"], o["filter_width"], 1],
+               strides=[1, o["stride_h"], o["stride_w"], 1], padding=_padding(o)).numpy()
+        return [_act(y, o.get("fused_activation_function", 0))]
+    return kernel
+
+
+def _reducer(fn):
+    def kernel(ins, o):
+        x, axis = ins
+        axes = tuple(sorted({int(a) % x.ndim for a in np.atleast_1d(axis)}))
+        out = fn(x, axis=axes, keepdims=bool(o.get("keep_dims")))
+        return [np.asarray(out).astype(x.dtype)]
+    return kernel
+
+
+def _reshape(ins, o):
+    x = ins[0]
+    if len(ins) > 1 and ins[1] is not None:
+        shape = [int(d) for d in np.asarray(ins[1]).reshape(-1)]
+    else:
+        shape = list(o.get("new_shape") or [])
+    return [x.reshape(shape)]
+
+
+def _squeeze(ins, o):
+    dims = o.get("squeeze_dims") or None
+    return [np.squeeze(ins[0], axis=None if dims is None else tuple(dims))]
+
+
+def _strided_slice(ins, o):
+    from ember.framework.op import get_op
+    x, begin, end, strides = ins
+    if o.get("offset"):
+        end = begin + end
+    attrs = {k: int(o.get(k, 0)) for k in ("begin_mask", "end_mask", "ellipsis_mask",
+                                           "new_axis_mask", "shrink_axis_mask")}
+    return [np.asarray(get_op("StridedSlice").kernel(np, x, begin, end, strides, **attrs))]
+
+
+def _slice(ins, o):
+    x, begin, size = ins
+    idx = tuple(slice(int(b), None if int(s) < 0 else int(b) + int(s))
+                for b, s in zip(begin, size))
+    return [x[idx]]
+
+
+def _pad(ins, o):
+    x, pads = ins[0], np.asarray(ins[1]).reshape(-1, 2)
+    value = ins[2].reshape(()) if len(ins) > 2 and ins[2] is not None else 0
+    return [np.pad(x, [tuple(int(v) for v in p) for p in pads], constant_values=value)]
+
+
+def _gather(ins, o):
+    params, idx = ins
+    if o.get("batch_dims", 0):
+        raise NotImplementedError("ember.lite: GATHER with batch_dims is not supported")
+    axis = int(o.get("axis", 0)) % params.ndim
+    n = params.shape[axis]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx[(idx < 0) | (idx >= n)].reshape(-1)[0])
+        raise ValueError(f"ember.lite: GATHER index {bad} is out of range [0, {n})")
+    return [np.take(params, idx, axis=axis)]
+
+
+def _batch_matmul(ins, o):
+    a, b = ins
+    if o.get("adj_x"):
+        a = np.swapaxes(a, -1, -2)
+    if o.get("adj_y"):
+        b = np.swapaxes(b, -1, -2)
+    return [np.matmul(a, b)]
+
+
+def _concat(ins, o):
+    return [_act(np.concatenate(ins, axis=int(o.get("axis", 0))),
+                 o.get("fused_activation_function", 0))]
+
+
+def _arg_max(ins, o):
+    from ember.lite.schema import TENSOR_TYPES
+    return [np.argmax(ins[0], axis=int(np.asarray(ins[1]).reshape(-1)[0])).astype(
+        TENSOR_TYPES[o.get("output_type", 4) or 4])]
+
+
+def _shape(ins, o):
+    from ember.lite.schema import TENSOR_TYPES
+    return [np.asarray(ins[0].shape, TENSOR_TYPES[o.get("out_type", 2) or 2])]
+
+
+def _hard_swish(x):
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
+KERNELS = {
+    "ADD": _binary(np.add), "SUB": _binary(np.subtract), "MUL": _binary(np.multiply),
+    "DIV": _binary(_int_div), "MAXIMUM": _binary(np.maximum),
+    "MINIMUM": _binary(np.minimum), "POW": _binary(np.power),
+    "SQUARED_DIFFERENCE": _binary(lambda a, b: (a - b) ** 2),
+    "RELU": _unary(lambda x: np.maximum(x, 0)), "RELU6": _unary(lambda x: np.clip(x, 0, 6)),
+    "RELU_N1_TO_1": _unary(lambda x: np.clip(x, -1, 1)), "LOGISTIC": _unary(_sigmoid),
+    "TANH": _unary(np.tanh), "EXP": _unary(np.exp), "LOG": _unary(np.log),
+    "SQRT": _unary(np.sqrt), "RSQRT": _unary(lambda x: 1 / np.sqrt(x)),
+    "NEG": _unary(np.negative), "SQUARE": _unary(np.square), "ABS": _unary(np.abs),
+    "FLOOR": _unary(np.floor), "ELU": _unary(lambda x: np.where(x > 0, x, np.expm1(x))),
+    "HARD_SWISH": _unary(_hard_swish), "GELU": _gelu,
+    "LEAKY_RELU": lambda ins, o: [np.where(ins[0] >= 0, ins[0],
+                                           ins[0] * np.float32(o["alpha"]))],
+    "SOFTMAX": _softmax, "LOG_SOFTMAX": _log_softmax,
+    "FULLY_CONNECTED": _fully_connected, "CONV_2D": _conv2d,
+    "DEPTHWISE_CONV_2D": _depthwise, "TRANSPOSE_CONV": _transpose_conv,
+    "MAX_POOL_2D": _pool("max_pool2d"), "AVERAGE_POOL_2D": _pool("avg_pool2d"),
+    "MEAN": _reducer(np.mean), "SUM": _reducer(np.sum), "REDUCE_MAX": _reducer(np.max),
+    "REDUCE_MIN": _reducer(np.min), "RESHAPE": _reshape, "SQUEEZE": _squeeze,
+    "EXPAND_DIMS": lambda ins, o: [np.expand_dims(ins[0], int(np.asarray(ins[1]).reshape(())))],
+    "TRANSPOSE": lambda ins, o: [np.transpose(ins[0], [int(p) for p in ins[1]])],
+    "CONCATENATION": _concat,
+    "PACK": lambda ins, o: [np.stack(ins, axis=int(o.get("axis", 0)))],
+    "PAD": _pad, "PADV2": _pad, "STRIDED_SLICE": _strided_slice, "SLICE": _slice,
+    "TILE": lambda ins, o: [np.tile(ins[0], [int(m) for m in ins[1]])],
+    "SHAPE": _shape, "GATHER": _gather, "BATCH_MATMUL": _batch_matmul,
+    "ARG_MAX": _arg_max,
+    "FILL": lambda ins, o: [np.full([int(d) for d in ins[0]], ins[1].reshape(()))],
+}

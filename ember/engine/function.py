@@ -527,7 +527,10 @@ class Function:
             context.graph = prev_graph
             context.tapes = prev_tapes
         graph.finalize()   # tensors that leak out of the trace cannot join it later
-        specs = [TensorSpec(ph.shape, ph.dtype) for ph in placeholders]
+        given = [getattr(s, "name", None) for s in nest.flatten(self._input_signature)] \
+            if self._input_signature is not None else []
+        names = given if len(given) == len(placeholders) else [None] * len(placeholders)
+        specs = [TensorSpec(ph.shape, ph.dtype, name=n) for ph, n in zip(placeholders, names)]
         graph.inputs = placeholders
         graph.outputs = flat_outputs
         graph.structured_outputs = structured

@@ -56,7 +56,11 @@ def _from_concrete(concrete, key="serving_default"):
         flat = [out[k] for k in sorted(out)]
     else:
         names = [f"output_{i}" for i in range(len(flat))]
-    return _Source(concrete.graph, concrete.inputs, flat, _input_names(concrete), names, key)
+    inputs = _input_names(concrete)
+    specs = list(getattr(concrete, "structured_input_signature", None) or [])
+    if len(specs) == len(inputs):
+        inputs = [getattr(s, "name", None) or n for s, n in zip(specs, inputs)]
+    return _Source(concrete.graph, concrete.inputs, flat, inputs, names, key)
 
 
 class TFLiteConverter:

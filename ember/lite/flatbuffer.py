@@ -116,7 +116,7 @@ def serialize(model: LiteModel) -> bytes:
             buffer_of.append(0)
         else:
             buffer_of.append(len(raws))
-            raws.append(np.ascontiguousarray(t.data, t.dtype).tobytes())
+            raws.append(np.asarray(t.data, t.dtype).tobytes(order="C"))
     buffer_tables = []
     for raw in raws:
         data = w.data(raw) if raw else None

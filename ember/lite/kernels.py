@@ -226,6 +226,10 @@ def _shape(ins, o):
     return [np.asarray(ins[0].shape, TENSOR_TYPES[o.get("out_type", 2) or 2])]
 
 
+def _compare(fn):
+    return lambda ins, o: [fn(ins[0], ins[1])]
+
+
 def _hard_swish(x):
     return x * np.clip(x + 3, 0, 6) / 6
 
@@ -258,5 +262,12 @@ KERNELS = {
     "TILE": lambda ins, o: [np.tile(ins[0], [int(m) for m in ins[1]])],
     "SHAPE": _shape, "GATHER": _gather, "BATCH_MATMUL": _batch_matmul,
     "ARG_MAX": _arg_max,
+    "LESS": _compare(np.less), "GREATER": _compare(np.greater),
+    "GREATER_EQUAL": _compare(np.greater_equal), "LESS_EQUAL": _compare(np.less_equal),
+    "EQUAL": _compare(np.equal), "NOT_EQUAL": _compare(np.not_equal),
+    "LOGICAL_AND": _compare(np.logical_and), "LOGICAL_OR": _compare(np.logical_or),
+    "LOGICAL_NOT": lambda ins, o: [np.logical_not(ins[0])],
+    "SELECT": lambda ins, o: [np.where(ins[0], ins[1], ins[2])],
+    "SELECT_V2": lambda ins, o: [np.where(ins[0], ins[1], ins[2])],
     "FILL": lambda ins, o: [np.full([int(d) for d in ins[0]], ins[1].reshape(()))],
 }

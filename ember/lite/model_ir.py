@@ -49,7 +49,7 @@ class LiteModel:
         return len(self.tensors) - 1
 
     def add_constant(self, name, value, dtype=None) -> int:
-        value = np.ascontiguousarray(value if dtype is None else np.asarray(value, dtype))
+        value = np.array(value, dtype=dtype, order="C")      # keeps 0-d shapes
         return self.add_tensor(name, value.shape, value.dtype, value)
 
     def add_op(self, kind, inputs, outputs, **options) -> LiteOp:

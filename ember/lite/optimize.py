@@ -21,7 +21,7 @@ def optimize(model) -> None:
     while _fold_affine(model):
         pass
     _fuse_activations(model)
-    _drop_unused(model)
+    drop_unused(model)
 
 
 def _consumers(model):
@@ -122,7 +122,7 @@ def _fuse_activations(model) -> None:
         model.operators.remove(nxt)
 
 
-def _drop_unused(model) -> None:
+def drop_unused(model) -> None:
     used = set(model.inputs) | set(model.outputs)
     for op in model.operators:
         used.update(i for i in op.inputs if i >= 0)

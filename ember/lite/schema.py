@@ -32,7 +32,9 @@ BUILTIN = {
     "SQRT": 75, "RSQRT": 76, "SHAPE": 77, "POW": 78, "REDUCE_MAX": 82, "PACK": 83,
     "REDUCE_MIN": 89, "SQUARE": 92, "FILL": 94, "LEAKY_RELU": 98,
     "SQUARED_DIFFERENCE": 99, "ABS": 101, "ELU": 111, "HARD_SWISH": 117,
-    "BATCH_MATMUL": 126, "GELU": 150,
+    "BATCH_MATMUL": 126, "GELU": 150, "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62,
+    "LESS_EQUAL": 63, "SELECT": 64, "EQUAL": 71, "NOT_EQUAL": 72, "SELECT_V2": 123,
+    "LOGICAL_OR": 84, "LOGICAL_AND": 86, "LOGICAL_NOT": 87,
 }
 BUILTIN_NAMES = {v: k for k, v in BUILTIN.items()}
 PLACEHOLDER_FOR_GREATER_OP_CODES = 127
@@ -106,6 +108,10 @@ OPTIONS = {
     "HardSwishOptions": (91, []),
     "BatchMatMulOptions": (101, [("adj_x", 0, "?", False), ("adj_y", 1, "?", False),
                                  ("asymmetric_quantize_inputs", 2, "?", False)]),
+    "LessOptions": (41, []), "GreaterOptions": (44, []), "GreaterEqualOptions": (45, []),
+    "LessEqualOptions": (46, []), "SelectOptions": (47, []), "EqualOptions": (53, []),
+    "NotEqualOptions": (54, []), "SelectV2Options": (98, []), "LogicalOrOptions": (60, []),
+    "LogicalAndOptions": (62, []), "LogicalNotOptions": (63, []),
     "GeluOptions": (116, [("approximate", 0, "?", False)]),
 }
 OPTIONS_BY_CODE = {code: name for name, (code, _) in OPTIONS.items()}
@@ -130,6 +136,11 @@ OP_OPTIONS = {
     "LEAKY_RELU": "LeakyReluOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
     "ABS": "AbsOptions", "HARD_SWISH": "HardSwishOptions",
     "BATCH_MATMUL": "BatchMatMulOptions", "GELU": "GeluOptions",
+    "LESS": "LessOptions", "GREATER": "GreaterOptions", "GREATER_EQUAL": "GreaterEqualOptions",
+    "LESS_EQUAL": "LessEqualOptions", "SELECT": "SelectOptions", "EQUAL": "EqualOptions",
+    "NOT_EQUAL": "NotEqualOptions", "SELECT_V2": "SelectV2Options",
+    "LOGICAL_OR": "LogicalOrOptions", "LOGICAL_AND": "LogicalAndOptions",
+    "LOGICAL_NOT": "LogicalNotOptions",
 }
 
 

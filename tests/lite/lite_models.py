@@ -1,0 +1,76 @@
+"""Small Keras models for the ember.lite tests, with weights set by a formula, written so
+the same code builds them on ember (``keras`` = ``ember.keras``) and on real Keras (the
+fixture script ``tests/fixtures/lite/make_fixtures.py``)."""
+import numpy as np
+
+INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
+          "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
+          "quant": ((6, 6, 4), "float32")}
+
+
+def build(keras, name):
+    L = keras.layers
+    shape, dtype = INPUTS[name]
+    inp = keras.Input(shape, dtype=dtype, name="x")
+    if name == "mlp":
+        h = L.Dense(16, activation="relu")(inp)
+        h = L.Dense(8, activation="tanh")(h)
+        out = L.Dense(4, activation="softmax")(h)
+    elif name == "cnn":
+        h = L.Conv2D(6, 3, padding="same")(inp)
+        h = L.BatchNormalization()(h)
+        h = L.ReLU()(h)
+        h = L.MaxPooling2D()(h)
+        h = L.DepthwiseConv2D(3, padding="same", activation="relu6")(h)
+        h = L.Conv2D(5, 2, strides=2, activation="sigmoid")(h)
+        h = L.AveragePooling2D(2)(h)
+        h = L.Flatten()(h)
+        out = L.Dense(3, activation="softmax")(h)
+    elif name == "text":
+        h = L.Embedding(20, 8)(inp)
+        h = L.Conv1D(6, 3, padding="same", activation="relu")(h)
+        h = L.GlobalAveragePooling1D()(h)
+        out = L.Dense(2, activation="sigmoid")(h)
+    elif name == "misc":
+        a = L.Conv2DTranspose(3, 3, strides=2, padding="same")(inp)
+        a = L.ZeroPadding2D(1)(a)
+        a = L.AveragePooling2D(2)(a)
+        b = L.Conv2DTranspose(2, 2, strides=2)(inp)
+        b = L.Conv2D(3, 3, padding="same", activation="tanh")(b)
+        b = L.MaxPooling2D(2)(L.ZeroPadding2D(1)(b))
+        c = L.Concatenate()([a, b])
+        c = L.BatchNormalization()(c)
+        d = L.Subtract()([L.GlobalAveragePooling2D()(c), L.GlobalMaxPooling2D()(c)])
+        e = L.Reshape((3, 2))(d)
+        e = L.Permute((2, 1))(e)
+        e = L.Multiply()([L.Flatten()(e), L.Dense(6, activation="sigmoid")(d)])
+        out = L.Dense(3)(L.LeakyReLU(0.2)(e))
+    elif name == "quant":
+        h = L.Conv2D(32, 3, activation="relu")(inp)
+        h = L.GlobalAveragePooling2D()(h)
+        h = L.Dense(64, activation="relu")(h)
+        out = L.Dense(5)(h)
+    model = keras.Model(inp, out, name=name)
+    set_weights(model)
+    return model
+
+
+def set_weights(model):
+    values = []
+    for k, w in enumerate(model.weights):
+        shape = tuple(w.shape)
+        n = int(np.prod(shape)) if shape else 1
+        v = np.sin(np.arange(n) * 0.7 + 3.0 * k).reshape(shape) * 0.5
+        path = getattr(w, "path", w.name)
+        if "moving_variance" in path:
+            v = 1.0 + v ** 2
+        values.append(v.astype("float32"))
+    model.set_weights(values)
+
+
+def sample(name, batch=3):
+    shape, dtype = INPUTS[name]
+    rng = np.random.RandomState(7)
+    if dtype == "int32":
+        return rng.randint(0, 20, size=(batch,) + shape).astype("int32")
+    return rng.uniform(-1, 1, size=(batch,) + shape).astype("float32")

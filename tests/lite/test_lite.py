@@ -1,0 +1,244 @@
+"""ember.lite: TensorFlow Lite files written by ember run in real TensorFlow (checked by
+the fixture script, recorded in tf_check.json) and in ember; files real TensorFlow wrote
+run in ember's Interpreter to TensorFlow's outputs."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("flatbuffers")
+
+import ember  # noqa: E402
+from ember import keras  # noqa: E402
+from ember.lite.flatbuffer import parse  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lite_models  # noqa: E402
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
+NAMES = ["mlp", "cnn", "text", "misc", "quant"]
+# int8 weights: TensorFlow's hybrid kernels also quantize the activations, ember's run the
+# dequantized weights in float; both are within quantization error of the float model.
+TOL = {"quant": 2e-2}
+
+
+def _fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def _run(interp, x):
+    d = interp.get_input_details()[0]
+    interp.resize_tensor_input(d["index"], x.shape)
+    interp.allocate_tensors()
+    interp.set_tensor(d["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tensorflow_written_file_runs_in_ember(name):
+    ref = np.load(_fixture(f"tf_{name}.npz"))
+    interp = ember.lite.Interpreter(model_path=_fixture(f"tf_{name}.tflite"))
+    tol = TOL.get(name, 1e-5)
+    np.testing.assert_allclose(_run(interp, ref["x"]), ref["y"], atol=tol, rtol=0)
+    runner = interp.get_signature_runner()
+    out = runner(**{str(ref["input_name"]): ref["x"][:2]})
+    np.testing.assert_allclose(out[str(ref["output_name"])], ref["y"][:2], atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ember_model_matches_keras_with_the_same_weights(name):
+    ref = np.load(_fixture(f"tf_{name}.npz"))
+    model = lite_models.build(keras, name)
+    np.testing.assert_allclose(model.predict(ref["x"], verbose=0), ref["keras"], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converted_file_gives_predict_outputs(name):
+    model = lite_models.build(keras, name)
+    converter = ember.lite.TFLiteConverter.from_keras_model(model)
+    if name == "quant":
+        converter.optimizations = [ember.lite.Optimize.DEFAULT]
+    data = converter.convert()
+    x = lite_models.sample(name)
+    expected = model.predict(x, verbose=0)
+    interp = ember.lite.Interpreter(model_content=data)
+    np.testing.assert_allclose(_run(interp, x), expected, atol=TOL.get(name, 1e-5), rtol=0)
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": ["x"], "outputs": ["output_0"]}}
+    # The file checked with real TensorFlow is the one ember writes today.
+    committed = parse(open(_fixture(f"ember_{name}.tflite"), "rb").read())
+    current = parse(data)
+    assert [(o.kind, o.inputs, o.outputs, o.options) for o in current.operators] == \
+        [(o.kind, o.inputs, o.outputs, o.options) for o in committed.operators]
+    for a, b in zip(current.tensors, committed.tensors):
+        assert (a.shape, a.dtype) == (b.shape, b.dtype)
+        if a.data is not None:
+            np.testing.assert_allclose(a.data.astype(np.float64), b.data.astype(np.float64),
+                                       rtol=1e-5, atol=1e-6)
+
+
+def test_tensorflow_runs_embers_files_to_embers_outputs():
+    report = json.load(open(_fixture("tf_check.json")))
+    tf_outputs = np.load(_fixture("tf_on_ember.npz"))
+    for name in NAMES:
+        entry = report[name]
+        tol = TOL.get(name, 1e-5)
+        assert entry["max_abs_diff_signature_runner"] < tol, name
+        assert entry["max_abs_diff_invoke"] < tol, name
+        assert entry["signature_list"] == {
+            "serving_default": {"inputs": ["x"], "outputs": ["output_0"]}}
+        ref = np.load(_fixture(f"ember_{name}.npz"))
+        ours = _run(ember.lite.Interpreter(model_path=_fixture(f"ember_{name}.tflite")),
+                    ref["x"])
+        np.testing.assert_allclose(ours, tf_outputs[name], atol=tol, rtol=0)
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED",
+            "MAX_POOL_2D", "AVERAGE_POOL_2D", "GATHER", "MEAN", "CONCATENATION",
+            "TRANSPOSE", "PAD"} <= {op for n in NAMES for op in report[n]["ops"]}
+
+
+def test_batchnorm_and_bias_fold_into_convolution():
+    model = lite_models.build(keras, "cnn")
+    kinds = [o.kind for o in parse(
+        ember.lite.TFLiteConverter.from_keras_model(model).convert()).operators]
+    assert kinds == ["CONV_2D", "MAX_POOL_2D", "DEPTHWISE_CONV_2D", "CONV_2D", "LOGISTIC",
+                     "AVERAGE_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"]
+    first = parse(ember.lite.TFLiteConverter.from_keras_model(model).convert()).operators[0]
+    assert first.options["fused_activation_function"] == 1          # RELU fused
+
+
+def test_file_is_about_the_size_of_the_float32_weights():
+    model = keras.Sequential([keras.Input((200,)), keras.layers.Dense(128, activation="relu"),
+                              keras.layers.Dense(10)])
+    weights = 4 * model.count_params()
+    converter = ember.lite.TFLiteConverter.from_keras_model(model)
+    size = len(converter.convert())
+    assert weights <= size <= weights + 4096
+    converter.optimizations = [ember.lite.Optimize.DEFAULT]
+    quantized = converter.convert()
+    assert len(quantized) <= weights / 4 + 6000
+    x = np.random.RandomState(0).uniform(-1, 1, (4, 200)).astype("float32")
+    out = ember.lite.Interpreter(model_content=quantized).get_signature_runner()(
+        **{model.inputs[0].name: x})
+    np.testing.assert_allclose(out["output_0"], model.predict(x, verbose=0), atol=2e-2)
+
+
+def test_concrete_function_with_many_ops():
+    a = np.random.RandomState(1).uniform(-1, 1, (2, 3, 4)).astype("float32")
+    b = np.random.RandomState(2).uniform(0.5, 1.5, (2, 4, 5)).astype("float32")
+    w = np.linspace(-1, 1, 20, dtype="float32").reshape(4, 5)
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 3, 4], name="a"),
+                                     ember.TensorSpec([None, 4, 5], name="b")])
+    def f(a, b):
+        m = ember.matmul(a, b)                                  # BATCH_MATMUL
+        s = ember.squeeze(ember.expand_dims(a, 1), 1)[:, -3:, ::2]   # STRIDED_SLICE
+        g = ember.gather(a, [3, 0], axis=2)                      # GATHER axis 2
+        c = ember.concat([ember.pad(s, [[0, 0], [0, 0], [1, 1]]), g], axis=-1)
+        t = ember.transpose(c, [0, 2, 1])
+        e = ember.exp(-ember.abs(t)) / (1.0 + ember.square(t)) - ember.sqrt(ember.abs(t))
+        d = ember.matmul(a, w)                                   # FULLY_CONNECTED, 3-D
+        r = ember.reduce_sum(ember.nn.leaky_relu(d, 0.1), axis=1) + \
+            ember.reduce_max(ember.maximum(d, 0.2), axis=[1])
+        return {"m": ember.tanh(m), "e": e, "r": ember.nn.log_softmax(r),
+                "k": ember.clip_by_value(ember.reshape(m, [-1, 15]), 0.0, 6.0)}
+
+    data = ember.lite.TFLiteConverter.from_concrete_functions(
+        [f.get_concrete_function()]).convert()
+    interp = ember.lite.Interpreter(model_content=data)
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": ["a", "b"], "outputs": ["e", "k", "m", "r"]}}
+    out = interp.get_signature_runner()(a=a, b=b)
+    expected = f(a, b)
+    for k in expected:
+        np.testing.assert_allclose(out[k], expected[k].numpy(), atol=1e-5, err_msg=k)
+    kinds = {o.kind for o in parse(data).operators}
+    assert {"BATCH_MATMUL", "STRIDED_SLICE", "GATHER", "FULLY_CONNECTED", "PAD",
+            "TRANSPOSE", "RELU6", "LOG_SOFTMAX", "SUM", "REDUCE_MAX"} <= kinds
+
+
+def test_pooling_1d_and_text_cnn_from_saved_model(tmp_path):
+    L = keras.layers
+    inp = keras.Input((9,), dtype="int32", name="tokens")
+    h = L.Embedding(30, 6)(inp)
+    h = L.Conv1D(5, 3, activation="relu")(h)
+    h = L.MaxPooling1D(2)(h)
+    h = L.AveragePooling1D(2, padding="same")(h)
+    out = L.Dense(3, activation="softmax")(L.GlobalMaxPooling1D()(h))
+    model = keras.Model(inp, out)
+    x = np.random.RandomState(3).randint(0, 30, (4, 9)).astype("int32")
+    model.export(str(tmp_path / "exported"), verbose=False)
+    converter = ember.lite.TFLiteConverter.from_saved_model(str(tmp_path / "exported"))
+    path = tmp_path / "m.tflite"
+    path.write_bytes(converter.convert())
+    interp = ember.lite.Interpreter(model_path=str(path))
+    np.testing.assert_allclose(_run(interp, x), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_unsupported_op_error_names_the_op():
+    @ember.function(input_signature=[ember.TensorSpec([None, 3])])
+    def f(x):
+        return ember.math.erf(x) + 1.0
+
+    converter = ember.lite.TFLiteConverter.from_concrete_functions(
+        [f.get_concrete_function()])
+    with pytest.raises(NotImplementedError, match="'Erf'"):
+        converter.convert()
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 3])])
+    def g(x):
+        return x * ember.random.uniform([3])
+
+    with pytest.raises(NotImplementedError, match="RandomUniform"):
+        ember.lite.TFLiteConverter.from_concrete_functions(
+            [g.get_concrete_function()]).convert()
+
+
+def test_unsupported_settings_raise():
+    model = lite_models.build(keras, "mlp")
+    converter = ember.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = {ember.lite.OpsSet.TFLITE_BUILTINS}
+    converter.inference_input_type = ember.float32
+    assert parse(converter.convert()).operators
+    converter.representative_dataset = lambda: iter([])
+    with pytest.raises(NotImplementedError, match="full-integer"):
+        converter.convert()
+    converter.representative_dataset = None
+    converter.inference_input_type = ember.int8
+    with pytest.raises(NotImplementedError, match="inference_input_type"):
+        converter.convert()
+
+
+def test_interpreter_api_errors_and_details():
+    interp = ember.lite.Interpreter(model_path=_fixture("ember_mlp.tflite"))
+    d = interp.get_input_details()[0]
+    assert d["name"] == "x" and d["dtype"] is np.float32
+    assert d["shape"].tolist() == [1, 12] and d["shape_signature"].tolist() == [-1, 12]
+    with pytest.raises(RuntimeError, match="allocate_tensors"):
+        interp.invoke()
+    interp.allocate_tensors()
+    with pytest.raises(ValueError, match="expected type FLOAT32"):
+        interp.set_tensor(d["index"], np.zeros((1, 12), np.float64))
+    with pytest.raises(ValueError, match="Dimension mismatch"):
+        interp.set_tensor(d["index"], np.zeros((2, 12), np.float32))
+    interp.resize_tensor_input(d["index"], [5, 12])
+    interp.allocate_tensors()
+    assert interp.get_output_details()[0]["shape"].tolist() == [5, 4]
+    with pytest.raises(ValueError, match="fixed"):
+        interp.resize_tensor_input(d["index"], [5, 13], strict=True)
+    with pytest.raises(ValueError, match="missing"):
+        interp.get_signature_runner()(y=np.zeros((1, 12), np.float32))
+    with pytest.raises(ValueError, match="signature_key"):
+        interp.get_signature_runner("nope")
+    with pytest.raises(ValueError, match="not a valid TensorFlow Lite"):
+        ember.lite.Interpreter(model_content=b"not a model at all")
+
+
+def test_import_ember_does_not_load_lite():
+    code = "import sys, ember; print('ember.lite' in sys.modules, 'flatbuffers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]

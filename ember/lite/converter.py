@@ -7,6 +7,7 @@ import numpy as np
 
 from ember.framework import nest
 from ember.lite.lowering import LOWERINGS, Live, Lowering
+from ember.lite.patterns import find_composites
 
 __all__ = ["Optimize", "OpsSet", "TargetSpec", "TFLiteConverter"]
 
@@ -163,14 +164,18 @@ class TFLiteConverter:
         return serialize(model)
 
 
-def _needed(graph, outputs):
+def _needed(graph, outputs, composites=None):
+    """The nodes the outputs need, in graph order; a node ending a composite needs only
+    the composite's input."""
+    composites = composites or {}
     needed, stack = set(), [t.op for t in outputs]
     while stack:
         op = stack.pop()
         if id(op) in needed:
             continue
         needed.add(id(op))
-        stack.extend(t.op for t in op.inputs)
+        inputs = [composites[id(op)][1]] if id(op) in composites else op.inputs
+        stack.extend(t.op for t in inputs)
     return [op for op in graph._operations if id(op) in needed]
 
 
@@ -189,8 +194,18 @@ def lower(source) -> "LiteModel":  # noqa: F821
     ctx.model.description = "Converted by ember.lite."
     env = {}
     placeholders = {id(t): i for i, t in enumerate(source.inputs)}
-    for node in _needed(source.graph, source.outputs):
+    composites = find_composites(_needed(source.graph, source.outputs))
+    for node in _needed(source.graph, source.outputs, composites):
         name = node.op_def.name
+        if id(node) in composites:
+            kind, x, options = composites[id(node)]
+            if isinstance(env[id(x)], Live):
+                out = ctx.op(kind, node, [env[id(x)]], **options)[0]
+                env[id(node.outputs[0])] = Live(out)
+            else:                       # folded with the interpreter's kernel
+                from ember.lite.kernels import KERNELS
+                env[id(node.outputs[0])] = KERNELS[kind]([env[id(x)]], options)[0]
+            continue
         if name == "Placeholder":
             t = node.outputs[0]
             if id(t) not in placeholders:

@@ -252,7 +252,7 @@ KERNELS = {
     "FULLY_CONNECTED": _fully_connected, "CONV_2D": _conv2d,
     "DEPTHWISE_CONV_2D": _depthwise, "TRANSPOSE_CONV": _transpose_conv,
     "MAX_POOL_2D": _pool("max_pool2d"), "AVERAGE_POOL_2D": _pool("avg_pool2d"),
-    "MEAN": _reducer(np.mean), "SUM": _reducer(np.sum), "REDUCE_MAX": _reducer(np.max),
+    "MEAN": _reducer(np.mean), "SUM": _reducer(np.sum), "REDUCE_PROD": _reducer(np.prod), "REDUCE_MAX": _reducer(np.max),
     "REDUCE_MIN": _reducer(np.min), "RESHAPE": _reshape, "SQUEEZE": _squeeze,
     "EXPAND_DIMS": lambda ins, o: [np.expand_dims(ins[0], int(np.asarray(ins[1]).reshape(())))],
     "TRANSPOSE": lambda ins, o: [np.transpose(ins[0], [int(p) for p in ins[1]])],

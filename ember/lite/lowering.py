@@ -100,6 +100,21 @@ def _unary(kind):
     return lower
 
 
+def _softplus(ctx, node, x):
+    """log(1 + exp(x)) in its overflow-free form max(x, 0) + log(1 + exp(-|x|))."""
+    shape, dtype = node.outputs[0].shape, node.outputs[0].dtype.np
+    steps = [("ABS", []), ("NEG", []), ("EXP", []), ("ADD", [np.ones((), dtype)]),
+             ("LOG", [])]
+    t = ctx.tensor(x)
+    for kind, extra in steps:
+        out = ctx.new(shape, dtype, f"{node.name}/{kind.lower()}")
+        ctx.model.add_op(kind, [t] + [ctx.tensor(v) for v in extra], [out])
+        t = out
+    relu = ctx.new(shape, dtype, node.name + "/relu")
+    ctx.model.add_op("RELU", [ctx.tensor(x)], [relu])
+    return ctx.op("ADD", node, [Live(relu), Live(t)])
+
+
 def _leaky_relu(ctx, node, x):
     return ctx.op("LEAKY_RELU", node, [x], alpha=float(node.attrs["alpha"]))
 
@@ -381,12 +396,12 @@ def _pool1d(kind):
 LOWERINGS = {
     **{name: _binary(kind) for name, kind in _BINARY.items()},
     **{name: _unary(kind) for name, kind in _UNARY.items()},
-    "LeakyRelu": _leaky_relu, "Softmax": _softmax("SOFTMAX"),
+    "LeakyRelu": _leaky_relu, "Softplus": _softplus, "Softmax": _softmax("SOFTMAX"),
     "LogSoftmax": _softmax("LOG_SOFTMAX"), "ClipByValue": _clip, "Cast": _cast,
     "Reshape": _reshape, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
     "Transpose": _transpose, "ConcatV2": _concat, "Pack": _pack, "PadV2": _pad,
     "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
-    "Min": _reducer("REDUCE_MIN"), "StridedSlice": _strided_slice, "Slice": _slice,
+    "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"), "StridedSlice": _strided_slice, "Slice": _slice,
     "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
     "EmbeddingLookup": _embedding_lookup, "ArgMax": _arg_max,
     "BatchMatMulV2": _matmul, "Conv2D": _conv2d, "Conv1D": _conv1d,
@@ -394,3 +409,11 @@ LOWERINGS = {
     "AvgPool": _pool("AVERAGE_POOL_2D"), "MaxPool1D": _pool1d("MAX_POOL_2D"),
     "AvgPool1D": _pool1d("AVERAGE_POOL_2D"),
 }
+
+
+def _einsum(ctx, node, *operands):
+    from ember.lite.einsum import lower_einsum
+    return lower_einsum(ctx, node, *operands)
+
+
+LOWERINGS["Einsum"] = _einsum

@@ -5,7 +5,7 @@ import numpy as np
 
 INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
           "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
-          "quant": ((6, 6, 4), "float32")}
+          "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32")}
 
 
 def build(keras, name):
@@ -50,6 +50,12 @@ def build(keras, name):
         h = L.GlobalAveragePooling2D()(h)
         h = L.Dense(64, activation="relu")(h)
         out = L.Dense(5)(h)
+    elif name == "transformer":
+        h = L.MultiHeadAttention(2, 4)(inp, inp)
+        h = L.LayerNormalization()(L.Add()([h, inp]))
+        h = L.Dense(16, activation="gelu")(h)
+        h = L.EinsumDense("abc,cd->abd", output_shape=(None, 6), bias_axes="d")(h)
+        out = L.Activation("softplus")(h)
     model = keras.Model(inp, out, name=name)
     set_weights(model)
     return model

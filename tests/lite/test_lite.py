@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lite_models  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
-NAMES = ["mlp", "cnn", "text", "misc", "quant"]
+NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer"]
 # int8 weights: TensorFlow's hybrid kernels also quantize the activations, ember's run the
 # dequantized weights in float; both are within quantization error of the float model.
 TOL = {"quant": 2e-2}

@@ -157,7 +157,7 @@ def test_concrete_function_with_many_ops():
         np.testing.assert_allclose(out[k], expected[k].numpy(), atol=1e-5, err_msg=k)
     kinds = {o.kind for o in parse(data).operators}
     assert {"BATCH_MATMUL", "STRIDED_SLICE", "GATHER", "FULLY_CONNECTED", "PAD",
-            "TRANSPOSE", "RELU6", "LOG_SOFTMAX", "SUM", "REDUCE_MAX"} <= kinds
+            "TRANSPOSE", "RELU6", "LOG_SOFTMAX", "SUM", "REDUCE_MAX", "SQUEEZE"} <= kinds
 
 
 def test_pooling_1d_and_text_cnn_from_saved_model(tmp_path):
@@ -242,3 +242,50 @@ def test_import_ember_does_not_load_lite():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_two_inputs_two_outputs_signature():
+    L = keras.layers
+    a, b = keras.Input((4,), name="alpha"), keras.Input((3,), name="beta")
+    h = L.Concatenate()([L.Dense(5, activation="relu")(a), b])
+    model = keras.Model([a, b], [L.Dense(2)(h), L.Dense(3, activation="softmax")(h)])
+    xa = np.random.RandomState(0).randn(2, 4).astype("float32")
+    xb = np.random.RandomState(1).randn(2, 3).astype("float32")
+    interp = ember.lite.Interpreter(
+        model_content=ember.lite.TFLiteConverter.from_keras_model(model).convert())
+    # TensorFlow names them the same way (checked side by side with TF 2.21).
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": ["alpha", "beta"], "outputs": ["output_0", "output_1"]}}
+    out = interp.get_signature_runner()(beta=xb, alpha=xa)
+    expected = model.predict([xa, xb], verbose=0)
+    np.testing.assert_allclose(out["output_0"], expected[0], atol=1e-5)
+    np.testing.assert_allclose(out["output_1"], expected[1], atol=1e-5)
+
+
+def test_einsum_forms_and_gelu():
+    w = np.linspace(-1, 1, 24, dtype="float32").reshape(4, 2, 3)
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 5, 4], name="x"),
+                                     ember.TensorSpec([None, 4, 5], name="y")])
+    def f(x, y):
+        return {"proj": ember.einsum("btd,dhk->bhtk", x, w),          # FC + transpose
+                "pair": ember.einsum("bij,bjk->bik", x, y),           # BATCH_MATMUL
+                "outer": ember.einsum("bik,bjk->bkij", x, ember.transpose(y, [0, 2, 1])),
+                "gelu": ember.nn.gelu(x, approximate=True) + ember.nn.gelu(x)}
+
+    x = np.random.RandomState(4).randn(2, 5, 4).astype("float32")
+    y = np.random.RandomState(5).randn(2, 4, 5).astype("float32")
+    data = ember.lite.TFLiteConverter.from_concrete_functions(
+        [f.get_concrete_function()]).convert()
+    kinds = [o.kind for o in parse(data).operators]
+    assert kinds.count("GELU") == 2 and "Erf" not in kinds
+    out = ember.lite.Interpreter(model_content=data).get_signature_runner()(x=x, y=y)
+    for k, v in f(x, y).items():
+        np.testing.assert_allclose(out[k], v.numpy(), atol=1e-5, err_msg=k)
+
+
+def test_flatbuffers_missing_gives_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "flatbuffers", None)
+    converter = ember.lite.TFLiteConverter.from_keras_model(lite_models.build(keras, "mlp"))
+    with pytest.raises(ImportError, match="pip install"):
+        converter.convert()

@@ -159,8 +159,13 @@ class TFLiteConverter:
         model = lower(self._sources[0])
         optimize(model)
         if self.optimizations:
-            from ember.lite.quantize import quantize_weights
-            quantize_weights(model)
+            from ember.lite.quantize import float16_weights, quantize_weights
+            types = {getattr(t, "name", None) or np.dtype(t).name
+                     for t in self.target_spec.supported_types}
+            if "float16" in types:
+                float16_weights(model)
+            else:
+                quantize_weights(model)
         return serialize(model)
 
 

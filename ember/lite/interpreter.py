@@ -205,8 +205,9 @@ class Interpreter:
                 if op.kind == "CAST":
                     outs = [ins[0].astype(model.tensors[op.outputs[0]].dtype)]
                 elif op.kind == "DEQUANTIZE":
-                    outs = [ins[0] if ins[0].dtype == np.float32 else
-                            _dequantize(model.tensors[op.inputs[0]], ins[0])]
+                    t = model.tensors[op.inputs[0]]
+                    outs = [ins[0].astype(np.float32) if t.quantization is None
+                            else _dequantize(t, ins[0])]
                 else:
                     outs = KERNELS[op.kind](ins, op.options)
             except NotImplementedError:

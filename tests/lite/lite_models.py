@@ -5,7 +5,17 @@ import numpy as np
 
 INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
           "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
-          "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32")}
+          "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32"),
+          "float16": ((8, 8, 3), "float32")}
+
+
+def configure(tf_like, converter, name):
+    """The converter settings of a fixture: int8 weights for "quant", float16 weights for
+    "float16" (the "cnn" model)."""
+    if name in ("quant", "float16"):
+        converter.optimizations = [tf_like.lite.Optimize.DEFAULT]
+    if name == "float16":
+        converter.target_spec.supported_types = [tf_like.float16]
 
 
 def build(keras, name):
@@ -16,7 +26,7 @@ def build(keras, name):
         h = L.Dense(16, activation="relu")(inp)
         h = L.Dense(8, activation="tanh")(h)
         out = L.Dense(4, activation="softmax")(h)
-    elif name == "cnn":
+    elif name in ("cnn", "float16"):
         h = L.Conv2D(6, 3, padding="same")(inp)
         h = L.BatchNormalization()(h)
         h = L.ReLU()(h)

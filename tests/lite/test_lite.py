@@ -19,10 +19,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lite_models  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
-NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer"]
+NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer", "float16"]
 # int8 weights: TensorFlow's hybrid kernels also quantize the activations, ember's run the
 # dequantized weights in float; both are within quantization error of the float model.
-TOL = {"quant": 2e-2}
+TOL = {"quant": 2e-2, "float16": 2e-4}
 
 
 def _fixture(name):
@@ -60,8 +60,7 @@ def test_ember_model_matches_keras_with_the_same_weights(name):
 def test_converted_file_gives_predict_outputs(name):
     model = lite_models.build(keras, name)
     converter = ember.lite.TFLiteConverter.from_keras_model(model)
-    if name == "quant":
-        converter.optimizations = [ember.lite.Optimize.DEFAULT]
+    lite_models.configure(ember, converter, name)
     data = converter.convert()
     x = lite_models.sample(name)
     expected = model.predict(x, verbose=0)

@@ -92,7 +92,7 @@ def _options(w, op: LiteOp):
             if kind in ("b", "i"):
                 value = int(value)
             entries.append((fid, kind, value))
-    return code, w.table(entries, len(fields))
+    return code, w.table(entries, 1 + max((f[1] for f in fields), default=-1))
 
 
 def _quantization(w, q):

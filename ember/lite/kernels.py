@@ -226,6 +226,21 @@ def _shape(ins, o):
     return [np.asarray(ins[0].shape, TENSOR_TYPES[o.get("out_type", 2) or 2])]
 
 
+def _resize(method):
+    def kernel(ins, o):
+        from ember.framework.op import get_op
+        if o.get("align_corners") or not o.get("half_pixel_centers"):
+            raise NotImplementedError(
+                f"ember.lite: resizing with align_corners={o.get('align_corners')}, "
+                f"half_pixel_centers={o.get('half_pixel_centers')} is not supported (ember "
+                f"resizes as TensorFlow 2 does: half-pixel centers)")
+        x, size = ins
+        out = get_op("ResizeBilinear").kernel(np, x.astype(np.float32), size=tuple(
+            int(d) for d in size), method=method, antialias=False)
+        return [np.asarray(out).astype(x.dtype)]
+    return kernel
+
+
 def _compare(fn):
     return lambda ins, o: [fn(ins[0], ins[1])]
 
@@ -262,6 +277,11 @@ KERNELS = {
     "TILE": lambda ins, o: [np.tile(ins[0], [int(m) for m in ins[1]])],
     "SHAPE": _shape, "GATHER": _gather, "BATCH_MATMUL": _batch_matmul,
     "ARG_MAX": _arg_max,
+    "SPACE_TO_BATCH_ND": lambda ins, o: [
+        _ember().space_to_batch_nd(ins[0], ins[1], ins[2]).numpy()],
+    "BATCH_TO_SPACE_ND": lambda ins, o: [
+        _ember().batch_to_space(ins[0], ins[1], ins[2]).numpy()],
+    "RESIZE_BILINEAR": _resize("bilinear"), "RESIZE_NEAREST_NEIGHBOR": _resize("nearest"),
     "LESS": _compare(np.less), "GREATER": _compare(np.greater),
     "GREATER_EQUAL": _compare(np.greater_equal), "LESS_EQUAL": _compare(np.less_equal),
     "EQUAL": _compare(np.equal), "NOT_EQUAL": _compare(np.not_equal),

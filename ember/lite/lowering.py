@@ -252,6 +252,41 @@ def _gather(ctx, node, params, indices):
                   axis=int(node.attrs.get("axis", 0)))
 
 
+def _resize(ctx, node, x):
+    method, size = node.attrs["method"], [int(d) for d in node.attrs["size"]]
+    if node.attrs.get("antialias") or method not in ("bilinear", "nearest"):
+        raise _unsupported(node, f"method={method!r}"
+                           f"{' with antialias' if node.attrs.get('antialias') else ''}; "
+                           f"TensorFlow Lite resizes 'bilinear' and 'nearest' only")
+    if _rank(node) != 4:
+        raise _unsupported(node, "only 4-D (batch, height, width, channels) images")
+    kind = "RESIZE_BILINEAR" if method == "bilinear" else "RESIZE_NEAREST_NEIGHBOR"
+    return ctx.op(kind, node, [x, np.asarray(size, np.int32)], half_pixel_centers=True)
+
+
+def _repeat(ctx, node, x, repeats):
+    """``repeat`` of every element the same number of times along one axis (UpSampling2D):
+    a new axis after it, TILE, and the two axes merged."""
+    reps = np.asarray(_const(node, repeats, "repeats")).reshape(-1)
+    if reps.size != 1 and len(set(reps.tolist())) != 1:
+        raise _unsupported(node, "repeats that differ between elements")
+    r = int(reps[0])
+    shape = [-1 if d is None else d for d in node.inputs[0].shape.as_list()]
+    axis = node.attrs["axis"] % len(shape)
+    _check_one_unknown(node, shape)
+    expanded = shape[:axis + 1] + [1] + shape[axis + 1:]
+    t = ctx.new(expanded, node.outputs[0].dtype.np, node.name + "/expand")
+    ctx.model.add_op("RESHAPE", [ctx.tensor(x), ctx.tensor(np.asarray(expanded, np.int32))],
+                     [t], new_shape=expanded)
+    tiled_shape = list(expanded)
+    tiled_shape[axis + 1] = r
+    tiled = ctx.new(tiled_shape, node.outputs[0].dtype.np, node.name + "/tile")
+    multiples = [1] * len(expanded)
+    multiples[axis + 1] = r
+    ctx.model.add_op("TILE", [t, ctx.tensor(np.asarray(multiples, np.int32))], [tiled])
+    return _reshape_to(ctx, node, Live(tiled))
+
+
 def _embedding_lookup(ctx, node, table, ids):
     return ctx.op("GATHER", node, [table, _cast_const(ids, np.int32)], axis=0)
 
@@ -403,7 +438,7 @@ LOWERINGS = {
     "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
     "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"), "StridedSlice": _strided_slice, "Slice": _slice,
     "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
-    "EmbeddingLookup": _embedding_lookup, "ArgMax": _arg_max,
+    "EmbeddingLookup": _embedding_lookup, "ResizeBilinear": _resize, "Repeat": _repeat, "ArgMax": _arg_max,
     "BatchMatMulV2": _matmul, "Conv2D": _conv2d, "Conv1D": _conv1d,
     "Conv2DBackpropInput": _conv_transpose, "MaxPool": _pool("MAX_POOL_2D"),
     "AvgPool": _pool("AVERAGE_POOL_2D"), "MaxPool1D": _pool1d("MAX_POOL_2D"),

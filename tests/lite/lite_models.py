@@ -6,7 +6,7 @@ import numpy as np
 INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
           "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
           "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32"),
-          "float16": ((8, 8, 3), "float32")}
+          "float16": ((8, 8, 3), "float32"), "vision": ((8, 8, 3), "float32")}
 
 
 def configure(tf_like, converter, name):
@@ -66,6 +66,22 @@ def build(keras, name):
         h = L.Dense(16, activation="gelu")(h)
         h = L.EinsumDense("abc,cd->abd", output_shape=(None, 6), bias_axes="d")(h)
         out = L.Activation("softplus")(h)
+    elif name == "vision":
+        h = L.Rescaling(1 / 127.5, offset=-1)(inp)
+        h = L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(h)
+        h = L.BatchNormalization()(h)
+        h = L.ReLU(6.0)(h)
+        r = L.DepthwiseConv2D(3, padding="same", use_bias=False)(h)
+        r = L.BatchNormalization()(r)
+        r = L.Conv2D(8, 1)(L.ReLU(6.0)(r))
+        h = L.Add()([h, r])
+        h = L.SeparableConv2D(6, 3, padding="same", dilation_rate=2, activation="swish")(h)
+        a = L.UpSampling2D(2)(h)
+        b = L.Resizing(8, 8)(h)
+        h = L.Concatenate()([a, b, L.Resizing(8, 8, interpolation="nearest")(h)])
+        h = L.Conv2D(4, 3, activation="hard_sigmoid")(h)
+        h = L.Dropout(0.3)(L.GlobalAveragePooling2D()(h))
+        out = L.Dense(3, activation="softmax")(h)
     model = keras.Model(inp, out, name=name)
     set_weights(model)
     return model

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lite_models  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
-NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer", "float16"]
+NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer", "float16",
+         "vision"]
 # int8 weights: TensorFlow's hybrid kernels also quantize the activations, ember's run the
 # dequantized weights in float; both are within quantization error of the float model.
 TOL = {"quant": 2e-2, "float16": 2e-4}

@@ -217,6 +217,10 @@ def lower(source) -> "LiteModel":  # noqa: F821
                 raise ValueError(f"ember.lite: the graph reads placeholder {node.name!r}, "
                                  f"which is not one of the function's inputs")
             k = placeholders[id(t)]
+            if t.shape.rank is None:
+                raise ValueError(f"ember.lite: input {source.input_names[k]!r} has an "
+                                 f"unknown rank; TensorFlow Lite inputs need a known rank "
+                                 f"(give the function an input_signature with shapes).")
             env[id(t)] = Live(ctx.new(t.shape, t.dtype.np, source.input_names[k]))
             continue
         if name == "Const":

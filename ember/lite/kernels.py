@@ -286,6 +286,7 @@ KERNELS = {
     "GREATER_EQUAL": _compare(np.greater_equal), "LESS_EQUAL": _compare(np.less_equal),
     "EQUAL": _compare(np.equal), "NOT_EQUAL": _compare(np.not_equal),
     "LOGICAL_AND": _compare(np.logical_and), "LOGICAL_OR": _compare(np.logical_or),
+    "FLOOR_DIV": _binary(np.floor_divide), "FLOOR_MOD": _binary(np.mod),
     "LOGICAL_NOT": lambda ins, o: [np.logical_not(ins[0])],
     "SELECT": lambda ins, o: [np.where(ins[0], ins[1], ins[2])],
     "SELECT_V2": lambda ins, o: [np.where(ins[0], ins[1], ins[2])],

@@ -25,10 +25,6 @@ class Lowering:
         if isinstance(value, Live):
             return int(value)
         arr = np.asarray(value) if dtype is None else np.asarray(value, dtype)
-        if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
-        if arr.dtype == np.int64 and arr.size and np.abs(arr).max() < 2 ** 31:
-            arr = arr.astype(np.int32)
         key = (arr.dtype.str, arr.shape, arr.tobytes())
         if key not in self._const_cache:
             self._const_cache[key] = self.model.add_constant(name, arr)
@@ -75,7 +71,11 @@ def _rank(node, i=0):
 
 _BINARY = {"AddV2": "ADD", "Add": "ADD", "BiasAdd": "ADD", "Sub": "SUB", "Mul": "MUL",
            "RealDiv": "DIV", "TrueDiv": "DIV", "Maximum": "MAXIMUM", "Minimum": "MINIMUM",
-           "SquaredDifference": "SQUARED_DIFFERENCE", "Pow": "POW"}
+           "SquaredDifference": "SQUARED_DIFFERENCE", "Pow": "POW", "FloorDiv": "FLOOR_DIV",
+           "FloorMod": "FLOOR_MOD"}
+_COMPARE = {"Less": "LESS", "LessEqual": "LESS_EQUAL", "Greater": "GREATER",
+            "GreaterEqual": "GREATER_EQUAL", "Equal": "EQUAL", "NotEqual": "NOT_EQUAL",
+            "LogicalAnd": "LOGICAL_AND", "LogicalOr": "LOGICAL_OR"}
 _UNARY = {"Relu": "RELU", "Relu6": "RELU6", "Sigmoid": "LOGISTIC", "Tanh": "TANH",
           "Exp": "EXP", "Log": "LOG", "Sqrt": "SQRT", "Rsqrt": "RSQRT", "Neg": "NEG",
           "Square": "SQUARE", "Abs": "ABS", "Elu": "ELU", "Floor": "FLOOR"}
@@ -88,6 +88,19 @@ def _binary(kind):
         dtype = node.outputs[0].dtype.np
         return ctx.op(kind, node, [_cast_const(a, dtype), _cast_const(b, dtype)])
     return lower
+
+
+def _compare(kind):
+    def lower(ctx, node, a, b):
+        dtype = node.inputs[0].dtype.np if isinstance(a, Live) else node.inputs[1].dtype.np
+        return ctx.op(kind, node, [_cast_const(a, dtype), _cast_const(b, dtype)])
+    return lower
+
+
+def _select(ctx, node, cond, a, b):
+    dtype = node.outputs[0].dtype.np
+    return ctx.op("SELECT_V2", node, [_cast_const(cond, np.bool_), _cast_const(a, dtype),
+                                      _cast_const(b, dtype)])
 
 
 def _cast_const(v, dtype):
@@ -431,6 +444,8 @@ def _pool1d(kind):
 LOWERINGS = {
     **{name: _binary(kind) for name, kind in _BINARY.items()},
     **{name: _unary(kind) for name, kind in _UNARY.items()},
+    **{name: _compare(kind) for name, kind in _COMPARE.items()},
+    "SelectV2": _select, "LogicalNot": _unary("LOGICAL_NOT"),
     "LeakyRelu": _leaky_relu, "Softplus": _softplus, "Softmax": _softmax("SOFTMAX"),
     "LogSoftmax": _softmax("LOG_SOFTMAX"), "ClipByValue": _clip, "Cast": _cast,
     "Reshape": _reshape, "ExpandDims": _expand_dims, "Squeeze": _squeeze,

@@ -34,7 +34,8 @@ BUILTIN = {
     "SQUARED_DIFFERENCE": 99, "ABS": 101, "ELU": 111, "HARD_SWISH": 117,
     "BATCH_MATMUL": 126, "GELU": 150, "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62,
     "LESS_EQUAL": 63, "SELECT": 64, "EQUAL": 71, "NOT_EQUAL": 72, "SELECT_V2": 123,
-    "LOGICAL_OR": 84, "LOGICAL_AND": 86, "LOGICAL_NOT": 87,
+    "LOGICAL_OR": 84, "LOGICAL_AND": 86, "LOGICAL_NOT": 87, "FLOOR_DIV": 90,
+    "FLOOR_MOD": 95,
 }
 BUILTIN_NAMES = {v: k for k, v in BUILTIN.items()}
 PLACEHOLDER_FOR_GREATER_OP_CODES = 127
@@ -118,6 +119,7 @@ OPTIONS = {
     "LessEqualOptions": (46, []), "SelectOptions": (47, []), "EqualOptions": (53, []),
     "NotEqualOptions": (54, []), "SelectV2Options": (98, []), "LogicalOrOptions": (60, []),
     "LogicalAndOptions": (62, []), "LogicalNotOptions": (63, []),
+    "FloorDivOptions": (65, []), "FloorModOptions": (72, []),
     "GeluOptions": (116, [("approximate", 0, "?", False)]),
 }
 OPTIONS_BY_CODE = {code: name for name, (code, _) in OPTIONS.items()}
@@ -150,7 +152,8 @@ OP_OPTIONS = {
     "LESS_EQUAL": "LessEqualOptions", "SELECT": "SelectOptions", "EQUAL": "EqualOptions",
     "NOT_EQUAL": "NotEqualOptions", "SELECT_V2": "SelectV2Options",
     "LOGICAL_OR": "LogicalOrOptions", "LOGICAL_AND": "LogicalAndOptions",
-    "LOGICAL_NOT": "LogicalNotOptions",
+    "LOGICAL_NOT": "LogicalNotOptions", "FLOOR_DIV": "FloorDivOptions",
+    "FLOOR_MOD": "FloorModOptions",
 }
 
 

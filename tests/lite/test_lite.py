@@ -16,6 +16,7 @@ from ember import keras  # noqa: E402
 from ember.lite.flatbuffer import parse  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
+import lite_functions  # noqa: E402
 import lite_models  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
@@ -126,38 +127,34 @@ def test_file_is_about_the_size_of_the_float32_weights():
     np.testing.assert_allclose(out["output_0"], model.predict(x, verbose=0), atol=2e-2)
 
 
-def test_concrete_function_with_many_ops():
-    a = np.random.RandomState(1).uniform(-1, 1, (2, 3, 4)).astype("float32")
-    b = np.random.RandomState(2).uniform(0.5, 1.5, (2, 4, 5)).astype("float32")
-    w = np.linspace(-1, 1, 20, dtype="float32").reshape(4, 5)
-
-    @ember.function(input_signature=[ember.TensorSpec([None, 3, 4], name="a"),
-                                     ember.TensorSpec([None, 4, 5], name="b")])
-    def f(a, b):
-        m = ember.matmul(a, b)                                  # BATCH_MATMUL
-        s = ember.squeeze(ember.expand_dims(a, 1), 1)[:, -3:, ::2]   # STRIDED_SLICE
-        g = ember.gather(a, [3, 0], axis=2)                      # GATHER axis 2
-        c = ember.concat([ember.pad(s, [[0, 0], [0, 0], [1, 1]]), g], axis=-1)
-        t = ember.transpose(c, [0, 2, 1])
-        e = ember.exp(-ember.abs(t)) / (1.0 + ember.square(t)) - ember.sqrt(ember.abs(t))
-        d = ember.matmul(a, w)                                   # FULLY_CONNECTED, 3-D
-        r = ember.reduce_sum(ember.nn.leaky_relu(d, 0.1), axis=1) + \
-            ember.reduce_max(ember.maximum(d, 0.2), axis=[1])
-        return {"m": ember.tanh(m), "e": e, "r": ember.nn.log_softmax(r),
-                "k": ember.clip_by_value(ember.reshape(m, [-1, 15]), 0.0, 6.0)}
-
+@pytest.mark.parametrize("name", sorted(lite_functions.FUNCTIONS))
+def test_concrete_function_converts_to_its_outputs(name):
+    f, inputs = lite_functions.FUNCTIONS[name](ember)
     data = ember.lite.TFLiteConverter.from_concrete_functions(
         [f.get_concrete_function()]).convert()
     interp = ember.lite.Interpreter(model_content=data)
+    expected = {k: v.numpy() for k, v in f(**inputs).items()}
     assert interp.get_signature_list() == {
-        "serving_default": {"inputs": ["a", "b"], "outputs": ["e", "k", "m", "r"]}}
-    out = interp.get_signature_runner()(a=a, b=b)
-    expected = f(a, b)
+        "serving_default": {"inputs": list(inputs), "outputs": sorted(expected)}}
+    out = interp.get_signature_runner()(**inputs)
     for k in expected:
-        np.testing.assert_allclose(out[k], expected[k].numpy(), atol=1e-5, err_msg=k)
-    kinds = {o.kind for o in parse(data).operators}
-    assert {"BATCH_MATMUL", "STRIDED_SLICE", "GATHER", "FULLY_CONNECTED", "PAD",
-            "TRANSPOSE", "RELU6", "LOG_SOFTMAX", "SUM", "REDUCE_MAX", "SQUEEZE"} <= kinds
+        assert out[k].dtype == expected[k].dtype, k
+        np.testing.assert_allclose(out[k], expected[k], atol=1e-5, err_msg=k)
+    kinds = [o.kind for o in parse(data).operators]
+    expected_ops = {
+        "many_ops": {"BATCH_MATMUL", "STRIDED_SLICE", "GATHER", "FULLY_CONNECTED", "PAD",
+                     "TRANSPOSE", "RELU6", "LOG_SOFTMAX", "SUM", "REDUCE_MAX", "SQUEEZE"},
+        "einsum_gelu": {"GELU", "BATCH_MATMUL", "FULLY_CONNECTED", "TRANSPOSE"},
+        "dtypes": {"CAST", "SELECT_V2", "FLOOR_DIV", "FLOOR_MOD", "ARG_MAX", "LOGICAL_AND",
+                   "LESS", "EQUAL"}}[name]
+    assert expected_ops <= set(kinds)
+    if name == "einsum_gelu":
+        assert kinds.count("GELU") == 2                 # Erf never reaches the file
+    # Real TensorFlow ran the file ember writes to the same outputs (fixture script).
+    committed = parse(open(_fixture(f"ember_fn_{name}.tflite"), "rb").read())
+    assert [o.kind for o in committed.operators] == kinds
+    check = json.load(open(_fixture("tf_check.json")))["functions"][name]
+    assert check["dtypes_match"] and check["max_abs_diff"] < 1e-5
 
 
 def test_pooling_1d_and_text_cnn_from_saved_model(tmp_path):
@@ -260,28 +257,6 @@ def test_two_inputs_two_outputs_signature():
     expected = model.predict([xa, xb], verbose=0)
     np.testing.assert_allclose(out["output_0"], expected[0], atol=1e-5)
     np.testing.assert_allclose(out["output_1"], expected[1], atol=1e-5)
-
-
-def test_einsum_forms_and_gelu():
-    w = np.linspace(-1, 1, 24, dtype="float32").reshape(4, 2, 3)
-
-    @ember.function(input_signature=[ember.TensorSpec([None, 5, 4], name="x"),
-                                     ember.TensorSpec([None, 4, 5], name="y")])
-    def f(x, y):
-        return {"proj": ember.einsum("btd,dhk->bhtk", x, w),          # FC + transpose
-                "pair": ember.einsum("bij,bjk->bik", x, y),           # BATCH_MATMUL
-                "outer": ember.einsum("bik,bjk->bkij", x, ember.transpose(y, [0, 2, 1])),
-                "gelu": ember.nn.gelu(x, approximate=True) + ember.nn.gelu(x)}
-
-    x = np.random.RandomState(4).randn(2, 5, 4).astype("float32")
-    y = np.random.RandomState(5).randn(2, 4, 5).astype("float32")
-    data = ember.lite.TFLiteConverter.from_concrete_functions(
-        [f.get_concrete_function()]).convert()
-    kinds = [o.kind for o in parse(data).operators]
-    assert kinds.count("GELU") == 2 and "Erf" not in kinds
-    out = ember.lite.Interpreter(model_content=data).get_signature_runner()(x=x, y=y)
-    for k, v in f(x, y).items():
-        np.testing.assert_allclose(out[k], v.numpy(), atol=1e-5, err_msg=k)
 
 
 def test_flatbuffers_missing_gives_a_clear_error(monkeypatch):

@@ -1,0 +1,61 @@
+"""ember.functions for the ember.lite tests, each with sample inputs; the fixture script
+converts them with ember and checks the files in real TensorFlow's Interpreter."""
+import numpy as np
+
+
+def many_ops(ember):
+    w = np.linspace(-1, 1, 20, dtype="float32").reshape(4, 5)
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 3, 4], name="a"),
+                                     ember.TensorSpec([None, 4, 5], name="b")])
+    def f(a, b):
+        m = ember.matmul(a, b)                                        # BATCH_MATMUL
+        s = ember.squeeze(ember.expand_dims(a, 1), 1)[:, -3:, ::2]    # SQUEEZE, STRIDED_SLICE
+        g = ember.gather(a, [3, 0], axis=2)                           # GATHER on axis 2
+        c = ember.concat([ember.pad(s, [[0, 0], [0, 0], [1, 1]]), g], axis=-1)
+        t = ember.transpose(c, [0, 2, 1])
+        e = ember.exp(-ember.abs(t)) / (1.0 + ember.square(t)) - ember.sqrt(ember.abs(t))
+        d = ember.matmul(a, w)                                        # FULLY_CONNECTED, 3-D
+        r = ember.reduce_sum(ember.nn.leaky_relu(d, 0.1), axis=1) + \
+            ember.reduce_max(ember.maximum(d, 0.2), axis=[1])
+        return {"m": ember.tanh(m), "e": e, "r": ember.nn.log_softmax(r),
+                "k": ember.clip_by_value(ember.reshape(m, [-1, 15]), 0.0, 6.0)}
+
+    inputs = {"a": np.random.RandomState(1).uniform(-1, 1, (2, 3, 4)).astype("float32"),
+              "b": np.random.RandomState(2).uniform(0.5, 1.5, (2, 4, 5)).astype("float32")}
+    return f, inputs
+
+
+def einsum_gelu(ember):
+    w = np.linspace(-1, 1, 24, dtype="float32").reshape(4, 2, 3)
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 5, 4], name="x"),
+                                     ember.TensorSpec([None, 4, 5], name="y")])
+    def f(x, y):
+        return {"proj": ember.einsum("btd,dhk->bhtk", x, w),          # FC + transpose
+                "pair": ember.einsum("bij,bjk->bik", x, y),           # BATCH_MATMUL
+                "outer": ember.einsum("bik,bjk->bkij", x, ember.transpose(y, [0, 2, 1])),
+                "gelu": ember.nn.gelu(x, approximate=True) + ember.nn.gelu(x)}
+
+    inputs = {"x": np.random.RandomState(4).randn(2, 5, 4).astype("float32"),
+              "y": np.random.RandomState(5).randn(2, 4, 5).astype("float32")}
+    return f, inputs
+
+
+def dtypes(ember):
+    @ember.function(input_signature=[ember.TensorSpec([None, 6], ember.int32, name="ids"),
+                                     ember.TensorSpec([None, 6], name="x")])
+    def f(ids, x):
+        big = ember.cast(ids, ember.int64) * 3 + 1
+        keep = ember.logical_and(ids >= 1, ember.logical_not(ember.equal(ids, 4)))
+        return {"big": big * 2, "floordiv": (ids * 3 + 1) // 2, "mod": ids % 4,
+                "where": ember.where(ids > 2, x, -x), "keep": keep,
+                "argmax": ember.argmax(x, axis=-1), "ratio": ember.cast(ids, ember.float32) / 3.0,
+                "less": ember.cast(x < 0.5, ember.int32)}
+
+    inputs = {"ids": np.random.RandomState(0).randint(0, 7, (3, 6)).astype("int32"),
+              "x": np.random.RandomState(1).rand(3, 6).astype("float32")}
+    return f, inputs
+
+
+FUNCTIONS = {"many_ops": many_ops, "einsum_gelu": einsum_gelu, "dtypes": dtypes}

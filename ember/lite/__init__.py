@@ -13,8 +13,9 @@ the flatbuffer TensorFlow's ``tf.lite.Interpreter`` runs; ``Interpreter`` runs s
 
 Writing and reading files needs the ``flatbuffers`` package (``pip install ember[lite]``).
 """
-from ember.lite.converter import Optimize, OpsSet, TargetSpec, TFLiteConverter
+from ember.lite.converter import (Optimize, OpsSet, RepresentativeDataset, TargetSpec,
+                                  TFLiteConverter)
 from ember.lite.interpreter import Interpreter, SignatureRunner
 
-__all__ = ["Interpreter", "Optimize", "OpsSet", "SignatureRunner", "TargetSpec",
-           "TFLiteConverter"]
+__all__ = ["Interpreter", "Optimize", "OpsSet", "RepresentativeDataset", "SignatureRunner",
+           "TargetSpec", "TFLiteConverter"]

@@ -9,7 +9,7 @@ from ember.framework import nest
 from ember.lite.lowering import LOWERINGS, Live, Lowering
 from ember.lite.patterns import find_composites
 
-__all__ = ["Optimize", "OpsSet", "TargetSpec", "TFLiteConverter"]
+__all__ = ["Optimize", "OpsSet", "RepresentativeDataset", "TargetSpec", "TFLiteConverter"]
 
 _PASS_THROUGH = {"Identity", "StopGradient", "EnsureShape", "CheckNumerics", "NoOp"}
 
@@ -29,6 +29,14 @@ class OpsSet:
     SELECT_TF_OPS = "SELECT_TF_OPS"
     EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 = \
         "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"
+
+
+class RepresentativeDataset:
+    """``tf.lite.RepresentativeDataset``: a generator of input samples for full-integer
+    calibration (ember does not do full-integer quantization; ``convert()`` says so)."""
+
+    def __init__(self, input_gen):
+        self.input_gen = input_gen
 
 
 class TargetSpec:
@@ -89,7 +97,11 @@ class TFLiteConverter:
     def from_keras_model(cls, model) -> "TFLiteConverter":
         """The converter of a Keras model's inference call (``model(x, training=False)``);
         the model must be built (called on data, or built from ``Input``s)."""
-        serving = model._default_serving_function()
+        try:
+            serving = model._default_serving_function()
+        except ValueError as e:
+            raise ValueError(f"TFLiteConverter.from_keras_model: {e} (then convert "
+                             f"again)") from None
         concrete = serving.get_concrete_function()
         concrete._export_input_names = [getattr(s, "name", None) or f"input_{i}"
                                         for i, s in enumerate(serving._input_signature)]

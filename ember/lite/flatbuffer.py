@@ -138,6 +138,7 @@ def serialize(model: LiteModel) -> bytes:
 
     codes, code_index = [], {}
     for op in model.operators:
+        op.version = max(op.version, schema.MIN_VERSION.get(op.kind, 1))
         key = (op.kind, op.version)
         if key not in code_index:
             code_index[key] = len(codes)

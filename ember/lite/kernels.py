@@ -241,6 +241,50 @@ def _resize(method):
     return kernel
 
 
+def _split(ins, o):
+    axis, x = int(np.asarray(ins[0]).reshape(())), ins[1]
+    return np.split(x, int(o["num_splits"]), axis=axis)
+
+
+def _split_v(ins, o):
+    x, sizes, axis = ins[0], [int(v) for v in ins[1]], int(np.asarray(ins[2]).reshape(()))
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = x.shape[axis] - (sum(sizes) + 1)
+    return np.split(x, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def _cumsum(ins, o):
+    x, axis = ins[0], int(np.asarray(ins[1]).reshape(()))
+    if o.get("reverse"):
+        x = np.flip(x, axis)
+    y = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if o.get("exclusive"):
+        y = y - x
+    return [np.flip(y, axis) if o.get("reverse") else y]
+
+
+def _gather_nd(ins, o):
+    params, idx = ins
+    k = idx.shape[-1]
+    return [params[tuple(np.moveaxis(idx, -1, 0))] if k else
+            np.broadcast_to(params, idx.shape[:-1] + params.shape)]
+
+
+def _one_hot(ins, o):
+    idx, depth, on, off = ins
+    depth = int(np.asarray(depth).reshape(()))
+    hot = np.arange(depth) == idx[..., None]
+    out = np.where(hot, on.reshape(()), off.reshape(()))
+    axis = int(o.get("axis", -1))
+    return [out if axis == -1 else np.moveaxis(out, -1, axis)]
+
+
+def _mirror_pad(ins, o):
+    x, pads = ins[0], np.asarray(ins[1]).reshape(-1, 2)
+    mode = "reflect" if o.get("mode", 0) == 0 else "symmetric"
+    return [np.pad(x, [tuple(int(v) for v in p) for p in pads], mode=mode)]
+
+
 def _compare(fn):
     return lambda ins, o: [fn(ins[0], ins[1])]
 
@@ -281,6 +325,17 @@ KERNELS = {
         _ember().space_to_batch_nd(ins[0], ins[1], ins[2]).numpy()],
     "BATCH_TO_SPACE_ND": lambda ins, o: [
         _ember().batch_to_space(ins[0], ins[1], ins[2]).numpy()],
+    "SPLIT": _split, "SPLIT_V": _split_v, "CUMSUM": _cumsum, "GATHER_ND": _gather_nd,
+    "ONE_HOT": _one_hot, "MIRROR_PAD": _mirror_pad,
+    "UNPACK": lambda ins, o: [np.take(ins[0], k, axis=int(o.get("axis", 0)))
+                              for k in range(ins[0].shape[int(o.get("axis", 0))])],
+    "PRELU": lambda ins, o: [np.where(ins[0] >= 0, ins[0], ins[0] * ins[1])],
+    "SIN": _unary(np.sin), "COS": _unary(np.cos), "ROUND": _unary(np.round),
+    "CEIL": _unary(np.ceil), "ZEROS_LIKE": _unary(np.zeros_like),
+    "RANGE": lambda ins, o: [np.arange(ins[0].reshape(()), ins[1].reshape(()),
+                                       ins[2].reshape(()), dtype=ins[0].dtype)],
+    "BROADCAST_TO": lambda ins, o: [np.broadcast_to(ins[0], [int(d) for d in ins[1]]).copy()],
+    "REVERSE_V2": lambda ins, o: [np.flip(ins[0], tuple(int(a) for a in np.atleast_1d(ins[1])))],
     "RESIZE_BILINEAR": _resize("bilinear"), "RESIZE_NEAREST_NEIGHBOR": _resize("nearest"),
     "LESS": _compare(np.less), "GREATER": _compare(np.greater),
     "GREATER_EQUAL": _compare(np.greater_equal), "LESS_EQUAL": _compare(np.less_equal),

@@ -78,7 +78,8 @@ _COMPARE = {"Less": "LESS", "LessEqual": "LESS_EQUAL", "Greater": "GREATER",
             "LogicalAnd": "LOGICAL_AND", "LogicalOr": "LOGICAL_OR"}
 _UNARY = {"Relu": "RELU", "Relu6": "RELU6", "Sigmoid": "LOGISTIC", "Tanh": "TANH",
           "Exp": "EXP", "Log": "LOG", "Sqrt": "SQRT", "Rsqrt": "RSQRT", "Neg": "NEG",
-          "Square": "SQUARE", "Abs": "ABS", "Elu": "ELU", "Floor": "FLOOR"}
+          "Square": "SQUARE", "Abs": "ABS", "Elu": "ELU", "Floor": "FLOOR", "Sin": "SIN",
+          "Cos": "COS", "Round": "ROUND", "Ceil": "CEIL", "ZerosLike": "ZEROS_LIKE"}
 
 
 def _binary(kind):
@@ -214,10 +215,10 @@ def _pack(ctx, node, *values):
 
 
 def _pad(ctx, node, x, paddings, value=None):
-    if node.attrs.get("mode", "CONSTANT").upper() != "CONSTANT":
-        raise _unsupported(node, f"mode={node.attrs['mode']!r} padding (MIRROR_PAD) is not "
-                                 f"supported; only constant padding")
+    mode = node.attrs.get("mode", "CONSTANT").upper()
     pads = _const(node, paddings, "paddings").astype(np.int32)
+    if mode in ("REFLECT", "SYMMETRIC"):
+        return ctx.op("MIRROR_PAD", node, [x, pads], mode=0 if mode == "REFLECT" else 1)
     if value is None or (not isinstance(value, Live) and float(np.asarray(value)) == 0.0):
         return ctx.op("PAD", node, [x, pads])
     dtype = node.outputs[0].dtype.np
@@ -298,6 +299,49 @@ def _repeat(ctx, node, x, repeats):
     multiples[axis + 1] = r
     ctx.model.add_op("TILE", [t, ctx.tensor(np.asarray(multiples, np.int32))], [tiled])
     return _reshape_to(ctx, node, Live(tiled))
+
+
+def _split_v(ctx, node, x):
+    sizes, axis = node.attrs["sizes"], int(node.attrs["axis"])
+    outs = [ctx.output(node, i) for i in range(len(node.outputs))]
+    return ctx.op("SPLIT_V", node, [x, np.asarray(sizes, np.int32),
+                                    np.asarray(axis, np.int32)], outs, num_splits=len(sizes))
+
+
+def _unpack(ctx, node, x):
+    outs = [ctx.output(node, i) for i in range(len(node.outputs))]
+    return ctx.op("UNPACK", node, [x], outs, num=int(node.attrs["num"]),
+                  axis=int(node.attrs["axis"]))
+
+
+def _cumsum(ctx, node, x):
+    return ctx.op("CUMSUM", node, [x, np.asarray(node.attrs["axis"], np.int32)],
+                  exclusive=bool(node.attrs.get("exclusive")),
+                  reverse=bool(node.attrs.get("reverse")))
+
+
+def _broadcast_to(ctx, node, x, shape):
+    return ctx.op("BROADCAST_TO", node, [x, _cast_const(shape, np.int32)])
+
+
+def _reverse(ctx, node, x):
+    return ctx.op("REVERSE_V2", node, [x, np.asarray(node.attrs["axis"], np.int32)])
+
+
+def _gather_nd(ctx, node, params, indices):
+    return ctx.op("GATHER_ND", node, [params, _cast_const(indices, np.int32)])
+
+
+def _one_hot(ctx, node, indices, depth, on, off):
+    dtype = node.outputs[0].dtype.np
+    return ctx.op("ONE_HOT", node, [indices, _cast_const(depth, np.int32),
+                                    _cast_const(on, dtype), _cast_const(off, dtype)],
+                  axis=int(node.attrs.get("axis", -1)))
+
+
+def _range(ctx, node, start, limit, delta):
+    dtype = node.outputs[0].dtype.np
+    return ctx.op("RANGE", node, [_cast_const(v, dtype) for v in (start, limit, delta)])
 
 
 def _embedding_lookup(ctx, node, table, ids):
@@ -453,6 +497,8 @@ LOWERINGS = {
     "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
     "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"), "StridedSlice": _strided_slice, "Slice": _slice,
     "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
+    "SplitV": _split_v, "Unpack": _unpack, "Cumsum": _cumsum, "BroadcastTo": _broadcast_to,
+    "ReverseV2": _reverse, "GatherNd": _gather_nd, "OneHot": _one_hot, "Range": _range,
     "EmbeddingLookup": _embedding_lookup, "ResizeBilinear": _resize, "Repeat": _repeat, "ArgMax": _arg_max,
     "BatchMatMulV2": _matmul, "Conv2D": _conv2d, "Conv1D": _conv1d,
     "Conv2DBackpropInput": _conv_transpose, "MaxPool": _pool("MAX_POOL_2D"),

@@ -34,10 +34,15 @@ BUILTIN = {
     "SQUARED_DIFFERENCE": 99, "ABS": 101, "ELU": 111, "HARD_SWISH": 117,
     "BATCH_MATMUL": 126, "GELU": 150, "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62,
     "LESS_EQUAL": 63, "SELECT": 64, "EQUAL": 71, "NOT_EQUAL": 72, "SELECT_V2": 123,
+    "SPLIT": 49, "SPLIT_V": 102, "UNPACK": 88, "PRELU": 54, "MIRROR_PAD": 100,
+    "CUMSUM": 128, "SIN": 66, "COS": 108, "ZEROS_LIKE": 93, "RANGE": 96, "ROUND": 116,
+    "CEIL": 104, "BROADCAST_TO": 130, "REVERSE_V2": 105, "GATHER_ND": 107, "ONE_HOT": 85,
     "LOGICAL_OR": 84, "LOGICAL_AND": 86, "LOGICAL_NOT": 87, "FLOOR_DIV": 90,
     "FLOOR_MOD": 95,
 }
 BUILTIN_NAMES = {v: k for k, v in BUILTIN.items()}
+# Operators whose first registered version in TensorFlow Lite's runtime is above 1.
+MIN_VERSION = {"BROADCAST_TO": 2}
 PLACEHOLDER_FOR_GREATER_OP_CODES = 127
 
 ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
@@ -120,6 +125,14 @@ OPTIONS = {
     "NotEqualOptions": (54, []), "SelectV2Options": (98, []), "LogicalOrOptions": (60, []),
     "LogicalAndOptions": (62, []), "LogicalNotOptions": (63, []),
     "FloorDivOptions": (65, []), "FloorModOptions": (72, []),
+    "SplitOptions": (35, [("num_splits", 0, "i", 0)]),
+    "SplitVOptions": (79, [("num_splits", 0, "i", 0)]),
+    "UnpackOptions": (64, [("num", 0, "i", 0), ("axis", 1, "i", 0)]),
+    "MirrorPadOptions": (77, [("mode", 0, "b", 0)]),
+    "CumsumOptions": (102, [("exclusive", 0, "?", False), ("reverse", 1, "?", False)]),
+    "ZerosLikeOptions": (67, []), "RangeOptions": (73, []),
+    "BroadcastToOptions": (104, []), "ReverseV2Options": (81, []),
+    "GatherNdOptions": (83, []), "OneHotOptions": (61, [("axis", 0, "i", 0)]),
     "GeluOptions": (116, [("approximate", 0, "?", False)]),
 }
 OPTIONS_BY_CODE = {code: name for name, (code, _) in OPTIONS.items()}
@@ -153,7 +166,11 @@ OP_OPTIONS = {
     "NOT_EQUAL": "NotEqualOptions", "SELECT_V2": "SelectV2Options",
     "LOGICAL_OR": "LogicalOrOptions", "LOGICAL_AND": "LogicalAndOptions",
     "LOGICAL_NOT": "LogicalNotOptions", "FLOOR_DIV": "FloorDivOptions",
-    "FLOOR_MOD": "FloorModOptions",
+    "FLOOR_MOD": "FloorModOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
+    "UNPACK": "UnpackOptions", "MIRROR_PAD": "MirrorPadOptions", "CUMSUM": "CumsumOptions",
+    "ZEROS_LIKE": "ZerosLikeOptions", "RANGE": "RangeOptions",
+    "BROADCAST_TO": "BroadcastToOptions", "REVERSE_V2": "ReverseV2Options",
+    "GATHER_ND": "GatherNdOptions", "ONE_HOT": "OneHotOptions",
 }
 
 

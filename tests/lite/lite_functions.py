@@ -59,3 +59,26 @@ def dtypes(ember):
 
 
 FUNCTIONS = {"many_ops": many_ops, "einsum_gelu": einsum_gelu, "dtypes": dtypes}
+
+
+def shapes_and_scans(ember):
+    @ember.function(input_signature=[ember.TensorSpec([None, 6], name="x"),
+                                     ember.TensorSpec([None], ember.int32, name="i")])
+    def f(x, i):
+        a, b = ember.split(x, [2, 4], axis=1)
+        parts = ember.unstack(ember.reshape(x, [-1, 2, 3]), axis=1)
+        return {"a": a * 2.0, "b": ember.sin(b) + ember.cos(b), "u": parts[1],
+                "cumsum": ember.cumsum(x, axis=1, exclusive=True, reverse=True),
+                "round": ember.round(x * 4.0) + ember.math.ceil(x) + ember.zeros_like(x),
+                "bcast": ember.broadcast_to(x[:, :1], ember.shape(x)) + ember.reverse(x, [1]),
+                "gnd": ember.gather_nd(x, [[0, 1], [1, 5]]),
+                "onehot": ember.one_hot(i, 4, on_value=2.0, off_value=-1.0),
+                "mirror": ember.pad(x, [[0, 0], [2, 2]], mode="REFLECT") +
+                ember.pad(x, [[0, 0], [1, 3]], mode="SYMMETRIC")}
+
+    inputs = {"x": np.random.RandomState(6).uniform(-1, 1, (3, 6)).astype("float32"),
+              "i": np.array([0, 3, 2], np.int32)}
+    return f, inputs
+
+
+FUNCTIONS["shapes_and_scans"] = shapes_and_scans

@@ -3,6 +3,7 @@ ember's NumPy kernels (``kernels.py``)."""
 from __future__ import annotations
 
 import os
+import struct
 
 import numpy as np
 
@@ -24,6 +25,30 @@ def _dequantize(t, data):
         shape[q.get("quantized_dimension", 0)] = scale.size
         scale, zero = scale.reshape(shape), zero.reshape(shape)
     return ((data.astype(np.float32) - zero) * scale).astype(np.float32)
+
+
+def _check_graph(model):
+    """Every tensor an operator reads exists and is a constant, an input or the output of
+    an earlier operator."""
+    n = len(model.tensors)
+    ready = {i for i, t in enumerate(model.tensors) if t.data is not None}
+    for i in list(model.inputs) + list(model.outputs):
+        if not 0 <= i < n:
+            raise ValueError(f"graph input/output tensor {i} does not exist ({n} tensors)")
+    ready.update(model.inputs)
+    for k, op in enumerate(model.operators):
+        for i in op.inputs:
+            if i != -1 and i not in ready:
+                raise ValueError(f"operator #{k} {op.kind} reads tensor {i}, which is not a "
+                                 f"constant, an input or an earlier operator's output")
+        for i in op.outputs:
+            if not 0 <= i < n:
+                raise ValueError(f"operator #{k} {op.kind} writes tensor {i}, which does "
+                                 f"not exist ({n} tensors)")
+        ready.update(op.outputs)
+    missing = [i for i in model.outputs if i not in ready]
+    if missing:
+        raise ValueError(f"graph outputs {missing} are never computed")
 
 
 class Interpreter:
@@ -48,10 +73,12 @@ class Interpreter:
                 raise ValueError(f"Could not open '{model_path}'.")
             with open(model_path, "rb") as f:
                 model_content = f.read()
+        where = f"'{model_path}'" if model_path else "model_content"
         try:
             self._model = parse(model_content)
-        except (IndexError, KeyError, TypeError, ValueError) as e:
-            where = f"'{model_path}'" if model_path else "model_content"
+            _check_graph(self._model)
+        except (IndexError, KeyError, TypeError, ValueError, OverflowError, struct.error,
+                UnicodeDecodeError) as e:
             raise ValueError(f"Interpreter: {where} is not a valid TensorFlow Lite model: "
                              f"{e}") from None
         for op in self._model.operators:

@@ -235,6 +235,10 @@ def test_interpreter_api_errors_and_details():
         interp.get_signature_runner("nope")
     with pytest.raises(ValueError, match="not a valid TensorFlow Lite"):
         ember.lite.Interpreter(model_content=b"not a model at all")
+    data = open(_fixture("ember_cnn.tflite"), "rb").read()
+    for cut in (len(data) // 3, len(data) // 2, len(data) - 100):
+        with pytest.raises(ValueError, match="not a valid TensorFlow Lite"):
+            ember.lite.Interpreter(model_content=data[:cut])
 
 
 def test_import_ember_does_not_load_lite():

@@ -67,6 +67,14 @@ def _rank(node, i=0):
     return node.inputs[i].shape.rank
 
 
+def _axis(node, axis, rank=None):
+    """``axis`` (an int or ints) made non-negative against the rank of input 0."""
+    rank = _rank(node) if rank is None else rank
+    if np.ndim(axis) == 0:
+        return int(axis) % rank
+    return [int(a) % rank for a in axis]
+
+
 # ------------------------------------------------------------------------- elementwise ops
 
 _BINARY = {"AddV2": "ADD", "Add": "ADD", "BiasAdd": "ADD", "Sub": "SUB", "Mul": "MUL",
@@ -135,13 +143,22 @@ def _leaky_relu(ctx, node, x):
 
 def _softmax(kind):
     def lower(ctx, node, x):
-        axis = node.attrs.get("axis", -1)
-        if axis not in (-1, _rank(node) - 1):
-            raise _unsupported(node, f"TensorFlow Lite's {kind} works on the last axis; "
-                                     f"received axis={axis}")
-        if kind == "SOFTMAX":
-            return ctx.op(kind, node, [x], beta=1.0)
-        return ctx.op(kind, node, [x])
+        rank = _rank(node)
+        axis = _axis(node, node.attrs.get("axis", -1))
+        options = {"beta": 1.0} if kind == "SOFTMAX" else {}
+        if axis == rank - 1:
+            return ctx.op(kind, node, [x], **options)
+        # TensorFlow Lite normalizes the last axis: move ``axis`` there and back.
+        perm = list(range(rank))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        shape = _static_shape(node)
+        moved = [shape[p] for p in perm]
+        a = ctx.new(moved, node.outputs[0].dtype.np, node.name + "/to_last")
+        ctx.model.add_op("TRANSPOSE", [ctx.tensor(x), ctx.tensor(np.asarray(perm, np.int32))],
+                         [a])
+        b = ctx.new(moved, node.outputs[0].dtype.np, node.name + "/normalized")
+        ctx.model.add_op(kind, [a], [b], **options)
+        return ctx.op("TRANSPOSE", node, [Live(b), np.asarray(perm, np.int32)])
     return lower
 
 
@@ -198,7 +215,7 @@ def _squeeze(ctx, node, x):
     axis = node.attrs.get("axis")
     if not axis:
         return _reshape_to(ctx, node, x)
-    return ctx.op("SQUEEZE", node, [x], squeeze_dims=[int(a) for a in axis])
+    return ctx.op("SQUEEZE", node, [x], squeeze_dims=_axis(node, axis))
 
 
 def _transpose(ctx, node, x):
@@ -206,12 +223,12 @@ def _transpose(ctx, node, x):
 
 
 def _concat(ctx, node, *values):
-    return ctx.op("CONCATENATION", node, list(values), axis=int(node.attrs["axis"]))
+    return ctx.op("CONCATENATION", node, list(values), axis=_axis(node, node.attrs["axis"]))
 
 
 def _pack(ctx, node, *values):
     return ctx.op("PACK", node, list(values), values_count=len(values),
-                  axis=int(node.attrs["axis"]))
+                  axis=_axis(node, node.attrs["axis"], len(_static_shape(node))))
 
 
 def _pad(ctx, node, x, paddings, value=None):
@@ -228,7 +245,7 @@ def _pad(ctx, node, x, paddings, value=None):
 def _reducer(kind):
     def lower(ctx, node, x):
         axis = node.attrs.get("axis")
-        axis = list(range(_rank(node))) if axis is None else list(np.atleast_1d(axis))
+        axis = list(range(_rank(node))) if axis is None else _axis(node, np.atleast_1d(axis))
         return ctx.op(kind, node, [x, np.asarray(axis, np.int32)],
                       keep_dims=bool(node.attrs.get("keepdims", False)))
     return lower
@@ -263,7 +280,7 @@ def _gather(ctx, node, params, indices):
     if node.attrs.get("batch_dims", 0):
         raise _unsupported(node, "batch_dims other than 0 is not supported")
     return ctx.op("GATHER", node, [params, _cast_const(indices, np.int32)],
-                  axis=int(node.attrs.get("axis", 0)))
+                  axis=_axis(node, node.attrs.get("axis", 0)))
 
 
 def _resize(ctx, node, x):
@@ -302,7 +319,7 @@ def _repeat(ctx, node, x, repeats):
 
 
 def _split_v(ctx, node, x):
-    sizes, axis = node.attrs["sizes"], int(node.attrs["axis"])
+    sizes, axis = node.attrs["sizes"], _axis(node, node.attrs["axis"])
     outs = [ctx.output(node, i) for i in range(len(node.outputs))]
     return ctx.op("SPLIT_V", node, [x, np.asarray(sizes, np.int32),
                                     np.asarray(axis, np.int32)], outs, num_splits=len(sizes))
@@ -311,11 +328,11 @@ def _split_v(ctx, node, x):
 def _unpack(ctx, node, x):
     outs = [ctx.output(node, i) for i in range(len(node.outputs))]
     return ctx.op("UNPACK", node, [x], outs, num=int(node.attrs["num"]),
-                  axis=int(node.attrs["axis"]))
+                  axis=_axis(node, node.attrs["axis"]))
 
 
 def _cumsum(ctx, node, x):
-    return ctx.op("CUMSUM", node, [x, np.asarray(node.attrs["axis"], np.int32)],
+    return ctx.op("CUMSUM", node, [x, np.asarray(_axis(node, node.attrs["axis"]), np.int32)],
                   exclusive=bool(node.attrs.get("exclusive")),
                   reverse=bool(node.attrs.get("reverse")))
 
@@ -325,7 +342,8 @@ def _broadcast_to(ctx, node, x, shape):
 
 
 def _reverse(ctx, node, x):
-    return ctx.op("REVERSE_V2", node, [x, np.asarray(node.attrs["axis"], np.int32)])
+    return ctx.op("REVERSE_V2", node, [x, np.asarray(_axis(node, node.attrs["axis"]),
+                                                     np.int32)])
 
 
 def _gather_nd(ctx, node, params, indices):
@@ -351,7 +369,7 @@ def _embedding_lookup(ctx, node, table, ids):
 def _arg_max(ctx, node, x):
     from ember.lite import schema
     out = np.dtype(node.attrs["output_type"].np)
-    return ctx.op("ARG_MAX", node, [x, np.asarray([node.attrs["axis"]], np.int32)],
+    return ctx.op("ARG_MAX", node, [x, np.asarray([_axis(node, node.attrs["axis"])], np.int32)],
                   output_type=schema.TYPE_CODES[out])
 
 

@@ -82,3 +82,20 @@ def shapes_and_scans(ember):
 
 
 FUNCTIONS["shapes_and_scans"] = shapes_and_scans
+
+
+def axes(ember):
+    @ember.function(input_signature=[ember.TensorSpec([None, 3, 4], name="x")])
+    def f(x):
+        return {"softmax1": ember.nn.softmax(x, axis=1), "logsoftmax0": ember.nn.log_softmax(
+                    ember.reshape(x, [-1, 12]), axis=0),
+                "mean": ember.reduce_mean(x, axis=[-1, -2], keepdims=True),
+                "concat": ember.concat([x, -x], axis=-2),
+                "stack": ember.stack([x, 2.0 * x], axis=-1),
+                "argmax": ember.argmax(x, axis=-2),
+                "squeeze": ember.squeeze(x[:, :1, :], axis=-2)}
+
+    return f, {"x": np.random.RandomState(8).randn(2, 3, 4).astype("float32")}
+
+
+FUNCTIONS["axes"] = axes

@@ -210,7 +210,18 @@ def lower(source) -> "LiteModel":  # noqa: F821
     ctx = Lowering()
     ctx.model.description = "Converted by ember.lite."
     env = {}
-    placeholders = {id(t): i for i, t in enumerate(source.inputs)}
+    for node in source.graph._operations:
+        if node.op_def.name == "AssignVariable":
+            raise NotImplementedError(
+                f"ember.lite: cannot convert a function that updates variables (node "
+                f"{node.name!r}); a TensorFlow Lite file computes its outputs from its "
+                f"inputs only.")
+    for k, t in enumerate(source.inputs):
+        if t.shape.rank is None:
+            raise ValueError(f"ember.lite: input {source.input_names[k]!r} has an unknown "
+                             f"rank; TensorFlow Lite inputs need a known rank (give the "
+                             f"function an input_signature with shapes).")
+        env[id(t)] = Live(ctx.new(t.shape, t.dtype.np, source.input_names[k]))
     composites = find_composites(_needed(source.graph, source.outputs))
     for node in _needed(source.graph, source.outputs, composites):
         name = node.op_def.name
@@ -224,16 +235,9 @@ def lower(source) -> "LiteModel":  # noqa: F821
                 env[id(node.outputs[0])] = KERNELS[kind]([env[id(x)]], options)[0]
             continue
         if name == "Placeholder":
-            t = node.outputs[0]
-            if id(t) not in placeholders:
+            if id(node.outputs[0]) not in env:
                 raise ValueError(f"ember.lite: the graph reads placeholder {node.name!r}, "
                                  f"which is not one of the function's inputs")
-            k = placeholders[id(t)]
-            if t.shape.rank is None:
-                raise ValueError(f"ember.lite: input {source.input_names[k]!r} has an "
-                                 f"unknown rank; TensorFlow Lite inputs need a known rank "
-                                 f"(give the function an input_signature with shapes).")
-            env[id(t)] = Live(ctx.new(t.shape, t.dtype.np, source.input_names[k]))
             continue
         if name == "Const":
             env[id(node.outputs[0])] = np.asarray(node.attrs["value"])
@@ -260,7 +264,11 @@ def lower(source) -> "LiteModel":  # noqa: F821
             raise NotImplementedError(
                 f"ember.lite: cannot convert op {name!r} (node {node.name!r}): it has no "
                 f"TensorFlow Lite lowering. Ops ember converts: {', '.join(sorted(LOWERINGS))}.")
-        outs = lowering(ctx, node, *values)
+        try:
+            outs = lowering(ctx, node, *values)
+        except (TypeError, ValueError, IndexError, KeyError) as e:
+            raise ValueError(f"ember.lite: converting op {name!r} (node {node.name!r}) "
+                             f"failed: {e}") from e
         for t, index in zip(node.outputs, outs):
             env[id(t)] = Live(index)
     model = ctx.model

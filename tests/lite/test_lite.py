@@ -273,3 +273,26 @@ def test_flatbuffers_missing_gives_a_clear_error(monkeypatch):
     converter = ember.lite.TFLiteConverter.from_keras_model(lite_models.build(keras, "mlp"))
     with pytest.raises(ImportError, match="pip install"):
         converter.convert()
+
+
+def test_unused_input_and_variable_updates():
+    @ember.function(input_signature=[ember.TensorSpec([None, 2], name="used"),
+                                     ember.TensorSpec([None, 3], name="unused")])
+    def f(used, unused):
+        return used * 2.0
+
+    interp = ember.lite.Interpreter(model_content=ember.lite.TFLiteConverter
+                                    .from_concrete_functions([f.get_concrete_function()])
+                                    .convert())
+    out = interp.get_signature_runner()(used=np.ones((1, 2), np.float32),
+                                        unused=np.zeros((1, 3), np.float32))
+    np.testing.assert_allclose(out["output_0"], [[2.0, 2.0]])
+    counter = ember.Variable(0.0)
+
+    @ember.function(input_signature=[ember.TensorSpec([None, 2])])
+    def g(x):
+        counter.assign_add(1.0)
+        return x + counter
+
+    with pytest.raises(NotImplementedError, match="updates variables"):
+        ember.lite.TFLiteConverter.from_concrete_functions([g.get_concrete_function()]).convert()

@@ -530,4 +530,14 @@ def _einsum(ctx, node, *operands):
     return lower_einsum(ctx, node, *operands)
 
 
-LOWERINGS["Einsum"] = _einsum
+def _rnn_sequence(ctx, node, *inputs):
+    from ember.lite.rnn import lower_rnn_sequence
+    return lower_rnn_sequence(ctx, node, *inputs)
+
+
+def _fill(ctx, node, dims, value):
+    return ctx.op("FILL", node, [_cast_const(dims, np.int32),
+                                 _cast_const(value, node.outputs[0].dtype.np)])
+
+
+LOWERINGS.update({"Einsum": _einsum, "RNNSequence": _rnn_sequence, "Fill": _fill})

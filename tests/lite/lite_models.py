@@ -6,7 +6,11 @@ import numpy as np
 INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
           "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
           "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32"),
-          "float16": ((8, 8, 3), "float32"), "vision": ((8, 8, 3), "float32")}
+          "float16": ((8, 8, 3), "float32"), "vision": ((8, 8, 3), "float32"),
+          "recurrent": ((6,), "int32")}
+# TensorFlow 2.21 cannot convert Keras 3's recurrent layers without SELECT_TF_OPS (its
+# TensorList ops); ember unrolls them, so these are checked only on ember's files.
+EMBER_ONLY = ["recurrent"]
 
 
 def configure(tf_like, converter, name):
@@ -82,6 +86,12 @@ def build(keras, name):
         h = L.Conv2D(4, 3, activation="hard_sigmoid")(h)
         h = L.Dropout(0.3)(L.GlobalAveragePooling2D()(h))
         out = L.Dense(3, activation="softmax")(h)
+    elif name == "recurrent":
+        h = L.Embedding(20, 5)(inp)
+        h = L.LSTM(4, return_sequences=True)(h)
+        h = L.Bidirectional(L.GRU(3, return_sequences=True))(h)
+        h = L.SimpleRNN(3, go_backwards=True)(h)
+        out = L.Dense(2, activation="softmax")(h)
     model = keras.Model(inp, out, name=name)
     set_weights(model)
     return model

@@ -58,7 +58,7 @@ def test_ember_model_matches_keras_with_the_same_weights(name):
     np.testing.assert_allclose(model.predict(ref["x"], verbose=0), ref["keras"], atol=1e-5)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + lite_models.EMBER_ONLY)
 def test_converted_file_gives_predict_outputs(name):
     model = lite_models.build(keras, name)
     converter = ember.lite.TFLiteConverter.from_keras_model(model)
@@ -85,7 +85,7 @@ def test_converted_file_gives_predict_outputs(name):
 def test_tensorflow_runs_embers_files_to_embers_outputs():
     report = json.load(open(_fixture("tf_check.json")))
     tf_outputs = np.load(_fixture("tf_on_ember.npz"))
-    for name in NAMES:
+    for name in NAMES + lite_models.EMBER_ONLY:
         entry = report[name]
         tol = TOL.get(name, 1e-5)
         assert entry["max_abs_diff_signature_runner"] < tol, name

@@ -236,7 +236,8 @@ class Interpreter:
                     outs = [ins[0].astype(np.float32) if t.quantization is None
                             else _dequantize(t, ins[0])]
                 else:
-                    outs = KERNELS[op.kind](ins, op.options)
+                    with np.errstate(all="ignore"):     # inf/nan as TensorFlow Lite makes them
+                        outs = KERNELS[op.kind](ins, op.options)
             except NotImplementedError:
                 raise
             except Exception as e:  # noqa: BLE001 — named and re-raised

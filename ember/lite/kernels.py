@@ -285,6 +285,12 @@ def _mirror_pad(ins, o):
     return [np.pad(x, [tuple(int(v) for v in p) for p in pads], mode=mode)]
 
 
+def _top_k(ins, o):
+    x, k = ins[0], int(np.asarray(ins[1]).reshape(()))
+    order = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return [np.take_along_axis(x, order, axis=-1), order.astype(np.int32)]
+
+
 def _compare(fn):
     return lambda ins, o: [fn(ins[0], ins[1])]
 
@@ -311,7 +317,8 @@ KERNELS = {
     "FULLY_CONNECTED": _fully_connected, "CONV_2D": _conv2d,
     "DEPTHWISE_CONV_2D": _depthwise, "TRANSPOSE_CONV": _transpose_conv,
     "MAX_POOL_2D": _pool("max_pool2d"), "AVERAGE_POOL_2D": _pool("avg_pool2d"),
-    "MEAN": _reducer(np.mean), "SUM": _reducer(np.sum), "REDUCE_PROD": _reducer(np.prod), "REDUCE_MAX": _reducer(np.max),
+    "MEAN": _reducer(np.mean), "SUM": _reducer(np.sum), "REDUCE_PROD": _reducer(np.prod),
+    "REDUCE_ANY": _reducer(np.any), "REDUCE_ALL": _reducer(np.all), "TOPK_V2": _top_k, "REDUCE_MAX": _reducer(np.max),
     "REDUCE_MIN": _reducer(np.min), "RESHAPE": _reshape, "SQUEEZE": _squeeze,
     "EXPAND_DIMS": lambda ins, o: [np.expand_dims(ins[0], int(np.asarray(ins[1]).reshape(())))],
     "TRANSPOSE": lambda ins, o: [np.transpose(ins[0], [int(p) for p in ins[1]])],

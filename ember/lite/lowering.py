@@ -176,6 +176,38 @@ def _clip(ctx, node, x, lo, hi):
     return ctx.op("MAXIMUM", node, [Live(mid), _cast_const(lo, dtype)])
 
 
+def _top_k(ctx, node, x, k):
+    outs = [ctx.output(node, 0), ctx.output(node, 1)]
+    if node.outputs[1].dtype.np != np.int32:
+        raise _unsupported(node, "TensorFlow Lite's TOPK_V2 gives int32 indices")
+    return ctx.op("TOPK_V2", node, [x, _cast_const(k, np.int32)], outs)
+
+
+def _log_sum_exp(ctx, node, x):
+    """log(sum(exp(x - max))) + max over the axes, as the stable composite."""
+    rank = _rank(node)
+    axis = node.attrs.get("axis")
+    axes = np.asarray(list(range(rank)) if axis is None else _axis(node, np.atleast_1d(axis)),
+                      np.int32)
+    keep = bool(node.attrs.get("keepdims", False))
+    shape = [-1 if d is None else d for d in node.inputs[0].shape.as_list()]
+    kept = [1 if i in axes else d for i, d in enumerate(shape)]
+    dtype = node.outputs[0].dtype.np
+    t = ctx.tensor(x)
+
+    def emit(kind, inputs, out_shape, **options):
+        out = ctx.new(out_shape, dtype, f"{node.name}/{kind.lower()}")
+        ctx.model.add_op(kind, [ctx.tensor(v) for v in inputs], [out], **options)
+        return Live(out)
+    m = emit("REDUCE_MAX", [Live(t), axes], kept, keep_dims=True)
+    e = emit("EXP", [emit("SUB", [Live(t), m], shape)], shape)
+    lse = emit("ADD", [emit("LOG", [emit("SUM", [e, axes], kept, keep_dims=True)], kept), m],
+               kept)
+    if keep:
+        return [int(lse)]
+    return _reshape_to(ctx, node, lse)
+
+
 def _cast(ctx, node, x):
     from ember.lite import schema
     src, dst = np.dtype(node.inputs[0].dtype.np), np.dtype(node.outputs[0].dtype.np)
@@ -397,10 +429,27 @@ def _conv_common(node):
     return padding.upper()
 
 
+def _explicit_padding(ctx, node, x, rank):
+    """A convolution's explicit ``padding`` (pairs per spatial dim: causal Conv1D) as a
+    PAD before a 'VALID' one; returns the padded input, its shape and the padding kind."""
+    shape = [-1 if d is None else d for d in node.inputs[0].shape.as_list()]
+    padding = node.attrs["padding"]
+    if isinstance(padding, str):
+        return x, shape, _conv_common(node)
+    pairs = [tuple(int(v) for v in p) for p in padding]
+    if len(pairs) != rank - 2:
+        raise _unsupported(node, f"explicit padding {padding!r}")
+    pads = [(0, 0)] + pairs + [(0, 0)]
+    shape = [d if d < 0 else d + lo + hi for d, (lo, hi) in zip(shape, pads)]
+    out = ctx.new(shape, node.inputs[0].dtype.np, node.name + "/pad")
+    ctx.model.add_op("PAD", [ctx.tensor(x), ctx.tensor(np.asarray(pads, np.int32))], [out])
+    return Live(out), shape, "VALID"
+
+
 def _conv2d(ctx, node, x, kernel):
-    padding = _conv_common(node)
+    x, shape, padding = _explicit_padding(ctx, node, x, 4)
     k = _const(node, kernel, "filter").astype(np.float32)
-    in_ch = node.inputs[0].shape.as_list()[-1]
+    in_ch = shape[-1]
     return _emit_conv(ctx, node, x, k, in_ch, node.attrs["strides"][-2:],
                       node.attrs.get("dilations", (1, 1))[-2:], padding, [ctx.output(node)])
 
@@ -428,12 +477,13 @@ def _emit_conv(ctx, node, x, k, in_ch, strides, dilations, padding, out):
                              f"{list(k.shape)}) is neither a plain nor a depthwise one")
 
 
-def _to_2d(ctx, node, x):
-    """Reshapes a [batch, width, channels] input to [batch, 1, width, channels]."""
-    x_shape = [-1 if d is None else d for d in node.inputs[0].shape.as_list()]
+def _to_2d(ctx, node, x, x_shape=None, which=0):
+    """Reshapes input ``which`` ([batch, width, channels]) to [batch, 1, width, channels]."""
+    if x_shape is None:
+        x_shape = [-1 if d is None else d for d in node.inputs[which].shape.as_list()]
     _check_one_unknown(node, x_shape)
     shape4 = [x_shape[0], 1] + x_shape[1:]
-    x4 = ctx.new(shape4, node.inputs[0].dtype.np, node.name + "/expand")
+    x4 = ctx.new(shape4, node.inputs[which].dtype.np, node.name + "/expand")
     ctx.model.add_op("RESHAPE", [ctx.tensor(x), ctx.tensor(np.asarray(shape4, np.int32))],
                      [x4], new_shape=shape4)
     return Live(x4), x_shape
@@ -441,8 +491,8 @@ def _to_2d(ctx, node, x):
 
 def _conv1d(ctx, node, x, kernel):
     """A 1-D convolution as TensorFlow lowers it: height 1 added, CONV_2D, removed."""
-    padding = _conv_common(node)
-    x4, x_shape = _to_2d(ctx, node, x)
+    x, x_shape, padding = _explicit_padding(ctx, node, x, 3)
+    x4, x_shape = _to_2d(ctx, node, x, x_shape)
     y_shape = _static_shape(node)
     y4 = ctx.new([y_shape[0], 1] + y_shape[1:], np.float32, node.name + "/conv")
     k = _const(node, kernel, "filter").astype(np.float32)[None]
@@ -474,6 +524,39 @@ def _conv_transpose(ctx, node, output_shape, kernel, x):
         out, padding=padding, stride_h=sh, stride_w=sw)
     op.version = 3
     return out
+
+
+def _conv1d_transpose(ctx, node, output_shape, kernel, x):
+    """A 1-D transposed convolution: height 1 added, TRANSPOSE_CONV, removed."""
+    padding = _conv_common(node)
+    if tuple(node.attrs.get("dilations", (1,))) != (1,):
+        raise _unsupported(node, "dilated transposed convolutions are not supported")
+    from ember.lite.schema import PADDINGS
+    x4, _ = _to_2d(ctx, node, x, which=2)
+    y_shape = _static_shape(node)
+    out4 = [y_shape[0], 1] + y_shape[1:]
+    if isinstance(output_shape, Live):           # [batch, width, ch] -> [batch, 1, width, ch]
+        parts = ctx.new([4], np.int32, node.name + "/output_shape")
+        one = np.asarray([1], np.int32)
+        first = ctx.new([1], np.int32, node.name + "/batch")
+        rest = ctx.new([2], np.int32, node.name + "/rest")
+        ctx.model.add_op("SLICE", [ctx.tensor(output_shape), ctx.tensor(np.asarray([0], np.int32)),
+                                   ctx.tensor(one)], [first])
+        ctx.model.add_op("SLICE", [ctx.tensor(output_shape), ctx.tensor(one),
+                                   ctx.tensor(np.asarray([2], np.int32))], [rest])
+        ctx.model.add_op("CONCATENATION", [first, ctx.tensor(one), rest], [parts], axis=0)
+        shape4 = parts
+    else:
+        shape4 = ctx.tensor(np.asarray(out4, np.int32))
+    k = _const(node, kernel, "filter").astype(np.float32)[None]      # [1, kw, out, in]
+    y4 = ctx.new(out4, np.float32, node.name + "/transpose_conv")
+    op = ctx.model.add_op(
+        "TRANSPOSE_CONV",
+        [shape4, ctx.tensor(k.transpose(2, 0, 1, 3).copy(), node.name + "/filter"), x4,
+         ctx.model.add_constant(node.name + "/bias", np.zeros(k.shape[2], np.float32))],
+        [y4], padding=PADDINGS[padding], stride_h=1, stride_w=int(node.attrs["strides"][0]))
+    op.version = 3
+    return _reshape_to(ctx, node, Live(y4), y_shape)
 
 
 def _pool(kind):
@@ -513,13 +596,15 @@ LOWERINGS = {
     "Reshape": _reshape, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
     "Transpose": _transpose, "ConcatV2": _concat, "Pack": _pack, "PadV2": _pad,
     "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
-    "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"), "StridedSlice": _strided_slice, "Slice": _slice,
+    "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"),
+    "Any": _reducer("REDUCE_ANY"), "All": _reducer("REDUCE_ALL"), "TopKV2": _top_k,
+    "ReduceLogSumExp": _log_sum_exp, "StridedSlice": _strided_slice, "Slice": _slice,
     "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
     "SplitV": _split_v, "Unpack": _unpack, "Cumsum": _cumsum, "BroadcastTo": _broadcast_to,
     "ReverseV2": _reverse, "GatherNd": _gather_nd, "OneHot": _one_hot, "Range": _range,
     "EmbeddingLookup": _embedding_lookup, "ResizeBilinear": _resize, "Repeat": _repeat, "ArgMax": _arg_max,
     "BatchMatMulV2": _matmul, "Conv2D": _conv2d, "Conv1D": _conv1d,
-    "Conv2DBackpropInput": _conv_transpose, "MaxPool": _pool("MAX_POOL_2D"),
+    "Conv2DBackpropInput": _conv_transpose, "Conv1DBackpropInput": _conv1d_transpose, "MaxPool": _pool("MAX_POOL_2D"),
     "AvgPool": _pool("AVERAGE_POOL_2D"), "MaxPool1D": _pool1d("MAX_POOL_2D"),
     "AvgPool1D": _pool1d("AVERAGE_POOL_2D"),
 }

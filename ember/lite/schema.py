@@ -38,7 +38,7 @@ BUILTIN = {
     "CUMSUM": 128, "SIN": 66, "COS": 108, "ZEROS_LIKE": 93, "RANGE": 96, "ROUND": 116,
     "CEIL": 104, "BROADCAST_TO": 130, "REVERSE_V2": 105, "GATHER_ND": 107, "ONE_HOT": 85,
     "LOGICAL_OR": 84, "LOGICAL_AND": 86, "LOGICAL_NOT": 87, "FLOOR_DIV": 90,
-    "FLOOR_MOD": 95,
+    "FLOOR_MOD": 95, "REDUCE_ANY": 91, "REDUCE_ALL": 140, "TOPK_V2": 48,
 }
 BUILTIN_NAMES = {v: k for k, v in BUILTIN.items()}
 # Operators whose first registered version in TensorFlow Lite's runtime is above 1.
@@ -132,7 +132,7 @@ OPTIONS = {
     "CumsumOptions": (102, [("exclusive", 0, "?", False), ("reverse", 1, "?", False)]),
     "ZerosLikeOptions": (67, []), "RangeOptions": (73, []),
     "BroadcastToOptions": (104, []), "ReverseV2Options": (81, []),
-    "GatherNdOptions": (83, []), "OneHotOptions": (61, [("axis", 0, "i", 0)]),
+    "GatherNdOptions": (83, []), "TopKV2Options": (34, []), "OneHotOptions": (61, [("axis", 0, "i", 0)]),
     "GeluOptions": (116, [("approximate", 0, "?", False)]),
 }
 OPTIONS_BY_CODE = {code: name for name, (code, _) in OPTIONS.items()}
@@ -170,7 +170,8 @@ OP_OPTIONS = {
     "UNPACK": "UnpackOptions", "MIRROR_PAD": "MirrorPadOptions", "CUMSUM": "CumsumOptions",
     "ZEROS_LIKE": "ZerosLikeOptions", "RANGE": "RangeOptions",
     "BROADCAST_TO": "BroadcastToOptions", "REVERSE_V2": "ReverseV2Options",
-    "GATHER_ND": "GatherNdOptions", "ONE_HOT": "OneHotOptions",
+    "GATHER_ND": "GatherNdOptions", "ONE_HOT": "OneHotOptions", "TOPK_V2": "TopKV2Options",
+    "REDUCE_ANY": "ReducerOptions", "REDUCE_ALL": "ReducerOptions",
 }
 
 

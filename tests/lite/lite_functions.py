@@ -99,3 +99,19 @@ def axes(ember):
 
 
 FUNCTIONS["axes"] = axes
+
+
+def reductions(ember):
+    @ember.function(input_signature=[ember.TensorSpec([None, 5], name="x")])
+    def f(x):
+        values, indices = ember.math.top_k(x, k=2)
+        return {"top": values, "top_index": indices,
+                "lse": ember.reduce_logsumexp(x * 30.0, axis=-1),
+                "lse_keep": ember.reduce_logsumexp(x, axis=[0, 1], keepdims=True),
+                "any": ember.reduce_any(x > 0.9, axis=1), "all": ember.reduce_all(x > -0.9, 1),
+                "prod": ember.reduce_prod(x, axis=0)}
+
+    return f, {"x": np.random.RandomState(9).uniform(-1, 1, (3, 5)).astype("float32")}
+
+
+FUNCTIONS["reductions"] = reductions

@@ -7,7 +7,7 @@ INPUTS = {"mlp": ((12,), "float32"), "cnn": ((8, 8, 3), "float32"),
           "text": ((7,), "int32"), "misc": ((6, 6, 2), "float32"),
           "quant": ((6, 6, 4), "float32"), "transformer": ((5, 8), "float32"),
           "float16": ((8, 8, 3), "float32"), "vision": ((8, 8, 3), "float32"),
-          "recurrent": ((6,), "int32")}
+          "recurrent": ((6,), "int32"), "sequence": ((8, 4), "float32")}
 # TensorFlow 2.21 cannot convert Keras 3's recurrent layers without SELECT_TF_OPS (its
 # TensorList ops); ember unrolls them, so these are checked only on ember's files.
 EMBER_ONLY = ["recurrent"]
@@ -86,6 +86,12 @@ def build(keras, name):
         h = L.Conv2D(4, 3, activation="hard_sigmoid")(h)
         h = L.Dropout(0.3)(L.GlobalAveragePooling2D()(h))
         out = L.Dense(3, activation="softmax")(h)
+    elif name == "sequence":
+        h = L.Masking(0.0)(inp)
+        h = L.Conv1D(5, 3, padding="causal", activation="relu")(h)
+        h = L.Conv1DTranspose(3, 3, strides=2, padding="same")(h)
+        a = L.GlobalAveragePooling1D()(L.Masking(0.0)(inp))
+        out = L.Concatenate()([L.Flatten()(h), a])
     elif name == "recurrent":
         h = L.Embedding(20, 5)(inp)
         h = L.LSTM(4, return_sequences=True)(h)
@@ -115,4 +121,7 @@ def sample(name, batch=3):
     rng = np.random.RandomState(7)
     if dtype == "int32":
         return rng.randint(0, 20, size=(batch,) + shape).astype("int32")
-    return rng.uniform(-1, 1, size=(batch,) + shape).astype("float32")
+    x = rng.uniform(-1, 1, size=(batch,) + shape).astype("float32")
+    if name == "sequence":
+        x[:, -3:] = 0.0                       # masked steps
+    return x

@@ -21,7 +21,7 @@ import lite_models  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "lite")
 NAMES = ["mlp", "cnn", "text", "misc", "quant", "transformer", "float16",
-         "vision"]
+         "vision", "sequence"]
 # int8 weights: TensorFlow's hybrid kernels also quantize the activations, ember's run the
 # dequantized weights in float; both are within quantization error of the float model.
 TOL = {"quant": 2e-2, "float16": 2e-4}
@@ -151,7 +151,9 @@ def test_concrete_function_converts_to_its_outputs(name):
                              "ZEROS_LIKE", "BROADCAST_TO", "REVERSE_V2", "GATHER_ND",
                              "ONE_HOT", "MIRROR_PAD"},
         "axes": {"SOFTMAX", "LOG_SOFTMAX", "TRANSPOSE", "MEAN", "CONCATENATION", "PACK",
-                 "ARG_MAX"}}[name]
+                 "ARG_MAX"},
+        "reductions": {"TOPK_V2", "REDUCE_MAX", "SUM", "LOG", "EXP", "REDUCE_ANY",
+                       "REDUCE_ALL", "REDUCE_PROD"}}[name]
     assert expected_ops <= set(kinds)
     if name == "einsum_gelu":
         assert kinds.count("GELU") == 2                 # Erf never reaches the file

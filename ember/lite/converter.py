@@ -7,6 +7,7 @@ import numpy as np
 
 from ember.framework import nest
 from ember.lite.lowering import LOWERINGS, Live, Lowering
+from ember.lite.model_ir import LiteModel
 from ember.lite.patterns import find_composites
 
 __all__ = ["Optimize", "OpsSet", "RepresentativeDataset", "TargetSpec", "TFLiteConverter"]
@@ -205,7 +206,7 @@ def _fold(node, values):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def lower(source) -> "LiteModel":  # noqa: F821
+def lower(source) -> LiteModel:
     """The ``LiteModel`` of a ``_Source``: constants folded, every other op lowered."""
     ctx = Lowering()
     ctx.model.description = "Converted by ember.lite."

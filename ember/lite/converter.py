@@ -110,35 +110,44 @@ class TFLiteConverter:
 
     @classmethod
     def from_concrete_functions(cls, funcs, trackable_obj=None) -> "TFLiteConverter":
-        """The converter of one concrete function (``f.get_concrete_function()``)."""
+        """The converter of concrete functions (``f.get_concrete_function()``): one is the
+        file's ``serving_default`` signature; several become one signature (and subgraph)
+        each, keyed by the function's name."""
         funcs = list(funcs)
-        if len(funcs) != 1:
-            raise ValueError(f"TFLiteConverter.from_concrete_functions: ember converts "
-                             f"exactly one function per file; received {len(funcs)}.")
-        f = funcs[0]
-        if not hasattr(f, "graph") or not hasattr(f, "inputs"):
-            raise ValueError(f"TFLiteConverter.from_concrete_functions expects concrete "
-                             f"functions (fn.get_concrete_function(...)); received {f!r}")
-        return cls([_from_concrete(f)], trackable_obj)
+        if not funcs:
+            raise ValueError("TFLiteConverter.from_concrete_functions: no functions given.")
+        for f in funcs:
+            if not hasattr(f, "graph") or not hasattr(f, "inputs"):
+                raise ValueError(f"TFLiteConverter.from_concrete_functions expects concrete "
+                                 f"functions (fn.get_concrete_function(...)); received {f!r}")
+        keys = ["serving_default"] if len(funcs) == 1 else [f.name for f in funcs]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"TFLiteConverter.from_concrete_functions: the functions' names "
+                             f"{keys} must differ (they become the signature keys).")
+        return cls([_from_concrete(f, key) for f, key in zip(funcs, keys)], trackable_obj)
 
     @classmethod
     def from_saved_model(cls, saved_model_dir, signature_keys=None,
                          tags=None) -> "TFLiteConverter":
-        """The converter of a signature of an ember SavedModel directory
-        (``ember.saved_model.save`` / ``model.export``)."""
+        """The converter of the signatures ``signature_keys`` (all of them by default) of
+        an ember SavedModel directory (``ember.saved_model.save`` / ``model.export``)."""
         from ember import saved_model
         loaded = saved_model.load(saved_model_dir)
-        keys = list(signature_keys or ["serving_default"])
-        if len(keys) != 1:
-            raise ValueError(f"TFLiteConverter.from_saved_model: ember converts one "
-                             f"signature per file; received {keys}.")
-        if keys[0] not in loaded.signatures:
+        keys = list(signature_keys) if signature_keys else sorted(
+            loaded.signatures, key=lambda k: (k != "serving_default", k))
+        if not keys:
             raise ValueError(f"TFLiteConverter.from_saved_model: {saved_model_dir!r} has no "
-                             f"signature {keys[0]!r}; it has {sorted(loaded.signatures)}.")
-        sig = loaded.signatures[keys[0]]
-        g = sig._graph
-        return cls([_Source(g.graph, g.inputs, g.outputs, list(sig._inputs),
-                            list(sig._outputs), keys[0])], loaded)
+                             f"signatures to convert.")
+        sources = []
+        for key in keys:
+            if key not in loaded.signatures:
+                raise ValueError(f"TFLiteConverter.from_saved_model: {saved_model_dir!r} has "
+                                 f"no signature {key!r}; it has {sorted(loaded.signatures)}.")
+            sig = loaded.signatures[key]
+            g = sig._graph
+            sources.append(_Source(g.graph, g.inputs, g.outputs, list(sig._inputs),
+                                   list(sig._outputs), key))
+        return cls(sources, loaded)
 
     def _check_settings(self):
         unknown = set(self.optimizations) - {Optimize.DEFAULT, Optimize.OPTIMIZE_FOR_SIZE,
@@ -169,17 +178,18 @@ class TFLiteConverter:
         from ember.lite.flatbuffer import serialize
         from ember.lite.optimize import optimize
         self._check_settings()
-        model = lower(self._sources[0])
-        optimize(model)
-        if self.optimizations:
-            from ember.lite.quantize import float16_weights, quantize_weights
-            types = {getattr(t, "name", None) or np.dtype(t).name
-                     for t in self.target_spec.supported_types}
-            if "float16" in types:
-                float16_weights(model)
-            else:
-                quantize_weights(model)
-        return serialize(model)
+        models = [lower(source) for source in self._sources]
+        for model in models:
+            optimize(model)
+            if self.optimizations:
+                from ember.lite.quantize import float16_weights, quantize_weights
+                types = {getattr(t, "name", None) or np.dtype(t).name
+                         for t in self.target_spec.supported_types}
+                if "float16" in types:
+                    float16_weights(model)
+                else:
+                    quantize_weights(model)
+        return serialize(models)
 
 
 def _needed(graph, outputs, composites=None):

@@ -104,40 +104,71 @@ def _quantization(w, q):
                     (6, "i", int(q.get("quantized_dimension", 0)))], 7)
 
 
-def serialize(model: LiteModel) -> bytes:
-    """The bytes of a ``.tflite`` file holding ``model``."""
-    size = sum(t.data.nbytes for t in model.tensors if t.data is not None)
-    w = _Writer(size + 4096)
-    b = w.b
-    # Buffers: 0 is the empty sentinel; each constant gets its own.
-    buffer_of, raws = [], [b""]
-    for t in model.tensors:
-        if t.data is None:
-            buffer_of.append(0)
-        else:
-            buffer_of.append(len(raws))
-            raws.append(np.asarray(t.data, t.dtype).tobytes(order="C"))
-    buffer_tables = []
-    for raw in raws:
-        data = w.data(raw) if raw else None
-        buffer_tables.append(w.table([(0, "o", data)], 3))
+def _tensor_table(w, t, buffer):
+    name = w.b.CreateString(t.name)
+    shape = w.ints([1 if d < 0 else d for d in t.shape])
+    signature = w.ints(t.shape) if any(d < 0 for d in t.shape) else None
+    quant = _quantization(w, t.quantization)
+    dtype = np.dtype(t.dtype)
+    if dtype not in schema.TYPE_CODES:
+        raise ValueError(f"ember.lite: tensor {t.name!r} has dtype {dtype}, which "
+                         f"TensorFlow Lite files cannot hold")
+    return w.table([(0, "o", shape), (1, "b", schema.TYPE_CODES[dtype]), (2, "I", buffer),
+                    (3, "o", name), (4, "o", quant), (7, "o", signature)], 9)
 
-    tensor_tables = []
-    for i, t in enumerate(model.tensors):
-        name = b.CreateString(t.name)
-        shape = w.ints([1 if d < 0 else d for d in t.shape])
-        signature = w.ints(t.shape) if any(d < 0 for d in t.shape) else None
-        quant = _quantization(w, t.quantization)
-        dtype = np.dtype(t.dtype)
-        if dtype not in schema.TYPE_CODES:
-            raise ValueError(f"ember.lite: tensor {t.name!r} has dtype {dtype}, which "
-                             f"TensorFlow Lite files cannot hold")
-        tensor_tables.append(w.table([(0, "o", shape), (1, "b", schema.TYPE_CODES[dtype]),
-                                      (2, "I", buffer_of[i]), (3, "o", name),
-                                      (4, "o", quant), (7, "o", signature)], 9))
+
+def _subgraph_table(w, model, buffer_of, code_index):
+    tensor_tables = [_tensor_table(w, t, buffer_of[i]) for i, t in enumerate(model.tensors)]
+    op_tables = []
+    for op in model.operators:
+        inputs, outputs = w.ints(op.inputs), w.ints(op.outputs)
+        opt_code, opt_table = _options(w, op)
+        op_tables.append(w.table([(0, "I", code_index[(op.kind, op.version)]),
+                                  (1, "o", inputs), (2, "o", outputs),
+                                  (3, "B", opt_code if opt_table else None),
+                                  (4, "o", opt_table)], 9))
+    name = w.b.CreateString(model.subgraph_name)
+    tensors = w.offsets(tensor_tables)
+    inputs, outputs = w.ints(model.inputs), w.ints(model.outputs)
+    ops = w.offsets(op_tables)
+    return w.table([(0, "o", tensors), (1, "o", inputs), (2, "o", outputs), (3, "o", ops),
+                    (4, "o", name)], 5)
+
+
+def _signature_table(w, sig, subgraph):
+    maps = []
+    for side in ("inputs", "outputs"):
+        entries = []
+        for name, index in sig[side].items():
+            n = w.b.CreateString(name)
+            entries.append(w.table([(0, "o", n), (1, "I", index)], 2))
+        maps.append(w.offsets(entries))
+    key = w.b.CreateString(sig["key"])
+    return w.table([(0, "o", maps[0]), (1, "o", maps[1]), (2, "o", key),
+                    (4, "I", subgraph)], 5)
+
+
+def serialize(models) -> bytes:
+    """The bytes of a ``.tflite`` file holding ``models`` (a ``LiteModel`` or a list of
+    them: one subgraph each, with its signatures)."""
+    models = [models] if isinstance(models, LiteModel) else list(models)
+    size = sum(t.data.nbytes for m in models for t in m.tensors if t.data is not None)
+    w = _Writer(size + 4096 * len(models))
+    # Buffers: 0 is the empty sentinel; each constant gets its own.
+    raws, buffers_of = [b""], []
+    for model in models:
+        buffer_of = []
+        for t in model.tensors:
+            if t.data is None:
+                buffer_of.append(0)
+            else:
+                buffer_of.append(len(raws))
+                raws.append(np.asarray(t.data, t.dtype).tobytes(order="C"))
+        buffers_of.append(buffer_of)
+    buffer_tables = [w.table([(0, "o", w.data(raw) if raw else None)], 3) for raw in raws]
 
     codes, code_index = [], {}
-    for op in model.operators:
+    for op in (op for m in models for op in m.operators):
         op.version = max(op.version, schema.MIN_VERSION.get(op.kind, 1))
         key = (op.kind, op.version)
         if key not in code_index:
@@ -149,45 +180,19 @@ def serialize(model: LiteModel) -> bytes:
         deprecated = min(code, schema.PLACEHOLDER_FOR_GREATER_OP_CODES)
         code_tables.append(w.table([(0, "b", deprecated), (2, "i", version),
                                     (3, "i", code)], 4))
-
-    op_tables = []
-    for op in model.operators:
-        inputs, outputs = w.ints(op.inputs), w.ints(op.outputs)
-        opt_code, opt_table = _options(w, op)
-        op_tables.append(w.table([(0, "I", code_index[(op.kind, op.version)]),
-                                  (1, "o", inputs), (2, "o", outputs),
-                                  (3, "B", opt_code if opt_table else None),
-                                  (4, "o", opt_table)], 9))
-
-    sg_name = b.CreateString(model.subgraph_name)
-    sg_tensors = w.offsets(tensor_tables)
-    sg_inputs, sg_outputs = w.ints(model.inputs), w.ints(model.outputs)
-    sg_ops = w.offsets(op_tables)
-    subgraph = w.table([(0, "o", sg_tensors), (1, "o", sg_inputs), (2, "o", sg_outputs),
-                        (3, "o", sg_ops), (4, "o", sg_name)], 5)
-
-    sig_tables = []
-    for sig in model.signatures:
-        maps = []
-        for side in ("inputs", "outputs"):
-            entries = []
-            for name, index in sig[side].items():
-                n = b.CreateString(name)
-                entries.append(w.table([(0, "o", n), (1, "I", index)], 2))
-            maps.append(w.offsets(entries))
-        key = b.CreateString(sig["key"])
-        sig_tables.append(w.table([(0, "o", maps[0]), (1, "o", maps[1]), (2, "o", key),
-                                   (4, "I", 0)], 5))
-
-    description = b.CreateString(model.description)
+    subgraphs = [_subgraph_table(w, m, buffers_of[k], code_index)
+                 for k, m in enumerate(models)]
+    sig_tables = [_signature_table(w, sig, k) for k, m in enumerate(models)
+                  for sig in m.signatures]
+    description = w.b.CreateString(models[0].description)
     code_vec = w.offsets(code_tables)
-    sub_vec = w.offsets([subgraph])
+    sub_vec = w.offsets(subgraphs)
     buf_vec = w.offsets(buffer_tables)
     sig_vec = w.offsets(sig_tables)
     root = w.table([(0, "I", schema.SCHEMA_VERSION), (1, "o", code_vec), (2, "o", sub_vec),
                     (3, "o", description), (4, "o", buf_vec), (7, "o", sig_vec)], 8)
-    b.Finish(root, file_identifier=schema.FILE_IDENTIFIER)
-    return bytes(b.Output())
+    w.b.Finish(root, file_identifier=schema.FILE_IDENTIFIER)
+    return bytes(w.b.Output())
 
 
 # --------------------------------------------------------------------------------- reading
@@ -255,7 +260,39 @@ def _read_options(table, kind):
 
 
 def parse(content: bytes) -> LiteModel:
-    """The ``LiteModel`` in the bytes of a ``.tflite`` file (its first subgraph)."""
+    """The ``LiteModel`` of the first subgraph in the bytes of a ``.tflite`` file."""
+    return parse_all(content)[0]
+
+
+def _ints(table, fid):
+    v = table.vector(fid, "<i4")
+    return [] if v is None else [int(i) for i in v]
+
+
+def _read_tensor(t, buffers):
+    code = t.scalar(1, "b", 0)
+    if code not in schema.TENSOR_TYPES:
+        raise NotImplementedError(f"ember.lite: tensor {t.string(3)!r} has TensorFlow "
+                                  f"Lite type {code}, which ember does not run.")
+    dtype = np.dtype(schema.TENSOR_TYPES[code])
+    shape = _ints(t, 0)
+    signature = t.vector(7, "<i4")
+    dims = tuple(int(d) for d in signature) if signature is not None else tuple(shape)
+    raw = buffers[t.scalar(2, "I", 0)]
+    data = None
+    if raw is not None and raw.size:
+        data = np.frombuffer(raw.tobytes(), dtype).reshape(shape)
+    quant = None
+    q = t.table(4)
+    if q is not None and q.vector(2, "<f4") is not None:
+        quant = {"scale": q.vector(2, "<f4").astype(np.float32),
+                 "zero_point": q.vector(3, "<i8").astype(np.int64),
+                 "quantized_dimension": q.scalar(6, "i", 0)}
+    return LiteTensor(t.string(3), dims, dtype, data, quant)
+
+
+def parse_all(content: bytes) -> list:
+    """One ``LiteModel`` per subgraph of a ``.tflite`` file, each with its signatures."""
     fb = _flatbuffers()
     content = bytes(content)
     if len(content) < 8 or content[4:8] != schema.FILE_IDENTIFIER:
@@ -286,42 +323,23 @@ def parse(content: bytes) -> LiteModel:
     subgraphs = root.tables(2)
     if not subgraphs:
         raise ValueError("The TensorFlow Lite model has no subgraph.")
-    sg = subgraphs[0]
-    model = LiteModel(description=root.string(3), subgraph_name=sg.string(4))
-    for t in sg.tables(0):
-        code = t.scalar(1, "b", 0)
-        if code not in schema.TENSOR_TYPES:
-            raise NotImplementedError(f"ember.lite: tensor {t.string(3)!r} has TensorFlow "
-                                      f"Lite type {code}, which ember does not run.")
-        dtype = np.dtype(schema.TENSOR_TYPES[code])
-        shape = t.vector(0, "<i4")
-        signature = t.vector(7, "<i4")
-        dims = tuple(int(d) for d in (signature if signature is not None else
-                                      (shape if shape is not None else ())))
-        raw = buffers[t.scalar(2, "I", 0)] if buffers else None
-        data = None
-        if raw is not None and raw.size:
-            data = np.frombuffer(raw.tobytes(), dtype).reshape(
-                [int(d) for d in (shape if shape is not None else ())])
-        quant = None
-        q = t.table(4)
-        if q is not None and q.vector(2, "<f4") is not None:
-            quant = {"scale": q.vector(2, "<f4").astype(np.float32),
-                     "zero_point": q.vector(3, "<i8").astype(np.int64),
-                     "quantized_dimension": q.scalar(6, "i", 0)}
-        model.tensors.append(LiteTensor(t.string(3), dims, dtype, data, quant))
-    for o in sg.tables(3):
-        kind, version = codes[o.scalar(0, "I", 0)]
-        opts = _read_options(o.table(4), kind)
-        model.operators.append(LiteOp(kind, [int(i) for i in o.vector(1, "<i4")],
-                                      [int(i) for i in o.vector(2, "<i4")], opts, version))
-    model.inputs = [int(i) for i in sg.vector(1, "<i4")]
-    model.outputs = [int(i) for i in sg.vector(2, "<i4")]
+    models = []
+    for sg in subgraphs:
+        model = LiteModel(description=root.string(3), subgraph_name=sg.string(4))
+        model.tensors = [_read_tensor(t, buffers) for t in sg.tables(0)]
+        for o in sg.tables(3):
+            kind, version = codes[o.scalar(0, "I", 0)]
+            model.operators.append(LiteOp(kind, _ints(o, 1), _ints(o, 2),
+                                          _read_options(o.table(4), kind), version))
+        model.inputs, model.outputs = _ints(sg, 1), _ints(sg, 2)
+        models.append(model)
     for s in root.tables(7):
-        if s.scalar(4, "I", 0) != 0:
-            continue
-        model.signatures.append({
+        k = s.scalar(4, "I", 0)
+        if not 0 <= k < len(models):
+            raise ValueError(f"signature {s.string(2)!r} names subgraph {k}, which does "
+                             f"not exist")
+        models[k].signatures.append({
             "key": s.string(2),
             "inputs": {m.string(0): m.scalar(1, "I", 0) for m in s.tables(0)},
             "outputs": {m.string(0): m.scalar(1, "I", 0) for m in s.tables(1)}})
-    return model
+    return models

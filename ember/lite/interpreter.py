@@ -64,7 +64,7 @@ class Interpreter:
     def __init__(self, model_path=None, model_content=None, experimental_delegates=None,
                  num_threads=None, experimental_op_resolver_type=None,
                  experimental_preserve_all_tensors=False, **kwargs):
-        from ember.lite.flatbuffer import parse
+        from ember.lite.flatbuffer import parse_all
         if (model_path is None) == (model_content is None):
             raise ValueError("Interpreter: pass exactly one of model_path or model_content.")
         if model_path is not None:
@@ -75,19 +75,32 @@ class Interpreter:
                 model_content = f.read()
         where = f"'{model_path}'" if model_path else "model_content"
         try:
-            self._model = parse(model_content)
-            _check_graph(self._model)
+            models = parse_all(model_content)
+            for m in models:
+                _check_graph(m)
         except (IndexError, KeyError, TypeError, ValueError, OverflowError, struct.error,
                 UnicodeDecodeError) as e:
             raise ValueError(f"Interpreter: {where} is not a valid TensorFlow Lite model: "
                              f"{e}") from None
-        for op in self._model.operators:
+        self._setup(models[0])
+        # Further subgraphs (more signatures) run in interpreters of their own.
+        self._subgraphs = [self] + [Interpreter._for_subgraph(m) for m in models[1:]]
+
+    @classmethod
+    def _for_subgraph(cls, model):
+        interp = cls.__new__(cls)
+        interp._setup(model)
+        interp._subgraphs = [interp]
+        return interp
+
+    def _setup(self, model):
+        self._model = model
+        for op in model.operators:
             if op.kind not in KERNELS and op.kind not in ("CAST", "DEQUANTIZE"):
                 raise NotImplementedError(f"ember.lite: the model uses operator {op.kind}, "
                                           f"which ember's interpreter does not run.")
         self._constants = self._load_constants()
-        self._shapes = [tuple(1 if d < 0 else d for d in t.shape)
-                        for t in self._model.tensors]
+        self._shapes = [tuple(1 if d < 0 else d for d in t.shape) for t in model.tensors]
         self._values = {}
         self._allocated = False
         self._resized = False
@@ -254,14 +267,18 @@ class Interpreter:
 
     # -------------------------------------------------------------------- signatures
 
+    def _signatures(self):
+        return {s["key"]: (interp, s) for interp in self._subgraphs
+                for s in interp._model.signatures}
+
     def get_signature_list(self):
         """``{key: {"inputs": [names], "outputs": [names]}}`` of the model's signatures."""
-        return {s["key"]: {"inputs": list(s["inputs"]), "outputs": list(s["outputs"])}
-                for s in self._model.signatures}
+        return {key: {"inputs": list(s["inputs"]), "outputs": list(s["outputs"])}
+                for key, (_, s) in self._signatures().items()}
 
     def get_signature_runner(self, signature_key=None):
         """A callable running one signature with keyword inputs, returning a dict."""
-        sigs = {s["key"]: s for s in self._model.signatures}
+        sigs = self._signatures()
         if not sigs:
             raise ValueError("SignatureDef signature_key is None and model has no Signatures; "
                              "the model was written without signatures.")
@@ -273,7 +290,7 @@ class Interpreter:
         if signature_key not in sigs:
             raise ValueError(f"Invalid signature_key provided: {signature_key!r}; the model "
                              f"has {sorted(sigs)}.")
-        return SignatureRunner(self, sigs[signature_key])
+        return SignatureRunner(*sigs[signature_key])
 
 
 class SignatureRunner:

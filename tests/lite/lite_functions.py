@@ -115,3 +115,28 @@ def reductions(ember):
 
 
 FUNCTIONS["reductions"] = reductions
+
+
+class Scaler:
+    """A tf.Module-like object with two signatures sharing one variable."""
+
+    def __init__(self, ember):
+        self.scale = ember.Variable(np.array([1.5, -2.0, 0.5], np.float32))
+
+        @ember.function(input_signature=[ember.TensorSpec([None, 3], name="x")])
+        def encode(x):
+            return {"code": ember.tanh(x * self.scale)}
+
+        @ember.function(input_signature=[ember.TensorSpec([None, 3], name="code")])
+        def decode(code):
+            return {"x": code / self.scale}
+
+        self.encode, self.decode = encode, decode
+
+
+def two_signatures(ember):
+    """(concrete functions, {signature key: inputs})."""
+    m = Scaler(ember)
+    funcs = [m.encode.get_concrete_function(), m.decode.get_concrete_function()]
+    x = np.random.RandomState(10).uniform(-1, 1, (2, 3)).astype("float32")
+    return funcs, {funcs[0].name: {"x": x}, funcs[1].name: {"code": x}}

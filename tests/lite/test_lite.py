@@ -298,3 +298,41 @@ def test_unused_input_and_variable_updates():
 
     with pytest.raises(NotImplementedError, match="updates variables"):
         ember.lite.TFLiteConverter.from_concrete_functions([g.get_concrete_function()]).convert()
+
+
+def test_several_signatures_share_one_file():
+    funcs, inputs = lite_functions.two_signatures(ember)
+    data = ember.lite.TFLiteConverter.from_concrete_functions(funcs).convert()
+    interp = ember.lite.Interpreter(model_content=data)
+    expected_list = {"encode": {"inputs": ["x"], "outputs": ["code"]},
+                     "decode": {"inputs": ["code"], "outputs": ["x"]}}
+    assert interp.get_signature_list() == expected_list
+    for f, (key, feed) in zip(funcs, inputs.items()):
+        out = interp.get_signature_runner(key)(**feed)
+        for k, v in f(*feed.values()).items():
+            np.testing.assert_allclose(out[k], v.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="signature_key"):
+        interp.get_signature_runner()                  # two signatures: say which
+    # Real TensorFlow reads the same two signatures (fixture script).
+    check = json.load(open(_fixture("tf_check.json")))["two_signatures"]
+    assert check["signature_list"] == expected_list and check["max_abs_diff"] < 1e-6
+    assert len(parse(open(_fixture("ember_two_signatures.tflite"), "rb").read())
+               .operators) == len(parse(data).operators)
+
+
+def test_from_saved_model_converts_every_signature(tmp_path):
+    m = lite_functions.Scaler(ember)
+    ember.saved_model.save(m, str(tmp_path / "sm"),
+                           signatures={"serving_default": m.encode, "decode": m.decode})
+    interp = ember.lite.Interpreter(model_content=ember.lite.TFLiteConverter
+                                    .from_saved_model(str(tmp_path / "sm")).convert())
+    assert sorted(interp.get_signature_list()) == ["decode", "serving_default"]
+    x = np.ones((1, 3), np.float32)
+    np.testing.assert_allclose(interp.get_signature_runner("decode")(code=x)["x"],
+                               x / np.array([1.5, -2.0, 0.5], np.float32), rtol=1e-6)
+    only = ember.lite.TFLiteConverter.from_saved_model(str(tmp_path / "sm"),
+                                                       signature_keys=["decode"]).convert()
+    assert list(ember.lite.Interpreter(model_content=only).get_signature_list()) == ["decode"]
+    with pytest.raises(ValueError, match="no signature 'nope'"):
+        ember.lite.TFLiteConverter.from_saved_model(str(tmp_path / "sm"),
+                                                    signature_keys=["nope"])

@@ -18,6 +18,7 @@ _HYBRID_VERSION = {"FULLY_CONNECTED": 12, "CONV_2D": 5, "DEPTHWISE_CONV_2D": 6}
 
 def quantize_weights(model) -> None:
     """Replaces large float32 weight tensors of ``model`` by int8 ones, in place."""
+    done = {}                    # a weight several ops share is quantized once
     for op in model.operators:
         axis = _CHANNEL_AXIS.get(op.kind)
         if axis is None or len(op.inputs) < 2 or op.inputs[1] < 0:
@@ -25,10 +26,12 @@ def quantize_weights(model) -> None:
         w = model.tensors[op.inputs[1]]
         if w.data is None or w.data.dtype != np.float32 or w.data.size < MIN_ELEMENTS:
             continue
-        q, scale = _symmetric_int8(w.data, axis)
-        op.inputs[1] = model.add_tensor(w.name, w.shape, np.int8, q, {
-            "scale": scale, "zero_point": np.zeros(scale.size, np.int64),
-            "quantized_dimension": axis})
+        if (op.inputs[1], axis) not in done:
+            q, scale = _symmetric_int8(w.data, axis)
+            done[(op.inputs[1], axis)] = model.add_tensor(w.name, w.shape, np.int8, q, {
+                "scale": scale, "zero_point": np.zeros(scale.size, np.int64),
+                "quantized_dimension": axis})
+        op.inputs[1] = done[(op.inputs[1], axis)]
         op.version = _HYBRID_VERSION[op.kind]
         if op.kind == "FULLY_CONNECTED":
             op.options["asymmetric_quantize_inputs"] = True

@@ -336,3 +336,17 @@ def test_from_saved_model_converts_every_signature(tmp_path):
     with pytest.raises(ValueError, match="no signature 'nope'"):
         ember.lite.TFLiteConverter.from_saved_model(str(tmp_path / "sm"),
                                                     signature_keys=["nope"])
+
+
+def test_quantized_recurrent_weights_are_stored_once():
+    L = keras.layers
+    inp = keras.Input((6, 20), name="x")
+    model = keras.Model(inp, L.Dense(4)(L.LSTM(32)(inp)))
+    converter = ember.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [ember.lite.Optimize.DEFAULT]
+    parsed = parse(converter.convert())
+    int8 = [t for t in parsed.tensors if t.dtype == np.int8]
+    assert sorted(t.shape for t in int8) == [(128, 20), (128, 32)]    # kernel, recurrent
+    x = np.random.RandomState(0).randn(2, 6, 20).astype("float32")
+    out = ember.lite.Interpreter(model_content=converter.convert()).get_signature_runner()(x=x)
+    np.testing.assert_allclose(out["output_0"], model.predict(x, verbose=0), atol=1e-2)

@@ -73,6 +73,24 @@ def _from_concrete(concrete, key="serving_default"):
     return _Source(concrete.graph, concrete.inputs, flat, inputs, names, key)
 
 
+def _distinct_signatures(saved_model_dir, signatures):
+    """Every signature key, ``serving_default`` first, one key per exported function
+    (``model.export`` names one function both ``serving_default`` and ``serve``; TensorFlow
+    converts it once)."""
+    import json
+    import os
+    from ember.saved_model.saving import _INDEX
+    with open(os.path.join(os.fspath(saved_model_dir), _INDEX)) as f:
+        entries = json.load(f).get("signatures", {})
+    keys, files = [], set()
+    for key in sorted(signatures, key=lambda k: (k != "serving_default", k)):
+        file = entries.get(key, {}).get("file", key)
+        if file not in files:
+            files.add(file)
+            keys.append(key)
+    return keys
+
+
 class TFLiteConverter:
     """Converts an ember model to a TensorFlow Lite flatbuffer (``tf.lite.TFLiteConverter``).
 
@@ -98,8 +116,8 @@ class TFLiteConverter:
     def from_keras_model(cls, model) -> "TFLiteConverter":
         """The converter of a Keras model's inference call (``model(x, training=False)``);
         the model must be built (called on data, or built from ``Input``s)."""
-        try:
-            serving = model._default_serving_function()
+        try:     # as model.export: the Keras inputs' names, any batch size
+            serving = model._default_serving_function(for_export=True)
         except ValueError as e:
             raise ValueError(f"TFLiteConverter.from_keras_model: {e} (then convert "
                              f"again)") from None
@@ -133,8 +151,8 @@ class TFLiteConverter:
         an ember SavedModel directory (``ember.saved_model.save`` / ``model.export``)."""
         from ember import saved_model
         loaded = saved_model.load(saved_model_dir)
-        keys = list(signature_keys) if signature_keys else sorted(
-            loaded.signatures, key=lambda k: (k != "serving_default", k))
+        keys = list(signature_keys) if signature_keys else _distinct_signatures(
+            saved_model_dir, loaded.signatures)
         if not keys:
             raise ValueError(f"TFLiteConverter.from_saved_model: {saved_model_dir!r} has no "
                              f"signatures to convert.")

@@ -179,6 +179,9 @@ def test_pooling_1d_and_text_cnn_from_saved_model(tmp_path):
     path = tmp_path / "m.tflite"
     path.write_bytes(converter.convert())
     interp = ember.lite.Interpreter(model_path=str(path))
+    # export names one function both serving_default and serve: converted once, as TF does
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": ["tokens"], "outputs": ["output_0"]}}
     np.testing.assert_allclose(_run(interp, x), model.predict(x, verbose=0), atol=1e-5)
 
 

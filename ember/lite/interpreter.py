@@ -232,8 +232,21 @@ class Interpreter:
         return np.zeros(self._shapes[tensor_index], t.dtype)
 
     def tensor(self, tensor_index):
-        """A function returning the current value of ``tensor_index``."""
-        return lambda: self.get_tensor(tensor_index)
+        """A function returning the array that holds ``tensor_index`` now, not a copy: as
+        in TensorFlow, ``interpreter.tensor(i)()[...] = x`` fills an input in place (the
+        array is valid until the next ``allocate_tensors``/``invoke``)."""
+        def current():
+            if tensor_index in self._constants:
+                return self._constants[tensor_index]
+            if tensor_index not in self._values:
+                self._values[tensor_index] = np.zeros(self._shapes[tensor_index],
+                                                      self._model.tensors[tensor_index].dtype)
+            return self._values[tensor_index]
+        self.get_tensor(tensor_index)            # checks the index
+        return current
+
+    def reset_all_variables(self):
+        """Resets variable tensors to their initial values (files ember runs hold none)."""
 
     def _run(self, feeds, infer_shapes=False):
         model = self._model

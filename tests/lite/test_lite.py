@@ -353,3 +353,18 @@ def test_quantized_recurrent_weights_are_stored_once():
     x = np.random.RandomState(0).randn(2, 6, 20).astype("float32")
     out = ember.lite.Interpreter(model_content=converter.convert()).get_signature_runner()(x=x)
     np.testing.assert_allclose(out["output_0"], model.predict(x, verbose=0), atol=1e-2)
+
+
+def test_tensor_gives_the_live_array():
+    interp = ember.lite.Interpreter(model_path=_fixture("ember_mlp.tflite"))
+    interp.allocate_tensors()
+    x = lite_models.sample("mlp", batch=1)
+    inp = interp.get_input_details()[0]["index"]
+    interp.tensor(inp)()[...] = x                    # TensorFlow's in-place input idiom
+    interp.invoke()
+    out = interp.tensor(interp.get_output_details()[0]["index"])()
+    np.testing.assert_allclose(out, lite_models.build(keras, "mlp").predict(x, verbose=0),
+                               atol=1e-5)
+    interp.reset_all_variables()
+    with pytest.raises(ValueError, match="out of range"):
+        interp.tensor(10_000)

@@ -292,7 +292,8 @@ def lower(source) -> LiteModel:
         if lowering is None:
             raise NotImplementedError(
                 f"ember.lite: cannot convert op {name!r} (node {node.name!r}): it has no "
-                f"TensorFlow Lite lowering. Ops ember converts: {', '.join(sorted(LOWERINGS))}.")
+                f"TensorFlow Lite lowering (ember.lite.lowering.LOWERINGS lists the "
+                f"{len(LOWERINGS)} ops it converts).")
         try:
             outs = lowering(ctx, node, *values)
         except (TypeError, ValueError, IndexError, KeyError) as e:

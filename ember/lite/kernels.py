@@ -191,14 +191,18 @@ def _pad(ins, o):
 
 def _gather(ins, o):
     params, idx = ins
-    if o.get("batch_dims", 0):
-        raise NotImplementedError("ember.lite: GATHER with batch_dims is not supported")
     axis = int(o.get("axis", 0)) % params.ndim
+    batch_dims = int(o.get("batch_dims", 0)) % max(idx.ndim, 1) if o.get("batch_dims") else 0
     n = params.shape[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx[(idx < 0) | (idx >= n)].reshape(-1)[0])
         raise ValueError(f"ember.lite: GATHER index {bad} is out of range [0, {n})")
-    return [np.take(params, idx, axis=axis)]
+    if not batch_dims:
+        return [np.take(params, idx, axis=axis)]
+    if axis == batch_dims == params.ndim - 1 == idx.ndim - 1:
+        return [np.take_along_axis(params, idx, axis=axis)]
+    raise NotImplementedError(f"ember.lite: GATHER with batch_dims={batch_dims} on axis "
+                              f"{axis} is not supported (only along the last axis)")
 
 
 def _batch_matmul(ins, o):

@@ -183,6 +183,32 @@ def _top_k(ctx, node, x, k):
     return ctx.op("TOPK_V2", node, [x, _cast_const(k, np.int32)], outs)
 
 
+def _arg_sort(ctx, node, x):
+    """ArgSort on the last axis as TOPK_V2 with k = its length (of -x when ascending)."""
+    rank = _rank(node)
+    n = node.inputs[0].shape.as_list()[-1]
+    if _axis(node, node.attrs.get("axis", -1)) != rank - 1 or n is None:
+        raise _unsupported(node, "only sorting along a last axis of known length")
+    shape, dtype = _static_shape(node), node.inputs[0].dtype.np
+    src = ctx.tensor(x)
+    if not node.attrs.get("descending"):
+        neg = ctx.new(shape, dtype, node.name + "/neg")
+        ctx.model.add_op("NEG", [src], [neg])
+        src = neg
+    values = ctx.new(shape, dtype, node.name + "/values")
+    out = ctx.output(node)
+    ctx.model.add_op("TOPK_V2", [src, ctx.tensor(np.asarray(n, np.int32))], [values, out])
+    return [out]
+
+
+def _take_along_axis(ctx, node, x, indices):
+    rank = _rank(node)
+    if _axis(node, node.attrs["axis"]) != rank - 1 or _rank(node, 1) != rank:
+        raise _unsupported(node, "only along the last axis with indices of the same rank")
+    return ctx.op("GATHER", node, [x, _cast_const(indices, np.int32)], axis=rank - 1,
+                  batch_dims=rank - 1)
+
+
 def _log_sum_exp(ctx, node, x):
     """log(sum(exp(x - max))) + max over the axes, as the stable composite."""
     rank = _rank(node)
@@ -436,7 +462,8 @@ LOWERINGS = {
     "Mean": _reducer("MEAN"), "Sum": _reducer("SUM"), "Max": _reducer("REDUCE_MAX"),
     "Min": _reducer("REDUCE_MIN"), "Prod": _reducer("REDUCE_PROD"),
     "Any": _reducer("REDUCE_ANY"), "All": _reducer("REDUCE_ALL"), "TopKV2": _top_k,
-    "ReduceLogSumExp": _log_sum_exp, "StridedSlice": _strided_slice, "Slice": _slice,
+    "ReduceLogSumExp": _log_sum_exp, "ArgSort": _arg_sort,
+    "TakeAlongAxis": _take_along_axis, "StridedSlice": _strided_slice, "Slice": _slice,
     "Tile": _tile, "Shape": _shape, "GatherV2": _gather,
     "SplitV": _split_v, "Unpack": _unpack, "Cumsum": _cumsum, "BroadcastTo": _broadcast_to,
     "ReverseV2": _reverse, "GatherNd": _gather_nd, "OneHot": _one_hot, "Range": _range,

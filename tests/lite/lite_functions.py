@@ -140,3 +140,14 @@ def two_signatures(ember):
     funcs = [m.encode.get_concrete_function(), m.decode.get_concrete_function()]
     x = np.random.RandomState(10).uniform(-1, 1, (2, 3)).astype("float32")
     return funcs, {funcs[0].name: {"x": x}, funcs[1].name: {"code": x}}
+
+
+def sorting(ember):
+    @ember.function(input_signature=[ember.TensorSpec([None, 5], name="x")])
+    def f(x):
+        return {"ascending": ember.sort(x), "order": ember.argsort(x, direction="DESCENDING")}
+
+    return f, {"x": np.random.RandomState(11).permutation(15).reshape(3, 5).astype("float32")}
+
+
+FUNCTIONS["sorting"] = sorting

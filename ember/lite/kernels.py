@@ -33,7 +33,10 @@ def _binary(fn):
 
 
 def _int_div(a, b):
-    return a / b if a.dtype.kind == "f" else np.floor_divide(a, b)
+    """DIV: true division for floats; integers divide as C does (toward zero)."""
+    if a.dtype.kind == "f":
+        return a / b
+    return (np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))).astype(a.dtype)
 
 
 def _unary(fn):

@@ -64,8 +64,12 @@ def _emit_conv(ctx, node, x, k, in_ch, strides, dilations, padding, out):
         ctx.model.add_op("DEPTHWISE_CONV_2D", [ctx.tensor(x), filt, bias], out,
                          depth_multiplier=n_out // in_ch, **geometry)
         return out
+    if in_ch and in_ch % fin == 0 and n_out % (in_ch // fin) == 0:   # grouped: CONV_2D too
+        filt = ctx.model.add_constant(node.name + "/filter", k.transpose(3, 0, 1, 2))
+        ctx.model.add_op("CONV_2D", [ctx.tensor(x), filt, bias], out, **geometry)
+        return out
     raise _unsupported(node, f"a grouped convolution ({in_ch} input channels, filter "
-                             f"{list(k.shape)}) is neither a plain nor a depthwise one")
+                             f"{list(k.shape)}) with channels that do not divide")
 
 
 def _to_2d(ctx, node, x, x_shape=None, which=0):

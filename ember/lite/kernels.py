@@ -99,11 +99,7 @@ def _padding(o):
 def _conv2d(ins, o):
     x, w, b = (ins + [None])[:3]
     e = _ember()
-    k = w.transpose(1, 2, 3, 0)
-    if k.shape[2] != x.shape[-1]:
-        raise NotImplementedError(f"ember.lite: CONV_2D with grouped filters (input has "
-                                  f"{x.shape[-1]} channels, filter {list(w.shape)}) is not "
-                                  f"supported")
+    k = w.transpose(1, 2, 3, 0)          # a filter of fewer input channels: grouped
     y = e.nn.conv2d(x, k, strides=[1, o["stride_h"], o["stride_w"], 1], padding=_padding(o),
                     dilations=[1, o.get("dilation_h_factor", 1),
                                o.get("dilation_w_factor", 1), 1]).numpy()

@@ -83,6 +83,7 @@ def build(keras, name):
         a = L.UpSampling2D(2)(h)
         b = L.Resizing(8, 8)(h)
         h = L.Concatenate()([a, b, L.Resizing(8, 8, interpolation="nearest")(h)])
+        h = L.Conv2D(6, 3, groups=2, padding="same", activation="relu")(h)   # grouped
         h = L.Conv2D(4, 3, activation="hard_sigmoid")(h)
         h = L.Dropout(0.3)(L.GlobalAveragePooling2D()(h))
         out = L.Dense(3, activation="softmax")(h)

@@ -111,11 +111,12 @@ def install_as_tensorflow() -> None:
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
     ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
-    ``ember.ragged``, ``ember.summary``, ``ember.profiler`` and ``ember.lookup`` load on
+    ``ember.ragged``, ``ember.summary``, ``ember.profiler``, ``ember.lookup`` and
+    ``ember.distribute`` load on
     first use (keeps ``import ember`` fast)."""
     import importlib
     if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary", "profiler", "lookup"):
+                "strings", "ragged", "summary", "profiler", "lookup", "distribute"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)

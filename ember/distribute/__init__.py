@@ -11,6 +11,7 @@ Strategies: the default one (no distribution), ``OneDeviceStrategy``, ``Mirrored
 ``MultiWorkerMirroredStrategy`` (one replica per worker process, TCP collectives). See
 docs/architecture.md ("Distribution").
 """
+from ember.framework import hooks as _hooks
 from ember.distribute import experimental  # noqa: F401
 from ember.distribute import cluster_resolver  # noqa: F401
 from ember.distribute.cross_device_ops import (  # noqa: F401
@@ -39,6 +40,7 @@ from ember.distribute.values import DistributedValues, Mirrored, PerReplica  # n
 
 StrategyExtendedV2 = StrategyExtended
 _install()
+_hooks.set_replicas_in_sync_getter(lambda: get_strategy().num_replicas_in_sync)
 
 __all__ = ["get_strategy", "has_strategy", "in_cross_replica_context", "get_replica_context",
            "experimental_set_strategy", "Strategy", "StrategyExtended", "ReplicaContext",

@@ -7,6 +7,7 @@ strategy.run / strategy.reduce / nn.compute_average_loss), ``hang`` (worker 1 st
 answering after the first step), ``die`` (worker 1 exits after the first step).
 Worker 1 seeds differently from worker 0, so equal weights prove the start-up broadcast.
 """
+import importlib.util
 import json
 import os
 import sys
@@ -47,8 +48,13 @@ def main():
             model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="mse",
                           metrics=["mae"])
     if mode == "fit":
+        callbacks = []
+        if importlib.util.find_spec("h5py") is not None:   # every worker saves; the chief
+            callbacks.append(keras.callbacks.ModelCheckpoint(        # writes the file
+                os.path.join(os.path.dirname(out), "ckpt.weights.h5"),
+                save_weights_only=True))
         history = model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False,
-                            verbose=0)
+                            verbose=0, callbacks=callbacks)
         result["loss"] = np.array(history.history["loss"])
         result["eval"] = np.array(model.evaluate(x, y, batch_size=GLOBAL_BATCH, verbose=0))
     elif mode in ("hang", "die"):

@@ -1,6 +1,7 @@
 """MultiWorkerMirroredStrategy across two worker processes on localhost (tests/distribute/
 mw_worker.py): the same weights as one process training on the same global batches, the
 workers' weights identical, and a dead or hung worker reported by name within seconds."""
+import importlib.util
 import json
 import os
 import pathlib
@@ -80,6 +81,13 @@ def test_fit_matches_single_process_and_workers_agree(tmp_path):
     evaluated = model.evaluate(x, y, batch_size=mw_worker.GLOBAL_BATCH, verbose=0)
     np.testing.assert_allclose(w0["eval"], evaluated, rtol=1e-5)
     np.testing.assert_allclose(w1["eval"], evaluated, rtol=1e-5)
+    if importlib.util.find_spec("h5py") is not None:
+        # ModelCheckpoint: the chief wrote the file, worker 1 its temp dir, then removed it
+        assert sorted(p.name for p in tmp_path.iterdir()) == \
+            ["ckpt.weights.h5", "worker0.npz", "worker1.npz"]
+        model.load_weights(str(tmp_path / "ckpt.weights.h5"))
+        for got, want in zip(model.get_weights(), _weights(w0)):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_custom_loop_matches_single_process(tmp_path):

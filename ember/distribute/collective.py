@@ -76,7 +76,7 @@ class _Timeout(Exception):
 
 
 def _encode(header: dict, arrays=()) -> list:
-    arrays = [np.ascontiguousarray(a) for a in arrays]
+    arrays = [np.require(a, requirements="C") for a in arrays]   # (0-d stays 0-d)
     header = dict(header, arrays=[[a.dtype.str, list(a.shape)] for a in arrays])
     head = json.dumps(header).encode()
     return [_LEN.pack(len(head)), head] + [memoryview(a).cast("B") for a in arrays

@@ -9,8 +9,9 @@ the ember variable itself, its class swapped for a subclass that knows its strat
 - **updated in a replica context** (inside ``strategy.run``) with several replicas, as
   its ``aggregation`` says: ``SUM``/``MEAN`` all-reduce the replicas' new values (or
   deltas) and apply the result once; ``ONLY_FIRST_REPLICA`` applies replica 0's;
-  ``NONE`` updates the variable as it is (each worker its own copy), as TensorFlow
-  updates a local copy. Updates in the cross-replica context (an optimizer's, inside
+  ``NONE`` updates each worker's own copy, as TensorFlow updates each replica's copy
+  (with several local replicas sharing the storage, replica 0's update is kept: the
+  copy TensorFlow reads in the cross-replica context). Updates in the cross-replica context (an optimizer's, inside
   ``merge_call``) are applied as they are;
 - ``synchronization=ON_READ`` (``SyncOnReadVariable``): replicas update their worker's
   copy; reading it in the cross-replica context gives the aggregate over workers.
@@ -27,6 +28,14 @@ from ember.distribute.reduce_op import ReduceOp
 from ember.distribute.values import DistributedValues
 
 __all__ = ["DistributedVariable", "MirroredVariable", "SyncOnReadVariable", "install"]
+
+
+def _first(value):
+    """Replica 0's component of a merge_call argument."""
+    if isinstance(value, DistributedValues) and not getattr(value, "_is_ember_variable",
+                                                            False):
+        return value.values[0]
+    return value
 
 
 class DistributedVariable(DistributedValues):
@@ -66,24 +75,25 @@ class MirroredVariable(DistributedVariable):
         base = getattr(super(MirroredVariable, self), kind)
         ctx = self._active_replica_context()
         agg = self.aggregation
-        if ctx is None or agg == VariableAggregation.NONE:
+        if ctx is None or (agg == VariableAggregation.NONE and ctx._group is None):
             return base(value, read_value=read_value)
         strategy = self._distribute_strategy
         comm = strategy.extended._communicator
+        if agg == VariableAggregation.NONE:
+            # each replica would update its own copy; the local replicas share one, which
+            # keeps replica 0's update (the copy TensorFlow reads across replicas)
+            return ctx.merge_call(lambda _, val: base(_first(val), read_value=read_value),
+                                  args=(value,))
         if agg == VariableAggregation.ONLY_FIRST_REPLICA:
             def merge(_, val):
-                first = val.values[0] if isinstance(val, DistributedValues) and \
-                    not getattr(val, "_is_ember_variable", False) else val
-                first = cross_worker.broadcast_workers(comm, [cross_worker.as_dense(first)])[0]
+                first = cross_worker.broadcast_workers(
+                    comm, [cross_worker.as_dense(_first(val))])[0]
                 return base(first, read_value=read_value)
             return ctx.merge_call(merge, args=(value,))
         op = ReduceOp.SUM if agg == VariableAggregation.SUM else ReduceOp.MEAN
         reduced = ctx.all_reduce(op, cross_worker.as_dense(value))
-
-        def merge(_, val):
-            first = val.values[0] if isinstance(val, DistributedValues) else val
-            return base(first, read_value=read_value)
-        return ctx.merge_call(merge, args=(reduced,))
+        return ctx.merge_call(lambda _, val: base(_first(val), read_value=read_value),
+                              args=(reduced,))
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         return self._replica_update("assign", value, read_value)

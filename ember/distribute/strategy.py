@@ -11,6 +11,7 @@ only in those two.
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import ember
 from ember.framework import nest
@@ -166,6 +167,7 @@ class StrategyExtended:
         self._container_strategy = container_strategy
         self._devices = tuple(devices)
         self._communicator = communicator
+        self._traced_runs = weakref.WeakKeyDictionary()
 
     # -- layout ----------------------------------------------------------------------
     @property
@@ -236,6 +238,15 @@ class StrategyExtended:
         if self._num_local == 1:
             with ReplicaContext(strategy, base):
                 return fn(*select_replica(0, tuple(args)), **select_replica(0, kwargs))
+        inner = getattr(fn, "python_function", None)
+        if inner is not None and ember.executing_eagerly():
+            # an ember.function run on several replicas: one trace holding every replica
+            # (its trace lock would otherwise hold back all replicas but the first)
+            traced = self._traced_runs.get(fn)
+            if traced is None:
+                traced = self._traced_runs[fn] = ember.function(
+                    lambda *a, **k: self.call_for_each_replica(inner, a, k))
+            return traced(*args, **kwargs)
         group = LocalReplicaGroup(self._num_local)
 
         def replica_fn(i):

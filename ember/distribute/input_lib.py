@@ -33,9 +33,24 @@ __all__ = ["DistributedDataset", "DistributedDatasetsFromFunction", "Distributed
 _OFF, _AUTO, _FILE, _DATA, _HINT = -1, 0, 1, 2, 3
 
 
-def _first_dim(structure):
-    flat = nest.flatten(structure)
-    return int(np.shape(flat[0])[0]) if flat and np.ndim(flat[0]) else 0
+def _batch_size(first):
+    """The batch size of an array or tensor: an int when known, else a scalar tensor."""
+    if isinstance(first, ember.Tensor):
+        static = first.shape[0] if first.shape.rank else None
+        return int(static) if static is not None else ember.shape(first)[0]
+    return int(np.shape(first)[0])
+
+
+def split_bounds(size, n: int) -> list:
+    """``(start, stop)`` of ``n`` contiguous pieces of ``size`` items, as even as possible,
+    the first ones one larger (``size`` an int, or a scalar tensor while tracing)."""
+    if isinstance(size, (int, np.integer)):
+        q, r = divmod(int(size), n)
+        starts = [q * i + min(i, r) for i in range(n + 1)]
+    else:
+        q, r = size // n, size % n
+        starts = [q * i + ember.minimum(i, r) for i in range(n + 1)]
+    return list(zip(starts[:-1], starts[1:]))
 
 
 def split_batch(batch, n: int) -> list:
@@ -43,10 +58,9 @@ def split_batch(batch, n: int) -> list:
     contiguous pieces along it."""
     if n == 1:
         return [batch]
-    size = _first_dim(batch)
-    bounds = np.cumsum([0] + [size // n + (1 if i < size % n else 0) for i in range(n)])
+    size = _batch_size(nest.flatten(batch)[0])
     return [nest.map_structure(lambda a, lo=lo, hi=hi: a[lo:hi], batch)
-            for lo, hi in zip(bounds[:-1], bounds[1:])]
+            for lo, hi in split_bounds(size, n)]
 
 
 def worker_part(batch, num_workers: int, worker: int):

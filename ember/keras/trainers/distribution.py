@@ -55,20 +55,11 @@ def is_distributed(strategy) -> bool:
                                      strategy.extended._num_workers > 1)
 
 
-def _split_tensors(batch, n):
-    """``batch`` cut into ``n`` contiguous pieces along the batch axis with ops (works
-    while tracing, with an unknown batch size)."""
-    flat = ember.nest.flatten(batch)
-    size = ember.shape(flat[0])[0]
-    bounds = [(size * i) // n for i in range(n + 1)]
-    return [ember.nest.map_structure(lambda a, lo=lo, hi=hi: a[lo:hi], batch)
-            for lo, hi in zip(bounds[:-1], bounds[1:])]
-
-
 def distributed_step(strategy, step_fn):
     """``step_fn(batch)`` run on every local replica's piece of ``batch`` (this worker's
     part); returns the last local replica's logs (after every local replica's metric
     updates)."""
+    from ember.distribute.input_lib import split_batch
     from ember.distribute.values import PerReplica
 
     def step(data):
@@ -76,7 +67,7 @@ def distributed_step(strategy, step_fn):
         data = ember.nest.map_structure(
             lambda a: a if a is None or isinstance(a, ember.Tensor) else
             ember.convert_to_tensor(a), data)
-        args = data if local == 1 else PerReplica(_split_tensors(data, local))
+        args = data if local == 1 else PerReplica(split_batch(data, local))
         out = strategy.run(step_fn, args=(args,))
         return strategy.experimental_local_results(out)[-1]
     return step

@@ -18,7 +18,8 @@ import sys
 import ember
 
 __all__ = ["current_strategy", "model_strategy", "num_replicas_in_sync", "distributed_step",
-           "worker_batch", "apply_gradients_in_replica", "shard_dataset_for_worker"]
+           "worker_batch", "apply_gradients_in_replica", "shard_dataset_for_worker",
+           "shuffle_seed"]
 
 
 def _module():
@@ -107,6 +108,19 @@ def shard_dataset_for_worker(strategy, x):
                              "(Dataset.list_files or a file reader at its source); use DATA "
                              "or OFF")
     return x, False
+
+
+def shuffle_seed(strategy, seed):
+    """``seed`` for fit's shuffling; with several workers, worker 0's (a fresh one when
+    there is no global seed), so that every worker shuffles alike and the DATA slices of
+    each global batch cover it exactly once."""
+    if strategy is None or strategy.extended._num_workers == 1:
+        return seed
+    import numpy as np
+    mine = np.array(seed if seed is not None else
+                    np.random.SeedSequence().generate_state(3, dtype=np.uint32).tolist(),
+                    dtype=np.int64)
+    return [int(v) for v in strategy.extended._communicator.broadcast([mine])[0]]
 
 
 def apply_gradients_in_replica(grads, variables, apply_fn) -> bool:

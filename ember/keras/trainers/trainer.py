@@ -150,8 +150,14 @@ class Trainer:
 
     def _metrics_result_or_logs(self, logs):
         """The tracked metrics' results, or, when a custom step returned other keys, the
-        last step's own logs (as Keras 3 does)."""
-        results = self.get_metrics_result()
+        last step's own logs (as Keras 3 does). Under a strategy they are read in its
+        cross-replica context: summed over the workers."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if _distribution.is_distributed(strategy):
+            with strategy.scope():
+                results = self.get_metrics_result()
+        else:
+            results = self.get_metrics_result()
         if isinstance(logs, dict) and set(logs) != set(results):
             return logs
         return results
@@ -257,7 +263,8 @@ class Trainer:
         x, pre_sharded = _distribution.shard_dataset_for_worker(strategy, x)
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed(),
+                           class_weight=class_weight,
+                           seed=_distribution.shuffle_seed(strategy, _fit_seed()),
                            # a compiled step keeps nothing of its inputs; an eager one could
                            reuse_buffers=not self.run_eagerly)
         val_data = None

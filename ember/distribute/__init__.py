@@ -28,7 +28,7 @@ from ember.distribute.input_lib import (  # noqa: F401
     DistributedDataset, DistributedIterator,
 )
 from ember.distribute.input_options import (  # noqa: F401
-    InputContext, InputOptions, InputReplicationMode,
+    InputContext, InputOptions, InputReplicationMode, RunOptions,
 )
 from ember.distribute.mirrored import MirroredStrategy  # noqa: F401
 from ember.distribute.multi_worker import MultiWorkerMirroredStrategy  # noqa: F401
@@ -46,6 +46,6 @@ __all__ = ["get_strategy", "has_strategy", "in_cross_replica_context", "get_repl
            "experimental_set_strategy", "Strategy", "StrategyExtended", "ReplicaContext",
            "OneDeviceStrategy", "MirroredStrategy", "MultiWorkerMirroredStrategy",
            "TPUStrategy", "ReduceOp", "InputContext", "InputOptions",
-           "InputReplicationMode", "DistributedValues", "DistributedDataset",
+           "InputReplicationMode", "RunOptions", "DistributedValues", "DistributedDataset",
            "DistributedIterator", "CrossDeviceOps", "HierarchicalCopyAllReduce",
            "NcclAllReduce", "ReductionToOneDevice", "experimental", "cluster_resolver"]

@@ -35,6 +35,10 @@ _OFF, _AUTO, _FILE, _DATA, _HINT = -1, 0, 1, 2, 3
 
 def _batch_size(first):
     """The batch size of an array or tensor: an int when known, else a scalar tensor."""
+    if first is None or len(getattr(first, "shape", np.shape(first))) == 0:
+        raise ValueError("tf.distribute: cannot split an element without a batch dimension "
+                         "over replicas or workers; batch the dataset with the global batch "
+                         f"size first (got {first!r})")
     if isinstance(first, ember.Tensor):
         static = first.shape[0] if first.shape.rank else None
         return int(static) if static is not None else ember.shape(first)[0]

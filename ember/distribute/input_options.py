@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["InputContext", "InputOptions", "InputReplicationMode", "ValueContext"]
+__all__ = ["InputContext", "InputOptions", "InputReplicationMode", "ValueContext",
+           "RunOptions"]
 
 
 class InputReplicationMode(enum.Enum):
@@ -82,3 +83,13 @@ class ValueContext:
     @property
     def num_replicas_in_sync(self) -> int:
         return self._num
+
+
+class RunOptions:
+    """Options of ``strategy.run`` (accepted; they concern TPUs and XLA)."""
+
+    def __init__(self, experimental_enable_dynamic_batch_size=True,
+                 experimental_bucketizing_dynamic_shape=False, experimental_xla_options=None):
+        self.experimental_enable_dynamic_batch_size = experimental_enable_dynamic_batch_size
+        self.experimental_bucketizing_dynamic_shape = experimental_bucketizing_dynamic_shape
+        self.experimental_xla_options = experimental_xla_options

@@ -154,3 +154,9 @@ def test_missing_chief_times_out_naming_it():
     addresses = _ports(2)
     with pytest.raises(tf.errors.DeadlineExceededError, match="worker 0 \\(chief\\)"):
         Communicator(addresses, 1, timeout=0.5)
+
+
+def test_unbatched_dataset_cannot_be_split(two_cpus):
+    s = tf.distribute.MirroredStrategy(two_cpus)
+    with pytest.raises(ValueError, match="batch the dataset"):
+        list(s.experimental_distribute_dataset(tf.data.Dataset.range(4)))

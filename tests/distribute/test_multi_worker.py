@@ -45,8 +45,24 @@ def _start(mode, tmp_path, timeout="20"):
     return procs, outs
 
 
-def _run(mode, tmp_path):
-    procs, outs = _start(mode, tmp_path)
+@pytest.fixture(scope="module")
+def clusters(tmp_path_factory):
+    """The four two-worker runs, started together (their start-up and waits overlap):
+    mode -> (processes, result files, directory)."""
+    started = {}
+    for mode, timeout in (("fit", "20"), ("loop", "20"), ("die", "60"), ("hang", "2")):
+        directory = tmp_path_factory.mktemp(mode)
+        started[mode] = _start(mode, directory, timeout) + (directory,)
+    yield started
+    for procs, _, _ in started.values():
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+
+
+def _run(clusters, mode):
+    procs, outs, directory = clusters[mode]
     for p in procs:
         try:
             _, err = p.communicate(timeout=120)
@@ -55,15 +71,15 @@ def _run(mode, tmp_path):
                 q.kill()
             raise
         assert p.returncode == 0, err.decode()[-3000:]
-    return [dict(np.load(o)) for o in outs]
+    return [dict(np.load(o)) for o in outs], directory
 
 
 def _weights(result):
     return [result[f"w{i}"] for i in range(4)]
 
 
-def test_fit_matches_single_process_and_workers_agree(tmp_path):
-    w0, w1 = _run("fit", tmp_path)
+def test_fit_matches_single_process_and_workers_agree(clusters):
+    (w0, w1), tmp_path = _run(clusters, "fit")
     assert int(w0["replicas"]) == 2 and int(w1["replicas"]) == 2
     for a, b in zip(_weights(w0), _weights(w1)):
         np.testing.assert_array_equal(a, b)          # the same reduced updates, bit for bit
@@ -90,8 +106,8 @@ def test_fit_matches_single_process_and_workers_agree(tmp_path):
             np.testing.assert_array_equal(got, want)
 
 
-def test_custom_loop_matches_single_process(tmp_path):
-    w0, w1 = _run("loop", tmp_path)
+def test_custom_loop_matches_single_process(clusters):
+    (w0, w1), _ = _run(clusters, "loop")
     for a, b in zip(_weights(w0), _weights(w1)):
         np.testing.assert_array_equal(a, b)
     x, y = mw_worker.data()
@@ -116,29 +132,20 @@ def test_custom_loop_matches_single_process(tmp_path):
     np.testing.assert_allclose(w0["loss"], losses, rtol=1e-5)   # strategy.reduce(SUM)
 
 
-def test_dead_worker_fails_the_other_fast_with_its_name(tmp_path):
-    procs, outs = _start("die", tmp_path, timeout="60")
-    try:
-        assert procs[0].wait(timeout=60) == 0, procs[0].stderr.read().decode()[-3000:]
-        assert procs[1].wait(timeout=60) == 3          # worker 1 exited after one step
-    finally:
-        for p in procs:
-            p.kill()
-            p.communicate()
+def test_dead_worker_fails_the_other_fast_with_its_name(clusters):
+    procs, outs, _ = clusters["die"]
+    assert procs[0].wait(timeout=60) == 0, procs[0].stderr.read().decode()[-3000:]
+    assert procs[1].wait(timeout=60) == 3          # worker 1 exited after one step
     result = dict(np.load(outs[0]))
     assert str(result["error"]) == "UnavailableError"
     assert "worker 1" in str(result["message"]) and "closed" in str(result["message"])
     assert float(result["seconds"]) < 30        # the closed socket, not the 60 s timeout
 
 
-def test_hung_worker_times_out_with_its_name(tmp_path):
-    procs, outs = _start("hang", tmp_path, timeout="2")
-    try:
-        assert procs[0].wait(timeout=60) == 0, procs[0].stderr.read().decode()[-3000:]
-    finally:
-        for p in procs:
-            p.kill()
-            p.communicate()
+def test_hung_worker_times_out_with_its_name(clusters):
+    procs, outs, _ = clusters["hang"]
+    assert procs[0].wait(timeout=60) == 0, procs[0].stderr.read().decode()[-3000:]
+    procs[1].kill()                             # still asleep in its callback
     result = dict(np.load(outs[0]))
     assert str(result["error"]) == "DeadlineExceededError"
     assert "worker 1" in str(result["message"]) and "2 s" in str(result["message"])

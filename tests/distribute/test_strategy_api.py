@@ -165,3 +165,13 @@ def test_input_context():
     assert ctx.get_per_replica_batch_size(64) == 16
     with pytest.raises(ValueError, match="divisible"):
         ctx.get_per_replica_batch_size(10)
+
+
+@pytest.mark.parametrize("module", ["reduce_op", "strategy", "input_options", "one_device",
+                                    "cluster_resolver", "distribution_context"])
+def test_docstring_examples(module):
+    import importlib
+    from tests.docexamples import run_examples
+    failed, attempted = run_examples(importlib.import_module(f"ember.distribute.{module}"),
+                                     {"tf": tf})
+    assert attempted > 0 and failed == 0

@@ -173,3 +173,12 @@ def test_datasets_from_function(two_cpus):
     steps = [[v.numpy().tolist() for v in s.experimental_local_results(e)] for e in dist]
     assert seen == [(1, 0, 2)]
     assert steps == [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]
+
+
+def test_tf1_optimizer_under_several_replicas_raises(two_cpus):
+    s = tf.distribute.MirroredStrategy(two_cpus)
+    with s.scope():
+        v = tf.Variable(1.0)
+    opt = tf.compat.v1.train.GradientDescentOptimizer(0.1)
+    with pytest.raises(NotImplementedError, match="tf.keras.optimizers"):
+        s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))

@@ -160,3 +160,23 @@ def test_unbatched_dataset_cannot_be_split(two_cpus):
     s = tf.distribute.MirroredStrategy(two_cpus)
     with pytest.raises(ValueError, match="batch the dataset"):
         list(s.experimental_distribute_dataset(tf.data.Dataset.range(4)))
+
+
+def test_fit_shuffles_alike_on_every_worker():
+    """Without a global seed, fit's shuffle seed is worker 0's on every worker, so the
+    workers' DATA slices of each shuffled global batch cover the data exactly once."""
+    from ember.keras.trainers import distribution
+    from ember.keras.trainers.data_adapter import DataHandler
+    x = np.arange(20, dtype=np.float32)[:, None]
+
+    def body(comm):
+        s = Strategy.__new__(Strategy)
+        Strategy.__init__(s, StrategyExtended(s, ["/cpu:0"], comm))
+        seed = distribution.shuffle_seed(s, None)
+        handler = DataHandler(x, batch_size=8, shuffle=True, seed=seed)
+        return seed, [distribution.worker_batch(s, b) for b in handler.epoch_batches(0)]
+    results, errors = _in_threads(2, body)
+    assert not errors, errors
+    assert results[0][0] == results[1][0]
+    seen = [np.asarray(tf.nest.flatten(b)[0]).ravel() for r in (0, 1) for b in results[r][1]]
+    np.testing.assert_array_equal(np.sort(np.concatenate(seen)), np.arange(20))

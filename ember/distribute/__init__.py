@@ -48,4 +48,6 @@ __all__ = ["get_strategy", "has_strategy", "in_cross_replica_context", "get_repl
            "TPUStrategy", "ReduceOp", "InputContext", "InputOptions",
            "InputReplicationMode", "RunOptions", "DistributedValues", "DistributedDataset",
            "DistributedIterator", "CrossDeviceOps", "HierarchicalCopyAllReduce",
-           "NcclAllReduce", "ReductionToOneDevice", "experimental", "cluster_resolver"]
+           "NcclAllReduce", "ReductionToOneDevice", "experimental", "cluster_resolver",
+           "DistributedVariable", "MirroredVariable", "SyncOnReadVariable", "PerReplica",
+           "Mirrored"]

@@ -1,12 +1,11 @@
 """``tf.distribute.experimental``."""
 from ember.distribute.multi_worker import (  # noqa: F401
     CollectiveCommunication, CommunicationImplementation, CommunicationOptions,
-    MultiWorkerMirroredStrategy, _MultiWorkerMirroredStrategyV1,
+    MultiWorkerMirroredStrategy,
 )
 from ember.distribute.unsupported import (  # noqa: F401
     CentralStorageStrategy, ParameterServerStrategy, TPUStrategy,
 )
-from ember.distribute.values import PerReplica as _PerReplica  # noqa: F401
 from ember.distribute.input_options import ValueContext  # noqa: F401
 
 __all__ = ["CollectiveCommunication", "CommunicationImplementation", "CommunicationOptions",

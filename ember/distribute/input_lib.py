@@ -25,7 +25,7 @@ import numpy as np
 import ember
 from ember.framework import nest
 from ember.distribute.input_options import InputContext
-from ember.distribute.values import PerReplica, regroup
+from ember.distribute.values import regroup
 
 __all__ = ["DistributedDataset", "DistributedDatasetsFromFunction", "DistributedIterator",
            "split_batch", "worker_part"]

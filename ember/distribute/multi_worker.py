@@ -116,15 +116,3 @@ class MultiWorkerMirroredStrategy(Strategy):
             job = self._cluster_resolver.task_type
             self._extended._devices = (
                 f"/job:{job}/replica:0/task:{self._cluster_resolver.task_id}/device:CPU:0",)
-
-    @property
-    def cluster_resolver(self):
-        return self._cluster_resolver
-
-    @classmethod
-    def _from_local_devices(cls, devices, communication_options=None):
-        return cls(communication_options=communication_options)
-
-
-class _MultiWorkerMirroredStrategyV1(MultiWorkerMirroredStrategy):
-    pass

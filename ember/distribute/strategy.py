@@ -255,18 +255,24 @@ class StrategyExtended:
         return regroup(group.run(replica_fn))
 
     # -- cross-replica reductions --------------------------------------------------------
-    def _local_values(self, value):
+    def _local_values(self, value, reduce_op=None):
+        """The local replicas' values of ``value``; a value that is not distributed counts
+        once (as TensorFlow: MEAN gives it back, SUM over several local replicas of one
+        worker is an error)."""
         if isinstance(value, DistributedValues) and not getattr(value, "_is_ember_variable",
                                                                 False):
             return list(value.values)
-        return [value] * self._num_local
+        if reduce_op == ReduceOp.SUM and self._num_local > 1 and self._num_workers == 1:
+            raise ValueError(f"A non-DistributedValues value {value!r} cannot be reduced "
+                             f"with the given reduce op ReduceOp.SUM.")
+        return [value]
 
     def reduce_to(self, reduce_op, value, destinations=None, options=None):
         """``value`` (per replica) reduced over all replicas, in the cross-replica
         context."""
         reduce_op = as_reduce_op(reduce_op, "reduce_to")
         return cross_worker.reduce_structure(self._communicator, reduce_op,
-                                             [v for v in self._local_values(value)])
+                                             self._local_values(value, reduce_op))
 
     def batch_reduce_to(self, reduce_op, value_destination_pairs, options=None):
         return [self.reduce_to(reduce_op, v, d) for v, d in value_destination_pairs]
@@ -343,7 +349,7 @@ class Strategy:
         """
         reduce_op = as_reduce_op(reduce_op, f"{type(self).__name__}.reduce")
         with self.scope():
-            values = self._extended._local_values(value)
+            values = self._extended._local_values(value, reduce_op)
             if axis is None:
                 return cross_worker.reduce_structure(self._extended._communicator,
                                                      reduce_op, values)

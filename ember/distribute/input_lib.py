@@ -102,31 +102,39 @@ def _shard_files(dataset, num_shards, index):
     return out
 
 
-def _as_tensors(structure):
-    return nest.map_structure(
-        lambda a: a if isinstance(a, ember.Tensor) else ember.convert_to_tensor(a), structure)
-
-
 def _as_arrays(structure):
     return nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t),
                               structure)
 
 
-class DistributedIterator:
-    """Yields each step's input: the batch (one local replica) or a ``PerReplica``."""
+def _piece_spec(spec):
+    """The spec of a piece of a batch of ``spec``: the batch dimension unknown."""
+    return nest.map_structure(
+        lambda sp: ember.TensorSpec([None] + list(sp.shape)[1:], sp.dtype)
+        if sp.shape.rank else sp, spec)
 
-    def __init__(self, steps):
-        self._steps = steps
+
+class DistributedIterator:
+    """Yields each step's input: the batch (one local replica) or a ``PerReplica``.
+    ``next(iterator)`` also works inside ``ember.function`` (each call of the traced
+    function takes the next element), as TensorFlow's tutorials use it."""
+
+    def __init__(self, steps_fn, element_spec, num_local):
+        source = ember.data.Dataset.from_generator(
+            lambda: (tuple(_as_arrays(p) for p in pieces) for pieces in steps_fn()),
+            output_signature=tuple([element_spec] * num_local))
+        self._inner = iter(source)
+        self.element_spec = element_spec
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        return next(self._steps)
+        return regroup(list(next(self._inner)))
 
     def get_next(self):
         try:
-            return next(self._steps)
+            return next(self)
         except StopIteration:
             raise ember.errors.OutOfRangeError("End of sequence") from None
 
@@ -196,12 +204,9 @@ class DistributedDataset:
             else:
                 yield split_batch(arrays, self._local)
 
-    def _steps(self):
-        for pieces in self._pieces():
-            yield regroup([_as_tensors(p) for p in pieces])
-
     def __iter__(self):
-        return DistributedIterator(self._steps())
+        return DistributedIterator(self._pieces, _piece_spec(self._dataset.element_spec),
+                                   self._local)
 
     def reduce(self, initial_state, reduce_func):
         state = initial_state
@@ -236,8 +241,8 @@ class DistributedDatasetsFromFunction:
         for batch in self._dataset:
             pending.append(batch)
             if len(pending) == self._local:
-                yield regroup(pending)
+                yield pending
                 pending = []
 
     def __iter__(self):
-        return DistributedIterator(self._steps())
+        return DistributedIterator(self._steps, self._dataset.element_spec, self._local)

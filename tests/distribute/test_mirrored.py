@@ -64,9 +64,13 @@ def test_custom_loop_on_two_replicas_equals_one(two_cpus):
             return loss
 
         @tf.function
-        def train(inputs):
+        def train(iterator):             # the pattern of TF's tutorials: next() inside
+            inputs = next(iterator)
             return strategy.reduce("SUM", strategy.run(step, args=(inputs,)), axis=None)
-        losses = [float(train(batch)) for _ in range(2) for batch in dist]
+        losses = []
+        for _ in range(2):
+            iterator = iter(dist)
+            losses += [float(train(iterator)) for _ in range(len(X) // global_batch)]
         return model.get_weights(), losses
     w1, l1 = run(tf.distribute.get_strategy())
     w2, l2 = run(tf.distribute.MirroredStrategy(two_cpus))

@@ -114,15 +114,42 @@ def _piece_spec(spec):
         if sp.shape.rank else sp, spec)
 
 
+def _source(steps_fn, element_spec, num_local):
+    """An ember dataset of the per-step tuples of local pieces ``steps_fn()`` yields."""
+    return ember.data.Dataset.from_generator(
+        lambda: (tuple(_as_arrays(p) for p in pieces) for pieces in steps_fn()),
+        output_signature=tuple([element_spec] * num_local))
+
+
+class _DistributedInput:
+    """What the distributed datasets share: iteration eagerly, ``next`` and ``for``
+    inside ``ember.function`` (through an ember dataset of the steps' pieces)."""
+
+    def _source(self):
+        raise NotImplementedError
+
+    def __iter__(self):
+        return DistributedIterator(self._source(), self.element_spec)
+
+    def _autograph_for_stmt(self, extra_test, body, get_state, set_state, names, opts):
+        """``for x in distributed_dataset`` inside ``ember.function``: one graph loop."""
+        self._source()._autograph_for_stmt(
+            extra_test, lambda pieces: body(regroup(list(pieces))), get_state, set_state,
+            names, opts)
+
+    def reduce(self, initial_state, reduce_func):
+        state = initial_state
+        for element in self:
+            state = reduce_func(state, element)
+        return state
+
+
 class DistributedIterator:
     """Yields each step's input: the batch (one local replica) or a ``PerReplica``.
     ``next(iterator)`` also works inside ``ember.function`` (each call of the traced
     function takes the next element), as TensorFlow's tutorials use it."""
 
-    def __init__(self, steps_fn, element_spec, num_local):
-        source = ember.data.Dataset.from_generator(
-            lambda: (tuple(_as_arrays(p) for p in pieces) for pieces in steps_fn()),
-            output_signature=tuple([element_spec] * num_local))
+    def __init__(self, source, element_spec):
         self._inner = iter(source)
         self.element_spec = element_spec
 
@@ -144,7 +171,7 @@ class DistributedIterator:
                                   "tf.errors.OutOfRangeError, or a for loop")
 
 
-class DistributedDataset:
+class DistributedDataset(_DistributedInput):
     """``strategy.experimental_distribute_dataset(dataset)`` (see the module docstring)."""
 
     def __init__(self, strategy, dataset, options=None):
@@ -204,18 +231,11 @@ class DistributedDataset:
             else:
                 yield split_batch(arrays, self._local)
 
-    def __iter__(self):
-        return DistributedIterator(self._pieces, _piece_spec(self._dataset.element_spec),
-                                   self._local)
-
-    def reduce(self, initial_state, reduce_func):
-        state = initial_state
-        for element in self:
-            state = reduce_func(state, element)
-        return state
+    def _source(self):
+        return _source(self._pieces, _piece_spec(self._dataset.element_spec), self._local)
 
 
-class DistributedDatasetsFromFunction:
+class DistributedDatasetsFromFunction(_DistributedInput):
     """``strategy.distribute_datasets_from_function(dataset_fn)``: one dataset per worker
     from ``dataset_fn(InputContext)``, batched per replica; each local replica takes the
     next batch in turn."""
@@ -244,5 +264,5 @@ class DistributedDatasetsFromFunction:
                 yield pending
                 pending = []
 
-    def __iter__(self):
-        return DistributedIterator(self._steps, self._dataset.element_spec, self._local)
+    def _source(self):
+        return _source(self._steps, self._dataset.element_spec, self._local)

@@ -197,3 +197,19 @@ def test_reduce_of_a_value_that_is_not_distributed(two_cpus):
     with pytest.raises(ValueError, match="non-DistributedValues"):
         s.reduce("SUM", tf.constant([1.0, 2.0]), axis=None)
     assert len(s.experimental_local_results(tf.constant(1.0))) == 1
+
+
+def test_for_loop_over_distributed_dataset_inside_function(two_cpus):
+    s = tf.distribute.MirroredStrategy(two_cpus)
+    dist = s.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensor_slices(np.arange(12, dtype=np.float32)).batch(4))
+
+    @tf.function
+    def total():
+        acc = tf.constant(0.0)
+        for batch in dist:
+            acc += s.reduce("SUM", s.run(lambda x: tf.reduce_sum(x * x), args=(batch,)),
+                            axis=None)
+        return acc
+    assert float(total()) == float(np.sum(np.arange(12.0) ** 2))
+    assert float(total()) == float(np.sum(np.arange(12.0) ** 2))     # a new pass per call

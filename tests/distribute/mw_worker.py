@@ -54,8 +54,9 @@ def main():
                 os.path.join(os.path.dirname(out), "ckpt.weights.h5"),
                 save_weights_only=True))
         history = model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False,
-                            verbose=0, callbacks=callbacks)
+                            verbose=0, callbacks=callbacks, validation_data=(x[:24], y[:24]))
         result["loss"] = np.array(history.history["loss"])
+        result["val_mae"] = np.array(history.history["val_mae"])
         result["eval"] = np.array(model.evaluate(x, y, batch_size=GLOBAL_BATCH, verbose=0))
     elif mode in ("hang", "die"):
         class Stop(keras.callbacks.Callback):

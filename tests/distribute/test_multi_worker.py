@@ -87,12 +87,13 @@ def test_fit_matches_single_process_and_workers_agree(clusters):
     model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="mse",
                   metrics=["mae"])
     history = model.fit(x, y, batch_size=mw_worker.GLOBAL_BATCH, epochs=2, shuffle=False,
-                        verbose=0)
+                        verbose=0, validation_data=(x[:24], y[:24]))
     for got, want in zip(_weights(w0), model.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     # metrics are summed over the workers: the logs are the global ones
     np.testing.assert_allclose(w0["loss"], history.history["loss"], rtol=1e-5)
     np.testing.assert_allclose(w1["loss"], history.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(w1["val_mae"], history.history["val_mae"], rtol=1e-5)
     evaluated = model.evaluate(x, y, batch_size=mw_worker.GLOBAL_BATCH, verbose=0)
     np.testing.assert_allclose(w0["eval"], evaluated, rtol=1e-5)
     np.testing.assert_allclose(w1["eval"], evaluated, rtol=1e-5)

@@ -36,9 +36,9 @@ def main():
     timing = [False]
     plain = compiler.Plan._call
 
-    def timed(plan, feeds):
+    def timed(plan, feeds, profile=None):
         if not timing[0]:
-            return plain(plan, feeds)
+            return plain(plan, feeds, profile)
         vals = plan.template.copy()
         for slot, value in zip(plan.feed_slots, feeds):
             vals[slot] = value

@@ -108,15 +108,22 @@ def install_as_tensorflow() -> None:
                 del sys.modules[name]
 
 
+_GRAPH_INTEROP = {"import_graph_def": "ember.compat.v1.graph_import",
+                  "make_tensor_proto": "ember.compat.v1.tensor_util",
+                  "make_ndarray": "ember.compat.v1.tensor_util",
+                  "RegisterGradient": "ember.compat.v1.gradient_override",
+                  "variable_creator_scope": "ember.compat.v1.variable_creator"}
+
+
 def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
     ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
-    ``ember.ragged``, ``ember.summary``, ``ember.profiler``, ``ember.lookup`` and
-    ``ember.distribute`` load on
-    first use (keeps ``import ember`` fast)."""
+    ``ember.ragged``, ``ember.summary``, ``ember.profiler``, ``ember.lookup``,
+    ``ember.serving`` and ``ember.distribute`` load on first use (keeps ``import ember``
+    fast)."""
     import importlib
     if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary", "profiler", "lookup", "distribute"):
+                "strings", "ragged", "summary", "profiler", "lookup", "serving", "distribute"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)
@@ -126,6 +133,10 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.strings"), name)
     if name == "edit_distance":                  # needs SparseTensor (ember.sparse, lazy)
         return importlib.import_module(f"{__name__}.ops.edit_distance_ops").edit_distance
+    if name in _GRAPH_INTEROP:     # GraphDef, TensorProto and graph-building hooks
+        return getattr(importlib.import_module(_GRAPH_INTEROP[name]), name)
+    if name == "graph_util":
+        return importlib.import_module(f"{__name__}.compat.v1.graph_util")
     if name in ("fftnd", "ifftnd", "rfftnd", "irfftnd"):
         return getattr(importlib.import_module(f"{__name__}.signal"), name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

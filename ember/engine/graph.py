@@ -381,6 +381,7 @@ class _GraphThreadState(threading.local):
     def __init__(self):
         self.scope = []
         self.control = []
+        self.gradient_overrides = []     # gradient_override_map dicts, innermost last
 
 
 class Graph:
@@ -478,11 +479,28 @@ class Graph:
         finally:
             self._control_stack.pop()
 
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map):
+        """Operations of the types in ``op_type_map`` made in this block use the gradient
+        registered (``tf.RegisterGradient``) under the mapped name."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in op_type_map.items()):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        self._per_thread.gradient_overrides.append(dict(op_type_map))
+        try:
+            yield
+        finally:
+            self._per_thread.gradient_overrides.pop()
+
     def _add_operation(self, op, inputs, attrs, name, out_specs):
         control = [c for group in self._control_stack for c in group]
         with self._lock:
             node = Operation(self, op, self.unique_name(name or op.name), inputs, attrs,
                              control)
+            for overrides in reversed(self._per_thread.gradient_overrides):
+                if op.name in overrides:
+                    node._gradient_override = overrides[op.name]
+                    break
             node.outputs = [SymbolicTensor(node, i, s, d)
                             for i, (s, d) in enumerate(out_specs)]
             self._operations.append(node)
@@ -521,6 +539,9 @@ class Graph:
 
     def create_op(self, op, inputs, attrs, name=None):
         """The graph-building half of ``execute``: adds a node, returns its outputs."""
+        if not self._building and not self.is_function_graph:
+            raise RuntimeError(f"Graph is finalized and cannot be modified (adding a "
+                               f"{op.name} op).")
         inputs = [self._bring_in(t) for t in inputs]
         specs = [Spec(t._shape, t._dtype, t._constant_value) for t in inputs]
         if op.check_strings and any(s.dtype is dtypes.string for s in specs):
@@ -620,6 +641,9 @@ class Graph:
         if ":" not in name:
             raise ValueError(f"The name '{name}' looks like an Operation name; tensor names "
                              f"look like 'op_name:0'")
+        alias = self.__dict__.get("_tensor_aliases", {}).get(name)
+        if alias is not None:       # an imported node whose outputs several ops make
+            return alias
         op_name, idx = name.rsplit(":", 1)
         op = self.get_operation_by_name(op_name)
         return op.outputs[int(idx)]
@@ -629,6 +653,17 @@ class Graph:
             return self.get_tensor_by_name(obj) if ":" in obj else \
                 self.get_operation_by_name(obj)
         return obj
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as TensorFlow's ``GraphDef`` proto (needs the optional tensorboard
+        package, which ships TensorFlow's protos); ``add_shapes`` adds each node's
+        ``_output_shapes``."""
+        from ember.framework.hooks import graph_def_writer
+        return graph_def_writer()(self, add_shapes=add_shapes)
+
+    @property
+    def graph_def_versions(self):
+        return self.as_graph_def().versions
 
     def add_to_collection(self, name, value):
         self._collections.setdefault(name, []).append(value)
@@ -644,7 +679,12 @@ class Graph:
         return self._collections.setdefault(name, [])
 
     def finalize(self):
+        """After this, adding ops to a v1 graph raises RuntimeError (MonitoredSession
+        finalizes its graph so a training loop cannot grow it by accident)."""
         self._building = False
+
+    def _unsafe_unfinalize(self):
+        self._building = True
 
     @property
     def finalized(self):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 
 import numpy as np
@@ -272,13 +273,24 @@ class LoadedGraph:
         self.variables = variables
         self._structure = structure
         self._plan = None
+        self._compile_lock = threading.Lock()
+
+    @property
+    def structured_outputs(self):
+        """The outputs (symbolic tensors) in the structure the function returned."""
+        if self._structure is None:
+            return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+        return _rebuild(self._structure, self.outputs)
 
     def _compiled(self):
         if self._plan is None:
-            from ember.engine.compiler import compile_plan
-            stateful = [op for op in self.graph._operations if op.op_def.stateful and
-                        op.op_def.name not in ("ReadVariable", "Placeholder")]
-            self._plan = compile_plan(self.graph, self.outputs, self.inputs, stateful)
+            with self._compile_lock:     # threads calling at once compile it once
+                if self._plan is None:
+                    from ember.engine.compiler import compile_plan
+                    stateful = [op for op in self.graph._operations if op.op_def.stateful
+                                and op.op_def.name not in ("ReadVariable", "Placeholder")]
+                    self._plan = compile_plan(self.graph, self.outputs, self.inputs,
+                                              stateful)
         return self._plan
 
     def __call__(self, *args):

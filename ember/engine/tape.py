@@ -245,6 +245,24 @@ def _float_like(t):
     return d.is_floating or d.is_complex
 
 
+# gradient functions by name (tf.RegisterGradient); None for "not differentiable"
+GRADIENT_REGISTRY = {}
+
+
+def _overridden_gradient(call, name, out_grads):
+    if name not in GRADIENT_REGISTRY:
+        raise LookupError(f"gradient_override_map names gradient {name!r} for operation "
+                          f"'{call.name}' ({call.type}), but no gradient is registered "
+                          f"under that name (tf.RegisterGradient({name!r}))")
+    fn = GRADIENT_REGISTRY[name]
+    if fn is None:
+        return (None,) * len(call.inputs)
+    grads = fn(call, *out_grads)
+    if grads is None or not isinstance(grads, (list, tuple)):
+        grads = (grads,)
+    return tuple(grads)
+
+
 def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradients.NONE):
     """Reverse-mode differentiation over recorded calls (tape entries or graph nodes).
 
@@ -305,7 +323,11 @@ def backward(calls, targets, target_grads, sources, unconnected=UnconnectedGradi
                 g = _as_tensor(g)
             out_grads.append(g)
         c.needs = tuple(id(inp) in live and _float_like(inp) for inp in c.inputs)
-        in_grads = c.op.grad(c, *out_grads)
+        override = getattr(c, "_gradient_override", None)
+        if override is None:
+            in_grads = c.op.grad(c, *out_grads)
+        else:           # Graph.gradient_override_map: a function RegisterGradient named
+            in_grads = _overridden_gradient(c, override, out_grads)
         if not isinstance(in_grads, (list, tuple)):
             in_grads = (in_grads,)
         if len(in_grads) != len(c.inputs):

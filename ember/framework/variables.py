@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextvars
+import threading
 
 import numpy as np
 
@@ -74,6 +75,30 @@ def uninitialized_error(variable):
                                    f"{variable.name[:-2]}")
 
 
+_creators = threading.local()
+
+
+def _creator_stack():
+    """This thread's variable creators (``tf.variable_creator_scope``), outermost first."""
+    stack = getattr(_creators, "stack", None)
+    if stack is None:
+        stack = _creators.stack = []
+    return stack
+
+
+_CREATOR_ARGS = ("initial_value", "trainable", "validate_shape", "caching_device", "name",
+                 "variable_def", "dtype", "import_scope", "constraint", "synchronization",
+                 "aggregation", "shape")
+
+
+def _creator_kwargs(args, kwargs):
+    """A Variable(...) call's arguments by name, as creators receive them."""
+    out = dict(zip(_CREATOR_ARGS, args))
+    out.update(kwargs)
+    out.pop("experimental_enable_variable_lifting", None)
+    return out
+
+
 # called with each variable made with a value (ember.distribute registers one: variables
 # made under a strategy's scope become the strategy's)
 creation_hooks = []
@@ -100,10 +125,35 @@ class Variable:
     __array_priority__ = 100
     _exposed = True   # the current array may be held outside (reads): update by replacing it
 
+    def __new__(cls, *args, **kwargs):
+        creators = _creator_stack()
+        if not creators or cls.__init__ is not Variable.__init__:
+            return super().__new__(cls)
+        # tf.variable_creator_scope: the innermost creator first, each given the next
+        kwargs = _creator_kwargs(args, kwargs)
+
+        def base(**kw):
+            obj = super(Variable, cls).__new__(cls)
+            saved = creators[:]
+            creators.clear()          # creators already ran: a plain construction now
+            try:
+                obj.__init__(**kw)
+            finally:
+                creators[:] = saved
+            obj._made_by_creator = True
+            return obj
+
+        make = base
+        for creator in creators:
+            make = (lambda c, nxt: lambda **kw: c(nxt, **kw))(creator, make)
+        return make(**kwargs)
+
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
                  import_scope=None, constraint=None, synchronization=VariableSynchronization.AUTO,
                  aggregation=VariableAggregation.NONE, shape=None, experimental_enable_variable_lifting=True):
+        if self.__dict__.get("_made_by_creator"):
+            return          # built by the creator chain in __new__ (Python calls __init__ again)
         if initial_value is None:
             raise ValueError("The initial_value must be specified.")
         graph = context.graph

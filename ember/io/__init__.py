@@ -23,3 +23,11 @@ __all__ = ["gfile", "read_file", "write_file", "decode_bmp", "decode_gif", "deco
            "parse_example", "parse_single_example", "TFRecordOptions", "TFRecordWriter",
            "TFRecordCompressionType", "tf_record_iterator", "decode_raw", "parse_tensor",
            "serialize_tensor", "decode_csv"]
+
+
+def __getattr__(name):
+    """``tf.io.write_graph`` (with the GraphDef support, loaded on first use)."""
+    if name == "write_graph":
+        import importlib
+        return importlib.import_module("ember.compat.v1.graph_io").write_graph
+    raise AttributeError(f"module 'ember.io' has no attribute {name!r}")

@@ -2,16 +2,23 @@
 with ``FixedLenFeature``, ``VarLenFeature`` and ``FixedLenSequenceFeature``.
 
 A ``VarLenFeature`` parses to a ``tf.sparse.SparseTensor`` (indices [N, rank] int64,
-values, dense_shape), as in TensorFlow. Parsing runs eagerly: inside a traced
-``Dataset.map`` the function falls back to eager execution (see ember.data.tracing)."""
+values, dense_shape), as in TensorFlow. With only ``FixedLenFeature``s, parsing a
+symbolic tensor (inside ``ember.function``) adds one ``ParseExampleDense`` op to the graph,
+so exported signatures can take serialized Examples (TensorFlow Serving's classify and
+regress); other features parse eagerly: inside a traced ``Dataset.map`` the function then
+falls back to eager execution (see ember.data.tracing)."""
 from __future__ import annotations
 
 import collections
 
 import numpy as np
 
+from ember.engine.dispatch import execute
+from ember.engine.graph import SymbolicTensor
 from ember.framework import dtypes
 from ember.framework.errors import InvalidArgumentError
+from ember.framework.op import Op
+from ember.framework.tensor_shape import TensorShape
 from ember.io.example_proto import DecodeError, Example
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
@@ -152,10 +159,79 @@ def _to_tensor(arr):
     return EagerTensor(arr)
 
 
+class _ParseExampleDense(Op):
+    """Serialized Examples (a string scalar or vector) -> one dense tensor per
+    FixedLenFeature: the graph form of ``parse_example`` (no gradient)."""
+
+    name = "ParseExampleDense"
+    strings = True
+    differentiable = False
+
+    def output_count(self, attrs):
+        return len(attrs["keys"])
+
+    def infer(self, inputs, keys, dtypes_, shapes, defaults):
+        (serialized,) = inputs
+        if serialized.dtype is not dtypes.string:
+            raise InvalidArgumentError(f"ParseExampleDense: serialized must be a string "
+                                       f"tensor, got {serialized.dtype.name}")
+        if serialized.shape.rank not in (None, 0, 1):
+            raise InvalidArgumentError(f"ParseExampleDense: serialized must be a scalar or "
+                                       f"a vector, got shape {serialized.shape}")
+        batch = [] if serialized.shape.rank == 0 else \
+            [serialized.shape[0] if serialized.shape.rank == 1 else None]
+        return [(TensorShape(batch + list(shape)), d) for shape, d in zip(shapes, dtypes_)]
+
+    def kernel(self, xp, serialized, keys, dtypes_, shapes, defaults):
+        items, single = _serialized_list(serialized)
+        examples = [_decode(s, i) for i, s in enumerate(items)]
+        out = []
+        for key, d, shape, default in zip(keys, dtypes_, shapes, defaults):
+            if default is not None and d is dtypes.string:
+                default = tuple(v.encode("latin-1") for v in default)
+            spec = FixedLenFeature(list(shape), d, None if default is None else
+                                   np.asarray(default, dtype=_np_dtype(d)).reshape(shape))
+            rows = _fixed(examples, key, spec)
+            out.append(rows[0] if single else np.stack(rows) if rows else
+                       np.zeros([0] + list(shape), _np_dtype(d)))
+        return tuple(out)
+
+
+PARSE_EXAMPLE_DENSE = _ParseExampleDense()
+
+
+def _default_attr(spec, d):
+    """A FixedLenFeature's default as a flat tuple (strings as latin-1 text), or None."""
+    if spec.default_value is None:
+        return None
+    shape = [int(x) for x in (spec.shape or [])]
+    values = np.broadcast_to(np.asarray(spec.default_value, dtype=object), shape).reshape(-1)
+    if d is dtypes.string:
+        return tuple((v if isinstance(v, bytes) else str(v).encode()).decode("latin-1")
+                     for v in values)
+    return tuple(d.as_numpy_dtype(v).item() for v in values)
+
+
+def _parse_in_graph(serialized, features, name=None):
+    keys = tuple(features)
+    kinds = tuple(_kind_of(features[k].dtype, k) for k in keys)
+    shapes = tuple(tuple(int(x) for x in (features[k].shape or [])) for k in keys)
+    defaults = tuple(_default_attr(features[k], d) for k, d in zip(keys, kinds))
+    out = execute(PARSE_EXAMPLE_DENSE, [serialized],
+                  {"keys": keys, "dtypes_": kinds, "shapes": shapes, "defaults": defaults},
+                  name)
+    return dict(zip(keys, out if isinstance(out, (list, tuple)) else [out]))
+
+
 def _parse(serialized, features, single):
     if not isinstance(features, dict):
         raise TypeError("parse_example: `features` must be a dict of feature name to "
                         "FixedLenFeature/VarLenFeature/FixedLenSequenceFeature.")
+    if isinstance(serialized, SymbolicTensor) and features and \
+            all(type(f) is FixedLenFeature for f in features.values()):
+        if single and serialized.shape.rank not in (None, 0):
+            raise ValueError("parse_single_example: `serialized` must be a scalar string.")
+        return _parse_in_graph(serialized, features)
     items, scalar = _serialized_list(serialized)
     if single and not scalar:
         raise ValueError("parse_single_example: `serialized` must be a scalar string.")

@@ -197,6 +197,8 @@ def no_gradient(op_type: str) -> None:
     if not isinstance(op_type, str):
         raise TypeError(f"no_gradient: op_type must be a string, got {op_type!r}")
     _no_gradient.add(op_type)
+    from ember.engine.tape import GRADIENT_REGISTRY
+    GRADIENT_REGISTRY.setdefault(op_type, None)   # also a name for gradient_override_map
     try:
         get_op(op_type).differentiable = False
     except (KeyError, ValueError, LookupError):

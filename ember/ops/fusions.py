@@ -653,6 +653,70 @@ def fold_updates_into_input_grads(ir):
     _rebuild_hoisting(ir, replace, drop, hoist)
 
 
+def fold_trees_into_updates(ir):
+    """A variable's in-place ``assign_add``/``assign_sub`` of an elementwise tree's result
+    (an optimizer's moment or step, ``m += (g - m) * (1 - beta)``) becomes the tree with
+    one more step, adding its result into the variable's buffer: chunk by chunk, each
+    chunk of the variable read and then written while it is in cache, instead of the
+    tree's whole result written out and read back by the assignment. An ``assign`` that
+    would take over the fresh result of a tree reading the variable has the tree write
+    into the variable's buffer instead (no new buffer to fault in). The fused tree takes
+    the variable's buffer from a read marked ``for_update`` (a copy where an eager read
+    holds the variable's array) and hands it to an ``assign`` that keeps it. It runs at
+    the assignment's place (the tree's inputs are known there: nothing stateful runs in
+    between) and needs ``update_variables_in_place``'s decision that the update may
+    overwrite the variable."""
+    g = _Graph(ir)
+    exposed = {id(v) for v in getattr(ir, "exposed_variables", ())}
+    replace, drop = {}, set()
+    for asg in ir.nodes:
+        kind = asg.attrs.get("kind") if asg.op is ASSIGN_VARIABLE else None
+        if not (kind in ("assign_add", "assign_sub") and asg.attrs.get("in_place") or
+                kind == "assign" and asg.attrs.get("own_value")):
+            continue
+        var, value = asg.attrs["variable"], asg.inputs[-1]
+        tree = g.producer.get(value)
+        if tree is None or tree.op is not FUSED_ELEMENTWISE or id(tree) in drop or \
+                len(tree.outputs) != 1 or not g.only_user(value, asg) or \
+                id(var) in exposed:
+            continue
+        shape = _static(ir, value)
+        if shape is None or None in shape or tuple(shape) != tuple(var.shape.as_list()) or \
+                ir.dtypes.get(value) != var.dtype:
+            continue
+        if kind == "assign" and not any(
+                g.producer.get(v) is not None and g.producer[v].op is READ_VARIABLE and
+                g.producer[v].attrs["variable"] is var for v in tree.inputs):
+            continue    # (an initializer: the variable may have no buffer yet)
+        start, end = g.position[id(tree)], g.position[id(asg)]
+        if any(getattr(ir.nodes[i].op, "stateful", False) for i in range(start + 1, end)):
+            continue
+        steps = tree.attrs["steps"]
+        n_in = len(tree.inputs)
+        moved = tuple((u, tuple(a if a < n_in else a + 1 for a in args), inplace)
+                      for u, args, inplace in steps)
+        if kind == "assign":       # the tree's result goes straight into the buffer
+            steps = moved
+        else:
+            ufunc = np.add if kind == "assign_add" else np.subtract
+            steps = moved + ((ufunc, (n_in, n_in + len(steps)), 0),)
+        buf, new = new_values(ir, 2)
+        for v in (buf, new):
+            ir.shapes[v] = ir.shapes.get(value)
+            ir.dtypes[v] = var.dtype
+        read = _node(READ_VARIABLE, [], [buf], dict(variable=var, for_update=True),
+                     f"{asg.name}/ReadForUpdate", (ir.shapes.get(value),))
+        fused = _node(FUSED_ELEMENTWISE, list(tree.inputs) + [buf], [new],
+                      dict(tree.attrs, steps=steps, out_input=n_in),
+                      f"{tree.name}+{asg.name}", tree.shapes)
+        fused.quiet = getattr(tree, "quiet", False)
+        keep = _node(ASSIGN_VARIABLE, [new], list(asg.outputs),
+                     dict(variable=var, kind="assign", own_value=True), asg.name, asg.shapes)
+        replace[id(asg)] = [read, fused, keep]
+        drop.add(id(tree))
+    _rebuild_hoisting(ir, replace, drop, {})
+
+
 # ------------------------------------------------------------------ the references ---
 # Each builds (fn, args, variables): the unfused sequence as a function of public ops,
 # small inputs, and the variables fn updates. Shapes are small but large enough for every
@@ -801,6 +865,47 @@ def _ref_dense_momentum():
     return fn, [x, t], ws + ms
 
 
+def _ref_tree_updates():
+    """Adam's three updates written by hand on a gradient that comes in as an argument, and
+    an ``assign`` of a tree that reads its variable: large enough for the trees to run
+    chunk by chunk across threads."""
+    g, w = _arrays(12, (400, 700), (400, 700))
+    w = Variable(w)
+    m, v = Variable(np.zeros((400, 700), np.float32)), Variable(np.ones((400, 700), np.float32))
+
+    s = Variable(np.ones((400, 700), np.float32))
+
+    def fn(g):
+        m.assign_add(math_ops.multiply(math_ops.subtract(g, m), 0.1))
+        v.assign_add(math_ops.multiply(math_ops.subtract(math_ops.square(g), v), 0.001))
+        w.assign_sub(math_ops.divide(math_ops.multiply(m, 0.01),
+                                     math_ops.add(math_ops.sqrt(v), 1e-7)))
+        # an assign of a tree that reads the variable (ember's Adam keeps v this way)
+        s.assign(math_ops.maximum(math_ops.add(math_ops.multiply(s, 0.9),
+                                               math_ops.multiply(math_ops.square(g), 0.1)),
+                                  1e-3))
+        return g
+    return fn, [g], [w, m, v, s]
+
+
+def _ref_small_tree_update():
+    """A momentum-style update of a small variable (the tree runs whole, not in chunks)."""
+    g, w = _arrays(13, (9, 5), (9, 5))
+    w = Variable(w)
+
+    def fn(g):
+        w.assign_add(math_ops.multiply(math_ops.tanh(g), -0.05))
+        return g
+    return fn, [g], [w]
+
+
+def _shows_tree_in_update(nodes):
+    reads = {v for n in nodes if n.op is READ_VARIABLE and n.attrs.get("for_update")
+             for v in n.outputs}
+    return any(n.op is FUSED_ELEMENTWISE and n.attrs.get("out_input") is not None and
+               n.inputs[n.attrs["out_input"]] in reads for n in nodes)
+
+
 def _shows_no_cast(nodes):
     return not any(n.op is math_ops.CAST for n in nodes)
 
@@ -860,4 +965,8 @@ FUSIONS = [register_fusion(f) for f in (
            replaces=(linalg_ops.MATMUL_EX, linalg_ops.MATMUL, READ_VARIABLE, ASSIGN_VARIABLE),
            makes=(linalg_ops.MATMUL_GRAD_UPDATE,), rewrite=fold_updates_into_input_grads,
            reference=_ref_dense_momentum),
+    Fusion("elementwise_into_updates", stage="updates",
+           replaces=(FUSED_ELEMENTWISE, READ_VARIABLE, ASSIGN_VARIABLE), makes=(),
+           rewrite=fold_trees_into_updates, shows=_shows_tree_in_update,
+           reference=(_ref_tree_updates, _ref_small_tree_update)),
 )]

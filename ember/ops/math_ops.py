@@ -10,7 +10,8 @@ from ember.framework.errors import InvalidArgumentError, UnimplementedError
 from ember.framework.op import Op
 from ember.engine.compiler import register_simplification
 from ember.engine.dispatch import execute
-from ember.runtime.rows import sum_rows_by_id
+from ember.runtime import memory
+from ember.runtime.rows import add_rows_into
 from ember.framework.tensor import EagerTensor, convert_to_tensor
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import (
@@ -1530,18 +1531,22 @@ def _segment_ids_check(op_name, data, ids):
                 f"= {ids.shape} [Op:{op_name}]")
 
 
+# Segment sums' outputs (an embedding's gradient made dense every step), reused once
+# nothing holds them (memory.Recycler).
+_DENSE = memory.Recycler()
+
+
 def _scatter_rows(data, ids, rows):
     """Sums the rows of ``data`` (leading dims = ids.shape) into ``rows`` segments."""
     k = ids.ndim
     flat_ids = ids.reshape(-1)
     flat = data.reshape((flat_ids.size,) + data.shape[k:])
-    out = np.zeros((rows,) + data.shape[k:], dtype=data.dtype)
+    out = _DENSE.zeros((rows,) + data.shape[k:], dtype=data.dtype)
     keep = flat_ids >= 0
     if not keep.all():
         flat_ids, flat = flat_ids[keep], flat[keep]
     if data.ndim > k and data.dtype.kind in "fiuc":
-        ids_seen, sums = sum_rows_by_id(flat_ids, flat)
-        out[ids_seen] = sums
+        add_rows_into(out, flat_ids, flat)
     else:
         np.add.at(out, flat_ids, flat)
     return out

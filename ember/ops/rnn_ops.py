@@ -1,14 +1,15 @@
 """Whole-sequence recurrent ops: LSTM, GRU (both reset_after variants) and simple RNN.
 
 ``RNNSequence`` runs a recurrent layer over all time steps in one kernel: the inputs of
-every step are projected at once into a gate-major buffer (time, gate, batch, units), then
-a loop over time does the step's product per gate (one batched matmul) and the gates'
-elementwise work on contiguous blocks, in place in buffers made once. With enough work per
+every step are projected at once (one tall product per gate) into a gate-outermost buffer
+(gate, time, batch, units), then a loop over time does the step's product per gate (one
+batched matmul) and the gates' elementwise work on contiguous blocks, in place in buffers
+made once. With enough work per
 step the batch rows are shared out across ember's threads, each running every step on its
 rows. It saves what the backward pass needs (activated gates, the states of every step, x
 time-major), and its gradient ``RNNSequenceGrad`` runs backpropagation through time in one
-kernel over the same row shares, the weight gradients being one product over all steps at
-the end.
+kernel over the same row shares, the input's and the weights' gradients being one product
+each over all steps at the end.
 
 Layout and semantics follow Keras exactly:
 - weights ``kernel (input_dim, G)``, ``recurrent_kernel (units, G)`` with gates in Keras's
@@ -26,12 +27,14 @@ Outputs: ``sequence (batch, time, units), last output, h_T, [c_T]`` and saved ar
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ember.framework.errors import InvalidArgumentError
 from ember.framework.op import Op
 from ember.engine.dispatch import execute
-from ember.runtime import parallel
+from ember.runtime import memory, parallel, tuning
 from ember.framework.tensor_shape import TensorShape
 from ember.ops._base import tensor
 
@@ -110,62 +113,145 @@ def _half_scaled_sigmoid(a):
 
 # ------------------------------------------------------------ large products ---
 
-_SPLIT_MACS = 1 << 25      # products this large are shared out across ember's threads
+class _Chunks:
+    """Work items ``0..n-1`` (the products of a run of time steps), each done once by
+    whichever thread claims it first, claimed in order. The other thread drains them while
+    the step loop asks for each one when it needs it, doing it itself if nobody has claimed
+    it yet: the same code runs on one thread or two, and never waits for a thread that is
+    not there (``parallel.run`` may run its shares one after another)."""
+
+    def __init__(self, n, work):
+        self.n, self._work = n, work
+        self._next = 0
+        self._lock = threading.Lock()
+        self._done = [threading.Event() for _ in range(n)]
+        self.failed = False
+
+    def _claim(self, upto):
+        with self._lock:
+            i = self._next
+            if i >= self.n or i > upto:
+                return None
+            self._next = i + 1
+            return i
+
+    def _do(self, i):
+        try:
+            self._work(i)
+        except BaseException:
+            self.failed = True
+            raise
+        finally:
+            self._done[i].set()
+
+    def drain(self, *_):
+        """Claims and does items until none are left."""
+        while (i := self._claim(self.n)) is not None:
+            self._do(i)
+
+    def need(self, i):
+        """Returns once item ``i`` is done (doing the unclaimed items up to it here), False
+        when some item failed (its thread raises the error)."""
+        while not self._done[i].is_set():
+            j = self._claim(i)
+            if j is None:
+                self._done[i].wait()
+                break
+            self._do(j)
+        return not self.failed
 
 
-def _matmul(a, b):
-    """``a @ b`` for the whole-sequence products; a large one runs as one product per
-    thread (rows of ``a``, or columns of ``b`` when ``a`` has few rows), each on a
-    single-threaded BLAS, like ember's other threaded kernels."""
-    m, k = a.shape
-    n = b.shape[1]
-    threads = parallel.num_threads()
-    if threads < 2 or m * k * n < _SPLIT_MACS:
-        with parallel.single_threaded_blas():
-            return np.matmul(a, b)
-    out = np.empty((m, n), np.result_type(a, b))
-    by_rows = m >= n
-    edges = np.linspace(0, m if by_rows else n, threads + 1).astype(int)
+def _runs(T, B):
+    """The runs of steps (t0, t1) the large products go by, in the order the steps are
+    taken: about tuning.RNN_CHUNK_ROWS rows each, the first a quarter of that so that the
+    step loop (or the other thread behind it) starts soon."""
+    per = max(1, min(T, -(-tuning.RNN_CHUNK_ROWS // max(B, 1))))
+    edges = [0, min(T, max(1, per // 4))] if T else [0]
+    while edges[-1] < T:
+        edges.append(min(T, edges[-1] + per))
+    return list(zip(edges[:-1], edges[1:]))
 
-    def part(i):
-        lo, hi = edges[i], edges[i + 1]
-        if by_rows:
-            np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+def _projection(x, backwards, Wb, xt, A):
+    """``project(t0, t1)``: steps t0:t1 of ``x`` (batch, time, K) time-major into ``xt``
+    (with a last feature of ones, for the bias; steps reversed for ``go_backwards``), and
+    their input projection ``xt @ Wb (K + 1, G)`` into ``A`` (gates, T, B, U),
+    gate-outermost so that each gate of each step is one contiguous (B, U) block: one tall
+    product per gate (N = U wide; BLAS runs those at full speed)."""
+    gates, _, B, U = A.shape
+    tall = _gate_outermost(B)
+    W4 = _gate_major(Wb, gates) if tall else None
+    src = x[:, ::-1] if backwards else x
+
+    def project(t0, t1):
+        xt[t0:t1, :, :-1] = src[:, t0:t1].transpose(1, 0, 2)
+        xt[t0:t1, :, -1] = 1
+        X = xt[t0:t1].reshape(-1, xt.shape[2])
+        if tall:
+            for g in range(gates):
+                np.matmul(X, W4[g], out=A[g, t0:t1].reshape(X.shape[0], -1))
+        elif B == 1:       # (steps, gates, 1, U) is the product's own layout
+            np.matmul(X, Wb, out=A[:, t0:t1].transpose(1, 0, 2, 3).reshape(t1 - t0, -1))
         else:
-            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
-    parallel.map_items(part, threads, blas=True)
-    return out
+            P = np.matmul(X, Wb).reshape(t1 - t0, B, gates, U)
+            A[:, t0:t1] = P.transpose(2, 0, 1, 3)
+    return project
 
 
-def _project(xt, Wb, gates):
-    """Every step's input projection ``xt (T, B, K) @ Wb (K, G)``, gate-major: (T, gates, B,
-    U), so each gate of each step is one contiguous (B, U) block; steps shared out across
-    threads when large."""
-    T, B, K = xt.shape
-    G = Wb.shape[1]
-    U = G // gates
-    A = np.empty((T, gates, B, U), np.result_type(xt, Wb))
-    W4 = _gate_major(Wb, gates) if B >= 16 and gates > 1 else None
+def _gate_outermost(B):
+    """Whether the projection buffer is laid out (gates, T, B, U), one tall product per gate
+    filling it; with few batch rows it is (T, gates, B, U) instead (seen through a
+    transposed view, so indexing is the same), so that a step's gates are one contiguous
+    block: elementwise calls on several short blocks cost more than the products save."""
+    return B >= 16
 
-    def part(t0, t1):
-        if gates == 1 or B == 1:      # (T, B, gates, U) is already gate-major
-            np.matmul(xt[t0:t1].reshape(-1, K), Wb, out=A[t0:t1].reshape(-1, gates * U))
-        elif W4 is not None:          # one (B, K) @ (K, U) product per step and gate
-            np.matmul(xt[t0:t1, None], W4[None], out=A[t0:t1])
-        else:                # few rows: one product, then gate-major
-            P = xt[t0:t1].reshape(-1, K) @ Wb
-            A[t0:t1] = P.reshape(t1 - t0, B, gates, U).transpose(0, 2, 1, 3)
-    if T and parallel.num_threads() > 1 and T * B * K * G >= _SPLIT_MACS:
-        parallel.run(part, parallel.split(T, 1, 1), blas=True)
-    elif T:
-        part(0, T)
-    return A
+
+def _projection_buffer(gates, T, B, U, dt):
+    if _gate_outermost(B):
+        return _BUFFERS.empty((gates, T, B, U), dt)
+    return _BUFFERS.empty((T, gates, B, U), dt).transpose(1, 0, 2, 3)
+
+
+def _split_rows(B, G):
+    """Shares of the batch rows for threads that each run every step on their rows, or a
+    single share when the steps are too small to split (see tuning.RNN_ROW_SPLIT_ELEMENTS)."""
+    if parallel.num_threads() < 2:
+        return [(0, B)]
+    return parallel.split(B, G, tuning.RNN_ROW_SPLIT_ELEMENTS)
+
+
+def _run_with_chunks(loop, chunks, B, G, macs):
+    """Runs ``loop(lo, hi)`` (the step loop over batch rows lo:hi, which calls
+    ``chunks.need`` or signals the chunks' inputs as it goes) and every item of ``chunks``:
+    with large steps every thread runs its rows (the chunks then drained by all threads
+    before or after, as ``loop`` needs them); otherwise the caller runs all the steps
+    while the other threads work through the chunks, and joins in when its loop ends."""
+    threads = parallel.num_threads()
+    shares = _split_rows(B, G)
+    if len(shares) > 1:
+        return shares
+    if threads > 1 and chunks.n > 1 and macs >= tuning.RNN_SPLIT_MACS:
+        def share(lo, _hi):
+            if lo == 0:
+                loop(0, B)
+            chunks.drain()
+        parallel.run(share, [(i, i) for i in range(min(threads, chunks.n + 1))], blas=True)
+    else:
+        parallel.park_spinning_workers()
+        loop(0, B)
+        chunks.drain()
+    return None
 
 
 def _gate_major(R, gates):
     """(K, gates*U) -> (gates, K, U): the kernel of each gate."""
     K, G = R.shape
     return np.ascontiguousarray(R.reshape(K, gates, G // gates).transpose(1, 0, 2))
+
+
+# The op's large arrays (projections, states, gradients), reused step after step once
+# nothing holds them (memory.Recycler): a fresh mapping faults in every page.
+_BUFFERS = memory.Recycler(keep=24)
 
 
 # -------------------------------------------------------------------- the op ---
@@ -219,14 +305,14 @@ class _RNNSequence(Op):
         steps1 = None if t is None else t + 1
         outs = [(seq, dt), (vec, dt), (vec, dt)]
         if cell == "lstm":
-            outs += [(vec, dt), (TensorShape([t, ng, b, u]), dt),
+            outs += [(vec, dt), (TensorShape([ng, t, b, u]), dt),
                      (TensorShape([steps1, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
         elif cell == "simple":
-            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([ng, t, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([0]), dt)]
         else:
-            outs += [(TensorShape([t, ng, b, u]), dt), (TensorShape([steps1, b, u]), dt),
+            outs += [(TensorShape([ng, t, b, u]), dt), (TensorShape([steps1, b, u]), dt),
                      (TensorShape([t, b, u]), dt)]
         outs.append((TensorShape([t, b, None if d is None else d + 1]), dt))   # x, time-major
         return outs
@@ -253,20 +339,25 @@ class _RNNSequence(Op):
         if cell == "gru":
             b_in = bias[0].copy()
             b_in[:2 * U] += bias[1, :2 * U]
-        xt = _time_major(x, attrs["go_backwards"], ones=True)
-        A = _project(xt, np.concatenate([W, b_in[None]]), _GATES[cell])
-        Hs = np.empty((T + 1, B, U), dt)
+        gates = _GATES[cell]
+        xt = _BUFFERS.empty((T, B, x.shape[2] + 1), dt)    # x time-major, for the backward pass
+        A = _projection_buffer(gates, T, B, U, dt)
+        project = _projection(x, attrs["go_backwards"], np.concatenate([W, b_in[None]]), xt, A)
+        runs = _runs(T, B)
+        chunks = _Chunks(len(runs), lambda j: project(*runs[j]))
+        Hs = _BUFFERS.empty((T + 1, B, U), dt)
         Hs[0] = arrays[pos["h0"]]
         Cs = None
         if cell == "lstm":
-            Cs = np.empty((T + 1, B, U), dt)
+            Cs = _BUFFERS.empty((T + 1, B, U), dt)
             Cs[0] = arrays[pos["c0"]]
         M = _time_mask(arrays[pos["mask"]], attrs["go_backwards"]) if attrs["masked"] else None
         rm = arrays[pos["rmask"]] if attrs["rdrop"] else None
-        O = np.empty((T, B, U), dt) if M is not None else None
-        saved = np.empty((T, B, U) if cell != "simple" else (0,), dt)
-        seq = np.empty((B, T, U), dt)
+        O = _BUFFERS.empty((T, B, U), dt) if M is not None else None
+        saved = _BUFFERS.empty((T, B, U) if cell != "simple" else (0,), dt)
+        seq = _BUFFERS.empty((B, T, U), dt)
         outs_t = O if O is not None else Hs[1:]
+
 
         def rows(lo, hi):      # batch rows lo:hi over all steps, independent of the others
             r = slice(lo, hi)
@@ -274,11 +365,15 @@ class _RNNSequence(Op):
                                 saved[:, r] if saved.ndim == 3 else saved, R, bias,
                                 None if rm is None else rm[r], attrs)
             if M is None:
-                step.run(T)
+                step.run(runs, chunks.need)
             else:
-                _masked_forward(step, T, M[:, r], O[:, r], attrs["zero_output"])
+                _masked_forward(step, runs, chunks.need, M[:, r], O[:, r],
+                                attrs["zero_output"])
             seq[r] = outs_t[:, r].transpose(1, 0, 2)
-        _over_rows(rows, B, U * G)
+        shares = _run_with_chunks(rows, chunks, B, G, T * B * xt.shape[2] * G)
+        if shares is not None:     # large steps: project on every thread, then split rows
+            parallel.run(chunks.drain, [(0, 0)] * len(shares), blas=True)
+            parallel.run(rows, shares, blas=True)
         last = outs_t[T - 1].copy() if T else np.zeros((B, U), dt)
         result = [seq, last, Hs[T].copy()]
         if cell == "lstm":
@@ -316,20 +411,6 @@ class _RNNSequence(Op):
     grad_accepts_none = True
 
 
-def _time_major(x, backwards, ones=False):
-    """``x`` as (time, batch, features), steps reversed for ``go_backwards``; ``ones``: with a
-    last feature of ones (for a bias)."""
-    xt = x.transpose(1, 0, 2)
-    if backwards:
-        xt = xt[::-1]
-    if not ones:
-        return np.ascontiguousarray(xt)
-    out = np.empty(xt.shape[:2] + (xt.shape[2] + 1,), x.dtype)
-    out[..., :-1] = xt
-    out[..., -1] = 1
-    return out
-
-
 def _time_mask(mask, backwards):
     m = mask.astype(bool, copy=False).T
     if backwards:
@@ -337,33 +418,25 @@ def _time_mask(mask, backwards):
     return np.ascontiguousarray(m)[:, :, None]
 
 
-# ------------------------------------------------------------- batch rows ---
-
-# Least multiply-adds per step product in one thread's batch rows for the batch to be split
-# across threads: each thread then runs every step on its rows, with no hand-off per step.
-_MIN_ROW_MACS = 1 << 19
-
-
-def _over_rows(fn, batch, macs_per_row):
-    """``fn(lo, hi)`` over shares of the batch rows, on ember's threads when there is enough
-    work per step, else in the caller (with a spinning worker parked meanwhile)."""
-    shares = parallel.split(batch, macs_per_row, _MIN_ROW_MACS)
-    if len(shares) > 1:
-        parallel.run(fn, shares, blas=True)
-    else:
-        parallel.park_spinning_workers()
-        fn(0, batch)
+def _steps(runs, need):
+    """The steps of ``runs`` in order, ``need(j)`` called before run j's; stops early when
+    it returns False."""
+    for j, (t0, t1) in enumerate(runs):
+        if not need(j):
+            return
+        yield from range(t0, t1)
 
 
-def _masked_forward(step, T, M, O, zero_output):
+def _masked_forward(step, runs, need, M, O, zero_output):
     """The forward loop with a mask: a masked step carries the states over and repeats the
-    previous output (zeros with ``zero_output``)."""
+    previous output (zeros with ``zero_output``); ``runs`` and ``need`` as in
+    ``_Step.run``."""
     Hs, Cs = step.Hs, step.Cs
     B, U = Hs.shape[1:]
     hp = np.empty((B, U), Hs.dtype)
     cp = np.empty((B, U), Hs.dtype) if Cs is not None else None
     zeros = np.zeros((B, U), Hs.dtype)
-    for k in range(T):
+    for k in _steps(runs, need):
         step(k, hp, cp)
         m = M[k]
         np.copyto(O[k], hp)
@@ -377,19 +450,40 @@ def _masked_forward(step, T, M, O, zero_output):
 
 # ------------------------------------------------------------- forward steps ---
 
+def _gemm_pieces(rows, macs_per_row):
+    """Row slices of a step's product small enough for BLAS's unpacked small-matrix kernel
+    where it has one (parallel.small_gemm_macs): the recurrent weights are then read in
+    place each step rather than packed."""
+    small = parallel.small_gemm_macs()
+    n = 1 if not small else max(1, -(-rows * macs_per_row // small))
+    n = min(n, rows) if rows else 1
+    edges = [rows * i // n for i in range(n + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
 class _Step:
     """One time step of a cell over some batch rows (``__call__(k, h_out, c_out)``), on
-    views of the op's buffers, with its scratch buffers made once. ``A[k]`` holds step k's
-    gates gate-major, (gates, rows, U), so every gate is a contiguous block; the step
-    product runs per gate, ``h (rows, U) @ R (gates, U, U)``, into the same layout."""
+    views of the op's buffers, with its scratch buffers made once. ``self.A[k]`` (the
+    projection buffer seen step-major) holds step k's gates, (gates, rows, U), each gate a
+    contiguous block; the step product runs per gate, ``h (rows, U) @ R (gates, U, U)``,
+    into the same layout."""
 
     Cs = None
 
-    def run(self, T):
-        """Every step, without a mask: the new states go straight into Hs (and Cs)."""
+    def run(self, runs, need):
+        """Every step, without a mask: the new states go straight into Hs (and Cs). The
+        steps go by ``runs``; ``need(j)`` before run j makes sure its input projection is
+        there (False: the thread making it failed, and raises)."""
         Hs, Cs = self.Hs, self.Cs
-        for k in range(T):
-            self(k, Hs[k + 1], None if Cs is None else Cs[k + 1])
+        for j, (t0, t1) in enumerate(runs):
+            if not need(j):
+                return
+            if Cs is None:
+                for k in range(t0, t1):
+                    self(k, Hs[k + 1], None)
+            else:
+                for k in range(t0, t1):
+                    self(k, Hs[k + 1], Cs[k + 1])
 
     def _previous(self, k):
         h = self.Hs[k]
@@ -400,9 +494,10 @@ class _Step:
 
 class _LSTMStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
-        self.A, self.Hs, self.Cs, self.rm, self.U = A, Hs, Cs, rm, U
+        _, T, B, U = A.shape
+        self.A, self.Hs, self.Cs, self.rm, self.U = A.swapaxes(0, 1), Hs, Cs, rm, U
         self.R4 = _gate_major(R, 4)
+        self.pieces = _gemm_pieces(B, U * U)
         self.tmp = np.empty((4, B, U), A.dtype)
         self.tu = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
@@ -414,8 +509,12 @@ class _LSTMStep(_Step):
             self.s, self.s1 = s.reshape(4, 1, 1), s1.reshape(4, 1, 1)
 
     def __call__(self, k, h_out, c_out):
-        z, tu = self.A[k], self.tu
-        np.matmul(self._previous(k), self.R4, out=self.tmp)
+        z, tu, h = self.A[k], self.tu, self._previous(k)
+        if len(self.pieces) == 1:
+            np.matmul(h, self.R4, out=self.tmp)
+        else:
+            for p in self.pieces:
+                np.matmul(h[p], self.R4, out=self.tmp[:, p])
         z += self.tmp
         if self.fast:          # z already holds s * pre-activation (_gate_prescale)
             np.tanh(z, out=z)
@@ -439,8 +538,8 @@ class _LSTMStep(_Step):
 
 class _GRUStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
-        self.A, self.Hs, self.rm, self.U = A, Hs, rm, U
+        _, T, B, U = A.shape
+        self.A, self.Hs, self.rm, self.U = A.swapaxes(0, 1), Hs, rm, U
         self.after = attrs["cell"] == "gru"
         self.rbias_h = bias[1, 2 * U:] if self.after else None   # inside r * (...)
         R3 = _gate_major(R, 3)
@@ -480,8 +579,8 @@ class _GRUStep(_Step):
 
 class _SimpleStep(_Step):
     def __init__(self, A, Hs, Cs, saved, R, bias, rm, attrs):
-        T, _, B, U = A.shape
-        self.A, self.Hs, self.R, self.rm = A, Hs, R, rm
+        _, T, B, U = A.shape
+        self.A, self.Hs, self.R, self.rm = A.swapaxes(0, 1), Hs, R, rm
         self.tmp = np.empty((B, U), A.dtype)
         self.hr = np.empty((B, U), A.dtype) if rm is not None else None
         self.act = attrs["activation"]
@@ -557,7 +656,7 @@ class _RNNSequenceGrad(Op):
         dt = x.dtype
         B, T, _ = x.shape
         U = R.shape[0]
-        G = A.shape[1] * U
+        G = A.shape[0] * U
         back = attrs["go_backwards"]
         dS = get("dseq")
         dS = dS.transpose(1, 0, 2) if dS is not None else None
@@ -567,42 +666,81 @@ class _RNNSequenceGrad(Op):
         if cell == "lstm":
             dc = np.zeros((B, U), dt) if get("dc") is None else get("dc").astype(dt, copy=True)
         M = _time_mask(get("mask"), back).astype(dt) if attrs["masked"] else None
-        dZx = np.empty((T, B, G), dt)      # pre-activation gradients, Keras's gate order
-        dZr = np.empty((T, B, U), dt) if cell == "gru" else None    # r * d candidate
+        dZx = _BUFFERS.empty((T, B, G), dt)      # pre-activation gradients, Keras's order
+        dZr = _BUFFERS.empty((T, B, U), dt) if cell == "gru" else None  # r * d candidate
         RT = np.ascontiguousarray(R.T)
         WT = np.ascontiguousarray(W.T)
-        dx = np.empty(x.shape, dt)
+        xt = get("xt")
+        dxt = _BUFFERS.empty((T, B, x.shape[2]), dt)
+        # the products over all steps (input and weight gradients) in runs of steps, each
+        # run as soon as backpropagation through time has passed it
+        runs = [(T - t1, T - t0) for t0, t1 in _runs(T, B)]    # backwards in time
+        n = len(runs)
+        passed_run = [threading.Event() for _ in range(n)]
+        ends = {t0: j for j, (t0, _) in enumerate(runs)}
+        total = _OrderedSum(n)
 
-        def rows(lo, hi):      # batch rows lo:hi back through all steps
+        def products(j):
+            passed_run[j].wait()
+            t0, t1 = runs[j]
+            dZ = dZx[t0:t1].reshape(-1, G)
+            # x's column of ones makes the input bias's gradient the last row of this one
+            dWb = np.matmul(xt[t0:t1].reshape(dZ.shape[0], -1).T, dZ)
+            dR, db = _weight_grads(cell, Hs[t0:t1 + 1], saved[t0:t1] if saved.ndim == 3
+                                   else saved, rm, dZx[t0:t1],
+                                   None if dZr is None else dZr[t0:t1], dWb[-1])
+            np.matmul(dZ, WT, out=dxt[t0:t1].reshape(dZ.shape[0], -1))
+            total.add(j, (dWb[:-1], dR, db))
+        chunks = _Chunks(n, products)
+
+        def passed(k):         # after step k: the run it completes may start
+            j = ends.get(k)
+            if j is not None:
+                passed_run[j].set()
+
+        def rows(lo, hi, signal=None):      # batch rows lo:hi back through all steps
             r = slice(lo, hi)
             v = lambda a: None if a is None else a[:, r]       # noqa: E731
             bstep = _BACK[cell](A[:, :, r], Hs[:, r], v(Cs), v(saved) if saved.ndim == 3 else
                                 None, R, RT, None if rm is None else rm[r], dZx[:, r],
                                 v(dZr), attrs)
             dh_r, dc_r = _bptt(bstep, T, v(dS), None if dlast is None else dlast[r], dh[r],
-                               None if dc is None else dc[r], v(M), attrs["zero_output"])
+                               None if dc is None else dc[r], v(M), attrs["zero_output"],
+                               signal)
             dh[r] = dh_r
             if dc is not None:
                 dc[r] = dc_r
-            dxt = dx[r].transpose(1, 0, 2)          # these rows' input gradient, step by step
-            np.matmul(dZx[:, r], WT, out=dxt[::-1] if back else dxt)
-        _over_rows(rows, B, U * G)
-        # x's column of ones makes the input bias's gradient the last row of this product
-        dWb = _matmul(get("xt").reshape(T * B, -1).T, dZx.reshape(T * B, G))
-        dW = dWb[:-1]
-        dR, db = _weight_grads(cell, Hs, saved, rm, dZx, dZr, dWb[-1])
+
+        def all_rows(lo, hi):
+            try:
+                rows(lo, hi, passed)
+            finally:           # never leave the other thread waiting
+                for e in passed_run:
+                    e.set()
+        shares = _run_with_chunks(all_rows, chunks, B, G, T * B * G * (xt.shape[2] + U))
+        if shares is not None:     # large steps: every thread its rows, then the products
+            parallel.run(rows, shares, blas=True)
+            for e in passed_run:
+                e.set()
+            parallel.run(chunks.drain, [(0, 0)] * len(shares), blas=True)
+        dW, dR, db = total.result()
+        dx = _BUFFERS.empty(x.shape, dt)
+        np.copyto(dx, (dxt[::-1] if back else dxt).transpose(1, 0, 2))
         out = [dx, dh]
         if cell == "lstm":
             out.append(dc)
         return tuple(out + [dW, dR, db])
 
 
-def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
+def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output, passed=None):
     """Backpropagation through time over some batch rows: returns the gradients of the
-    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx."""
+    initial states; ``bstep`` writes each step's pre-activation gradients into its dZx,
+    and ``passed(k)`` is called after step k."""
     B, U = dh.shape
     dt = dh.dtype
     dhp = np.empty((B, U), dt)
+    if passed is None:
+        passed = _nothing
     if M is None:
         for k in range(T - 1, -1, -1):
             g = dh              # the gradient reaching this step's new state
@@ -611,6 +749,7 @@ def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
             if k == T - 1 and dlast is not None:
                 g = np.add(g, dlast, out=dhp)
             dh, dc = bstep(k, g, dc)
+            passed(k)
         return dh, dc
     go = np.empty((B, U), dt)
     carry = np.zeros((B, U), dt) if not zero_output else None
@@ -639,12 +778,44 @@ def _bptt(bstep, T, dS, dlast, dh, dc, M, zero_output):
         dh = dh_prev + dh_keep
         if dc is not None:
             dc = dc_prev + dc_keep
+        passed(k)
     return dh, dc
 
 
+def _nothing(_k):
+    pass
+
+
+class _OrderedSum:
+    """Sums of the runs' weight gradients, added in run order whichever thread finishes
+    which run first, so that the result does not depend on the threads."""
+
+    def __init__(self, n):
+        self._parts = [None] * n
+        self._next = 0
+        self._total = None
+        self._lock = threading.Lock()
+
+    def add(self, j, part):
+        self._parts[j] = part
+        with self._lock:
+            while self._next < len(self._parts) and self._parts[self._next] is not None:
+                p, self._parts[self._next] = self._parts[self._next], None
+                if self._total is None:
+                    self._total = [np.array(a) for a in p]
+                else:
+                    for t, a in zip(self._total, p):
+                        t += a
+                self._next += 1
+
+    def result(self):
+        return self._total
+
+
 def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
-    """The recurrent kernel's and the bias's gradients (``db``: the input bias's): one
-    product over all steps."""
+    """The recurrent kernel's and the bias's gradients (``db``: the input bias's) over the
+    steps of ``dZx`` (``Hs`` has one more, the state before the first): one product over
+    them."""
     T, B, G = dZx.shape
     U = Hs.shape[2]
     H = Hs[:-1]
@@ -654,13 +825,13 @@ def _weight_grads(cell, Hs, saved, rm, dZx, dZr, db):
     dZ = dZx.reshape(T * B, G)
     if cell == "gru":
         dZr = dZr.reshape(T * B, U)
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]), _matmul(H.T, dZr)], axis=1)
+        dR = np.concatenate([np.matmul(H.T, dZ[:, :2 * U]), np.matmul(H.T, dZr)], axis=1)
         return dR, np.stack([db, np.concatenate([db[:2 * U], dZr.sum(0)])])
     if cell == "gru_v1":
-        dR = np.concatenate([_matmul(H.T, dZ[:, :2 * U]),
-                             _matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
+        dR = np.concatenate([np.matmul(H.T, dZ[:, :2 * U]),
+                             np.matmul(saved.reshape(T * B, U).T, dZ[:, 2 * U:])], axis=1)
         return dR, db
-    return _matmul(H.T, dZ), db
+    return np.matmul(H.T, dZ), db
 
 
 class _Back:
@@ -670,8 +841,8 @@ class _Back:
     the previous states."""
 
     def __init__(self, A, Hs, RT, rm, dZx):
-        T, gates, B, U = A.shape
-        self.A, self.Hs, self.rm, self.dZx, self.U = A, Hs, rm, dZx, U
+        gates, T, B, U = A.shape
+        self.A, self.Hs, self.rm, self.dZx, self.U = A.swapaxes(0, 1), Hs, rm, dZx, U
         self.RT = RT.reshape(gates, U, U)            # each gate's rows of R.T
         self.S = np.empty((gates, B, U), A.dtype)
         self.d = np.empty((gates, B, U), A.dtype)
@@ -696,7 +867,7 @@ class _Back:
 class _LSTMBack(_Back):
     def __init__(self, A, Hs, Cs, TC, R, RT, rm, dZx, dZr, attrs):
         super().__init__(A, Hs, RT, rm, dZx)
-        self.Cs, self.TC = Cs, TC
+        self.Cs, self.TC, self.RTf = Cs, TC, RT
         self.act, self.ract = attrs["activation"], attrs["recurrent_activation"]
         self.fast = self.act == "tanh" and self.ract == "sigmoid"
 
@@ -722,7 +893,11 @@ class _LSTMBack(_Back):
         S *= d
         dcp *= f
         self.store(k, S)
-        return self.recurrent(S, self.RT, self.o), dcp
+        # the gradient reaching the previous h: dZ (rows, 4U) @ R.T, one product
+        dh = np.matmul(self.dZx[k], self.RTf)
+        if self.rm is not None:
+            dh *= self.rm
+        return dh, dcp
 
 
 class _GRUBack(_Back):
@@ -770,7 +945,7 @@ class _GRUBack(_Back):
 
 class _SimpleBack:
     def __init__(self, A, Hs, Cs, saved, R, RT, rm, dZx, dZr, attrs):
-        self.A, self.rm, self.RT, self.dZx = A, rm, RT, dZx
+        self.A, self.rm, self.RT, self.dZx = A.swapaxes(0, 1), rm, RT, dZx
         self.act = attrs["activation"]
 
     def __call__(self, k, dhp, dc):

@@ -16,7 +16,9 @@ unasked. The two thresholds are ``tuning.MMAP_THRESHOLD`` and ``tuning.TRIM_THRE
 Nothing happens on systems without glibc, or with ``EMBER_PLATFORM_PATHS=off``.
 
 ``thread_cache`` keeps buffers a kernel reuses call after call (the convolutions' padded
-images and patch matrices) per thread.
+images and patch matrices) per thread. A ``Recycler`` hands a kernel's large output arrays
+out again once nothing references them, so a training step's big results land in memory
+that is already mapped, whatever glibc does (the recurrent ops and segment sums use one).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import math
 import os
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -110,12 +113,78 @@ def thread_cache(name: str) -> dict:
 
 
 def release_scratch():
-    """Drops every thread's cached kernel buffers (``keras.backend.clear_session`` calls
-    this); each thread lets go of its own the next time it asks for them."""
+    """Drops every thread's cached kernel buffers and every ``Recycler``'s arrays
+    (``keras.backend.clear_session`` calls this); each thread lets go of its own cached
+    buffers the next time it asks for them."""
     global _generation
     _generation += 1
     _local.caches = {}
     _local.generation = _generation
+    for r in list(_recyclers):
+        r.clear()
+
+
+def _unshared_count() -> int:
+    """What ``sys.getrefcount`` reports, in ``Recycler.empty``'s loop, for an array that only
+    the recycler's list holds (measured once, so that it holds whatever the interpreter's
+    reference counting details)."""
+    arrays = [np.empty(0)]
+    for a in arrays:
+        return sys.getrefcount(a)
+    return 0
+
+
+_UNSHARED = _unshared_count()
+
+
+class Recycler:
+    """Large buffers a kernel returns, handed out again once nobody holds them.
+
+    A training step makes the same large arrays every step; glibc often maps each one
+    afresh (a page fault per 4 KiB touched, and on these VMs several microseconds each:
+    2.5 ms of a 5 MiB embedding gradient's 3 ms). ``empty(shape, dtype)`` returns one of
+    the arrays it returned before when no one else references it any more (no array,
+    view or plan slot: its reference count says so), else a new one; it keeps the last
+    ``keep`` arrays it made, and at most ``tuning.RECYCLE_BYTES`` of them (the oldest go
+    first; a larger array is not kept). The reuse is decided under a lock, and an array
+    someone still holds is never handed out, so results never share memory; buffers below
+    ``min_bytes`` are left to NumPy."""
+
+    def __init__(self, keep: int = 4, min_bytes: int = 1 << 20):
+        self.keep, self.min_bytes = keep, min_bytes
+        self._arrays = []
+        self._lock = threading.Lock()
+        _recyclers.add(self)
+
+    def empty(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes < self.min_bytes or nbytes > tuning.RECYCLE_BYTES:
+            return np.empty(shape, dtype)
+        with self._lock:
+            for a in self._arrays:
+                if a.shape == shape and a.dtype == dtype and \
+                        sys.getrefcount(a) <= _UNSHARED:
+                    return a
+            a = np.empty(shape, dtype)
+            self._arrays.append(a)
+            kept = sum(b.nbytes for b in self._arrays)
+            while len(self._arrays) > self.keep or kept > tuning.RECYCLE_BYTES:
+                kept -= self._arrays.pop(0).nbytes
+            return a
+
+    def zeros(self, shape, dtype):
+        a = self.empty(shape, dtype)
+        a.fill(0)
+        return a
+
+    def clear(self):
+        with self._lock:
+            self._arrays = []
+
+
+_recyclers = weakref.WeakSet()
 
 
 def empty_aligned(shape, dtype, alignment: int = 64):

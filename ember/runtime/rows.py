@@ -1,16 +1,18 @@
 """Row sums by id: the kernel behind sparse gradients (IndexedSlices densified, unsorted
 segment sums, variable scatter-adds).
 
-``np.add.at`` adds element by element; sorting the ids once and summing each run of equal
-ids with ``np.add.reduceat`` adds whole rows at NumPy speed.
+``np.add.at`` adds element by element. ``add_rows_into`` adds whole rows with fancy-index
+updates, a round per repetition of an id; ``sum_rows_by_id`` sorts the ids once and sums
+each run of equal ids with ``np.add.reduceat``, which suits ids repeated many times.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sum_rows_by_id", "scatter_into"]
+__all__ = ["sum_rows_by_id", "add_rows_into", "scatter_into"]
 
 _FEW = 12     # runs up to this long are summed by rank passes, longer ones by reduceat
+_ROUNDS = 4   # add_rows_into's rounds before the ids still repeated are sorted
 
 
 def sum_rows_by_id(ids, rows):
@@ -49,6 +51,40 @@ def sum_rows_by_id(ids, rows):
     return sorted_ids[starts], sums
 
 
+def add_rows_into(buf, ids, rows, subtract=False):
+    """``buf[ids[k]] += rows[k]`` for every k (``-=`` with ``subtract``), repeated ids adding
+    up, in place. Each round updates the last occurrence of every id with one fancy-index
+    update (of repeated positions NumPy keeps the last one's result) and goes on with the
+    earlier occurrences, so ids seen once cost no sort; ids repeated more than a few times
+    are summed by sorting (``sum_rows_by_id``)."""
+    n = ids.size
+    if n == 0:
+        return
+    if buf.shape[0] > max(8 * n, 1 << 16):      # a mark per buffer row would cost too much
+        ids, rows = sum_rows_by_id(ids, rows)
+        _update(buf, ids, rows, subtract)
+        return
+    mark = np.empty(buf.shape[0], np.intp)
+    for _ in range(_ROUNDS):
+        pos = np.arange(ids.size)
+        mark[ids] = pos                 # the last position of each id
+        last = mark[ids] == pos
+        _update(buf, ids, rows, subtract)
+        if last.all():
+            return
+        earlier = ~last
+        ids, rows = ids[earlier], rows[earlier]
+    ids, rows = sum_rows_by_id(ids, rows)
+    _update(buf, ids, rows, subtract)
+
+
+def _update(buf, ids, rows, subtract):
+    if subtract:
+        buf[ids] -= rows
+    else:
+        buf[ids] += rows
+
+
 _SCATTER_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
                    "div": np.divide, "min": np.minimum, "max": np.maximum}
 
@@ -62,11 +98,8 @@ def scatter_into(buf, how, index, updates):
         buf[index] = updates
         return
     if how in ("add", "sub") and not isinstance(index, tuple) and index.ndim == 1:
-        ids, sums = sum_rows_by_id(index, updates.reshape((index.size,) + buf.shape[1:]))
-        if how == "add":
-            buf[ids] += sums
-        else:
-            buf[ids] -= sums
+        add_rows_into(buf, index, updates.reshape((index.size,) + buf.shape[1:]),
+                      subtract=how == "sub")
         return
     ufunc = _SCATTER_UFUNCS[how]
     if ufunc is np.divide and buf.dtype.kind in "iu":

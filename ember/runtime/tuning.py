@@ -62,6 +62,24 @@ SPIN_JUDGED_SECONDS = 0.005
 # such small ones there. OpenBLAS's own limit; ember only reads it.
 SMALL_GEMM_MACS = 1_000_000
 
+# ---------------------------------------------------------------- recurrent layers ---
+# (ember.ops.rnn_ops) A whole-sequence recurrent op runs its time steps in one thread and
+# hands the large products (the input projection ahead of the steps, the weight and input
+# gradients behind backpropagation through time) to the other thread in runs of steps of
+# about RNN_CHUNK_ROWS rows (steps x batch): small enough that the step loop rarely waits
+# for the first run, large enough that BLAS runs each product at full speed. Splitting
+# the batch rows across threads instead pays only when each thread's share of a step is
+# at least RNN_ROW_SPLIT_ELEMENTS gate values: a step is a dozen NumPy calls, and two
+# threads making small calls queue for the interpreter lock (on the W3 LSTM, 64 rows of
+# 512 gate values, two threads of 32 rows ran the steps no faster than one thread of 64;
+# forward and backward pipelined against rows split: 42 against 54 ms at 64 rows, 83/90
+# at 128, 145/161 at 256, 283/291 at 512 - so only wider steps split).
+# RNN_SPLIT_MACS: a product over all steps at least this large is shared out by rows or
+# columns.
+RNN_CHUNK_ROWS = 512
+RNN_ROW_SPLIT_ELEMENTS = 1 << 18
+RNN_SPLIT_MACS = 1 << 25
+
 # ---------------------------------------------------------------- heap (opt-in) ---
 # (ember.runtime.memory.set_heap_tuning) glibc serves buffers up to MMAP_THRESHOLD bytes
 # from the heap (its upper limit for the setting on 64-bit systems), so a training step's
@@ -71,6 +89,9 @@ SMALL_GEMM_MACS = 1_000_000
 # process keeps its peak heap size.
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
+# (ember.runtime.memory.Recycler) The most bytes of arrays one recycler keeps for reuse
+# after their holders let go: the W3 LSTM step's recurrent buffers are about 60 MiB.
+RECYCLE_BYTES = 256 << 20
 
 # ---------------------------------------------------------------- convolutions ---
 # (ember.runtime.conv_kernels) The batch is cut into groups of whole images whose patch

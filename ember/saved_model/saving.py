@@ -1,13 +1,14 @@
 """saved_model.save and saved_model.load (the format is described in the package doc)."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
 import tempfile
 import zipfile
 
-from ember.engine.function import ConcreteFunction, Function
+from ember.engine.function import ConcreteFunction, Function, TensorSpec
 from ember.engine.graph_io import load_graph, save_graph
 from ember.framework import nest
 
@@ -23,16 +24,35 @@ def _concrete(fn, what):
     if isinstance(fn, Function) or hasattr(fn, "get_concrete_function"):
         try:
             concrete = fn.get_concrete_function()
-            signature = getattr(fn, "_input_signature", None)
-            if signature is not None:
-                concrete._export_input_names = [getattr(s, "name", None)
-                                                for s in nest.flatten(signature)]
+            structure = getattr(fn, "_input_structure", None)
+            if structure is not None:
+                concrete._export_input_names = _argument_names(fn, structure)
             return concrete
         except TypeError as e:
             raise ValueError(f"saved_model.save: {what} needs an input_signature (or pass "
                              f"a concrete function) to be exported: {e}") from None
     raise ValueError(f"saved_model.save: {what} must be an ember.function with an "
                      f"input_signature or a concrete function; received {fn!r}")
+
+
+def _argument_names(fn, structure):
+    """Each flat input's name as TensorFlow gives it: its TensorSpec's name, else its
+    Python argument's (``x``; ``x``, ``x_1``, ... for the parts of a nested argument)."""
+    try:
+        params = list(inspect.signature(fn._python_function).parameters.values())
+    except (TypeError, ValueError, AttributeError):
+        params = []
+    names = []
+    for i, arg in enumerate(structure if isinstance(structure, (list, tuple))
+                            else [structure]):
+        param = params[i] if i < len(params) else None
+        base = param.name if param is not None and param.kind in (
+            param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) else None
+        for j, spec in enumerate(nest.flatten(arg)):
+            given = getattr(spec, "name", None)
+            names.append(given or (None if base is None else
+                                   base if j == 0 else f"{base}_{j}"))
+    return names
 
 
 def _exported_functions(obj, signatures):
@@ -106,10 +126,15 @@ def save(obj, export_dir, signatures=None, options=None):
     try:
         os.makedirs(os.path.join(staging, "functions"))
         index = {"format": _FORMAT, "signatures": {}, "functions": {}}
+        written = {}            # id(concrete) -> its file: a function exported twice shares it
         for kind, table in (("signatures", sigs), ("functions", attrs)):
             for name, concrete in table.items():
-                filename = f"functions/{kind}_{name}.embergraph"
-                save_graph(os.path.join(staging, filename), concrete, variable_names=names)
+                filename = written.get(id(concrete))
+                if filename is None:
+                    filename = f"functions/{kind}_{name}.embergraph"
+                    save_graph(os.path.join(staging, filename), concrete,
+                               variable_names=names)
+                    written[id(concrete)] = filename
                 index[kind][name] = _describe(concrete, filename)
         with open(os.path.join(staging, _INDEX), "w") as f:
             json.dump(index, f, indent=1)
@@ -130,17 +155,34 @@ def _replace_dir(new, target):
 
 
 class _Signature:
-    """A loaded signature: keyword arguments named as the inputs, a dict of outputs."""
+    """A loaded signature: keyword arguments named as the inputs, a dict of outputs.
+    ``structured_input_signature`` is ``((), {input name: TensorSpec})`` and
+    ``structured_outputs`` is ``{output name: TensorSpec}``, as for TensorFlow's loaded
+    signatures."""
 
     def __init__(self, graph, entry):
         self._graph = graph
         self._inputs = [i["name"] for i in entry["inputs"]]
         self._outputs = entry["outputs"]
-        self.structured_outputs = {n: None for n in self._outputs}
+        self.structured_input_signature = ((), {
+            name: TensorSpec(ph.shape, ph.dtype, name=name)
+            for name, ph in zip(self._inputs, graph.inputs)})
+        self.structured_outputs = {
+            name: TensorSpec(t.shape, t.dtype, name=name)
+            for name, t in self._named_outputs(graph.structured_outputs).items()}
 
     @property
     def inputs(self):
         return list(self._graph.inputs)
+
+    def compile(self) -> None:
+        """Compiles the signature's plan now (otherwise its first call does)."""
+        self._graph._compiled()
+
+    def _named_outputs(self, out):
+        if isinstance(out, dict):
+            return {str(k): out[k] for k in sorted(out, key=str)}
+        return dict(zip(self._outputs, nest.flatten(out)))
 
     def __call__(self, *args, **kwargs):
         if args and kwargs:
@@ -153,10 +195,7 @@ class _Signature:
                 raise TypeError(f"This signature takes the inputs {self._inputs}; missing "
                                 f"{missing}, unexpected {extra}.")
             args = [kwargs[n] for n in self._inputs]
-        out = self._graph(*args)
-        if isinstance(out, dict):
-            return {str(k): out[k] for k in sorted(out, key=str)}
-        return dict(zip(self._outputs, nest.flatten(out)))
+        return self._named_outputs(self._graph(*args))
 
 
 class _Function:
@@ -166,6 +205,8 @@ class _Function:
         self._graph = graph
 
     def __call__(self, *args):
+        if len(args) == len(self._graph.inputs):     # one argument per input (a Python
+            return self._graph(*args)                 # list is one input's value)
         return self._graph(*nest.flatten(args))
 
 
@@ -209,13 +250,18 @@ def load(export_dir, tags=None, options=None):
                          f"reads {_FORMAT!r}.")
     variables = {}
 
+    graphs = {}
+
     def read(entry):
         path = os.path.join(export_dir, entry["file"])
+        if path in graphs:
+            return graphs[path]
         try:
             graph = load_graph(path, variables=variables)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
             raise ValueError(f"Cannot load the function file {path!r}: {e}") from None
         variables.update(graph.variables)
+        graphs[path] = graph
         return graph
 
     signatures = {name: _Signature(read(e), e) for name, e in index["signatures"].items()}

@@ -480,8 +480,10 @@ def test_saver_round_trip(graph_mode, tmp_path):
         np.testing.assert_array_equal(sess.run(w), saved_w)
         np.testing.assert_array_equal(sess.run(b), [0, 1, 2])
         assert sess.run(b).dtype == np.int32
-    with open(path + ".npz", "rb") as f:
-        assert f.read(2) == b"PK"      # a plain npz archive, no pickle
+    # TensorFlow's checkpoint format (a tensor bundle keyed by variable name)
+    reader = tf.train.load_checkpoint(path)
+    np.testing.assert_array_equal(reader.get_tensor("w"), saved_w)
+    assert sorted(n for n, _ in tf.train.list_variables(path)) == ["b", "w"]
 
 
 def test_saver_restore_into_a_new_graph(tmp_path):
@@ -508,7 +510,8 @@ def test_saver_global_step_max_to_keep_and_errors(graph_mode, tmp_path):
         sess.run(tf.global_variables_initializer())
         paths = [saver.save(sess, str(tmp_path / "m"), global_step=k) for k in range(3)]
         assert paths[-1].endswith("m-2")
-        assert not os.path.exists(paths[0] + ".npz") and os.path.exists(paths[2] + ".npz")
+        assert not os.path.exists(paths[0] + ".index") and os.path.exists(paths[2] + ".index")
+        assert saver.last_checkpoints == paths[1:]
         assert tf.train.latest_checkpoint(str(tmp_path)) == paths[-1]
         with pytest.raises(NotFoundError):
             saver.restore(sess, str(tmp_path / "missing"))

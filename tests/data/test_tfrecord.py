@@ -216,3 +216,33 @@ def test_varlen_feature_is_a_sparse_tensor_through_a_pipeline(tmp_path):
     dense = tf.data.TFRecordDataset(path).map(
         lambda r: tf.sparse.to_dense(tf.io.parse_single_example(r, spec)["t"]))
     assert [v.tolist() for v in dense.as_numpy_iterator()] == [[0, 1], [], [0, 1, 2]]
+
+
+def test_fixed_len_features_parse_inside_a_function_and_export(tmp_path):
+    records = [r.numpy() for r in tf.data.TFRecordDataset(
+        os.path.join(FIXTURES, "tf_examples.tfrecord"))]
+    dense = {k: f for k, f in FEATURES.items() if k != "tags"}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def parse(serialized):
+        return tf.io.parse_example(serialized, dense)
+
+    graph = parse.get_concrete_function().graph
+    assert [op.type for op in graph.get_operations()].count("ParseExampleDense") == 1
+    ref = REF["parsed"]
+    for key in dense:
+        assert_same(parse(tf.constant(records))[key].numpy(), decode(ref[key]), key)
+    assert parse(tf.constant(records))["x"].shape == (len(records), 3)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+    def parse_one(serialized):
+        return tf.io.parse_single_example(serialized, dense)["big"]
+    assert parse_one(tf.constant(records[2])).numpy().tolist() == decode(ref["big"])[2].tolist()
+
+    tf.saved_model.save(tf.Module(), str(tmp_path / "m"), signatures=parse)
+    loaded = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+    out = loaded(inputs=np.array(records, dtype=object))
+    assert_same(out["missing"].numpy(), decode(ref["missing"]), "missing")
+    assert_same(out["name"].numpy(), decode(ref["name"]), "name")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label .*is required"):
+        loaded(inputs=np.array([tf.train.Example().SerializeToString()], dtype=object))

@@ -9,7 +9,7 @@ import ember
 from ember.engine.gradient_checker import compute_gradient
 from ember.ops import rnn_ops
 from ember.ops.rnn_ops import _GATES, rnn_sequence
-from ember.runtime import parallel
+from ember.runtime import parallel, tuning
 
 B, T, D, U = 2, 4, 3, 2
 MASK = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], bool)
@@ -32,13 +32,21 @@ MODES = [m for m in itertools.product(["lstm", "gru", "gru_v1", "simple"], [Fals
          if not (m[3] and not m[1])]
 
 
-@pytest.fixture
-def split_rows(monkeypatch):
-    """The batch rows shared out across three threads even for these tiny shapes."""
+@pytest.fixture(params=["rows", "pipeline", "pipeline3"])
+def split_rows(request, monkeypatch):
+    """Even for these tiny shapes, several threads: the batch rows shared out across three
+    threads ("rows"), or the steps in the caller while the other thread (two others:
+    "pipeline3") does the products in runs of one step ("pipeline")."""
     requested = parallel.requested_threads()
-    monkeypatch.setattr(rnn_ops, "_MIN_ROW_MACS", 1)
-    parallel.set_num_threads(3)
-    yield
+    monkeypatch.setattr(tuning, "RNN_CHUNK_ROWS", 1)
+    if request.param == "rows":
+        monkeypatch.setattr(tuning, "RNN_ROW_SPLIT_ELEMENTS", 1)
+        parallel.set_num_threads(3)
+    else:
+        monkeypatch.setattr(tuning, "RNN_ROW_SPLIT_ELEMENTS", 1 << 40)
+        monkeypatch.setattr(tuning, "RNN_SPLIT_MACS", 1)
+        parallel.set_num_threads(3 if request.param == "pipeline3" else 2)
+    yield request.param
     parallel.set_num_threads(requested)
 
 
@@ -90,8 +98,9 @@ def _outputs_and_gradients(cell, masked, backwards, zero_output, rdrop, batch=7)
 @pytest.mark.parametrize("cell,masked,backwards,zero_output,rdrop", MODES)
 def test_batch_rows_on_threads_equal_one_thread(split_rows, cell, masked, backwards,
                                                 zero_output, rdrop):
-    """The batch split in rows across threads (each running every step on its rows) gives
-    the outputs and gradients of the whole batch in one thread."""
+    """The work shared out across threads (the batch split in rows, each thread running
+    every step on its rows; or the steps in one thread and the products in the other)
+    gives the outputs and gradients of the whole batch in one thread."""
     mode = (cell, masked, backwards, zero_output, rdrop)
     split = _outputs_and_gradients(*mode)
     parallel.set_num_threads(1)

@@ -149,3 +149,64 @@ def test_convolution_buffers_are_bounded_least_recently_used_first(monkeypatch):
     sizes = [key[0][0] for key in cache]
     assert sizes[-1] == 8 and 9 not in sizes             # the oldest went first
     memory.release_scratch()
+
+
+def test_recycler_hands_back_only_arrays_nobody_holds():
+    r = memory.Recycler(keep=3, min_bytes=0)
+    a = r.empty((64, 32), np.float32)
+    address = a.ctypes.data
+    b = r.empty((64, 32), np.float32)          # a is held: a new array
+    assert b.ctypes.data != address
+    view = a[3:]
+    del a
+    c = r.empty((64, 32), np.float32)          # a's view still holds it
+    assert c.ctypes.data not in (address, b.ctypes.data)
+    del view
+    d = r.zeros((64, 32), np.float32)          # now free: reused, and zeroed
+    assert d.ctypes.data == address
+    assert not d.any()
+    e = r.empty((64, 32), np.float64)          # another dtype never shares
+    assert e.dtype == np.float64 and e.ctypes.data not in (b.ctypes.data, d.ctypes.data)
+
+
+def test_recycler_leaves_small_arrays_to_numpy_and_forgets_on_release():
+    r = memory.Recycler(min_bytes=1 << 20)
+    small = r.empty(10, np.float32)
+    del small
+    assert r._arrays == []
+    big = r.empty(1 << 19, np.float32)
+    del big
+    assert len(r._arrays) == 1
+    memory.release_scratch()
+    assert r._arrays == []
+
+
+def test_recycler_under_threads_never_hands_one_array_to_two_holders():
+    import threading
+    r = memory.Recycler(keep=8, min_bytes=0)
+    held, clash = [], []
+
+    def work():
+        for _ in range(300):
+            a = r.empty((16, 16), np.float32)
+            a.fill(threading.get_ident() % 1000)
+            if (a != threading.get_ident() % 1000).any():
+                clash.append(1)
+            held.append(a) if len(held) < 4 else None
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not clash
+
+
+def test_recycler_keeps_at_most_its_byte_budget(monkeypatch):
+    from ember.runtime import tuning
+    monkeypatch.setattr(tuning, "RECYCLE_BYTES", 3000)
+    r = memory.Recycler(keep=10, min_bytes=0)
+    arrays = [r.empty(256, np.float32) for _ in range(4)]      # 1 KiB each
+    assert sum(a.nbytes for a in r._arrays) <= 3000 and len(r._arrays) == 2
+    big = r.empty(1000, np.float32)                            # over the budget alone
+    assert all(a is not big for a in r._arrays)
+    del arrays, big

@@ -70,7 +70,7 @@ def test_functional_model_signature_takes_named_inputs(tmp_path):
     b = keras.Input((2,), name="b")
     model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.Concatenate()([a, b])))
     xa, xb = np.ones((2, 3), "float32"), np.arange(4, dtype="float32").reshape(2, 2)
-    ember.saved_model.save(model, str(tmp_path / "m"))
+    model.export(str(tmp_path / "m"), verbose=False)       # named after the Keras inputs
     loaded = ember.saved_model.load(str(tmp_path / "m"))
     out = loaded.signatures["serving_default"](a=xa, b=xb)
     np.testing.assert_allclose(out["output_0"].numpy(), model([xa, xb]).numpy(), rtol=1e-6)
@@ -78,6 +78,10 @@ def test_functional_model_signature_takes_named_inputs(tmp_path):
         loaded.signatures["serving_default"](a=xa)
     with pytest.raises(ValueError, match="expects shape"):
         loaded.signatures["serving_default"](a=np.ones((2, 4), "float32"), b=xb)
+    ember.saved_model.save(model, str(tmp_path / "s"))     # named after call's argument
+    loaded = ember.saved_model.load(str(tmp_path / "s"))
+    out = loaded.signatures["serving_default"](inputs=xa, inputs_1=xb)
+    np.testing.assert_allclose(out["output_0"].numpy(), model([xa, xb]).numpy(), rtol=1e-6)
 
 
 class Counter:
@@ -133,3 +137,17 @@ def test_export_overwrites_previous_directory(tmp_path):
     loaded = ember.saved_model.load(target)
     np.testing.assert_allclose(loaded.serve(np.ones((1, 2), "float32")).numpy(), [[2.0]])
     assert sorted(os.listdir(tmp_path)) == ["m"]
+
+
+def test_export_serve_endpoint_takes_a_python_list_and_shares_one_file(tmp_path):
+    i = keras.Input((3,), name="feat")
+    model = keras.Model(i, keras.layers.Dense(2)(i))
+    model.export(str(tmp_path / "m"), verbose=False)
+    loaded = ember.saved_model.load(str(tmp_path / "m"))
+    assert sorted(loaded.signatures) == ["serve", "serving_default"]
+    assert len(list((tmp_path / "m" / "functions").iterdir())) == 1
+    x = [[1.0, 2.0, 3.0]]
+    np.testing.assert_allclose(loaded.serve(x).numpy(), model(np.array(x, "float32")).numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(loaded.signatures["serve"](feat=np.array(x, "float32"))[
+        "output_0"].numpy(), model(np.array(x, "float32")).numpy(), rtol=1e-6)

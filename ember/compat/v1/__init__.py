@@ -432,6 +432,7 @@ from ember.compat.v1.v1_ops import (Print, arg_max, arg_min, colocate_with,  # n
                                     to_bfloat16, to_complex64, to_complex128, to_double)
 
 _SUBMODULES = {"summary": "ember.compat.v1.summary", "logging": "ember.compat.v1.logging",
+               "graph_util": "ember.compat.v1.graph_util",
                "flags": "ember.compat.v1.flags", "app": "ember.compat.v1.app",
                "metrics": "ember.compat.v1.metrics",
                "initializers": "ember.compat.v1.initializers",
@@ -445,8 +446,33 @@ _INITIALIZER_NAMES = {"variance_scaling_initializer": "variance_scaling",
                       "initialize_all_tables": "tables_initializer"}
 
 
+# names TensorFlow 1 has at the top, loaded with their module on first use
+_LAZY_NAMES = {"import_graph_def": "ember.compat.v1.graph_import",
+               "make_tensor_proto": "ember.compat.v1.tensor_util",
+               "make_ndarray": "ember.compat.v1.tensor_util",
+               "RegisterGradient": "ember.compat.v1.gradient_override",
+               "NotDifferentiable": "ember.compat.v1.gradient_override",
+               "variable_creator_scope": "ember.compat.v1.variable_creator",
+               "FIFOQueue": "ember.compat.v1.queues",
+               "RandomShuffleQueue": "ember.compat.v1.queues",
+               "PaddingFIFOQueue": "ember.compat.v1.queues",
+               "QueueBase": "ember.compat.v1.queues",
+               "start_queue_runners": "ember.compat.v1.queue_runner"}
+
+
+# TensorFlow's protocol messages TF1 code builds directly (graph_def = tf.GraphDef(); ...)
+_PROTOS = {"GraphDef": "graph_pb2", "NodeDef": "node_def_pb2", "AttrValue": "attr_value_pb2",
+           "TensorProto": "tensor_pb2", "TensorShapeProto": "tensor_shape_pb2",
+           "MetaGraphDef": "meta_graph_pb2", "VariableDef": "variable_pb2"}
+
+
 def __getattr__(name):
     import importlib
+    if name in _PROTOS:
+        from ember.compat.v1.tensor_util import protos
+        return getattr(getattr(protos(), _PROTOS[name]), name)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     if name in _INITIALIZER_NAMES:
         return getattr(importlib.import_module("ember.compat.v1.initializers"),
                        _INITIALIZER_NAMES[name])

@@ -84,4 +84,6 @@ class RunOptions(_Message):
 
 
 class RunMetadata(_Message):
-    _fields = {"partition_graphs": list, "function_graphs": list}
+    # step_stats: with RunOptions(trace_level=FULL_TRACE), one (node name, op type,
+    # start in microseconds, duration in microseconds) per step the run executed
+    _fields = {"partition_graphs": list, "function_graphs": list, "step_stats": list}

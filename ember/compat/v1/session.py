@@ -1,6 +1,8 @@
 """Session: runs fetches of a v1 Graph with a feed_dict, through compiled plans."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ember.framework import dtypes, nest
@@ -123,7 +125,10 @@ class Session:
             self._calls[call_key] = cached
         flat, feed_keys, plan, _, _ = cached
         feed_vals = [_feed_array(t, v) for t, v in zip(feed_keys, feed_dict.values())]
-        results = iter(plan.run(feed_vals))
+        if run_metadata is not None and getattr(options, "trace_level", 0):
+            results = iter(_traced_run(plan, feed_vals, run_metadata))
+        else:
+            results = iter(plan.run(feed_vals))
         out = []
         for f in flat:
             if isinstance(f, SymbolicTensor):
@@ -148,6 +153,41 @@ class Session:
 
     def list_devices(self):
         return []
+
+
+class _StepTimes:
+    """Collects each plan step's time for ``RunMetadata.step_stats`` (a traced run)."""
+
+    ops = True
+
+    def __init__(self):
+        from ember.runtime.profiling import now
+        self.now = now
+        self.steps = []
+
+    def add(self, name, started):
+        node, _, op_type = name.rpartition(":")
+        self.steps.append((node, op_type, started / 1000.0,
+                           (self.now() - started) / 1000.0))
+
+
+_nothing = contextlib.nullcontext
+
+
+def _traced_run(plan, feed_vals, run_metadata):
+    """``plan`` run one step at a time, timing each (RunOptions.FULL_TRACE)."""
+    times = _StepTimes()
+    try:
+        with np.errstate(all="ignore") if plan._errstate else _nothing():
+            out = plan.run_interpreted(feed_vals, times)
+        for v in plan.exposed_variables:
+            v._exposed = True     # the caller now holds its buffer: copy on next update
+    except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+        node = getattr(e, "ember_node", None)
+        where = f" (while running node '{node.name}', op {node.op.name})" if node else ""
+        raise InvalidArgumentError(f"{e}{where}") from None
+    run_metadata.step_stats = list(run_metadata.step_stats) + times.steps
+    return out
 
 
 def _as_output(value):

@@ -243,6 +243,26 @@ class FileWriter:
         self._file.add(0 if global_step is None else int(global_step),
                        graph_def=gdef.SerializeToString())
 
+    def add_session_log(self, session_log, global_step=None):
+        """Writes a ``SessionLog`` event (START, STOP or CHECKPOINT with its path)."""
+        from tensorboard.compat.proto import event_pb2
+        self._check()
+        import time
+        event = event_pb2.Event(wall_time=time.time(),
+                                step=0 if global_step is None else int(global_step))
+        event.session_log.CopyFrom(session_log)
+        self._file._writer.add_event(event)
+
+    def add_meta_graph(self, meta_graph_def, global_step=None):
+        """Writes a MetaGraphDef event (what TensorBoard reads for the graph's metadata)."""
+        from tensorboard.compat.proto import event_pb2
+        self._check()
+        import time
+        event = event_pb2.Event(wall_time=time.time(),
+                                step=0 if global_step is None else int(global_step))
+        event.meta_graph_def = meta_graph_def.SerializeToString()
+        self._file._writer.add_event(event)
+
     def add_event(self, event):
         self._check()
         self._file._writer.add_event(event)

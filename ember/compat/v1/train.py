@@ -10,7 +10,8 @@ from ember.framework.context import context
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer",
            "RMSPropOptimizer", "AdagradOptimizer", "Saver", "latest_checkpoint",
-           "get_global_step", "get_or_create_global_step", "create_global_step"]
+           "get_global_step", "get_or_create_global_step", "create_global_step",
+           "get_checkpoint_state", "checkpoint_exists", "CheckpointState"]
 
 
 class Optimizer:
@@ -298,7 +299,21 @@ def create_global_step(graph=None):
     with g.as_default():
         step = Variable(np.int64(0), trainable=False, name="global_step")
     g.add_to_collection("global_step", step)
+    _make_global_step_read(g, step)
     return step
+
+
+def _make_global_step_read(graph, step):
+    """``global_step/read``: the step's value, made right after the variable so that in a
+    run that also increments it (graph order) it gives the value before the increment, as
+    hooks expect; cached in the graph's ``global_step_read_op_cache`` collection."""
+    if not graph.get_collection("global_step_read_op_cache"):
+        from ember.ops.array_ops import identity
+        with graph.as_default(), graph.control_dependencies(None):
+            with graph.name_scope(_var_key(step)):
+                read = identity(graph.read_variable(step), name="read")
+        graph.add_to_collection("global_step_read_op_cache", read)
+    return graph.get_collection("global_step_read_op_cache")[0]
 
 
 def get_or_create_global_step(graph=None):
@@ -309,78 +324,204 @@ def get_or_create_global_step(graph=None):
 # ------------------------------------------------------------------------------ Saver ---
 
 class Saver:
-    """Saves and restores variables: ``save(sess, path)`` writes ``path.npz`` (arrays by
-    variable name) and a ``checkpoint`` index file beside it; ``restore`` reads them."""
+    """Saves and restores variables in TensorFlow's checkpoint format (a tensor bundle:
+    ``<path>.index`` + ``<path>.data-00000-of-00001``, keyed by variable name, readable by
+    TensorFlow's ``tf.train.Saver`` and ``tf.train.load_checkpoint``), and keeps the
+    directory's ``checkpoint`` state file listing the newest ``max_to_keep`` of them.
+    ``save(..., write_meta_graph=True)`` also writes ``<path>.meta`` (a MetaGraphDef) when
+    the optional ``tensorboard`` package, which ships TensorFlow's protos, is installed."""
 
-    def __init__(self, var_list=None, max_to_keep=5, **kwargs):
+    def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
+                 keep_checkpoint_every_n_hours=10000.0, name=None,
+                 restore_sequentially=False, saver_def=None, builder=None,
+                 defer_build=False, allow_empty=False, write_version=2,
+                 pad_step_number=False, save_relative_paths=False, filename=None,
+                 **kwargs):
         self._var_list = var_list
         self._max_to_keep = max_to_keep
+        self._allow_empty = allow_empty
+        self._pad_step_number = pad_step_number
         self._kept = []
+        if var_list is not None and not isinstance(var_list, dict) and not var_list \
+                and not allow_empty:
+            raise ValueError("No variables to save")
 
     def _variables(self):
         if self._var_list is None:
             from ember.compat.v1 import global_variables
-            return {v.name[:-2]: v for v in global_variables()}
+            return {_var_key(v): v for v in global_variables()}
         if isinstance(self._var_list, dict):
             return dict(self._var_list)
-        return {v.name[:-2]: v for v in self._var_list}
+        return {_var_key(v): v for v in self._var_list}
+
+    @property
+    def last_checkpoints(self):
+        """The prefixes of the checkpoints this Saver keeps, oldest first."""
+        return list(self._kept)
+
+    def recover_last_checkpoints(self, checkpoint_paths):
+        """Adopts existing checkpoints (e.g. a restored directory's) as kept ones, so
+        ``max_to_keep`` counts them too."""
+        self._kept = [p for p in checkpoint_paths if _checkpoint_exists(p)]
+
+    def set_last_checkpoints_with_time(self, last_checkpoints_with_time):
+        self._kept = [p for p, _ in last_checkpoints_with_time]
 
     def save(self, sess, save_path, global_step=None, latest_filename=None,
-             meta_graph_suffix="meta", write_meta_graph=True, write_state=True):
+             meta_graph_suffix="meta", write_meta_graph=True, write_state=True,
+             strip_default_attrs=False, save_debug_info=False):
+        """Writes the variables' values to ``save_path`` (``save_path-<step>`` with
+        ``global_step``, an int, a variable or a tensor) and returns that prefix."""
+        from ember.train.checkpoint_management import _write_state
+        from ember.train.tensor_bundle import write_bundle
         if global_step is not None:
-            step = global_step if isinstance(global_step, int) else int(
-                np.asarray(sess.run(global_step) if not isinstance(global_step, int)
-                           else global_step))
-            save_path = f"{save_path}-{step}"
+            step = global_step if isinstance(global_step, (int, np.integer)) else \
+                sess.run(global_step)
+            step = int(np.asarray(step))
+            save_path = f"{save_path}-{step:08d}" if self._pad_step_number else \
+                f"{save_path}-{step}"
         arrays = {}
-        for name, v in self._variables().items():
+        variables = self._variables()
+        if not variables and not self._allow_empty:
+            raise ValueError("No variables to save")
+        for name, v in variables.items():
             if v._array is None:
                 from ember.framework.variables import uninitialized_error
                 raise uninitialized_error(v)
             arrays[name] = np.asarray(v._array)
+        save_path = os.fspath(save_path)
         directory = os.path.dirname(os.path.abspath(save_path))
         os.makedirs(directory, exist_ok=True)
-        with open(save_path + ".npz", "wb") as f:
-            np.savez(f, **arrays)
+        write_bundle(save_path, arrays)
+        if write_meta_graph:
+            self._write_meta_graph(sess, save_path + "." + meta_graph_suffix)
+        if save_path in self._kept:
+            self._kept.remove(save_path)
         self._kept.append(save_path)
         while self._max_to_keep and len(self._kept) > self._max_to_keep:
-            old = self._kept.pop(0)
-            if os.path.exists(old + ".npz"):
-                os.remove(old + ".npz")
+            _remove_checkpoint(self._kept.pop(0), meta_graph_suffix)
         if write_state:
-            with open(os.path.join(directory, latest_filename or "checkpoint"), "w") as f:
-                json.dump({"model_checkpoint_path": os.path.basename(save_path),
-                           "all_model_checkpoint_paths": [os.path.basename(p)
-                                                          for p in self._kept]}, f)
+            _write_state(directory, save_path, list(self._kept)) \
+                if latest_filename in (None, "checkpoint") else \
+                _write_named_state(directory, latest_filename, save_path, self._kept)
         return save_path
 
+    def _write_meta_graph(self, sess, path):
+        """``<checkpoint>.meta`` (a MetaGraphDef), when TensorFlow's protos are installed
+        (the optional tensorboard package) and the graph can be written as one."""
+        import importlib.util
+        graph = getattr(sess, "graph", None)
+        if graph is None or importlib.util.find_spec("tensorboard") is None:
+            return
+        from ember.compat.v1.meta_graph import export_meta_graph
+        try:
+            export_meta_graph(path, graph=graph, saver=self)
+        except (ValueError, TypeError, NotImplementedError) as e:
+            # an op or dtype TensorFlow's GraphDef cannot hold: the checkpoint only
+            from ember.compat.v1 import logging
+            logging.warning("Saver: no meta graph written to %s: %s", path, e)
+
     def restore(self, sess, save_path):
-        path = save_path + ".npz"
-        if not os.path.exists(path):
-            from ember.framework.errors import NotFoundError
-            raise NotFoundError(f"Failed to find any matching files for {save_path}")
-        with np.load(path, allow_pickle=False) as data:
-            stored = {k: data[k] for k in data.files}
+        """Sets the variables from the checkpoint ``save_path`` (a prefix save returned)."""
+        from ember.framework.errors import InvalidArgumentError, NotFoundError
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        save_path = os.fspath(save_path)
+        if os.path.exists(save_path + ".index"):
+            from ember.train.checkpoint import read_checkpoint
+            stored = read_checkpoint(save_path)
+        elif os.path.exists(save_path + ".npz"):        # ember's earlier Saver files
+            with np.load(save_path + ".npz", allow_pickle=False) as data:
+                stored = {k: data[k] for k in data.files}
+        else:
+            raise NotFoundError(f"Failed to find any matching files for {save_path}: it is "
+                                f"not a valid checkpoint (no {save_path}.index)")
         for name, v in self._variables().items():
             if name not in stored:
-                from ember.framework.errors import NotFoundError
                 raise NotFoundError(f"Key {name} not found in checkpoint {save_path}")
-            value = stored[name]
+            value = np.asarray(stored[name])
             if tuple(value.shape) != tuple(v.shape.as_list()):
-                from ember.framework.errors import InvalidArgumentError
                 raise InvalidArgumentError(f"Checkpoint value for {name} has shape "
                                            f"{value.shape}, variable has {v.shape}")
             v._array = value.astype(v.dtype.np)
+            v._exposed = False
+
+    def as_saver_def(self):
+        """The SaverDef proto describing this Saver (TensorFlow's node names)."""
+        from ember.compat.v1.meta_graph import saver_def_proto
+        return saver_def_proto(self)
+
+    def to_proto(self, export_scope=None):
+        return self.as_saver_def()
+
+
+def _var_key(v):
+    name = v.name
+    return name[:-2] if name.endswith(":0") else name
+
+
+def _checkpoint_exists(prefix):
+    return os.path.exists(prefix + ".index") or os.path.exists(prefix + ".npz")
+
+
+def _remove_checkpoint(prefix, meta_suffix="meta"):
+    from ember.train.tensor_bundle import DATA_SUFFIX
+    for suffix in (".index", DATA_SUFFIX, "." + meta_suffix, ".npz"):
+        if os.path.exists(prefix + suffix):
+            os.remove(prefix + suffix)
+
+
+def _write_named_state(directory, filename, latest, paths):
+    from ember.train.checkpoint import _atomic_text
+    lines = [f'model_checkpoint_path: "{os.path.abspath(latest)}"']
+    lines += [f'all_model_checkpoint_paths: "{os.path.abspath(p)}"' for p in paths]
+    _atomic_text(os.path.join(directory, filename), "\n".join(lines) + "\n")
+
+
+def get_checkpoint_state(checkpoint_dir, latest_filename=None):
+    """The directory's checkpoint state: ``model_checkpoint_path`` and
+    ``all_model_checkpoint_paths`` (absolute prefixes), or None without a state file."""
+    from ember.train.checkpoint_management import _read_state
+    if latest_filename not in (None, "checkpoint"):
+        import shutil
+        import tempfile
+        src = os.path.join(checkpoint_dir, latest_filename)
+        if not os.path.exists(src):
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(src, os.path.join(tmp, "checkpoint"))
+            latest, paths = _read_state(tmp)
+        latest = latest and os.path.join(checkpoint_dir, os.path.relpath(latest, tmp))
+        paths = [os.path.join(checkpoint_dir, os.path.relpath(p, tmp)) for p in paths]
+    else:
+        latest, paths = _read_state(checkpoint_dir)
+    if latest is None:
+        return None
+    return CheckpointState(latest, paths)
+
+
+class CheckpointState:
+    """``model_checkpoint_path`` and ``all_model_checkpoint_paths`` of a directory."""
+
+    def __init__(self, model_checkpoint_path, all_model_checkpoint_paths):
+        self.model_checkpoint_path = model_checkpoint_path
+        self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
+
+    def __repr__(self):
+        return (f"CheckpointState(model_checkpoint_path={self.model_checkpoint_path!r}, "
+                f"all_model_checkpoint_paths={self.all_model_checkpoint_paths!r})")
+
+
+def checkpoint_exists(checkpoint_prefix):
+    return _checkpoint_exists(os.fspath(checkpoint_prefix))
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
-    path = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
-    if not os.path.exists(path):
+    """The prefix of the newest checkpoint listed in ``checkpoint_dir``'s state file."""
+    state = get_checkpoint_state(checkpoint_dir, latest_filename)
+    if state is None or not _checkpoint_exists(state.model_checkpoint_path):
         return None
-    with open(path) as f:
-        state = json.load(f)
-    return os.path.join(checkpoint_dir, state["model_checkpoint_path"])
-
+    return state.model_checkpoint_path
 
 
 class ExponentialMovingAverage:
@@ -465,9 +606,36 @@ from ember.compat.v1 import learning_rate_decay as _decay  # noqa: E402
 __all__ += ["ExponentialMovingAverage"] + _decay.__all__
 
 
+_LAZY = {
+    "ember.compat.v1.monitored_session": (
+        "Scaffold", "SessionCreator", "ChiefSessionCreator", "WorkerSessionCreator",
+        "MonitoredSession", "SingularMonitoredSession", "MonitoredTrainingSession",
+        "StepContext"),
+    "ember.compat.v1.session_run_hook": (
+        "SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues"),
+    "ember.compat.v1.basic_session_run_hooks": (
+        "SecondOrStepTimer", "StopAtStepHook", "CheckpointSaverListener",
+        "CheckpointSaverHook", "SummarySaverHook", "LoggingTensorHook", "NanTensorHook",
+        "NanLossDuringTrainingError", "StepCounterHook", "FinalOpsHook", "FeedFnHook",
+        "GlobalStepWaiterHook", "ProfilerHook"),
+    "ember.compat.v1.coordinator": ("Coordinator", "LooperThread"),
+    "ember.compat.v1.queue_runner": ("QueueRunner", "add_queue_runner",
+                                     "start_queue_runners"),
+    "ember.compat.v1.queues": ("FIFOQueue", "RandomShuffleQueue", "PaddingFIFOQueue"),
+    "ember.compat.v1.summary": ("SummaryWriterCache",),
+    "ember.compat.v1.graph_io": ("write_graph",),
+    "ember.compat.v1.meta_graph": ("export_meta_graph", "import_meta_graph"),
+}
+_LAZY_NAMES = {n: mod for mod, names in _LAZY.items() for n in names}
+
+
 def __getattr__(name):
-    """TF2's ``tf.train`` names (Checkpoint, CheckpointManager, Example, list_variables,
-    ...) are compat.v1's too."""
+    """The monitored-session machinery (loaded on first use), and TF2's ``tf.train``
+    names (Checkpoint, CheckpointManager, Example, list_variables, ...)."""
+    if name in _LAZY_NAMES:
+        import importlib
+        module = importlib.import_module(_LAZY_NAMES[name])
+        return getattr(module, "FileWriterCache" if name == "SummaryWriterCache" else name)
     import ember.train as _v2_train
     if not name.startswith("_") and hasattr(_v2_train, name):
         return getattr(_v2_train, name)

@@ -157,13 +157,18 @@ class Model(Trainer, Layer):
         from ember.keras.saving import saving_api
         return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def _serving_specs(self, input_signature=None):
+    def _serving_specs(self, input_signature=None, relax_batch=False):
         if input_signature is not None:
             return list(input_signature)
         inputs = list(getattr(self, "inputs", None) or [])
         if inputs:
-            return [ember.TensorSpec(t.shape, t.dtype, name=getattr(t, "name", None))
-                    for t in inputs]
+            specs = []
+            for t in inputs:
+                shape = t.shape
+                if relax_batch and shape.rank:
+                    shape = ember.TensorShape([None] + shape.as_list()[1:])
+                specs.append(ember.TensorSpec(shape, t.dtype, name=getattr(t, "name", None)))
+            return specs
         shape = getattr(self, "_build_input_shape", None)
         if shape is not None and _is_single_shape(shape):
             dims = shape.as_list() if isinstance(shape, ember.TensorShape) else list(shape)
@@ -171,9 +176,16 @@ class Model(Trainer, Layer):
         raise ValueError(f"Model {self.name} has no known input signature: call it on data, "
                          f"build it, or pass `input_signature=[ember.TensorSpec(...)]`.")
 
-    def _default_serving_function(self, input_signature=None):
-        """The model's inference call traced on its inputs' specs (saved_model.save)."""
-        specs = self._serving_specs(input_signature)
+    def _default_serving_function(self, input_signature=None, for_export=False):
+        """The model's inference call traced on its inputs' specs. As in TensorFlow:
+        ``saved_model.save(model)`` names the signature's inputs after the call argument
+        (``inputs``, ``inputs_1``, ...) and keeps the inputs' batch size;
+        ``model.export`` (``for_export``)
+        names them after the Keras inputs and leaves the batch size open."""
+        specs = self._serving_specs(input_signature, relax_batch=for_export)
+        if input_signature is None and not for_export:
+            specs = [ember.TensorSpec(s.shape, s.dtype, name="inputs" if i == 0 else
+                                      f"inputs_{i}") for i, s in enumerate(specs)]
         multi = len(specs) > 1
 
         def serve(*args):
@@ -183,17 +195,16 @@ class Model(Trainer, Layer):
     def export(self, filepath, format="tf_saved_model", verbose=True,  # noqa: A002
                input_signature=None, **kwargs):
         """Writes an inference-only SavedModel directory; ``ember.saved_model.load`` gives an
-        object whose ``serve(x)`` (and ``signatures["serving_default"]``) run the model
-        without its Python code."""
+        object whose ``serve(x)`` (and its signatures ``serving_default`` and ``serve``, as
+        Keras writes them: one function) run the model without its Python code."""
         if format != "tf_saved_model":
             raise ValueError(f"Unrecognized format={format!r}; ember exports "
                              f"format='tf_saved_model' only.")
         if kwargs:
             raise ValueError(f"export() got unsupported arguments {sorted(kwargs)}")
         from ember import saved_model
-        saved_model.save(self, filepath,
-                         signatures={"serving_default":
-                                     self._default_serving_function(input_signature)})
+        serve = self._default_serving_function(input_signature, for_export=True)
+        saved_model.save(self, filepath, signatures={"serving_default": serve, "serve": serve})
         if verbose:
             print(f"Saved artifact at '{filepath}'. The endpoint 'serve' takes the model's "
                   f"inputs and returns its outputs.")

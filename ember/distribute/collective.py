@@ -13,7 +13,9 @@ Failure is never silent and never waits forever:
   its connection close (``UnavailableError`` naming worker 0);
 - a peer that hangs is given ``timeout`` seconds per collective (``CommunicationOptions
   (timeout_seconds=...)``, else the ``EMBER_COLLECTIVE_TIMEOUT`` environment variable,
-  else 300 s): then ``DeadlineExceededError`` naming the workers that did not answer;
+  else 300 s): then ``DeadlineExceededError`` naming the workers that did not answer
+  (at start-up the workers wait ``EMBER_COLLECTIVE_CONNECT_TIMEOUT`` seconds for each
+  other, default the larger of that timeout and 120 s);
 - collectives called in a different order by different workers (kind, sequence number,
   shapes, dtypes) raise ``InternalError`` naming the difference.
 After a failure the communicator stays broken: later calls raise the same error.
@@ -53,6 +55,20 @@ def default_timeout() -> float:
             raise ValueError(f"EMBER_COLLECTIVE_TIMEOUT must be positive, got {raw!r}")
         return value
     return DEFAULT_TIMEOUT
+
+
+def default_connect_timeout(timeout: float) -> float:
+    """Seconds the workers wait for each other at start-up (workers start at different
+    times): ``EMBER_COLLECTIVE_CONNECT_TIMEOUT``, else the larger of the collective
+    timeout and 120 s."""
+    raw = os.environ.get("EMBER_COLLECTIVE_CONNECT_TIMEOUT")
+    if raw:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"EMBER_COLLECTIVE_CONNECT_TIMEOUT must be a number of "
+                             f"seconds, got {raw!r}") from None
+    return max(timeout, 120.0)
 
 
 def split_address(address: str):
@@ -140,7 +156,8 @@ class Communicator:
             raise ValueError(f"MultiWorkerMirroredStrategy: task index {rank} is outside the "
                              f"cluster of {self.size} workers")
         self.timeout = float(timeout) if timeout else default_timeout()
-        self.connect_timeout = float(connect_timeout) if connect_timeout else self.timeout
+        self.connect_timeout = float(connect_timeout) if connect_timeout else \
+            default_connect_timeout(self.timeout)
         self._seq = 0
         self._broken = None
         self._peers = {}         # chief: rank -> socket

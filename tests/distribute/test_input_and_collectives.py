@@ -153,7 +153,7 @@ def test_mismatched_collectives_raise_on_every_worker():
 def test_missing_chief_times_out_naming_it():
     addresses = _ports(2)
     with pytest.raises(tf.errors.DeadlineExceededError, match="worker 0 \\(chief\\)"):
-        Communicator(addresses, 1, timeout=0.5)
+        Communicator(addresses, 1, timeout=0.5, connect_timeout=0.5)
 
 
 def test_unbatched_dataset_cannot_be_split(two_cpus):

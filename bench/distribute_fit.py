@@ -4,7 +4,8 @@ one process on the same global batches (MLP, 4096 samples, global batch 256).
     PYTHONPATH=$PWD python bench/distribute_fit.py [rounds]
 
 Prints per round the seconds per epoch of one process and of the two-worker cluster (the
-slower worker), and the median ratio. Each worker computes half of every batch, and
+slower worker), and the median ratio. Each worker gets half the cores
+(``BENCH_WORKER_THREADS`` overrides). Each worker computes half of every batch, and
 each step adds the collectives (one gradient all-reduce, two per metric variable pair).
 """
 import json
@@ -18,6 +19,8 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# threads per worker (OMP_NUM_THREADS, which ember reads): the cores split between them
+THREADS = os.environ.get("BENCH_WORKER_THREADS", str(max(1, (os.cpu_count() or 2) // 2)))
 
 
 def data():
@@ -65,7 +68,7 @@ def cluster_seconds():
         s.close()
     procs = []
     for i in range(2):
-        env = dict(os.environ, PYTHONPATH=ROOT,
+        env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS=THREADS,
                    TF_CONFIG=json.dumps({"cluster": {"worker": addresses},
                                          "task": {"type": "worker", "index": i}}))
         procs.append(subprocess.Popen([sys.executable, __file__, "--worker"], env=env,

@@ -132,6 +132,16 @@ def _recv_message(sock, deadline, rank):
     return header, arrays
 
 
+def _tune(sock):
+    """No Nagle delay, and buffers that hold a typical gradient message at once."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
+        except OSError:
+            pass
+
+
 def _send(sock, parts, rank):
     try:
         for part in parts:
@@ -202,7 +212,7 @@ class Communicator:
                 conn, _ = listener.accept()
             except socket.timeout:
                 continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _tune(conn)
             try:
                 hello, _ = _recv_message(conn, time.monotonic() + 10.0, -1)
             except (_PeerLost, _Timeout, ValueError):
@@ -240,7 +250,7 @@ class Communicator:
             except OSError as e:
                 last = e
                 time.sleep(min(0.05, max(left, 0)))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _tune(sock)
         self._chief = sock
         try:
             _send(sock, _encode({"kind": "hello", "rank": self.rank, "size": self.size}), 0)

@@ -213,3 +213,15 @@ def test_for_loop_over_distributed_dataset_inside_function(two_cpus):
         return acc
     assert float(total()) == float(np.sum(np.arange(12.0) ** 2))
     assert float(total()) == float(np.sum(np.arange(12.0) ** 2))     # a new pass per call
+
+
+def test_synchronized_batch_norm_under_replicas_raises(two_cpus):
+    s = tf.distribute.MirroredStrategy(two_cpus)
+    with s.scope():
+        layer = keras.layers.BatchNormalization(synchronized=True)
+        layer.build((None, 3))
+    with pytest.raises(NotImplementedError, match="synchronized=True"):
+        s.run(lambda: layer(tf.ones((4, 3)), training=True))
+    plain = keras.layers.BatchNormalization(synchronized=True)    # one replica: as False
+    np.testing.assert_allclose(plain(tf.ones((4, 3)), training=True), np.zeros((4, 3)),
+                               atol=1e-6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 
 __all__ = ["atomic_write"]
 
@@ -21,8 +21,7 @@ def atomic_write(filepath):
     filepath = os.fspath(filepath)
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(filepath) + ".",
-                               suffix=".tmp", dir=directory)
+    fd, tmp = _create_temporary(directory, os.path.basename(filepath))
     os.close(fd)
     try:
         yield tmp
@@ -33,3 +32,15 @@ def atomic_write(filepath):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _create_temporary(directory, base):
+    """A new empty file next to the target, made with the permissions an ordinary ``open``
+    gives (0666 less the process's umask, as TensorFlow's files have), not mkstemp's 0600."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue

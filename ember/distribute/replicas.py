@@ -13,14 +13,17 @@ being traced (so one trace holds every replica's computation, combined symbolica
 
 Every replica must call the same collectives in the same order; when one ends (or fails)
 while others wait in a collective it never joined, those raise a RuntimeError instead of
-waiting forever.
+waiting forever, and a collective the other replicas do not reach within the collective
+timeout (``EMBER_COLLECTIVE_TIMEOUT``, 300 s) raises one too.
 """
 from __future__ import annotations
 
 import contextvars
 import threading
+import time
 
 from ember.framework import context as _context
+from ember.distribute.collective import default_timeout
 
 __all__ = ["LocalReplicaGroup"]
 
@@ -38,8 +41,9 @@ class _Collective:
 class LocalReplicaGroup:
     """``n`` local replicas taking turns (see the module docstring)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, timeout: float | None = None):
         self.n = n
+        self.timeout = timeout if timeout is not None else default_timeout()
         self._cond = threading.Condition()
         self._turn = 0
         self._finished = [False] * n
@@ -48,9 +52,21 @@ class LocalReplicaGroup:
         self._collectives = {}
 
     # -- turns ----------------------------------------------------------------------
-    def _wait_turn(self, i):
+    def _wait_turn(self, i, seq=None):
+        deadline = None if seq is None else time.monotonic() + self.timeout
         while self._turn != i:
-            self._cond.wait()
+            if deadline is None:
+                self._cond.wait()
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(
+                    f"strategy.run: replica {i} waited {self.timeout:g} s in collective "
+                    f"#{seq} for the other replicas, which did not get there (blocked? an "
+                    f"ember.function called inside the replica function is traced by one "
+                    f"replica at a time, so its collectives cannot complete: make the "
+                    f"function given to strategy.run the ember.function instead)")
+            self._cond.wait(left)
 
     def _pass_turn(self, i):
         """Hands the turn to the next replica after ``i`` that has not finished."""
@@ -85,8 +101,10 @@ class LocalReplicaGroup:
             else:
                 self._waiting[i] = seq
                 self._pass_turn(i)
-                self._wait_turn(i)
-                self._waiting[i] = None
+                try:
+                    self._wait_turn(i, seq)
+                finally:
+                    self._waiting[i] = None
                 if not c.done:
                     missing = [j for j in range(self.n) if c.values[j] is None]
                     raise RuntimeError(

@@ -225,3 +225,17 @@ def test_synchronized_batch_norm_under_replicas_raises(two_cpus):
     plain = keras.layers.BatchNormalization(synchronized=True)    # one replica: as False
     np.testing.assert_allclose(plain(tf.ones((4, 3)), training=True), np.zeros((4, 3)),
                                atol=1e-6)
+
+
+def test_blocked_replicas_time_out(two_cpus, monkeypatch):
+    """An ember.function with a collective called inside the replica function: one replica
+    traces it (holding its trace lock) and waits for the other, which waits for the lock;
+    the collective timeout ends the wait with an error that says what to do."""
+    monkeypatch.setenv("EMBER_COLLECTIVE_TIMEOUT", "0.5")
+    s = tf.distribute.MirroredStrategy(two_cpus)
+
+    @tf.function
+    def inner(x):
+        return tf.distribute.get_replica_context().all_reduce("SUM", x)
+    with pytest.raises(RuntimeError, match="make the function given to strategy.run"):
+        s.run(lambda: inner(tf.constant(1.0)))

@@ -34,7 +34,8 @@ def version():
     return __version__
 
 
-_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing", "wrappers")
+_LAZY_MODULES = ("ops", "random", "tree", "datasets", "preprocessing", "wrappers",
+                 "applications")
 
 
 def __getattr__(name):

@@ -53,7 +53,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         return Sequential(([inputs] if inputs is not None else []) + layers, name=model.name,
                           trainable=model.trainable)
     if isinstance(model, Functional):
-        by_name = {l.name: l for l in model.layers}
+        by_name = {l.name: l for l in model.operations}
 
         def make(entry):
             layer = by_name[entry["name"]]

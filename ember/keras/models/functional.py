@@ -84,6 +84,13 @@ class Functional(Model):
 
     @property
     def layers(self):
+        """The model's layers in graph order; the operations applied to KerasTensors
+        (``x + 1``, ``keras.ops.*``) are not layers, as in Keras (see ``operations``)."""
+        return [l for l in self._functional_layers if not getattr(l, "_is_operation", False)]
+
+    @property
+    def operations(self):
+        """Every node of the graph in order: the layers and the operations."""
         return list(self._functional_layers)
 
     def _checkpoint_alias(self, name):

@@ -57,6 +57,11 @@ def keras_layer_order(inputs, outputs):
     return [layers[k] for k in order], [n for n in post_order]
 
 
+def _graph_nodes(model):
+    """A functional model's layers and operations (``x + 1`` nodes) in graph order."""
+    return getattr(model, "operations", None) or model.layers
+
+
 def _model_nodes(model):
     return {id(n) for n in model._nodes}
 
@@ -65,7 +70,7 @@ def _node_index_maps(model):
     """layer id -> {node id -> index among the layer's calls inside ``model``}."""
     inside = _model_nodes(model)
     maps = {}
-    for layer in model.layers:
+    for layer in _graph_nodes(model):
         kept = [n for n in layer._inbound_nodes if id(n) in inside]
         maps[id(layer)] = {id(n): i for i, n in enumerate(kept)}
     return maps
@@ -107,7 +112,7 @@ def functional_config(model):
     from ember.keras.layers.keras_ops import keras_op_entry
     from ember.keras.layers.op_layer import OpLayer
     layer_configs = []
-    for layer in model.layers:
+    for layer in _graph_nodes(model):
         nodes = [n for n in layer._inbound_nodes if id(n) in inside] \
             if not isinstance(layer, InputLayer) else []
         if isinstance(layer, OpLayer):      # x * 2.0 and the like: as Keras's operations

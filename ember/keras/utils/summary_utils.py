@@ -125,7 +125,7 @@ def _rows(model, expand_nested, depth):
     when ``expand_nested``."""
     from ember.keras.layers.input_layer import InputLayer
     layers = [l for l in model.layers if not isinstance(l, InputLayer)] \
-        if not _is_functional(model) or depth else list(model.layers)
+        if not _is_functional(model) or depth else list(model.operations)
     out = []
     for layer in layers:
         out.append((depth, layer))

@@ -44,7 +44,7 @@ def test_keras_files_with_operations_load(name):
     np.testing.assert_allclose(model.predict(feed, verbose=0), expected, rtol=1e-5,
                                atol=1e-5)
     assert int(model.optimizer.iterations.numpy()) == iterations
-    names = {type(l).__name__ for l in model.layers}
+    names = {type(l).__name__ for l in model.operations}
     if name == "masked_attention":
         assert {"NotEqual", "LogicalAnd", "GetItem", "Cast", "Sum", "Maximum",
                 "TrueDivide", "MultiHeadAttention"} <= names
@@ -190,8 +190,8 @@ def test_operation_on_keras_tensors_round_trips(case):
     fn = _function(fn_name)
     out = fn(args, **kw) if opts.get("pack") else fn(*args, **kw)
     model = keras.Model(kts, out)
-    ops_layers = [l for l in model.layers if isinstance(l, KerasOp)]
-    assert len(ops_layers) == 1, [type(l).__name__ for l in model.layers]
+    ops_layers = [l for l in model.operations if isinstance(l, KerasOp)]
+    assert len(ops_layers) == 1, [type(l).__name__ for l in model.operations]
     assert OPERATIONS[type(ops_layers[0]).__name__][1] in (fn_name.split(".")[-1],
                                                            "absolute", "conjugate")
     if any(isinstance(v, ember.Tensor) for v in ops_layers[0]._op_config.values()):

@@ -119,10 +119,12 @@ def __getattr__(name):
     """``ember.compat``, ``ember.keras``, ``ember.data``, ``ember.io``, ``ember.train``,
     ``ember.saved_model``, ``ember.signal``, ``ember.sparse``, ``ember.strings``,
     ``ember.ragged``, ``ember.summary``, ``ember.profiler``, ``ember.lookup``,
-    ``ember.serving`` and ``ember.lite`` load on first use (keeps ``import ember`` fast)."""
+    ``ember.serving``, ``ember.distribute`` and ``ember.lite`` load on first use (keeps
+    ``import ember`` fast)."""
     import importlib
     if name in ("compat", "keras", "data", "io", "train", "saved_model", "signal", "sparse",
-                "strings", "ragged", "summary", "profiler", "lookup", "serving", "lite"):
+                "strings", "ragged", "summary", "profiler", "lookup", "serving", "distribute",
+                "lite"):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("SparseTensor", "SparseTensorSpec"):
         return getattr(importlib.import_module(f"{__name__}.sparse"), name)

@@ -261,4 +261,5 @@ def list_files(file_pattern, shuffle, seed):
     ds = TensorSliceDataset(np.array([n.encode() for n in names], dtype=object))
     if shuffle is None or shuffle:
         ds = ShuffleDataset(ds, len(names), seed, True)
+    ds._is_file_list = True      # tf.distribute's FILE auto-sharding shards this stage
     return ds

@@ -337,6 +337,8 @@ class Function:
             return self._traced_function()(*args, **kwargs)
         if settings.run_functions_eagerly:
             return self._python_function(*args, **kwargs)
+        if kwargs and self._input_signature is not None:
+            args, kwargs = self._by_position(args, kwargs)
         if not kwargs and self._input_signature is None and not st.tapes and \
                 not call_observers:
             fast = self._fast_lookup(args)
@@ -354,8 +356,21 @@ class Function:
         """The trace for these arguments (TensorSpecs allowed in place of tensors)."""
         if not args and not kwargs and self._input_signature is not None:
             args = tuple(self._input_structure)
+        if kwargs and self._input_signature is not None:
+            args, kwargs = self._by_position(args, kwargs)
         concrete, _ = self._lookup(args, kwargs)
         return concrete
+
+    def _by_position(self, args, kwargs):
+        """Arguments given by name moved to their parameters' positions (an
+        ``input_signature`` describes the positional parameters in order, as TensorFlow
+        binds them)."""
+        import inspect
+        try:
+            bound = inspect.signature(self._python_function).bind_partial(*args, **kwargs)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{self.name}: {e}") from None
+        return tuple(bound.args), dict(bound.kwargs)
 
     def _lookup(self, args, kwargs):
         if not kwargs and self._input_signature is None:
@@ -527,7 +542,10 @@ class Function:
             context.graph = prev_graph
             context.tapes = prev_tapes
         graph.finalize()   # tensors that leak out of the trace cannot join it later
-        specs = [TensorSpec(ph.shape, ph.dtype) for ph in placeholders]
+        given = [getattr(s, "name", None) for s in nest.flatten(self._input_signature)] \
+            if self._input_signature is not None else []
+        names = given if len(given) == len(placeholders) else [None] * len(placeholders)
+        specs = [TensorSpec(ph.shape, ph.dtype, name=n) for ph, n in zip(placeholders, names)]
         graph.inputs = placeholders
         graph.outputs = flat_outputs
         graph.structured_outputs = structured

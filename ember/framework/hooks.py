@@ -11,6 +11,8 @@ something an upper layer defines, the upper layer registers it here when it is i
   by name on first use when nothing has imported it yet.
 - ``default_session()``: compat.v1's default ``Session`` (for ``Tensor.eval()`` and
   ``Variable.eval()``); ``ember.compat.v1`` registers its getter.
+- ``replicas_in_sync()``: the current tf.distribute strategy's number of replicas in sync
+  (for ``nn.compute_average_loss``); ``ember.distribute`` registers its getter.
 
 The symbolic-input handler through which Keras records ops on ``KerasTensor``s is
 registered with the dispatcher (``ember.engine.dispatch.register_symbolic_input_handler``).
@@ -18,7 +20,8 @@ registered with the dispatcher (``ember.engine.dispatch.register_symbolic_input_
 from __future__ import annotations
 
 __all__ = ["library", "provide", "default_session", "set_default_session_getter",
-           "set_graph_def_writer", "graph_def_writer"]
+           "set_graph_def_writer", "graph_def_writer", "replicas_in_sync",
+           "set_replicas_in_sync_getter"]
 
 
 class _Library:
@@ -66,3 +69,18 @@ def graph_def_writer():
         import importlib
         importlib.import_module("ember.compat.v1.graph_export")
     return _graph_def_writer
+
+
+_replicas_getter = None
+
+
+def set_replicas_in_sync_getter(getter) -> None:
+    """Called by ember.distribute: ``getter()`` returns the current strategy's
+    ``num_replicas_in_sync``."""
+    global _replicas_getter
+    _replicas_getter = getter
+
+
+def replicas_in_sync() -> int:
+    """The current strategy's number of replicas in sync (1 without ember.distribute)."""
+    return _replicas_getter() if _replicas_getter is not None else 1

@@ -99,6 +99,11 @@ def _creator_kwargs(args, kwargs):
     return out
 
 
+# called with each variable made with a value (ember.distribute registers one: variables
+# made under a strategy's scope become the strategy's)
+creation_hooks = []
+
+
 class VariableSynchronization:
     AUTO, NONE, ON_WRITE, ON_READ = 0, 1, 2, 3
 
@@ -201,6 +206,8 @@ class Variable:
         self._set_identity(trainable, name, constraint, synchronization, aggregation)
         if graph is not None and not graph.is_function_graph:
             self._register_in_graph(graph, EagerTensor(arr))
+        for hook in creation_hooks:
+            hook(self)
 
     def _set_identity(self, trainable, name, constraint, synchronization, aggregation):
         if trainable is None:

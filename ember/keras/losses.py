@@ -16,6 +16,7 @@ import math
 import warnings
 
 import ember
+from ember.keras.trainers import distribution as _distribution
 from ember.keras import backend
 from ember.keras.saving import serialization as _serialization
 
@@ -231,7 +232,20 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         divisor = ember.reduce_sum(ember.broadcast_to(sample_weight, ember.shape(values)))
     else:
         divisor = _num_elements(values, dtype)
-    return ember.math.divide_no_nan(total, divisor)
+    return scale_loss_for_distribution(ember.math.divide_no_nan(total, divisor))
+
+
+def scale_loss_for_distribution(value):
+    """``value / num_replicas_in_sync`` under a tf.distribute strategy with several
+    replicas (their gradients are summed), else ``value``, as Keras does."""
+    n = _distribution.num_replicas_in_sync()
+    return value if n == 1 else value * ember.cast(1.0 / n, value.dtype)
+
+
+def unscale_loss_for_distribution(value):
+    """Undoes ``scale_loss_for_distribution`` (for the values metrics track)."""
+    n = _distribution.num_replicas_in_sync()
+    return value if n == 1 else value * ember.cast(n, value.dtype)
 
 
 # ---------------------------------------------------------------------- base classes ---

@@ -3,6 +3,7 @@ weighted_moments, l2_loss, compute_average_loss, scale_regularization_loss,
 batch_norm_with_global_normalization. Composites over public ops."""
 from __future__ import annotations
 
+from ember.framework import hooks
 from ember.ops import array_ops, math_ops, reduce_ops
 from ember.ops._base import tensor
 from ember.ops.normalization_ops import batch_normalization
@@ -86,7 +87,8 @@ def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None):
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
     """The per-example losses (times ``sample_weight``) summed and divided by the global
-    batch size (the first dimension times the number of replicas, 1 in ember).
+    batch size (default: the first dimension times the current tf.distribute strategy's
+    ``num_replicas_in_sync``).
 
     >>> float(ember.nn.compute_average_loss([1.0, 2.0, 3.0], global_batch_size=6))
     1.0
@@ -101,17 +103,20 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
         if loss.shape.rank == 0:
             raise ValueError("compute_average_loss: per_example_loss must have a batch "
                              "dimension (got a scalar); pass global_batch_size")
-        global_batch_size = array_ops.shape(loss)[0]
+        global_batch_size = array_ops.shape(loss)[0] * hooks.replicas_in_sync()
     size = math_ops.cast(tensor(global_batch_size), loss.dtype)
     return math_ops.divide_no_nan(reduce_ops.reduce_sum(loss), size)
 
 
 def scale_regularization_loss(regularization_loss):
-    """The regularization loss (a tensor or a list summed) divided by the number of
-    replicas (1 in ember)."""
+    """The regularization loss (a tensor or a list summed) divided by the current
+    tf.distribute strategy's ``num_replicas_in_sync`` (its gradients are summed over the
+    replicas)."""
     if isinstance(regularization_loss, (list, tuple)):
         regularization_loss = math_ops.add_n([tensor(r) for r in regularization_loss])
-    return tensor(regularization_loss)
+    loss = tensor(regularization_loss)
+    n = hooks.replicas_in_sync()
+    return loss if n == 1 else loss / math_ops.cast(n, loss.dtype)
 
 
 def batch_norm_with_global_normalization(t=None, m=None, v=None, beta=None, gamma=None,

@@ -14,3 +14,12 @@ __all__ = ["Checkpoint", "CheckpointLoadStatus", "CheckpointManager", "Checkpoin
            "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable", "BytesList", "Example", "Feature",
            "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
            "SequenceExample"]
+
+
+def __getattr__(name):
+    """``tf.train.ClusterSpec`` lives with tf.distribute's cluster resolvers (loaded on
+    first use)."""
+    if name == "ClusterSpec":
+        from ember.distribute.cluster_resolver import ClusterSpec
+        return ClusterSpec
+    raise AttributeError(f"module 'ember.train' has no attribute {name!r}")

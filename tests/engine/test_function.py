@@ -502,3 +502,19 @@ def test_tensor_spec():
     assert s == tf.TensorSpec([None, 784], tf.float32, name="x")
     assert hash(s) == hash(tf.TensorSpec([None, 784], tf.float32, name="x"))
     assert tf.TensorSpec.from_tensor(tf.zeros([2, 3])).shape.as_list() == [2, 3]
+
+
+def test_input_signature_binds_arguments_given_by_name_to_their_parameters():
+    @tf.function(input_signature=[tf.TensorSpec([2], tf.float32), tf.TensorSpec([], tf.int32)])
+    def f(x, i):
+        return x * tf.cast(i, tf.float32)
+    x, i = tf.constant([1.0, 2.0]), tf.constant(3)
+    want = [3.0, 6.0]
+    np.testing.assert_array_equal(f(x, i).numpy(), want)
+    np.testing.assert_array_equal(f(x=x, i=i).numpy(), want)
+    np.testing.assert_array_equal(f(i=i, x=x).numpy(), want)
+    np.testing.assert_array_equal(f(x, i=i).numpy(), want)
+    assert f.get_concrete_function(i=tf.TensorSpec([], tf.int32),
+                                   x=tf.TensorSpec([2], tf.float32)) is f.get_concrete_function()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'y'"):
+        f(x, y=i)

@@ -63,6 +63,12 @@ class Optimizer:
         goes, its repeated indices summed, to the optimizer's sparse update, which as in
         TensorFlow 1 changes only the rows it lists (Momentum, RMSProp, Adagrad,
         GradientDescent) or the whole variable (Adam)."""
+        from ember.framework import hooks
+        if hooks.replicas_in_sync() > 1:
+            raise NotImplementedError(
+                f"{type(self).__name__}.apply_gradients: TF1 optimizers do not combine "
+                f"gradients over the replicas of a tf.distribute strategy in ember; use a "
+                f"tf.keras.optimizers optimizer")
         from ember.ops.indexed_slices import IndexedSlices, deduplicate
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self._prepare()

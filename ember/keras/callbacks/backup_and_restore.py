@@ -172,7 +172,15 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch":
             self._save(epoch + 1, 0, step=0)
 
+    def _writes(self):
+        """Whether this process writes backups: multi-worker training has every worker
+        read the chief's, and only the chief write them."""
+        strategy = getattr(self.model, "_distribute_strategy", None)
+        return strategy is None or strategy.extended.should_checkpoint
+
     def _save(self, epoch, batch, step):
+        if not self._writes():
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._read_metadata()
         older = self._read_metadata(self._previous_metadata_path) \
@@ -210,7 +218,7 @@ class BackupAndRestore(Callback):
                 json.dump(content, f)
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not self._writes():
             return
         for path in (self._metadata_path, self._previous_metadata_path):
             meta = self._read_metadata(path)

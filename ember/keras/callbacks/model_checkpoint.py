@@ -112,6 +112,14 @@ class ModelCheckpoint(MonitorCallback):
                           f"Filepath used is an existing directory: {filepath}")
         if not self._should_save(epoch, logs, filepath):
             return
+        # multi-worker training: every worker saves, only the chief to `filepath` (the
+        # others to a temporary directory they remove), as tf.distribute's guide says
+        strategy = getattr(self.model, "_distribute_strategy", None)
+        temp = strategy is not None and not strategy.extended.should_checkpoint
+        real_path = filepath
+        if temp:
+            from ember.distribute import file_utils
+            filepath = file_utils.write_filepath(filepath, strategy)
         dirname = os.path.dirname(filepath)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
@@ -119,6 +127,8 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        if temp:
+            file_utils.remove_temp_dir_with_filepath(real_path, strategy)
 
     def _get_file_path(self, epoch, batch, logs):
         fields = dict(logs)

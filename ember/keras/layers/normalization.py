@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 import ember
+from ember.keras.trainers import distribution as _distribution
 from ember.keras import backend, constraints, initializers, regularizers
 from ember.keras.layers.convolutional import shape_text
 from ember.keras.layers.layer import InputSpec, Layer
@@ -173,6 +174,12 @@ class BatchNormalization(Layer):
             inputs = ember.cast(inputs, "float32")
         ndim = inputs.shape.rank
         if training and self.trainable:
+            if self.synchronized and _distribution.num_replicas_in_sync() > 1:
+                raise NotImplementedError(
+                    f"BatchNormalization {self.name!r}: synchronized=True (batch statistics "
+                    f"over all replicas of a tf.distribute strategy) is not supported in "
+                    f"ember; use synchronized=False (each replica normalizes with its own "
+                    f"batch statistics)")
             if self._fused_ok(inputs, mask):
                 y, mean, variance = self._train_fused(inputs)
             else:

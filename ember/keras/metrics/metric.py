@@ -131,8 +131,11 @@ class Metric:
                                  f"expected one of 'none', 'sum', 'mean', "
                                  f"'only_first_replica'")
             agg = _AGGREGATIONS[key]
+        # on_read, as Keras 3: under a tf.distribute strategy each worker accumulates its
+        # own values, summed over the workers when read across replicas (epoch logs)
         var = ember.Variable(_initial_value_fn(initializer, shape, dtype), trainable=False,
-                             name=name or "variable", dtype=dtype, aggregation=agg)
+                             name=name or "variable", dtype=dtype, aggregation=agg,
+                             synchronization=ember.VariableSynchronization.ON_READ)
         self._variables.append(var)
         return var
 

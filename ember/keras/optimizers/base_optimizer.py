@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 import ember
+from ember.keras.trainers import distribution as _distribution
 from ember.framework.tensor import EagerTensor
 from ember.keras import backend
 from ember.keras.optimizers import schedules as _schedules
@@ -462,6 +463,12 @@ class Optimizer:
             if not g.shape.is_compatible_with(v.shape):
                 raise ValueError(f"Gradient for variable '{v.name}' has shape {g.shape}, "
                                  f"which is incompatible with the variable shape {v.shape}")
+        # under a tf.distribute strategy: gradients summed over replicas, applied once
+        if not _distribution.apply_gradients_in_replica(grads, trainable_variables,
+                                                        self._apply_reduced_gradients):
+            self._apply_reduced_gradients(grads, trainable_variables)
+
+    def _apply_reduced_gradients(self, grads, trainable_variables):
         scale = self.loss_scale_factor
         if scale is not None:
             grads = [_map_values(g, lambda x: x / scale) for g in grads]

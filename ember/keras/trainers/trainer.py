@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import ember
+from ember.keras.trainers import distribution as _distribution
 from ember.keras.trainers.compile_utils import CompileLoss, CompileMetrics
 from ember.keras.trainers.data_adapter import (
     DataHandler, train_validation_split, unpack_x_y_sample_weight,
@@ -68,6 +69,7 @@ class Trainer:
         self._run_eagerly = bool(run_eagerly)
         self._jit_compile = jit_compile
         self.steps_per_execution = steps_per_execution
+        self._distribute_strategy = _distribution.model_strategy(self)
         self.compiled = True
         self._reset_functions()
 
@@ -118,6 +120,7 @@ class Trainer:
         extra = self.losses
         if extra:
             reg = ember.add_n([ember.cast(l, "float32") for l in extra])
+            reg = _losses_module().scale_loss_for_distribution(reg)
             total = reg if total is None else total + ember.cast(reg, total.dtype)
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -147,8 +150,14 @@ class Trainer:
 
     def _metrics_result_or_logs(self, logs):
         """The tracked metrics' results, or, when a custom step returned other keys, the
-        last step's own logs (as Keras 3 does)."""
-        results = self.get_metrics_result()
+        last step's own logs (as Keras 3 does). Under a strategy they are read in its
+        cross-replica context: summed over the workers."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if _distribution.is_distributed(strategy):
+            with strategy.scope():
+                results = self.get_metrics_result()
+        else:
+            results = self.get_metrics_result()
         if isinstance(logs, dict) and set(logs) != set(results):
             return logs
         return results
@@ -166,7 +175,8 @@ class Trainer:
         if variables:
             grads = tape.gradient(scaled, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_weight(y_pred))
+        self._loss_tracker.update_state(_losses_module().unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_weight(y_pred))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -174,23 +184,40 @@ class Trainer:
         self._clear_losses()
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_weight(y_pred))
+        self._loss_tracker.update_state(_losses_module().unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_weight(y_pred))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    @property
+    def distribute_strategy(self):
+        """The tf.distribute strategy the model was compiled under (the default one when
+        none)."""
+        found = getattr(self, "_distribute_strategy", None)
+        return found if found is not None else ember.distribute.get_strategy()
+
+    def _strategy_step(self, step):
+        """``step``, or under a distributing strategy, ``step`` run on every replica."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if _distribution.is_distributed(strategy):
+            return _distribution.distributed_step(strategy, step)
+        return step
+
     def make_train_function(self, force=False):
         if self.train_function is None or force:
-            self.train_function = self.train_step if self._run_eagerly else \
-                ember.function(self.train_step, reduce_retracing=True)
+            step = self._strategy_step(self.train_step)
+            self.train_function = step if self._run_eagerly else \
+                ember.function(step, reduce_retracing=True)
         return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is None or force:
-            self.test_function = self.test_step if self._run_eagerly else \
-                ember.function(self.test_step, reduce_retracing=True)
+            step = self._strategy_step(self.test_step)
+            self.test_function = step if self._run_eagerly else \
+                ember.function(step, reduce_retracing=True)
         return self.test_function
 
     def make_predict_function(self, force=False):
@@ -232,9 +259,12 @@ class Trainer:
             (x, y, sample_weight), val = train_validation_split((x, y, sample_weight),
                                                                 validation_split)
             validation_data = val
+        strategy = getattr(self, "_distribute_strategy", None)
+        x, pre_sharded = _distribution.shard_dataset_for_worker(strategy, x)
         data = DataHandler(x, y, sample_weight, batch_size=batch_size,
                            steps_per_epoch=steps_per_epoch, shuffle=shuffle,
-                           class_weight=class_weight, seed=_fit_seed(),
+                           class_weight=class_weight,
+                           seed=_distribution.shuffle_seed(strategy, _fit_seed()),
                            # a compiled step keeps nothing of its inputs; an eager one could
                            reuse_buffers=not self.run_eagerly)
         val_data = None
@@ -264,7 +294,7 @@ class Trainer:
                 if not self.built:
                     self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
                 callbacks.on_train_batch_begin(step)
-                logs = train_fn(batch)
+                logs = train_fn(_distribution.worker_batch(strategy, batch, pre_sharded))
                 callbacks.on_train_batch_end(step, _to_floats(logs))
                 if self.stop_training:
                     break
@@ -291,6 +321,8 @@ class Trainer:
         """Loss and metrics on the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
         from ember.keras import callbacks as cb
         self._assert_compiled()
+        strategy = getattr(self, "_distribute_strategy", None)
+        x, pre_sharded = _distribution.shard_dataset_for_worker(strategy, x)
         data = _handler if _handler is not None else DataHandler(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps)
         verbose = _verbosity(verbose)
@@ -306,7 +338,8 @@ class Trainer:
             if step == 0 and not self.built:
                 self._build_from_batch(unpack_x_y_sample_weight(batch)[0])
             callbacks.on_test_batch_begin(step)
-            logs = _to_floats(test_fn(batch))
+            logs = _to_floats(test_fn(_distribution.worker_batch(strategy, batch,
+                                                                 pre_sharded)))
             callbacks.on_test_batch_end(step, logs)
         logs = _to_floats(self._metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
@@ -517,6 +550,11 @@ class _CompiledMetrics:
     def metrics(self):
         cm = self._model._compile_metrics
         return list(cm.flat) if cm is not None else []
+
+
+def _losses_module():
+    from ember.keras import losses
+    return losses
 
 
 def _short_name(variable):

@@ -28,6 +28,23 @@ def check_pooling(pooling):
                          f"Received: pooling={pooling!r}")
 
 
+def input_shape_for(input_shape, include_top, weights, default_size, min_size):
+    """The model's input shape from the user's (``imagenet_utils.obtain_input_shape`` in
+    the current image data format)."""
+    return imagenet_utils.obtain_input_shape(
+        input_shape, default_size=default_size, min_size=min_size,
+        data_format=backend.image_data_format(), require_flatten=include_top,
+        weights=weights)
+
+
+def checked_input_shape(input_shape, include_top, weights, classes, pooling, default_size,
+                        min_size):
+    """Keras's argument checks, then the model's input shape (``input_shape_for``)."""
+    check_weights(weights, include_top, classes)
+    check_pooling(pooling)
+    return input_shape_for(input_shape, include_top, weights, default_size, min_size)
+
+
 def make_input(input_shape, input_tensor):
     """The model's input: a new ``keras.Input`` or the given KerasTensor."""
     if input_tensor is None:

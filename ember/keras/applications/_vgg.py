@@ -1,5 +1,5 @@
 """The VGG16/VGG19 builder shared by ``vgg16`` and ``vgg19``."""
-from ember.keras import backend, layers
+from ember.keras import layers
 from ember.keras.applications import _common, imagenet_utils
 from ember.keras.models.functional import Functional
 
@@ -17,12 +17,9 @@ def preprocess_input(x, data_format=None):
 
 def build_vgg(convs_per_block, name, include_top, weights, input_tensor, input_shape,
               pooling, classes, classifier_activation):
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=224, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=224,
+        min_size=32)
     img_input = _common.make_input(input_shape, input_tensor)
     x = img_input
     for block, (count, filters) in enumerate(zip(convs_per_block, (64, 128, 256, 512, 512)),

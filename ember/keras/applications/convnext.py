@@ -116,12 +116,9 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0,  # noqa: N802
         raise ValueError("ConvNeXt does not support the `channels_first` image data "
                          "format. Switch to `channels_last` by editing your local config "
                          "file at ~/.keras/keras.json")
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=default_size, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=default_size,
+        min_size=32)
     if weights == "imagenet":
         expected = MODEL_CONFIGS[weights_name.split("convnext_")[-1]]
         if list(depths) != expected["depths"] or \

@@ -58,12 +58,9 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None,  #
              input_shape=None, pooling=None, classes=1000,
              classifier_activation="softmax", name="densenet"):
     """A DenseNet with ``blocks`` dense layers in its four dense blocks."""
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=224, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=224,
+        min_size=32)
     img_input = _common.make_input(input_shape, input_tensor)
     axis = 3 if backend.image_data_format() == "channels_last" else 1
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)

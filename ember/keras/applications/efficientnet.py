@@ -120,12 +120,9 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size,  # noqa: N8
     """An EfficientNet of the given width/depth scaling and default input size."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=default_size, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=default_size,
+        min_size=32)
     img_input = _common.make_input(input_shape, input_tensor)
     axis = _bn_axis()
 

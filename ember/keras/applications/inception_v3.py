@@ -69,12 +69,9 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None,  # noqa
                 classifier_activation="softmax", name="inception_v3"):
     """InceptionV3 (default input 299x299, at least 75x75); inputs preprocessed with
     ``inception_v3.preprocess_input`` (to [-1, 1])."""
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=299, min_size=75,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=299,
+        min_size=75)
     img_input = _common.make_input(input_shape, input_tensor)
     x = conv2d_bn(img_input, 32, 3, 3, strides=(2, 2), padding="valid")
     x = conv2d_bn(x, 32, 3, 3, padding="valid")

@@ -73,12 +73,9 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3,  # 
     """MobileNet. ``alpha`` scales every layer's filters (ImageNet weights: 0.25, 0.5,
     0.75, 1.0), ``depth_multiplier`` the depthwise convolutions' channels (1 for ImageNet
     weights). Inputs are preprocessed with ``mobilenet.preprocess_input`` (to [-1, 1])."""
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=default_size_for(input_shape, _SIZES), min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling,
+        default_size=default_size_for(input_shape, _SIZES), min_size=32)
     rows, cols = spatial_size(input_shape)
     if weights == "imagenet":
         if depth_multiplier != 1:

@@ -1,6 +1,6 @@
 """keras.applications.mobilenet_v2: MobileNetV2 (Sandler et al., 2018): inverted residual
 blocks with linear bottlenecks, with the width multiplier ``alpha``."""
-from ember.keras import backend, layers
+from ember.keras import layers
 from ember.keras.applications import _common, imagenet_utils
 from ember.keras.applications.imagenet_utils import decode_predictions  # noqa: F401
 from ember.keras.applications.mobilenet import (
@@ -76,10 +76,8 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True,  # noqa: N802
         default_size = default_size_for(tuple(input_tensor.shape[1:]), _SIZES)
     else:
         default_size = default_size_for(input_shape, _SIZES)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=default_size, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.input_shape_for(input_shape, include_top, weights,
+                                          default_size, 32)
     rows, cols = spatial_size(input_shape)
     if weights == "imagenet":
         if alpha not in _ALPHAS:

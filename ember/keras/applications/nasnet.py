@@ -153,10 +153,8 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6,  # noqa: N8
                          f"(no None entries). Got: `input_shape={input_shape}`.")
     if default_size is None:
         default_size = 331
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=default_size, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.input_shape_for(input_shape, include_top, weights,
+                                          default_size, 32)
     if penultimate_filters % (24 * filter_multiplier ** 2) != 0:
         raise ValueError(f"For NASNet-A models, the `penultimate_filters` must be a "
                          f"multiple of 24 * (`filter_multiplier` ** 2). Current value: "

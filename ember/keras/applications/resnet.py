@@ -1,6 +1,6 @@
 """keras.applications.resnet: ResNet50, ResNet101 and ResNet152 (He et al., 2015), and
 the residual stacks ``resnet_v2`` shares."""
-from ember.keras import backend, layers
+from ember.keras import layers
 from ember.keras.applications import _common, imagenet_utils
 from ember.keras.applications.imagenet_utils import decode_predictions  # noqa: F401
 from ember.keras.models.functional import Functional
@@ -30,12 +30,9 @@ def ResNet(stack_fn, preact, use_bias, model_name="resnet", include_top=True,  #
     """A ResNet: the 7x7 stem, ``stack_fn(x)``'s residual stacks and the top.
     ``preact`` makes it a pre-activation (v2) network; ``weights_name`` picks the
     ImageNet weights file."""
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=224, min_size=32,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=224,
+        min_size=32)
     img_input = _common.make_input(input_shape, input_tensor)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)

@@ -46,12 +46,9 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None,  # noqa: N
              classifier_activation="softmax", name="xception"):
     """Xception (default input 299x299, at least 71x71); inputs preprocessed with
     ``xception.preprocess_input`` (to [-1, 1])."""
-    _common.check_weights(weights, include_top, classes)
-    _common.check_pooling(pooling)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=299, min_size=71,
-        data_format=backend.image_data_format(), require_flatten=include_top,
-        weights=weights)
+    input_shape = _common.checked_input_shape(
+        input_shape, include_top, weights, classes, pooling, default_size=299,
+        min_size=71)
     img_input = _common.make_input(input_shape, input_tensor)
     x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False,
                       name="block1_conv1")(img_input)

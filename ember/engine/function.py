@@ -280,6 +280,7 @@ class Function:
     def __init__(self, python_function, input_signature=None, reduce_retracing=False,
                  jit_compile=None, name=None, autograph=True, experimental_relax_shapes=None):
         self._python_function = python_function
+        self._py_signature = None       # inspect.signature, made when first needed
         self._input_signature = None if input_signature is None else list(
             nest.flatten(input_signature))
         self._input_structure = input_signature
@@ -365,9 +366,12 @@ class Function:
         """Arguments given by name moved to their parameters' positions (an
         ``input_signature`` describes the positional parameters in order, as TensorFlow
         binds them)."""
-        import inspect
+        sig = self._py_signature
+        if sig is None:
+            import inspect
+            sig = self._py_signature = inspect.signature(self._python_function)
         try:
-            bound = inspect.signature(self._python_function).bind_partial(*args, **kwargs)
+            bound = sig.bind_partial(*args, **kwargs)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{self.name}: {e}") from None
         return tuple(bound.args), dict(bound.kwargs)

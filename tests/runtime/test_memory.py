@@ -187,18 +187,21 @@ def test_recycler_under_threads_never_hands_one_array_to_two_holders():
     held, clash = [], []
 
     def work():
-        for _ in range(300):
+        mark = threading.get_ident() % 1000
+        for k in range(300):
             a = r.empty((16, 16), np.float32)
-            a.fill(threading.get_ident() % 1000)
-            if (a != threading.get_ident() % 1000).any():
+            a.fill(mark)
+            if (a != mark).any():           # another thread wrote into the same array
                 clash.append(1)
-            held.append(a) if len(held) < 4 else None
+            if k < 2:
+                held.append(a)              # a few stay held: never handed out again
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not clash
+    assert len({a.ctypes.data for a in held}) == len(held)
 
 
 def test_recycler_keeps_at_most_its_byte_budget(monkeypatch):
